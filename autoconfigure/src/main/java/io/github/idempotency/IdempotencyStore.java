@@ -1,0 +1,58 @@
+package io.github.idempotency;
+
+import java.time.Duration;
+
+/**
+ * Keeps one record per idempotency key: who is running the request it names, and, once it has finished, the response
+ * to replay.
+ *
+ * <p>
+ * A record is {@linkplain #claim claimed} by exactly one request, which then either {@linkplain #complete completes} it
+ * with the response it produced or {@linkplain #release releases} it so that a retry may run again. Completion and
+ * release are fenced by the owner token handed out by the claim: a request whose lease expired and whose key was
+ * claimed again can no longer touch the record.
+ *
+ * <p>
+ * Keys are opaque, fixed-length strings derived from the client's key and its scope; implementations may prefix them
+ * but must not interpret them. Every expiry is relative to the store's own clock.
+ *
+ * <p>
+ * Implementations must be thread-safe, and every method must be atomic with respect to every other method on the same
+ * key. Failures to reach the backing store are reported as {@link IdempotencyStoreException}.
+ *
+ * @since 0.1.0
+ */
+public interface IdempotencyStore {
+
+	/**
+	 * Claims the record for a request, or reports what already holds it, in one atomic step.
+	 * @param key the record key
+	 * @param fingerprint the fingerprint of the request, kept with the claim so that a later request with the same key
+	 * but another payload is recognised while the first is still running
+	 * @param lease how long the claim holds if it is neither completed nor released
+	 * @return {@link ClaimResult.Claimed} with a fresh owner token when the key was free, otherwise the state found
+	 * @throws IdempotencyStoreException if the store cannot be reached or holds a record it cannot read
+	 */
+	ClaimResult claim(String key, String fingerprint, Duration lease);
+
+	/**
+	 * Stores the response of a claimed request, to be replayed for the given retention.
+	 * @param key the record key
+	 * @param token the owner token returned by {@link #claim}
+	 * @param response the response the client received
+	 * @param retention how long the response is replayed, counted from now
+	 * @return {@code true} if stored; {@code false} if the claim no longer belongs to the token (its lease expired)
+	 * @throws IdempotencyStoreException if the store cannot be reached
+	 */
+	boolean complete(String key, String token, StoredResponse response, Duration retention);
+
+	/**
+	 * Deletes a claim that is still held by the given token, so that the next request with the key runs again.
+	 * @param key the record key
+	 * @param token the owner token returned by {@link #claim}
+	 * @return {@code true} if released; {@code false} if the claim no longer belongs to the token
+	 * @throws IdempotencyStoreException if the store cannot be reached
+	 */
+	boolean release(String key, String token);
+
+}

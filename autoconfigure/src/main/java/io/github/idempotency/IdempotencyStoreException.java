@@ -1,0 +1,19 @@
+package io.github.idempotency;
+
+/**
+ * Thrown by an {@link IdempotencyStore} that cannot answer: the backing store is unreachable, too slow, or holds a
+ * record this version cannot read.
+ *
+ * @since 0.1.0
+ */
+public class IdempotencyStoreException extends RuntimeException {
+
+	public IdempotencyStoreException(String message) {
+		super(message);
+	}
+
+	public IdempotencyStoreException(String message, Throwable cause) {
+		super(message, cause);
+	}
+
+}

@@ -1,0 +1,109 @@
+package io.github.idempotency.annotation;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.github.idempotency.interceptor.IdempotentOperation;
+import io.github.idempotency.interceptor.IdempotentOperationSource;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.aop.support.AopUtils;
+import org.springframework.boot.convert.DurationStyle;
+import org.springframework.core.MethodClassKey;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.core.annotation.AnnotationUtils;
+import org.springframework.expression.ParseException;
+import org.springframework.expression.spel.standard.SpelExpressionParser;
+import org.springframework.util.ClassUtils;
+import org.springframework.util.StringUtils;
+
+/**
+ * Reads {@link Idempotent} from methods and their classes, and remembers the answer per method.
+ *
+ * <p>
+ * A method's own annotation wins over its class's; the class's annotation covers public methods only. Declarations
+ * are checked when first read, which for proxied beans is at startup: a bad duration, a SpEL expression that does not
+ * parse, or a header name combined with a key expression fail with a message naming the method.
+ *
+ * <p>
+ * Thread-safe.
+ *
+ * @since 0.1.0
+ */
+public class AnnotationIdempotentOperationSource implements IdempotentOperationSource {
+
+	private final Map<MethodClassKey, Optional<IdempotentOperation>> cache = new ConcurrentHashMap<>(64);
+
+	@Override
+	public boolean isCandidateClass(Class<?> targetClass) {
+		return AnnotationUtils.isCandidateClass(targetClass, Idempotent.class);
+	}
+
+	@Override
+	public @Nullable IdempotentOperation getOperation(Method method, @Nullable Class<?> targetClass) {
+		if (method.getDeclaringClass() == Object.class) {
+			return null;
+		}
+		return this.cache.computeIfAbsent(new MethodClassKey(method, targetClass),
+				(key) -> Optional.ofNullable(find(method, targetClass)))
+			.orElse(null);
+	}
+
+	private @Nullable IdempotentOperation find(Method method, @Nullable Class<?> targetClass) {
+		Class<?> userClass = (targetClass != null) ? ClassUtils.getUserClass(targetClass) : null;
+		Method specific = AopUtils.getMostSpecificMethod(method, userClass);
+		Idempotent annotation = AnnotatedElementUtils.findMergedAnnotation(specific, Idempotent.class);
+		if (annotation == null && Modifier.isPublic(specific.getModifiers())) {
+			annotation = AnnotatedElementUtils.findMergedAnnotation(specific.getDeclaringClass(), Idempotent.class);
+			if (annotation == null && userClass != null) {
+				annotation = AnnotatedElementUtils.findMergedAnnotation(userClass, Idempotent.class);
+			}
+		}
+		return (annotation != null) ? parse(annotation, specific) : null;
+	}
+
+	static IdempotentOperation parse(Idempotent annotation, Method method) {
+		String name = ClassUtils.getQualifiedMethodName(method);
+		String headerName = StringUtils.hasText(annotation.headerName()) ? annotation.headerName().trim() : null;
+		String keyExpression = StringUtils.hasText(annotation.key()) ? annotation.key() : null;
+		if (headerName != null && keyExpression != null) {
+			throw new IllegalStateException("@Idempotent on " + name
+					+ " sets both headerName and key; a key comes either from a header or from an expression");
+		}
+		if (keyExpression != null) {
+			try {
+				new SpelExpressionParser().parseExpression(keyExpression);
+			}
+			catch (ParseException ex) {
+				throw new IllegalStateException(
+						"@Idempotent on " + name + " has a key expression that does not parse: " + keyExpression, ex);
+			}
+		}
+		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
+				duration(annotation.ttl(), "ttl", name), duration(annotation.lockTimeout(), "lockTimeout", name));
+	}
+
+	private static @Nullable Duration duration(String value, String attribute, String method) {
+		if (!StringUtils.hasText(value)) {
+			return null;
+		}
+		Duration duration;
+		try {
+			duration = DurationStyle.detectAndParse(value.trim());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new IllegalStateException(
+					"@Idempotent on " + method + " has " + attribute + " '" + value + "', which is not a duration", ex);
+		}
+		if (duration.isNegative() || duration.isZero()) {
+			throw new IllegalStateException(
+					"@Idempotent on " + method + " has " + attribute + " '" + value + "'; it must be positive");
+		}
+		return duration;
+	}
+
+}

@@ -1,0 +1,162 @@
+package io.github.idempotency.autoconfigure;
+
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
+import io.github.idempotency.interceptor.IdempotencyAdvisor;
+import io.github.idempotency.interceptor.IdempotencyInterceptor;
+import io.github.idempotency.interceptor.IdempotentOperationSource;
+import io.github.idempotency.web.IdempotencyCoordinator;
+import io.github.idempotency.web.IdempotencyExceptionResolver;
+import io.github.idempotency.web.IdempotencyFilter;
+import io.github.idempotency.web.IdempotentHandlerInterceptor;
+import io.github.idempotency.web.Jackson2JsonCanonicalizer;
+import io.github.idempotency.web.JsonCanonicalizer;
+import io.github.idempotency.web.ProblemResponseWriter;
+import io.github.idempotency.web.RequestFingerprinter;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.Role;
+import org.springframework.web.servlet.DispatcherServlet;
+import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
+
+/**
+ * Auto-configuration for {@code @Idempotent} Spring MVC endpoints.
+ *
+ * <p>
+ * Stores records in Redis when a single {@link org.springframework.data.redis.connection.RedisConnectionFactory}
+ * exists, and in memory otherwise (with a warning, since that protects a single node only). Every bean backs off when
+ * the application defines its own; {@code idempotency.enabled=false} turns everything off.
+ *
+ * @since 0.1.0
+ */
+@AutoConfiguration(afterName = { "org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration",
+		"org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration" })
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+@ConditionalOnClass(DispatcherServlet.class)
+@ConditionalOnProperty(prefix = "idempotency", name = "enabled", havingValue = "true", matchIfMissing = true)
+@EnableConfigurationProperties(IdempotencyProperties.class)
+@Import({ RedisStoreConfiguration.class, InMemoryStoreConfiguration.class,
+		IdempotencyAutoConfiguration.ProxyConfiguration.class })
+public class IdempotencyAutoConfiguration {
+
+	/**
+	 * Name of the filter registration bean.
+	 */
+	public static final String FILTER_REGISTRATION_BEAN_NAME = "idempotencyFilterRegistration";
+
+	/**
+	 * Order of {@link IdempotencyFilter}: after Spring Security's filter chain, so that only authenticated requests
+	 * are wrapped, and before filters of default order.
+	 */
+	public static final int FILTER_ORDER = -90;
+
+	@Bean
+	@ConditionalOnMissingBean
+	RequestFingerprinter idempotencyRequestFingerprinter(ObjectProvider<JsonCanonicalizer> jsonCanonicalizer) {
+		return new RequestFingerprinter(jsonCanonicalizer.getIfAvailable());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotencyCoordinator idempotencyCoordinator(IdempotencyStore store, IdempotencyProperties properties,
+			RequestFingerprinter fingerprinter) {
+		return new IdempotencyCoordinator(store, properties.toPolicy(), fingerprinter);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ProblemResponseWriter idempotencyProblemResponseWriter(ObjectProvider<RequestMappingHandlerAdapter> adapter) {
+		return new ProblemResponseWriter(() -> adapter.getObject().getMessageConverters());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotencyExceptionResolver idempotencyExceptionResolver(ProblemResponseWriter problemWriter,
+			IdempotencyProperties properties) {
+		return new IdempotencyExceptionResolver(problemWriter, properties.getReplayedHeaderName());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotentHandlerInterceptor idempotentHandlerInterceptor(IdempotentOperationSource operations,
+			IdempotencyCoordinator coordinator, ProblemResponseWriter problemWriter, IdempotencyProperties properties) {
+		return new IdempotentHandlerInterceptor(operations, coordinator, problemWriter, properties.methodNames());
+	}
+
+	@Bean
+	WebMvcConfigurer idempotencyWebMvcConfigurer(IdempotentHandlerInterceptor interceptor) {
+		return new WebMvcConfigurer() {
+			@Override
+			public void addInterceptors(InterceptorRegistry registry) {
+				registry.addInterceptor(interceptor);
+			}
+		};
+	}
+
+	@Bean(FILTER_REGISTRATION_BEAN_NAME)
+	@ConditionalOnMissingBean(name = FILTER_REGISTRATION_BEAN_NAME)
+	FilterRegistrationBean<IdempotencyFilter> idempotencyFilterRegistration(IdempotencyProperties properties) {
+		FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(
+				new IdempotencyFilter(properties.methodNames()));
+		registration.setOrder(FILTER_ORDER);
+		return registration;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "com.fasterxml.jackson.databind.ObjectMapper")
+	static class Jackson2Configuration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		JsonCanonicalizer idempotencyJsonCanonicalizer() {
+			return new Jackson2JsonCanonicalizer();
+		}
+
+	}
+
+	/**
+	 * The advice around idempotent methods. Infrastructure beans, so that the auto-proxy creator that applies them
+	 * may create them early.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+	static class ProxyConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+		static IdempotentOperationSource idempotentOperationSource() {
+			return new AnnotationIdempotentOperationSource();
+		}
+
+		@Bean
+		@ConditionalOnMissingBean
+		@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+		static IdempotencyInterceptor idempotencyInterceptor() {
+			return new IdempotencyInterceptor();
+		}
+
+		@Bean
+		@ConditionalOnMissingBean
+		@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+		static IdempotencyAdvisor idempotencyAdvisor(IdempotentOperationSource idempotentOperationSource,
+				IdempotencyInterceptor idempotencyInterceptor) {
+			return new IdempotencyAdvisor(idempotentOperationSource, idempotencyInterceptor);
+		}
+
+	}
+
+}

@@ -1,0 +1,7 @@
+/**
+ * The idempotency store SPI and the values that cross it.
+ */
+@NullMarked
+package io.github.idempotency;
+
+import org.jspecify.annotations.NullMarked;

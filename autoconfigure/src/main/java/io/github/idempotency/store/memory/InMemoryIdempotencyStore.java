@@ -1,0 +1,105 @@
+package io.github.idempotency.store.memory;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.StoredResponse;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An {@link IdempotencyStore} in this JVM's memory: for a single node, and for tests. Records are lost on restart and
+ * are not shared with other nodes, so it protects against retries only while every request reaches this process.
+ *
+ * <p>
+ * Expiry follows {@link System#nanoTime()}, which wall-clock changes do not move. Expired records are removed when
+ * their key is next used, and by a sweep every few thousand claims. Thread-safe.
+ *
+ * @since 0.1.0
+ */
+public class InMemoryIdempotencyStore implements IdempotencyStore {
+
+	private static final int CLAIMS_BETWEEN_SWEEPS = 4096;
+
+	private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+
+	private final AtomicInteger claimsSinceSweep = new AtomicInteger();
+
+	@Override
+	public ClaimResult claim(String key, String fingerprint, Duration lease) {
+		sweepOccasionally();
+		String token = UUID.randomUUID().toString();
+		long now = System.nanoTime();
+		ClaimResult[] result = new ClaimResult[1];
+		this.entries.compute(key, (k, existing) -> {
+			if (existing == null || existing.isExpired(now)) {
+				result[0] = new ClaimResult.Claimed(token);
+				return new Entry(fingerprint, token, null, now + lease.toNanos());
+			}
+			if (!existing.fingerprint.equals(fingerprint)) {
+				result[0] = new ClaimResult.Mismatch();
+			}
+			else if (existing.response == null) {
+				result[0] = new ClaimResult.InProgress();
+			}
+			else {
+				result[0] = new ClaimResult.Completed(existing.response);
+			}
+			return existing;
+		});
+		return result[0];
+	}
+
+	@Override
+	public boolean complete(String key, String token, StoredResponse response, Duration retention) {
+		boolean[] completed = new boolean[1];
+		this.entries.computeIfPresent(key, (k, existing) -> {
+			long now = System.nanoTime();
+			if (!existing.isHeldBy(token, now)) {
+				return existing.isExpired(now) ? null : existing;
+			}
+			completed[0] = true;
+			return new Entry(existing.fingerprint, token, response, now + retention.toNanos());
+		});
+		return completed[0];
+	}
+
+	@Override
+	public boolean release(String key, String token) {
+		boolean[] released = new boolean[1];
+		this.entries.computeIfPresent(key, (k, existing) -> {
+			long now = System.nanoTime();
+			if (existing.isHeldBy(token, now)) {
+				released[0] = true;
+				return null;
+			}
+			return existing.isExpired(now) ? null : existing;
+		});
+		return released[0];
+	}
+
+	private void sweepOccasionally() {
+		if (this.claimsSinceSweep.incrementAndGet() >= CLAIMS_BETWEEN_SWEEPS) {
+			this.claimsSinceSweep.set(0);
+			long now = System.nanoTime();
+			this.entries.values().removeIf((entry) -> entry.isExpired(now));
+		}
+	}
+
+	private record Entry(String fingerprint, String token, @Nullable StoredResponse response, long expiresAt) {
+
+		boolean isExpired(long now) {
+			return now - this.expiresAt >= 0;
+		}
+
+		boolean isHeldBy(String token, long now) {
+			return this.response == null && this.token.equals(token) && !isExpired(now);
+		}
+
+	}
+
+}

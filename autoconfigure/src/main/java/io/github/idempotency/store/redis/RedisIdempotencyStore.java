@@ -1,0 +1,158 @@
+package io.github.idempotency.store.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+
+import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.IdempotencyStoreException;
+import io.github.idempotency.StoredResponse;
+
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.dao.DataAccessException;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.core.RedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.data.redis.serializer.RedisSerializer;
+import org.springframework.util.Assert;
+
+/**
+ * An {@link IdempotencyStore} in Redis, shared by every node of an application.
+ *
+ * <p>
+ * Each record is one hash under {@code <prefix>:{<record key>}}; the braces make the whole name a hash tag, so a
+ * record and anything kept beside it land in one Redis Cluster slot. Claim, completion and release are each one Lua
+ * script over that single key: one round trip each, atomic, and sent by SHA with a fallback to the full script when
+ * Redis has forgotten it (after a restart or failover). Every expiry is a relative {@code PEXPIRE}, so clocks of the
+ * application nodes never matter.
+ *
+ * <p>
+ * Fields of the hash: {@code v} (format version), {@code state} ({@code in_progress} or {@code completed}),
+ * {@code fp} (request fingerprint), {@code token} (owner), {@code created} and {@code completed} (epoch millis, for
+ * operators), and once completed {@code status}, {@code headers} ({@code Name: value} lines) and {@code body}.
+ *
+ * <p>
+ * Thread-safe.
+ *
+ * @since 0.1.0
+ */
+public class RedisIdempotencyStore implements IdempotencyStore {
+
+	/**
+	 * The record format this version reads and writes.
+	 */
+	static final String FORMAT_VERSION = "1";
+
+	private static final RedisScript<List> CLAIM = script("claim.lua", List.class);
+
+	private static final RedisScript<Long> COMPLETE = script("complete.lua", Long.class);
+
+	private static final RedisScript<Long> RELEASE = script("release.lua", Long.class);
+
+	private static final RedisSerializer<byte[]> BYTES = RedisSerializer.byteArray();
+
+	private final SecureRandom random = new SecureRandom();
+
+	private final RedisTemplate<String, byte[]> redis;
+
+	private final String keyPrefix;
+
+	/**
+	 * @param connectionFactory the connection to Redis
+	 * @param keyPrefix the prefix of every record's name, such as {@code idempotency} or the application's name
+	 */
+	public RedisIdempotencyStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
+		Assert.hasText(keyPrefix, "keyPrefix must not be empty");
+		RedisTemplate<String, byte[]> template = new RedisTemplate<>();
+		template.setConnectionFactory(connectionFactory);
+		template.setKeySerializer(RedisSerializer.string());
+		template.setValueSerializer(BYTES);
+		template.afterPropertiesSet();
+		this.redis = template;
+		this.keyPrefix = keyPrefix;
+	}
+
+	/**
+	 * The Redis key of a record.
+	 * @param key the record key
+	 * @return the name of the hash holding it
+	 */
+	public String redisKey(String key) {
+		return this.keyPrefix + ":{" + key + "}";
+	}
+
+	@Override
+	public ClaimResult claim(String key, String fingerprint, Duration lease) {
+		String token = newToken();
+		List<?> reply = execute(CLAIM, key, bytes(fingerprint), bytes(token), millis(lease),
+				bytes(String.valueOf(System.currentTimeMillis())), bytes(FORMAT_VERSION));
+		String state = string(reply.get(0));
+		return switch (state) {
+			case "claimed" -> new ClaimResult.Claimed(token);
+			case "in_progress" -> new ClaimResult.InProgress();
+			case "mismatch" -> new ClaimResult.Mismatch();
+			case "completed" -> new ClaimResult.Completed(new StoredResponse(Integer.parseInt(string(reply.get(1))),
+					HeaderLines.decode((byte[]) reply.get(2)), (byte[]) reply.get(3)));
+			case "unreadable" -> throw new IdempotencyStoreException("Record " + redisKey(key)
+					+ " has format version '" + string(reply.get(1)) + "', which this version cannot read");
+			default -> throw new IdempotencyStoreException("Unexpected claim reply '" + state + "'");
+		};
+	}
+
+	@Override
+	public boolean complete(String key, String token, StoredResponse response, Duration retention) {
+		Long stored = execute(COMPLETE, key, bytes(token), millis(retention),
+				bytes(String.valueOf(response.status())), HeaderLines.encode(response.headers()), response.body(),
+				bytes(String.valueOf(System.currentTimeMillis())));
+		return stored == 1L;
+	}
+
+	@Override
+	public boolean release(String key, String token) {
+		Long released = execute(RELEASE, key, bytes(token));
+		return released == 1L;
+	}
+
+	// Replies hold raw bytes: the bodies are binary, and integers come back as Long whatever the serializer.
+	@SuppressWarnings({ "unchecked", "rawtypes" })
+	private <T> T execute(RedisScript<T> script, String key, byte[]... arguments) {
+		T reply;
+		try {
+			reply = (T) this.redis.execute((RedisScript) script, BYTES, (RedisSerializer) BYTES, List.of(redisKey(key)),
+					(Object[]) arguments);
+		}
+		catch (DataAccessException ex) {
+			throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
+		}
+		if (reply == null) {
+			throw new IdempotencyStoreException("Redis returned no reply (inside a transaction or pipeline?)");
+		}
+		return reply;
+	}
+
+	private String newToken() {
+		byte[] token = new byte[16];
+		this.random.nextBytes(token);
+		return HexFormat.of().formatHex(token);
+	}
+
+	private static byte[] millis(Duration duration) {
+		return bytes(String.valueOf(Math.max(1, duration.toMillis())));
+	}
+
+	private static byte[] bytes(String value) {
+		return value.getBytes(StandardCharsets.UTF_8);
+	}
+
+	private static String string(Object reply) {
+		return new String((byte[]) reply, StandardCharsets.UTF_8);
+	}
+
+	private static <T> RedisScript<T> script(String name, Class<T> resultType) {
+		return RedisScript.of(new ClassPathResource(name, RedisIdempotencyStore.class), resultType);
+	}
+
+}

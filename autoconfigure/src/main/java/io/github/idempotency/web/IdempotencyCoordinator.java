@@ -1,0 +1,284 @@
+package io.github.idempotency.web;
+
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.IdempotencyStoreException;
+import io.github.idempotency.StoredResponse;
+import io.github.idempotency.interceptor.IdempotentOperation;
+import io.github.idempotency.web.IdempotencyPolicy.OnStoreFailure;
+import jakarta.servlet.http.HttpServletRequest;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.expression.EvaluationException;
+import org.springframework.http.HttpHeaders;
+import org.springframework.web.servlet.HandlerMapping;
+
+/**
+ * Claims an idempotency key before its handler runs, decides what a request with a key already in use gets, and
+ * stores or releases the claim once the response is known. This is where the request lifecycle lives; the other web
+ * types only get the request and response to it.
+ *
+ * <p>
+ * Records are scoped by request method and route pattern, so one key sent to two endpoints names two operations. The
+ * record key is a hash of scope and client key: the client's key never reaches the store as written.
+ *
+ * <p>
+ * Thread-safe; the per-request state lives in {@link IdempotentExchange}.
+ *
+ * @since 0.1.0
+ */
+public class IdempotencyCoordinator {
+
+	private static final Log logger = LogFactory.getLog(IdempotencyCoordinator.class);
+
+	private static final long FIRST_POLL_MILLIS = 10;
+
+	private static final long LONGEST_POLL_MILLIS = 250;
+
+	private final IdempotencyStore store;
+
+	private final IdempotencyPolicy policy;
+
+	private final RequestFingerprinter fingerprinter;
+
+	private final IdempotencyKeyParser keyParser;
+
+	private final KeyExpressionEvaluator keyExpressions = new KeyExpressionEvaluator();
+
+	public IdempotencyCoordinator(IdempotencyStore store, IdempotencyPolicy policy,
+			RequestFingerprinter fingerprinter) {
+		this.store = store;
+		this.policy = policy;
+		this.fingerprinter = fingerprinter;
+		this.keyParser = new IdempotencyKeyParser(policy.maxKeyLength());
+	}
+
+	/**
+	 * The header that carries the key of an operation.
+	 * @param operation the operation
+	 * @return the header name
+	 */
+	public String headerName(IdempotentOperation operation) {
+		return (operation.headerName() != null) ? operation.headerName() : this.policy.headerName();
+	}
+
+	IdempotencyPolicy policy() {
+		return this.policy;
+	}
+
+	/**
+	 * Claims the key of a request whose handler is about to run. Returns normally when the handler should run: the
+	 * claim is ours, or the request goes without idempotency. Otherwise throws what answers the request instead.
+	 */
+	void begin(IdempotentExchange exchange, Method method, Object[] arguments) {
+		IdempotentOperation operation = exchange.operation();
+		HttpServletRequest request = exchange.request();
+		String key = readKey(operation, request, method, arguments);
+		if (key == null) {
+			exchange.bypass();
+			return;
+		}
+		String recordKey = RequestFingerprinter.recordKey(scope(request), key);
+		String fingerprint = this.fingerprinter.fingerprint(request, exchange.body());
+		Duration lease = (operation.lockTimeout() != null) ? operation.lockTimeout() : this.policy.lockTimeout();
+		Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
+		long waitUntil = System.nanoTime() + this.policy.waitTimeout().toNanos();
+		long pollMillis = FIRST_POLL_MILLIS;
+		while (true) {
+			ClaimResult result;
+			try {
+				result = this.store.claim(recordKey, fingerprint, lease);
+			}
+			catch (IdempotencyStoreException ex) {
+				onStoreFailure(exchange, ex);
+				return;
+			}
+			if (result instanceof ClaimResult.Claimed claimed) {
+				exchange.claimed(recordKey, claimed.token(), ttl);
+				return;
+			}
+			if (result instanceof ClaimResult.Completed completed) {
+				throw new ReplayException(completed.response());
+			}
+			if (result instanceof ClaimResult.Mismatch) {
+				if (logger.isDebugEnabled()) {
+					logger.debug("Key mismatch on record " + recordKey);
+				}
+				throw new IdempotencyProblemException(IdempotencyProblem.KEY_MISMATCH,
+						"This idempotency key was already used for a different request. Use a new key for a new"
+								+ " request.",
+						null);
+			}
+			long remainingMillis = Duration.ofNanos(waitUntil - System.nanoTime()).toMillis();
+			if (remainingMillis <= 0 || !pause(Math.min(pollMillis, remainingMillis))) {
+				if (logger.isDebugEnabled()) {
+					logger.debug("Request in progress on record " + recordKey);
+				}
+				throw new IdempotencyProblemException(IdempotencyProblem.REQUEST_IN_PROGRESS,
+						"A request with this idempotency key is still being processed. Retry it unchanged, with the"
+								+ " same key, after the Retry-After delay.",
+						this.policy.inProgressRetryAfter());
+			}
+			pollMillis = Math.min(pollMillis * 2, LONGEST_POLL_MILLIS);
+		}
+	}
+
+	/**
+	 * Stores the response of a request whose claim is ours, or releases the claim when the response should not be
+	 * replayed: a server error, an exception no handler resolved, a response too large to keep, or one whose body went
+	 * to the container's error page.
+	 */
+	void finish(IdempotentExchange exchange, CapturedResponse response, @Nullable Exception failure) {
+		String recordKey = exchange.recordKey();
+		String token = exchange.token();
+		if (recordKey == null || token == null) {
+			return;
+		}
+		int status = response.getStatus();
+		if (failure != null || response.isErrorSent() || !isReplayable(status)) {
+			release(recordKey, token);
+			return;
+		}
+		if (response.getContentSize() > this.policy.maxResponseSize()) {
+			logger.warn("Response of " + response.getContentSize() + " bytes is larger than idempotency.max-response-size"
+					+ " (" + this.policy.maxResponseSize() + " bytes); it was sent but not stored, and a retry will run"
+					+ " the handler again");
+			release(recordKey, token);
+			return;
+		}
+		StoredResponse stored = new StoredResponse(status, replayedHeaders(response), response.getContentAsByteArray());
+		try {
+			if (!this.store.complete(recordKey, token, stored, exchange.ttl())) {
+				logger.warn("Lease on idempotency record " + recordKey + " was lost before the response was stored;"
+						+ " raise idempotency.lock-timeout above the handler's longest run");
+			}
+		}
+		catch (IdempotencyStoreException ex) {
+			logger.error("Could not store the response of idempotency record " + recordKey + "; retries get 409 until"
+					+ " the lock timeout passes, then run the handler again", ex);
+		}
+	}
+
+	private @Nullable String readKey(IdempotentOperation operation, HttpServletRequest request, Method method,
+			Object[] arguments) {
+		String raw;
+		if (operation.keyExpression() != null) {
+			try {
+				raw = this.keyExpressions.evaluate(operation.keyExpression(), method, arguments);
+			}
+			catch (EvaluationException ex) {
+				raw = null;
+			}
+		}
+		else {
+			raw = singleHeader(request, headerName(operation));
+		}
+		if (raw == null) {
+			if (!operation.required()) {
+				return null;
+			}
+			String where = (operation.keyExpression() != null) ? "in the request body"
+					: "in the " + headerName(operation) + " header";
+			throw new IdempotencyProblemException(IdempotencyProblem.KEY_MISSING,
+					"This operation requires an idempotency key " + where + ".", null);
+		}
+		try {
+			return (operation.keyExpression() != null) ? this.keyParser.check(raw) : this.keyParser.parse(raw);
+		}
+		catch (IdempotencyKeyParser.InvalidKeyException ex) {
+			throw new IdempotencyProblemException(IdempotencyProblem.KEY_INVALID, ex.getMessage(), null);
+		}
+	}
+
+	private static @Nullable String singleHeader(HttpServletRequest request, String name) {
+		var values = request.getHeaders(name);
+		if (values == null || !values.hasMoreElements()) {
+			return null;
+		}
+		String value = values.nextElement();
+		if (values.hasMoreElements()) {
+			throw new IdempotencyProblemException(IdempotencyProblem.KEY_INVALID,
+					"The request has more than one " + name + " header.", null);
+		}
+		return value;
+	}
+
+	private static String scope(HttpServletRequest request) {
+		return request.getMethod() + " " + request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
+	}
+
+	private void onStoreFailure(IdempotentExchange exchange, IdempotencyStoreException ex) {
+		if (this.policy.onStoreFailure() == OnStoreFailure.PROCEED) {
+			logger.warn("Idempotency store unavailable; running " + exchange.operation().name()
+					+ " without idempotency (idempotency.on-store-failure=proceed): " + ex.getMessage());
+			exchange.bypass();
+			return;
+		}
+		logger.warn("Idempotency store unavailable; answering 503: " + ex.getMessage());
+		throw new IdempotencyProblemException(IdempotencyProblem.STORE_UNAVAILABLE,
+				"The request cannot be processed safely right now. Retry it later with the same idempotency key.",
+				this.policy.storeUnavailableRetryAfter());
+	}
+
+	private void release(String recordKey, String token) {
+		try {
+			this.store.release(recordKey, token);
+		}
+		catch (IdempotencyStoreException ex) {
+			logger.warn("Could not release idempotency record " + recordKey + "; it frees itself when the lock"
+					+ " timeout passes: " + ex.getMessage());
+		}
+	}
+
+	private boolean isReplayable(int status) {
+		if (status >= 500) {
+			return this.policy.replayServerErrors();
+		}
+		if (status == 408 || status == 429) {
+			return false;
+		}
+		if (status >= 400) {
+			return this.policy.replayClientErrors();
+		}
+		return status >= 200;
+	}
+
+	private Map<String, List<String>> replayedHeaders(CapturedResponse response) {
+		Map<String, List<String>> headers = new LinkedHashMap<>();
+		for (String name : this.policy.replayedHeaders()) {
+			if (HttpHeaders.CONTENT_TYPE.equalsIgnoreCase(name)) {
+				if (response.getContentType() != null) {
+					headers.put(HttpHeaders.CONTENT_TYPE, List.of(response.getContentType()));
+				}
+				continue;
+			}
+			Collection<String> values = response.getHeaders(name);
+			if (values != null && !values.isEmpty()) {
+				headers.put(name, new ArrayList<>(values));
+			}
+		}
+		return headers;
+	}
+
+	private static boolean pause(long millis) {
+		try {
+			Thread.sleep(millis);
+			return true;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
+		}
+	}
+
+}

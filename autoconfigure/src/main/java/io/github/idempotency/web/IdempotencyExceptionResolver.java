@@ -1,0 +1,76 @@
+package io.github.idempotency.web;
+
+import java.io.IOException;
+
+import io.github.idempotency.StoredResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.Ordered;
+import org.springframework.web.servlet.HandlerExceptionResolver;
+import org.springframework.web.servlet.ModelAndView;
+
+/**
+ * Renders the answers the starter gives instead of running a handler: replays of stored responses and problem
+ * responses. Ordered first, so that an application's catch-all {@code @ExceptionHandler} never turns them into
+ * something else.
+ *
+ * @since 0.1.0
+ */
+public class IdempotencyExceptionResolver implements HandlerExceptionResolver, Ordered {
+
+	private static final Log logger = LogFactory.getLog(IdempotencyExceptionResolver.class);
+
+	private final ProblemResponseWriter problemWriter;
+
+	private final String replayedHeaderName;
+
+	/**
+	 * @param problemWriter writes problem responses
+	 * @param replayedHeaderName the header that marks a replay, sent with the value {@code true}
+	 */
+	public IdempotencyExceptionResolver(ProblemResponseWriter problemWriter, String replayedHeaderName) {
+		this.problemWriter = problemWriter;
+		this.replayedHeaderName = replayedHeaderName;
+	}
+
+	@Override
+	public @Nullable ModelAndView resolveException(HttpServletRequest request, HttpServletResponse response,
+			@Nullable Object handler, Exception ex) {
+		try {
+			if (ex instanceof ReplayException replay) {
+				replay(replay.getResponse(), response);
+				return new ModelAndView();
+			}
+			if (ex instanceof IdempotencyProblemException problem) {
+				this.problemWriter.write(problem, request, response);
+				return new ModelAndView();
+			}
+		}
+		catch (IOException failure) {
+			logger.debug("Could not write the idempotency response; the client has probably gone", failure);
+			return new ModelAndView();
+		}
+		return null;
+	}
+
+	private void replay(StoredResponse stored, HttpServletResponse response) throws IOException {
+		response.setStatus(stored.status());
+		stored.headers().forEach((name, values) -> {
+			for (String value : values) {
+				response.addHeader(name, value);
+			}
+		});
+		response.setHeader(this.replayedHeaderName, "true");
+		response.getOutputStream().write(stored.body());
+	}
+
+	@Override
+	public int getOrder() {
+		return Ordered.HIGHEST_PRECEDENCE;
+	}
+
+}

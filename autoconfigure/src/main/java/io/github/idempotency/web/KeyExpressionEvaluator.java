@@ -1,0 +1,34 @@
+package io.github.idempotency.web;
+
+import java.lang.reflect.Method;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.context.expression.MethodBasedEvaluationContext;
+import org.springframework.core.DefaultParameterNameDiscoverer;
+import org.springframework.core.ParameterNameDiscoverer;
+import org.springframework.expression.Expression;
+import org.springframework.expression.spel.standard.SpelExpressionParser;
+
+/**
+ * Evaluates {@code @Idempotent(key = "...")} expressions against a handler's arguments. Parsed expressions are cached.
+ * Thread-safe.
+ */
+final class KeyExpressionEvaluator {
+
+	private final SpelExpressionParser parser = new SpelExpressionParser();
+
+	private final ParameterNameDiscoverer parameterNames = new DefaultParameterNameDiscoverer();
+
+	private final Map<String, Expression> expressions = new ConcurrentHashMap<>();
+
+	@Nullable String evaluate(String expression, Method method, Object[] arguments) {
+		MethodBasedEvaluationContext context = new MethodBasedEvaluationContext(arguments, method, arguments,
+				this.parameterNames);
+		Object key = this.expressions.computeIfAbsent(expression, this.parser::parseExpression).getValue(context);
+		return (key != null) ? key.toString() : null;
+	}
+
+}

@@ -1,0 +1,153 @@
+package io.github.idempotency.web;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import jakarta.servlet.http.HttpServletRequest;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.http.MediaType;
+import org.springframework.util.LinkedMultiValueMap;
+import org.springframework.util.MultiValueMap;
+import org.springframework.web.servlet.HandlerMapping;
+import org.springframework.web.util.UriComponentsBuilder;
+
+/**
+ * Computes what makes two requests with the same key "the same request": a SHA-256 over the method, the route
+ * pattern, the path variables, the query parameters and the body.
+ *
+ * <p>
+ * Query parameters are compared by name, in any order. A JSON body is compared in canonical form, so that a client
+ * that re-serializes its retry with other key order or whitespace is still recognised; any other body is compared
+ * byte for byte, and form data by its parameters. Thread-safe.
+ *
+ * @since 0.1.0
+ */
+public class RequestFingerprinter {
+
+	private final @Nullable JsonCanonicalizer jsonCanonicalizer;
+
+	/**
+	 * @param jsonCanonicalizer canonicalizes JSON bodies, or {@code null} to compare them byte for byte
+	 */
+	public RequestFingerprinter(@Nullable JsonCanonicalizer jsonCanonicalizer) {
+		this.jsonCanonicalizer = jsonCanonicalizer;
+	}
+
+	/**
+	 * Fingerprints a request whose handler has been chosen.
+	 * @param request the request
+	 * @param body the whole body, or {@code null} for form data that the container has parsed into parameters
+	 * @return the fingerprint, as lower-case hex
+	 */
+	public String fingerprint(HttpServletRequest request, byte @Nullable [] body) {
+		MessageDigest digest = sha256();
+		update(digest, request.getMethod());
+		update(digest, String.valueOf(request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE)));
+		if (request.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE) instanceof Map<?, ?> variables) {
+			new TreeMap<>(variables).forEach((name, value) -> {
+				update(digest, String.valueOf(name));
+				update(digest, String.valueOf(value));
+			});
+		}
+		update(digest, "?");
+		updateSorted(digest, queryParameters(request.getQueryString()));
+		update(digest, "body");
+		if (body != null) {
+			update(digest, canonicalBody(request, body));
+		}
+		else {
+			request.getParameterMap().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach((entry) -> {
+				update(digest, entry.getKey());
+				Arrays.stream(entry.getValue()).forEach((value) -> update(digest, value));
+			});
+		}
+		return hex(digest.digest());
+	}
+
+	/**
+	 * The hex SHA-256 of a key within its scope: what stores use as record key, so that the client's key never
+	 * reaches the store as written.
+	 * @param scope the scope the key belongs to
+	 * @param key the client's key
+	 * @return the record key, 64 lower-case hex characters
+	 */
+	public static String recordKey(String scope, String key) {
+		MessageDigest digest = sha256();
+		digest.update(scope.getBytes(StandardCharsets.UTF_8));
+		digest.update((byte) 0);
+		digest.update(key.getBytes(StandardCharsets.UTF_8));
+		return hex(digest.digest());
+	}
+
+	private byte[] canonicalBody(HttpServletRequest request, byte[] body) {
+		if (this.jsonCanonicalizer == null || body.length == 0 || !isJson(request.getContentType())) {
+			return body;
+		}
+		try {
+			return this.jsonCanonicalizer.canonicalize(body);
+		}
+		catch (IllegalArgumentException ex) {
+			return body;
+		}
+	}
+
+	private static boolean isJson(@Nullable String contentType) {
+		if (contentType == null) {
+			return false;
+		}
+		try {
+			MediaType type = MediaType.parseMediaType(contentType);
+			return type.isCompatibleWith(MediaType.APPLICATION_JSON) || type.getSubtype().endsWith("+json");
+		}
+		catch (IllegalArgumentException ex) {
+			return false;
+		}
+	}
+
+	private static MultiValueMap<String, String> queryParameters(@Nullable String query) {
+		if (query == null || query.isEmpty()) {
+			return new LinkedMultiValueMap<>();
+		}
+		return UriComponentsBuilder.newInstance().query(query).build().getQueryParams();
+	}
+
+	private static void updateSorted(MessageDigest digest, MultiValueMap<String, String> parameters) {
+		new TreeMap<String, List<String>>(parameters).forEach((name, values) -> {
+			update(digest, name);
+			values.forEach((value) -> update(digest, String.valueOf(value)));
+		});
+	}
+
+	private static void update(MessageDigest digest, String value) {
+		update(digest, value.getBytes(StandardCharsets.UTF_8));
+	}
+
+	// Length-prefixed, so that no two different sequences of fields can produce the same input.
+	private static void update(MessageDigest digest, byte[] value) {
+		int length = value.length;
+		digest.update(new byte[] { (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8),
+				(byte) length });
+		digest.update(value);
+	}
+
+	private static MessageDigest sha256() {
+		try {
+			return MessageDigest.getInstance("SHA-256");
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException("Every Java platform has SHA-256", ex);
+		}
+	}
+
+	private static String hex(byte[] bytes) {
+		return HexFormat.of().formatHex(bytes);
+	}
+
+}

@@ -1,0 +1,19 @@
+-- Claims the record KEYS[1] for one request, or reports what already holds it. One key, constant time.
+-- ARGV: 1 fingerprint, 2 owner token, 3 lease (ms), 4 creation time (epoch ms, for operators only), 5 format version
+local record = redis.call('HMGET', KEYS[1], 'v', 'state', 'fp')
+if not record[2] then
+  redis.call('HSET', KEYS[1], 'v', ARGV[5], 'state', 'in_progress', 'fp', ARGV[1], 'token', ARGV[2], 'created', ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return {'claimed'}
+end
+if record[1] ~= ARGV[5] then
+  return {'unreadable', record[1] or ''}
+end
+if record[3] ~= ARGV[1] then
+  return {'mismatch'}
+end
+if record[2] == 'in_progress' then
+  return {'in_progress'}
+end
+local response = redis.call('HMGET', KEYS[1], 'status', 'headers', 'body')
+return {'completed', response[1], response[2], response[3]}

@@ -1,0 +1,232 @@
+package io.github.idempotency;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The contract every {@link IdempotencyStore} fulfils. A store implementation's test extends this class and supplies
+ * the store; a new store that does not pass it is not done.
+ */
+public abstract class AbstractIdempotencyStoreTests {
+
+	private static final Duration LEASE = Duration.ofSeconds(30);
+
+	private static final Duration RETENTION = Duration.ofMinutes(5);
+
+	/**
+	 * The store under test. Called once per test; may return the same instance.
+	 * @return the store
+	 */
+	protected abstract IdempotencyStore store();
+
+	private static String newKey() {
+		return UUID.randomUUID().toString().replace("-", "");
+	}
+
+	private static StoredResponse response(int status, String body) {
+		Map<String, List<String>> headers = new LinkedHashMap<>();
+		headers.put("Content-Type", List.of("application/json"));
+		headers.put("Location", List.of("/payments/42"));
+		headers.put("Link", List.of("</a>; rel=\"a\"", "</b>; rel=\"b\""));
+		return new StoredResponse(status, headers, body.getBytes(StandardCharsets.UTF_8));
+	}
+
+	@Test
+	void claimWhenKeyIsFreeShouldHandOutToken() {
+		ClaimResult result = store().claim(newKey(), "fp", LEASE);
+		assertThat(result).isInstanceOf(ClaimResult.Claimed.class);
+		assertThat(((ClaimResult.Claimed) result).token()).hasSizeGreaterThanOrEqualTo(32);
+	}
+
+	@Test
+	void claimWhenKeyIsHeldWithSameFingerprintShouldReportInProgress() {
+		String key = newKey();
+		store().claim(key, "fp", LEASE);
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+	}
+
+	@Test
+	void claimWhenKeyIsHeldWithOtherFingerprintShouldReportMismatch() {
+		String key = newKey();
+		store().claim(key, "fp", LEASE);
+		assertThat(store().claim(key, "other", LEASE)).isInstanceOf(ClaimResult.Mismatch.class);
+	}
+
+	@Test
+	void claimWhenCompletedShouldReturnStoredResponseExactly() {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		StoredResponse response = new StoredResponse(201, response(201, "").headers(),
+				new byte[] { 0, (byte) 0xff, '\r', '\n', 'x', (byte) 0xc3 });
+		assertThat(store().complete(key, token, response, RETENTION)).isTrue();
+		ClaimResult result = store().claim(key, "fp", LEASE);
+		assertThat(result).isEqualTo(new ClaimResult.Completed(response));
+	}
+
+	@Test
+	void claimWhenCompletedWithoutHeadersOrBodyShouldReturnEmptyResponse() {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		StoredResponse response = new StoredResponse(204, Map.of(), new byte[0]);
+		store().complete(key, token, response, RETENTION);
+		assertThat(store().claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(response));
+	}
+
+	@Test
+	void claimWhenCompletedWithOtherFingerprintShouldReportMismatch() {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		store().complete(key, token, response(200, "{}"), RETENTION);
+		assertThat(store().claim(key, "other", LEASE)).isInstanceOf(ClaimResult.Mismatch.class);
+	}
+
+	@Test
+	void completeWithAnotherTokenShouldChangeNothing() {
+		String key = newKey();
+		claimed(key, "fp");
+		assertThat(store().complete(key, "not-the-owner", response(200, "{}"), RETENTION)).isFalse();
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+	}
+
+	@Test
+	void completeWhenKeyIsAbsentShouldStoreNothing() {
+		String key = newKey();
+		assertThat(store().complete(key, "token", response(200, "{}"), RETENTION)).isFalse();
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	@Test
+	void completeTwiceShouldKeepFirstResponse() {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		store().complete(key, token, response(201, "first"), RETENTION);
+		assertThat(store().complete(key, token, response(201, "second"), RETENTION)).isFalse();
+		assertThat(store().claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(response(201, "first")));
+	}
+
+	@Test
+	void releaseByOwnerShouldFreeKey() {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		assertThat(store().release(key, token)).isTrue();
+		assertThat(store().claim(key, "other", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	@Test
+	void releaseWithAnotherTokenShouldKeepClaim() {
+		String key = newKey();
+		claimed(key, "fp");
+		assertThat(store().release(key, "not-the-owner")).isFalse();
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+	}
+
+	@Test
+	void releaseWhenCompletedShouldKeepResponse() {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		store().complete(key, token, response(200, "{}"), RETENTION);
+		assertThat(store().release(key, token)).isFalse();
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Completed.class);
+	}
+
+	@Test
+	void claimWhenLeaseExpiredShouldHandKeyToNewOwner() throws InterruptedException {
+		String key = newKey();
+		store().claim(key, "fp", Duration.ofMillis(100));
+		Thread.sleep(250);
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	@Test
+	void completeAfterLeaseWasTakenOverShouldNotOverwriteNewOwner() throws InterruptedException {
+		String key = newKey();
+		String staleToken = ((ClaimResult.Claimed) store().claim(key, "fp", Duration.ofMillis(100))).token();
+		Thread.sleep(250);
+		String newToken = claimed(key, "fp");
+		assertThat(store().complete(key, staleToken, response(200, "stale"), RETENTION)).isFalse();
+		assertThat(store().release(key, staleToken)).isFalse();
+		assertThat(store().complete(key, newToken, response(200, "fresh"), RETENTION)).isTrue();
+		assertThat(store().claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(response(200, "fresh")));
+	}
+
+	@Test
+	void claimWhenRetentionExpiredShouldTreatKeyAsNew() throws InterruptedException {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		store().complete(key, token, response(200, "{}"), Duration.ofMillis(100));
+		Thread.sleep(250);
+		assertThat(store().claim(key, "other", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	@Test
+	void completeShouldReplaceLeaseWithRetention() throws InterruptedException {
+		String key = newKey();
+		String token = ((ClaimResult.Claimed) store().claim(key, "fp", Duration.ofMillis(150))).token();
+		store().complete(key, token, response(200, "{}"), RETENTION);
+		Thread.sleep(300);
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Completed.class);
+	}
+
+	@Test
+	void concurrentClaimsOfOneKeyShouldHaveExactlyOneWinner() throws Exception {
+		int threads = 32;
+		String key = newKey();
+		ExecutorService executor = Executors.newFixedThreadPool(threads);
+		try {
+			CountDownLatch start = new CountDownLatch(1);
+			List<Future<ClaimResult>> results = new ArrayList<>();
+			for (int i = 0; i < threads; i++) {
+				results.add(executor.submit(() -> {
+					start.await();
+					return store().claim(key, "fp", LEASE);
+				}));
+			}
+			start.countDown();
+			int claimed = 0;
+			int inProgress = 0;
+			for (Future<ClaimResult> result : results) {
+				ClaimResult claim = result.get(30, TimeUnit.SECONDS);
+				if (claim instanceof ClaimResult.Claimed) {
+					claimed++;
+				}
+				else if (claim instanceof ClaimResult.InProgress) {
+					inProgress++;
+				}
+			}
+			assertThat(claimed).isEqualTo(1);
+			assertThat(inProgress).isEqualTo(threads - 1);
+		}
+		finally {
+			executor.shutdownNow();
+		}
+	}
+
+	@Test
+	void keysShouldBeIndependent() {
+		String first = newKey();
+		String second = newKey();
+		claimed(first, "fp");
+		assertThat(store().claim(second, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	private String claimed(String key, String fingerprint) {
+		ClaimResult result = store().claim(key, fingerprint, LEASE);
+		assertThat(result).isInstanceOf(ClaimResult.Claimed.class);
+		return ((ClaimResult.Claimed) result).token();
+	}
+
+}
