@@ -25,7 +25,8 @@ import org.springframework.util.StringUtils;
  * Reads {@link Idempotent} from methods and their classes, and remembers the answer per method.
  *
  * <p>
- * A method's own annotation wins over its class's; the class's annotation covers public methods only. Declarations
+ * A method's own annotation wins over its class's; the class's annotation covers every method a class-based proxy
+ * can intercept (neither private nor static), since handler methods are often package-private. Declarations
  * are checked when first read, which for proxied beans is at startup: a bad duration, a SpEL expression that does not
  * parse, or a header name combined with a key expression fail with a message naming the method.
  *
@@ -57,7 +58,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		Class<?> userClass = (targetClass != null) ? ClassUtils.getUserClass(targetClass) : null;
 		Method specific = AopUtils.getMostSpecificMethod(method, userClass);
 		Idempotent annotation = AnnotatedElementUtils.findMergedAnnotation(specific, Idempotent.class);
-		if (annotation == null && Modifier.isPublic(specific.getModifiers())) {
+		if (annotation == null && !Modifier.isPrivate(specific.getModifiers())
+				&& !Modifier.isStatic(specific.getModifiers())) {
 			annotation = AnnotatedElementUtils.findMergedAnnotation(specific.getDeclaringClass(), Idempotent.class);
 			if (annotation == null && userClass != null) {
 				annotation = AnnotatedElementUtils.findMergedAnnotation(userClass, Idempotent.class);

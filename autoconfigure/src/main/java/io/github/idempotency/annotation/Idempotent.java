@@ -11,7 +11,7 @@ import java.lang.annotation.Target;
  * every retry with the same key and the same payload receives the stored response instead of running it again.
  *
  * <p>
- * On a class, applies to every public handler method of that class; an annotation on a method replaces the class's.
+ * On a class, applies to every handler method of that class that is neither private nor static; an annotation on a method replaces the class's.
  * Only requests whose method is listed in {@code idempotency.methods} (POST and PATCH by default) are handled; others
  * pass through untouched.
  *

@@ -7,6 +7,8 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyStore;
@@ -54,6 +56,8 @@ public class IdempotencyCoordinator {
 	private final IdempotencyKeyParser keyParser;
 
 	private final KeyExpressionEvaluator keyExpressions = new KeyExpressionEvaluator();
+
+	private final Set<String> unadvisedOperations = ConcurrentHashMap.newKeySet();
 
 	public IdempotencyCoordinator(IdempotencyStore store, IdempotencyPolicy policy,
 			RequestFingerprinter fingerprinter) {
@@ -139,6 +143,12 @@ public class IdempotencyCoordinator {
 	 * to the container's error page.
 	 */
 	void finish(IdempotentExchange exchange, CapturedResponse response, @Nullable Exception failure) {
+		if (!exchange.begun() && failure == null && response.getStatus() < 400
+				&& this.unadvisedOperations.add(exchange.operation().name())) {
+			logger.error(exchange.operation().name() + " is @Idempotent but ran without idempotency: its bean was"
+					+ " not proxied, or the method is final. Check that an auto-proxy creator is active"
+					+ " (spring.aop.auto) and that the method can be overridden.");
+		}
 		String recordKey = exchange.recordKey();
 		String token = exchange.token();
 		if (recordKey == null || token == null) {

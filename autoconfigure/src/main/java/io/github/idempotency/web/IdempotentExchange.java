@@ -72,6 +72,10 @@ final class IdempotentExchange implements IdempotentCall {
 		this.token = null;
 	}
 
+	boolean begun() {
+		return this.begun;
+	}
+
 	IdempotentOperation operation() {
 		return this.operation;
 	}

@@ -1,0 +1,537 @@
+package io.github.idempotency.web;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.idempotency.test.RedisTestServer;
+import io.github.idempotency.web.app.Executions;
+import io.github.idempotency.web.app.TestApplication;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every behaviour of an idempotent endpoint, over real HTTP against a started server and a real Redis.
+ */
+@SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "idempotency.key-prefix=endpoint-test", "idempotency.max-body-size=16KB",
+				"idempotency.max-response-size=64KB" })
+class IdempotentEndpointTests {
+
+	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
+
+	private final ObjectMapper json = new ObjectMapper();
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private Executions executions;
+
+	private TestHttp http;
+
+	private String key;
+
+	@DynamicPropertySource
+	static void redis(DynamicPropertyRegistry registry) {
+		registry.add("spring.data.redis.url", RedisTestServer::url);
+	}
+
+	@BeforeEach
+	void setUp() {
+		this.http = new TestHttp(this.port);
+		this.key = UUID.randomUUID().toString();
+	}
+
+	@Test
+	void retryShouldReplayStatusHeadersAndBodyWithoutRunningAgain() {
+		HttpResponse<byte[]> first = this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+
+		assertThat(first.statusCode()).isEqualTo(201);
+		assertThat(first.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(retry.statusCode()).isEqualTo(201);
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(retry.headers().firstValue("Location")).isEqualTo(first.headers().firstValue("Location"))
+			.isPresent();
+		assertThat(retry.headers().firstValue("Content-Type")).isEqualTo(first.headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type).startsWith("application/json"));
+		assertThat(retry.headers().firstValue("Content-Length")).hasValue(String.valueOf(first.body().length));
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void replayShouldNotCarryCookiesOrHeadersOutsideTheReplayedSet() {
+		HttpResponse<byte[]> first = this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+
+		assertThat(first.headers().firstValue("Set-Cookie")).isPresent();
+		assertThat(first.headers().firstValue("X-Trace")).isPresent();
+		assertThat(retry.headers().firstValue("Set-Cookie")).isEmpty();
+		assertThat(retry.headers().firstValue("X-Trace")).isEmpty();
+	}
+
+	@Test
+	void retryWithReorderedJsonShouldReplay() {
+		HttpResponse<byte[]> first = this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders")
+			.key(this.key)
+			.name(this.key)
+			.json("{ \"quantity\" : 2,\n  \"item\" : \"book\" }")
+			.send();
+
+		assertThat(retry.statusCode()).isEqualTo(201);
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void retryWithOtherPayloadShouldGet422Problem() throws Exception {
+		this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> reuse = this.http.post("/orders")
+			.key(this.key)
+			.name(this.key)
+			.json("{\"item\":\"book\",\"quantity\":3}")
+			.send();
+
+		assertProblem(reuse, 422, "idempotency-key-mismatch");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void quotedAndBareFormsOfOneKeyShouldBeTheSameKey() {
+		this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> quoted = this.http.post("/orders")
+			.key("\"" + this.key + "\"")
+			.name(this.key)
+			.json(ORDER)
+			.send();
+
+		assertThat(quoted.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void requestWithoutKeyShouldGet400ProblemAndNotRun() throws Exception {
+		HttpResponse<byte[]> response = this.http.post("/orders").name(this.key).json(ORDER).send();
+
+		assertProblem(response, 400, "idempotency-key-missing");
+		assertThat(this.executions.count(this.key)).isZero();
+	}
+
+	@Test
+	void invalidKeysShouldGet400ProblemAndNotRun() throws Exception {
+		for (String invalid : List.of("\"\"", "x".repeat(256), "a\tb", "two words", "\"unterminated", "a,b")) {
+			HttpResponse<byte[]> response = this.http.post("/orders").key(invalid).name(this.key).json(ORDER).send();
+			assertProblem(response, 400, "idempotency-key-invalid");
+		}
+		assertThat(this.executions.count(this.key)).isZero();
+	}
+
+	@Test
+	void keyOfMaximumLengthShouldBeAccepted() {
+		HttpResponse<byte[]> response = this.http.post("/orders")
+			.key("k".repeat(219) + this.key)
+			.name(this.key)
+			.json(ORDER)
+			.send();
+		assertThat(response.statusCode()).isEqualTo(201);
+	}
+
+	@Test
+	void twoKeyHeadersShouldGet400Problem() throws Exception {
+		HttpResponse<byte[]> response = this.http.post("/orders")
+			.key(this.key)
+			.key(this.key + "-other")
+			.name(this.key)
+			.json(ORDER)
+			.send();
+		assertProblem(response, 400, "idempotency-key-invalid");
+		assertThat(this.executions.count(this.key)).isZero();
+	}
+
+	@Test
+	void concurrentDuplicatesShouldRunHandlerExactlyOnce() throws Exception {
+		int clients = 50;
+		ExecutorService executor = Executors.newFixedThreadPool(clients);
+		try {
+			CountDownLatch start = new CountDownLatch(1);
+			List<Future<HttpResponse<byte[]>>> responses = new ArrayList<>();
+			for (int i = 0; i < clients; i++) {
+				responses.add(executor.submit(() -> {
+					start.await();
+					return this.http.post("/orders/slow")
+						.key(this.key)
+						.name(this.key)
+						.header("X-Delay-Millis", "500")
+						.json(ORDER)
+						.send();
+				}));
+			}
+			start.countDown();
+			int ok = 0;
+			int conflicts = 0;
+			for (Future<HttpResponse<byte[]>> future : responses) {
+				HttpResponse<byte[]> response = future.get(60, TimeUnit.SECONDS);
+				if (response.statusCode() == 200) {
+					ok++;
+				}
+				else {
+					assertProblem(response, 409, "idempotency-request-in-progress");
+					assertThat(response.headers().firstValue("Retry-After")).hasValue("1");
+					conflicts++;
+				}
+			}
+			assertThat(this.executions.count(this.key)).isEqualTo(1);
+			assertThat(ok + conflicts).isEqualTo(clients);
+			assertThat(ok).isGreaterThanOrEqualTo(1);
+		}
+		finally {
+			executor.shutdownNow();
+		}
+	}
+
+	@Test
+	void otherPayloadWhileFirstIsInFlightShouldGet422NotConflict() throws Exception {
+		ExecutorService executor = Executors.newSingleThreadExecutor();
+		try {
+			Future<HttpResponse<byte[]>> first = executor.submit(() -> this.http.post("/orders/slow")
+				.key(this.key)
+				.name(this.key)
+				.header("X-Delay-Millis", "800")
+				.json(ORDER)
+				.send());
+			awaitExecutions(this.key, 1);
+			HttpResponse<byte[]> other = this.http.post("/orders/slow")
+				.key(this.key)
+				.name(this.key)
+				.header("X-Delay-Millis", "800")
+				.json("{\"item\":\"pen\",\"quantity\":1}")
+				.send();
+			assertProblem(other, 422, "idempotency-key-mismatch");
+			assertThat(first.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+			assertThat(this.executions.count(this.key)).isEqualTo(1);
+		}
+		finally {
+			executor.shutdownNow();
+		}
+	}
+
+	@Test
+	void handlerExceptionShouldReleaseKeySoRetryRunsAgain() {
+		HttpResponse<byte[]> first = this.http.post("/orders/failing").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/failing").key(this.key).name(this.key).json(ORDER).send();
+
+		assertThat(first.statusCode()).isEqualTo(500);
+		assertThat(retry.statusCode()).isEqualTo(200);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
+	@Test
+	void serverErrorResponseShouldReleaseKeySoRetryRunsAgain() {
+		HttpResponse<byte[]> first = this.http.post("/orders/unavailable").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/unavailable").key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).isEqualTo(503);
+		assertThat(TestHttp.text(retry)).isEqualTo("run 2");
+	}
+
+	@Test
+	void clientErrorFromExceptionHandlerShouldBeStoredAndReplayed() {
+		HttpResponse<byte[]> first = this.http.post("/orders/declined").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/declined").key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).isEqualTo(402);
+		assertThat(retry.statusCode()).isEqualTo(402);
+		assertThat(TestHttp.text(retry)).isEqualTo("declined on run 1");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void tooManyRequestsShouldNotBeStored() {
+		this.http.post("/orders/too-many").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/too-many").key(this.key).name(this.key).send();
+
+		assertThat(retry.statusCode()).isEqualTo(429);
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
+	@Test
+	void errorSentToContainerErrorPageShouldNotBeStored() {
+		HttpResponse<byte[]> first = this.http.post("/orders/send-error").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/send-error").key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).isEqualTo(404);
+		assertThat(retry.statusCode()).isEqualTo(404);
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
+	@Test
+	void validationFailureShouldNotClaimKeySoCorrectedRequestRuns() {
+		HttpResponse<byte[]> invalid = this.http.post("/orders")
+			.key(this.key)
+			.name(this.key)
+			.json("{\"item\":\"\",\"quantity\":0}")
+			.send();
+		HttpResponse<byte[]> corrected = this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+
+		assertThat(invalid.statusCode()).isEqualTo(400);
+		assertThat(corrected.statusCode()).isEqualTo(201);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void responseStatusAnnotationShouldBeReplayed() {
+		HttpResponse<byte[]> first = this.http.post("/orders/accepted").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/accepted").key(this.key).name(this.key).json(ORDER).send();
+
+		assertThat(first.statusCode()).isEqualTo(202);
+		assertThat(retry.statusCode()).isEqualTo(202);
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void voidHandlerShouldBeReplayedAsEmptyResponse() {
+		HttpResponse<byte[]> first = this.http.post("/orders/void").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/void").key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(retry.statusCode()).isEqualTo(200);
+		assertThat(retry.body()).isEmpty();
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void keyFromBodyExpressionShouldIdentifyRetries() throws Exception {
+		String item = "item-" + this.key;
+		String order = "{\"item\":\"" + item + "\",\"quantity\":1}";
+		HttpResponse<byte[]> first = this.http.post("/orders/body-key").name(this.key).json(order).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/body-key").name(this.key).json(order).send();
+		HttpResponse<byte[]> missing = this.http.post("/orders/body-key").name(this.key).json("{\"quantity\":1}").send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertProblem(missing, 400, "idempotency-key-missing");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void optionalKeyWhenAbsentShouldRunEveryTime() {
+		HttpResponse<byte[]> first = this.http.post("/orders/optional").name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> second = this.http.post("/orders/optional").name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> keyed = this.http.post("/orders/optional").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> keyedRetry = this.http.post("/orders/optional")
+			.key(this.key)
+			.name(this.key)
+			.json(ORDER)
+			.send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(second.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(keyed.statusCode()).isEqualTo(200);
+		assertThat(keyedRetry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isEqualTo(3);
+	}
+
+	@Test
+	void customHeaderNameShouldCarryKey() throws Exception {
+		HttpResponse<byte[]> first = this.http.post("/orders/custom-header")
+			.header("X-Request-Id", this.key)
+			.name(this.key)
+			.json(ORDER)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/custom-header")
+			.header("X-Request-Id", this.key)
+			.name(this.key)
+			.json(ORDER)
+			.send();
+		HttpResponse<byte[]> defaultHeaderOnly = this.http.post("/orders/custom-header")
+			.key(this.key)
+			.name(this.key)
+			.json(ORDER)
+			.send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertProblem(defaultHeaderOnly, 400, "idempotency-key-missing");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void sameKeyOnTwoEndpointsShouldBeTwoOperations() {
+		this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> other = this.http.post("/orders/accepted").key(this.key).name(this.key).json(ORDER).send();
+
+		assertThat(other.statusCode()).isEqualTo(202);
+		assertThat(other.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
+	@Test
+	void sameKeyWithOtherPathVariableShouldBeRefused() throws Exception {
+		this.http.post("/orders/north/items").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> other = this.http.post("/orders/south/items").key(this.key).name(this.key).json(ORDER).send();
+
+		assertProblem(other, 422, "idempotency-key-mismatch");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void classLevelAnnotationShouldCoverEveryHandler() {
+		this.http.post("/class-level/first").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/class-level/first").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> missing = this.http.post("/class-level/second").name(this.key).send();
+
+		assertThat(TestHttp.text(retry)).isEqualTo("first run 1");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(missing.statusCode()).isEqualTo(400);
+	}
+
+	@Test
+	void methodOutsideConfiguredMethodsShouldPassThrough() {
+		this.http.put("/orders/put").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> second = this.http.put("/orders/put").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> withoutKey = this.http.put("/orders/put").name(this.key).send();
+
+		assertThat(TestHttp.text(second)).isEqualTo("run 2");
+		assertThat(second.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(withoutKey.statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void unannotatedEndpointShouldIgnoreKey() {
+		this.http.post("/orders/unannotated").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> second = this.http.post("/orders/unannotated").key("\"bad").name(this.key).send();
+
+		assertThat(TestHttp.text(second)).isEqualTo("run 2");
+	}
+
+	@Test
+	void retryAfterRetentionShouldRunAgain() throws InterruptedException {
+		this.http.post("/orders/short-ttl").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> replay = this.http.post("/orders/short-ttl").key(this.key).name(this.key).json(ORDER).send();
+		Thread.sleep(1300);
+		HttpResponse<byte[]> late = this.http.post("/orders/short-ttl").key(this.key).name(this.key).json(ORDER).send();
+
+		assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(late.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
+	@Test
+	void requestWhoseLeaseExpiredShouldNotOverwriteNewOwnersResponse() throws Exception {
+		ExecutorService executor = Executors.newSingleThreadExecutor();
+		try {
+			Future<HttpResponse<byte[]>> stale = executor.submit(() -> this.http.post("/orders/short-lease")
+				.key(this.key)
+				.name(this.key)
+				.header("X-Delay-Millis", "1200")
+				.json(ORDER)
+				.send());
+			awaitExecutions(this.key, 1);
+			Thread.sleep(600);
+			HttpResponse<byte[]> takeover = this.http.post("/orders/short-lease")
+				.key(this.key)
+				.name(this.key)
+				.header("X-Delay-Millis", "0")
+				.json(ORDER)
+				.send();
+			HttpResponse<byte[]> staleResponse = stale.get(30, TimeUnit.SECONDS);
+			HttpResponse<byte[]> replay = this.http.post("/orders/short-lease")
+				.key(this.key)
+				.name(this.key)
+				.header("X-Delay-Millis", "0")
+				.json(ORDER)
+				.send();
+
+			assertThat(staleResponse.statusCode()).isEqualTo(200);
+			assertThat(takeover.statusCode()).isEqualTo(200);
+			assertThat(this.json.readTree(takeover.body()).get("run").asInt()).isEqualTo(2);
+			assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+			assertThat(replay.body()).isEqualTo(takeover.body());
+		}
+		finally {
+			executor.shutdownNow();
+		}
+	}
+
+	@Test
+	void responseAboveMaximumShouldBeSentInFullButNotStored() {
+		int size = 70 * 1024;
+		HttpResponse<byte[]> first = this.http.post("/orders/large?size=" + size).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/large?size=" + size).key(this.key).name(this.key).send();
+
+		assertThat(first.body()).hasSize(size);
+		assertThat(retry.body()).hasSize(size);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
+	@Test
+	void requestBodyAboveMaximumShouldGet413Problem() throws Exception {
+		byte[] body = ("{\"item\":\"" + "x".repeat(17 * 1024) + "\",\"quantity\":1}").getBytes(StandardCharsets.UTF_8);
+		HttpResponse<byte[]> response = this.http.post("/orders")
+			.key(this.key)
+			.name(this.key)
+			.body(body, "application/json")
+			.send();
+
+		assertProblem(response, 413, "idempotency-request-too-large");
+		assertThat(this.executions.count(this.key)).isZero();
+	}
+
+	@Test
+	void formDataShouldReachHandlerAndBeFingerprinted() throws Exception {
+		HttpResponse<byte[]> first = this.http.post("/orders/form").key(this.key).name(this.key).form("item=pen").send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/form").key(this.key).name(this.key).form("item=pen").send();
+		HttpResponse<byte[]> other = this.http.post("/orders/form").key(this.key).name(this.key).form("item=ink").send();
+
+		assertThat(TestHttp.text(first)).isEqualTo("pen run 1");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertProblem(other, 422, "idempotency-key-mismatch");
+	}
+
+	private void assertProblem(HttpResponse<byte[]> response, int status, String code) throws Exception {
+		assertThat(response.statusCode()).as(TestHttp.text(response)).isEqualTo(status);
+		assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+		JsonNode problem = this.json.readTree(response.body());
+		assertThat(problem.get("type").asText()).isEqualTo("urn:problem-type:idempotency:" + code);
+		assertThat(problem.get("code").asText()).isEqualTo(code);
+		assertThat(problem.get("status").asInt()).isEqualTo(status);
+		assertThat(problem.get("title").asText()).isNotBlank();
+		assertThat(problem.get("detail").asText()).isNotBlank();
+		assertThat(problem.has("trace")).isFalse();
+	}
+
+	private void awaitExecutions(String name, int count) throws InterruptedException {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (this.executions.count(name) < count && System.nanoTime() < deadline) {
+			Thread.sleep(10);
+		}
+		assertThat(this.executions.count(name)).isEqualTo(count);
+	}
+
+}

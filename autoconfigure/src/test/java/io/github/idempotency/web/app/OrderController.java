@@ -1,0 +1,199 @@
+package io.github.idempotency.web.app;
+
+import java.net.URI;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.github.idempotency.annotation.Idempotent;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Positive;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * Idempotent endpoints of every shape the starter must handle. Each handler records its run under the name the test
+ * sends in {@code X-Test-Name}, so a test can count real executions.
+ */
+@RestController
+@RequestMapping("/orders")
+public class OrderController {
+
+	private final AtomicLong ids = new AtomicLong();
+
+	private final Executions executions;
+
+	public OrderController(Executions executions) {
+		this.executions = executions;
+	}
+
+	@PostMapping
+	@Idempotent
+	ResponseEntity<Order> create(@RequestHeader("X-Test-Name") String name, @Valid @RequestBody OrderRequest request) {
+		int run = this.executions.record(name);
+		Order order = new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+		return ResponseEntity.created(URI.create("/orders/" + order.id())).header("Set-Cookie", "session=secret")
+			.header("X-Trace", "trace-" + order.id())
+			.body(order);
+	}
+
+	@PostMapping("/accepted")
+	@Idempotent
+	@ResponseStatus(HttpStatus.ACCEPTED)
+	Order accept(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
+		int run = this.executions.record(name);
+		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+	}
+
+	@PostMapping("/void")
+	@Idempotent
+	void nothing(@RequestHeader("X-Test-Name") String name) {
+		this.executions.record(name);
+	}
+
+	@PostMapping("/slow")
+	@Idempotent
+	Order slow(@RequestHeader("X-Test-Name") String name, @RequestHeader("X-Delay-Millis") long delay,
+			@RequestBody OrderRequest request) throws InterruptedException {
+		int run = this.executions.record(name);
+		Thread.sleep(delay);
+		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+	}
+
+	@PostMapping("/short-lease")
+	@Idempotent(lockTimeout = "400ms")
+	Order shortLease(@RequestHeader("X-Test-Name") String name, @RequestHeader("X-Delay-Millis") long delay,
+			@RequestBody OrderRequest request) throws InterruptedException {
+		int run = this.executions.record(name);
+		Thread.sleep(delay);
+		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+	}
+
+	@PostMapping("/short-ttl")
+	@Idempotent(ttl = "1s")
+	Order shortTtl(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
+		int run = this.executions.record(name);
+		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+	}
+
+	@PostMapping("/failing")
+	@Idempotent
+	Order failing(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
+		if (this.executions.record(name) == 1) {
+			throw new IllegalStateException("First attempt fails");
+		}
+		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), 2);
+	}
+
+	@PostMapping("/unavailable")
+	@Idempotent
+	ResponseEntity<String> unavailable(@RequestHeader("X-Test-Name") String name) {
+		int run = this.executions.record(name);
+		return (run == 1) ? ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).body("try later")
+				: ResponseEntity.ok("run " + run);
+	}
+
+	@PostMapping("/declined")
+	@Idempotent
+	Order declined(@RequestHeader("X-Test-Name") String name) {
+		throw new DeclinedException("declined on run " + this.executions.record(name));
+	}
+
+	@PostMapping("/too-many")
+	@Idempotent
+	ResponseEntity<String> tooMany(@RequestHeader("X-Test-Name") String name) {
+		this.executions.record(name);
+		return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS).body("slow down");
+	}
+
+	@PostMapping("/send-error")
+	@Idempotent
+	void sendError(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) throws Exception {
+		this.executions.record(name);
+		response.sendError(404);
+	}
+
+	@PostMapping("/body-key")
+	@Idempotent(key = "#request.item")
+	Order bodyKey(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
+		int run = this.executions.record(name);
+		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+	}
+
+	@PostMapping("/optional")
+	@Idempotent(required = false)
+	Order optional(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
+		int run = this.executions.record(name);
+		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+	}
+
+	@PostMapping("/custom-header")
+	@Idempotent(headerName = "X-Request-Id")
+	Order customHeader(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
+		int run = this.executions.record(name);
+		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+	}
+
+	@PostMapping("/{store}/items")
+	@Idempotent
+	Order perStore(@RequestHeader("X-Test-Name") String name, @PathVariable String store,
+			@RequestBody OrderRequest request) {
+		int run = this.executions.record(name);
+		return new Order(this.ids.incrementAndGet(), store + ":" + request.item(), request.quantity(), run);
+	}
+
+	@PostMapping("/large")
+	@Idempotent
+	String large(@RequestHeader("X-Test-Name") String name, @RequestParam int size) {
+		this.executions.record(name);
+		return "x".repeat(size);
+	}
+
+	@PostMapping(path = "/form", consumes = "application/x-www-form-urlencoded")
+	@Idempotent
+	String form(@RequestHeader("X-Test-Name") String name, @RequestParam String item) {
+		return item + " run " + this.executions.record(name);
+	}
+
+	@PutMapping("/put")
+	@Idempotent
+	String put(@RequestHeader("X-Test-Name") String name) {
+		return "run " + this.executions.record(name);
+	}
+
+	@PostMapping("/unannotated")
+	String unannotated(@RequestHeader("X-Test-Name") String name) {
+		return "run " + this.executions.record(name);
+	}
+
+	@ExceptionHandler
+	ResponseEntity<String> onDeclined(DeclinedException ex) {
+		return ResponseEntity.status(HttpStatus.PAYMENT_REQUIRED).body(ex.getMessage());
+	}
+
+	public record OrderRequest(@NotBlank String item, @Positive int quantity) {
+	}
+
+	public record Order(long id, String item, int quantity, int run) {
+	}
+
+	static class DeclinedException extends RuntimeException {
+
+		DeclinedException(String message) {
+			super(message);
+		}
+
+	}
+
+}
