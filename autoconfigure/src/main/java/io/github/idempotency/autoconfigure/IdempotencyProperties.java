@@ -11,14 +11,17 @@ import io.github.idempotency.web.IdempotencyPolicy.OnStoreFailure;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
 
 /**
- * Configuration of idempotent endpoints, under {@code idempotency.*}.
+ * Configuration of idempotent endpoints, under {@code idempotency.*}. Validates itself when bound: a value that
+ * cannot work fails startup with a report naming the property.
  *
  * @since 0.1.0
  */
 @ConfigurationProperties("idempotency")
-public class IdempotencyProperties {
+public class IdempotencyProperties implements Validator {
 
 	/**
 	 * Headers that carry credentials or belong to one connection; never stored, whatever is configured.
@@ -266,55 +269,80 @@ public class IdempotencyProperties {
 	}
 
 	/**
-	 * Checks every value and turns them into the policy the coordinator applies.
+	 * The policy the coordinator applies, from the bound and validated values.
 	 * @return the policy
-	 * @throws IllegalStateException naming the first property whose value cannot work
 	 */
 	IdempotencyPolicy toPolicy() {
-		requireToken(this.headerName, "idempotency.header-name");
-		requireToken(this.replayedHeaderName, "idempotency.replayed-header-name");
-		requirePositive(this.ttl, "idempotency.ttl");
-		requirePositive(this.lockTimeout, "idempotency.lock-timeout");
-		requirePositive(this.inProgressRetryAfter, "idempotency.in-progress-retry-after");
-		requirePositive(this.storeUnavailableRetryAfter, "idempotency.store-unavailable-retry-after");
-		check(!this.waitTimeout.isNegative(), "idempotency.wait-timeout", this.waitTimeout, "must not be negative");
-		check(this.maxKeyLength >= 1, "idempotency.max-key-length", this.maxKeyLength, "must be at least 1");
-		check(this.keyPrefix != null && !this.keyPrefix.isBlank() && this.keyPrefix.indexOf('{') < 0
-				&& this.keyPrefix.indexOf('}') < 0, "idempotency.key-prefix", this.keyPrefix,
-				"must be non-blank and free of '{' and '}', which would change the Redis Cluster hash tag");
-		check(!this.methods.isEmpty(), "idempotency.methods", this.methods, "must name at least one method");
-		check(this.maxBodySize.toBytes() > 0, "idempotency.max-body-size", this.maxBodySize, "must be positive");
-		check(this.maxResponseSize.toBytes() > 0, "idempotency.max-response-size", this.maxResponseSize,
-				"must be positive");
-		for (String header : this.replayedHeaders) {
-			requireToken(header, "idempotency.replayed-headers");
-			check(!NEVER_REPLAYED.contains(header.toLowerCase(Locale.ROOT)), "idempotency.replayed-headers", header,
-					"is never replayed: it carries credentials or belongs to a single connection");
-		}
 		return new IdempotencyPolicy(this.headerName, this.ttl, this.lockTimeout, this.waitTimeout,
 				this.maxKeyLength, this.onStoreFailure, this.replayedHeaders, this.replayedHeaderName,
 				this.replayClientErrors, this.replayServerErrors, this.inProgressRetryAfter,
 				this.storeUnavailableRetryAfter, this.maxBodySize.toBytes(), this.maxResponseSize.toBytes());
 	}
 
-	private static void requirePositive(Duration value, String property) {
-		check(value != null && !value.isNegative() && !value.isZero(), property, value, "must be positive");
+	@Override
+	public boolean supports(Class<?> type) {
+		return IdempotencyProperties.class.isAssignableFrom(type);
 	}
 
-	private static void requireToken(String value, String property) {
-		check(value != null && !value.isEmpty() && value.chars().allMatch(IdempotencyProperties::isTokenChar),
-				property, value, "must be a valid HTTP header name");
-	}
-
-	private static boolean isTokenChar(int c) {
-		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-				|| "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-	}
-
-	private static void check(boolean valid, String property, Object value, String rule) {
-		if (!valid) {
-			throw new IllegalStateException(property + " " + rule + ", but was '" + value + "'");
+	/**
+	 * Rejects values that cannot work, so that startup fails with a report naming each property.
+	 */
+	@Override
+	public void validate(Object target, Errors errors) {
+		IdempotencyProperties properties = (IdempotencyProperties) target;
+		requireHeaderName(errors, "headerName", properties.headerName);
+		requireHeaderName(errors, "replayedHeaderName", properties.replayedHeaderName);
+		requirePositive(errors, "ttl", properties.ttl);
+		requirePositive(errors, "lockTimeout", properties.lockTimeout);
+		requirePositive(errors, "inProgressRetryAfter", properties.inProgressRetryAfter);
+		requirePositive(errors, "storeUnavailableRetryAfter", properties.storeUnavailableRetryAfter);
+		if (properties.waitTimeout == null || properties.waitTimeout.isNegative()) {
+			errors.rejectValue("waitTimeout", "negative", "must be zero or positive");
 		}
+		if (properties.maxKeyLength < 1) {
+			errors.rejectValue("maxKeyLength", "tooSmall", "must be at least 1");
+		}
+		String prefix = properties.keyPrefix;
+		if (prefix == null || prefix.isBlank() || prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0) {
+			errors.rejectValue("keyPrefix", "invalid",
+					"must be non-blank and free of '{' and '}', which would change the Redis Cluster hash tag");
+		}
+		if (properties.methods == null || properties.methods.isEmpty()) {
+			errors.rejectValue("methods", "empty", "must name at least one request method");
+		}
+		if (properties.maxBodySize == null || properties.maxBodySize.toBytes() <= 0) {
+			errors.rejectValue("maxBodySize", "notPositive", "must be positive");
+		}
+		if (properties.maxResponseSize == null || properties.maxResponseSize.toBytes() <= 0) {
+			errors.rejectValue("maxResponseSize", "notPositive", "must be positive");
+		}
+		for (String header : properties.replayedHeaders) {
+			if (!isHeaderName(header)) {
+				errors.rejectValue("replayedHeaders", "invalid", "'" + header + "' is not a valid HTTP header name");
+			}
+			else if (NEVER_REPLAYED.contains(header.toLowerCase(Locale.ROOT))) {
+				errors.rejectValue("replayedHeaders", "forbidden",
+						"'" + header + "' is never replayed: it carries credentials or belongs to one connection");
+			}
+		}
+	}
+
+	private static void requirePositive(Errors errors, String field, Duration value) {
+		if (value == null || value.isNegative() || value.isZero()) {
+			errors.rejectValue(field, "notPositive", "must be positive");
+		}
+	}
+
+	private static void requireHeaderName(Errors errors, String field, String value) {
+		if (!isHeaderName(value)) {
+			errors.rejectValue(field, "invalid", "must be a valid HTTP header name");
+		}
+	}
+
+	private static boolean isHeaderName(String value) {
+		return value != null && !value.isEmpty() && value.chars()
+			.allMatch((c) -> (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+					|| "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
 	}
 
 }

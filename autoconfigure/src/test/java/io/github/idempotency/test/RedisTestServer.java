@@ -59,14 +59,20 @@ public final class RedisTestServer {
 	private static URI start() {
 		String configured = System.getenv(URL_VARIABLE);
 		if (configured != null && !configured.isBlank()) {
-			return URI.create(configured.trim());
+			return announce(URI.create(configured.trim()), "from " + URL_VARIABLE);
 		}
 		if (dockerAvailable()) {
 			GenericContainer<?> container = new GenericContainer<>("redis:7-alpine").withExposedPorts(6379);
 			container.start();
-			return URI.create("redis://" + container.getHost() + ":" + container.getMappedPort(6379));
+			return announce(URI.create("redis://" + container.getHost() + ":" + container.getMappedPort(6379)),
+					"in a Testcontainers container");
 		}
-		return startEmbedded();
+		return announce(startEmbedded(), "embedded (Redis 6.2 from the embedded-redis test dependency)");
+	}
+
+	private static URI announce(URI uri, String how) {
+		System.out.println("Tests use the Redis at " + uri + ", " + how);
+		return uri;
 	}
 
 	private static boolean dockerAvailable() {

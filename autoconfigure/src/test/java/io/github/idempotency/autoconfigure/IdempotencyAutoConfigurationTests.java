@@ -1,0 +1,306 @@
+package io.github.idempotency.autoconfigure;
+
+import java.time.Duration;
+import java.util.Map;
+
+import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.StoredResponse;
+import io.github.idempotency.annotation.Idempotent;
+import io.github.idempotency.interceptor.IdempotencyAdvisor;
+import io.github.idempotency.interceptor.IdempotentOperationSource;
+import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
+import io.github.idempotency.store.redis.RedisIdempotencyStore;
+import io.github.idempotency.test.RedisTestServer;
+import io.github.idempotency.web.IdempotencyCoordinator;
+import io.github.idempotency.web.IdempotencyExceptionResolver;
+import io.github.idempotency.web.IdempotentHandlerInterceptor;
+import io.github.idempotency.web.JsonCanonicalizer;
+import io.github.idempotency.web.RequestFingerprinter;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.aop.support.AopUtils;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
+import org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguration;
+import org.springframework.boot.context.properties.bind.validation.BindValidationException;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class IdempotencyAutoConfigurationTests {
+
+	private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class, WebMvcAutoConfiguration.class,
+				AopAutoConfiguration.class));
+
+	private final WebApplicationContextRunner redisRunner = this.runner
+		.withConfiguration(AutoConfigurations.of(RedisAutoConfiguration.class))
+		.withPropertyValues("spring.data.redis.url=" + RedisTestServer.url());
+
+	@Test
+	void startWhenRedisIsConfiguredShouldUseRedisStore() {
+		this.redisRunner.withPropertyValues("idempotency.key-prefix=orders-app").run((context) -> {
+			assertThat(context).hasSingleBean(RedisIdempotencyStore.class);
+			assertThat(context.getBean(RedisIdempotencyStore.class).redisKey("abc")).isEqualTo("orders-app:{abc}");
+			assertThat(context).hasSingleBean(IdempotencyCoordinator.class);
+			assertThat(context).hasSingleBean(IdempotentHandlerInterceptor.class);
+			assertThat(context).hasSingleBean(IdempotencyExceptionResolver.class);
+			assertThat(context).hasSingleBean(IdempotencyAdvisor.class);
+			assertThat(context).hasSingleBean(JsonCanonicalizer.class);
+			assertThat(context).hasBean(IdempotencyAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME);
+		});
+	}
+
+	@Test
+	void startWithoutRedisShouldUseInMemoryStore() {
+		this.runner.withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class)).run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(context).hasSingleBean(InMemoryIdempotencyStore.class);
+		});
+	}
+
+	@Test
+	void startWhenRedisIsOnClasspathButNotConfiguredShouldUseInMemoryStore() {
+		this.runner.run((context) -> assertThat(context).hasSingleBean(InMemoryIdempotencyStore.class));
+	}
+
+	@Test
+	void startWithoutJacksonShouldCompareBodiesByteForByte() {
+		this.runner.withClassLoader(new FilteredClassLoader("com.fasterxml.jackson")).run((context) -> {
+			assertThat(context).doesNotHaveBean(JsonCanonicalizer.class);
+			assertThat(context).hasSingleBean(RequestFingerprinter.class);
+		});
+	}
+
+	@Test
+	void startWhenDisabledShouldAddNothing() {
+		this.redisRunner.withPropertyValues("idempotency.enabled=false").run((context) -> {
+			assertThat(context).doesNotHaveBean(IdempotencyStore.class);
+			assertThat(context).doesNotHaveBean(IdempotencyAdvisor.class);
+			assertThat(context).doesNotHaveBean(IdempotencyCoordinator.class);
+			assertThat(context).doesNotHaveBean(IdempotencyAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME);
+		});
+	}
+
+	@Test
+	void startWhenApplicationDefinesStoreShouldUseIt() {
+		this.redisRunner.withUserConfiguration(CustomStoreConfiguration.class).run((context) -> {
+			assertThat(context).hasSingleBean(IdempotencyStore.class);
+			assertThat(context.getBean(IdempotencyStore.class)).isSameAs(CustomStoreConfiguration.STORE);
+		});
+	}
+
+	@Test
+	void startWhenApplicationDefinesBeansShouldBackOff() {
+		this.runner.withUserConfiguration(CustomBeansConfiguration.class).run((context) -> {
+			assertThat(context.getBean(IdempotentOperationSource.class))
+				.isSameAs(context.getBean("customOperationSource"));
+			assertThat(context.getBean(RequestFingerprinter.class)).isSameAs(context.getBean("customFingerprinter"));
+		});
+	}
+
+	@Test
+	void startShouldProxyIdempotentControllers() {
+		this.runner.withUserConfiguration(ControllerConfiguration.class).run((context) -> {
+			assertThat(AopUtils.isAopProxy(context.getBean(IdempotentController.class))).isTrue();
+			assertThat(AopUtils.isAopProxy(context.getBean(PlainController.class))).isFalse();
+		});
+	}
+
+	@Test
+	void startWithDefaultsShouldBindDocumentedDefaults() {
+		this.runner.run((context) -> {
+			IdempotencyProperties properties = context.getBean(IdempotencyProperties.class);
+			assertThat(properties.getHeaderName()).isEqualTo("Idempotency-Key");
+			assertThat(properties.getTtl()).isEqualTo(Duration.ofHours(24));
+			assertThat(properties.getLockTimeout()).isEqualTo(Duration.ofSeconds(30));
+			assertThat(properties.getMaxKeyLength()).isEqualTo(255);
+			assertThat(properties.getKeyPrefix()).isEqualTo("idempotency");
+			assertThat(properties.getMethods()).containsExactly("POST", "PATCH");
+			assertThat(properties.getReplayedHeaders()).contains("Content-Type", "Location");
+		});
+	}
+
+	@Test
+	void startWithOverridesShouldBindThem() {
+		this.runner
+			.withPropertyValues("idempotency.ttl=2h", "idempotency.lock-timeout=2m", "idempotency.max-key-length=64",
+					"idempotency.on-store-failure=proceed", "idempotency.replayed-headers=Content-Type,ETag",
+					"idempotency.methods=post,put")
+			.run((context) -> {
+				IdempotencyProperties properties = context.getBean(IdempotencyProperties.class);
+				assertThat(properties.getTtl()).isEqualTo(Duration.ofHours(2));
+				assertThat(properties.getLockTimeout()).isEqualTo(Duration.ofMinutes(2));
+				assertThat(properties.getReplayedHeaders()).containsExactly("Content-Type", "ETag");
+				assertThat(properties.methodNames()).containsExactlyInAnyOrder("POST", "PUT");
+				assertThat(properties.toPolicy().onStoreFailure().name()).isEqualTo("PROCEED");
+			});
+	}
+
+	@Test
+	void startWithZeroTtlShouldFailNamingProperty() {
+		assertStartupFailure("idempotency.ttl=0s", "ttl", "must be positive");
+	}
+
+	@Test
+	void startWithNegativeLockTimeoutShouldFailNamingProperty() {
+		assertStartupFailure("idempotency.lock-timeout=-1s", "lockTimeout", "must be positive");
+	}
+
+	@Test
+	void startWithZeroMaxKeyLengthShouldFailNamingProperty() {
+		assertStartupFailure("idempotency.max-key-length=0", "maxKeyLength", "must be at least 1");
+	}
+
+	@Test
+	void startWithHashTagInPrefixShouldFailNamingProperty() {
+		assertStartupFailure("idempotency.key-prefix=app:{x}", "keyPrefix", "free of '{' and '}'");
+	}
+
+	@Test
+	void startWithCredentialHeaderReplayedShouldFailNamingProperty() {
+		assertStartupFailure("idempotency.replayed-headers=Location,Set-Cookie", "replayedHeaders",
+				"'Set-Cookie' is never replayed");
+	}
+
+	@Test
+	void startWithInvalidHeaderNameShouldFailNamingProperty() {
+		assertStartupFailure("idempotency.header-name=Idempotency Key", "headerName", "must be a valid HTTP header name");
+	}
+
+	@Test
+	void startWithUnknownStoreFailureModeShouldFail() {
+		this.runner.withPropertyValues("idempotency.on-store-failure=maybe")
+			.run((context) -> assertThat(context).hasFailed());
+	}
+
+	@Test
+	void startWithInvalidAnnotationShouldFailNamingMethod() {
+		this.runner.withUserConfiguration(InvalidAnnotationConfiguration.class).run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).hasStackTraceContaining("InvalidController.create")
+				.hasStackTraceContaining("ttl 'soon'");
+		});
+	}
+
+	private void assertStartupFailure(String property, String field, String reason) {
+		this.runner.withPropertyValues(property).run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause()
+				.isInstanceOf(BindValidationException.class)
+				.hasMessageContaining("on field '" + field + "'")
+				.hasMessageContaining(reason);
+		});
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class CustomStoreConfiguration {
+
+		static final IdempotencyStore STORE = new IdempotencyStore() {
+
+			@Override
+			public ClaimResult claim(String key, String fingerprint, Duration lease) {
+				return new ClaimResult.Completed(new StoredResponse(200, Map.of(), new byte[0]));
+			}
+
+			@Override
+			public boolean complete(String key, String token, StoredResponse response, Duration retention) {
+				return false;
+			}
+
+			@Override
+			public boolean release(String key, String token) {
+				return false;
+			}
+
+		};
+
+		@Bean
+		IdempotencyStore customStore() {
+			return STORE;
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class CustomBeansConfiguration {
+
+		@Bean
+		static IdempotentOperationSource customOperationSource() {
+			return (method, targetClass) -> null;
+		}
+
+		@Bean
+		RequestFingerprinter customFingerprinter() {
+			return new RequestFingerprinter(null);
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class ControllerConfiguration {
+
+		@Bean
+		IdempotentController idempotentController() {
+			return new IdempotentController();
+		}
+
+		@Bean
+		PlainController plainController() {
+			return new PlainController();
+		}
+
+	}
+
+	@RestController
+	static class IdempotentController {
+
+		@PostMapping("/a")
+		@Idempotent
+		String create() {
+			return "a";
+		}
+
+	}
+
+	@RestController
+	static class PlainController {
+
+		@PostMapping("/b")
+		String create() {
+			return "b";
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class InvalidAnnotationConfiguration {
+
+		@Bean
+		InvalidController invalidController() {
+			return new InvalidController();
+		}
+
+	}
+
+	@RestController
+	static class InvalidController {
+
+		@PostMapping("/c")
+		@Idempotent(ttl = "soon")
+		String create() {
+			return "c";
+		}
+
+	}
+
+}

@@ -1,0 +1,43 @@
+package io.github.idempotency.web;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+class IdempotencyKeyParserTests {
+
+	private final IdempotencyKeyParser parser = new IdempotencyKeyParser(16);
+
+	@ParameterizedTest
+	@CsvSource(delimiterString = " => ", quoteCharacter = 0, value = { "abc => abc", "8e03978e-40d5 => 8e03978e-40d5",
+			"\"abc\" => abc", "\"a b\" => a b", "\"a\\\"b\" => a\"b", "\"a\\\\b\" => a\\b", "\"abc\";v=1 => abc",
+			"'a'{x} => 'a'{x}", "\"0123456789abcdef\" => 0123456789abcdef" })
+	void parseWhenValidShouldReturnKey(String header, String key) {
+		assertThat(this.parser.parse(header)).isEqualTo(key);
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "", "\"\"", "a b", "a,b", "a\tb", "\"a\tb\"", "\"abc", "\"abc\"x", "\"abc\", \"def\"",
+			"\"a\\b\"", "caf\u00e9", "\"caf\u00e9\"", "0123456789abcdefg", "\"0123456789abcdefg\"", "\"abc\\" })
+	void parseWhenInvalidShouldReject(String header) {
+		assertThatExceptionOfType(IdempotencyKeyParser.InvalidKeyException.class)
+			.isThrownBy(() -> this.parser.parse(header));
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "", "a\nb", "a\u0000b", "0123456789abcdefg" })
+	void checkWhenKeyFromExpressionIsUnusableShouldReject(String key) {
+		assertThatExceptionOfType(IdempotencyKeyParser.InvalidKeyException.class)
+			.isThrownBy(() -> this.parser.check(key));
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "order 42", "caf\u00e9", "x" })
+	void checkWhenKeyFromExpressionIsPrintableShouldAccept(String key) {
+		assertThat(this.parser.check(key)).isEqualTo(key);
+	}
+
+}
