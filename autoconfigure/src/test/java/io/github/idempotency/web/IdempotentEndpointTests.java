@@ -514,6 +514,39 @@ class IdempotentEndpointTests {
 		assertProblem(other, 422, "idempotency-key-mismatch");
 	}
 
+	@Test
+	void callableHandlerShouldBeStoredWhenAsyncProcessingEnds() {
+		HttpResponse<byte[]> first = this.http.post("/orders/callable").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/callable").key(this.key).name(this.key).json(ORDER).send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(retry.statusCode()).isEqualTo(200);
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void deferredResultHandlerShouldBeStoredWhenAsyncProcessingEnds() {
+		HttpResponse<byte[]> first = this.http.post("/orders/deferred").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/deferred").key(this.key).name(this.key).json(ORDER).send();
+
+		assertThat(first.statusCode()).isEqualTo(201);
+		assertThat(retry.statusCode()).isEqualTo(201);
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(retry.headers().firstValue("Location")).isEqualTo(first.headers().firstValue("Location"));
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void asyncFailureShouldReleaseKey() {
+		HttpResponse<byte[]> first = this.http.post("/orders/deferred-failure").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/deferred-failure").key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).isEqualTo(500);
+		assertThat(TestHttp.text(retry)).isEqualTo("run 2");
+	}
+
 	private void assertProblem(HttpResponse<byte[]> response, int status, String code) throws Exception {
 		assertThat(response.statusCode()).as(TestHttp.text(response)).isEqualTo(status);
 		assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");

@@ -1,6 +1,9 @@
 package io.github.idempotency.web.app;
 
 import java.net.URI;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.idempotency.annotation.Idempotent;
@@ -21,6 +24,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.async.DeferredResult;
 
 /**
  * Idempotent endpoints of every shape the starter must handle. Each handler records its run under the name the test
@@ -164,6 +168,45 @@ public class OrderController {
 	@Idempotent
 	String form(@RequestHeader("X-Test-Name") String name, @RequestParam String item) {
 		return item + " run " + this.executions.record(name);
+	}
+
+	@PostMapping("/callable")
+	@Idempotent
+	Callable<Order> callable(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
+		return () -> {
+			Thread.sleep(100);
+			int run = this.executions.record(name);
+			return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+		};
+	}
+
+	@PostMapping("/deferred")
+	@Idempotent
+	DeferredResult<ResponseEntity<Order>> deferred(@RequestHeader("X-Test-Name") String name,
+			@RequestBody OrderRequest request) {
+		DeferredResult<ResponseEntity<Order>> result = new DeferredResult<>();
+		CompletableFuture.runAsync(() -> {
+			int run = this.executions.record(name);
+			Order order = new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+			result.setResult(ResponseEntity.created(URI.create("/orders/" + order.id())).body(order));
+		}, CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS));
+		return result;
+	}
+
+	@PostMapping("/deferred-failure")
+	@Idempotent
+	DeferredResult<String> deferredFailure(@RequestHeader("X-Test-Name") String name) {
+		DeferredResult<String> result = new DeferredResult<>();
+		int run = this.executions.record(name);
+		CompletableFuture.runAsync(() -> {
+			if (run == 1) {
+				result.setErrorResult(new IllegalStateException("First attempt fails"));
+			}
+			else {
+				result.setResult("run " + run);
+			}
+		});
+		return result;
 	}
 
 	@PutMapping("/put")
