@@ -97,6 +97,7 @@ public class IdempotencyAutoConfiguration {
 	}
 
 	@Bean
+	@ConditionalOnMissingBean(name = "idempotencyWebMvcConfigurer")
 	WebMvcConfigurer idempotencyWebMvcConfigurer(IdempotentHandlerInterceptor interceptor) {
 		return new WebMvcConfigurer() {
 			@Override

@@ -1,0 +1,80 @@
+package io.github.idempotency.web;
+
+import java.net.http.HttpResponse;
+import java.util.UUID;
+
+import io.github.idempotency.test.RedisTestServer;
+import io.github.idempotency.web.app.Executions;
+import io.github.idempotency.web.app.TestApplication;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The opposite of the default replay policy: server errors stored, client errors released, and a narrower set of
+ * replayed headers.
+ */
+@SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "idempotency.key-prefix=policy-test", "idempotency.replay-server-errors=true",
+				"idempotency.replay-client-errors=false", "idempotency.replayed-headers=Content-Type",
+				"idempotency.replayed-header-name=X-Replayed" })
+class ReplayPolicyTests {
+
+	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private Executions executions;
+
+	@DynamicPropertySource
+	static void redis(DynamicPropertyRegistry registry) {
+		registry.add("spring.data.redis.url", RedisTestServer::url);
+	}
+
+	@Test
+	void serverErrorShouldBeReplayedWhenConfigured() {
+		String key = UUID.randomUUID().toString();
+		TestHttp http = new TestHttp(this.port);
+		http.post("/orders/unavailable").key(key).name(key).send();
+		HttpResponse<byte[]> retry = http.post("/orders/unavailable").key(key).name(key).send();
+
+		assertThat(retry.statusCode()).isEqualTo(503);
+		assertThat(TestHttp.text(retry)).isEqualTo("try later");
+		assertThat(retry.headers().firstValue("X-Replayed")).hasValue("true");
+		assertThat(this.executions.count(key)).isEqualTo(1);
+	}
+
+	@Test
+	void clientErrorShouldBeReleasedWhenConfigured() {
+		String key = UUID.randomUUID().toString();
+		TestHttp http = new TestHttp(this.port);
+		http.post("/orders/declined").key(key).name(key).send();
+		HttpResponse<byte[]> retry = http.post("/orders/declined").key(key).name(key).send();
+
+		assertThat(TestHttp.text(retry)).isEqualTo("declined on run 2");
+		assertThat(this.executions.count(key)).isEqualTo(2);
+	}
+
+	@Test
+	void onlyConfiguredHeadersShouldBeReplayed() {
+		String key = UUID.randomUUID().toString();
+		TestHttp http = new TestHttp(this.port);
+		HttpResponse<byte[]> first = http.post("/orders").key(key).name(key).json(ORDER).send();
+		HttpResponse<byte[]> retry = http.post("/orders").key(key).name(key).json(ORDER).send();
+
+		assertThat(first.headers().firstValue("Location")).isPresent();
+		assertThat(retry.headers().firstValue("Location")).isEmpty();
+		assertThat(retry.headers().firstValue("Content-Type")).isEqualTo(first.headers().firstValue("Content-Type"));
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(retry.headers().firstValue("X-Replayed")).hasValue("true");
+	}
+
+}
