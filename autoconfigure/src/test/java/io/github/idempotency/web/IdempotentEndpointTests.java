@@ -339,6 +339,34 @@ class IdempotentEndpointTests {
 	}
 
 	@Test
+	void keyExpressionCombiningTenantAndHeaderShouldSeparateTenants() {
+		HttpResponse<byte[]> first = this.http.post("/orders/tenant")
+			.key(this.key)
+			.header("X-Tenant-Id", "acme")
+			.name(this.key)
+			.json(ORDER)
+			.send();
+		HttpResponse<byte[]> otherTenant = this.http.post("/orders/tenant")
+			.key(this.key)
+			.header("X-Tenant-Id", "globex")
+			.name(this.key)
+			.json(ORDER)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/tenant")
+			.key(this.key)
+			.header("X-Tenant-Id", "acme")
+			.name(this.key)
+			.json(ORDER)
+			.send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(otherTenant.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
+	@Test
 	void optionalKeyWhenAbsentShouldRunEveryTime() {
 		HttpResponse<byte[]> first = this.http.post("/orders/optional").name(this.key).json(ORDER).send();
 		HttpResponse<byte[]> second = this.http.post("/orders/optional").name(this.key).json(ORDER).send();

@@ -135,6 +135,14 @@ public class OrderController {
 		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
 	}
 
+	@PostMapping("/tenant")
+	@Idempotent(key = "#tenant + ':' + #key")
+	Order perTenant(@RequestHeader("X-Test-Name") String name, @RequestHeader("X-Tenant-Id") String tenant,
+			@RequestHeader("Idempotency-Key") String key, @RequestBody OrderRequest request) {
+		int run = this.executions.record(name);
+		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+	}
+
 	@PostMapping("/optional")
 	@Idempotent(required = false)
 	Order optional(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
