@@ -8,9 +8,9 @@ import java.time.Duration;
  *
  * <p>
  * A record is {@linkplain #claim claimed} by exactly one request, which then either {@linkplain #complete completes} it
- * with the response it produced or {@linkplain #release releases} it so that a retry may run again. Completion and
- * release are fenced by the owner token handed out by the claim: a request whose lease expired and whose key was
- * claimed again can no longer touch the record.
+ * with the response it produced or {@linkplain #release releases} it so that a retry may run again; while it runs, it
+ * {@linkplain #renew renews} its lease. Completion, release and renewal are fenced by the owner token handed out by
+ * the claim: a request whose lease expired and whose key was claimed again can no longer touch the record.
  *
  * <p>
  * Keys are opaque, fixed-length strings derived from the client's key and its scope; implementations may prefix them
@@ -45,6 +45,17 @@ public interface IdempotencyStore {
 	 * @throws IdempotencyStoreException if the store cannot be reached
 	 */
 	boolean complete(String key, String token, StoredResponse response, Duration retention);
+
+	/**
+	 * Extends a claim that is still held by the given token, so that a request running longer than its first lease
+	 * keeps its key.
+	 * @param key the record key
+	 * @param token the owner token returned by {@link #claim}
+	 * @param lease the new lease, counted from now
+	 * @return {@code true} if extended; {@code false} if the claim no longer belongs to the token
+	 * @throws IdempotencyStoreException if the store cannot be reached
+	 */
+	boolean renew(String key, String token, Duration lease);
 
 	/**
 	 * Deletes a claim that is still held by the given token, so that the next request with the key runs again.

@@ -164,6 +164,45 @@ public abstract class AbstractIdempotencyStoreTests {
 	}
 
 	@Test
+	void renewByOwnerShouldKeepClaimPastItsFirstLease() throws InterruptedException {
+		String key = newKey();
+		String token = ((ClaimResult.Claimed) store().claim(key, "fp", Duration.ofMillis(200))).token();
+		Thread.sleep(100);
+		assertThat(store().renew(key, token, Duration.ofSeconds(30))).isTrue();
+		Thread.sleep(250);
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+		assertThat(store().complete(key, token, response(200, "{}"), RETENTION)).isTrue();
+	}
+
+	@Test
+	void renewWithAnotherTokenShouldNotExtendClaim() throws InterruptedException {
+		String key = newKey();
+		store().claim(key, "fp", Duration.ofMillis(150));
+		assertThat(store().renew(key, "not-the-owner", Duration.ofSeconds(30))).isFalse();
+		Thread.sleep(300);
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	@Test
+	void renewAfterLeaseExpiredShouldFail() throws InterruptedException {
+		String key = newKey();
+		String token = ((ClaimResult.Claimed) store().claim(key, "fp", Duration.ofMillis(100))).token();
+		Thread.sleep(250);
+		assertThat(store().renew(key, token, Duration.ofSeconds(30))).isFalse();
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	@Test
+	void renewAfterCompletionShouldNotShortenRetention() throws InterruptedException {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		store().complete(key, token, response(200, "{}"), RETENTION);
+		assertThat(store().renew(key, token, Duration.ofMillis(100))).isFalse();
+		Thread.sleep(250);
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Completed.class);
+	}
+
+	@Test
 	void claimWhenRetentionExpiredShouldTreatKeyAsNew() throws InterruptedException {
 		String key = newKey();
 		String token = claimed(key, "fp");

@@ -8,6 +8,7 @@ import java.util.Set;
 
 import io.github.idempotency.web.IdempotencyPolicy;
 import io.github.idempotency.web.IdempotencyPolicy.OnStoreFailure;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
@@ -55,6 +56,11 @@ public class IdempotencyProperties implements Validator {
 	 * slowest handler's run time.
 	 */
 	private Duration lockTimeout = Duration.ofSeconds(30);
+
+	/**
+	 * Renewal of a claim's lease while its request runs.
+	 */
+	private final LockRenewal lockRenewal = new LockRenewal();
 
 	/**
 	 * How long a duplicate of a request still in progress waits for it to finish and then replays its response. Zero
@@ -162,6 +168,10 @@ public class IdempotencyProperties implements Validator {
 
 	public void setLockTimeout(Duration lockTimeout) {
 		this.lockTimeout = lockTimeout;
+	}
+
+	public LockRenewal getLockRenewal() {
+		return this.lockRenewal;
 	}
 
 	public Duration getWaitTimeout() {
@@ -273,7 +283,8 @@ public class IdempotencyProperties implements Validator {
 	 * @return the policy
 	 */
 	IdempotencyPolicy toPolicy() {
-		return new IdempotencyPolicy(this.headerName, this.ttl, this.lockTimeout, this.waitTimeout,
+		return new IdempotencyPolicy(this.headerName, this.ttl, this.lockTimeout, this.lockRenewal.enabled,
+				this.lockRenewal.interval, this.waitTimeout,
 				this.maxKeyLength, this.onStoreFailure, this.replayedHeaders, this.replayedHeaderName,
 				this.replayClientErrors, this.replayServerErrors, this.inProgressRetryAfter,
 				this.storeUnavailableRetryAfter, this.maxBodySize.toBytes(), this.maxResponseSize.toBytes());
@@ -296,6 +307,12 @@ public class IdempotencyProperties implements Validator {
 		requirePositive(errors, "lockTimeout", properties.lockTimeout);
 		requirePositive(errors, "inProgressRetryAfter", properties.inProgressRetryAfter);
 		requirePositive(errors, "storeUnavailableRetryAfter", properties.storeUnavailableRetryAfter);
+		Duration renewalInterval = properties.lockRenewal.interval;
+		if (renewalInterval != null && (renewalInterval.isNegative() || renewalInterval.isZero()
+				|| (properties.lockTimeout != null && renewalInterval.compareTo(properties.lockTimeout) >= 0))) {
+			errors.rejectValue("lockRenewal.interval", "invalid",
+					"must be positive and shorter than idempotency.lock-timeout, or the lease expires between renewals");
+		}
 		if (properties.waitTimeout == null || properties.waitTimeout.isNegative()) {
 			errors.rejectValue("waitTimeout", "negative", "must be zero or positive");
 		}
@@ -343,6 +360,41 @@ public class IdempotencyProperties implements Validator {
 		return value != null && !value.isEmpty() && value.chars()
 			.allMatch((c) -> (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 					|| "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
+	}
+
+
+	/**
+	 * Renewal of a claim's lease while its request runs.
+	 */
+	public static class LockRenewal {
+
+		/**
+		 * Whether the lease of a running request is renewed, so that a handler slower than the lock timeout keeps its
+		 * key. The lease still expires when the instance running it dies.
+		 */
+		private boolean enabled = true;
+
+		/**
+		 * How often the lease is renewed. Defaults to a third of the lock timeout.
+		 */
+		private @Nullable Duration interval;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public @Nullable Duration getInterval() {
+			return this.interval;
+		}
+
+		public void setInterval(@Nullable Duration interval) {
+			this.interval = interval;
+		}
+
 	}
 
 }

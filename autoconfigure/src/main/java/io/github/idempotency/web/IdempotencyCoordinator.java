@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyStore;
@@ -39,7 +42,7 @@ import org.springframework.web.servlet.HandlerMapping;
  *
  * @since 0.1.0
  */
-public class IdempotencyCoordinator {
+public class IdempotencyCoordinator implements AutoCloseable {
 
 	private static final Log logger = LogFactory.getLog(IdempotencyCoordinator.class);
 
@@ -59,12 +62,28 @@ public class IdempotencyCoordinator {
 
 	private final Set<String> unadvisedOperations = ConcurrentHashMap.newKeySet();
 
+	private final ScheduledThreadPoolExecutor renewals;
+
 	public IdempotencyCoordinator(IdempotencyStore store, IdempotencyPolicy policy,
 			RequestFingerprinter fingerprinter) {
 		this.store = store;
 		this.policy = policy;
 		this.fingerprinter = fingerprinter;
 		this.keyParser = new IdempotencyKeyParser(policy.maxKeyLength());
+		this.renewals = new ScheduledThreadPoolExecutor(1, (task) -> {
+			Thread thread = new Thread(task, "idempotency-lease-renewal");
+			thread.setDaemon(true);
+			return thread;
+		});
+		this.renewals.setRemoveOnCancelPolicy(true);
+	}
+
+	/**
+	 * Stops renewing leases. Claims still running then expire after their lock timeout.
+	 */
+	@Override
+	public void close() {
+		this.renewals.shutdownNow();
 	}
 
 	/**
@@ -108,7 +127,7 @@ public class IdempotencyCoordinator {
 				return;
 			}
 			if (result instanceof ClaimResult.Claimed claimed) {
-				exchange.claimed(recordKey, claimed.token(), ttl);
+				exchange.claimed(recordKey, claimed.token(), ttl, renewWhileRunning(recordKey, claimed.token(), lease));
 				return;
 			}
 			if (result instanceof ClaimResult.Completed completed) {
@@ -154,6 +173,10 @@ public class IdempotencyCoordinator {
 		if (recordKey == null || token == null) {
 			return;
 		}
+		LeaseRenewal renewal = exchange.renewal();
+		if (renewal != null) {
+			renewal.stop();
+		}
 		int status = response.getStatus();
 		if (failure != null || response.isErrorSent() || !isReplayable(status)) {
 			release(recordKey, token);
@@ -177,6 +200,18 @@ public class IdempotencyCoordinator {
 			logger.error("Could not store the response of idempotency record " + recordKey + "; retries get 409 until"
 					+ " the lock timeout passes, then run the handler again", ex);
 		}
+	}
+
+	private @Nullable LeaseRenewal renewWhileRunning(String recordKey, String token, Duration lease) {
+		if (!this.policy.lockRenewal()) {
+			return null;
+		}
+		Duration interval = (this.policy.lockRenewalInterval() != null) ? this.policy.lockRenewalInterval()
+				: lease.dividedBy(3);
+		LeaseRenewal renewal = new LeaseRenewal(recordKey, token, lease);
+		long millis = Math.max(1, interval.toMillis());
+		renewal.future = this.renewals.scheduleWithFixedDelay(renewal, millis, millis, TimeUnit.MILLISECONDS);
+		return renewal;
 	}
 
 	private @Nullable String readKey(IdempotentOperation operation, HttpServletRequest request, Method method,
@@ -289,6 +324,51 @@ public class IdempotencyCoordinator {
 			Thread.currentThread().interrupt();
 			return false;
 		}
+	}
+
+
+	/**
+	 * Keeps one running request's claim alive until it finishes, or until the claim turns out to be lost.
+	 */
+	final class LeaseRenewal implements Runnable {
+
+		private final String recordKey;
+
+		private final String token;
+
+		private final Duration lease;
+
+		private volatile @Nullable ScheduledFuture<?> future;
+
+		LeaseRenewal(String recordKey, String token, Duration lease) {
+			this.recordKey = recordKey;
+			this.token = token;
+			this.lease = lease;
+		}
+
+		@Override
+		public void run() {
+			try {
+				if (!IdempotencyCoordinator.this.store.renew(this.recordKey, this.token, this.lease)) {
+					logger.warn("Lease on idempotency record " + this.recordKey + " was lost while its request was"
+							+ " running; a retry may run the handler again, and this request's response will not be"
+							+ " stored");
+					stop();
+				}
+			}
+			catch (IdempotencyStoreException ex) {
+				logger.warn("Could not renew the lease on idempotency record " + this.recordKey
+						+ "; trying again at the next interval: " + ex.getMessage());
+			}
+		}
+
+		void stop() {
+			ScheduledFuture<?> scheduled = this.future;
+			if (scheduled != null) {
+				scheduled.cancel(false);
+			}
+		}
+
 	}
 
 }

@@ -3,6 +3,8 @@ package io.github.idempotency.web;
 import java.time.Duration;
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The settings {@link IdempotencyCoordinator} applies to every idempotent request, unless the handler's declaration
  * overrides them.
@@ -10,6 +12,8 @@ import java.util.List;
  * @param headerName the header carrying the key
  * @param ttl how long a completed response is replayed
  * @param lockTimeout how long a claim holds while its request runs
+ * @param lockRenewal whether a claim's lease is renewed while its request runs
+ * @param lockRenewalInterval how often it is renewed, or {@code null} for a third of the lease
  * @param waitTimeout how long a duplicate waits for the request in progress before answering 409; zero answers at once
  * @param maxKeyLength the longest key accepted
  * @param onStoreFailure what to do when the store cannot be reached
@@ -23,7 +27,8 @@ import java.util.List;
  * @param maxResponseSize the largest response body stored, in bytes
  * @since 0.1.0
  */
-public record IdempotencyPolicy(String headerName, Duration ttl, Duration lockTimeout, Duration waitTimeout,
+public record IdempotencyPolicy(String headerName, Duration ttl, Duration lockTimeout, boolean lockRenewal,
+		@Nullable Duration lockRenewalInterval, Duration waitTimeout,
 		int maxKeyLength, OnStoreFailure onStoreFailure, List<String> replayedHeaders, String replayedHeaderName,
 		boolean replayClientErrors, boolean replayServerErrors, Duration inProgressRetryAfter,
 		Duration storeUnavailableRetryAfter, long maxBodySize, long maxResponseSize) {

@@ -33,6 +33,8 @@ final class IdempotentExchange implements IdempotentCall {
 
 	private Duration ttl = Duration.ZERO;
 
+	private IdempotencyCoordinator.@Nullable LeaseRenewal renewal;
+
 	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, HttpServletRequest request,
 			byte @Nullable [] body, CapturedResponse response) {
 		this.coordinator = coordinator;
@@ -61,10 +63,15 @@ final class IdempotentExchange implements IdempotentCall {
 		}
 	}
 
-	void claimed(String recordKey, String token, Duration ttl) {
+	void claimed(String recordKey, String token, Duration ttl, IdempotencyCoordinator.@Nullable LeaseRenewal renewal) {
 		this.recordKey = recordKey;
 		this.token = token;
 		this.ttl = ttl;
+		this.renewal = renewal;
+	}
+
+	IdempotencyCoordinator.@Nullable LeaseRenewal renewal() {
+		return this.renewal;
 	}
 
 	void bypass() {

@@ -157,6 +157,14 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	@Test
+	void startWithRenewalIntervalAboveLockTimeoutShouldFailNamingProperty() {
+		this.runner.withPropertyValues("idempotency.lock-timeout=10s", "idempotency.lock-renewal.interval=10s")
+			.run((context) -> assertThat(context.getStartupFailure()).rootCause()
+				.hasMessageContaining("on field 'lockRenewal.interval'")
+				.hasMessageContaining("shorter than idempotency.lock-timeout"));
+	}
+
+	@Test
 	void startWithZeroMaxKeyLengthShouldFailNamingProperty() {
 		assertStartupFailure("idempotency.max-key-length=0", "maxKeyLength", "must be at least 1");
 	}
@@ -214,6 +222,11 @@ class IdempotencyAutoConfigurationTests {
 
 			@Override
 			public boolean complete(String key, String token, StoredResponse response, Duration retention) {
+				return false;
+			}
+
+			@Override
+			public boolean renew(String key, String token, Duration lease) {
 				return false;
 			}
 

@@ -470,24 +470,24 @@ class IdempotentEndpointTests {
 	}
 
 	@Test
-	void requestWhoseLeaseExpiredShouldNotOverwriteNewOwnersResponse() throws Exception {
+	void handlerRunningPastLockTimeoutShouldKeepItsKey() throws Exception {
 		ExecutorService executor = Executors.newSingleThreadExecutor();
 		try {
-			Future<HttpResponse<byte[]>> stale = executor.submit(() -> this.http.post("/orders/short-lease")
+			Future<HttpResponse<byte[]>> first = executor.submit(() -> this.http.post("/orders/short-lease")
 				.key(this.key)
 				.name(this.key)
-				.header("X-Delay-Millis", "1200")
+				.header("X-Delay-Millis", "1500")
 				.json(ORDER)
 				.send());
 			awaitExecutions(this.key, 1);
-			Thread.sleep(600);
-			HttpResponse<byte[]> takeover = this.http.post("/orders/short-lease")
+			Thread.sleep(800);
+			HttpResponse<byte[]> duplicate = this.http.post("/orders/short-lease")
 				.key(this.key)
 				.name(this.key)
 				.header("X-Delay-Millis", "0")
 				.json(ORDER)
 				.send();
-			HttpResponse<byte[]> staleResponse = stale.get(30, TimeUnit.SECONDS);
+			HttpResponse<byte[]> original = first.get(30, TimeUnit.SECONDS);
 			HttpResponse<byte[]> replay = this.http.post("/orders/short-lease")
 				.key(this.key)
 				.name(this.key)
@@ -495,11 +495,10 @@ class IdempotentEndpointTests {
 				.json(ORDER)
 				.send();
 
-			assertThat(staleResponse.statusCode()).isEqualTo(200);
-			assertThat(takeover.statusCode()).isEqualTo(200);
-			assertThat(this.json.readTree(takeover.body()).get("run").asInt()).isEqualTo(2);
-			assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
-			assertThat(replay.body()).isEqualTo(takeover.body());
+			assertProblem(duplicate, 409, "idempotency-request-in-progress");
+			assertThat(original.statusCode()).isEqualTo(200);
+			assertThat(replay.body()).isEqualTo(original.body());
+			assertThat(this.executions.count(this.key)).isEqualTo(1);
 		}
 		finally {
 			executor.shutdownNow();

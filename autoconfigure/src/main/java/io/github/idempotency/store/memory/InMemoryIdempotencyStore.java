@@ -69,6 +69,20 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 	}
 
 	@Override
+	public boolean renew(String key, String token, Duration lease) {
+		boolean[] renewed = new boolean[1];
+		this.entries.computeIfPresent(key, (k, existing) -> {
+			long now = System.nanoTime();
+			if (!existing.isHeldBy(token, now)) {
+				return existing.isExpired(now) ? null : existing;
+			}
+			renewed[0] = true;
+			return new Entry(existing.fingerprint, token, null, now + lease.toNanos());
+		});
+		return renewed[0];
+	}
+
+	@Override
 	public boolean release(String key, String token) {
 		boolean[] released = new boolean[1];
 		this.entries.computeIfPresent(key, (k, existing) -> {

@@ -24,9 +24,9 @@ import org.springframework.util.Assert;
  *
  * <p>
  * Each record is one hash under {@code <prefix>:{<record key>}}; the braces make the whole name a hash tag, so a
- * record and anything kept beside it land in one Redis Cluster slot. Claim, completion and release are each one Lua
- * script over that single key: one round trip each, atomic, and sent by SHA with a fallback to the full script when
- * Redis has forgotten it (after a restart or failover). Every expiry is a relative {@code PEXPIRE}, so clocks of the
+ * record and anything kept beside it land in one Redis Cluster slot. Claim, renewal, completion and release are each
+ * one Lua script over that single key: one round trip each, atomic, and sent by SHA with a fallback to the full script
+ * when Redis has forgotten it (after a restart or failover). Every expiry is a relative {@code PEXPIRE}, so clocks of the
  * application nodes never matter.
  *
  * <p>
@@ -49,6 +49,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	private static final RedisScript<List> CLAIM = script("claim.lua", List.class);
 
 	private static final RedisScript<Long> COMPLETE = script("complete.lua", Long.class);
+
+	private static final RedisScript<Long> RENEW = script("renew.lua", Long.class);
 
 	private static final RedisScript<Long> RELEASE = script("release.lua", Long.class);
 
@@ -108,6 +110,12 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 				bytes(String.valueOf(response.status())), HeaderLines.encode(response.headers()), response.body(),
 				bytes(String.valueOf(System.currentTimeMillis())));
 		return stored == 1L;
+	}
+
+	@Override
+	public boolean renew(String key, String token, Duration lease) {
+		Long renewed = execute(RENEW, key, bytes(token), millis(lease));
+		return renewed == 1L;
 	}
 
 	@Override
