@@ -8,6 +8,7 @@ import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
 import io.github.idempotency.web.IdempotencyFilter;
+import io.github.idempotency.web.IdempotencyScopeResolver;
 import io.github.idempotency.web.IdempotentHandlerInterceptor;
 import io.github.idempotency.web.Jackson2JsonCanonicalizer;
 import io.github.idempotency.web.JsonCanonicalizer;
@@ -71,9 +72,15 @@ public class IdempotencyAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
+	IdempotencyScopeResolver idempotencyScopeResolver() {
+		return IdempotencyScopeResolver.byRouteAndPrincipal();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
 	IdempotencyCoordinator idempotencyCoordinator(IdempotencyStore store, IdempotencyProperties properties,
-			RequestFingerprinter fingerprinter) {
-		return new IdempotencyCoordinator(store, properties.toPolicy(), fingerprinter);
+			RequestFingerprinter fingerprinter, IdempotencyScopeResolver scopeResolver) {
+		return new IdempotencyCoordinator(store, properties.toPolicy(), fingerprinter, scopeResolver);
 	}
 
 	@Bean

@@ -26,7 +26,6 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.expression.EvaluationException;
 import org.springframework.http.HttpHeaders;
-import org.springframework.web.servlet.HandlerMapping;
 
 /**
  * Claims an idempotency key before its handler runs, decides what a request with a key already in use gets, and
@@ -34,8 +33,9 @@ import org.springframework.web.servlet.HandlerMapping;
  * types only get the request and response to it.
  *
  * <p>
- * Records are scoped by request method and route pattern, so one key sent to two endpoints names two operations. The
- * record key is a hash of scope and client key: the client's key never reaches the store as written.
+ * Records are scoped by an {@link IdempotencyScopeResolver}: by default the request method, the route pattern and the
+ * authenticated principal, so one key sent to two endpoints, or by two users, names two operations. The record key is
+ * a hash of scope and client key: the client's key never reaches the store as written.
  *
  * <p>
  * Thread-safe; the per-request state lives in {@link IdempotentExchange}.
@@ -58,17 +58,20 @@ public class IdempotencyCoordinator implements AutoCloseable {
 
 	private final IdempotencyKeyParser keyParser;
 
+	private final IdempotencyScopeResolver scopeResolver;
+
 	private final KeyExpressionEvaluator keyExpressions = new KeyExpressionEvaluator();
 
 	private final Set<String> unadvisedOperations = ConcurrentHashMap.newKeySet();
 
 	private final ScheduledThreadPoolExecutor renewals;
 
-	public IdempotencyCoordinator(IdempotencyStore store, IdempotencyPolicy policy,
-			RequestFingerprinter fingerprinter) {
+	public IdempotencyCoordinator(IdempotencyStore store, IdempotencyPolicy policy, RequestFingerprinter fingerprinter,
+			IdempotencyScopeResolver scopeResolver) {
 		this.store = store;
 		this.policy = policy;
 		this.fingerprinter = fingerprinter;
+		this.scopeResolver = scopeResolver;
 		this.keyParser = new IdempotencyKeyParser(policy.maxKeyLength());
 		this.renewals = new ScheduledThreadPoolExecutor(1, (task) -> {
 			Thread thread = new Thread(task, "idempotency-lease-renewal");
@@ -111,7 +114,7 @@ public class IdempotencyCoordinator implements AutoCloseable {
 			exchange.bypass();
 			return;
 		}
-		String recordKey = RequestFingerprinter.recordKey(scope(request), key);
+		String recordKey = RequestFingerprinter.recordKey(this.scopeResolver.resolve(request), key);
 		String fingerprint = this.fingerprinter.fingerprint(request, exchange.body());
 		Duration lease = (operation.lockTimeout() != null) ? operation.lockTimeout() : this.policy.lockTimeout();
 		Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
@@ -256,10 +259,6 @@ public class IdempotencyCoordinator implements AutoCloseable {
 					"The request has more than one " + name + " header.", null);
 		}
 		return value;
-	}
-
-	private static String scope(HttpServletRequest request) {
-		return request.getMethod() + " " + request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
 	}
 
 	private void onStoreFailure(IdempotentExchange exchange, IdempotencyStoreException ex) {

@@ -59,9 +59,12 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 
 	private void replay(StoredResponse stored, HttpServletResponse response) throws IOException {
 		response.setStatus(stored.status());
+		// Set, not add: a header a filter already wrote (Cache-Control from Spring Security, say) is replaced by what
+		// the client received the first time, instead of appearing twice.
 		stored.headers().forEach((name, values) -> {
-			for (String value : values) {
-				response.addHeader(name, value);
+			response.setHeader(name, values.get(0));
+			for (int i = 1; i < values.size(); i++) {
+				response.addHeader(name, values.get(i));
 			}
 		});
 		response.setHeader(this.replayedHeaderName, "true");

@@ -367,6 +367,53 @@ class IdempotentEndpointTests {
 	}
 
 	@Test
+	void sameKeyFromTwoUsersShouldBeTwoOperationsThatNeverReplayAcrossUsers() throws Exception {
+		HttpResponse<byte[]> alice = this.http.post("/orders").basic("alice", "alice-secret").key(this.key).name(this.key)
+			.json(ORDER)
+			.send();
+		HttpResponse<byte[]> bob = this.http.post("/orders").basic("bob", "bob-secret").key(this.key).name(this.key)
+			.json(ORDER)
+			.send();
+		HttpResponse<byte[]> anonymous = this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> bobAgain = this.http.post("/orders").basic("bob", "bob-secret").key(this.key).name(this.key)
+			.json(ORDER)
+			.send();
+
+		assertThat(alice.statusCode()).isEqualTo(201);
+		assertThat(bob.statusCode()).isEqualTo(201);
+		assertThat(bob.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(bob.body()).isNotEqualTo(alice.body());
+		assertThat(anonymous.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(bobAgain.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(bobAgain.body()).isEqualTo(bob.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(3);
+	}
+
+	@Test
+	void failedAuthenticationShouldNotReachHandlerOrStoreAnything() {
+		HttpResponse<byte[]> rejected = this.http.post("/orders").basic("alice", "wrong").key(this.key).name(this.key)
+			.json(ORDER)
+			.send();
+		HttpResponse<byte[]> authenticated = this.http.post("/orders").basic("alice", "alice-secret").key(this.key)
+			.name(this.key)
+			.json(ORDER)
+			.send();
+
+		assertThat(rejected.statusCode()).isEqualTo(401);
+		assertThat(authenticated.statusCode()).isEqualTo(201);
+		assertThat(authenticated.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void replayShouldNotDuplicateHeadersThatFiltersAlsoWrite() {
+		this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+
+		assertThat(retry.headers().allValues("Link")).containsExactly("</docs>; rel=\"help\"");
+	}
+
+	@Test
 	void optionalKeyWhenAbsentShouldRunEveryTime() {
 		HttpResponse<byte[]> first = this.http.post("/orders/optional").name(this.key).json(ORDER).send();
 		HttpResponse<byte[]> second = this.http.post("/orders/optional").name(this.key).json(ORDER).send();

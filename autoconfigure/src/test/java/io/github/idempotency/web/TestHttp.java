@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 
 /**
  * A plain HTTP client for the web tests: raw bytes, every header as sent, nothing retried.
@@ -53,6 +54,12 @@ final class TestHttp {
 
 		Request key(String key) {
 			return header("Idempotency-Key", key);
+		}
+
+		Request basic(String user, String password) {
+			String credentials = Base64.getEncoder()
+				.encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+			return header("Authorization", "Basic " + credentials);
 		}
 
 		Request name(String name) {
