@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
+import io.github.idempotency.store.redis.RedisEvictionPolicyCheck;
 import io.github.idempotency.web.IdempotencyPolicy;
 import io.github.idempotency.web.IdempotencyPolicy.OnStoreFailure;
 import org.jspecify.annotations.Nullable;
@@ -61,6 +62,11 @@ public class IdempotencyProperties implements Validator {
 	 * Renewal of a claim's lease while its request runs.
 	 */
 	private final LockRenewal lockRenewal = new LockRenewal();
+
+	/**
+	 * Settings of the Redis store.
+	 */
+	private final Redis redis = new Redis();
 
 	/**
 	 * How long a duplicate of a request still in progress waits for it to finish and then replays its response. Zero
@@ -172,6 +178,10 @@ public class IdempotencyProperties implements Validator {
 
 	public LockRenewal getLockRenewal() {
 		return this.lockRenewal;
+	}
+
+	public Redis getRedis() {
+		return this.redis;
 	}
 
 	public Duration getWaitTimeout() {
@@ -393,6 +403,27 @@ public class IdempotencyProperties implements Validator {
 
 		public void setInterval(@Nullable Duration interval) {
 			this.interval = interval;
+		}
+
+	}
+
+
+	/**
+	 * Settings of the Redis store.
+	 */
+	public static class Redis {
+
+		/**
+		 * What a Redis whose maxmemory-policy may evict records leads to at startup: 'warn', 'fail' or 'off'.
+		 */
+		private RedisEvictionPolicyCheck.Action evictionCheck = RedisEvictionPolicyCheck.Action.WARN;
+
+		public RedisEvictionPolicyCheck.Action getEvictionCheck() {
+			return this.evictionCheck;
+		}
+
+		public void setEvictionCheck(RedisEvictionPolicyCheck.Action evictionCheck) {
+			this.evictionCheck = evictionCheck;
 		}
 
 	}

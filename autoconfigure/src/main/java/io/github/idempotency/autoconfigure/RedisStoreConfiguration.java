@@ -1,8 +1,10 @@
 package io.github.idempotency.autoconfigure;
 
 import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.store.redis.RedisEvictionPolicyCheck;
 import io.github.idempotency.store.redis.RedisIdempotencyStore;
 
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
@@ -20,6 +22,14 @@ class RedisStoreConfiguration {
 	RedisIdempotencyStore idempotencyStore(RedisConnectionFactory connectionFactory,
 			IdempotencyProperties properties) {
 		return new RedisIdempotencyStore(connectionFactory, properties.getKeyPrefix());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnBean(RedisIdempotencyStore.class)
+	RedisEvictionPolicyCheck redisEvictionPolicyCheck(RedisConnectionFactory connectionFactory,
+			IdempotencyProperties properties) {
+		return new RedisEvictionPolicyCheck(connectionFactory, properties.getRedis().getEvictionCheck());
 	}
 
 }
