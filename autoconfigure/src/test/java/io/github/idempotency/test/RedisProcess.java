@@ -73,6 +73,28 @@ public final class RedisProcess implements AutoCloseable {
 	}
 
 	/**
+	 * Starts a Sentinel on a free port, watching a primary under a name.
+	 * @param masterName the name clients ask the Sentinel for
+	 * @param masterPort the primary's port on 127.0.0.1
+	 * @param quorum how many Sentinels must agree that the primary is down
+	 * @return the running Sentinel
+	 */
+	public static RedisProcess launchSentinel(String masterName, int masterPort, int quorum) throws IOException {
+		int port = RedisTestServer.freePort();
+		Path directory = Files.createTempDirectory("sentinel-" + port);
+		Path config = directory.resolve("sentinel.conf");
+		Files.writeString(config, String.join("\n", "port " + port, "bind 127.0.0.1", "dir " + directory,
+				"sentinel monitor " + masterName + " 127.0.0.1 " + masterPort + " " + quorum,
+				"sentinel down-after-milliseconds " + masterName + " 1000",
+				"sentinel failover-timeout " + masterName + " 5000", "sentinel parallel-syncs " + masterName + " 1",
+				""));
+		RedisProcess sentinel = new RedisProcess(port, directory,
+				List.of("redis-server", config.toString(), "--sentinel"));
+		sentinel.start();
+		return sentinel;
+	}
+
+	/**
 	 * Starts the server again, on the same port, after {@link #kill()}.
 	 */
 	public void start() throws IOException {
