@@ -1,0 +1,145 @@
+package io.github.idempotency.sample;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.github.idempotency.test.RedisTestServer;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The instance running a request dies (a real JVM, killed with SIGKILL mid-request): its claim stops being renewed,
+ * duplicates get 409 until the lock timeout passes, and then another instance takes the key over and runs it.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "sample.embedded-redis.enabled=false", "idempotency.key-prefix=crash-test",
+				"idempotency.lock-timeout=3s" })
+class OwnerCrashTests {
+
+	private static final String PAYMENT = "{\"amount\": 1250, \"currency\": \"EUR\", \"reference\": \"crash\"}";
+
+	private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+	@LocalServerPort
+	private int port;
+
+	@DynamicPropertySource
+	static void redis(DynamicPropertyRegistry registry) {
+		registry.add("spring.data.redis.url", RedisTestServer::url);
+	}
+
+	@Test
+	void killedOwnerShouldBlockDuplicatesUntilLockTimeoutThenLetAnotherInstanceRun() throws Exception {
+		int otherPort = freePort();
+		Path log = Files.createTempFile("owner", ".log");
+		Process owner = new ProcessBuilder(List.of(javaExecutable(), "-cp", System.getProperty("java.class.path"),
+				SampleApplication.class.getName(), "--server.port=" + otherPort,
+				"--spring.data.redis.url=" + RedisTestServer.url(), "--sample.embedded-redis.enabled=false",
+				"--idempotency.key-prefix=crash-test", "--idempotency.lock-timeout=3s",
+				"--sample.payments.processing-delay=60s"))
+			.redirectErrorStream(true)
+			.redirectOutput(log.toFile())
+			.start();
+		try {
+			awaitUp(otherPort, owner, log);
+			String key = UUID.randomUUID().toString();
+			CompletableFuture<HttpResponse<String>> abandoned = this.client
+				.sendAsync(post(otherPort, key), HttpResponse.BodyHandlers.ofString());
+			awaitClaimed(key);
+
+			owner.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+			long killed = System.nanoTime();
+			assertThat(abandoned).failsWithin(Duration.ofSeconds(10));
+
+			HttpResponse<String> duplicate = this.client.send(post(this.port, key), HttpResponse.BodyHandlers.ofString());
+			assertThat(duplicate.statusCode()).isEqualTo(409);
+			HttpResponse<String> takeover;
+			do {
+				Thread.sleep(200);
+				takeover = this.client.send(post(this.port, key), HttpResponse.BodyHandlers.ofString());
+			}
+			while (takeover.statusCode() == 409 && System.nanoTime() - killed < TimeUnit.SECONDS.toNanos(15));
+			long blockedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+
+			System.out.println("Owner killed: duplicates got 409 for " + blockedMillis
+					+ " ms (lock timeout 3 s), then another instance took the key over");
+			assertThat(takeover.statusCode()).isEqualTo(201);
+			assertThat(blockedMillis).isBetween(1000L, 6000L);
+			HttpResponse<String> replay = this.client.send(post(this.port, key), HttpResponse.BodyHandlers.ofString());
+			assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		}
+		finally {
+			owner.destroyForcibly();
+		}
+	}
+
+	// The owner is inside its 60 s charge once a duplicate sent to this instance gets 409.
+	private void awaitClaimed(String key) throws Exception {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+		while (System.nanoTime() < deadline) {
+			Thread.sleep(100);
+			HttpResponse<String> probe = this.client.send(post(this.port, key), HttpResponse.BodyHandlers.ofString());
+			if (probe.statusCode() == 409) {
+				return;
+			}
+			assertThat(probe.statusCode()).as(probe.body()).isIn(409, 503);
+		}
+		throw new AssertionError("The owner never claimed the key");
+	}
+
+	private void awaitUp(int otherPort, Process owner, Path log) throws Exception {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+		while (System.nanoTime() < deadline) {
+			assertThat(owner.isAlive()).as(Files.readString(log)).isTrue();
+			try {
+				HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + otherPort + "/payments"))
+					.build();
+				if (this.client.send(request, HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+					return;
+				}
+			}
+			catch (IOException ex) {
+				// Not listening yet.
+			}
+			Thread.sleep(200);
+		}
+		throw new AssertionError("The owner instance did not start: " + Files.readString(log));
+	}
+
+	private static HttpRequest post(int port, String key) {
+		return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/payments"))
+			.header("Idempotency-Key", key)
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(PAYMENT))
+			.build();
+	}
+
+	private static String javaExecutable() {
+		return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+	}
+
+	private static int freePort() throws IOException {
+		try (ServerSocket socket = new ServerSocket(0)) {
+			return socket.getLocalPort();
+		}
+	}
+
+
+}
