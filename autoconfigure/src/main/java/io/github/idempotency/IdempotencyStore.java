@@ -1,6 +1,7 @@
 package io.github.idempotency;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Keeps one record per idempotency key: who is running the request it names, and, once it has finished, the response
@@ -10,7 +11,8 @@ import java.time.Duration;
  * A record is {@linkplain #claim claimed} by exactly one request, which then either {@linkplain #complete completes} it
  * with the response it produced or {@linkplain #release releases} it so that a retry may run again; while it runs, it
  * {@linkplain #renew renews} its lease. Completion, release and renewal are fenced by the owner token handed out by
- * the claim: a request whose lease expired and whose key was claimed again can no longer touch the record.
+ * the claim: a request whose lease expired and whose key was claimed again can no longer touch the record. Operators
+ * can {@linkplain #find read} and {@linkplain #delete delete} single records.
  *
  * <p>
  * Keys are opaque, fixed-length strings derived from the client's key and its scope; implementations may prefix them
@@ -65,5 +67,22 @@ public interface IdempotencyStore {
 	 * @throws IdempotencyStoreException if the store cannot be reached
 	 */
 	boolean release(String key, String token);
+
+	/**
+	 * Reads one record, for operators.
+	 * @param key the record key
+	 * @return the record, or empty if there is none
+	 * @throws IdempotencyStoreException if the store cannot be reached or holds a record it cannot read
+	 */
+	Optional<IdempotencyRecord> find(String key);
+
+	/**
+	 * Deletes one record whatever its state or owner, for operators: a stuck claim is freed, a stored response
+	 * forgotten, and the next request with the key runs the handler.
+	 * @param key the record key
+	 * @return {@code true} if there was a record
+	 * @throws IdempotencyStoreException if the store cannot be reached
+	 */
+	boolean delete(String key);
 
 }

@@ -255,6 +255,58 @@ public abstract class AbstractIdempotencyStoreTests {
 	}
 
 	@Test
+	void findWhenAbsentShouldBeEmpty() {
+		assertThat(store().find(newKey())).isEmpty();
+	}
+
+	@Test
+	void findWhenInProgressShouldShowStateFingerprintAndLease() {
+		String key = newKey();
+		claimed(key, "fp");
+		IdempotencyRecord record = store().find(key).orElseThrow();
+		assertThat(record.state()).isEqualTo(IdempotencyRecord.State.IN_PROGRESS);
+		assertThat(record.fingerprint()).isEqualTo("fp");
+		assertThat(record.createdAt()).isNotNull();
+		assertThat(record.completedAt()).isNull();
+		assertThat(record.expiresIn()).isPositive().isLessThanOrEqualTo(LEASE);
+		assertThat(record.response()).isNull();
+	}
+
+	@Test
+	void findWhenCompletedShouldShowResponseAndRetention() {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		store().complete(key, token, response(201, "{\"id\":1}"), RETENTION);
+		IdempotencyRecord record = store().find(key).orElseThrow();
+		assertThat(record.state()).isEqualTo(IdempotencyRecord.State.COMPLETED);
+		assertThat(record.completedAt()).isNotNull();
+		assertThat(record.expiresIn()).isGreaterThan(LEASE).isLessThanOrEqualTo(RETENTION);
+		assertThat(record.response()).isEqualTo(response(201, "{\"id\":1}"));
+	}
+
+	@Test
+	void findShouldNotChangeRecord() {
+		String key = newKey();
+		claimed(key, "fp");
+		store().find(key);
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+	}
+
+	@Test
+	void deleteShouldFreeStuckClaim() {
+		String key = newKey();
+		claimed(key, "fp");
+		assertThat(store().delete(key)).isTrue();
+		assertThat(store().find(key)).isEmpty();
+		assertThat(store().claim(key, "other", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	@Test
+	void deleteWhenAbsentShouldReportNothingDeleted() {
+		assertThat(store().delete(newKey())).isFalse();
+	}
+
+	@Test
 	void keysShouldBeIndependent() {
 		String first = newKey();
 		String second = newKey();

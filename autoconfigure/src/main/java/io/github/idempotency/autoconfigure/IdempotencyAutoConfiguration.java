@@ -5,15 +5,20 @@ import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotencyInterceptor;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
+import io.github.idempotency.observation.MeterRegistryOutcomeListener;
+import io.github.idempotency.observation.ObservedIdempotencyStore;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
 import io.github.idempotency.web.IdempotencyFilter;
+import io.github.idempotency.web.IdempotencyOutcomeListener;
 import io.github.idempotency.web.IdempotencyScopeResolver;
 import io.github.idempotency.web.IdempotentHandlerInterceptor;
 import io.github.idempotency.web.Jackson2JsonCanonicalizer;
 import io.github.idempotency.web.JsonCanonicalizer;
 import io.github.idempotency.web.ProblemResponseWriter;
 import io.github.idempotency.web.RequestFingerprinter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -79,8 +84,13 @@ public class IdempotencyAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	IdempotencyCoordinator idempotencyCoordinator(IdempotencyStore store, IdempotencyProperties properties,
-			RequestFingerprinter fingerprinter, IdempotencyScopeResolver scopeResolver) {
-		return new IdempotencyCoordinator(store, properties.toPolicy(), fingerprinter, scopeResolver);
+			RequestFingerprinter fingerprinter, IdempotencyScopeResolver scopeResolver,
+			ObjectProvider<IdempotencyOutcomeListener> outcomes, ObjectProvider<ObservationRegistry> observations) {
+		ObservationRegistry observationRegistry = observations.getIfAvailable();
+		IdempotencyStore observed = (observationRegistry != null && !observationRegistry.isNoop())
+				? new ObservedIdempotencyStore(store, observationRegistry) : store;
+		return new IdempotencyCoordinator(observed, properties.toPolicy(), fingerprinter, scopeResolver,
+				outcomes.getIfAvailable(() -> IdempotencyOutcomeListener.NONE));
 	}
 
 	@Bean
@@ -121,6 +131,20 @@ public class IdempotencyAutoConfiguration {
 				new IdempotencyFilter(properties.methodNames()));
 		registration.setOrder(FILTER_ORDER);
 		return registration;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(MeterRegistry.class)
+	static class MetricsConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		IdempotencyOutcomeListener idempotencyOutcomeListener(ObjectProvider<MeterRegistry> registry) {
+			MeterRegistry meterRegistry = registry.getIfAvailable();
+			return (meterRegistry != null) ? new MeterRegistryOutcomeListener(meterRegistry)
+					: IdempotencyOutcomeListener.NONE;
+		}
+
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -26,6 +26,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.expression.EvaluationException;
 import org.springframework.http.HttpHeaders;
+import org.springframework.web.servlet.HandlerMapping;
 
 /**
  * Claims an idempotency key before its handler runs, decides what a request with a key already in use gets, and
@@ -60,18 +61,30 @@ public class IdempotencyCoordinator implements AutoCloseable {
 
 	private final IdempotencyScopeResolver scopeResolver;
 
+	private final IdempotencyOutcomeListener outcomes;
+
+	private final StoreFailureLog storeFailures = new StoreFailureLog();
+
 	private final KeyExpressionEvaluator keyExpressions = new KeyExpressionEvaluator();
 
 	private final Set<String> unadvisedOperations = ConcurrentHashMap.newKeySet();
 
 	private final ScheduledThreadPoolExecutor renewals;
 
+	/**
+	 * @param store where records live
+	 * @param policy the settings applied to every request
+	 * @param fingerprinter computes request fingerprints
+	 * @param scopeResolver decides whose operation a key belongs to
+	 * @param outcomes told what became of each request
+	 */
 	public IdempotencyCoordinator(IdempotencyStore store, IdempotencyPolicy policy, RequestFingerprinter fingerprinter,
-			IdempotencyScopeResolver scopeResolver) {
+			IdempotencyScopeResolver scopeResolver, IdempotencyOutcomeListener outcomes) {
 		this.store = store;
 		this.policy = policy;
 		this.fingerprinter = fingerprinter;
 		this.scopeResolver = scopeResolver;
+		this.outcomes = outcomes;
 		this.keyParser = new IdempotencyKeyParser(policy.maxKeyLength());
 		this.renewals = new ScheduledThreadPoolExecutor(1, (task) -> {
 			Thread thread = new Thread(task, "idempotency-lease-renewal");
@@ -102,6 +115,12 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		return this.policy;
 	}
 
+	void record(HttpServletRequest request, IdempotencyOutcome outcome) {
+		this.outcomes.onOutcome(
+				request.getMethod() + ' ' + request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE),
+				outcome);
+	}
+
 	/**
 	 * Claims the key of a request whose handler is about to run. Returns normally when the handler should run: the
 	 * claim is ours, or the request goes without idempotency. Otherwise throws what answers the request instead.
@@ -109,8 +128,16 @@ public class IdempotencyCoordinator implements AutoCloseable {
 	void begin(IdempotentExchange exchange, Method method, Object[] arguments) {
 		IdempotentOperation operation = exchange.operation();
 		HttpServletRequest request = exchange.request();
-		String key = readKey(operation, request, method, arguments);
+		String key;
+		try {
+			key = readKey(operation, request, method, arguments);
+		}
+		catch (IdempotencyProblemException ex) {
+			record(request, IdempotencyOutcome.INVALID_KEY);
+			throw ex;
+		}
 		if (key == null) {
+			record(request, IdempotencyOutcome.BYPASSED);
 			exchange.bypass();
 			return;
 		}
@@ -126,17 +153,22 @@ public class IdempotencyCoordinator implements AutoCloseable {
 				result = this.store.claim(recordKey, fingerprint, lease);
 			}
 			catch (IdempotencyStoreException ex) {
+				record(request, IdempotencyOutcome.STORE_UNAVAILABLE);
 				onStoreFailure(exchange, ex);
 				return;
 			}
+			this.storeFailures.answered();
 			if (result instanceof ClaimResult.Claimed claimed) {
+				record(request, IdempotencyOutcome.EXECUTED);
 				exchange.claimed(recordKey, claimed.token(), ttl, renewWhileRunning(recordKey, claimed.token(), lease));
 				return;
 			}
 			if (result instanceof ClaimResult.Completed completed) {
+				record(request, IdempotencyOutcome.REPLAYED);
 				throw new ReplayException(completed.response());
 			}
 			if (result instanceof ClaimResult.Mismatch) {
+				record(request, IdempotencyOutcome.MISMATCH);
 				if (logger.isDebugEnabled()) {
 					logger.debug("Key mismatch on record " + recordKey);
 				}
@@ -147,6 +179,7 @@ public class IdempotencyCoordinator implements AutoCloseable {
 			}
 			long remainingMillis = Duration.ofNanos(waitUntil - System.nanoTime()).toMillis();
 			if (remainingMillis <= 0 || !pause(Math.min(pollMillis, remainingMillis))) {
+				record(request, IdempotencyOutcome.CONFLICT);
 				if (logger.isDebugEnabled()) {
 					logger.debug("Request in progress on record " + recordKey);
 				}
@@ -263,12 +296,12 @@ public class IdempotencyCoordinator implements AutoCloseable {
 
 	private void onStoreFailure(IdempotentExchange exchange, IdempotencyStoreException ex) {
 		if (this.policy.onStoreFailure() == OnStoreFailure.PROCEED) {
-			logger.warn("Idempotency store unavailable; running " + exchange.operation().name()
-					+ " without idempotency (idempotency.on-store-failure=proceed): " + ex.getMessage());
+			this.storeFailures.failed("running " + exchange.operation().name()
+					+ " without idempotency (idempotency.on-store-failure=proceed)", ex);
 			exchange.bypass();
 			return;
 		}
-		logger.warn("Idempotency store unavailable; answering 503: " + ex.getMessage());
+		this.storeFailures.failed("answering 503 (idempotency.on-store-failure=reject)", ex);
 		throw new IdempotencyProblemException(IdempotencyProblem.STORE_UNAVAILABLE,
 				"The request cannot be processed safely right now. Retry it later with the same idempotency key.",
 				this.policy.storeUnavailableRetryAfter());

@@ -75,12 +75,14 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		}
 		if (operation.keyExpression() == null && !operation.required()
 				&& request.getHeader(this.coordinator.headerName(operation)) == null) {
+			this.coordinator.record(request, IdempotencyOutcome.BYPASSED);
 			return true;
 		}
 		byte[] body = null;
 		if (!isFormData(request)) {
 			body = readBody(request);
 			if (body == null) {
+				this.coordinator.record(request, IdempotencyOutcome.TOO_LARGE);
 				this.problemWriter.write(new IdempotencyProblemException(IdempotencyProblem.REQUEST_TOO_LARGE,
 						"The request body is larger than the " + this.coordinator.policy().maxBodySize()
 								+ " bytes this operation accepts.",

@@ -2,8 +2,10 @@ package io.github.idempotency.autoconfigure;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyRecord;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.annotation.Idempotent;
@@ -232,6 +234,16 @@ class IdempotencyAutoConfigurationTests {
 
 			@Override
 			public boolean release(String key, String token) {
+				return false;
+			}
+
+			@Override
+			public Optional<IdempotencyRecord> find(String key) {
+				return Optional.empty();
+			}
+
+			@Override
+			public boolean delete(String key) {
 				return false;
 			}
 

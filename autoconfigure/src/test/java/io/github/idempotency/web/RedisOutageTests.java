@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.idempotency.test.RedisProcess;
 import io.github.idempotency.web.app.Executions;
 import io.github.idempotency.web.app.TestApplication;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -140,7 +142,12 @@ class RedisOutageTests {
 			properties = "idempotency.on-store-failure=proceed")
 	@DirtiesContext
 	@ExtendWith(OutputCaptureExtension.class)
+	@AutoConfigureObservability(tracing = false)
 	class Proceed {
+
+		@Autowired
+		private MeterRegistry registry;
+
 
 		private static RedisProcess redis;
 
@@ -175,6 +182,13 @@ class RedisOutageTests {
 			assertThat(second.headers().firstValue("Idempotent-Replayed")).isEmpty();
 			assertThat(this.executions.count(key)).isEqualTo(2);
 			assertThat(output).contains("without idempotency (idempotency.on-store-failure=proceed)");
+			assertThat(this.registry.get("idempotency.requests")
+				.tag("operation", "POST /orders")
+				.tag("outcome", "store_unavailable")
+				.counter()
+				.count()).isEqualTo(2);
+			assertThat(output.toString().split("Idempotency store unavailable", -1)).as("one warning per burst")
+				.hasSize(2);
 		}
 
 	}

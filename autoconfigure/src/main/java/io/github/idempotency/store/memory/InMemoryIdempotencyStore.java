@@ -1,12 +1,16 @@
 package io.github.idempotency.store.memory;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyRecord;
+import io.github.idempotency.IdempotencyRecord.State;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.StoredResponse;
 import org.jspecify.annotations.Nullable;
@@ -38,7 +42,7 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 		this.entries.compute(key, (k, existing) -> {
 			if (existing == null || existing.isExpired(now)) {
 				result[0] = new ClaimResult.Claimed(token);
-				return new Entry(fingerprint, token, null, now + lease.toNanos());
+				return new Entry(fingerprint, token, null, now + lease.toNanos(), Instant.now(), null);
 			}
 			if (!existing.fingerprint.equals(fingerprint)) {
 				result[0] = new ClaimResult.Mismatch();
@@ -63,7 +67,8 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 				return existing.isExpired(now) ? null : existing;
 			}
 			completed[0] = true;
-			return new Entry(existing.fingerprint, token, response, now + retention.toNanos());
+			return new Entry(existing.fingerprint, token, response, now + retention.toNanos(), existing.createdAt,
+					Instant.now());
 		});
 		return completed[0];
 	}
@@ -77,7 +82,7 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 				return existing.isExpired(now) ? null : existing;
 			}
 			renewed[0] = true;
-			return new Entry(existing.fingerprint, token, null, now + lease.toNanos());
+			return new Entry(existing.fingerprint, token, null, now + lease.toNanos(), existing.createdAt, null);
 		});
 		return renewed[0];
 	}
@@ -96,6 +101,24 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 		return released[0];
 	}
 
+	@Override
+	public Optional<IdempotencyRecord> find(String key) {
+		Entry entry = this.entries.get(key);
+		long now = System.nanoTime();
+		if (entry == null || entry.isExpired(now)) {
+			return Optional.empty();
+		}
+		State state = (entry.response != null) ? State.COMPLETED : State.IN_PROGRESS;
+		return Optional.of(new IdempotencyRecord(state, entry.fingerprint, entry.createdAt, entry.completedAt,
+				Duration.ofNanos(entry.expiresAt - now), entry.response));
+	}
+
+	@Override
+	public boolean delete(String key) {
+		Entry removed = this.entries.remove(key);
+		return removed != null && !removed.isExpired(System.nanoTime());
+	}
+
 	private void sweepOccasionally() {
 		if (this.claimsSinceSweep.incrementAndGet() >= CLAIMS_BETWEEN_SWEEPS) {
 			this.claimsSinceSweep.set(0);
@@ -104,7 +127,8 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 		}
 	}
 
-	private record Entry(String fingerprint, String token, @Nullable StoredResponse response, long expiresAt) {
+	private record Entry(String fingerprint, String token, @Nullable StoredResponse response, long expiresAt,
+			Instant createdAt, @Nullable Instant completedAt) {
 
 		boolean isExpired(long now) {
 			return now - this.expiresAt >= 0;

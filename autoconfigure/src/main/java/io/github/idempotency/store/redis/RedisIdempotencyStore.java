@@ -3,13 +3,18 @@ package io.github.idempotency.store.redis;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 
 import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyRecord;
+import io.github.idempotency.IdempotencyRecord.State;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.dao.DataAccessException;
@@ -53,6 +58,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	private static final RedisScript<Long> RENEW = script("renew.lua", Long.class);
 
 	private static final RedisScript<Long> RELEASE = script("release.lua", Long.class);
+
+	private static final RedisScript<List> INSPECT = script("inspect.lua", List.class);
 
 	private static final RedisSerializer<byte[]> BYTES = RedisSerializer.byteArray();
 
@@ -126,6 +133,40 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 
 	// Replies hold raw bytes: the bodies are binary, and integers come back as Long whatever the serializer.
 	@SuppressWarnings({ "unchecked", "rawtypes" })
+	@Override
+	public Optional<IdempotencyRecord> find(String key) {
+		List<?> reply = execute(INSPECT, key);
+		if (reply.isEmpty()) {
+			return Optional.empty();
+		}
+		String version = string(reply.get(0));
+		if (!version.equals(FORMAT_VERSION)) {
+			throw new IdempotencyStoreException("Record " + redisKey(key) + " has format version '" + version
+					+ "', which this version cannot read");
+		}
+		boolean completed = string(reply.get(1)).equals("completed");
+		StoredResponse response = completed ? new StoredResponse(Integer.parseInt(string(reply.get(5))),
+				HeaderLines.decode((byte[]) reply.get(6)), (byte[]) reply.get(7)) : null;
+		return Optional.of(new IdempotencyRecord(completed ? State.COMPLETED : State.IN_PROGRESS,
+				string(reply.get(2)), instant(reply.get(3)), instant(reply.get(4)),
+				Duration.ofMillis(Math.max(0, Long.parseLong(string(reply.get(8))))), response));
+	}
+
+	@Override
+	public boolean delete(String key) {
+		try {
+			return Boolean.TRUE.equals(this.redis.delete(redisKey(key)));
+		}
+		catch (DataAccessException ex) {
+			throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
+		}
+	}
+
+	private static @Nullable Instant instant(Object reply) {
+		String millis = string(reply);
+		return millis.isEmpty() ? null : Instant.ofEpochMilli(Long.parseLong(millis));
+	}
+
 	private <T> T execute(RedisScript<T> script, String key, byte[]... arguments) {
 		T reply;
 		try {

@@ -1,0 +1,44 @@
+package io.github.idempotency.observation;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.github.idempotency.web.IdempotencyOutcome;
+import io.github.idempotency.web.IdempotencyOutcomeListener;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Counts requests to idempotent endpoints in the counter {@code idempotency.requests}, tagged with {@code operation}
+ * (request method and route pattern) and {@code outcome} ({@code executed}, {@code replayed}, {@code conflict},
+ * {@code mismatch}, {@code invalid_key}, {@code too_large}, {@code store_unavailable}, {@code bypassed}). Thread-safe.
+ *
+ * @since 0.1.0
+ */
+public class MeterRegistryOutcomeListener implements IdempotencyOutcomeListener {
+
+	/**
+	 * Name of the counter.
+	 */
+	public static final String METER_NAME = "idempotency.requests";
+
+	private final MeterRegistry registry;
+
+	private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+	public MeterRegistryOutcomeListener(MeterRegistry registry) {
+		this.registry = registry;
+	}
+
+	@Override
+	public void onOutcome(String operation, IdempotencyOutcome outcome) {
+		this.counters
+			.computeIfAbsent(operation + '\n' + outcome.tagValue(), (key) -> Counter.builder(METER_NAME)
+				.description("Requests to idempotent endpoints, by what became of them")
+				.tag("operation", operation)
+				.tag("outcome", outcome.tagValue())
+				.register(this.registry))
+			.increment();
+	}
+
+}

@@ -1,0 +1,166 @@
+package io.github.idempotency.web;
+
+import java.net.http.HttpResponse;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import io.github.idempotency.test.RedisTestServer;
+import io.github.idempotency.web.app.Executions;
+import io.github.idempotency.web.app.TestApplication;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every request to an idempotent endpoint is counted once, under the outcome it had, tagged with its route and never
+ * its key; store calls are timed.
+ */
+@SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "idempotency.key-prefix=metrics-test", "idempotency.max-body-size=1KB" })
+@AutoConfigureObservability(tracing = false)
+class MetricsTests {
+
+	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private MeterRegistry registry;
+
+	@Autowired
+	private Executions executions;
+
+	@DynamicPropertySource
+	static void redis(DynamicPropertyRegistry registry) {
+		registry.add("spring.data.redis.url", RedisTestServer::url);
+	}
+
+	@Test
+	void eachOutcomeShouldBeCountedOncePerRequest() throws Exception {
+		TestHttp http = new TestHttp(this.port);
+		String key = UUID.randomUUID().toString();
+
+		assertCountedOnce("POST /orders", IdempotencyOutcome.EXECUTED,
+				() -> http.post("/orders").key(key).name(key).json(ORDER).send());
+		assertCountedOnce("POST /orders", IdempotencyOutcome.REPLAYED,
+				() -> http.post("/orders").key(key).name(key).json(ORDER).send());
+		assertCountedOnce("POST /orders", IdempotencyOutcome.MISMATCH,
+				() -> http.post("/orders").key(key).name(key).json("{\"item\":\"pen\",\"quantity\":1}").send());
+		assertCountedOnce("POST /orders", IdempotencyOutcome.INVALID_KEY,
+				() -> http.post("/orders").name(key).json(ORDER).send());
+		assertCountedOnce("POST /orders", IdempotencyOutcome.INVALID_KEY,
+				() -> http.post("/orders").key("\"bad").name(key).json(ORDER).send());
+		assertCountedOnce("POST /orders", IdempotencyOutcome.TOO_LARGE, () -> http.post("/orders")
+			.key(UUID.randomUUID().toString())
+			.name(key)
+			.json("{\"item\":\"" + "x".repeat(2000) + "\",\"quantity\":1}")
+			.send());
+		assertCountedOnce("POST /orders/optional", IdempotencyOutcome.BYPASSED,
+				() -> http.post("/orders/optional").name(key).json(ORDER).send());
+		assertCountedOnce("POST /orders/body-key", IdempotencyOutcome.INVALID_KEY,
+				() -> http.post("/orders/body-key").name(key).json("{\"quantity\":1}").send());
+	}
+
+	@Test
+	void conflictShouldBeCounted() throws Exception {
+		TestHttp http = new TestHttp(this.port);
+		String key = UUID.randomUUID().toString();
+		ExecutorService executor = Executors.newSingleThreadExecutor();
+		try {
+			Future<HttpResponse<byte[]>> first = executor.submit(() -> http.post("/orders/slow")
+				.key(key)
+				.name(key)
+				.header("X-Delay-Millis", "800")
+				.json(ORDER)
+				.send());
+			while (this.executions.count(key) == 0) {
+				Thread.sleep(10);
+			}
+			assertCountedOnce("POST /orders/slow", IdempotencyOutcome.CONFLICT, () -> http.post("/orders/slow")
+				.key(key)
+				.name(key)
+				.header("X-Delay-Millis", "0")
+				.json(ORDER)
+				.send());
+			first.get(10, TimeUnit.SECONDS);
+		}
+		finally {
+			executor.shutdownNow();
+		}
+	}
+
+	@Test
+	void storeCallsShouldBeTimedByOperation() {
+		TestHttp http = new TestHttp(this.port);
+		String key = UUID.randomUUID().toString();
+		long claims = timerCount("claim");
+		long completions = timerCount("complete");
+		http.post("/orders").key(key).name(key).json(ORDER).send();
+		http.post("/orders").key(key).name(key).json(ORDER).send();
+
+		assertThat(timerCount("claim") - claims).isEqualTo(2);
+		assertThat(timerCount("complete") - completions).isEqualTo(1);
+		assertThat(this.registry.find("idempotency.store").tag("operation", "claim").tag("result", "completed").timer())
+			.isNotNull();
+	}
+
+	@Test
+	void noTagShouldCarryTheClientsKey() {
+		TestHttp http = new TestHttp(this.port);
+		String key = "secret-" + UUID.randomUUID();
+		http.post("/orders").key(key).name(key).json(ORDER).send();
+
+		assertThat(this.registry.getMeters()).allSatisfy((meter) -> assertThat(meter.getId().getTags())
+			.noneSatisfy((tag) -> assertThat(tag.getValue()).contains("secret-")));
+	}
+
+	private void assertCountedOnce(String operation, IdempotencyOutcome outcome,
+			Supplier<HttpResponse<byte[]>> request) {
+		Map<IdempotencyOutcome, Double> before = counts(operation);
+		request.get();
+		Map<IdempotencyOutcome, Double> after = counts(operation);
+		Arrays.stream(IdempotencyOutcome.values())
+			.forEach((each) -> assertThat(after.get(each) - before.get(each)).as("%s %s", operation, each)
+				.isEqualTo((each == outcome) ? 1.0 : 0.0));
+	}
+
+	private Map<IdempotencyOutcome, Double> counts(String operation) {
+		Map<IdempotencyOutcome, Double> counts = new EnumMap<>(IdempotencyOutcome.class);
+		for (IdempotencyOutcome outcome : IdempotencyOutcome.values()) {
+			Counter counter = this.registry.find("idempotency.requests")
+				.tag("operation", operation)
+				.tag("outcome", outcome.tagValue())
+				.counter();
+			counts.put(outcome, (counter != null) ? counter.count() : 0.0);
+		}
+		return counts;
+	}
+
+	private long timerCount(String operation) {
+		return this.registry.find("idempotency.store")
+			.tag("operation", operation)
+			.timers()
+			.stream()
+			.mapToLong(Timer::count)
+			.sum();
+	}
+
+}
