@@ -3,6 +3,7 @@ package io.github.idempotency.web;
 import java.security.Principal;
 
 import jakarta.servlet.http.HttpServletRequest;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.web.servlet.HandlerMapping;
 
@@ -33,11 +34,21 @@ public interface IdempotencyScopeResolver {
 	 */
 	static IdempotencyScopeResolver byRouteAndPrincipal() {
 		return (request) -> {
-			String scope = request.getMethod() + ' ' + request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
 			Principal principal = request.getUserPrincipal();
-			// The separator cannot occur in a method or route, so no principal name can imitate another scope.
-			return (principal != null) ? scope + '\n' + principal.getName() : scope;
+			return routeScope(request.getMethod() + ' ' + request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE),
+					(principal != null) ? principal.getName() : null);
 		};
+	}
+
+	/**
+	 * The scope {@link #byRouteAndPrincipal()} gives a request, from its parts; lets operators find a record.
+	 * @param operation the request method and route pattern, such as {@code POST /payments}
+	 * @param principal the authenticated principal's name, or {@code null} for an anonymous request
+	 * @return the scope
+	 */
+	static String routeScope(String operation, @Nullable String principal) {
+		// The separator cannot occur in a method or route, so no principal name can imitate another scope.
+		return (principal != null) ? operation + '\n' + principal : operation;
 	}
 
 }

@@ -497,6 +497,12 @@ class IdempotentEndpointTests {
 	}
 
 	@Test
+	void actuatorEndpointShouldNotBeExposedUnlessConfigured() {
+		HttpResponse<byte[]> response = this.http.get("/actuator/idempotency/" + "0".repeat(64)).send();
+		assertThat(response.statusCode()).isEqualTo(404);
+	}
+
+	@Test
 	void unannotatedEndpointShouldIgnoreKey() {
 		this.http.post("/orders/unannotated").key(this.key).name(this.key).send();
 		HttpResponse<byte[]> second = this.http.post("/orders/unannotated").key("\"bad").name(this.key).send();

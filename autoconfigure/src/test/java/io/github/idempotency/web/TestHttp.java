@@ -30,6 +30,10 @@ final class TestHttp {
 		return new Request("POST", path);
 	}
 
+	Request get(String path) {
+		return new Request("GET", path);
+	}
+
 	Request put(String path) {
 		return new Request("PUT", path);
 	}
