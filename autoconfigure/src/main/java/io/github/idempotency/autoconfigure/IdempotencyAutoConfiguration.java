@@ -7,6 +7,7 @@ import io.github.idempotency.interceptor.IdempotencyInterceptor;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.observation.MeterRegistryOutcomeListener;
 import io.github.idempotency.observation.ObservedIdempotencyStore;
+import io.github.idempotency.openapi.IdempotencyOperationCustomizer;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
 import io.github.idempotency.web.IdempotencyFilter;
@@ -131,6 +132,20 @@ public class IdempotencyAutoConfiguration {
 				new IdempotencyFilter(properties.methodNames()));
 		registration.setOrder(FILTER_ORDER);
 		return registration;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "org.springdoc.core.customizers.OperationCustomizer")
+	static class OpenApiConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		IdempotencyOperationCustomizer idempotencyOperationCustomizer(IdempotentOperationSource operations,
+				IdempotencyProperties properties) {
+			return new IdempotencyOperationCustomizer(operations, properties.getHeaderName(),
+					properties.getMaxKeyLength());
+		}
+
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -1,0 +1,91 @@
+package io.github.idempotency.openapi;
+
+import java.util.Map;
+
+import io.github.idempotency.interceptor.IdempotentOperation;
+import io.github.idempotency.interceptor.IdempotentOperationSource;
+import io.github.idempotency.web.IdempotencyProblem;
+import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.media.Content;
+import io.swagger.v3.oas.models.media.IntegerSchema;
+import io.swagger.v3.oas.models.media.MediaType;
+import io.swagger.v3.oas.models.media.ObjectSchema;
+import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.media.StringSchema;
+import io.swagger.v3.oas.models.parameters.HeaderParameter;
+import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.swagger.v3.oas.models.responses.ApiResponses;
+import org.springdoc.core.customizers.OperationCustomizer;
+
+import org.springframework.web.method.HandlerMethod;
+
+/**
+ * Documents every {@code @Idempotent} operation in the OpenAPI description springdoc generates: the key header (or,
+ * for keys computed from the body, a note), and the 400, 409 and 422 problem responses the starter may give. Responses
+ * the application documents itself are left as they are; other operations are untouched.
+ *
+ * @since 0.1.0
+ */
+public class IdempotencyOperationCustomizer implements OperationCustomizer {
+
+	private final IdempotentOperationSource operations;
+
+	private final String defaultHeaderName;
+
+	private final int maxKeyLength;
+
+	/**
+	 * @param operations tells which handlers are idempotent
+	 * @param defaultHeaderName the key header of operations that do not name their own
+	 * @param maxKeyLength the longest key accepted
+	 */
+	public IdempotencyOperationCustomizer(IdempotentOperationSource operations, String defaultHeaderName,
+			int maxKeyLength) {
+		this.operations = operations;
+		this.defaultHeaderName = defaultHeaderName;
+		this.maxKeyLength = maxKeyLength;
+	}
+
+	@Override
+	public Operation customize(Operation operation, HandlerMethod handlerMethod) {
+		IdempotentOperation idempotent = this.operations.getOperation(handlerMethod.getMethod(),
+				handlerMethod.getBeanType());
+		if (idempotent == null) {
+			return operation;
+		}
+		if (idempotent.keyExpression() == null) {
+			String headerName = (idempotent.headerName() != null) ? idempotent.headerName() : this.defaultHeaderName;
+			operation.addParametersItem(new HeaderParameter().name(headerName)
+				.required(idempotent.required())
+				.description("Unique key of this operation, reused unchanged for every retry of it. A retry with the"
+						+ " same key and payload receives the first response again, marked Idempotent-Replayed: true.")
+				.schema(new StringSchema().minLength(1).maxLength(this.maxKeyLength)));
+		}
+		else {
+			String note = "Idempotent: retries are recognised by a key taken from the request body.";
+			operation.setDescription((operation.getDescription() != null) ? operation.getDescription() + "\n\n" + note
+					: note);
+		}
+		ApiResponses responses = (operation.getResponses() != null) ? operation.getResponses() : new ApiResponses();
+		addProblem(responses, "400", "The idempotency key is missing or malformed.", IdempotencyProblem.KEY_MISSING);
+		addProblem(responses, "409", "A request with this idempotency key is still being processed; retry unchanged"
+				+ " after Retry-After.", IdempotencyProblem.REQUEST_IN_PROGRESS);
+		addProblem(responses, "422", "The idempotency key was already used for a different request.",
+				IdempotencyProblem.KEY_MISMATCH);
+		operation.setResponses(responses);
+		return operation;
+	}
+
+	private static void addProblem(ApiResponses responses, String status, String description,
+			IdempotencyProblem example) {
+		if (responses.containsKey(status)) {
+			return;
+		}
+		Schema<?> problem = new ObjectSchema().properties(Map.of("type", new StringSchema().example(example.type()),
+				"title", new StringSchema(), "status", new IntegerSchema(), "detail", new StringSchema(), "instance",
+				new StringSchema(), "code", new StringSchema().example(example.code())));
+		responses.addApiResponse(status, new ApiResponse().description(description)
+			.content(new Content().addMediaType("application/problem+json", new MediaType().schema(problem))));
+	}
+
+}

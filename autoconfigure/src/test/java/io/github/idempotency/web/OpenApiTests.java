@@ -1,0 +1,91 @@
+package io.github.idempotency.web;
+
+import java.net.http.HttpResponse;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.idempotency.test.RedisTestServer;
+import io.github.idempotency.web.app.TestApplication;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The OpenAPI description springdoc generates documents the key header and the starter's problem responses on
+ * idempotent operations, and on them only.
+ */
+@SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "idempotency.key-prefix=openapi-test", "idempotency.max-key-length=64" })
+class OpenApiTests {
+
+	@LocalServerPort
+	private int port;
+
+	private JsonNode paths;
+
+	@DynamicPropertySource
+	static void redis(DynamicPropertyRegistry registry) {
+		registry.add("spring.data.redis.url", RedisTestServer::url);
+	}
+
+	@BeforeEach
+	void readApiDocs() throws Exception {
+		HttpResponse<byte[]> docs = new TestHttp(this.port).get("/v3/api-docs").send();
+		assertThat(docs.statusCode()).isEqualTo(200);
+		this.paths = new ObjectMapper().readTree(docs.body()).get("paths");
+	}
+
+	@Test
+	void idempotentOperationShouldDocumentRequiredKeyHeader() {
+		JsonNode header = parameter("/orders", "post", "Idempotency-Key");
+		assertThat(header).isNotNull();
+		assertThat(header.get("in").asText()).isEqualTo("header");
+		assertThat(header.get("required").asBoolean()).isTrue();
+		assertThat(header.at("/schema/maxLength").asInt()).isEqualTo(64);
+	}
+
+	@Test
+	void idempotentOperationShouldDocumentProblemResponses() {
+		JsonNode responses = this.paths.at("/~1orders/post/responses");
+		assertThat(responses.has("400")).isTrue();
+		assertThat(responses.at("/409/content").has("application/problem+json")).isTrue();
+		assertThat(responses.at("/422/content/application~1problem+json/schema/properties/code/example").asText())
+			.isEqualTo("idempotency-key-mismatch");
+	}
+
+	@Test
+	void optionalKeyAndCustomHeaderShouldBeDocumentedAsDeclared() {
+		assertThat(parameter("/orders/optional", "post", "Idempotency-Key").get("required").asBoolean()).isFalse();
+		assertThat(parameter("/orders/custom-header", "post", "X-Request-Id")).isNotNull();
+		assertThat(parameter("/orders/custom-header", "post", "Idempotency-Key")).isNull();
+	}
+
+	@Test
+	void keyFromBodyShouldBeNotedWithoutHeader() {
+		assertThat(parameter("/orders/body-key", "post", "Idempotency-Key")).isNull();
+		assertThat(this.paths.at("/~1orders~1body-key/post/description").asText()).contains("Idempotent");
+	}
+
+	@Test
+	void otherOperationsShouldBeUntouched() {
+		assertThat(parameter("/orders/unannotated", "post", "Idempotency-Key")).isNull();
+		assertThat(this.paths.at("/~1orders~1unannotated/post/responses").has("409")).isFalse();
+	}
+
+	private JsonNode parameter(String path, String method, String name) {
+		JsonNode parameters = this.paths.path(path).path(method).path("parameters");
+		for (JsonNode parameter : parameters) {
+			if (parameter.get("name").asText().equals(name)) {
+				return parameter;
+			}
+		}
+		return null;
+	}
+
+}
