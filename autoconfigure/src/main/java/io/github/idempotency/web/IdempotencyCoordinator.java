@@ -9,9 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyStore;
@@ -69,7 +66,7 @@ public class IdempotencyCoordinator implements AutoCloseable {
 
 	private final Set<String> unadvisedOperations = ConcurrentHashMap.newKeySet();
 
-	private final ScheduledThreadPoolExecutor renewals;
+	private final LeaseRenewals renewals;
 
 	/**
 	 * @param store where records live
@@ -86,12 +83,7 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		this.scopeResolver = scopeResolver;
 		this.outcomes = outcomes;
 		this.keyParser = new IdempotencyKeyParser(policy.maxKeyLength());
-		this.renewals = new ScheduledThreadPoolExecutor(1, (task) -> {
-			Thread thread = new Thread(task, "idempotency-lease-renewal");
-			thread.setDaemon(true);
-			return thread;
-		});
-		this.renewals.setRemoveOnCancelPolicy(true);
+		this.renewals = new LeaseRenewals(store);
 	}
 
 	/**
@@ -99,7 +91,7 @@ public class IdempotencyCoordinator implements AutoCloseable {
 	 */
 	@Override
 	public void close() {
-		this.renewals.shutdownNow();
+		this.renewals.close();
 	}
 
 	/**
@@ -209,7 +201,7 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		if (recordKey == null || token == null) {
 			return;
 		}
-		LeaseRenewal renewal = exchange.renewal();
+		LeaseRenewals.Claim renewal = exchange.renewal();
 		if (renewal != null) {
 			renewal.stop();
 		}
@@ -238,16 +230,13 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		}
 	}
 
-	private @Nullable LeaseRenewal renewWhileRunning(String recordKey, String token, Duration lease) {
+	private LeaseRenewals.@Nullable Claim renewWhileRunning(String recordKey, String token, Duration lease) {
 		if (!this.policy.lockRenewal()) {
 			return null;
 		}
 		Duration interval = (this.policy.lockRenewalInterval() != null) ? this.policy.lockRenewalInterval()
 				: lease.dividedBy(3);
-		LeaseRenewal renewal = new LeaseRenewal(recordKey, token, lease);
-		long millis = Math.max(1, interval.toMillis());
-		renewal.future = this.renewals.scheduleWithFixedDelay(renewal, millis, millis, TimeUnit.MILLISECONDS);
-		return renewal;
+		return this.renewals.start(recordKey, token, lease, interval);
 	}
 
 	private @Nullable String readKey(IdempotentOperation operation, HttpServletRequest request, Method method,
@@ -356,51 +345,6 @@ public class IdempotencyCoordinator implements AutoCloseable {
 			Thread.currentThread().interrupt();
 			return false;
 		}
-	}
-
-
-	/**
-	 * Keeps one running request's claim alive until it finishes, or until the claim turns out to be lost.
-	 */
-	final class LeaseRenewal implements Runnable {
-
-		private final String recordKey;
-
-		private final String token;
-
-		private final Duration lease;
-
-		private volatile @Nullable ScheduledFuture<?> future;
-
-		LeaseRenewal(String recordKey, String token, Duration lease) {
-			this.recordKey = recordKey;
-			this.token = token;
-			this.lease = lease;
-		}
-
-		@Override
-		public void run() {
-			try {
-				if (!IdempotencyCoordinator.this.store.renew(this.recordKey, this.token, this.lease)) {
-					logger.warn("Lease on idempotency record " + this.recordKey + " was lost while its request was"
-							+ " running; a retry may run the handler again, and this request's response will not be"
-							+ " stored");
-					stop();
-				}
-			}
-			catch (IdempotencyStoreException ex) {
-				logger.warn("Could not renew the lease on idempotency record " + this.recordKey
-						+ "; trying again at the next interval: " + ex.getMessage());
-			}
-		}
-
-		void stop() {
-			ScheduledFuture<?> scheduled = this.future;
-			if (scheduled != null) {
-				scheduled.cancel(false);
-			}
-		}
-
 	}
 
 }

@@ -33,7 +33,7 @@ final class IdempotentExchange implements IdempotentCall {
 
 	private Duration ttl = Duration.ZERO;
 
-	private IdempotencyCoordinator.@Nullable LeaseRenewal renewal;
+	private LeaseRenewals.@Nullable Claim renewal;
 
 	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, HttpServletRequest request,
 			byte @Nullable [] body, CapturedResponse response) {
@@ -63,14 +63,14 @@ final class IdempotentExchange implements IdempotentCall {
 		}
 	}
 
-	void claimed(String recordKey, String token, Duration ttl, IdempotencyCoordinator.@Nullable LeaseRenewal renewal) {
+	void claimed(String recordKey, String token, Duration ttl, LeaseRenewals.@Nullable Claim renewal) {
 		this.recordKey = recordKey;
 		this.token = token;
 		this.ttl = ttl;
 		this.renewal = renewal;
 	}
 
-	IdempotencyCoordinator.@Nullable LeaseRenewal renewal() {
+	LeaseRenewals.@Nullable Claim renewal() {
 		return this.renewal;
 	}
 

@@ -1,6 +1,7 @@
 package io.github.idempotency.web;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.Set;
 
 import io.github.idempotency.interceptor.IdempotentCall;
@@ -111,10 +112,17 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	// Null when the body is larger than allowed.
 	private byte @Nullable [] readBody(HttpServletRequest request) throws IOException {
 		long limit = this.coordinator.policy().maxBodySize();
-		if (request.getContentLengthLong() > limit) {
+		long declared = request.getContentLengthLong();
+		if (declared > limit) {
 			return null;
 		}
-		byte[] body = request.getInputStream().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+		InputStream input = request.getInputStream();
+		if (declared >= 0) {
+			// The common case: read exactly what was announced, then make sure nothing follows.
+			byte[] body = input.readNBytes((int) declared);
+			return (input.read() == -1) ? body : null;
+		}
+		byte[] body = input.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
 		return (body.length > limit) ? null : body;
 	}
 

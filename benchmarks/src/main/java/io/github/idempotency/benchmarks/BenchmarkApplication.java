@@ -1,0 +1,84 @@
+package io.github.idempotency.benchmarks;
+
+import java.time.Duration;
+
+import io.github.idempotency.annotation.Idempotent;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * One trivial JSON handler exposed several ways, so that a load run compares them side by side in one process:
+ * plain; plain plus, by hand, the Redis work no idempotency layer can avoid (the floor); and {@code @Idempotent}.
+ */
+@SpringBootApplication
+public class BenchmarkApplication {
+
+	public static void main(String[] args) {
+		SpringApplication.run(BenchmarkApplication.class, args);
+	}
+
+	/**
+	 * The request and response of every endpoint.
+	 *
+	 * @param name an item name
+	 * @param quantity a quantity
+	 */
+	public record Item(String name, int quantity) {
+	}
+
+	@RestController
+	static class Endpoints {
+
+		private static final String PADDING = "x".repeat(960);
+
+		// Absent in the JMH run, which uses the in-memory store and no Redis.
+		private final ObjectProvider<StringRedisTemplate> redis;
+
+		Endpoints(ObjectProvider<StringRedisTemplate> redis) {
+			this.redis = redis;
+		}
+
+		@PostMapping("/plain")
+		Item plain(@RequestBody Item item) {
+			return item;
+		}
+
+		// First execution's floor: claim (SET NX PX) and store (SET PX), one round trip each.
+		@PostMapping("/floor")
+		Item floor(@RequestHeader("Idempotency-Key") String key, @RequestBody Item item) {
+			StringRedisTemplate redis = this.redis.getObject();
+			redis.opsForValue().setIfAbsent("bench:floor:" + key, "in_progress", Duration.ofSeconds(30));
+			redis.opsForValue().set("bench:floor:" + key, "{\"name\":\"" + item.name() + "\"}", Duration.ofHours(1));
+			return item;
+		}
+
+		// A replay's floor: read the stored response (GET), one round trip.
+		@PostMapping("/floor-replay")
+		Item floorReplay(@RequestHeader("Idempotency-Key") String key, @RequestBody Item item) {
+			this.redis.getObject().opsForValue().get("bench:floor:" + key);
+			return item;
+		}
+
+		@PostMapping("/idempotent")
+		@Idempotent(ttl = "1h")
+		Item idempotent(@RequestBody Item item) {
+			return item;
+		}
+
+		// About 1 KB of JSON, to measure what one stored record costs Redis.
+		@PostMapping("/idempotent-1k")
+		@Idempotent(ttl = "1h")
+		Item idempotentKilobyte(@RequestBody Item item) {
+			return new Item(item.name() + PADDING, item.quantity());
+		}
+
+	}
+
+}

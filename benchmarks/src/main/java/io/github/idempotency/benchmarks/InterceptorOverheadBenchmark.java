@@ -1,0 +1,123 @@
+package io.github.idempotency.benchmarks;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.web.RequestFingerprinter;
+import jakarta.servlet.Filter;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.http.MediaType;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.test.web.servlet.MvcResult;
+import org.springframework.test.web.servlet.setup.MockMvcBuilders;
+import org.springframework.web.context.WebApplicationContext;
+import org.springframework.web.servlet.HandlerMapping;
+
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
+
+/**
+ * The interceptor's own cost, with the in-memory store so that no network is measured: the same trivial handler,
+ * plain and {@code @Idempotent}, on the three paths (first execution, replay, conflict), through MockMvc with the
+ * starter's filter in front. The overhead is the difference to {@link #plain()}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = { "-Xms1g", "-Xmx1g" })
+public class InterceptorOverheadBenchmark {
+
+	private static final byte[] BODY = "{\"name\":\"book\",\"quantity\":2}".getBytes(StandardCharsets.UTF_8);
+
+	private final AtomicLong keys = new AtomicLong();
+
+	private ConfigurableApplicationContext context;
+
+	private MockMvc mvc;
+
+	@Setup
+	public void start() throws Exception {
+		this.context = new SpringApplicationBuilder(BenchmarkApplication.class).web(WebApplicationType.SERVLET)
+			.properties("server.port=0", "spring.autoconfigure.exclude="
+					+ "org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration,"
+					+ "org.springframework.boot.autoconfigure.data.redis.RedisRepositoriesAutoConfiguration",
+					"idempotency.ttl=200ms", "idempotency.lock-renewal.enabled=" + System.getProperty("renewal", "true"))
+			.run();
+		Filter filter = ((FilterRegistrationBean<?>) this.context.getBean("idempotencyFilterRegistration")).getFilter();
+		this.mvc = MockMvcBuilders.webAppContextSetup((WebApplicationContext) this.context).addFilters(filter).build();
+		expect(send("/idempotent", "replayed-key"), 200);
+		holdInProgress("in-progress-key");
+		expect(send("/idempotent", "in-progress-key"), 409);
+		expect(send("/idempotent", "replayed-key"), 200);
+	}
+
+	@TearDown
+	public void stop() {
+		this.context.close();
+	}
+
+	@Benchmark
+	public MvcResult plain() throws Exception {
+		return send("/plain", null);
+	}
+
+	@Benchmark
+	public MvcResult firstExecution() throws Exception {
+		return send("/idempotent", "first-" + this.keys.incrementAndGet());
+	}
+
+	@Benchmark
+	public MvcResult replay() throws Exception {
+		return send("/idempotent", "replayed-key");
+	}
+
+	@Benchmark
+	public MvcResult conflict() throws Exception {
+		return send("/idempotent", "in-progress-key");
+	}
+
+	private MvcResult send(String path, String key) throws Exception {
+		var request = post(path).contentType(MediaType.APPLICATION_JSON).content(BODY);
+		if (key != null) {
+			request.header("Idempotency-Key", key);
+		}
+		return this.mvc.perform(request).andReturn();
+	}
+
+	// Claims the key in the store as the coordinator would, so that every request with it meets a request in flight.
+	private void holdInProgress(String key) {
+		MockHttpServletRequest request = new MockHttpServletRequest("POST", "/idempotent");
+		request.setContentType(MediaType.APPLICATION_JSON_VALUE);
+		request.setAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE, "/idempotent");
+		String fingerprint = this.context.getBean(RequestFingerprinter.class).fingerprint(request, BODY);
+		this.context.getBean(IdempotencyStore.class)
+			.claim(RequestFingerprinter.recordKey("POST /idempotent", key), fingerprint, Duration.ofHours(1));
+	}
+
+	private static void expect(MvcResult result, int status) {
+		if (result.getResponse().getStatus() != status) {
+			throw new IllegalStateException("Expected " + status + " but got " + result.getResponse().getStatus());
+		}
+	}
+
+}
