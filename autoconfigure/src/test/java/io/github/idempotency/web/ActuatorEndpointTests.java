@@ -14,16 +14,10 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.idempotency.test.RedisTestServer;
-import io.github.idempotency.web.app.Executions;
 import io.github.idempotency.web.app.TestApplication;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,24 +27,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=endpoint-actuator-test",
 				"management.endpoints.web.exposure.include=idempotency" })
-class ActuatorEndpointTests {
+class ActuatorEndpointTests extends AbstractWebTests {
 
 	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
 
 	private final HttpClient client = HttpClient.newHttpClient();
 
 	private final ObjectMapper json = new ObjectMapper();
-
-	@LocalServerPort
-	private int port;
-
-	@Autowired
-	private Executions executions;
-
-	@DynamicPropertySource
-	static void redis(DynamicPropertyRegistry registry) {
-		registry.add("spring.data.redis.url", RedisTestServer::url);
-	}
 
 	@Test
 	void readShouldDescribeCompletedRecordWithoutBodyUnlessAsked() throws Exception {

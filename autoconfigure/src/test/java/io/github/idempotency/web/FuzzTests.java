@@ -12,16 +12,10 @@ import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 
-import io.github.idempotency.test.RedisTestServer;
-import io.github.idempotency.web.app.Executions;
 import io.github.idempotency.web.app.TestApplication;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,20 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=fuzz-test", "idempotency.max-body-size=16KB" })
-class FuzzTests {
+class FuzzTests extends AbstractWebTests {
 
 	private static final long SEED = 20261124L;
-
-	@LocalServerPort
-	private int port;
-
-	@Autowired
-	private Executions executions;
-
-	@DynamicPropertySource
-	static void redis(DynamicPropertyRegistry registry) {
-		registry.add("spring.data.redis.url", RedisTestServer::url);
-	}
 
 	@Test
 	void randomKeysShouldNeverCauseServerErrorOrDuplicateExecution() throws IOException {

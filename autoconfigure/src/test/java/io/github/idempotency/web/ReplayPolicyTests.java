@@ -3,16 +3,10 @@ package io.github.idempotency.web;
 import java.net.http.HttpResponse;
 import java.util.UUID;
 
-import io.github.idempotency.test.RedisTestServer;
-import io.github.idempotency.web.app.Executions;
 import io.github.idempotency.web.app.TestApplication;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,20 +18,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 		properties = { "idempotency.key-prefix=policy-test", "idempotency.replay-server-errors=true",
 				"idempotency.replay-client-errors=false", "idempotency.replayed-headers=Content-Type",
 				"idempotency.replayed-header-name=X-Replayed" })
-class ReplayPolicyTests {
+class ReplayPolicyTests extends AbstractWebTests {
 
 	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
-
-	@LocalServerPort
-	private int port;
-
-	@Autowired
-	private Executions executions;
-
-	@DynamicPropertySource
-	static void redis(DynamicPropertyRegistry registry) {
-		registry.add("spring.data.redis.url", RedisTestServer::url);
-	}
 
 	@Test
 	void serverErrorShouldBeReplayedWhenConfigured() {

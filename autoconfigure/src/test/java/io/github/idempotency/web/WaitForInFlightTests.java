@@ -10,16 +10,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import io.github.idempotency.test.RedisTestServer;
-import io.github.idempotency.web.app.Executions;
 import io.github.idempotency.web.app.TestApplication;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,20 +22,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=wait-test", "idempotency.wait-timeout=3s" })
-class WaitForInFlightTests {
+class WaitForInFlightTests extends AbstractWebTests {
 
 	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
-
-	@LocalServerPort
-	private int port;
-
-	@Autowired
-	private Executions executions;
-
-	@DynamicPropertySource
-	static void redis(DynamicPropertyRegistry registry) {
-		registry.add("spring.data.redis.url", RedisTestServer::url);
-	}
 
 	@Test
 	void duplicatesWithinWaitTimeoutShouldAllGetTheOneResponse() throws Exception {
