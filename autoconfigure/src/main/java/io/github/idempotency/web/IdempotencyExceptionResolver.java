@@ -12,6 +12,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.Ordered;
 import org.springframework.web.servlet.HandlerExceptionResolver;
 import org.springframework.web.servlet.ModelAndView;
+import org.springframework.web.util.WebUtils;
 
 /**
  * Renders the answers the starter gives instead of running a handler: replays of stored responses and problem
@@ -57,7 +58,11 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 		return null;
 	}
 
-	private void replay(StoredResponse stored, HttpServletResponse response) throws IOException {
+	private void replay(StoredResponse stored, HttpServletResponse dispatched) throws IOException {
+		// The stored bytes go straight to the client rather than through the capturing buffer: nothing is stored from
+		// a replay, so that copy would be wasted.
+		CapturedResponse captured = WebUtils.getNativeResponse(dispatched, CapturedResponse.class);
+		HttpServletResponse response = (captured != null) ? (HttpServletResponse) captured.getResponse() : dispatched;
 		response.setStatus(stored.status());
 		// Set, not add: a header a filter already wrote (Cache-Control from Spring Security, say) is replaced by what
 		// the client received the first time, instead of appearing twice.
@@ -68,6 +73,7 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 			}
 		});
 		response.setHeader(this.replayedHeaderName, "true");
+		response.setContentLength(stored.body().length);
 		response.getOutputStream().write(stored.body());
 	}
 
