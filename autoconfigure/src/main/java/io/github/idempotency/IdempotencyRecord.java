@@ -6,12 +6,13 @@ import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What an operator sees of one record: its state, when it was written, how long it has left, and the stored response
- * once there is one.
+ * What an operator sees of one record: its state, when it was written, how long it has
+ * left, and the stored response once there is one.
  *
  * @param state whether the request is still running or has finished
  * @param fingerprint the fingerprint of the request that claimed the key
- * @param createdAt when the key was claimed, as the claiming instance's clock read it; informational only
+ * @param createdAt when the key was claimed, as the claiming instance's clock read it;
+ * informational only
  * @param completedAt when the response was stored, or {@code null} while in progress
  * @param expiresIn how long until the store forgets the record
  * @param response the stored response, or {@code null} while in progress

@@ -1,8 +1,8 @@
 package io.github.idempotency;
 
 /**
- * Thrown by an {@link IdempotencyStore} that cannot answer: the backing store is unreachable, too slow, or holds a
- * record this version cannot read.
+ * Thrown by an {@link IdempotencyStore} that cannot answer: the backing store is
+ * unreachable, too slow, or holds a record this version cannot read.
  *
  * @since 0.1.0
  */

@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A response as the client received it: status, the headers chosen for replay, and the body bytes exactly as written.
+ * A response as the client received it: status, the headers chosen for replay, and the
+ * body bytes exactly as written.
  *
  * @param status the HTTP status code
  * @param headers header names to their values, in the order they were written

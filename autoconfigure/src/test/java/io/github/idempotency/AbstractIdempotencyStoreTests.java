@@ -18,8 +18,9 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The contract every {@link IdempotencyStore} fulfils. A store implementation's test extends this class and supplies
- * the store; a new store that does not pass it is not done.
+ * The contract every {@link IdempotencyStore} fulfils. A store implementation's test
+ * extends this class and supplies the store; a new store that does not pass it is not
+ * done.
  */
 public abstract class AbstractIdempotencyStoreTests {
 

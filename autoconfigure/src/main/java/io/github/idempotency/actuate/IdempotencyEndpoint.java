@@ -18,15 +18,18 @@ import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 
 /**
- * The {@code idempotency} Actuator endpoint: reads one record, and deletes one to free a stuck claim.
+ * The {@code idempotency} Actuator endpoint: reads one record, and deletes one to free a
+ * stuck claim.
  *
  * <p>
- * A record is named either by its record key (the 64 hex characters the logs show) or by the operation, the client's
- * key and, for authenticated requests, the principal; the latter works with the default scope rule only. The stored
- * body is shown only when asked for.
+ * A record is named either by its record key (the 64 hex characters the logs show) or by
+ * the operation, the client's key and, for authenticated requests, the principal; the
+ * latter works with the default scope rule only. The stored body is shown only when asked
+ * for.
  *
  * <p>
- * Optional parameters carry Spring's own {@code @Nullable}, the annotation by which Actuator recognises them.
+ * Optional parameters carry Spring's own {@code @Nullable}, the annotation by which
+ * Actuator recognises them.
  *
  * @since 0.1.0
  */
@@ -40,7 +43,8 @@ public class IdempotencyEndpoint {
 	}
 
 	/**
-	 * Reads a record by operation and key: {@code GET /actuator/idempotency?operation=POST /payments&key=abc}.
+	 * Reads a record by operation and key:
+	 * {@code GET /actuator/idempotency?operation=POST /payments&key=abc}.
 	 * @param operation the request method and route pattern, as the metrics tag it
 	 * @param key the client's idempotency key
 	 * @param principal the authenticated user's name, if the request was authenticated
@@ -62,12 +66,14 @@ public class IdempotencyEndpoint {
 	@ReadOperation
 	public @Nullable Map<String, Object> record(@Selector String recordKey,
 			@org.springframework.lang.Nullable Boolean body) {
-		return this.store.find(recordKey).map((record) -> describe(recordKey, record, Boolean.TRUE.equals(body)))
+		return this.store.find(recordKey)
+			.map((record) -> describe(recordKey, record, Boolean.TRUE.equals(body)))
 			.orElse(null);
 	}
 
 	/**
-	 * Deletes a record by operation and key: {@code DELETE /actuator/idempotency?operation=POST /payments&key=abc}.
+	 * Deletes a record by operation and key:
+	 * {@code DELETE /actuator/idempotency?operation=POST /payments&key=abc}.
 	 * @param operation the request method and route pattern
 	 * @param key the client's idempotency key
 	 * @param principal the authenticated user's name, if the request was authenticated

@@ -22,13 +22,15 @@ import org.springframework.util.ClassUtils;
 import org.springframework.util.StringUtils;
 
 /**
- * Reads {@link Idempotent} from methods and their classes, and remembers the answer per method.
+ * Reads {@link Idempotent} from methods and their classes, and remembers the answer per
+ * method.
  *
  * <p>
- * A method's own annotation wins over its class's; the class's annotation covers every method a class-based proxy
- * can intercept (neither private nor static), since handler methods are often package-private. Declarations
- * are checked when first read, which for proxied beans is at startup: a bad duration, a SpEL expression that does not
- * parse, or a header name combined with a key expression fail with a message naming the method.
+ * A method's own annotation wins over its class's; the class's annotation covers every
+ * method a class-based proxy can intercept (neither private nor static), since handler
+ * methods are often package-private. Declarations are checked when first read, which for
+ * proxied beans is at startup: a bad duration, a SpEL expression that does not parse, or
+ * a header name combined with a key expression fail with a message naming the method.
  *
  * <p>
  * Thread-safe.
@@ -49,8 +51,9 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		if (method.getDeclaringClass() == Object.class) {
 			return null;
 		}
-		return this.cache.computeIfAbsent(new MethodClassKey(method, targetClass),
-				(key) -> Optional.ofNullable(find(method, targetClass)))
+		return this.cache
+			.computeIfAbsent(new MethodClassKey(method, targetClass),
+					(key) -> Optional.ofNullable(find(method, targetClass)))
 			.orElse(null);
 	}
 

@@ -7,16 +7,19 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * Makes a Spring MVC handler method safe to retry: the first request with a given idempotency key runs the method, and
- * every retry with the same key and the same payload receives the stored response instead of running it again.
+ * Makes a Spring MVC handler method safe to retry: the first request with a given
+ * idempotency key runs the method, and every retry with the same key and the same payload
+ * receives the stored response instead of running it again.
  *
  * <p>
- * On a class, applies to every handler method of that class that is neither private nor static; an annotation on a method replaces the class's.
- * Only requests whose method is listed in {@code idempotency.methods} (POST and PATCH by default) are handled; others
+ * On a class, applies to every handler method of that class that is neither private nor
+ * static; an annotation on a method replaces the class's. Only requests whose method is
+ * listed in {@code idempotency.methods} (POST and PATCH by default) are handled; others
  * pass through untouched.
  *
  * <p>
- * Every attribute left at its default takes its value from the {@code idempotency.*} configuration properties.
+ * Every attribute left at its default takes its value from the {@code idempotency.*}
+ * configuration properties.
  *
  * @since 0.1.0
  */
@@ -26,40 +29,44 @@ import java.lang.annotation.Target;
 public @interface Idempotent {
 
 	/**
-	 * Name of the request header that carries the idempotency key. Empty means {@code idempotency.header-name}
-	 * ({@code Idempotency-Key} unless configured). Cannot be combined with {@link #key()}.
+	 * Name of the request header that carries the idempotency key. Empty means
+	 * {@code idempotency.header-name} ({@code Idempotency-Key} unless configured). Cannot
+	 * be combined with {@link #key()}.
 	 * @return the header name
 	 */
 	String headerName() default "";
 
 	/**
-	 * SpEL expression that computes the idempotency key from the method's arguments, for APIs that carry the key in
-	 * the request body rather than in a header. When set, no header is read.
+	 * SpEL expression that computes the idempotency key from the method's arguments, for
+	 * APIs that carry the key in the request body rather than in a header. When set, no
+	 * header is read.
 	 * <p>
-	 * The expression sees each argument by its parameter name ({@code #order.clientReference}), and also as
-	 * {@code #p0}, {@code #a0} and so on. It runs after argument binding and validation. A {@code null} or empty
-	 * result counts as a missing key.
+	 * The expression sees each argument by its parameter name
+	 * ({@code #order.clientReference}), and also as {@code #p0}, {@code #a0} and so on.
+	 * It runs after argument binding and validation. A {@code null} or empty result
+	 * counts as a missing key.
 	 * @return the key expression
 	 */
 	String key() default "";
 
 	/**
-	 * Whether a request without a key is rejected with 400. When {@code false}, such a request runs normally, without
-	 * idempotency: nothing is stored and nothing is replayed.
+	 * Whether a request without a key is rejected with 400. When {@code false}, such a
+	 * request runs normally, without idempotency: nothing is stored and nothing is
+	 * replayed.
 	 * @return whether the key is required
 	 */
 	boolean required() default true;
 
 	/**
-	 * How long a completed response is kept for replay, counted from completion, such as {@code "1h"} or
-	 * {@code "PT30M"}. Empty means {@code idempotency.ttl}.
+	 * How long a completed response is kept for replay, counted from completion, such as
+	 * {@code "1h"} or {@code "PT30M"}. Empty means {@code idempotency.ttl}.
 	 * @return the retention
 	 */
 	String ttl() default "";
 
 	/**
-	 * How long a claim holds while the method runs before another request may take the key over, such as
-	 * {@code "2m"}. Empty means {@code idempotency.lock-timeout}.
+	 * How long a claim holds while the method runs before another request may take the
+	 * key over, such as {@code "2m"}. Empty means {@code idempotency.lock-timeout}.
 	 * @return the lock timeout
 	 */
 	String lockTimeout() default "";

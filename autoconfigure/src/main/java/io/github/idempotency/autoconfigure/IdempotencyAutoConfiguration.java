@@ -43,9 +43,11 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
  * Auto-configuration for {@code @Idempotent} Spring MVC endpoints.
  *
  * <p>
- * Stores records in Redis when a single {@link org.springframework.data.redis.connection.RedisConnectionFactory}
- * exists, and in memory otherwise (with a warning, since that protects a single node only). Every bean backs off when
- * the application defines its own; {@code idempotency.enabled=false} turns everything off.
+ * Stores records in Redis when a single
+ * {@link org.springframework.data.redis.connection.RedisConnectionFactory} exists, and in
+ * memory otherwise (with a warning, since that protects a single node only). Every bean
+ * backs off when the application defines its own; {@code idempotency.enabled=false} turns
+ * everything off.
  *
  * @since 0.1.0
  */
@@ -65,8 +67,8 @@ public class IdempotencyAutoConfiguration {
 	public static final String FILTER_REGISTRATION_BEAN_NAME = "idempotencyFilterRegistration";
 
 	/**
-	 * Order of {@link IdempotencyFilter}: after Spring Security's filter chain, so that only authenticated requests
-	 * are wrapped, and before filters of default order.
+	 * Order of {@link IdempotencyFilter}: after Spring Security's filter chain, so that
+	 * only authenticated requests are wrapped, and before filters of default order.
 	 */
 	public static final int FILTER_ORDER = -90;
 
@@ -175,8 +177,8 @@ public class IdempotencyAutoConfiguration {
 	}
 
 	/**
-	 * The advice around idempotent methods. Infrastructure beans, so that the auto-proxy creator that applies them
-	 * may create them early.
+	 * The advice around idempotent methods. Infrastructure beans, so that the auto-proxy
+	 * creator that applies them may create them early.
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@Role(BeanDefinition.ROLE_INFRASTRUCTURE)

@@ -11,8 +11,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 
 /**
- * Auto-configuration of the {@code idempotency} Actuator endpoint. Like any endpoint it is exposed over HTTP only when
- * listed in {@code management.endpoints.web.exposure.include}.
+ * Auto-configuration of the {@code idempotency} Actuator endpoint. Like any endpoint it
+ * is exposed over HTTP only when listed in
+ * {@code management.endpoints.web.exposure.include}.
  *
  * @since 0.1.0
  */

@@ -17,8 +17,8 @@ import org.springframework.validation.Errors;
 import org.springframework.validation.Validator;
 
 /**
- * Configuration of idempotent endpoints, under {@code idempotency.*}. Validates itself when bound: a value that
- * cannot work fails startup with a report naming the property.
+ * Configuration of idempotent endpoints, under {@code idempotency.*}. Validates itself
+ * when bound: a value that cannot work fails startup with a report naming the property.
  *
  * @since 0.1.0
  */
@@ -26,14 +26,16 @@ import org.springframework.validation.Validator;
 public class IdempotencyProperties implements Validator {
 
 	/**
-	 * Headers that carry credentials or belong to one connection; never stored, whatever is configured.
+	 * Headers that carry credentials or belong to one connection; never stored, whatever
+	 * is configured.
 	 */
 	static final Set<String> NEVER_REPLAYED = Set.of("set-cookie", "set-cookie2", "authorization",
 			"proxy-authorization", "www-authenticate", "proxy-authenticate", "cookie", "content-length",
 			"transfer-encoding", "connection", "keep-alive", "date");
 
 	/**
-	 * Whether @Idempotent endpoints are handled. When false, annotated methods run as if not annotated.
+	 * Whether @Idempotent endpoints are handled. When false, annotated methods run as if
+	 * not annotated.
 	 */
 	private boolean enabled = true;
 
@@ -43,7 +45,8 @@ public class IdempotencyProperties implements Validator {
 	private String headerName = "Idempotency-Key";
 
 	/**
-	 * Request methods that @Idempotent applies to; requests with other methods pass through.
+	 * Request methods that @Idempotent applies to; requests with other methods pass
+	 * through.
 	 */
 	private List<String> methods = new ArrayList<>(List.of("POST", "PATCH"));
 
@@ -53,8 +56,8 @@ public class IdempotencyProperties implements Validator {
 	private Duration ttl = Duration.ofHours(24);
 
 	/**
-	 * How long a claim holds while its request runs. Past it, a retry may run the handler again, so keep it above the
-	 * slowest handler's run time.
+	 * How long a claim holds while its request runs. Past it, a retry may run the handler
+	 * again, so keep it above the slowest handler's run time.
 	 */
 	private Duration lockTimeout = Duration.ofSeconds(30);
 
@@ -69,8 +72,8 @@ public class IdempotencyProperties implements Validator {
 	private final Redis redis = new Redis();
 
 	/**
-	 * How long a duplicate of a request still in progress waits for it to finish and then replays its response. Zero
-	 * answers 409 at once.
+	 * How long a duplicate of a request still in progress waits for it to finish and then
+	 * replays its response. Zero answers 409 at once.
 	 */
 	private Duration waitTimeout = Duration.ZERO;
 
@@ -85,18 +88,20 @@ public class IdempotencyProperties implements Validator {
 	private String keyPrefix = "idempotency";
 
 	/**
-	 * What a request gets when the idempotency store cannot be reached: 'reject' answers 503 without running the
-	 * handler; 'proceed' runs it without idempotency and logs a warning.
+	 * What a request gets when the idempotency store cannot be reached: 'reject' answers
+	 * 503 without running the handler; 'proceed' runs it without idempotency and logs a
+	 * warning.
 	 */
 	private OnStoreFailure onStoreFailure = OnStoreFailure.REJECT;
 
 	/**
-	 * Response headers stored with a response and sent again on replay. Credential and connection headers
-	 * (Set-Cookie, Authorization, Content-Length, ...) are never allowed.
+	 * Response headers stored with a response and sent again on replay. Credential and
+	 * connection headers (Set-Cookie, Authorization, Content-Length, ...) are never
+	 * allowed.
 	 */
-	private List<String> replayedHeaders = new ArrayList<>(List.of("Content-Type", "Content-Language",
-			"Content-Disposition", "Content-Encoding", "Content-Location", "Location", "ETag", "Last-Modified",
-			"Cache-Control", "Expires", "Link", "Vary", "Retry-After"));
+	private List<String> replayedHeaders = new ArrayList<>(
+			List.of("Content-Type", "Content-Language", "Content-Disposition", "Content-Encoding", "Content-Location",
+					"Location", "ETag", "Last-Modified", "Cache-Control", "Expires", "Link", "Vary", "Retry-After"));
 
 	/**
 	 * Response header that marks a replayed response, sent with the value 'true'.
@@ -104,14 +109,14 @@ public class IdempotencyProperties implements Validator {
 	private String replayedHeaderName = "Idempotent-Replayed";
 
 	/**
-	 * Whether 4xx responses the handler produced (other than 408 and 429) are stored and replayed. When false, they
-	 * release the key so that a retry runs the handler again.
+	 * Whether 4xx responses the handler produced (other than 408 and 429) are stored and
+	 * replayed. When false, they release the key so that a retry runs the handler again.
 	 */
 	private boolean replayClientErrors = true;
 
 	/**
-	 * Whether 5xx responses are stored and replayed. When false, they release the key so that a retry runs the
-	 * handler again.
+	 * Whether 5xx responses are stored and replayed. When false, they release the key so
+	 * that a retry runs the handler again.
 	 */
 	private boolean replayServerErrors = false;
 
@@ -131,8 +136,8 @@ public class IdempotencyProperties implements Validator {
 	private DataSize maxBodySize = DataSize.ofMegabytes(1);
 
 	/**
-	 * Largest response body stored for replay. A larger one is still sent in full, but not stored: the key is
-	 * released and a retry runs the handler again.
+	 * Largest response body stored for replay. A larger one is still sent in full, but
+	 * not stored: the key is released and a retry runs the handler again.
 	 */
 	private DataSize maxResponseSize = DataSize.ofMegabytes(1);
 
@@ -294,10 +299,10 @@ public class IdempotencyProperties implements Validator {
 	 */
 	IdempotencyPolicy toPolicy() {
 		return new IdempotencyPolicy(this.headerName, this.ttl, this.lockTimeout, this.lockRenewal.enabled,
-				this.lockRenewal.interval, this.waitTimeout,
-				this.maxKeyLength, this.onStoreFailure, this.replayedHeaders, this.replayedHeaderName,
-				this.replayClientErrors, this.replayServerErrors, this.inProgressRetryAfter,
-				this.storeUnavailableRetryAfter, this.maxBodySize.toBytes(), this.maxResponseSize.toBytes());
+				this.lockRenewal.interval, this.waitTimeout, this.maxKeyLength, this.onStoreFailure,
+				this.replayedHeaders, this.replayedHeaderName, this.replayClientErrors, this.replayServerErrors,
+				this.inProgressRetryAfter, this.storeUnavailableRetryAfter, this.maxBodySize.toBytes(),
+				this.maxResponseSize.toBytes());
 	}
 
 	@Override
@@ -306,7 +311,8 @@ public class IdempotencyProperties implements Validator {
 	}
 
 	/**
-	 * Rejects values that cannot work, so that startup fails with a report naming each property.
+	 * Rejects values that cannot work, so that startup fails with a report naming each
+	 * property.
 	 */
 	@Override
 	public void validate(Object target, Errors errors) {
@@ -367,11 +373,11 @@ public class IdempotencyProperties implements Validator {
 	}
 
 	private static boolean isHeaderName(String value) {
-		return value != null && !value.isEmpty() && value.chars()
-			.allMatch((c) -> (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-					|| "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
+		return value != null && !value.isEmpty()
+				&& value.chars()
+					.allMatch((c) -> (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+							|| "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
 	}
-
 
 	/**
 	 * Renewal of a claim's lease while its request runs.
@@ -379,8 +385,9 @@ public class IdempotencyProperties implements Validator {
 	public static class LockRenewal {
 
 		/**
-		 * Whether the lease of a running request is renewed, so that a handler slower than the lock timeout keeps its
-		 * key. The lease still expires when the instance running it dies.
+		 * Whether the lease of a running request is renewed, so that a handler slower
+		 * than the lock timeout keeps its key. The lease still expires when the instance
+		 * running it dies.
 		 */
 		private boolean enabled = true;
 
@@ -407,14 +414,14 @@ public class IdempotencyProperties implements Validator {
 
 	}
 
-
 	/**
 	 * Settings of the Redis store.
 	 */
 	public static class Redis {
 
 		/**
-		 * What a Redis whose maxmemory-policy may evict records leads to at startup: 'warn', 'fail' or 'off'.
+		 * What a Redis whose maxmemory-policy may evict records leads to at startup:
+		 * 'warn', 'fail' or 'off'.
 		 */
 		private RedisEvictionPolicyCheck.Action evictionCheck = RedisEvictionPolicyCheck.Action.WARN;
 

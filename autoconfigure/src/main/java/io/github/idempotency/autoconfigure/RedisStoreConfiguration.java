@@ -19,8 +19,7 @@ class RedisStoreConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean(IdempotencyStore.class)
-	RedisIdempotencyStore idempotencyStore(RedisConnectionFactory connectionFactory,
-			IdempotencyProperties properties) {
+	RedisIdempotencyStore idempotencyStore(RedisConnectionFactory connectionFactory, IdempotencyProperties properties) {
 		return new RedisIdempotencyStore(connectionFactory, properties.getKeyPrefix());
 	}
 

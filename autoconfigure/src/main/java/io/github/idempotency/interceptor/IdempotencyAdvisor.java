@@ -10,12 +10,14 @@ import org.springframework.aop.support.AbstractPointcutAdvisor;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
 
 /**
- * Applies an {@link IdempotencyInterceptor} to every method an {@link IdempotentOperationSource} declares idempotent.
+ * Applies an {@link IdempotencyInterceptor} to every method an
+ * {@link IdempotentOperationSource} declares idempotent.
  *
  * <p>
- * Its default order, {@link #DEFAULT_ORDER}, puts it outside {@code @Transactional} and other advice at the default
- * lowest precedence, so that the key is claimed before a transaction opens, and the response is recorded only after the
- * transaction has committed.
+ * Its default order, {@link #DEFAULT_ORDER}, puts it outside {@code @Transactional} and
+ * other advice at the default lowest precedence, so that the key is claimed before a
+ * transaction opens, and the response is recorded only after the transaction has
+ * committed.
  *
  * @since 0.1.0
  */

@@ -8,12 +8,13 @@ import org.springframework.web.context.request.RequestAttributes;
 import org.springframework.web.context.request.RequestContextHolder;
 
 /**
- * Runs around idempotent handler methods, after Spring MVC has bound and validated their arguments, and lets the
- * request's {@link IdempotentCall} claim the key before the method body runs.
+ * Runs around idempotent handler methods, after Spring MVC has bound and validated their
+ * arguments, and lets the request's {@link IdempotentCall} claim the key before the
+ * method body runs.
  *
  * <p>
- * Outside a request prepared by the web layer (a direct call from another bean, a request method that is not
- * covered) the method simply runs. Thread-safe.
+ * Outside a request prepared by the web layer (a direct call from another bean, a request
+ * method that is not covered) the method simply runs. Thread-safe.
  *
  * @since 0.1.0
  */

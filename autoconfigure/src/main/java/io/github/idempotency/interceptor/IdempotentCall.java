@@ -3,8 +3,9 @@ package io.github.idempotency.interceptor;
 import java.lang.reflect.Method;
 
 /**
- * The idempotency state of the request being handled, kept as a request attribute under {@link #ATTRIBUTE} by the web
- * layer and driven by {@link IdempotencyInterceptor} once the handler's arguments are bound and validated.
+ * The idempotency state of the request being handled, kept as a request attribute under
+ * {@link #ATTRIBUTE} by the web layer and driven by {@link IdempotencyInterceptor} once
+ * the handler's arguments are bound and validated.
  *
  * @since 0.1.0
  */
@@ -16,8 +17,9 @@ public interface IdempotentCall {
 	String ATTRIBUTE = IdempotentCall.class.getName();
 
 	/**
-	 * Called just before the handler method runs. Returns normally when the method should run; otherwise throws the
-	 * exception that answers the request instead (a replay or a problem).
+	 * Called just before the handler method runs. Returns normally when the method should
+	 * run; otherwise throws the exception that answers the request instead (a replay or a
+	 * problem).
 	 * @param method the handler method
 	 * @param arguments its bound arguments
 	 */

@@ -5,14 +5,17 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /**
- * How one handler method is made idempotent, as declared on it. Values left {@code null} fall back to the configured
- * defaults.
+ * How one handler method is made idempotent, as declared on it. Values left {@code null}
+ * fall back to the configured defaults.
  *
  * @param name a readable name of the method, for messages
- * @param headerName the header carrying the key, or {@code null} for the configured default
- * @param keyExpression a SpEL expression computing the key from the method arguments, or {@code null} to read a header
+ * @param headerName the header carrying the key, or {@code null} for the configured
+ * default
+ * @param keyExpression a SpEL expression computing the key from the method arguments, or
+ * {@code null} to read a header
  * @param required whether a request without a key is rejected
- * @param ttl how long the response is replayed, or {@code null} for the configured default
+ * @param ttl how long the response is replayed, or {@code null} for the configured
+ * default
  * @param lockTimeout how long a claim holds, or {@code null} for the configured default
  * @since 0.1.0
  */

@@ -12,7 +12,8 @@ import org.jspecify.annotations.Nullable;
 public interface IdempotentOperationSource {
 
 	/**
-	 * Whether the class may declare idempotent methods at all; {@code false} lets proxying skip it.
+	 * Whether the class may declare idempotent methods at all; {@code false} lets
+	 * proxying skip it.
 	 * @param targetClass the class to check
 	 * @return {@code false} if no method of the class can be idempotent
 	 */

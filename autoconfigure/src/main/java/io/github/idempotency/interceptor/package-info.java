@@ -1,5 +1,6 @@
 /**
- * The method interceptor around idempotent handler methods, and the coordinator that claims, decides and completes.
+ * The method interceptor around idempotent handler methods, and the coordinator that
+ * claims, decides and completes.
  */
 @NullMarked
 package io.github.idempotency.interceptor;

@@ -9,9 +9,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Counts requests to idempotent endpoints in the counter {@code idempotency.requests}, tagged with {@code operation}
- * (request method and route pattern) and {@code outcome} ({@code executed}, {@code replayed}, {@code conflict},
- * {@code mismatch}, {@code invalid_key}, {@code too_large}, {@code store_unavailable}, {@code bypassed}). Thread-safe.
+ * Counts requests to idempotent endpoints in the counter {@code idempotency.requests},
+ * tagged with {@code operation} (request method and route pattern) and {@code outcome}
+ * ({@code executed}, {@code replayed}, {@code conflict}, {@code mismatch},
+ * {@code invalid_key}, {@code too_large}, {@code store_unavailable}, {@code bypassed}).
+ * Thread-safe.
  *
  * @since 0.1.0
  */
@@ -33,11 +35,12 @@ public class MeterRegistryOutcomeListener implements IdempotencyOutcomeListener 
 	@Override
 	public void onOutcome(String operation, IdempotencyOutcome outcome) {
 		this.counters
-			.computeIfAbsent(operation + '\n' + outcome.tagValue(), (key) -> Counter.builder(METER_NAME)
-				.description("Requests to idempotent endpoints, by what became of them")
-				.tag("operation", operation)
-				.tag("outcome", outcome.tagValue())
-				.register(this.registry))
+			.computeIfAbsent(operation + '\n' + outcome.tagValue(),
+					(key) -> Counter.builder(METER_NAME)
+						.description("Requests to idempotent endpoints, by what became of them")
+						.tag("operation", operation)
+						.tag("outcome", outcome.tagValue())
+						.register(this.registry))
 			.increment();
 	}
 

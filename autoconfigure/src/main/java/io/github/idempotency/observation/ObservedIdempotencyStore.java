@@ -12,10 +12,12 @@ import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 
 /**
- * Observes every call to another {@link IdempotencyStore}, as the observation {@code idempotency.store} with the
- * low-cardinality key {@code operation} ({@code claim}, {@code complete}, {@code renew}, {@code release}, {@code find}, {@code delete}) and, for
- * claims, {@code result} ({@code claimed}, {@code in_progress}, {@code completed}, {@code mismatch}). With Spring Boot
- * Actuator that is a timer of the same name, and a span in each trace. Thread-safe.
+ * Observes every call to another {@link IdempotencyStore}, as the observation
+ * {@code idempotency.store} with the low-cardinality key {@code operation}
+ * ({@code claim}, {@code complete}, {@code renew}, {@code release}, {@code find},
+ * {@code delete}) and, for claims, {@code result} ({@code claimed}, {@code in_progress},
+ * {@code completed}, {@code mismatch}). With Spring Boot Actuator that is a timer of the
+ * same name, and a span in each trace. Thread-safe.
  *
  * @since 0.1.0
  */

@@ -20,9 +20,10 @@ import org.springdoc.core.customizers.OperationCustomizer;
 import org.springframework.web.method.HandlerMethod;
 
 /**
- * Documents every {@code @Idempotent} operation in the OpenAPI description springdoc generates: the key header (or,
- * for keys computed from the body, a note), and the 400, 409 and 422 problem responses the starter may give. Responses
- * the application documents itself are left as they are; other operations are untouched.
+ * Documents every {@code @Idempotent} operation in the OpenAPI description springdoc
+ * generates: the key header (or, for keys computed from the body, a note), and the 400,
+ * 409 and 422 problem responses the starter may give. Responses the application documents
+ * itself are left as they are; other operations are untouched.
  *
  * @since 0.1.0
  */
@@ -63,13 +64,14 @@ public class IdempotencyOperationCustomizer implements OperationCustomizer {
 		}
 		else {
 			String note = "Idempotent: retries are recognised by a key taken from the request body.";
-			operation.setDescription((operation.getDescription() != null) ? operation.getDescription() + "\n\n" + note
-					: note);
+			operation.setDescription(
+					(operation.getDescription() != null) ? operation.getDescription() + "\n\n" + note : note);
 		}
 		ApiResponses responses = (operation.getResponses() != null) ? operation.getResponses() : new ApiResponses();
 		addProblem(responses, "400", "The idempotency key is missing or malformed.", IdempotencyProblem.KEY_MISSING);
-		addProblem(responses, "409", "A request with this idempotency key is still being processed; retry unchanged"
-				+ " after Retry-After.", IdempotencyProblem.REQUEST_IN_PROGRESS);
+		addProblem(responses, "409",
+				"A request with this idempotency key is still being processed; retry unchanged" + " after Retry-After.",
+				IdempotencyProblem.REQUEST_IN_PROGRESS);
 		addProblem(responses, "422", "The idempotency key was already used for a different request.",
 				IdempotencyProblem.KEY_MISMATCH);
 		operation.setResponses(responses);

@@ -13,8 +13,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 
 /**
- * A request whose body was read in full before its handler ran, so that it could be fingerprinted; the handler reads
- * the same bytes.
+ * A request whose body was read in full before its handler ran, so that it could be
+ * fingerprinted; the handler reads the same bytes.
  */
 final class BufferedBodyRequest extends HttpServletRequestWrapper {
 

@@ -7,8 +7,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.web.util.ContentCachingResponseWrapper;
 
 /**
- * Holds back the body of an idempotent handler's response until it has been stored, and notes whether the response
- * went to the container's error page, whose body is written later and cannot be captured.
+ * Holds back the body of an idempotent handler's response until it has been stored, and
+ * notes whether the response went to the container's error page, whose body is written
+ * later and cannot be captured.
  */
 final class CapturedResponse extends ContentCachingResponseWrapper {
 

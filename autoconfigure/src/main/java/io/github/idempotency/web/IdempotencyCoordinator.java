@@ -26,14 +26,16 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.web.servlet.HandlerMapping;
 
 /**
- * Claims an idempotency key before its handler runs, decides what a request with a key already in use gets, and
- * stores or releases the claim once the response is known. This is where the request lifecycle lives; the other web
- * types only get the request and response to it.
+ * Claims an idempotency key before its handler runs, decides what a request with a key
+ * already in use gets, and stores or releases the claim once the response is known. This
+ * is where the request lifecycle lives; the other web types only get the request and
+ * response to it.
  *
  * <p>
- * Records are scoped by an {@link IdempotencyScopeResolver}: by default the request method, the route pattern and the
- * authenticated principal, so one key sent to two endpoints, or by two users, names two operations. The record key is
- * a hash of scope and client key: the client's key never reaches the store as written.
+ * Records are scoped by an {@link IdempotencyScopeResolver}: by default the request
+ * method, the route pattern and the authenticated principal, so one key sent to two
+ * endpoints, or by two users, names two operations. The record key is a hash of scope and
+ * client key: the client's key never reaches the store as written.
  *
  * <p>
  * Thread-safe; the per-request state lives in {@link IdempotentExchange}.
@@ -114,8 +116,9 @@ public class IdempotencyCoordinator implements AutoCloseable {
 	}
 
 	/**
-	 * Claims the key of a request whose handler is about to run. Returns normally when the handler should run: the
-	 * claim is ours, or the request goes without idempotency. Otherwise throws what answers the request instead.
+	 * Claims the key of a request whose handler is about to run. Returns normally when
+	 * the handler should run: the claim is ours, or the request goes without idempotency.
+	 * Otherwise throws what answers the request instead.
 	 */
 	void begin(IdempotentExchange exchange, Method method, Object[] arguments) {
 		IdempotentOperation operation = exchange.operation();
@@ -185,9 +188,10 @@ public class IdempotencyCoordinator implements AutoCloseable {
 	}
 
 	/**
-	 * Stores the response of a request whose claim is ours, or releases the claim when the response should not be
-	 * replayed: a server error, an exception no handler resolved, a response too large to keep, or one whose body went
-	 * to the container's error page.
+	 * Stores the response of a request whose claim is ours, or releases the claim when
+	 * the response should not be replayed: a server error, an exception no handler
+	 * resolved, a response too large to keep, or one whose body went to the container's
+	 * error page.
 	 */
 	void finish(IdempotentExchange exchange, CapturedResponse response, @Nullable Exception failure) {
 		if (!exchange.begun() && failure == null && response.getStatus() < 400
@@ -211,9 +215,9 @@ public class IdempotencyCoordinator implements AutoCloseable {
 			return;
 		}
 		if (response.getContentSize() > this.policy.maxResponseSize()) {
-			logger.warn("Response of " + response.getContentSize() + " bytes is larger than idempotency.max-response-size"
-					+ " (" + this.policy.maxResponseSize() + " bytes); it was sent but not stored, and a retry will run"
-					+ " the handler again");
+			logger.warn("Response of " + response.getContentSize()
+					+ " bytes is larger than idempotency.max-response-size" + " (" + this.policy.maxResponseSize()
+					+ " bytes); it was sent but not stored, and a retry will run" + " the handler again");
 			release(recordKey, token);
 			return;
 		}

@@ -15,9 +15,9 @@ import org.springframework.web.servlet.ModelAndView;
 import org.springframework.web.util.WebUtils;
 
 /**
- * Renders the answers the starter gives instead of running a handler: replays of stored responses and problem
- * responses. Ordered first, so that an application's catch-all {@code @ExceptionHandler} never turns them into
- * something else.
+ * Renders the answers the starter gives instead of running a handler: replays of stored
+ * responses and problem responses. Ordered first, so that an application's catch-all
+ * {@code @ExceptionHandler} never turns them into something else.
  *
  * @since 0.1.0
  */
@@ -31,7 +31,8 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 
 	/**
 	 * @param problemWriter writes problem responses
-	 * @param replayedHeaderName the header that marks a replay, sent with the value {@code true}
+	 * @param replayedHeaderName the header that marks a replay, sent with the value
+	 * {@code true}
 	 */
 	public IdempotencyExceptionResolver(ProblemResponseWriter problemWriter, String replayedHeaderName) {
 		this.problemWriter = problemWriter;
@@ -59,12 +60,14 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 	}
 
 	private void replay(StoredResponse stored, HttpServletResponse dispatched) throws IOException {
-		// The stored bytes go straight to the client rather than through the capturing buffer: nothing is stored from
+		// The stored bytes go straight to the client rather than through the capturing
+		// buffer: nothing is stored from
 		// a replay, so that copy would be wasted.
 		CapturedResponse captured = WebUtils.getNativeResponse(dispatched, CapturedResponse.class);
 		HttpServletResponse response = (captured != null) ? (HttpServletResponse) captured.getResponse() : dispatched;
 		response.setStatus(stored.status());
-		// Set, not add: a header a filter already wrote (Cache-Control from Spring Security, say) is replaced by what
+		// Set, not add: a header a filter already wrote (Cache-Control from Spring
+		// Security, say) is replaced by what
 		// the client received the first time, instead of appearing twice.
 		stored.headers().forEach((name, values) -> {
 			response.setHeader(name, values.get(0));

@@ -13,14 +13,16 @@ import jakarta.servlet.http.HttpServletResponseWrapper;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Gives {@link IdempotentHandlerInterceptor} a place to buffer the request body and capture the response of requests
- * that turn out to reach an idempotent handler.
+ * Gives {@link IdempotentHandlerInterceptor} a place to buffer the request body and
+ * capture the response of requests that turn out to reach an idempotent handler.
  *
  * <p>
- * Which handler a request reaches is known only inside the {@code DispatcherServlet}, after this filter has run. So
- * for every request with a covered method the filter passes down wrappers that do nothing by themselves; the
- * interceptor swaps buffering and capturing delegates into them once it sees an idempotent handler. Every other
- * request, including streaming responses and uploads to ordinary endpoints, is neither buffered nor copied.
+ * Which handler a request reaches is known only inside the {@code DispatcherServlet},
+ * after this filter has run. So for every request with a covered method the filter passes
+ * down wrappers that do nothing by themselves; the interceptor swaps buffering and
+ * capturing delegates into them once it sees an idempotent handler. Every other request,
+ * including streaming responses and uploads to ordinary endpoints, is neither buffered
+ * nor copied.
  *
  * @since 0.1.0
  */

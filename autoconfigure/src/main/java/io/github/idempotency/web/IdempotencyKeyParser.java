@@ -1,13 +1,13 @@
 package io.github.idempotency.web;
 
-
 /**
  * Reads an idempotency key from a header value.
  *
  * <p>
- * Accepts the form of the IETF draft, a structured-field string ({@code "8e03978e-40d5"}, with {@code \"} and
- * {@code \\} escapes and any parameters after it ignored), and the bare form payment APIs use ({@code 8e03978e-40d5}:
- * visible ASCII, no spaces, no commas). Both spellings of the same characters are the same key. Stateless.
+ * Accepts the form of the IETF draft, a structured-field string ({@code "8e03978e-40d5"},
+ * with {@code \"} and {@code \\} escapes and any parameters after it ignored), and the
+ * bare form payment APIs use ({@code 8e03978e-40d5}: visible ASCII, no spaces, no
+ * commas). Both spellings of the same characters are the same key. Stateless.
  *
  * @since 0.1.0
  */
@@ -26,7 +26,8 @@ public final class IdempotencyKeyParser {
 	 * Returns the key a header value carries.
 	 * @param value the header value
 	 * @return the key
-	 * @throws InvalidKeyException if the value is not a usable key, with a message a client can act on
+	 * @throws InvalidKeyException if the value is not a usable key, with a message a
+	 * client can act on
 	 */
 	public String parse(String value) {
 		String key = (value.startsWith("\"")) ? unquote(value) : bare(value);
@@ -34,7 +35,8 @@ public final class IdempotencyKeyParser {
 	}
 
 	/**
-	 * Checks a key computed by other means (an expression over the body) against the same rules.
+	 * Checks a key computed by other means (an expression over the body) against the same
+	 * rules.
 	 * @param key the key
 	 * @return the key
 	 * @throws InvalidKeyException if the key is not usable
@@ -60,8 +62,8 @@ public final class IdempotencyKeyParser {
 		for (int i = 0; i < value.length(); i++) {
 			char c = value.charAt(i);
 			if (c <= 0x20 || c >= 0x7f || c == ',') {
-				throw new InvalidKeyException("The idempotency key must be visible ASCII without spaces or commas,"
-						+ " or a quoted string.");
+				throw new InvalidKeyException(
+						"The idempotency key must be visible ASCII without spaces or commas," + " or a quoted string.");
 			}
 		}
 		return value;
@@ -84,8 +86,8 @@ public final class IdempotencyKeyParser {
 				i++;
 			}
 			else if (c < 0x20 || c >= 0x7f) {
-				throw new InvalidKeyException("The quoted idempotency key contains a character that is not"
-						+ " printable ASCII.");
+				throw new InvalidKeyException(
+						"The quoted idempotency key contains a character that is not" + " printable ASCII.");
 			}
 			else {
 				key.append(c);
@@ -102,8 +104,9 @@ public final class IdempotencyKeyParser {
 	}
 
 	/**
-	 * Whether the text after an sf-string is a run of structured-field parameters ({@code ;name} or
-	 * {@code ;name=value}). Their values are not checked: parameters are ignored.
+	 * Whether the text after an sf-string is a run of structured-field parameters
+	 * ({@code ;name} or {@code ;name=value}). Their values are not checked: parameters
+	 * are ignored.
 	 */
 	private static boolean isParameters(String rest) {
 		if (rest.charAt(0) != ';') {
@@ -128,6 +131,5 @@ public final class IdempotencyKeyParser {
 		}
 
 	}
-
 
 }

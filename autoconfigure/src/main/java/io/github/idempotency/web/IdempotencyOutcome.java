@@ -40,12 +40,14 @@ public enum IdempotencyOutcome {
 	TOO_LARGE,
 
 	/**
-	 * The store could not be reached: 503, or the handler ran unprotected with {@code on-store-failure: proceed}.
+	 * The store could not be reached: 503, or the handler ran unprotected with
+	 * {@code on-store-failure: proceed}.
 	 */
 	STORE_UNAVAILABLE,
 
 	/**
-	 * No key was sent to an endpoint where it is optional, so the request ran without idempotency.
+	 * No key was sent to an endpoint where it is optional, so the request ran without
+	 * idempotency.
 	 */
 	BYPASSED;
 

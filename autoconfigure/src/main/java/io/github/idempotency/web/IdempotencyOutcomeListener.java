@@ -1,8 +1,8 @@
 package io.github.idempotency.web;
 
 /**
- * Told what became of every request to an idempotent endpoint; the seam for metrics. Called on the request thread, so
- * implementations must be fast and thread-safe.
+ * Told what became of every request to an idempotent endpoint; the seam for metrics.
+ * Called on the request thread, so implementations must be fast and thread-safe.
  *
  * @since 0.1.0
  */
@@ -17,7 +17,8 @@ public interface IdempotencyOutcomeListener {
 
 	/**
 	 * Records the outcome of one request.
-	 * @param operation the request method and route pattern, such as {@code POST /payments}; never a client's key
+	 * @param operation the request method and route pattern, such as
+	 * {@code POST /payments}; never a client's key
 	 * @param outcome what became of the request
 	 */
 	void onOutcome(String operation, IdempotencyOutcome outcome);

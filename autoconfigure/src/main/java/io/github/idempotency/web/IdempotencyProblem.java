@@ -3,7 +3,8 @@ package io.github.idempotency.web;
 import org.springframework.http.HttpStatus;
 
 /**
- * The errors the starter answers with, each an RFC 9457 problem with a stable {@code type} and {@code code}.
+ * The errors the starter answers with, each an RFC 9457 problem with a stable
+ * {@code type} and {@code code}.
  *
  * @since 0.1.0
  */
@@ -37,10 +38,10 @@ public enum IdempotencyProblem {
 			"Idempotency key reused with another request"),
 
 	/**
-	 * The idempotency store cannot be reached, and the request is refused rather than risk a duplicate.
+	 * The idempotency store cannot be reached, and the request is refused rather than
+	 * risk a duplicate.
 	 */
-	STORE_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "idempotency-store-unavailable",
-			"Idempotency store unavailable");
+	STORE_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "idempotency-store-unavailable", "Idempotency store unavailable");
 
 	/**
 	 * Prefix of every problem {@code type}; the code follows it.
@@ -72,7 +73,8 @@ public enum IdempotencyProblem {
 	}
 
 	/**
-	 * The problem's {@code type} URI, such as {@code urn:problem-type:idempotency:idempotency-key-missing}.
+	 * The problem's {@code type} URI, such as
+	 * {@code urn:problem-type:idempotency:idempotency-key-missing}.
 	 * @return the type
 	 */
 	public String type() {

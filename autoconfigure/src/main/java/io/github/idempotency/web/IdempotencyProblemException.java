@@ -5,8 +5,9 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Answers a request with one of the starter's {@link IdempotencyProblem problems} instead of running its handler.
- * Rendered by {@link IdempotencyExceptionResolver} before any application exception handler sees it.
+ * Answers a request with one of the starter's {@link IdempotencyProblem problems} instead
+ * of running its handler. Rendered by {@link IdempotencyExceptionResolver} before any
+ * application exception handler sees it.
  *
  * @since 0.1.0
  */

@@ -10,8 +10,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One request to an idempotent handler, from the moment its body is buffered until its response is stored or its claim
- * released. Confined to the request; not thread-safe.
+ * One request to an idempotent handler, from the moment its body is buffered until its
+ * response is stored or its claim released. Confined to the request; not thread-safe.
  */
 final class IdempotentExchange implements IdempotentCall {
 
@@ -46,7 +46,8 @@ final class IdempotentExchange implements IdempotentCall {
 
 	@Override
 	public void beforeInvocation(Method method, Object[] arguments) {
-		// A handler may call other idempotent beans; only the outermost call speaks for the request.
+		// A handler may call other idempotent beans; only the outermost call speaks for
+		// the request.
 		if (this.begun) {
 			return;
 		}

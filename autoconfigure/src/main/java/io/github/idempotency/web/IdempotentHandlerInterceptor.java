@@ -17,16 +17,19 @@ import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.util.WebUtils;
 
 /**
- * Prepares requests that reach an idempotent handler, and finishes them once their response is written.
+ * Prepares requests that reach an idempotent handler, and finishes them once their
+ * response is written.
  *
  * <p>
  * Before the handler's arguments are bound, it reads the whole body (answering 413 above
- * {@code idempotency.max-body-size}) so that the fingerprint exists when the key is claimed, and starts capturing the
- * response. After the response is written, it has the claim completed or released, and only then lets the body reach
- * the client: a client that has seen a response will find it stored when it retries.
+ * {@code idempotency.max-body-size}) so that the fingerprint exists when the key is
+ * claimed, and starts capturing the response. After the response is written, it has the
+ * claim completed or released, and only then lets the body reach the client: a client
+ * that has seen a response will find it stored when it retries.
  *
  * <p>
- * Requires {@link IdempotencyFilter} in front of the {@code DispatcherServlet}. Thread-safe.
+ * Requires {@link IdempotencyFilter} in front of the {@code DispatcherServlet}.
+ * Thread-safe.
  *
  * @since 0.1.0
  */
@@ -84,10 +87,12 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			body = readBody(request);
 			if (body == null) {
 				this.coordinator.record(request, IdempotencyOutcome.TOO_LARGE);
-				this.problemWriter.write(new IdempotencyProblemException(IdempotencyProblem.REQUEST_TOO_LARGE,
-						"The request body is larger than the " + this.coordinator.policy().maxBodySize()
-								+ " bytes this operation accepts.",
-						null), request, response);
+				this.problemWriter.write(
+						new IdempotencyProblemException(
+								IdempotencyProblem.REQUEST_TOO_LARGE, "The request body is larger than the "
+										+ this.coordinator.policy().maxBodySize() + " bytes this operation accepts.",
+								null),
+						request, response);
 				return false;
 			}
 			swappableRequest
@@ -118,7 +123,8 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		}
 		InputStream input = request.getInputStream();
 		if (declared >= 0) {
-			// The common case: read exactly what was announced, then make sure nothing follows.
+			// The common case: read exactly what was announced, then make sure nothing
+			// follows.
 			byte[] body = input.readNBytes((int) declared);
 			return (input.read() == -1) ? body : null;
 		}
@@ -126,7 +132,8 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		return (body.length > limit) ? null : body;
 	}
 
-	// The container parses form data into parameters itself, reading the body from its own buffer; reading it here
+	// The container parses form data into parameters itself, reading the body from its
+	// own buffer; reading it here
 	// would leave the handler's @RequestParam values empty.
 	private static boolean isFormData(HttpServletRequest request) {
 		String contentType = request.getContentType();

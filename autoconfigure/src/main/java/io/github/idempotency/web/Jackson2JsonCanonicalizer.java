@@ -9,8 +9,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 /**
- * {@link JsonCanonicalizer} on Jackson 2: objects with their keys sorted, no whitespace, numbers exactly as precise as
- * they were sent. Uses its own mapper, so the application's Jackson settings cannot change fingerprints.
+ * {@link JsonCanonicalizer} on Jackson 2: objects with their keys sorted, no whitespace,
+ * numbers exactly as precise as they were sent. Uses its own mapper, so the application's
+ * Jackson settings cannot change fingerprints.
  *
  * @since 0.1.0
  */
@@ -18,7 +19,8 @@ public final class Jackson2JsonCanonicalizer implements JsonCanonicalizer {
 
 	private final ObjectMapper mapper = JsonMapper.builder()
 		.enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-		// Doubles would make distinct amounts such as 0.1 and 0.10000000000000000001 look the same.
+		// Doubles would make distinct amounts such as 0.1 and 0.10000000000000000001 look
+		// the same.
 		.enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
 		.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
 		.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)

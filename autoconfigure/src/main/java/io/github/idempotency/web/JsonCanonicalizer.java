@@ -1,9 +1,9 @@
 package io.github.idempotency.web;
 
 /**
- * Rewrites a JSON document in a canonical form, so that two documents differing only in object key order or
- * insignificant whitespace have the same bytes. The one place where a JSON library is used, so that it can follow the
- * application's Jackson generation.
+ * Rewrites a JSON document in a canonical form, so that two documents differing only in
+ * object key order or insignificant whitespace have the same bytes. The one place where a
+ * JSON library is used, so that it can follow the application's Jackson generation.
  *
  * @since 0.1.0
  */

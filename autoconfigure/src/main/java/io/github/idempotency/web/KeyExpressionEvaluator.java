@@ -13,8 +13,8 @@ import org.springframework.expression.Expression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
 
 /**
- * Evaluates {@code @Idempotent(key = "...")} expressions against a handler's arguments. Parsed expressions are cached.
- * Thread-safe.
+ * Evaluates {@code @Idempotent(key = "...")} expressions against a handler's arguments.
+ * Parsed expressions are cached. Thread-safe.
  */
 final class KeyExpressionEvaluator {
 

@@ -13,10 +13,11 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 /**
- * Keeps the claims of running requests alive. Claims are only registered and unregistered on the request thread; one
- * background thread looks at them a few times a second and renews those that are due. So a request that finishes
- * within its first renewal interval, the common case, costs two map operations and no Redis call, and wakes no thread.
- * Thread-safe.
+ * Keeps the claims of running requests alive. Claims are only registered and unregistered
+ * on the request thread; one background thread looks at them a few times a second and
+ * renews those that are due. So a request that finishes within its first renewal
+ * interval, the common case, costs two map operations and no Redis call, and wakes no
+ * thread. Thread-safe.
  */
 final class LeaseRenewals implements AutoCloseable {
 

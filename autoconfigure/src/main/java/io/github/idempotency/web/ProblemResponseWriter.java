@@ -17,8 +17,8 @@ import org.springframework.http.converter.HttpMessageConverter;
 import org.springframework.http.server.ServletServerHttpResponse;
 
 /**
- * Writes the starter's errors as {@code application/problem+json}, through the application's own message converters
- * so that its JSON settings apply. Thread-safe.
+ * Writes the starter's errors as {@code application/problem+json}, through the
+ * application's own message converters so that its JSON settings apply. Thread-safe.
  *
  * @since 0.1.0
  */
@@ -27,7 +27,8 @@ public class ProblemResponseWriter {
 	private final Supplier<List<HttpMessageConverter<?>>> converters;
 
 	/**
-	 * @param converters supplies the message converters; called on each write, so it may resolve them lazily
+	 * @param converters supplies the message converters; called on each write, so it may
+	 * resolve them lazily
 	 */
 	public ProblemResponseWriter(Supplier<List<HttpMessageConverter<?>>> converters) {
 		this.converters = converters;
@@ -66,7 +67,8 @@ public class ProblemResponseWriter {
 		output.flush();
 	}
 
-	// Whole seconds, rounded up: a client told 0 would retry at once, which is what Retry-After is meant to prevent.
+	// Whole seconds, rounded up: a client told 0 would retry at once, which is what
+	// Retry-After is meant to prevent.
 	static long retryAfterSeconds(Duration delay) {
 		long seconds = delay.toSeconds() + ((delay.toNanosPart() > 0) ? 1 : 0);
 		return Math.max(1, seconds);

@@ -3,8 +3,9 @@ package io.github.idempotency.web;
 import io.github.idempotency.StoredResponse;
 
 /**
- * Answers a retry with the response stored for its key instead of running the handler again. Rendered by
- * {@link IdempotencyExceptionResolver} before any application exception handler sees it.
+ * Answers a retry with the response stored for its key instead of running the handler
+ * again. Rendered by {@link IdempotencyExceptionResolver} before any application
+ * exception handler sees it.
  *
  * @since 0.1.0
  */

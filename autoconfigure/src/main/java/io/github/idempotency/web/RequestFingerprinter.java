@@ -19,13 +19,14 @@ import org.springframework.web.servlet.HandlerMapping;
 import org.springframework.web.util.UriComponentsBuilder;
 
 /**
- * Computes what makes two requests with the same key "the same request": a SHA-256 over the method, the route
- * pattern, the path variables, the query parameters and the body.
+ * Computes what makes two requests with the same key "the same request": a SHA-256 over
+ * the method, the route pattern, the path variables, the query parameters and the body.
  *
  * <p>
- * Query parameters are compared by name, in any order. A JSON body is compared in canonical form, so that a client
- * that re-serializes its retry with other key order or whitespace is still recognised; any other body is compared
- * byte for byte, and form data by its parameters. Thread-safe.
+ * Query parameters are compared by name, in any order. A JSON body is compared in
+ * canonical form, so that a client that re-serializes its retry with other key order or
+ * whitespace is still recognised; any other body is compared byte for byte, and form data
+ * by its parameters. Thread-safe.
  *
  * @since 0.1.0
  */
@@ -34,7 +35,8 @@ public class RequestFingerprinter {
 	private final @Nullable JsonCanonicalizer jsonCanonicalizer;
 
 	/**
-	 * @param jsonCanonicalizer canonicalizes JSON bodies, or {@code null} to compare them byte for byte
+	 * @param jsonCanonicalizer canonicalizes JSON bodies, or {@code null} to compare them
+	 * byte for byte
 	 */
 	public RequestFingerprinter(@Nullable JsonCanonicalizer jsonCanonicalizer) {
 		this.jsonCanonicalizer = jsonCanonicalizer;
@@ -43,7 +45,8 @@ public class RequestFingerprinter {
 	/**
 	 * Fingerprints a request whose handler has been chosen.
 	 * @param request the request
-	 * @param body the whole body, or {@code null} for form data that the container has parsed into parameters
+	 * @param body the whole body, or {@code null} for form data that the container has
+	 * parsed into parameters
 	 * @return the fingerprint, as lower-case hex
 	 */
 	public String fingerprint(HttpServletRequest request, byte @Nullable [] body) {
@@ -72,8 +75,8 @@ public class RequestFingerprinter {
 	}
 
 	/**
-	 * The hex SHA-256 of a key within its scope: what stores use as record key, so that the client's key never
-	 * reaches the store as written.
+	 * The hex SHA-256 of a key within its scope: what stores use as record key, so that
+	 * the client's key never reaches the store as written.
 	 * @param scope the scope the key belongs to
 	 * @param key the client's key
 	 * @return the record key, 64 lower-case hex characters
@@ -129,11 +132,12 @@ public class RequestFingerprinter {
 		update(digest, value.getBytes(StandardCharsets.UTF_8));
 	}
 
-	// Length-prefixed, so that no two different sequences of fields can produce the same input.
+	// Length-prefixed, so that no two different sequences of fields can produce the same
+	// input.
 	private static void update(MessageDigest digest, byte[] value) {
 		int length = value.length;
-		digest.update(new byte[] { (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8),
-				(byte) length });
+		digest.update(
+				new byte[] { (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length });
 		digest.update(value);
 	}
 

@@ -9,9 +9,9 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 /**
- * Logs store failures without flooding the log while Redis is down: one warning when a burst of failures starts, a
- * reminder with the count at most once a minute, each failure at debug level, and one line when the store answers
- * again. Thread-safe.
+ * Logs store failures without flooding the log while Redis is down: one warning when a
+ * burst of failures starts, a reminder with the count at most once a minute, each failure
+ * at debug level, and one line when the store answers again. Thread-safe.
  */
 final class StoreFailureLog {
 

@@ -1,5 +1,6 @@
 /**
- * Servlet-side support: request buffering, response capture, key parsing, fingerprints and problem responses.
+ * Servlet-side support: request buffering, response capture, key parsing, fingerprints
+ * and problem responses.
  */
 @NullMarked
 package io.github.idempotency.web;

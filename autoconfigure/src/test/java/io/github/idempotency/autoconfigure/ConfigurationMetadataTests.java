@@ -14,8 +14,8 @@ import org.springframework.core.io.ClassPathResource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * IDEs complete {@code idempotency.*} from the metadata the configuration processor generates; every property needs
- * a description and its default there.
+ * IDEs complete {@code idempotency.*} from the metadata the configuration processor
+ * generates; every property needs a description and its default there.
  */
 class ConfigurationMetadataTests {
 
@@ -25,8 +25,11 @@ class ConfigurationMetadataTests {
 	@Test
 	void everyPropertyShouldHaveDescriptionAndDefault() throws Exception {
 		Map<String, JsonNode> properties = new HashMap<>();
-		try (InputStream input = new ClassPathResource("META-INF/spring-configuration-metadata.json").getInputStream()) {
-			new ObjectMapper().readTree(input).get("properties").forEach((p) -> properties.put(p.get("name").asText(), p));
+		try (InputStream input = new ClassPathResource("META-INF/spring-configuration-metadata.json")
+			.getInputStream()) {
+			new ObjectMapper().readTree(input)
+				.get("properties")
+				.forEach((p) -> properties.put(p.get("name").asText(), p));
 		}
 		assertThat(properties).containsKeys("idempotency.enabled", "idempotency.header-name", "idempotency.ttl",
 				"idempotency.lock-timeout", "idempotency.max-key-length", "idempotency.key-prefix",

@@ -184,7 +184,8 @@ class IdempotencyAutoConfigurationTests {
 
 	@Test
 	void startWithInvalidHeaderNameShouldFailNamingProperty() {
-		assertStartupFailure("idempotency.header-name=Idempotency Key", "headerName", "must be a valid HTTP header name");
+		assertStartupFailure("idempotency.header-name=Idempotency Key", "headerName",
+				"must be a valid HTTP header name");
 	}
 
 	@Test

@@ -8,8 +8,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * A real Redis Cluster on loopback: six {@code redis-server} processes (three primaries, three replicas) joined with
- * {@code redis-cli --cluster create}. One per JVM, started on first use and stopped when the JVM exits.
+ * A real Redis Cluster on loopback: six {@code redis-server} processes (three primaries,
+ * three replicas) joined with {@code redis-cli --cluster create}. One per JVM, started on
+ * first use and stopped when the JVM exits.
  */
 public final class RedisClusterProcesses {
 
@@ -21,7 +22,8 @@ public final class RedisClusterProcesses {
 	}
 
 	/**
-	 * Whether a cluster can be started here: {@code redis-server} and {@code redis-cli} are installed.
+	 * Whether a cluster can be started here: {@code redis-server} and {@code redis-cli}
+	 * are installed.
 	 * @return {@code true} if both are on the PATH
 	 */
 	public static boolean isAvailable() {
@@ -29,7 +31,8 @@ public final class RedisClusterProcesses {
 	}
 
 	/**
-	 * The nodes as {@code host:port}, comma-separated, as {@code spring.data.redis.cluster.nodes} takes them.
+	 * The nodes as {@code host:port}, comma-separated, as
+	 * {@code spring.data.redis.cluster.nodes} takes them.
 	 * @return the node list
 	 */
 	public static String nodes() {

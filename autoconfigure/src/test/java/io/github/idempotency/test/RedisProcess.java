@@ -18,8 +18,9 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 
 /**
- * A {@code redis-server} process of the test's own, on a free loopback port, for tests that kill, pause or cluster
- * Redis. Needs {@code redis-server} on the PATH ({@link #isAvailable()}); {@code .ci/run} installs it where missing.
+ * A {@code redis-server} process of the test's own, on a free loopback port, for tests
+ * that kill, pause or cluster Redis. Needs {@code redis-server} on the PATH
+ * ({@link #isAvailable()}); {@code .ci/run} installs it where missing.
  */
 public final class RedisProcess implements AutoCloseable {
 
@@ -58,7 +59,8 @@ public final class RedisProcess implements AutoCloseable {
 
 	/**
 	 * Starts a server on a free port.
-	 * @param arguments further {@code redis-server} arguments, such as {@code --cluster-enabled yes}
+	 * @param arguments further {@code redis-server} arguments, such as
+	 * {@code --cluster-enabled yes}
 	 * @return the running server
 	 */
 	public static RedisProcess launch(String... arguments) throws IOException {
@@ -83,11 +85,12 @@ public final class RedisProcess implements AutoCloseable {
 		int port = RedisTestServer.freePort();
 		Path directory = Files.createTempDirectory("sentinel-" + port);
 		Path config = directory.resolve("sentinel.conf");
-		Files.writeString(config, String.join("\n", "port " + port, "bind 127.0.0.1", "dir " + directory,
-				"sentinel monitor " + masterName + " 127.0.0.1 " + masterPort + " " + quorum,
-				"sentinel down-after-milliseconds " + masterName + " 1000",
-				"sentinel failover-timeout " + masterName + " 5000", "sentinel parallel-syncs " + masterName + " 1",
-				""));
+		Files.writeString(config,
+				String.join("\n", "port " + port, "bind 127.0.0.1", "dir " + directory,
+						"sentinel monitor " + masterName + " 127.0.0.1 " + masterPort + " " + quorum,
+						"sentinel down-after-milliseconds " + masterName + " 1000",
+						"sentinel failover-timeout " + masterName + " 5000",
+						"sentinel parallel-syncs " + masterName + " 1", ""));
 		RedisProcess sentinel = new RedisProcess(port, directory,
 				List.of("redis-server", config.toString(), "--sentinel"));
 		sentinel.start();
@@ -135,7 +138,8 @@ public final class RedisProcess implements AutoCloseable {
 	}
 
 	/**
-	 * Makes the server hold every client's commands for a while, as a server stuck in a slow command would.
+	 * Makes the server hold every client's commands for a while, as a server stuck in a
+	 * slow command would.
 	 * @param duration how long
 	 */
 	public void pauseClients(Duration duration) {

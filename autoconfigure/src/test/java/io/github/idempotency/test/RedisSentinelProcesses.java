@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * A real Redis Sentinel setup on loopback: one primary, one replica and three Sentinels (quorum two), each a
- * {@code redis-server} process of its own.
+ * A real Redis Sentinel setup on loopback: one primary, one replica and three Sentinels
+ * (quorum two), each a {@code redis-server} process of its own.
  */
 public final class RedisSentinelProcesses implements AutoCloseable {
 
@@ -45,7 +45,8 @@ public final class RedisSentinelProcesses implements AutoCloseable {
 	}
 
 	/**
-	 * A setup shared by the tests of one JVM that leave it intact, stopped when the JVM exits.
+	 * A setup shared by the tests of one JVM that leave it intact, stopped when the JVM
+	 * exits.
 	 * @return the shared setup
 	 */
 	public static RedisSentinelProcesses shared() {
@@ -70,11 +71,14 @@ public final class RedisSentinelProcesses implements AutoCloseable {
 	}
 
 	/**
-	 * The Sentinels as {@code host:port}, comma-separated, as {@code spring.data.redis.sentinel.nodes} takes them.
+	 * The Sentinels as {@code host:port}, comma-separated, as
+	 * {@code spring.data.redis.sentinel.nodes} takes them.
 	 * @return the Sentinel list
 	 */
 	public String sentinelNodes() {
-		return this.sentinels.stream().map((sentinel) -> "127.0.0.1:" + sentinel.port()).collect(Collectors.joining(","));
+		return this.sentinels.stream()
+			.map((sentinel) -> "127.0.0.1:" + sentinel.port())
+			.collect(Collectors.joining(","));
 	}
 
 	public RedisProcess master() {

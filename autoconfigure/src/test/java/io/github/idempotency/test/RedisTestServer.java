@@ -9,15 +9,17 @@ import org.testcontainers.containers.GenericContainer;
 import redis.embedded.RedisServer;
 
 /**
- * The Redis server tests talk to, one per JVM, chosen in this order: the server named by the environment variable
- * {@code IDEMPOTENCY_TEST_REDIS_URL}; a Testcontainers Redis where a Docker engine answers; an embedded Redis server
- * process (Redis 6.2, shipped inside the embedded-redis test dependency). So the tests run on a machine with a Redis,
+ * The Redis server tests talk to, one per JVM, chosen in this order: the server named by
+ * the environment variable {@code IDEMPOTENCY_TEST_REDIS_URL}; a Testcontainers Redis
+ * where a Docker engine answers; an embedded Redis server process (Redis 6.2, shipped
+ * inside the embedded-redis test dependency). So the tests run on a machine with a Redis,
  * with Docker, or with neither.
  */
 public final class RedisTestServer {
 
 	/**
-	 * The environment variable naming an existing server, such as {@code redis://127.0.0.1:6379}.
+	 * The environment variable naming an existing server, such as
+	 * {@code redis://127.0.0.1:6379}.
 	 */
 	public static final String URL_VARIABLE = "IDEMPOTENCY_TEST_REDIS_URL";
 

@@ -9,8 +9,9 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * What every web test of the test application shares: a started server on a random port, the test Redis, and the
- * counter of real handler executions. Subclasses carry their own {@code @SpringBootTest} settings.
+ * What every web test of the test application shares: a started server on a random port,
+ * the test Redis, and the counter of real handler executions. Subclasses carry their own
+ * {@code @SpringBootTest} settings.
  */
 abstract class AbstractWebTests {
 

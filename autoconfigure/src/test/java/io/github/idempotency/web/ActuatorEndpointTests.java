@@ -22,7 +22,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The {@code idempotency} Actuator endpoint reads and deletes real records in Redis, over HTTP as an operator would.
+ * The {@code idempotency} Actuator endpoint reads and deletes real records in Redis, over
+ * HTTP as an operator would.
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=endpoint-actuator-test",

@@ -15,8 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The whole endpoint behaviour suite again, on a real six-node Redis Cluster configured the usual Spring Data Redis
- * way ({@code spring.data.redis.cluster.nodes}).
+ * The whole endpoint behaviour suite again, on a real six-node Redis Cluster configured
+ * the usual Spring Data Redis way ({@code spring.data.redis.cluster.nodes}).
  */
 class ClusterEndpointTests extends IdempotentEndpointTests {
 

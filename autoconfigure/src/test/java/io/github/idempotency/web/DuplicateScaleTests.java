@@ -21,7 +21,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Duplicates at scale, counted: every execution the handler makes is recorded, and every answer is checked.
+ * Duplicates at scale, counted: every execution the handler makes is recorded, and every
+ * answer is checked.
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=scale-test", "server.tomcat.threads.max=120" })

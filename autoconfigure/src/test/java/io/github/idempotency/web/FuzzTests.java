@@ -20,8 +20,9 @@ import org.springframework.boot.test.context.SpringBootTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Random bytes where keys and bodies go, written straight to the socket so that nothing cleans them up on the way:
- * never a 5xx, and never a second execution of one key. Seeded, so a failure can be replayed.
+ * Random bytes where keys and bodies go, written straight to the socket so that nothing
+ * cleans them up on the way: never a 5xx, and never a second execution of one key.
+ * Seeded, so a failure can be replayed.
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=fuzz-test", "idempotency.max-body-size=16KB" })
@@ -75,7 +76,8 @@ class FuzzTests extends AbstractWebTests {
 		byte[] key = new byte[length];
 		for (int i = 0; i < length; i++) {
 			key[i] = switch (kind) {
-				// Printable ASCII only: mostly valid keys, some with spaces, quotes or commas.
+				// Printable ASCII only: mostly valid keys, some with spaces, quotes or
+				// commas.
 				case 0, 1, 3 -> (byte) (0x20 + random.nextInt(0x5f));
 				// Any byte but CR and LF, which would end the header line.
 				default -> {
@@ -122,7 +124,8 @@ class FuzzTests extends AbstractWebTests {
 				output.flush();
 			}
 			catch (IOException ex) {
-				// The server may answer and close before reading a body it refuses; the status is still there.
+				// The server may answer and close before reading a body it refuses; the
+				// status is still there.
 			}
 			InputStream input = socket.getInputStream();
 			String statusLine = new String(input.readNBytes(12), StandardCharsets.US_ASCII);

@@ -12,9 +12,10 @@ class IdempotencyKeyParserTests {
 	private final IdempotencyKeyParser parser = new IdempotencyKeyParser(16);
 
 	@ParameterizedTest
-	@CsvSource(delimiterString = " => ", quoteCharacter = 0, value = { "abc => abc", "8e03978e-40d5 => 8e03978e-40d5",
-			"\"abc\" => abc", "\"a b\" => a b", "\"a\\\"b\" => a\"b", "\"a\\\\b\" => a\\b", "\"abc\";v=1 => abc",
-			"'a'{x} => 'a'{x}", "\"0123456789abcdef\" => 0123456789abcdef" })
+	@CsvSource(delimiterString = " => ", quoteCharacter = 0,
+			value = { "abc => abc", "8e03978e-40d5 => 8e03978e-40d5", "\"abc\" => abc", "\"a b\" => a b",
+					"\"a\\\"b\" => a\"b", "\"a\\\\b\" => a\\b", "\"abc\";v=1 => abc", "'a'{x} => 'a'{x}",
+					"\"0123456789abcdef\" => 0123456789abcdef" })
 	void parseWhenValidShouldReturnKey(String header, String key) {
 		assertThat(this.parser.parse(header)).isEqualTo(key);
 	}

@@ -22,7 +22,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every behaviour of an idempotent endpoint, over real HTTP against a started server and a real Redis.
+ * Every behaviour of an idempotent endpoint, over real HTTP against a started server and
+ * a real Redis.
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=endpoint-test", "idempotency.max-body-size=16KB",
@@ -312,7 +313,10 @@ class IdempotentEndpointTests extends AbstractWebTests {
 		String order = "{\"item\":\"" + item + "\",\"quantity\":1}";
 		HttpResponse<byte[]> first = this.http.post("/orders/body-key").name(this.key).json(order).send();
 		HttpResponse<byte[]> retry = this.http.post("/orders/body-key").name(this.key).json(order).send();
-		HttpResponse<byte[]> missing = this.http.post("/orders/body-key").name(this.key).json("{\"quantity\":1}").send();
+		HttpResponse<byte[]> missing = this.http.post("/orders/body-key")
+			.name(this.key)
+			.json("{\"quantity\":1}")
+			.send();
 
 		assertThat(first.statusCode()).isEqualTo(200);
 		assertThat(retry.body()).isEqualTo(first.body());
@@ -351,14 +355,23 @@ class IdempotentEndpointTests extends AbstractWebTests {
 
 	@Test
 	void sameKeyFromTwoUsersShouldBeTwoOperationsThatNeverReplayAcrossUsers() throws Exception {
-		HttpResponse<byte[]> alice = this.http.post("/orders").basic("alice", "alice-secret").key(this.key).name(this.key)
+		HttpResponse<byte[]> alice = this.http.post("/orders")
+			.basic("alice", "alice-secret")
+			.key(this.key)
+			.name(this.key)
 			.json(ORDER)
 			.send();
-		HttpResponse<byte[]> bob = this.http.post("/orders").basic("bob", "bob-secret").key(this.key).name(this.key)
+		HttpResponse<byte[]> bob = this.http.post("/orders")
+			.basic("bob", "bob-secret")
+			.key(this.key)
+			.name(this.key)
 			.json(ORDER)
 			.send();
 		HttpResponse<byte[]> anonymous = this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
-		HttpResponse<byte[]> bobAgain = this.http.post("/orders").basic("bob", "bob-secret").key(this.key).name(this.key)
+		HttpResponse<byte[]> bobAgain = this.http.post("/orders")
+			.basic("bob", "bob-secret")
+			.key(this.key)
+			.name(this.key)
 			.json(ORDER)
 			.send();
 
@@ -374,10 +387,15 @@ class IdempotentEndpointTests extends AbstractWebTests {
 
 	@Test
 	void failedAuthenticationShouldNotReachHandlerOrStoreAnything() {
-		HttpResponse<byte[]> rejected = this.http.post("/orders").basic("alice", "wrong").key(this.key).name(this.key)
+		HttpResponse<byte[]> rejected = this.http.post("/orders")
+			.basic("alice", "wrong")
+			.key(this.key)
+			.name(this.key)
 			.json(ORDER)
 			.send();
-		HttpResponse<byte[]> authenticated = this.http.post("/orders").basic("alice", "alice-secret").key(this.key)
+		HttpResponse<byte[]> authenticated = this.http.post("/orders")
+			.basic("alice", "alice-secret")
+			.key(this.key)
 			.name(this.key)
 			.json(ORDER)
 			.send();
@@ -451,7 +469,11 @@ class IdempotentEndpointTests extends AbstractWebTests {
 	@Test
 	void sameKeyWithOtherPathVariableShouldBeRefused() throws Exception {
 		this.http.post("/orders/north/items").key(this.key).name(this.key).json(ORDER).send();
-		HttpResponse<byte[]> other = this.http.post("/orders/south/items").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> other = this.http.post("/orders/south/items")
+			.key(this.key)
+			.name(this.key)
+			.json(ORDER)
+			.send();
 
 		assertProblem(other, 422, "idempotency-key-mismatch");
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
@@ -496,7 +518,11 @@ class IdempotentEndpointTests extends AbstractWebTests {
 	@Test
 	void retryAfterRetentionShouldRunAgain() throws InterruptedException {
 		this.http.post("/orders/short-ttl").key(this.key).name(this.key).json(ORDER).send();
-		HttpResponse<byte[]> replay = this.http.post("/orders/short-ttl").key(this.key).name(this.key).json(ORDER).send();
+		HttpResponse<byte[]> replay = this.http.post("/orders/short-ttl")
+			.key(this.key)
+			.name(this.key)
+			.json(ORDER)
+			.send();
 		Thread.sleep(1300);
 		HttpResponse<byte[]> late = this.http.post("/orders/short-ttl").key(this.key).name(this.key).json(ORDER).send();
 
@@ -568,9 +594,21 @@ class IdempotentEndpointTests extends AbstractWebTests {
 
 	@Test
 	void formDataShouldReachHandlerAndBeFingerprinted() throws Exception {
-		HttpResponse<byte[]> first = this.http.post("/orders/form").key(this.key).name(this.key).form("item=pen").send();
-		HttpResponse<byte[]> retry = this.http.post("/orders/form").key(this.key).name(this.key).form("item=pen").send();
-		HttpResponse<byte[]> other = this.http.post("/orders/form").key(this.key).name(this.key).form("item=ink").send();
+		HttpResponse<byte[]> first = this.http.post("/orders/form")
+			.key(this.key)
+			.name(this.key)
+			.form("item=pen")
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/form")
+			.key(this.key)
+			.name(this.key)
+			.form("item=pen")
+			.send();
+		HttpResponse<byte[]> other = this.http.post("/orders/form")
+			.key(this.key)
+			.name(this.key)
+			.form("item=ink")
+			.send();
 
 		assertThat(TestHttp.text(first)).isEqualTo("pen run 1");
 		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");

@@ -16,8 +16,9 @@ import org.springframework.boot.test.context.SpringBootTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Without lease renewal, a handler slower than its lock timeout loses its key: the next request takes it over, and the
- * slow request must then not overwrite what the new owner stored.
+ * Without lease renewal, a handler slower than its lock timeout loses its key: the next
+ * request takes it over, and the slow request must then not overwrite what the new owner
+ * stored.
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=lease-test", "idempotency.lock-renewal.enabled=false" })

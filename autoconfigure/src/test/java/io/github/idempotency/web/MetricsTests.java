@@ -24,8 +24,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every request to an idempotent endpoint is counted once, under the outcome it had, tagged with its route and never
- * its key; store calls are timed.
+ * Every request to an idempotent endpoint is counted once, under the outcome it had,
+ * tagged with its route and never its key; store calls are timed.
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=metrics-test", "idempotency.max-body-size=1KB" })
@@ -52,11 +52,12 @@ class MetricsTests extends AbstractWebTests {
 				() -> http.post("/orders").name(key).json(ORDER).send());
 		assertCountedOnce("POST /orders", IdempotencyOutcome.INVALID_KEY,
 				() -> http.post("/orders").key("\"bad").name(key).json(ORDER).send());
-		assertCountedOnce("POST /orders", IdempotencyOutcome.TOO_LARGE, () -> http.post("/orders")
-			.key(UUID.randomUUID().toString())
-			.name(key)
-			.json("{\"item\":\"" + "x".repeat(2000) + "\",\"quantity\":1}")
-			.send());
+		assertCountedOnce("POST /orders", IdempotencyOutcome.TOO_LARGE,
+				() -> http.post("/orders")
+					.key(UUID.randomUUID().toString())
+					.name(key)
+					.json("{\"item\":\"" + "x".repeat(2000) + "\",\"quantity\":1}")
+					.send());
 		assertCountedOnce("POST /orders/optional", IdempotencyOutcome.BYPASSED,
 				() -> http.post("/orders/optional").name(key).json(ORDER).send());
 		assertCountedOnce("POST /orders/body-key", IdempotencyOutcome.INVALID_KEY,
@@ -78,12 +79,13 @@ class MetricsTests extends AbstractWebTests {
 			while (this.executions.count(key) == 0) {
 				Thread.sleep(10);
 			}
-			assertCountedOnce("POST /orders/slow", IdempotencyOutcome.CONFLICT, () -> http.post("/orders/slow")
-				.key(key)
-				.name(key)
-				.header("X-Delay-Millis", "0")
-				.json(ORDER)
-				.send());
+			assertCountedOnce("POST /orders/slow", IdempotencyOutcome.CONFLICT,
+					() -> http.post("/orders/slow")
+						.key(key)
+						.name(key)
+						.header("X-Delay-Millis", "0")
+						.json(ORDER)
+						.send());
 			first.get(10, TimeUnit.SECONDS);
 		}
 		finally {

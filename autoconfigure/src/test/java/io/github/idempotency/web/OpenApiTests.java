@@ -13,8 +13,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The OpenAPI description springdoc generates documents the key header and the starter's problem responses on
- * idempotent operations, and on them only.
+ * The OpenAPI description springdoc generates documents the key header and the starter's
+ * problem responses on idempotent operations, and on them only.
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=openapi-test", "idempotency.max-key-length=64" })

@@ -32,8 +32,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A real Redis killed, restarted and paused under a running application: requests get a clear answer in bounded
- * time, never a 500 or a hung thread, and service resumes by itself.
+ * A real Redis killed, restarted and paused under a running application: requests get a
+ * clear answer in bounded time, never a 500 or a hung thread, and service resumes by
+ * itself.
  */
 class RedisOutageTests {
 
@@ -96,7 +97,8 @@ class RedisOutageTests {
 				assertThat(millisSince(start)).isLessThan(3000);
 				assertThat(response.statusCode()).isEqualTo(503);
 				assertThat(response.headers().firstValue("Retry-After")).hasValue("5");
-				assertThat(json.readTree(response.body()).get("code").asText()).isEqualTo("idempotency-store-unavailable");
+				assertThat(json.readTree(response.body()).get("code").asText())
+					.isEqualTo("idempotency-store-unavailable");
 				assertThat(this.executions.count(key)).isZero();
 			}
 
@@ -147,7 +149,6 @@ class RedisOutageTests {
 
 		@Autowired
 		private MeterRegistry registry;
-
 
 		private static RedisProcess redis;
 

@@ -11,8 +11,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The opposite of the default replay policy: server errors stored, client errors released, and a narrower set of
- * replayed headers.
+ * The opposite of the default replay policy: server errors stored, client errors
+ * released, and a narrower set of replayed headers.
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=policy-test", "idempotency.replay-server-errors=true",

@@ -55,7 +55,8 @@ class RequestFingerprinterTests {
 		second.setQueryString("b=2&a=1");
 		MockHttpServletRequest third = request("application/json");
 		third.setQueryString("b=2&a=3");
-		assertThat(fingerprint(first, "{}")).isEqualTo(fingerprint(second, "{}")).isNotEqualTo(fingerprint(third, "{}"));
+		assertThat(fingerprint(first, "{}")).isEqualTo(fingerprint(second, "{}"))
+			.isNotEqualTo(fingerprint(third, "{}"));
 	}
 
 	@Test

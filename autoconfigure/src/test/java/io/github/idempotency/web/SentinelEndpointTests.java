@@ -14,8 +14,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The whole endpoint behaviour suite again, through Redis Sentinel (one primary, one replica, three Sentinels)
- * configured the usual Spring Data Redis way ({@code spring.data.redis.sentinel.*}).
+ * The whole endpoint behaviour suite again, through Redis Sentinel (one primary, one
+ * replica, three Sentinels) configured the usual Spring Data Redis way
+ * ({@code spring.data.redis.sentinel.*}).
  */
 class SentinelEndpointTests extends IdempotentEndpointTests {
 

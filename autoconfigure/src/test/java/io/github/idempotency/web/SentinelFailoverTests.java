@@ -34,8 +34,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The primary is killed while clients send requests and retries through Sentinel: requests may get 503 while the
- * replica is promoted, nothing answers 500, service resumes on the new primary, and no key runs twice.
+ * The primary is killed while clients send requests and retries through Sentinel:
+ * requests may get 503 while the replica is promoted, nothing answers 500, service
+ * resumes on the new primary, and no key runs twice.
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = "idempotency.key-prefix=failover-test")
@@ -91,7 +92,8 @@ class SentinelFailoverTests {
 				futures.add(clients.submit(() -> {
 					while (System.nanoTime() < end) {
 						String key = run + "-" + keys.incrementAndGet();
-						// Each operation is sent, then retried once, as a client that lost the first answer would.
+						// Each operation is sent, then retried once, as a client that
+						// lost the first answer would.
 						for (int attempt = 0; attempt < 2; attempt++) {
 							HttpResponse<byte[]> response = http.post("/orders/slow")
 								.key(key)
@@ -127,10 +129,11 @@ class SentinelFailoverTests {
 		List<Integer> statuses = answers.values().stream().flatMap(List::stream).toList();
 		long unavailableMillis = (firstFailure.get() != 0)
 				? TimeUnit.NANOSECONDS.toMillis(lastFailure.get() - firstFailure.get()) : 0;
-		System.out.printf("Failover run: %d operations, %d requests, %d executions, %d answered 200 fresh, %d 409, %d 503,"
-				+ " 503s spanning %d ms%n", answers.size(), statuses.size(),
-				answers.keySet().stream().mapToInt(this.executions::count).sum(), freshSuccesses.get(),
-				statuses.stream().filter((status) -> status == 409).count(),
+		System.out.printf(
+				"Failover run: %d operations, %d requests, %d executions, %d answered 200 fresh, %d 409, %d 503,"
+						+ " 503s spanning %d ms%n",
+				answers.size(), statuses.size(), answers.keySet().stream().mapToInt(this.executions::count).sum(),
+				freshSuccesses.get(), statuses.stream().filter((status) -> status == 409).count(),
 				statuses.stream().filter((status) -> status == 503).count(), unavailableMillis);
 		assertThat(killed).isTrue();
 		assertThat(statuses).isSubsetOf(200, 409, 503);

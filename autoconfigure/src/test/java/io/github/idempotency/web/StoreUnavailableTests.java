@@ -57,14 +57,19 @@ class StoreUnavailableTests {
 		@Test
 		void requestShouldGet503ProblemWithRetryAfterAndNotRun() throws Exception {
 			String key = UUID.randomUUID().toString();
-			HttpResponse<byte[]> response = new TestHttp(this.port).post("/orders").key(key).name(key).json(ORDER).send();
+			HttpResponse<byte[]> response = new TestHttp(this.port).post("/orders")
+				.key(key)
+				.name(key)
+				.json(ORDER)
+				.send();
 
 			assertThat(response.statusCode()).isEqualTo(503);
 			assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 			assertThat(response.headers().firstValue("Retry-After")).hasValue("5");
 			JsonNode problem = new ObjectMapper().readTree(response.body());
 			assertThat(problem.get("code").asText()).isEqualTo("idempotency-store-unavailable");
-			assertThat(problem.get("type").asText()).isEqualTo("urn:problem-type:idempotency:idempotency-store-unavailable");
+			assertThat(problem.get("type").asText())
+				.isEqualTo("urn:problem-type:idempotency:idempotency-store-unavailable");
 			assertThat(this.executions.count(key)).isZero();
 		}
 

@@ -11,7 +11,8 @@ import java.time.Duration;
 import java.util.Base64;
 
 /**
- * A plain HTTP client for the web tests: raw bytes, every header as sent, nothing retried.
+ * A plain HTTP client for the web tests: raw bytes, every header as sent, nothing
+ * retried.
  */
 final class TestHttp {
 
@@ -48,7 +49,8 @@ final class TestHttp {
 
 		Request(String method, String path) {
 			this.method = method;
-			this.builder = HttpRequest.newBuilder(URI.create(TestHttp.this.base + path)).timeout(Duration.ofSeconds(30));
+			this.builder = HttpRequest.newBuilder(URI.create(TestHttp.this.base + path))
+				.timeout(Duration.ofSeconds(30));
 		}
 
 		Request header(String name, String value) {

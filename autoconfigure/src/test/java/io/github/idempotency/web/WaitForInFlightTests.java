@@ -18,7 +18,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * With {@code idempotency.wait-timeout} set, duplicates of a request in flight wait for it and get its response.
+ * With {@code idempotency.wait-timeout} set, duplicates of a request in flight wait for
+ * it and get its response.
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=wait-test", "idempotency.wait-timeout=3s" })
@@ -60,7 +61,8 @@ class WaitForInFlightTests extends AbstractWebTests {
 				assertThat(response.statusCode()).isEqualTo(200);
 				assertThat(response.body()).isEqualTo(original);
 			});
-			assertThat(responses).filteredOn((response) -> response.headers().firstValue("Idempotent-Replayed").isPresent())
+			assertThat(responses)
+				.filteredOn((response) -> response.headers().firstValue("Idempotent-Replayed").isPresent())
 				.hasSize(clients - 1);
 			assertThat(this.executions.count(key)).isEqualTo(1);
 		}

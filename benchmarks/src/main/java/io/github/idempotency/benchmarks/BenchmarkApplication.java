@@ -14,8 +14,9 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * One trivial JSON handler exposed several ways, so that a load run compares them side by side in one process:
- * plain; plain plus, by hand, the Redis work no idempotency layer can avoid (the floor); and {@code @Idempotent}.
+ * One trivial JSON handler exposed several ways, so that a load run compares them side by
+ * side in one process: plain; plain plus, by hand, the Redis work no idempotency layer
+ * can avoid (the floor); and {@code @Idempotent}.
  */
 @SpringBootApplication
 public class BenchmarkApplication {
@@ -50,7 +51,8 @@ public class BenchmarkApplication {
 			return item;
 		}
 
-		// First execution's floor: claim (SET NX PX) and store (SET PX), one round trip each.
+		// First execution's floor: claim (SET NX PX) and store (SET PX), one round trip
+		// each.
 		@PostMapping("/floor")
 		Item floor(@RequestHeader("Idempotency-Key") String key, @RequestBody Item item) {
 			StringRedisTemplate redis = this.redis.getObject();

@@ -35,9 +35,10 @@ import org.springframework.web.servlet.HandlerMapping;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 
 /**
- * The interceptor's own cost, with the in-memory store so that no network is measured: the same trivial handler,
- * plain and {@code @Idempotent}, on the three paths (first execution, replay, conflict), through MockMvc with the
- * starter's filter in front. The overhead is the difference to {@link #plain()}.
+ * The interceptor's own cost, with the in-memory store so that no network is measured:
+ * the same trivial handler, plain and {@code @Idempotent}, on the three paths (first
+ * execution, replay, conflict), through MockMvc with the starter's filter in front. The
+ * overhead is the difference to {@link #plain()}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -58,10 +59,12 @@ public class InterceptorOverheadBenchmark {
 	@Setup
 	public void start() throws Exception {
 		this.context = new SpringApplicationBuilder(BenchmarkApplication.class).web(WebApplicationType.SERVLET)
-			.properties("server.port=0", "spring.autoconfigure.exclude="
-					+ "org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration,"
-					+ "org.springframework.boot.autoconfigure.data.redis.RedisRepositoriesAutoConfiguration",
-					"idempotency.ttl=200ms", "idempotency.lock-renewal.enabled=" + System.getProperty("renewal", "true"))
+			.properties("server.port=0",
+					"spring.autoconfigure.exclude="
+							+ "org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration,"
+							+ "org.springframework.boot.autoconfigure.data.redis.RedisRepositoriesAutoConfiguration",
+					"idempotency.ttl=200ms",
+					"idempotency.lock-renewal.enabled=" + System.getProperty("renewal", "true"))
 			.run();
 		Filter filter = ((FilterRegistrationBean<?>) this.context.getBean("idempotencyFilterRegistration")).getFilter();
 		this.mvc = MockMvcBuilders.webAppContextSetup((WebApplicationContext) this.context).addFilters(filter).build();
@@ -104,7 +107,8 @@ public class InterceptorOverheadBenchmark {
 		return this.mvc.perform(request).andReturn();
 	}
 
-	// Claims the key in the store as the coordinator would, so that every request with it meets a request in flight.
+	// Claims the key in the store as the coordinator would, so that every request with it
+	// meets a request in flight.
 	private void holdInProgress(String key) {
 		MockHttpServletRequest request = new MockHttpServletRequest("POST", "/idempotent");
 		request.setContentType(MediaType.APPLICATION_JSON_VALUE);

@@ -8,8 +8,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
- * Makes every Redis connection factory wait for {@link EmbeddedRedisFallback}, so that nothing talks to Redis before
- * the fallback has had its chance to start one.
+ * Makes every Redis connection factory wait for {@link EmbeddedRedisFallback}, so that
+ * nothing talks to Redis before the fallback has had its chance to start one.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = "sample.embedded-redis.enabled", havingValue = "true", matchIfMissing = true)

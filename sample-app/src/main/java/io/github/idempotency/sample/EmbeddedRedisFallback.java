@@ -14,9 +14,9 @@ import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.autoconfigure.data.redis.RedisConnectionDetails;
 
 /**
- * Starts an embedded Redis server (6.2, shipped in the embedded-redis library) when nothing answers at the configured
- * standalone address on this machine, so that the demo runs where only a JDK is installed. With a real Redis
- * reachable, it does nothing.
+ * Starts an embedded Redis server (6.2, shipped in the embedded-redis library) when
+ * nothing answers at the configured standalone address on this machine, so that the demo
+ * runs where only a JDK is installed. With a real Redis reachable, it does nothing.
  */
 class EmbeddedRedisFallback implements InitializingBean, DisposableBean {
 

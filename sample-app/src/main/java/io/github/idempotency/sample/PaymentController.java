@@ -15,8 +15,9 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * The payments API. Creating a payment and refunding one are safe to retry with an {@code Idempotency-Key}; reading
- * is naturally idempotent and shows how many times the handlers really ran.
+ * The payments API. Creating a payment and refunding one are safe to retry with an
+ * {@code Idempotency-Key}; reading is naturally idempotent and shows how many times the
+ * handlers really ran.
  */
 @RestController
 @RequestMapping("/payments")

@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.stereotype.Component;
 
 /**
- * Every payment and refund attempt, in memory: this sample demonstrates idempotency, not persistence.
+ * Every payment and refund attempt, in memory: this sample demonstrates idempotency, not
+ * persistence.
  */
 @Component
 public class PaymentLedger {
@@ -30,10 +31,7 @@ public class PaymentLedger {
 	}
 
 	List<Payment> payments() {
-		return this.payments.values()
-			.stream()
-			.sorted((a, b) -> Long.compare(number(a.id()), number(b.id())))
-			.toList();
+		return this.payments.values().stream().sorted((a, b) -> Long.compare(number(a.id()), number(b.id()))).toList();
 	}
 
 	Optional<Payment> payment(String id) {

@@ -6,8 +6,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.stereotype.Component;
 
 /**
- * A simulated payment provider: slow when configured, declining amounts above 1,000,000, and failing the first charge
- * of every reference that starts with {@code outage}.
+ * A simulated payment provider: slow when configured, declining amounts above 1,000,000,
+ * and failing the first charge of every reference that starts with {@code outage}.
  */
 @Component
 public class PaymentProvider {

@@ -19,7 +19,8 @@ public record SampleProperties(Payments payments, EmbeddedRedis embeddedRedis) {
 	}
 
 	/**
-	 * @param processingDelay how long the simulated provider takes per charge, to make in-flight duplicates visible
+	 * @param processingDelay how long the simulated provider takes per charge, to make
+	 * in-flight duplicates visible
 	 */
 	public record Payments(Duration processingDelay) {
 
@@ -30,7 +31,8 @@ public record SampleProperties(Payments payments, EmbeddedRedis embeddedRedis) {
 	}
 
 	/**
-	 * @param enabled whether an embedded Redis is started when none answers at the configured address
+	 * @param enabled whether an embedded Redis is started when none answers at the
+	 * configured address
 	 */
 	public record EmbeddedRedis(boolean enabled) {
 

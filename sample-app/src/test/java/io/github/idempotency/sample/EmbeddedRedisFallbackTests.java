@@ -18,7 +18,8 @@ import org.springframework.test.context.DynamicPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * On a machine where no Redis answers, the sample starts an embedded one at the configured address and works.
+ * On a machine where no Redis answers, the sample starts an embedded one at the
+ * configured address and works.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class EmbeddedRedisFallbackTests {
@@ -40,7 +41,8 @@ class EmbeddedRedisFallbackTests {
 		HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/payments"))
 			.header("Idempotency-Key", UUID.randomUUID().toString())
 			.header("Content-Type", "application/json")
-			.POST(HttpRequest.BodyPublishers.ofString("{\"amount\": 1250, \"currency\": \"EUR\", \"reference\": \"x\"}"))
+			.POST(HttpRequest.BodyPublishers
+				.ofString("{\"amount\": 1250, \"currency\": \"EUR\", \"reference\": \"x\"}"))
 			.build();
 		HttpResponse<String> first = client.send(request, HttpResponse.BodyHandlers.ofString());
 		HttpResponse<String> retry = client.send(request, HttpResponse.BodyHandlers.ofString());

@@ -22,8 +22,8 @@ import org.springframework.test.context.DynamicPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * What an operator of the sample sees: the requests metric, the idempotency endpoint, and the OpenAPI description
- * with the key header.
+ * What an operator of the sample sees: the requests metric, the idempotency endpoint, and
+ * the OpenAPI description with the key header.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = "sample.embedded-redis.enabled=false")
@@ -48,8 +48,9 @@ class OperationsTests {
 		pay(key);
 		pay(key);
 
-		JsonNode metric = this.json.readTree(
-				get("/actuator/metrics/idempotency.requests?tag=operation:POST%20/payments&tag=outcome:replayed").body());
+		JsonNode metric = this.json
+			.readTree(get("/actuator/metrics/idempotency.requests?tag=operation:POST%20/payments&tag=outcome:replayed")
+				.body());
 		assertThat(metric.at("/measurements/0/value").asDouble()).isGreaterThanOrEqualTo(1.0);
 	}
 
@@ -76,7 +77,8 @@ class OperationsTests {
 		HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/payments"))
 			.header("Idempotency-Key", key)
 			.header("Content-Type", "application/json")
-			.POST(HttpRequest.BodyPublishers.ofString("{\"amount\": 100, \"currency\": \"EUR\", \"reference\": \"ops\"}"))
+			.POST(HttpRequest.BodyPublishers
+				.ofString("{\"amount\": 100, \"currency\": \"EUR\", \"reference\": \"ops\"}"))
 			.build();
 		assertThat(this.client.send(request, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(201);
 	}

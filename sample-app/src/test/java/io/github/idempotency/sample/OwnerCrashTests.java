@@ -25,12 +25,12 @@ import org.springframework.test.context.DynamicPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The instance running a request dies (a real JVM, killed with SIGKILL mid-request): its claim stops being renewed,
- * duplicates get 409 until the lock timeout passes, and then another instance takes the key over and runs it.
+ * The instance running a request dies (a real JVM, killed with SIGKILL mid-request): its
+ * claim stops being renewed, duplicates get 409 until the lock timeout passes, and then
+ * another instance takes the key over and runs it.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "sample.embedded-redis.enabled=false", "idempotency.key-prefix=crash-test",
-				"idempotency.lock-timeout=3s" })
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+		"sample.embedded-redis.enabled=false", "idempotency.key-prefix=crash-test", "idempotency.lock-timeout=3s" })
 class OwnerCrashTests {
 
 	private static final String PAYMENT = "{\"amount\": 1250, \"currency\": \"EUR\", \"reference\": \"crash\"}";
@@ -60,15 +60,16 @@ class OwnerCrashTests {
 		try {
 			awaitUp(otherPort, owner, log);
 			String key = UUID.randomUUID().toString();
-			CompletableFuture<HttpResponse<String>> abandoned = this.client
-				.sendAsync(post(otherPort, key), HttpResponse.BodyHandlers.ofString());
+			CompletableFuture<HttpResponse<String>> abandoned = this.client.sendAsync(post(otherPort, key),
+					HttpResponse.BodyHandlers.ofString());
 			awaitClaimed(key);
 
 			owner.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
 			long killed = System.nanoTime();
 			assertThat(abandoned).failsWithin(Duration.ofSeconds(10));
 
-			HttpResponse<String> duplicate = this.client.send(post(this.port, key), HttpResponse.BodyHandlers.ofString());
+			HttpResponse<String> duplicate = this.client.send(post(this.port, key),
+					HttpResponse.BodyHandlers.ofString());
 			assertThat(duplicate.statusCode()).isEqualTo(409);
 			HttpResponse<String> takeover;
 			do {
@@ -90,7 +91,8 @@ class OwnerCrashTests {
 		}
 	}
 
-	// The owner is inside its 60 s charge once a duplicate sent to this instance gets 409.
+	// The owner is inside its 60 s charge once a duplicate sent to this instance gets
+	// 409.
 	private void awaitClaimed(String key) throws Exception {
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
 		while (System.nanoTime() < deadline) {
@@ -140,6 +142,5 @@ class OwnerCrashTests {
 			return socket.getLocalPort();
 		}
 	}
-
 
 }

@@ -30,8 +30,9 @@ import org.springframework.test.context.DynamicPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The sample's contract, end to end: the app on a random port, real HTTP, a real Redis. Payments are counted through
- * {@code GET /payments}, so every "ran once" below is what the API itself reports.
+ * The sample's contract, end to end: the app on a random port, real HTTP, a real Redis.
+ * Payments are counted through {@code GET /payments}, so every "ran once" below is what
+ * the API itself reports.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "sample.embedded-redis.enabled=false", "sample.payments.processing-delay=300ms" })
@@ -157,7 +158,8 @@ class PaymentsApiTests {
 		HttpResponse<byte[]> retry = post("/payments", this.key, payment(2_000_000, "EUR", this.reference));
 
 		assertThat(first.statusCode()).isEqualTo(402);
-		assertThat(this.json.readTree(first.body()).get("type").asText()).isEqualTo("urn:problem-type:sample:payment-declined");
+		assertThat(this.json.readTree(first.body()).get("type").asText())
+			.isEqualTo("urn:problem-type:sample:payment-declined");
 		assertThat(retry.statusCode()).isEqualTo(402);
 		assertThat(retry.body()).isEqualTo(first.body());
 		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");

@@ -22,8 +22,8 @@ import org.springframework.test.context.DynamicPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Runs the curl session of the README's "Try it" section against the sample, so that it cannot rot: every step must
- * answer the status its comment announces ("→ 201").
+ * Runs the curl session of the README's "Try it" section against the sample, so that it
+ * cannot rot: every step must answer the status its comment announces ("→ 201").
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "sample.embedded-redis.enabled=false", "sample.payments.processing-delay=2s" })

@@ -16,12 +16,14 @@ import io.github.idempotency.StoredResponse;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An {@link IdempotencyStore} in this JVM's memory: for a single node, and for tests. Records are lost on restart and
- * are not shared with other nodes, so it protects against retries only while every request reaches this process.
+ * An {@link IdempotencyStore} in this JVM's memory: for a single node, and for tests.
+ * Records are lost on restart and are not shared with other nodes, so it protects against
+ * retries only while every request reaches this process.
  *
  * <p>
- * Expiry follows {@link System#nanoTime()}, which wall-clock changes do not move. Expired records are removed when
- * their key is next used, and by a sweep every few thousand claims. Thread-safe.
+ * Expiry follows {@link System#nanoTime()}, which wall-clock changes do not move. Expired
+ * records are removed when their key is next used, and by a sweep every few thousand
+ * claims. Thread-safe.
  *
  * @since 0.1.0
  */

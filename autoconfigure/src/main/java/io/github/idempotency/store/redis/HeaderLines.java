@@ -8,8 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Stored headers as {@code Name: value} lines separated by CRLF, the way HTTP/1.1 writes them; readable in
- * {@code redis-cli}. HTTP forbids CR and LF inside field values, so the separator cannot occur in one.
+ * Stored headers as {@code Name: value} lines separated by CRLF, the way HTTP/1.1 writes
+ * them; readable in {@code redis-cli}. HTTP forbids CR and LF inside field values, so the
+ * separator cannot occur in one.
  */
 final class HeaderLines {
 

@@ -11,12 +11,14 @@ import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
- * Checks at startup that Redis will not evict idempotency records. Records always carry an expiry, so any
- * {@code maxmemory-policy} other than {@code noeviction} (the {@code allkeys-*} and the {@code volatile-*} ones alike)
- * can drop a record under memory pressure, and a retry then runs again.
+ * Checks at startup that Redis will not evict idempotency records. Records always carry
+ * an expiry, so any {@code maxmemory-policy} other than {@code noeviction} (the
+ * {@code allkeys-*} and the {@code volatile-*} ones alike) can drop a record under memory
+ * pressure, and a retry then runs again.
  *
  * <p>
- * Redis services that refuse {@code CONFIG GET} cannot be checked; that is logged at debug level only.
+ * Redis services that refuse {@code CONFIG GET} cannot be checked; that is logged at
+ * debug level only.
  *
  * @since 0.1.0
  */
@@ -76,7 +78,6 @@ public class RedisEvictionPolicyCheck implements SmartInitializingSingleton {
 		}
 		return limited && evicting;
 	}
-
 
 	/**
 	 * What a Redis that may evict records leads to.

@@ -28,16 +28,18 @@ import org.springframework.util.Assert;
  * An {@link IdempotencyStore} in Redis, shared by every node of an application.
  *
  * <p>
- * Each record is one hash under {@code <prefix>:{<record key>}}; the braces make the whole name a hash tag, so a
- * record and anything kept beside it land in one Redis Cluster slot. Claim, renewal, completion and release are each
- * one Lua script over that single key: one round trip each, atomic, and sent by SHA with a fallback to the full script
- * when Redis has forgotten it (after a restart or failover). Every expiry is a relative {@code PEXPIRE}, so clocks of the
- * application nodes never matter.
+ * Each record is one hash under {@code <prefix>:{<record key>}}; the braces make the
+ * whole name a hash tag, so a record and anything kept beside it land in one Redis
+ * Cluster slot. Claim, renewal, completion and release are each one Lua script over that
+ * single key: one round trip each, atomic, and sent by SHA with a fallback to the full
+ * script when Redis has forgotten it (after a restart or failover). Every expiry is a
+ * relative {@code PEXPIRE}, so clocks of the application nodes never matter.
  *
  * <p>
- * Fields of the hash: {@code v} (format version), {@code state} ({@code in_progress} or {@code completed}),
- * {@code fp} (request fingerprint), {@code token} (owner), {@code created} and {@code completed} (epoch millis, for
- * operators), and once completed {@code status}, {@code headers} ({@code Name: value} lines) and {@code body}.
+ * Fields of the hash: {@code v} (format version), {@code state} ({@code in_progress} or
+ * {@code completed}), {@code fp} (request fingerprint), {@code token} (owner),
+ * {@code created} and {@code completed} (epoch millis, for operators), and once completed
+ * {@code status}, {@code headers} ({@code Name: value} lines) and {@code body}.
  *
  * <p>
  * Thread-safe.
@@ -69,7 +71,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 
 	/**
 	 * @param connectionFactory the connection to Redis
-	 * @param keyPrefix the prefix of every record's name, such as {@code idempotency} or the application's name
+	 * @param keyPrefix the prefix of every record's name, such as {@code idempotency} or
+	 * the application's name
 	 */
 	public RedisIdempotencyStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
 		Assert.hasText(keyPrefix, "keyPrefix must not be empty");
@@ -103,16 +106,16 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			case "mismatch" -> new ClaimResult.Mismatch();
 			case "completed" -> new ClaimResult.Completed(new StoredResponse(Integer.parseInt(string(reply.get(1))),
 					HeaderLines.decode((byte[]) reply.get(2)), (byte[]) reply.get(3)));
-			case "unreadable" -> throw new IdempotencyStoreException("Record " + redisKey(key)
-					+ " has format version '" + string(reply.get(1)) + "', which this version cannot read");
+			case "unreadable" -> throw new IdempotencyStoreException("Record " + redisKey(key) + " has format version '"
+					+ string(reply.get(1)) + "', which this version cannot read");
 			default -> throw new IdempotencyStoreException("Unexpected claim reply '" + state + "'");
 		};
 	}
 
 	@Override
 	public boolean complete(String key, String token, StoredResponse response, Duration retention) {
-		Long stored = execute(COMPLETE, key, bytes(token), millis(retention),
-				bytes(String.valueOf(response.status())), HeaderLines.encode(response.headers()), response.body(),
+		Long stored = execute(COMPLETE, key, bytes(token), millis(retention), bytes(String.valueOf(response.status())),
+				HeaderLines.encode(response.headers()), response.body(),
 				bytes(String.valueOf(System.currentTimeMillis())));
 		return stored == 1L;
 	}
@@ -129,7 +132,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		return released == 1L;
 	}
 
-	// Replies hold raw bytes: the bodies are binary, and integers come back as Long whatever the serializer.
+	// Replies hold raw bytes: the bodies are binary, and integers come back as Long
+	// whatever the serializer.
 	@SuppressWarnings({ "unchecked", "rawtypes" })
 	@Override
 	public Optional<IdempotencyRecord> find(String key) {
@@ -145,8 +149,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		boolean completed = string(reply.get(1)).equals("completed");
 		StoredResponse response = completed ? new StoredResponse(Integer.parseInt(string(reply.get(5))),
 				HeaderLines.decode((byte[]) reply.get(6)), (byte[]) reply.get(7)) : null;
-		return Optional.of(new IdempotencyRecord(completed ? State.COMPLETED : State.IN_PROGRESS,
-				string(reply.get(2)), instant(reply.get(3)), instant(reply.get(4)),
+		return Optional.of(new IdempotencyRecord(completed ? State.COMPLETED : State.IN_PROGRESS, string(reply.get(2)),
+				instant(reply.get(3)), instant(reply.get(4)),
 				Duration.ofMillis(Math.max(0, Long.parseLong(string(reply.get(8))))), response));
 	}
 
@@ -180,7 +184,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		return reply;
 	}
 
-	// 128 random bits: tokens must be unique among the claims of one key, not secret, since they never leave the
+	// 128 random bits: tokens must be unique among the claims of one key, not secret,
+	// since they never leave the
 	// server; so a lock-free generator serves better than SecureRandom's shared one.
 	private static String newToken() {
 		ThreadLocalRandom random = ThreadLocalRandom.current();

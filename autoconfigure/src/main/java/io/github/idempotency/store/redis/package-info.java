@@ -1,5 +1,6 @@
 /**
- * The Redis idempotency store: one hash per record, changed only by single-key Lua scripts.
+ * The Redis idempotency store: one hash per record, changed only by single-key Lua
+ * scripts.
  */
 @NullMarked
 package io.github.idempotency.store.redis;

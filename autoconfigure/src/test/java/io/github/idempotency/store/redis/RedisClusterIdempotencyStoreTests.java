@@ -19,8 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The store contract on a real six-node Redis Cluster: every script touches one key, so each runs on the node that
- * owns the key's slot, whatever the slot.
+ * The store contract on a real six-node Redis Cluster: every script touches one key, so
+ * each runs on the node that owns the key's slot, whatever the slot.
  */
 class RedisClusterIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 

@@ -82,7 +82,8 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 		counted.afterPropertiesSet();
 		counted.start();
 		List<String> sent = new CopyOnWriteArrayList<>();
-		// Listeners attach to connections opened after them, so this one sees every command the store sends.
+		// Listeners attach to connections opened after them, so this one sees every
+		// command the store sends.
 		((AbstractRedisClient) counted.getRequiredNativeClient()).addListener(new CommandListener() {
 			@Override
 			public void commandStarted(CommandStartedEvent event) {

@@ -7,7 +7,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.stereotype.Component;
 
 /**
- * Counts how many times each test handler really ran, by a name the test chooses (usually its idempotency key).
+ * Counts how many times each test handler really ran, by a name the test chooses (usually
+ * its idempotency key).
  */
 @Component
 public class Executions {

@@ -27,8 +27,9 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.request.async.DeferredResult;
 
 /**
- * Idempotent endpoints of every shape the starter must handle. Each handler records its run under the name the test
- * sends in {@code X-Test-Name}, so a test can count real executions.
+ * Idempotent endpoints of every shape the starter must handle. Each handler records its
+ * run under the name the test sends in {@code X-Test-Name}, so a test can count real
+ * executions.
  */
 @RestController
 @RequestMapping("/orders")
@@ -47,7 +48,8 @@ public class OrderController {
 	ResponseEntity<Order> create(@RequestHeader("X-Test-Name") String name, @Valid @RequestBody OrderRequest request) {
 		int run = this.executions.record(name);
 		Order order = new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
-		return ResponseEntity.created(URI.create("/orders/" + order.id())).header("Set-Cookie", "session=secret")
+		return ResponseEntity.created(URI.create("/orders/" + order.id()))
+			.header("Set-Cookie", "session=secret")
 			.header("X-Trace", "trace-" + order.id())
 			.body(order);
 	}

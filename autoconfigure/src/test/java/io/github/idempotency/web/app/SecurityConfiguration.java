@@ -10,8 +10,8 @@ import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
 
 /**
- * Real Spring Security in front of the test endpoints: anyone may call them, and HTTP Basic credentials of alice or
- * bob make the request authenticated.
+ * Real Spring Security in front of the test endpoints: anyone may call them, and HTTP
+ * Basic credentials of alice or bob make the request authenticated.
  */
 @Configuration(proxyBeanMethods = false)
 public class SecurityConfiguration {
@@ -27,7 +27,8 @@ public class SecurityConfiguration {
 
 	@Bean
 	InMemoryUserDetailsManager users() {
-		return new InMemoryUserDetailsManager(User.withUsername("alice").password("{noop}alice-secret").roles("USER").build(),
+		return new InMemoryUserDetailsManager(
+				User.withUsername("alice").password("{noop}alice-secret").roles("USER").build(),
 				User.withUsername("bob").password("{noop}bob-secret").roles("USER").build());
 	}
 
