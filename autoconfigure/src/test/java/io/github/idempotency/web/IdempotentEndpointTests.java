@@ -2,8 +2,10 @@ package io.github.idempotency.web;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -17,7 +19,9 @@ import io.github.idempotency.web.app.TestApplication;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,6 +37,9 @@ class IdempotentEndpointTests extends AbstractWebTests {
 	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
 
 	private final ObjectMapper json = new ObjectMapper();
+
+	@Autowired
+	private StringRedisTemplate redis;
 
 	private TestHttp http;
 
@@ -505,6 +512,18 @@ class IdempotentEndpointTests extends AbstractWebTests {
 	void actuatorEndpointShouldNotBeExposedUnlessConfigured() {
 		HttpResponse<byte[]> response = this.http.get("/actuator/idempotency/" + "0".repeat(64)).send();
 		assertThat(response.statusCode()).isEqualTo(404);
+	}
+
+	@Test
+	void recordOfAnotherMajorFormatShouldGive503AndStayUntouched() throws Exception {
+		String recordName = "endpoint-test:{" + RequestFingerprinter.recordKey("POST /orders", this.key) + "}";
+		this.redis.opsForHash().putAll(recordName, Map.of("v", "2", "state", "completed", "fp", "whatever"));
+		this.redis.expire(recordName, Duration.ofMinutes(1));
+		HttpResponse<byte[]> response = this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
+
+		assertProblem(response, 503, "idempotency-store-unavailable");
+		assertThat(this.executions.count(this.key)).isZero();
+		assertThat(this.redis.opsForHash().get(recordName, "v")).isEqualTo("2");
 	}
 
 	@Test

@@ -49,7 +49,10 @@ import org.springframework.util.Assert;
 public class RedisIdempotencyStore implements IdempotencyStore {
 
 	/**
-	 * The record format this version reads and writes.
+	 * The record format this version writes, as {@code major} or {@code major.minor}. A
+	 * minor version only adds fields, so records of any version with the same major are
+	 * read; a record of another major is never overwritten, and is reported as a store
+	 * failure.
 	 */
 	static final String FORMAT_VERSION = "1";
 
@@ -142,7 +145,7 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			return Optional.empty();
 		}
 		String version = string(reply.get(0));
-		if (!version.equals(FORMAT_VERSION)) {
+		if (!major(version).equals(major(FORMAT_VERSION))) {
 			throw new IdempotencyStoreException("Record " + redisKey(key) + " has format version '" + version
 					+ "', which this version cannot read");
 		}
@@ -162,6 +165,11 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		catch (DataAccessException ex) {
 			throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
 		}
+	}
+
+	private static String major(String version) {
+		int dot = version.indexOf('.');
+		return (dot >= 0) ? version.substring(0, dot) : version;
 	}
 
 	private static @Nullable Instant instant(Object reply) {

@@ -1,5 +1,6 @@
 -- Claims the record KEYS[1] for one request, or reports what already holds it. One key, constant time.
 -- ARGV: 1 fingerprint, 2 owner token, 3 lease (ms), 4 creation time (epoch ms, for operators only), 5 format version
+-- Versions are "major" or "major.minor": minors only add fields, so any record of the same major is readable.
 -- One HMGET reads everything any answer needs: each redis.call costs Redis a few microseconds.
 local record = redis.call('HMGET', KEYS[1], 'v', 'state', 'fp', 'status', 'headers', 'body')
 if not record[2] then
@@ -7,7 +8,7 @@ if not record[2] then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   return {'claimed'}
 end
-if record[1] ~= ARGV[5] then
+if string.match(record[1] or '', '^%d+') ~= string.match(ARGV[5], '^%d+') then
   return {'unreadable', record[1] or ''}
 end
 if record[3] ~= ARGV[1] then

@@ -1,5 +1,6 @@
 package io.github.idempotency.store.redis;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -131,6 +132,18 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 			.isThrownBy(() -> store.claim(key, "fp", Duration.ofSeconds(30)))
 			.withMessageContaining("format version '99'");
 		assertThat(redis.opsForHash().get("store-test:{" + key + "}", "v")).isEqualTo("99");
+	}
+
+	@Test
+	void claimOfRecordFromLaterMinorVersionShouldReadIt() {
+		String key = UUID.randomUUID().toString();
+		redis.opsForHash()
+			.putAll("store-test:{" + key + "}", Map.of("v", "1.7", "state", "completed", "fp", "fp", "status", "201",
+					"headers", "Location: /a\r\n", "body", "{}", "added-by-1.7", "x"));
+		ClaimResult result = store.claim(key, "fp", Duration.ofSeconds(30));
+		assertThat(result).isEqualTo(new ClaimResult.Completed(
+				new StoredResponse(201, Map.of("Location", List.of("/a")), "{}".getBytes(StandardCharsets.UTF_8))));
+		assertThat(store.find(key)).isPresent();
 	}
 
 	@Test
