@@ -15,6 +15,7 @@ import io.github.idempotency.web.IdempotencyOutcomeListener;
 import io.github.idempotency.web.IdempotencyScopeResolver;
 import io.github.idempotency.web.IdempotentHandlerInterceptor;
 import io.github.idempotency.web.Jackson2JsonCanonicalizer;
+import io.github.idempotency.web.Jackson3JsonCanonicalizer;
 import io.github.idempotency.web.JsonCanonicalizer;
 import io.github.idempotency.web.ProblemResponseWriter;
 import io.github.idempotency.web.RequestFingerprinter;
@@ -26,6 +27,7 @@ import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -58,7 +60,8 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
 @ConditionalOnProperty(prefix = "idempotency", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(IdempotencyProperties.class)
 @Import({ RedisStoreConfiguration.class, InMemoryStoreConfiguration.class,
-		IdempotencyAutoConfiguration.ProxyConfiguration.class })
+		IdempotencyAutoConfiguration.ProxyConfiguration.class, IdempotencyAutoConfiguration.Jackson2Configuration.class,
+		IdempotencyAutoConfiguration.Jackson3Configuration.class })
 public class IdempotencyAutoConfiguration {
 
 	/**
@@ -170,8 +173,25 @@ public class IdempotencyAutoConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
-		JsonCanonicalizer idempotencyJsonCanonicalizer() {
+		JsonCanonicalizer idempotencyJackson2JsonCanonicalizer() {
 			return new Jackson2JsonCanonicalizer();
+		}
+
+	}
+
+	/**
+	 * Jackson 3, for Spring Boot 4 applications without Jackson 2; both generations give
+	 * the same canonical bytes.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "tools.jackson.databind.ObjectMapper")
+	@ConditionalOnMissingClass("com.fasterxml.jackson.databind.ObjectMapper")
+	static class Jackson3Configuration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		JsonCanonicalizer idempotencyJackson3JsonCanonicalizer() {
+			return new Jackson3JsonCanonicalizer();
 		}
 
 	}

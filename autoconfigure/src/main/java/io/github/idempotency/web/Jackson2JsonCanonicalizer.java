@@ -1,5 +1,6 @@
 package io.github.idempotency.web;
 
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import java.io.IOException;
 
 import com.fasterxml.jackson.core.JsonParser;
@@ -19,6 +20,9 @@ public final class Jackson2JsonCanonicalizer implements JsonCanonicalizer {
 
 	private final ObjectMapper mapper = JsonMapper.builder()
 		.enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+		// Both Jackson generations must write the same bytes: characters beyond the BMP
+		// as UTF-8, not escapes.
+		.enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
 		// Doubles would make distinct amounts such as 0.1 and 0.10000000000000000001 look
 		// the same.
 		.enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)

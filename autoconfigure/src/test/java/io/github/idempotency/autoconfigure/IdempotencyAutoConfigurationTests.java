@@ -17,6 +17,8 @@ import io.github.idempotency.test.RedisTestServer;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
 import io.github.idempotency.web.IdempotentHandlerInterceptor;
+import io.github.idempotency.web.Jackson2JsonCanonicalizer;
+import io.github.idempotency.web.Jackson3JsonCanonicalizer;
 import io.github.idempotency.web.JsonCanonicalizer;
 import io.github.idempotency.web.RequestFingerprinter;
 import org.junit.jupiter.api.Test;
@@ -76,11 +78,25 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	@Test
+	void startWithJacksonTwoShouldCanonicalizeWithIt() {
+		this.runner.run((context) -> assertThat(context.getBean(JsonCanonicalizer.class))
+			.isInstanceOf(Jackson2JsonCanonicalizer.class));
+	}
+
+	@Test
+	void startWithOnlyJacksonThreeShouldCanonicalizeWithIt() {
+		this.runner.withClassLoader(new FilteredClassLoader("com.fasterxml.jackson.databind"))
+			.run((context) -> assertThat(context.getBean(JsonCanonicalizer.class))
+				.isInstanceOf(Jackson3JsonCanonicalizer.class));
+	}
+
+	@Test
 	void startWithoutJacksonShouldCompareBodiesByteForByte() {
-		this.runner.withClassLoader(new FilteredClassLoader("com.fasterxml.jackson")).run((context) -> {
-			assertThat(context).doesNotHaveBean(JsonCanonicalizer.class);
-			assertThat(context).hasSingleBean(RequestFingerprinter.class);
-		});
+		this.runner.withClassLoader(new FilteredClassLoader("com.fasterxml.jackson.databind", "tools.jackson.databind"))
+			.run((context) -> {
+				assertThat(context).doesNotHaveBean(JsonCanonicalizer.class);
+				assertThat(context).hasSingleBean(RequestFingerprinter.class);
+			});
 	}
 
 	@Test
