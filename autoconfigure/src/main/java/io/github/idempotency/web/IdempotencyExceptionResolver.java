@@ -61,14 +61,13 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 
 	private void replay(StoredResponse stored, HttpServletResponse dispatched) throws IOException {
 		// The stored bytes go straight to the client rather than through the capturing
-		// buffer: nothing is stored from
-		// a replay, so that copy would be wasted.
+		// buffer: nothing is stored from a replay, so that copy would be wasted.
 		CapturedResponse captured = WebUtils.getNativeResponse(dispatched, CapturedResponse.class);
 		HttpServletResponse response = (captured != null) ? (HttpServletResponse) captured.getResponse() : dispatched;
 		response.setStatus(stored.status());
 		// Set, not add: a header a filter already wrote (Cache-Control from Spring
-		// Security, say) is replaced by what
-		// the client received the first time, instead of appearing twice.
+		// Security, say) is replaced by what the client received the first time, instead
+		// of appearing twice.
 		stored.headers().forEach((name, values) -> {
 			response.setHeader(name, values.get(0));
 			for (int i = 1; i < values.size(); i++) {

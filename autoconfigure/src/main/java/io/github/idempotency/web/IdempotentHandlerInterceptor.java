@@ -123,7 +123,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		}
 		InputStream input = request.getInputStream();
 		if (declared >= 0) {
-			// The common case: read exactly what was announced, then make sure nothing
+			// The common case: read exactly what was announced, then check nothing
 			// follows.
 			byte[] body = input.readNBytes((int) declared);
 			return (input.read() == -1) ? body : null;
@@ -133,8 +133,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	}
 
 	// The container parses form data into parameters itself, reading the body from its
-	// own buffer; reading it here
-	// would leave the handler's @RequestParam values empty.
+	// own buffer; reading it here would leave the handler's @RequestParam values empty.
 	private static boolean isFormData(HttpServletRequest request) {
 		String contentType = request.getContentType();
 		if (contentType == null) {

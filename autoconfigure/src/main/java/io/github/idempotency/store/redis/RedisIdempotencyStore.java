@@ -193,8 +193,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	}
 
 	// 128 random bits: tokens must be unique among the claims of one key, not secret,
-	// since they never leave the
-	// server; so a lock-free generator serves better than SecureRandom's shared one.
+	// since they never leave the server; so a lock-free generator serves better than
+	// SecureRandom's shared one.
 	private static String newToken() {
 		ThreadLocalRandom random = ThreadLocalRandom.current();
 		return HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong());
