@@ -112,7 +112,8 @@ public final class RedisTestServer {
 	}
 
 	/**
-	 * A TCP port on the loopback interface that nothing listens on right now.
+	 * A TCP port on the loopback interface that nothing listens on right now, for servers
+	 * a test starts itself.
 	 * @return the port
 	 */
 	public static int freePort() throws IOException {

@@ -1,13 +1,13 @@
 package io.github.idempotency.sample;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.UUID;
 
+import io.github.idempotency.test.RedisTestServer;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.test.context.SpringBootTest;
@@ -53,8 +53,8 @@ class EmbeddedRedisFallbackTests {
 	}
 
 	private static int unusedPort() {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
+		try {
+			return RedisTestServer.freePort();
 		}
 		catch (IOException ex) {
 			throw new IllegalStateException(ex);

@@ -1,7 +1,6 @@
 package io.github.idempotency.sample;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -47,7 +46,7 @@ class OwnerCrashTests {
 
 	@Test
 	void killedOwnerShouldBlockDuplicatesUntilLockTimeoutThenLetAnotherInstanceRun() throws Exception {
-		int otherPort = freePort();
+		int otherPort = RedisTestServer.freePort();
 		Path log = Files.createTempFile("owner", ".log");
 		Process owner = new ProcessBuilder(List.of(javaExecutable(), "-cp", System.getProperty("java.class.path"),
 				SampleApplication.class.getName(), "--server.port=" + otherPort,
@@ -135,12 +134,6 @@ class OwnerCrashTests {
 
 	private static String javaExecutable() {
 		return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
 	}
 
 }
