@@ -60,8 +60,8 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
 @ConditionalOnProperty(prefix = "idempotency", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(IdempotencyProperties.class)
 @Import({ RedisStoreConfiguration.class, InMemoryStoreConfiguration.class,
-		IdempotencyAutoConfiguration.ProxyConfiguration.class, IdempotencyAutoConfiguration.Jackson2Configuration.class,
-		IdempotencyAutoConfiguration.Jackson3Configuration.class })
+		IdempotencyAutoConfiguration.ProxyConfiguration.class, IdempotencyAutoConfiguration.Jackson3Configuration.class,
+		IdempotencyAutoConfiguration.Jackson2Configuration.class })
 public class IdempotencyAutoConfiguration {
 
 	/**
@@ -167,31 +167,35 @@ public class IdempotencyAutoConfiguration {
 
 	}
 
-	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(name = "com.fasterxml.jackson.databind.ObjectMapper")
-	static class Jackson2Configuration {
-
-		@Bean
-		@ConditionalOnMissingBean
-		JsonCanonicalizer idempotencyJackson2JsonCanonicalizer() {
-			return new Jackson2JsonCanonicalizer();
-		}
-
-	}
-
 	/**
-	 * Jackson 3, for Spring Boot 4 applications without Jackson 2; both generations give
-	 * the same canonical bytes.
+	 * Jackson 3, the generation Spring Boot 4 configures. Preferred where both are
+	 * present, as in a Boot 4 application whose libraries still bring Jackson 2; both
+	 * generations give the same canonical bytes, so a mixed fleet agrees on fingerprints.
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(name = "tools.jackson.databind.ObjectMapper")
-	@ConditionalOnMissingClass("com.fasterxml.jackson.databind.ObjectMapper")
 	static class Jackson3Configuration {
 
 		@Bean
 		@ConditionalOnMissingBean
 		JsonCanonicalizer idempotencyJackson3JsonCanonicalizer() {
 			return new Jackson3JsonCanonicalizer();
+		}
+
+	}
+
+	/**
+	 * Jackson 2, for Spring Boot 3 applications, which do not have Jackson 3.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "com.fasterxml.jackson.databind.ObjectMapper")
+	@ConditionalOnMissingClass("tools.jackson.databind.ObjectMapper")
+	static class Jackson2Configuration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		JsonCanonicalizer idempotencyJackson2JsonCanonicalizer() {
+			return new Jackson2JsonCanonicalizer();
 		}
 
 	}

@@ -13,6 +13,7 @@ import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import io.github.idempotency.store.redis.RedisIdempotencyStore;
+import io.github.idempotency.test.BootLine;
 import io.github.idempotency.test.RedisTestServer;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
@@ -26,8 +27,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
-import org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguration;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
@@ -43,11 +42,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class IdempotencyAutoConfigurationTests {
 
 	private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class, WebMvcAutoConfiguration.class,
+		.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class, BootLine.webMvcAutoConfiguration(),
 				AopAutoConfiguration.class));
 
 	private final WebApplicationContextRunner redisRunner = this.runner
-		.withConfiguration(AutoConfigurations.of(RedisAutoConfiguration.class))
+		.withConfiguration(AutoConfigurations.of(BootLine.redisAutoConfiguration()))
 		.withPropertyValues("spring.data.redis.url=" + RedisTestServer.url());
 
 	@Test
@@ -78,9 +77,10 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	@Test
-	void startWithJacksonTwoShouldCanonicalizeWithIt() {
-		this.runner.run((context) -> assertThat(context.getBean(JsonCanonicalizer.class))
-			.isInstanceOf(Jackson2JsonCanonicalizer.class));
+	void startWithOnlyJacksonTwoShouldCanonicalizeWithIt() {
+		this.runner.withClassLoader(new FilteredClassLoader("tools.jackson.databind"))
+			.run((context) -> assertThat(context.getBean(JsonCanonicalizer.class))
+				.isInstanceOf(Jackson2JsonCanonicalizer.class));
 	}
 
 	@Test
@@ -88,6 +88,12 @@ class IdempotencyAutoConfigurationTests {
 		this.runner.withClassLoader(new FilteredClassLoader("com.fasterxml.jackson.databind"))
 			.run((context) -> assertThat(context.getBean(JsonCanonicalizer.class))
 				.isInstanceOf(Jackson3JsonCanonicalizer.class));
+	}
+
+	@Test
+	void startWithBothJacksonsShouldPreferJacksonThree() {
+		this.runner.run((context) -> assertThat(context.getBean(JsonCanonicalizer.class))
+			.isInstanceOf(Jackson3JsonCanonicalizer.class));
 	}
 
 	@Test

@@ -1,5 +1,6 @@
 package io.github.idempotency.autoconfigure;
 
+import io.github.idempotency.test.BootLine;
 import io.github.idempotency.test.RedisProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -8,8 +9,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
-import org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguration;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -27,8 +26,8 @@ class RedisEvictionPolicyCheckTests {
 
 	private WebApplicationContextRunner runner() {
 		return new WebApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class, RedisAutoConfiguration.class,
-					WebMvcAutoConfiguration.class, AopAutoConfiguration.class))
+			.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class,
+					BootLine.redisAutoConfiguration(), BootLine.webMvcAutoConfiguration(), AopAutoConfiguration.class))
 			.withPropertyValues("spring.data.redis.url=" + redis.url());
 	}
 

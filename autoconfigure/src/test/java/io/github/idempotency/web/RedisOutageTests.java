@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -144,7 +143,6 @@ class RedisOutageTests {
 			properties = "idempotency.on-store-failure=proceed")
 	@DirtiesContext
 	@ExtendWith(OutputCaptureExtension.class)
-	@AutoConfigureObservability(tracing = false)
 	class Proceed {
 
 		@Autowired

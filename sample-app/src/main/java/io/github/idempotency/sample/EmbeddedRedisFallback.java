@@ -11,40 +11,43 @@ import redis.embedded.RedisServer;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.InitializingBean;
-import org.springframework.boot.autoconfigure.data.redis.RedisConnectionDetails;
+import org.springframework.core.env.Environment;
 
 /**
  * Starts an embedded Redis server (6.2, shipped in the embedded-redis library) when
  * nothing answers at the configured standalone address on this machine, so that the demo
- * runs where only a JDK is installed. With a real Redis reachable, it does nothing.
+ * runs where only a JDK is installed. With a real Redis reachable, or with a URL,
+ * Sentinel or Cluster configured, it does nothing. It reads the
+ * {@code spring.data.redis.*} properties itself because Boot's connection details moved
+ * package in Boot 4, and this sample runs on both lines.
  */
 class EmbeddedRedisFallback implements InitializingBean, DisposableBean {
 
 	private static final Log logger = LogFactory.getLog(EmbeddedRedisFallback.class);
 
-	private final RedisConnectionDetails connectionDetails;
+	private final Environment environment;
 
 	private RedisServer server;
 
-	EmbeddedRedisFallback(RedisConnectionDetails connectionDetails) {
-		this.connectionDetails = connectionDetails;
+	EmbeddedRedisFallback(Environment environment) {
+		this.environment = environment;
 	}
 
 	@Override
 	public void afterPropertiesSet() throws IOException {
-		RedisConnectionDetails.Standalone standalone = this.connectionDetails.getStandalone();
-		if (standalone == null || answers(standalone.getHost(), standalone.getPort())
-				|| !isLocal(standalone.getHost())) {
+		String host = this.environment.getProperty("spring.data.redis.host", "localhost");
+		int port = this.environment.getProperty("spring.data.redis.port", Integer.class, 6379);
+		if (!standalone() || answers(host, port) || !isLocal(host)) {
 			return;
 		}
 		this.server = RedisServer.newRedisServer()
-			.port(standalone.getPort())
+			.port(port)
 			.bind("127.0.0.1")
 			.setting("save \"\"")
 			.setting("appendonly no")
 			.build();
 		this.server.start();
-		logger.warn("\n\n    No Redis answered at " + standalone.getHost() + ":" + standalone.getPort()
+		logger.warn("\n\n    No Redis answered at " + host + ":" + port
 				+ ", so this demo started an EMBEDDED Redis there.\n    Its data lives only as long as this process."
 				+ " Set sample.embedded-redis.enabled=false to turn this off.\n");
 	}
@@ -54,6 +57,12 @@ class EmbeddedRedisFallback implements InitializingBean, DisposableBean {
 		if (this.server != null) {
 			this.server.stop();
 		}
+	}
+
+	private boolean standalone() {
+		return !this.environment.containsProperty("spring.data.redis.url")
+				&& !this.environment.containsProperty("spring.data.redis.sentinel.master")
+				&& !this.environment.containsProperty("spring.data.redis.cluster.nodes");
 	}
 
 	private static boolean answers(String host, int port) {

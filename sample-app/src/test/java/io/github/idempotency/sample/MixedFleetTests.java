@@ -1,0 +1,164 @@
+package io.github.idempotency.sample;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+
+import io.github.idempotency.test.RedisTestServer;
+import io.github.idempotency.web.JsonCanonicalizer;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootVersion;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A fleet in the middle of an upgrade: this sample, on the Spring Boot line of this
+ * build, and the sample built for the other line (a real JVM started from its jar) share
+ * one Redis. A payment made on either is replayed by the other, byte for byte, and a key
+ * reused with another payment is refused by the other: the record format and the
+ * fingerprints (Jackson 2 on Boot 3.5, Jackson 3 on Boot 4) are the same on both lines.
+ * <p>
+ * The other line's jar is named by the {@code sample.other-line.jar} system property (the
+ * build sets it); without the jar the test is skipped, unless
+ * {@code sample.other-line.required} is true, as in CI, which builds Boot 3.5 first.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "sample.embedded-redis.enabled=false", "idempotency.key-prefix=mixed-fleet" })
+class MixedFleetTests {
+
+	private static final String PAYMENT = "{\"amount\": 990, \"currency\": \"EUR\", \"reference\": \"%s\"}";
+
+	// The same payment with its members in another order and other spacing.
+	private static final String SAME_PAYMENT_REWRITTEN = "{ \"reference\":\"%s\",\"currency\":\"EUR\",\"amount\":990 }";
+
+	private static final String OTHER_PAYMENT = "{\"amount\": 991, \"currency\": \"EUR\", \"reference\": \"%s\"}";
+
+	private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private JsonCanonicalizer canonicalizer;
+
+	@DynamicPropertySource
+	static void redis(DynamicPropertyRegistry registry) {
+		registry.add("spring.data.redis.url", RedisTestServer::url);
+	}
+
+	@Test
+	void recordsWrittenOnOneBootLineShouldBeReplayedOnTheOther() throws Exception {
+		Path jar = otherLineJar();
+		String otherVersion;
+		try (JarFile file = new JarFile(jar.toFile())) {
+			otherVersion = file.getManifest().getMainAttributes().getValue("Spring-Boot-Version");
+		}
+		String thisMajor = major(SpringBootVersion.getVersion());
+		assertThat(major(otherVersion)).as("the other line").isNotEqualTo(thisMajor);
+		assertThat(this.canonicalizer.getClass().getSimpleName())
+			.isEqualTo(thisMajor.equals("4") ? "Jackson3JsonCanonicalizer" : "Jackson2JsonCanonicalizer");
+		int otherPort = RedisTestServer.freePort();
+		Path log = Files.createTempFile("other-line", ".log");
+		Process other = new ProcessBuilder(
+				List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString(),
+						"--server.port=" + otherPort, "--spring.data.redis.url=" + RedisTestServer.url(),
+						"--sample.embedded-redis.enabled=false", "--idempotency.key-prefix=mixed-fleet"))
+			.redirectErrorStream(true)
+			.redirectOutput(log.toFile())
+			.start();
+		try {
+			awaitUp(otherPort, other, log);
+			System.out.println("Mixed fleet: Spring Boot " + SpringBootVersion.getVersion() + " here, " + otherVersion
+					+ " in the other instance");
+			assertSharedRecords(otherPort, this.port);
+			assertSharedRecords(this.port, otherPort);
+		}
+		finally {
+			other.destroy();
+			other.waitFor(10, TimeUnit.SECONDS);
+		}
+	}
+
+	private void assertSharedRecords(int writer, int reader) throws Exception {
+		String key = UUID.randomUUID().toString();
+		String reference = "mixed-" + key;
+		HttpResponse<String> first = post(writer, key, PAYMENT.formatted(reference));
+		HttpResponse<String> replay = post(reader, key, SAME_PAYMENT_REWRITTEN.formatted(reference));
+		HttpResponse<String> mismatch = post(reader, key, OTHER_PAYMENT.formatted(reference));
+
+		assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+		assertThat(replay.statusCode()).isEqualTo(201);
+		assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(replay.body()).isEqualTo(first.body());
+		assertThat(replay.headers().firstValue("Location")).isEqualTo(first.headers().firstValue("Location"));
+		assertThat(mismatch.statusCode()).isEqualTo(422);
+		assertThat(payments(writer)).contains(reference);
+		assertThat(payments(reader)).doesNotContain(reference);
+	}
+
+	private static Path otherLineJar() {
+		String name = System.getProperty("sample.other-line.jar", "");
+		Path jar = Path.of(name);
+		if (name.isEmpty() || !Files.isRegularFile(jar)) {
+			String reason = "No sample jar of the other Spring Boot line at '" + name
+					+ "': build it first (./mvnw verify, then ./mvnw verify -Dboot4)";
+			if (Boolean.getBoolean("sample.other-line.required")) {
+				fail(reason);
+			}
+			assumeTrue(false, reason);
+		}
+		return jar;
+	}
+
+	private static String major(String version) {
+		return version.substring(0, version.indexOf('.'));
+	}
+
+	private HttpResponse<String> post(int port, String key, String body) throws Exception {
+		HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/payments"))
+			.header("Idempotency-Key", key)
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(body))
+			.build();
+		return this.client.send(request, HttpResponse.BodyHandlers.ofString());
+	}
+
+	private String payments(int port) throws Exception {
+		HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/payments")).build();
+		return this.client.send(request, HttpResponse.BodyHandlers.ofString()).body();
+	}
+
+	private void awaitUp(int otherPort, Process other, Path log) throws Exception {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+		while (System.nanoTime() < deadline) {
+			assertThat(other.isAlive()).as(Files.readString(log)).isTrue();
+			try {
+				if (payments(otherPort) != null) {
+					return;
+				}
+			}
+			catch (IOException ex) {
+				// Not listening yet.
+			}
+			Thread.sleep(200);
+		}
+		throw new AssertionError("The other line's sample did not start: " + Files.readString(log));
+	}
+
+}
