@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyRecord;
@@ -22,8 +22,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>
  * Expiry follows {@link System#nanoTime()}, which wall-clock changes do not move. Expired
- * records are removed when their key is next used, and by a sweep every few thousand
- * claims. Thread-safe.
+ * records are removed when their key is next used, and by a sweep after as many claims as
+ * there are records (at least a few thousand). Thread-safe.
  *
  * @since 0.1.0
  */
@@ -35,10 +35,14 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 
 	private final AtomicInteger claimsSinceSweep = new AtomicInteger();
 
+	// Tokens tell apart the claims of one key within this JVM, the only place these
+	// records live: a counter does that, without SecureRandom's lock.
+	private final AtomicLong tokens = new AtomicLong();
+
 	@Override
 	public ClaimResult claim(String key, String fingerprint, Duration lease) {
 		sweepOccasionally();
-		String token = UUID.randomUUID().toString();
+		String token = Long.toHexString(this.tokens.incrementAndGet());
 		long now = System.nanoTime();
 		ClaimResult[] result = new ClaimResult[1];
 		this.entries.compute(key, (k, existing) -> {
@@ -121,8 +125,10 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 		return removed != null && !removed.isExpired(System.nanoTime());
 	}
 
+	// A sweep visits every record, so it waits for at least as many claims as there are
+	// records: each claim then pays for visiting about one, however many are kept.
 	private void sweepOccasionally() {
-		if (this.claimsSinceSweep.incrementAndGet() >= CLAIMS_BETWEEN_SWEEPS) {
+		if (this.claimsSinceSweep.incrementAndGet() >= Math.max(CLAIMS_BETWEEN_SWEEPS, this.entries.size())) {
 			this.claimsSinceSweep.set(0);
 			long now = System.nanoTime();
 			this.entries.values().removeIf((entry) -> entry.isExpired(now));
