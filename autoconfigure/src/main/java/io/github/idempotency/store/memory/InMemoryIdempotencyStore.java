@@ -2,11 +2,12 @@ package io.github.idempotency.store.memory;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyRecord;
@@ -35,14 +36,10 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 
 	private final AtomicInteger claimsSinceSweep = new AtomicInteger();
 
-	// Tokens tell apart the claims of one key within this JVM, the only place these
-	// records live: a counter does that, without SecureRandom's lock.
-	private final AtomicLong tokens = new AtomicLong();
-
 	@Override
 	public ClaimResult claim(String key, String fingerprint, Duration lease) {
 		sweepOccasionally();
-		String token = Long.toHexString(this.tokens.incrementAndGet());
+		String token = newToken();
 		long now = System.nanoTime();
 		ClaimResult[] result = new ClaimResult[1];
 		this.entries.compute(key, (k, existing) -> {
@@ -123,6 +120,13 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 	public boolean delete(String key) {
 		Entry removed = this.entries.remove(key);
 		return removed != null && !removed.isExpired(System.nanoTime());
+	}
+
+	// 128 random bits, as in the Redis store: unique among the claims of one key, not
+	// secret, so ThreadLocalRandom rather than SecureRandom's shared lock.
+	private static String newToken() {
+		ThreadLocalRandom random = ThreadLocalRandom.current();
+		return HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong());
 	}
 
 	// A sweep visits every record, so it waits for at least as many claims as there are
