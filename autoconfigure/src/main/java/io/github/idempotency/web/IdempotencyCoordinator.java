@@ -3,11 +3,10 @@ package io.github.idempotency.web;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.github.idempotency.ClaimResult;
@@ -23,6 +22,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.expression.EvaluationException;
 import org.springframework.http.HttpHeaders;
+import org.springframework.util.LinkedCaseInsensitiveMap;
 import org.springframework.web.servlet.HandlerMapping;
 
 /**
@@ -70,6 +70,12 @@ public class IdempotencyCoordinator implements AutoCloseable {
 
 	private final LeaseRenewals renewals;
 
+	// The replayed headers but Content-Type, which the container may hold outside its
+	// header list; compared ignoring case, as HTTP does.
+	private final Set<String> replayedHeaderNames = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+
+	private final boolean replayContentType;
+
 	/**
 	 * @param store where records live
 	 * @param policy the settings applied to every request
@@ -86,6 +92,8 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		this.outcomes = outcomes;
 		this.keyParser = new IdempotencyKeyParser(policy.maxKeyLength());
 		this.renewals = new LeaseRenewals(store);
+		this.replayedHeaderNames.addAll(policy.replayedHeaders());
+		this.replayContentType = this.replayedHeaderNames.remove(HttpHeaders.CONTENT_TYPE);
 	}
 
 	/**
@@ -323,18 +331,18 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		return status >= 200;
 	}
 
+	// Walks the headers the response has, usually a handful, rather than asking for each
+	// of
+	// the configured names.
 	private Map<String, List<String>> replayedHeaders(CapturedResponse response) {
-		Map<String, List<String>> headers = new LinkedHashMap<>();
-		for (String name : this.policy.replayedHeaders()) {
-			if (HttpHeaders.CONTENT_TYPE.equalsIgnoreCase(name)) {
-				if (response.getContentType() != null) {
-					headers.put(HttpHeaders.CONTENT_TYPE, List.of(response.getContentType()));
-				}
-				continue;
-			}
-			Collection<String> values = response.getHeaders(name);
-			if (values != null && !values.isEmpty()) {
-				headers.put(name, new ArrayList<>(values));
+		// Names may repeat, once per value, and in any case.
+		Map<String, List<String>> headers = new LinkedCaseInsensitiveMap<>();
+		if (this.replayContentType && response.getContentType() != null) {
+			headers.put(HttpHeaders.CONTENT_TYPE, List.of(response.getContentType()));
+		}
+		for (String name : response.getHeaderNames()) {
+			if (this.replayedHeaderNames.contains(name) && !headers.containsKey(name)) {
+				headers.put(name, new ArrayList<>(response.getHeaders(name)));
 			}
 		}
 		return headers;

@@ -1,5 +1,7 @@
 package io.github.idempotency.store.redis;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -212,8 +214,17 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		return new String((byte[]) reply, StandardCharsets.UTF_8);
 	}
 
+	// Read once into a string: a script made from a Resource checks the resource for
+	// changes, through the class loader's URLs, every time it is sent.
 	private static <T> RedisScript<T> script(String name, Class<T> resultType) {
-		return RedisScript.of(new ClassPathResource(name, RedisIdempotencyStore.class), resultType);
+		try {
+			return RedisScript.of(
+					new ClassPathResource(name, RedisIdempotencyStore.class).getContentAsString(StandardCharsets.UTF_8),
+					resultType);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not read the script " + name, ex);
+		}
 	}
 
 }
