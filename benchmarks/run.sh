@@ -6,10 +6,11 @@
 #   3. the memory one stored record takes in Redis, for a 1 KB JSON response;
 #   4. JMH: the interceptor's own cost and allocations, with the in-memory store.
 # Needs a JDK, wrk (installed from Debian's packages if missing) and a Redis on 127.0.0.1:6379 (started if none).
-# Usage: benchmarks/run.sh [seconds per load run, default 15]
+# Usage: benchmarks/run.sh [seconds per load run, default 8] [rounds, default 4]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-duration="${1:-15}"
+duration="${1:-8}"
+rounds="${2:-4}"
 port=8089
 out=benchmarks/target
 mkdir -p "$out"
@@ -54,7 +55,7 @@ client_calls() {
     END { print total + 0 }'
 }
 
-load() { # name path mode [replay path]
+run_once() { # name path mode [replay path]: one wrk run, one line in load.txt
   local name=$1 path=$2 mode=$3 replay=${4:-}
   local before after line
   before=$(client_calls)
@@ -64,6 +65,23 @@ load() { # name path mode [replay path]
   echo "$name $line commands=$((after - before))" | tee -a "$out/load.txt"
 }
 
+# Endpoints compared with each other take turns, in an order that reverses every round (A B, B A, A B, ...): on a
+# machine whose speed drifts during the run, both sides then meet the same conditions.
+compare() { # round, then "name path mode [replay path]" per endpoint
+  local round=$1
+  shift
+  local runs=("$@")
+  if ((round % 2 == 0)); then
+    local reversed=()
+    for ((i = ${#runs[@]} - 1; i >= 0; i--)); do reversed+=("${runs[i]}"); done
+    runs=("${reversed[@]}")
+  fi
+  for run in "${runs[@]}"; do
+    # shellcheck disable=SC2086
+    run_once $run
+  done
+}
+
 : > "$out/load.txt"
 echo "Warming up and completing the 1,000 replay keys"
 wrk -t1 -c32 -d10s -s benchmarks/wrk/requests.lua "http://127.0.0.1:$port/idempotent" -- replay >/dev/null
@@ -71,24 +89,35 @@ wrk -t1 -c32 -d10s -s benchmarks/wrk/requests.lua "http://127.0.0.1:$port/floor"
 wrk -t1 -c32 -d10s -s benchmarks/wrk/requests.lua "http://127.0.0.1:$port/plain" -- unique >/dev/null
 wrk -t1 -c32 -d10s -s benchmarks/wrk/requests.lua "http://127.0.0.1:$port/idempotent" -- unique >/dev/null
 
-load unique-plain /plain unique
-load unique-floor /floor unique
-load unique-idempotent /idempotent unique
-load replay-floor /floor-replay replay
-load replay-idempotent /idempotent replay
-load mixed-floor /floor mixed /floor-replay
-load mixed-idempotent /idempotent mixed
+for round in $(seq 1 "$rounds"); do
+  compare "$round" "unique-plain /plain unique" "unique-floor /floor unique" "unique-idempotent /idempotent unique"
+  compare "$round" "replay-floor /floor-replay replay" "replay-idempotent /idempotent replay"
+  compare "$round" "mixed-floor /floor mixed /floor-replay" "mixed-idempotent /idempotent mixed"
+done
 kill $app; wait $app 2>/dev/null || true
 
 echo "Running JMH"
 java -cp "$classpath" org.openjdk.jmh.Main InterceptorOverheadBenchmark -prof gc -rf json -rff "$out/jmh.json" \
   > "$out/jmh.txt" 2>&1
 
+# Per endpoint over all its rounds: requests per second and Redis commands per request from the totals, latency
+# percentiles as the median of the rounds'.
 field() { # run-name field
-  grep "^$1 " "$out/load.txt" | sed -E "s/.* $2=([^ ]+).*/\1/"
+  python3 - "$out/load.txt" "$1" "$2" <<'EOF'
+import statistics, sys
+path, name, field = sys.argv[1:]
+runs = [dict(kv.split("=") for kv in line.split()[2:]) for line in open(path) if line.split()[0] == name]
+if field == "rps":
+    print("%.1f" % statistics.mean(float(r["rps"]) for r in runs))
+elif field == "commands":
+    print("%.2f" % (sum(int(r["commands"]) for r in runs) / sum(int(r["requests"]) for r in runs)))
+elif field == "non2xx":
+    print(sum(int(r["non2xx"]) for r in runs))
+else:
+    print("%.2f" % statistics.median(float(r[field]) for r in runs))
+EOF
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-per_request() { awk -v a="$(field "$1" commands)" -v b="$(field "$1" requests)" 'BEGIN { printf "%.2f", a / b }'; }
 jmh() { # benchmark metric
   python3 -c "import json,sys
 for r in json.load(open('$out/jmh.json')):
@@ -104,14 +133,15 @@ for r in json.load(open('$out/jmh.json')):
   echo
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(java -version 2>&1 | head -1);"
   echo "Redis $(redis-cli info server | tr -d '\r' | awk -F: '/redis_version/ {print $2}') on loopback; wrk, application and Redis share the cores."
-  echo "Load runs: wrk, 1 thread, 32 connections, ${duration} s each, after warm-up; latencies in ms."
+  echo "Load runs: wrk, 1 thread, 32 connections, after warm-up; $rounds rounds of ${duration} s per endpoint, the endpoints"
+  echo "of each workload taking turns; requests/s is the mean of the rounds, latencies (ms) their median."
   echo
   echo "## Load over HTTP against Redis"
   echo
   echo "| Workload | Endpoint | Requests/s | p50 | p99 | p99.9 | Non-2xx | Redis commands per request |"
   echo "|---|---|---|---|---|---|---|---|"
   for run in unique-plain unique-floor unique-idempotent replay-floor replay-idempotent mixed-floor mixed-idempotent; do
-    echo "| ${run%%-*} | ${run#*-} | $(field $run rps) | $(field $run p50) | $(field $run p99) | $(field $run p999) | $(field $run non2xx) | $(per_request $run) |"
+    echo "| ${run%%-*} | ${run#*-} | $(field $run rps) | $(field $run p50) | $(field $run p99) | $(field $run p999) | $(field $run non2xx) | $(field $run commands) |"
   done
   echo
   echo "| Ratio | Measured | Target |"

@@ -85,6 +85,10 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		template.setConnectionFactory(connectionFactory);
 		template.setKeySerializer(RedisSerializer.string());
 		template.setValueSerializer(BYTES);
+		// Only Spring Data's own script executor uses the connection; the
+		// close-suppressing
+		// proxy it would otherwise get is a reflective proxy built on every call.
+		template.setExposeConnection(true);
 		template.afterPropertiesSet();
 		this.redis = template;
 		this.keyPrefix = keyPrefix;
