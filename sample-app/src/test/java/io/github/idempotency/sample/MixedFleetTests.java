@@ -1,6 +1,5 @@
 package io.github.idempotency.sample;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -9,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 
 import io.github.idempotency.test.RedisTestServer;
@@ -73,25 +71,12 @@ class MixedFleetTests {
 		assertThat(major(otherVersion)).as("the other line").isNotEqualTo(thisMajor);
 		assertThat(this.canonicalizer.getClass().getSimpleName())
 			.isEqualTo(thisMajor.equals("4") ? "Jackson3JsonCanonicalizer" : "Jackson2JsonCanonicalizer");
-		int otherPort = RedisTestServer.freePort();
-		Path log = Files.createTempFile("other-line", ".log");
-		Process other = new ProcessBuilder(
-				List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString(),
-						"--server.port=" + otherPort, "--spring.data.redis.url=" + RedisTestServer.url(),
-						"--sample.embedded-redis.enabled=false", "--idempotency.key-prefix=mixed-fleet"))
-			.redirectErrorStream(true)
-			.redirectOutput(log.toFile())
-			.start();
-		try {
-			awaitUp(otherPort, other, log);
+		try (SampleInstance other = SampleInstance.start(List.of("-jar", jar.toString()),
+				"--idempotency.key-prefix=mixed-fleet")) {
 			System.out.println("Mixed fleet: Spring Boot " + SpringBootVersion.getVersion() + " here, " + otherVersion
 					+ " in the other instance");
-			assertSharedRecords(otherPort, this.port);
-			assertSharedRecords(this.port, otherPort);
-		}
-		finally {
-			other.destroy();
-			other.waitFor(10, TimeUnit.SECONDS);
+			assertSharedRecords(other.port(), this.port);
+			assertSharedRecords(this.port, other.port());
 		}
 	}
 
@@ -142,23 +127,6 @@ class MixedFleetTests {
 	private String payments(int port) throws Exception {
 		HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/payments")).build();
 		return this.client.send(request, HttpResponse.BodyHandlers.ofString()).body();
-	}
-
-	private void awaitUp(int otherPort, Process other, Path log) throws Exception {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-		while (System.nanoTime() < deadline) {
-			assertThat(other.isAlive()).as(Files.readString(log)).isTrue();
-			try {
-				if (payments(otherPort) != null) {
-					return;
-				}
-			}
-			catch (IOException ex) {
-				// Not listening yet.
-			}
-			Thread.sleep(200);
-		}
-		throw new AssertionError("The other line's sample did not start: " + Files.readString(log));
 	}
 
 }

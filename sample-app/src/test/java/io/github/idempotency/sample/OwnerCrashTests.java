@@ -1,12 +1,9 @@
 package io.github.idempotency.sample;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -46,24 +43,16 @@ class OwnerCrashTests {
 
 	@Test
 	void killedOwnerShouldBlockDuplicatesUntilLockTimeoutThenLetAnotherInstanceRun() throws Exception {
-		int otherPort = RedisTestServer.freePort();
-		Path log = Files.createTempFile("owner", ".log");
-		Process owner = new ProcessBuilder(List.of(javaExecutable(), "-cp", System.getProperty("java.class.path"),
-				SampleApplication.class.getName(), "--server.port=" + otherPort,
-				"--spring.data.redis.url=" + RedisTestServer.url(), "--sample.embedded-redis.enabled=false",
+		try (SampleInstance owner = SampleInstance.start(
+				List.of("-cp", System.getProperty("java.class.path"), SampleApplication.class.getName()),
 				"--idempotency.key-prefix=crash-test", "--idempotency.lock-timeout=3s",
-				"--sample.payments.processing-delay=60s"))
-			.redirectErrorStream(true)
-			.redirectOutput(log.toFile())
-			.start();
-		try {
-			awaitUp(otherPort, owner, log);
+				"--sample.payments.processing-delay=60s")) {
 			String key = UUID.randomUUID().toString();
-			CompletableFuture<HttpResponse<String>> abandoned = this.client.sendAsync(post(otherPort, key),
+			CompletableFuture<HttpResponse<String>> abandoned = this.client.sendAsync(post(owner.port(), key),
 					HttpResponse.BodyHandlers.ofString());
 			awaitClaimed(key);
 
-			owner.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+			owner.kill();
 			long killed = System.nanoTime();
 			assertThat(abandoned).failsWithin(Duration.ofSeconds(10));
 
@@ -85,9 +74,6 @@ class OwnerCrashTests {
 			HttpResponse<String> replay = this.client.send(post(this.port, key), HttpResponse.BodyHandlers.ofString());
 			assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
 		}
-		finally {
-			owner.destroyForcibly();
-		}
 	}
 
 	// The owner is inside its 60 s charge once a duplicate sent to this instance gets
@@ -105,35 +91,12 @@ class OwnerCrashTests {
 		throw new AssertionError("The owner never claimed the key");
 	}
 
-	private void awaitUp(int otherPort, Process owner, Path log) throws Exception {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-		while (System.nanoTime() < deadline) {
-			assertThat(owner.isAlive()).as(Files.readString(log)).isTrue();
-			try {
-				HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + otherPort + "/payments"))
-					.build();
-				if (this.client.send(request, HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
-					return;
-				}
-			}
-			catch (IOException ex) {
-				// Not listening yet.
-			}
-			Thread.sleep(200);
-		}
-		throw new AssertionError("The owner instance did not start: " + Files.readString(log));
-	}
-
 	private static HttpRequest post(int port, String key) {
 		return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/payments"))
 			.header("Idempotency-Key", key)
 			.header("Content-Type", "application/json")
 			.POST(HttpRequest.BodyPublishers.ofString(PAYMENT))
 			.build();
-	}
-
-	private static String javaExecutable() {
-		return Path.of(System.getProperty("java.home"), "bin", "java").toString();
 	}
 
 }
