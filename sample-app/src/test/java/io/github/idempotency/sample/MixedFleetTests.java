@@ -8,16 +8,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 
 import io.github.idempotency.test.RedisTestServer;
 import io.github.idempotency.web.JsonCanonicalizer;
+import io.github.idempotency.web.RequestFingerprinter;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootVersion;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -28,9 +32,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * A fleet in the middle of an upgrade: this sample, on the Spring Boot line of this
  * build, and the sample built for the other line (a real JVM started from its jar) share
- * one Redis. A payment made on either is replayed by the other, byte for byte, and a key
- * reused with another payment is refused by the other: the record format and the
- * fingerprints (Jackson 2 on Boot 3.5, Jackson 3 on Boot 4) are the same on both lines.
+ * one Redis. A payment made on either is replayed by the other, byte for byte; a key
+ * reused with another payment is refused by the other; a payment still running on one
+ * gets 409 from the other. The record format and the fingerprints (Jackson 2 on Boot 3.5,
+ * Jackson 3 on Boot 4) are the same on both lines.
  * <p>
  * The other line's jar is named by the {@code sample.other-line.jar} system property (the
  * build sets it); without the jar the test is skipped, unless
@@ -55,6 +60,9 @@ class MixedFleetTests {
 	@Autowired
 	private JsonCanonicalizer canonicalizer;
 
+	@Autowired
+	private StringRedisTemplate redis;
+
 	@DynamicPropertySource
 	static void redis(DynamicPropertyRegistry registry) {
 		registry.add("spring.data.redis.url", RedisTestServer::url);
@@ -72,12 +80,33 @@ class MixedFleetTests {
 		assertThat(this.canonicalizer.getClass().getSimpleName())
 			.isEqualTo(thisMajor.equals("4") ? "Jackson3JsonCanonicalizer" : "Jackson2JsonCanonicalizer");
 		try (SampleInstance other = SampleInstance.start(List.of("-jar", jar.toString()),
-				"--idempotency.key-prefix=mixed-fleet")) {
+				"--idempotency.key-prefix=mixed-fleet", "--sample.payments.processing-delay=1s")) {
 			System.out.println("Mixed fleet: Spring Boot " + SpringBootVersion.getVersion() + " here, " + otherVersion
 					+ " in the other instance");
 			assertSharedRecords(other.port(), this.port);
 			assertSharedRecords(this.port, other.port());
+			assertInFlightClaimSeenByOtherLine(other.port(), this.port);
 		}
+	}
+
+	// The writer takes a second per payment: once its claim is in Redis, the other line
+	// must answer a duplicate with 409, then replay the writer's response.
+	private void assertInFlightClaimSeenByOtherLine(int writer, int reader) throws Exception {
+		String key = UUID.randomUUID().toString();
+		String payment = PAYMENT.formatted("in-flight-" + key);
+		String record = "mixed-fleet:{" + RequestFingerprinter.recordKey("POST /payments", key) + "}";
+		CompletableFuture<HttpResponse<String>> first = this.client.sendAsync(request(writer, key, payment),
+				HttpResponse.BodyHandlers.ofString());
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+		while (!Boolean.TRUE.equals(this.redis.hasKey(record)) && System.nanoTime() < deadline) {
+			Thread.sleep(10);
+		}
+		HttpResponse<String> duplicate = post(reader, key, payment);
+		assertThat(duplicate.statusCode()).as(duplicate.body()).isEqualTo(409);
+		assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(201);
+		HttpResponse<String> replay = post(reader, key, payment);
+		assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(replay.body()).isEqualTo(first.get().body());
 	}
 
 	private void assertSharedRecords(int writer, int reader) throws Exception {
@@ -116,12 +145,15 @@ class MixedFleetTests {
 	}
 
 	private HttpResponse<String> post(int port, String key, String body) throws Exception {
-		HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/payments"))
+		return this.client.send(request(port, key, body), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private static HttpRequest request(int port, String key, String body) {
+		return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/payments"))
 			.header("Idempotency-Key", key)
 			.header("Content-Type", "application/json")
 			.POST(HttpRequest.BodyPublishers.ofString(body))
 			.build();
-		return this.client.send(request, HttpResponse.BodyHandlers.ofString());
 	}
 
 	private String payments(int port) throws Exception {
