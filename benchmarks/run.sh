@@ -163,5 +163,17 @@ for r in json.load(open('$out/jmh.json')):
   for b in plain firstExecution replay conflict; do
     echo "| $b | $(jmh $b time) | $(jmh $b alloc) |"
   done
+  echo
+  echo "## Copies of a 1 MiB response body (JMH, in-memory store)"
+  echo
+  echo "Bytes allocated per request beyond the plain handler's, in MiB: how many times the starter copies the body."
+  echo
+  echo "| Path | Allocated per request (bytes) | Beyond plain (MiB) |"
+  echo "|---|---|---|"
+  for b in largePlain largeFirstExecution largeReplay; do
+    echo "| $b | $(jmh $b alloc) | $(python3 -c "import json
+rows = {r['benchmark'].rsplit('.', 1)[1]: r['secondaryMetrics']['gc.alloc.rate.norm']['score'] for r in json.load(open('$out/jmh.json'))}
+print('%.2f' % ((rows['$b'] - rows['largePlain']) / 2**20))") |"
+  done
 } > "$report"
 cat "$report"

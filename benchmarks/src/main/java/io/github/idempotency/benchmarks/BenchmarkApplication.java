@@ -1,5 +1,6 @@
 package io.github.idempotency.benchmarks;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import io.github.idempotency.annotation.Idempotent;
@@ -8,6 +9,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
@@ -38,6 +40,10 @@ public class BenchmarkApplication {
 	static class Endpoints {
 
 		private static final String PADDING = "x".repeat(960);
+
+		// A 1 MiB body, the largest idempotency.max-response-size stores by default; made
+		// once, so that the handler itself copies nothing.
+		static final byte[] MEBIBYTE = "x".repeat(1 << 20).getBytes(StandardCharsets.US_ASCII);
 
 		// Absent in the JMH run, which uses the in-memory store and no Redis.
 		private final ObjectProvider<StringRedisTemplate> redis;
@@ -80,6 +86,18 @@ public class BenchmarkApplication {
 		@Idempotent(ttl = "1s")
 		Item idempotentShort(@RequestBody Item item) {
 			return item;
+		}
+
+		// JMH counts the copies of a large body: the plain handler writes it once.
+		@PostMapping(path = "/large", produces = MediaType.APPLICATION_OCTET_STREAM_VALUE)
+		byte[] large(@RequestBody Item item) {
+			return MEBIBYTE;
+		}
+
+		@PostMapping(path = "/idempotent-large", produces = MediaType.APPLICATION_OCTET_STREAM_VALUE)
+		@Idempotent(ttl = "1h")
+		byte[] idempotentLarge(@RequestBody Item item) {
+			return MEBIBYTE;
 		}
 
 		// About 1 KB of JSON, to measure what one stored record costs Redis.

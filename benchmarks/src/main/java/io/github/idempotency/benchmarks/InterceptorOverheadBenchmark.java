@@ -57,6 +57,8 @@ public class InterceptorOverheadBenchmark {
 
 	private MockMvc mvc;
 
+	private IdempotencyStore store;
+
 	@Setup
 	public void start() throws Exception {
 		this.context = new SpringApplicationBuilder(BenchmarkApplication.class).web(WebApplicationType.SERVLET)
@@ -68,7 +70,9 @@ public class InterceptorOverheadBenchmark {
 			.run();
 		Filter filter = ((FilterRegistrationBean<?>) this.context.getBean("idempotencyFilterRegistration")).getFilter();
 		this.mvc = MockMvcBuilders.webAppContextSetup((WebApplicationContext) this.context).addFilters(filter).build();
+		this.store = this.context.getBean(IdempotencyStore.class);
 		expect(send("/idempotent", "replayed-key"), 200);
+		expect(send("/idempotent-large", "large-replayed"), 200);
 		holdInProgress("in-progress-key");
 		expect(send("/idempotent", "in-progress-key"), 409);
 		expect(send("/idempotent", "replayed-key"), 200);
@@ -99,6 +103,27 @@ public class InterceptorOverheadBenchmark {
 		return send("/idempotent", "in-progress-key");
 	}
 
+	// A 1 MiB response: what is allocated per request beyond largePlain, in MiB, is the
+	// number of copies the starter makes of the body.
+	@Benchmark
+	public MvcResult largePlain() throws Exception {
+		return send("/large", null);
+	}
+
+	// One key, its record deleted after each request, so that every request executes
+	// and the in-memory store does not fill with mebibytes.
+	@Benchmark
+	public MvcResult largeFirstExecution() throws Exception {
+		MvcResult result = send("/idempotent-large", "large-first");
+		this.store.delete(RequestFingerprinter.recordKey("POST /idempotent-large", "large-first"));
+		return result;
+	}
+
+	@Benchmark
+	public MvcResult largeReplay() throws Exception {
+		return send("/idempotent-large", "large-replayed");
+	}
+
 	private MvcResult send(String path, String key) throws Exception {
 		var request = post(path).contentType(MediaType.APPLICATION_JSON).content(BODY);
 		if (key != null) {
@@ -114,8 +139,7 @@ public class InterceptorOverheadBenchmark {
 		request.setContentType(MediaType.APPLICATION_JSON_VALUE);
 		request.setAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE, "/idempotent");
 		String fingerprint = this.context.getBean(RequestFingerprinter.class).fingerprint(request, BODY);
-		this.context.getBean(IdempotencyStore.class)
-			.claim(RequestFingerprinter.recordKey("POST /idempotent", key), fingerprint, Duration.ofHours(1));
+		this.store.claim(RequestFingerprinter.recordKey("POST /idempotent", key), fingerprint, Duration.ofHours(1));
 	}
 
 	private static void expect(MvcResult result, int status) {
