@@ -331,9 +331,8 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		return status >= 200;
 	}
 
-	// Walks the headers the response has, usually a handful, rather than asking for each
-	// of
-	// the configured names.
+	// Walks the headers the response has, usually a handful, rather than asking for
+	// each of the configured names.
 	private Map<String, List<String>> replayedHeaders(CapturedResponse response) {
 		// Names may repeat, once per value, and in any case.
 		Map<String, List<String>> headers = new LinkedCaseInsensitiveMap<>();

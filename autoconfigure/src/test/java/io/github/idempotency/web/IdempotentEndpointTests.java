@@ -422,6 +422,17 @@ class IdempotentEndpointTests extends AbstractWebTests {
 	}
 
 	@Test
+	void replayShouldKeepEveryValueOfRepeatedHeader() {
+		HttpResponse<byte[]> first = this.http.post("/orders/linked").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/linked").key(this.key).name(this.key).send();
+
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(first.headers().allValues("Link")).hasSize(3);
+		assertThat(retry.headers().allValues("Link"))
+			.containsExactlyInAnyOrderElementsOf(first.headers().allValues("Link"));
+	}
+
+	@Test
 	void optionalKeyWhenAbsentShouldRunEveryTime() {
 		HttpResponse<byte[]> first = this.http.post("/orders/optional").name(this.key).json(ORDER).send();
 		HttpResponse<byte[]> second = this.http.post("/orders/optional").name(this.key).json(ORDER).send();

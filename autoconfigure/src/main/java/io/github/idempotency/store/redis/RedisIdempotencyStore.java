@@ -85,9 +85,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		template.setConnectionFactory(connectionFactory);
 		template.setKeySerializer(RedisSerializer.string());
 		template.setValueSerializer(BYTES);
-		// Only Spring Data's own script executor uses the connection; the
-		// close-suppressing
-		// proxy it would otherwise get is a reflective proxy built on every call.
+		// Only Spring Data's own script executor uses the connection, so it needs no
+		// close-suppressing proxy, which would be built by reflection on every call.
 		template.setExposeConnection(true);
 		template.afterPropertiesSet();
 		this.redis = template;

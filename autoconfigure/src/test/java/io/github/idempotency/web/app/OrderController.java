@@ -152,6 +152,15 @@ public class OrderController {
 		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
 	}
 
+	@PostMapping("/linked")
+	@Idempotent
+	ResponseEntity<String> linked(@RequestHeader("X-Test-Name") String name) {
+		int run = this.executions.record(name);
+		return ResponseEntity.ok()
+			.header("Link", "</orders?page=2>; rel=\"next\"", "</orders?page=0>; rel=\"prev\"")
+			.body("run " + run);
+	}
+
 	@PostMapping("/custom-header")
 	@Idempotent(headerName = "X-Request-Id")
 	Order customHeader(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
