@@ -427,7 +427,11 @@ class IdempotentEndpointTests extends AbstractWebTests {
 		HttpResponse<byte[]> retry = this.http.post("/orders/linked").key(this.key).name(this.key).send();
 
 		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
-		assertThat(first.headers().allValues("Link")).hasSize(3);
+		// Spring Framework 6 adds these to the filter's Link, 7 replaces it: either way
+		// the
+		// retry must get what the first request got.
+		assertThat(first.headers().allValues("Link")).contains("</orders?page=2>; rel=\"next\"",
+				"</orders?page=0>; rel=\"prev\"");
 		assertThat(retry.headers().allValues("Link"))
 			.containsExactlyInAnyOrderElementsOf(first.headers().allValues("Link"));
 	}
