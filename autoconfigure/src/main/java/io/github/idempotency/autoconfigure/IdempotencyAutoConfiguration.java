@@ -173,7 +173,7 @@ public class IdempotencyAutoConfiguration {
 	 * generations give the same canonical bytes, so a mixed fleet agrees on fingerprints.
 	 */
 	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(name = "tools.jackson.databind.ObjectMapper")
+	@ConditionalOnClass(name = "tools.jackson.core.json.JsonFactory")
 	static class Jackson3Configuration {
 
 		@Bean
@@ -188,8 +188,8 @@ public class IdempotencyAutoConfiguration {
 	 * Jackson 2, for Spring Boot 3 applications, which do not have Jackson 3.
 	 */
 	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(name = "com.fasterxml.jackson.databind.ObjectMapper")
-	@ConditionalOnMissingClass("tools.jackson.databind.ObjectMapper")
+	@ConditionalOnClass(name = "com.fasterxml.jackson.core.JsonFactory")
+	@ConditionalOnMissingClass("tools.jackson.core.json.JsonFactory")
 	static class Jackson2Configuration {
 
 		@Bean

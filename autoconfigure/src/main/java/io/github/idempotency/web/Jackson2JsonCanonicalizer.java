@@ -1,43 +1,69 @@
 package io.github.idempotency.web;
 
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import java.io.IOException;
+import java.math.BigDecimal;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.core.JsonToken;
+import org.jspecify.annotations.Nullable;
 
 /**
- * {@link JsonCanonicalizer} on Jackson 2: objects with their keys sorted, no whitespace,
- * numbers exactly as precise as they were sent. Uses its own mapper, so the application's
- * Jackson settings cannot change fingerprints.
+ * {@link JsonCanonicalizer} on Jackson 2's streaming parser, for Spring Boot 3
+ * applications: objects with their members sorted by name, no whitespace, numbers exactly
+ * as precise as they were sent. Uses its own parser factory, so the application's Jackson
+ * settings cannot change fingerprints.
  *
  * @since 0.1.0
  */
 public final class Jackson2JsonCanonicalizer implements JsonCanonicalizer {
 
-	private final ObjectMapper mapper = JsonMapper.builder()
-		.enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-		// Both Jackson generations must write the same bytes: characters beyond the BMP
-		// as UTF-8, not escapes.
-		.enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
-		// Doubles would make distinct amounts such as 0.1 and 0.10000000000000000001 look
-		// the same.
-		.enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-		.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-		.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-		.build();
+	private final JsonFactory factory = new JsonFactory();
 
 	@Override
 	public byte[] canonicalize(byte[] json) {
-		try {
-			return this.mapper.writeValueAsBytes(this.mapper.readValue(json, Object.class));
+		try (JsonParser parser = this.factory.createParser(json)) {
+			return CanonicalJson.encode(new ParserTokens(parser));
 		}
 		catch (IOException ex) {
 			throw new IllegalArgumentException("Not a JSON document", ex);
 		}
+	}
+
+	private record ParserTokens(JsonParser parser) implements CanonicalJson.Tokens<IOException> {
+
+		@Override
+		public CanonicalJson.@Nullable Token next() throws IOException {
+			JsonToken token = this.parser.nextToken();
+			if (token == null) {
+				return null;
+			}
+			return switch (token) {
+				case START_OBJECT -> CanonicalJson.Token.OBJECT_START;
+				case END_OBJECT -> CanonicalJson.Token.OBJECT_END;
+				case START_ARRAY -> CanonicalJson.Token.ARRAY_START;
+				case END_ARRAY -> CanonicalJson.Token.ARRAY_END;
+				case FIELD_NAME -> CanonicalJson.Token.NAME;
+				case VALUE_STRING -> CanonicalJson.Token.STRING;
+				case VALUE_NUMBER_INT -> CanonicalJson.Token.INTEGER;
+				case VALUE_NUMBER_FLOAT -> CanonicalJson.Token.DECIMAL;
+				case VALUE_TRUE -> CanonicalJson.Token.TRUE;
+				case VALUE_FALSE -> CanonicalJson.Token.FALSE;
+				case VALUE_NULL -> CanonicalJson.Token.NULL;
+				default -> throw new IllegalArgumentException("Unexpected " + token + " in JSON document");
+			};
+		}
+
+		@Override
+		public String text() throws IOException {
+			return this.parser.getText();
+		}
+
+		@Override
+		public BigDecimal decimal() throws IOException {
+			return this.parser.getDecimalValue();
+		}
+
 	}
 
 }

@@ -1,43 +1,69 @@
 package io.github.idempotency.web;
 
-import tools.jackson.core.json.JsonWriteFeature;
+import java.math.BigDecimal;
+
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
-import tools.jackson.core.StreamReadFeature;
-import tools.jackson.databind.DeserializationFeature;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.SerializationFeature;
-import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.json.JsonFactory;
 
 /**
- * {@link JsonCanonicalizer} on Jackson 3, for applications on Spring Boot 4: the same
- * canonical form as {@link Jackson2JsonCanonicalizer}, so that a fleet running both
- * generations computes the same fingerprints. Uses its own mapper, so the application's
- * Jackson settings cannot change fingerprints.
+ * {@link JsonCanonicalizer} on Jackson 3's streaming parser, for applications on Spring
+ * Boot 4: the same canonical form as {@link Jackson2JsonCanonicalizer}, so that a fleet
+ * running both generations computes the same fingerprints. Uses its own parser factory,
+ * so the application's Jackson settings cannot change fingerprints.
  *
  * @since 0.1.0
  */
 public final class Jackson3JsonCanonicalizer implements JsonCanonicalizer {
 
-	private final ObjectMapper mapper = JsonMapper.builder()
-		.enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-		// Both Jackson generations must write the same bytes: characters beyond the BMP
-		// as UTF-8, not escapes.
-		.enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
-		// Doubles would make distinct amounts such as 0.1 and 0.10000000000000000001 look
-		// the same.
-		.enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-		.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-		.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-		.build();
+	private final JsonFactory factory = new JsonFactory();
 
 	@Override
 	public byte[] canonicalize(byte[] json) {
-		try {
-			return this.mapper.writeValueAsBytes(this.mapper.readValue(json, Object.class));
+		try (JsonParser parser = this.factory.createParser(json)) {
+			return CanonicalJson.encode(new ParserTokens(parser));
 		}
 		catch (JacksonException ex) {
 			throw new IllegalArgumentException("Not a JSON document", ex);
 		}
+	}
+
+	private record ParserTokens(JsonParser parser) implements CanonicalJson.Tokens<JacksonException> {
+
+		@Override
+		public CanonicalJson.@Nullable Token next() {
+			JsonToken token = this.parser.nextToken();
+			if (token == null) {
+				return null;
+			}
+			return switch (token) {
+				case START_OBJECT -> CanonicalJson.Token.OBJECT_START;
+				case END_OBJECT -> CanonicalJson.Token.OBJECT_END;
+				case START_ARRAY -> CanonicalJson.Token.ARRAY_START;
+				case END_ARRAY -> CanonicalJson.Token.ARRAY_END;
+				case PROPERTY_NAME -> CanonicalJson.Token.NAME;
+				case VALUE_STRING -> CanonicalJson.Token.STRING;
+				case VALUE_NUMBER_INT -> CanonicalJson.Token.INTEGER;
+				case VALUE_NUMBER_FLOAT -> CanonicalJson.Token.DECIMAL;
+				case VALUE_TRUE -> CanonicalJson.Token.TRUE;
+				case VALUE_FALSE -> CanonicalJson.Token.FALSE;
+				case VALUE_NULL -> CanonicalJson.Token.NULL;
+				default -> throw new IllegalArgumentException("Unexpected " + token + " in JSON document");
+			};
+		}
+
+		@Override
+		public String text() {
+			return this.parser.getString();
+		}
+
+		@Override
+		public BigDecimal decimal() {
+			return this.parser.getDecimalValue();
+		}
+
 	}
 
 }

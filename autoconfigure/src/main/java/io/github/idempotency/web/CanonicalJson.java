@@ -1,0 +1,197 @@
+package io.github.idempotency.web;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Encodes a JSON document, read token by token, in the canonical form fingerprints hash:
+ * object members sorted by name, no whitespace, integers as written (but {@code -0}),
+ * decimals as {@link BigDecimal} writes them, so that amounts keep the precision they
+ * were sent with. Both Jackson generations feed it the same tokens, so a fleet running
+ * both agrees on every fingerprint.
+ *
+ * <p>
+ * The encoding is only ever hashed, never parsed back, so it is not JSON: each value
+ * starts with a type byte and strings carry their length, which makes it unambiguous
+ * without escaping. Writing it from the parser's tokens, with no tree in between, keeps
+ * fingerprinting a small part of a request's cost.
+ */
+final class CanonicalJson<E extends Exception> {
+
+	private static final Comparator<Member> BY_NAME = Comparator.comparing(Member::name);
+
+	private final Tokens<E> tokens;
+
+	private byte[] bytes = new byte[256];
+
+	private int size;
+
+	private CanonicalJson(Tokens<E> tokens) {
+		this.tokens = tokens;
+	}
+
+	/**
+	 * Encodes the one document the tokens hold.
+	 * @param <E> what the parser throws for what is not JSON
+	 * @param tokens the document's tokens
+	 * @return the canonical bytes
+	 * @throws E if the parser finds that the bytes are not JSON
+	 * @throws IllegalArgumentException if the document has a duplicate member name, or
+	 * anything after its end
+	 */
+	static <E extends Exception> byte[] encode(Tokens<E> tokens) throws E {
+		CanonicalJson<E> json = new CanonicalJson<>(tokens);
+		json.value(json.next());
+		if (tokens.next() != null) {
+			throw new IllegalArgumentException("Not one JSON document: content follows its end");
+		}
+		return Arrays.copyOf(json.bytes, json.size);
+	}
+
+	private Token next() throws E {
+		Token token = this.tokens.next();
+		if (token == null) {
+			throw new IllegalArgumentException("JSON document ends early");
+		}
+		return token;
+	}
+
+	private void value(Token token) throws E {
+		switch (token) {
+			case OBJECT_START -> object();
+			case ARRAY_START -> array();
+			case STRING -> string(this.tokens.text());
+			// JSON integers have no leading zeros, so "-0" is the one integer with a
+			// second spelling.
+			case INTEGER -> number("-0".equals(this.tokens.text()) ? "0" : this.tokens.text());
+			case DECIMAL -> number(this.tokens.decimal().toString());
+			case TRUE -> write('t');
+			case FALSE -> write('f');
+			case NULL -> write('n');
+			default -> throw new IllegalArgumentException("Unexpected " + token + " in JSON document");
+		}
+	}
+
+	private void array() throws E {
+		write('[');
+		for (Token token = next(); token != Token.ARRAY_END; token = next()) {
+			value(token);
+		}
+		write(']');
+	}
+
+	// Members are written as they come, then put in order where the client's order
+	// differs: one copy of the object's bytes, and none when already sorted.
+	private void object() throws E {
+		write('{');
+		int start = this.size;
+		List<Member> members = new ArrayList<>();
+		for (Token token = next(); token != Token.OBJECT_END; token = next()) {
+			String name = this.tokens.text();
+			int memberStart = this.size;
+			string(name);
+			value(next());
+			members.add(new Member(name, memberStart, this.size));
+		}
+		if (members.size() > 1) {
+			sort(start, members);
+		}
+		write('}');
+	}
+
+	private void sort(int start, List<Member> members) {
+		List<Member> sorted = new ArrayList<>(members);
+		sorted.sort(BY_NAME);
+		for (int i = 1; i < sorted.size(); i++) {
+			if (sorted.get(i).name().equals(sorted.get(i - 1).name())) {
+				throw new IllegalArgumentException("JSON object has the member " + sorted.get(i).name() + " twice");
+			}
+		}
+		if (sorted.equals(members)) {
+			return;
+		}
+		byte[] written = Arrays.copyOfRange(this.bytes, start, this.size);
+		int at = start;
+		for (Member member : sorted) {
+			int length = member.end() - member.start();
+			System.arraycopy(written, member.start() - start, this.bytes, at, length);
+			at += length;
+		}
+	}
+
+	private void string(String text) {
+		write('"');
+		lengthPrefixed(text.getBytes(StandardCharsets.UTF_8));
+	}
+
+	private void number(String text) {
+		write('#');
+		lengthPrefixed(text.getBytes(StandardCharsets.US_ASCII));
+	}
+
+	private void lengthPrefixed(byte[] value) {
+		int length = value.length;
+		ensure(4 + length);
+		this.bytes[this.size++] = (byte) (length >>> 24);
+		this.bytes[this.size++] = (byte) (length >>> 16);
+		this.bytes[this.size++] = (byte) (length >>> 8);
+		this.bytes[this.size++] = (byte) length;
+		System.arraycopy(value, 0, this.bytes, this.size, length);
+		this.size += length;
+	}
+
+	private void write(char type) {
+		ensure(1);
+		this.bytes[this.size++] = (byte) type;
+	}
+
+	private void ensure(int more) {
+		if (this.size + more > this.bytes.length) {
+			this.bytes = Arrays.copyOf(this.bytes, Math.max(this.bytes.length * 2, this.size + more));
+		}
+	}
+
+	/**
+	 * The kinds of token a JSON parser reports.
+	 */
+	enum Token {
+
+		OBJECT_START, OBJECT_END, ARRAY_START, ARRAY_END, NAME, STRING, INTEGER, DECIMAL, TRUE, FALSE, NULL
+
+	}
+
+	/**
+	 * One JSON document's tokens, as a Jackson parser of either generation reads them.
+	 *
+	 * @param <E> what the parser throws for what is not JSON
+	 */
+	interface Tokens<E extends Exception> {
+
+		/**
+		 * Moves to the next token.
+		 * @return the token, or {@code null} after the end of the input
+		 */
+		@Nullable Token next() throws E;
+
+		/**
+		 * The current member name, string, or integer, as text.
+		 */
+		String text() throws E;
+
+		/**
+		 * The current decimal number, exactly.
+		 */
+		BigDecimal decimal() throws E;
+
+	}
+
+	private record Member(String name, int start, int end) {
+	}
+
+}
