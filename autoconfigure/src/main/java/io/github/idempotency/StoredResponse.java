@@ -18,9 +18,22 @@ import java.util.Map;
 public record StoredResponse(int status, Map<String, List<String>> headers, byte[] body) {
 
 	public StoredResponse {
-		LinkedHashMap<String, List<String>> copy = new LinkedHashMap<>();
+		headers = copy(headers);
+	}
+
+	// Responses usually carry a header or two; stores may keep millions of them, so the
+	// common sizes get maps that hold no more than they need.
+	private static Map<String, List<String>> copy(Map<String, List<String>> headers) {
+		if (headers.isEmpty()) {
+			return Map.of();
+		}
+		if (headers.size() == 1) {
+			Map.Entry<String, List<String>> header = headers.entrySet().iterator().next();
+			return Map.of(header.getKey(), List.copyOf(header.getValue()));
+		}
+		Map<String, List<String>> copy = new LinkedHashMap<>((int) Math.ceil(headers.size() / 0.75));
 		headers.forEach((name, values) -> copy.put(name, List.copyOf(values)));
-		headers = Collections.unmodifiableMap(copy);
+		return Collections.unmodifiableMap(copy);
 	}
 
 	@Override

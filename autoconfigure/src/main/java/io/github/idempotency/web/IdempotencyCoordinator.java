@@ -246,8 +246,9 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		if (!this.policy.lockRenewal()) {
 			return null;
 		}
+		// Not Duration.dividedBy, which divides through BigDecimal on every request.
 		Duration interval = (this.policy.lockRenewalInterval() != null) ? this.policy.lockRenewalInterval()
-				: lease.dividedBy(3);
+				: Duration.ofNanos(lease.toNanos() / 3);
 		return this.renewals.start(recordKey, token, lease, interval);
 	}
 

@@ -45,7 +45,7 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 		this.entries.compute(key, (k, existing) -> {
 			if (existing == null || existing.isExpired(now)) {
 				result[0] = new ClaimResult.Claimed(token);
-				return new Entry(fingerprint, token, null, now + lease.toNanos(), Instant.now(), null);
+				return new Entry(fingerprint, token, null, now + lease.toNanos(), System.currentTimeMillis(), 0);
 			}
 			if (!existing.fingerprint.equals(fingerprint)) {
 				result[0] = new ClaimResult.Mismatch();
@@ -70,8 +70,8 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 				return existing.isExpired(now) ? null : existing;
 			}
 			completed[0] = true;
-			return new Entry(existing.fingerprint, token, response, now + retention.toNanos(), existing.createdAt,
-					Instant.now());
+			return new Entry(existing.fingerprint, null, response, now + retention.toNanos(), existing.createdAt,
+					System.currentTimeMillis());
 		});
 		return completed[0];
 	}
@@ -85,7 +85,7 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 				return existing.isExpired(now) ? null : existing;
 			}
 			renewed[0] = true;
-			return new Entry(existing.fingerprint, token, null, now + lease.toNanos(), existing.createdAt, null);
+			return new Entry(existing.fingerprint, token, null, now + lease.toNanos(), existing.createdAt, 0);
 		});
 		return renewed[0];
 	}
@@ -112,8 +112,9 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 			return Optional.empty();
 		}
 		State state = (entry.response != null) ? State.COMPLETED : State.IN_PROGRESS;
-		return Optional.of(new IdempotencyRecord(state, entry.fingerprint, entry.createdAt, entry.completedAt,
-				Duration.ofNanos(entry.expiresAt - now), entry.response));
+		Instant completedAt = (entry.response != null) ? Instant.ofEpochMilli(entry.completedAt) : null;
+		return Optional.of(new IdempotencyRecord(state, entry.fingerprint, Instant.ofEpochMilli(entry.createdAt),
+				completedAt, Duration.ofNanos(entry.expiresAt - now), entry.response));
 	}
 
 	@Override
@@ -139,15 +140,17 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 		}
 	}
 
-	private record Entry(String fingerprint, String token, @Nullable StoredResponse response, long expiresAt,
-			Instant createdAt, @Nullable Instant completedAt) {
+	// Kept lean, as a store may hold millions: times as numbers rather than Instants, and
+	// no token once the response is stored.
+	private record Entry(String fingerprint, @Nullable String token, @Nullable StoredResponse response, long expiresAt,
+			long createdAt, long completedAt) {
 
 		boolean isExpired(long now) {
 			return now - this.expiresAt >= 0;
 		}
 
 		boolean isHeldBy(String token, long now) {
-			return this.response == null && this.token.equals(token) && !isExpired(now);
+			return this.response == null && token.equals(this.token) && !isExpired(now);
 		}
 
 	}
