@@ -36,6 +36,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Role;
+import org.springframework.util.function.SingletonSupplier;
 import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
@@ -102,7 +103,9 @@ public class IdempotencyAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	ProblemResponseWriter idempotencyProblemResponseWriter(ObjectProvider<RequestMappingHandlerAdapter> adapter) {
-		return new ProblemResponseWriter(() -> adapter.getObject().getMessageConverters());
+		// Resolved on first use, as the adapter is built from the MVC configuration this
+		// writer is part of; then kept, as looking a bean up costs microseconds.
+		return new ProblemResponseWriter(SingletonSupplier.of(() -> adapter.getObject().getMessageConverters()));
 	}
 
 	@Bean

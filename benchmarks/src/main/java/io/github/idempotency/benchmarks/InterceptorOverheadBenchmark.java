@@ -1,5 +1,8 @@
 package io.github.idempotency.benchmarks;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -8,6 +11,17 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.web.RequestFingerprinter;
 import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -25,6 +39,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.http.MediaType;
+import org.springframework.mock.web.DelegatingServletOutputStream;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.test.web.servlet.MockMvc;
 import org.springframework.test.web.servlet.MvcResult;
@@ -72,7 +87,9 @@ public class InterceptorOverheadBenchmark {
 					"idempotency.lock-renewal.enabled=" + System.getProperty("renewal", "true"))
 			.run();
 		Filter filter = ((FilterRegistrationBean<?>) this.context.getBean("idempotencyFilterRegistration")).getFilter();
-		this.mvc = MockMvcBuilders.webAppContextSetup((WebApplicationContext) this.context).addFilters(filter).build();
+		this.mvc = MockMvcBuilders.webAppContextSetup((WebApplicationContext) this.context)
+			.addFilters(new BulkStreams(), filter)
+			.build();
 		this.store = this.context.getBean(IdempotencyStore.class);
 		expect(send("/idempotent", "replayed-key"), 200);
 		expect(send("/idempotent-large", "large-replayed"), 200);
@@ -155,6 +172,107 @@ public class InterceptorOverheadBenchmark {
 		request.setAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE, "/idempotent");
 		String fingerprint = this.context.getBean(RequestFingerprinter.class).fingerprint(request, BODY);
 		this.store.claim(RequestFingerprinter.recordKey("POST /idempotent", key), fingerprint, Duration.ofHours(1));
+	}
+
+	/**
+	 * Gives requests and responses the bulk reads and writes a servlet container has.
+	 * MockMvc's streams move one byte per call, some 40 ns a byte here, which would
+	 * charge every path by the size of the body it writes: a 300-byte problem response
+	 * would look 10 µs dearer than the plain handler's 29 bytes.
+	 */
+	static final class BulkStreams implements Filter {
+
+		@Override
+		public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+				throws IOException, ServletException {
+			MockHttpServletRequest mockRequest = (MockHttpServletRequest) request;
+			OutputStream target = ((DelegatingServletOutputStream) response.getOutputStream()).getTargetStream();
+			chain.doFilter(new HttpServletRequestWrapper(mockRequest) {
+
+				private final ServletInputStream input = new BulkInput(mockRequest.getContentAsByteArray());
+
+				@Override
+				public ServletInputStream getInputStream() {
+					return this.input;
+				}
+
+			}, new HttpServletResponseWrapper((HttpServletResponse) response) {
+
+				private final ServletOutputStream output = new BulkOutput(target);
+
+				@Override
+				public ServletOutputStream getOutputStream() {
+					return this.output;
+				}
+
+			});
+		}
+
+	}
+
+	private static final class BulkInput extends ServletInputStream {
+
+		private final ByteArrayInputStream source;
+
+		BulkInput(byte[] content) {
+			this.source = new ByteArrayInputStream((content != null) ? content : new byte[0]);
+		}
+
+		@Override
+		public int read() {
+			return this.source.read();
+		}
+
+		@Override
+		public int read(byte[] buffer, int offset, int length) {
+			return this.source.read(buffer, offset, length);
+		}
+
+		@Override
+		public boolean isFinished() {
+			return this.source.available() == 0;
+		}
+
+		@Override
+		public boolean isReady() {
+			return true;
+		}
+
+		@Override
+		public void setReadListener(ReadListener listener) {
+			throw new UnsupportedOperationException();
+		}
+
+	}
+
+	private static final class BulkOutput extends ServletOutputStream {
+
+		private final OutputStream target;
+
+		BulkOutput(OutputStream target) {
+			this.target = target;
+		}
+
+		@Override
+		public void write(int b) throws IOException {
+			this.target.write(b);
+		}
+
+		@Override
+		public void write(byte[] buffer, int offset, int length) throws IOException {
+			this.target.write(buffer, offset, length);
+		}
+
+		@Override
+		public boolean isReady() {
+			return true;
+		}
+
+		@Override
+		public void setWriteListener(WriteListener listener) {
+			throw new UnsupportedOperationException();
+		}
+
 	}
 
 	private static void expect(MvcResult result, int status) {
