@@ -97,8 +97,37 @@ done
 kill $app; wait $app 2>/dev/null || true
 
 echo "Running JMH"
-java -cp "$classpath" org.openjdk.jmh.Main InterceptorOverheadBenchmark -prof gc -rf json -rff "$out/jmh.json" \
-  > "$out/jmh.txt" 2>&1
+# One fork per benchmark and round, the order reversing every round as for the load runs: JMH runs benchmarks one
+# after another, so without this a drift in the machine's speed would pass for a difference between them.
+benchmarks=(plain firstExecution firstExecutionNotKept replay conflict largePlain largeFirstExecution largeReplay)
+: > "$out/jmh.txt"
+for round in 1 2; do
+  order=("${benchmarks[@]}")
+  if ((round % 2 == 0)); then
+    order=()
+    for ((i = ${#benchmarks[@]} - 1; i >= 0; i--)); do order+=("${benchmarks[i]}"); done
+  fi
+  for b in "${order[@]}"; do
+    java -cp "$classpath" org.openjdk.jmh.Main "InterceptorOverheadBenchmark\.$b\$" -f 1 -prof gc -rf json \
+      -rff "$out/jmh-$b-$round.json" >> "$out/jmh.txt" 2>&1
+  done
+done
+# Merged per benchmark over its rounds: the mean of every measured iteration, ± their standard deviation.
+python3 - "$out" <<'EOF'
+import glob, json, statistics, sys
+out = sys.argv[1]
+iterations = {}
+for path in sorted(glob.glob(out + "/jmh-*-*.json")):
+    for result in json.load(open(path)):
+        runs = iterations.setdefault(result["benchmark"], {"time": [], "alloc": []})
+        runs["time"] += [v for fork in result["primaryMetric"]["rawData"] for v in fork]
+        runs["alloc"] += [v for fork in result["secondaryMetrics"]["gc.alloc.rate.norm"]["rawData"] for v in fork]
+def metric(values):
+    return {"score": statistics.mean(values), "scoreError": statistics.stdev(values)}
+json.dump([{"benchmark": name, "primaryMetric": metric(runs["time"]),
+            "secondaryMetrics": {"gc.alloc.rate.norm": metric(runs["alloc"])}}
+           for name, runs in iterations.items()], open(out + "/jmh.json", "w"), indent=1)
+EOF
 
 # Per endpoint over all its rounds: requests per second and Redis commands per request from the totals, latency
 # percentiles as the median of the rounds'.
@@ -157,6 +186,8 @@ for r in json.load(open('$out/jmh.json')):
   echo "One record holding a ${response_bytes}-byte JSON response takes ${record_bytes} bytes in Redis (\`MEMORY USAGE\`)."
   echo
   echo "## Interceptor cost (JMH, in-memory store, MockMvc)"
+  echo
+  echo "Two forks per benchmark, run in turns (A B, then B A); the mean of their measured iterations ± standard deviation."
   echo
   echo "| Path | Time per request (µs) | Allocated per request (bytes) |"
   echo "|---|---|---|"

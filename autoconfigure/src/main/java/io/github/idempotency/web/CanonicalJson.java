@@ -28,25 +28,27 @@ final class CanonicalJson<E extends Exception> {
 
 	private final Tokens<E> tokens;
 
-	private byte[] bytes = new byte[256];
+	private byte[] bytes;
 
 	private int size;
 
-	private CanonicalJson(Tokens<E> tokens) {
+	private CanonicalJson(Tokens<E> tokens, int sizeHint) {
 		this.tokens = tokens;
+		this.bytes = new byte[sizeHint];
 	}
 
 	/**
 	 * Encodes the one document the tokens hold.
 	 * @param <E> what the parser throws for what is not JSON
 	 * @param tokens the document's tokens
+	 * @param sizeHint how many bytes the document has: the encoding is about as long
 	 * @return the canonical bytes
 	 * @throws E if the parser finds that the bytes are not JSON
 	 * @throws IllegalArgumentException if the document has a duplicate member name, or
 	 * anything after its end
 	 */
-	static <E extends Exception> byte[] encode(Tokens<E> tokens) throws E {
-		CanonicalJson<E> json = new CanonicalJson<>(tokens);
+	static <E extends Exception> byte[] encode(Tokens<E> tokens, int sizeHint) throws E {
+		CanonicalJson<E> json = new CanonicalJson<>(tokens, Math.max(16, sizeHint));
 		json.value(json.next());
 		if (tokens.next() != null) {
 			throw new IllegalArgumentException("Not one JSON document: content follows its end");

@@ -2,7 +2,6 @@ package io.github.idempotency.web;
 
 import java.lang.reflect.Method;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -336,13 +335,13 @@ public class IdempotencyCoordinator implements AutoCloseable {
 	// each of the configured names.
 	private Map<String, List<String>> replayedHeaders(CapturedResponse response) {
 		// Names may repeat, once per value, and in any case.
-		Map<String, List<String>> headers = new LinkedCaseInsensitiveMap<>();
+		Map<String, List<String>> headers = new LinkedCaseInsensitiveMap<>(4);
 		if (this.replayContentType && response.getContentType() != null) {
 			headers.put(HttpHeaders.CONTENT_TYPE, List.of(response.getContentType()));
 		}
 		for (String name : response.getHeaderNames()) {
 			if (this.replayedHeaderNames.contains(name) && !headers.containsKey(name)) {
-				headers.put(name, new ArrayList<>(response.getHeaders(name)));
+				headers.put(name, List.copyOf(response.getHeaders(name)));
 			}
 		}
 		return headers;

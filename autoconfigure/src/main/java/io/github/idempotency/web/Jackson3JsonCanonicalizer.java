@@ -23,7 +23,7 @@ public final class Jackson3JsonCanonicalizer implements JsonCanonicalizer {
 	@Override
 	public byte[] canonicalize(byte[] json) {
 		try (JsonParser parser = this.factory.createParser(json)) {
-			return CanonicalJson.encode(new ParserTokens(parser));
+			return CanonicalJson.encode(new ParserTokens(parser), json.length);
 		}
 		catch (JacksonException ex) {
 			throw new IllegalArgumentException("Not a JSON document", ex);
