@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -16,7 +15,6 @@ import io.github.idempotency.IdempotencyRecord.State;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
-import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.dao.DataAccessException;
@@ -25,23 +23,19 @@ import org.springframework.data.redis.core.RedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.data.redis.serializer.RedisSerializer;
 import org.springframework.util.Assert;
+import org.springframework.util.StringUtils;
 
 /**
  * An {@link IdempotencyStore} in Redis, shared by every node of an application.
  *
  * <p>
- * Each record is one hash under {@code <prefix>:{<record key>}}; the braces make the
- * whole name a hash tag, so a record and anything kept beside it land in one Redis
- * Cluster slot. Claim, renewal, completion and release are each one Lua script over that
- * single key: one round trip each, atomic, and sent by SHA with a fallback to the full
- * script when Redis has forgotten it (after a restart or failover). Every expiry is a
- * relative {@code PEXPIRE}, so clocks of the application nodes never matter.
- *
- * <p>
- * Fields of the hash: {@code v} (format version), {@code state} ({@code in_progress} or
- * {@code completed}), {@code fp} (request fingerprint), {@code token} (owner),
- * {@code created} and {@code completed} (epoch millis, for operators), and once completed
- * {@code status}, {@code headers} ({@code Name: value} lines) and {@code body}.
+ * Each record is one string under {@code <prefix>:{<record key>}} (its layout is in
+ * {@link RedisRecord}); the braces make the whole name a hash tag, so a record and
+ * anything kept beside it land in one Redis Cluster slot. Claim, renewal, completion and
+ * release are each one Lua script over that single key: one round trip each, atomic, and
+ * sent by SHA with a fallback to the full script when Redis has forgotten it (after a
+ * restart or failover). Every expiry is a relative {@code PEXPIRE}, so clocks of the
+ * application nodes never matter.
  *
  * <p>
  * Thread-safe.
@@ -52,9 +46,9 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 
 	/**
 	 * The record format this version writes, as {@code major} or {@code major.minor}. A
-	 * minor version only adds fields, so records of any version with the same major are
-	 * read; a record of another major is never overwritten, and is reported as a store
-	 * failure.
+	 * minor version only appends fields, so records of any version with the same major
+	 * are read; a record of another major is never overwritten, and is reported as a
+	 * store failure.
 	 */
 	static final String FORMAT_VERSION = "1";
 
@@ -96,7 +90,7 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	/**
 	 * The Redis key of a record.
 	 * @param key the record key
-	 * @return the name of the hash holding it
+	 * @return the name of the string holding it
 	 */
 	public String redisKey(String key) {
 		return this.keyPrefix + ":{" + key + "}";
@@ -104,6 +98,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 
 	@Override
 	public ClaimResult claim(String key, String fingerprint, Duration lease) {
+		Assert.isTrue(StringUtils.hasText(fingerprint) && !StringUtils.containsWhitespace(fingerprint),
+				"fingerprint must be a single word");
 		String token = newToken();
 		List<?> reply = execute(CLAIM, key, bytes(fingerprint), bytes(token), millis(lease),
 				bytes(String.valueOf(System.currentTimeMillis())), bytes(FORMAT_VERSION));
@@ -112,10 +108,9 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			case "claimed" -> new ClaimResult.Claimed(token);
 			case "in_progress" -> new ClaimResult.InProgress();
 			case "mismatch" -> new ClaimResult.Mismatch();
-			case "completed" -> new ClaimResult.Completed(new StoredResponse(Integer.parseInt(string(reply.get(1))),
-					HeaderLines.decode((byte[]) reply.get(2)), (byte[]) reply.get(3)));
-			case "unreadable" -> throw new IdempotencyStoreException("Record " + redisKey(key) + " has format version '"
-					+ string(reply.get(1)) + "', which this version cannot read");
+			case "completed" -> new ClaimResult.Completed(read(key, (byte[]) reply.get(1)).response());
+			case "unreadable" -> throw new IdempotencyStoreException(
+					"Record " + redisKey(key) + " has " + string(reply.get(1)) + ", which this version cannot read");
 			default -> throw new IdempotencyStoreException("Unexpected claim reply '" + state + "'");
 		};
 	}
@@ -149,17 +144,16 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		if (reply.isEmpty()) {
 			return Optional.empty();
 		}
-		String version = string(reply.get(0));
+		byte[] value = (byte[]) reply.get(0);
+		String version = string(value).split(" ", 2)[0];
 		if (!major(version).equals(major(FORMAT_VERSION))) {
 			throw new IdempotencyStoreException("Record " + redisKey(key) + " has format version '" + version
 					+ "', which this version cannot read");
 		}
-		boolean completed = string(reply.get(1)).equals("completed");
-		StoredResponse response = completed ? new StoredResponse(Integer.parseInt(string(reply.get(5))),
-				HeaderLines.decode((byte[]) reply.get(6)), (byte[]) reply.get(7)) : null;
-		return Optional.of(new IdempotencyRecord(completed ? State.COMPLETED : State.IN_PROGRESS, string(reply.get(2)),
-				instant(reply.get(3)), instant(reply.get(4)),
-				Duration.ofMillis(Math.max(0, Long.parseLong(string(reply.get(8))))), response));
+		RedisRecord record = read(key, value);
+		return Optional.of(new IdempotencyRecord(record.completed() ? State.COMPLETED : State.IN_PROGRESS,
+				record.fingerprint(), record.createdAt(), record.completedAt(),
+				Duration.ofMillis(Math.max(0, Long.parseLong(string(reply.get(1))))), record.response()));
 	}
 
 	@Override
@@ -177,9 +171,13 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		return (dot >= 0) ? version.substring(0, dot) : version;
 	}
 
-	private static @Nullable Instant instant(Object reply) {
-		String millis = string(reply);
-		return millis.isEmpty() ? null : Instant.ofEpochMilli(Long.parseLong(millis));
+	private RedisRecord read(String key, byte[] value) {
+		try {
+			return RedisRecord.parse(value);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new IdempotencyStoreException("Record " + redisKey(key) + " cannot be read: " + ex.getMessage(), ex);
+		}
 	}
 
 	private <T> T execute(RedisScript<T> script, String key, byte[]... arguments) {

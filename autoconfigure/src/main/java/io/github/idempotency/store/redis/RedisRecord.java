@@ -1,0 +1,64 @@
+package io.github.idempotency.store.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+
+import io.github.idempotency.StoredResponse;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One record as the scripts write it: a single Redis string, so that a record costs Redis
+ * one allocation and about the size of its response, and each script reads it with one
+ * {@code GET}.
+ *
+ * <p>
+ * The string starts with a line of space-separated fields: format version, state
+ * ({@code in_progress} or {@code completed}), fingerprint, owner token ({@code -} once
+ * completed), creation and completion times (epoch millis, {@code -} for none), status
+ * ({@code -} while in progress) and the length of the header block. A later minor version
+ * may append fields to this line. After it come the stored headers ({@link HeaderLines})
+ * and the body, exactly as written.
+ *
+ * @param version the format version
+ * @param completed whether the response is stored
+ * @param fingerprint the fingerprint of the request that claimed the key
+ * @param createdAt when the key was claimed
+ * @param completedAt when the response was stored, or {@code null}
+ * @param response the stored response, or {@code null} while in progress
+ */
+record RedisRecord(String version, boolean completed, String fingerprint, @Nullable Instant createdAt,
+		@Nullable Instant completedAt, @Nullable StoredResponse response) {
+
+	static RedisRecord parse(byte[] record) {
+		int lineEnd = indexOf(record, (byte) '\n');
+		String[] fields = new String(record, 0, lineEnd, StandardCharsets.US_ASCII).split(" ");
+		if (fields.length < 8) {
+			throw new IllegalArgumentException("Record has " + fields.length + " fields on its first line");
+		}
+		boolean completed = "completed".equals(fields[1]);
+		StoredResponse response = null;
+		if (completed) {
+			int headersStart = lineEnd + 1;
+			int bodyStart = headersStart + Integer.parseInt(fields[7]);
+			response = new StoredResponse(Integer.parseInt(fields[6]),
+					HeaderLines.decode(Arrays.copyOfRange(record, headersStart, bodyStart)),
+					Arrays.copyOfRange(record, bodyStart, record.length));
+		}
+		return new RedisRecord(fields[0], completed, fields[2], instant(fields[4]), instant(fields[5]), response);
+	}
+
+	private static @Nullable Instant instant(String millis) {
+		return "-".equals(millis) ? null : Instant.ofEpochMilli(Long.parseLong(millis));
+	}
+
+	private static int indexOf(byte[] bytes, byte wanted) {
+		for (int i = 0; i < bytes.length; i++) {
+			if (bytes[i] == wanted) {
+				return i;
+			}
+		}
+		throw new IllegalArgumentException("Record has no first line");
+	}
+
+}
