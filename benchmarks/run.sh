@@ -6,11 +6,11 @@
 #   3. the memory one stored record takes in Redis, for a 1 KB JSON response;
 #   4. JMH: the interceptor's own cost and allocations, with the in-memory store.
 # Needs a JDK, wrk (installed from Debian's packages if missing) and a Redis on 127.0.0.1:6379 (started if none).
-# Usage: benchmarks/run.sh [seconds per load run, default 8] [rounds, default 4]
+# Usage: benchmarks/run.sh [seconds per load run, default 8] [rounds, default 6]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-8}"
-rounds="${2:-4}"
+rounds="${2:-6}"
 port=8089
 out=benchmarks/target
 mkdir -p "$out"
@@ -104,6 +104,7 @@ echo "Running JMH"
 # after another, so without this a drift in the machine's speed would pass for a difference between them.
 benchmarks=(plain firstExecution firstExecutionNotKept replay conflict largePlain largeFirstExecution largeReplay)
 : > "$out/jmh.txt"
+rm -f "$out"/jmh-*-*.json
 for round in 1 2; do
   order=("${benchmarks[@]}")
   if ((round % 2 == 0)); then
