@@ -52,7 +52,7 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	 */
 	static final String FORMAT_VERSION = "1";
 
-	private static final RedisScript<List> CLAIM = script("claim.lua", List.class);
+	private static final RedisScript<byte[]> CLAIM = script("claim.lua", byte[].class);
 
 	private static final RedisScript<Long> COMPLETE = script("complete.lua", Long.class);
 
@@ -101,17 +101,20 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		Assert.isTrue(StringUtils.hasText(fingerprint) && !StringUtils.containsWhitespace(fingerprint),
 				"fingerprint must be a single word");
 		String token = newToken();
-		List<?> reply = execute(CLAIM, key, bytes(fingerprint), bytes(token), millis(lease),
+		byte[] reply = execute(CLAIM, key, bytes(fingerprint), bytes(token), millis(lease),
 				bytes(String.valueOf(System.currentTimeMillis())), bytes(FORMAT_VERSION));
-		String state = string(reply.get(0));
-		return switch (state) {
+		// A record starts with its version, a digit; every other reply is a word.
+		if (reply.length > 0 && Character.isDigit(reply[0])) {
+			return new ClaimResult.Completed(read(key, reply).response());
+		}
+		String answer = string(reply);
+		return switch (answer) {
 			case "claimed" -> new ClaimResult.Claimed(token);
 			case "in_progress" -> new ClaimResult.InProgress();
 			case "mismatch" -> new ClaimResult.Mismatch();
-			case "completed" -> new ClaimResult.Completed(read(key, (byte[]) reply.get(1)).response());
-			case "unreadable" -> throw new IdempotencyStoreException(
-					"Record " + redisKey(key) + " has " + string(reply.get(1)) + ", which this version cannot read");
-			default -> throw new IdempotencyStoreException("Unexpected claim reply '" + state + "'");
+			default -> throw new IdempotencyStoreException(answer.startsWith("unreadable ")
+					? "Record " + redisKey(key) + " has " + answer.substring(11) + ", which this version cannot read"
+					: "Unexpected claim reply '" + answer + "'");
 		};
 	}
 
