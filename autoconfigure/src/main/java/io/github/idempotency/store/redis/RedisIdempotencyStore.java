@@ -34,8 +34,8 @@ import org.springframework.util.StringUtils;
  * anything kept beside it land in one Redis Cluster slot. Claim, renewal, completion and
  * release are each one Lua script over that single key: one round trip each, atomic, and
  * sent by SHA with a fallback to the full script when Redis has forgotten it (after a
- * restart or failover). Every expiry is a relative {@code PEXPIRE}, so clocks of the
- * application nodes never matter.
+ * restart or failover). Every expiry is relative ({@code PX} or {@code PEXPIRE}), so
+ * clocks of the application nodes never matter.
  *
  * <p>
  * Thread-safe.
@@ -53,6 +53,9 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	static final String FORMAT_VERSION = "1";
 
 	private static final RedisScript<byte[]> CLAIM = script("claim.lua", byte[].class);
+
+	// How the claim script starts its reply about a record it cannot read.
+	private static final String UNREADABLE = "unreadable ";
 
 	private static final RedisScript<Long> COMPLETE = script("complete.lua", Long.class);
 
@@ -112,9 +115,12 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			case "claimed" -> new ClaimResult.Claimed(token);
 			case "in_progress" -> new ClaimResult.InProgress();
 			case "mismatch" -> new ClaimResult.Mismatch();
-			default -> throw new IdempotencyStoreException(answer.startsWith("unreadable ")
-					? "Record " + redisKey(key) + " has " + answer.substring(11) + ", which this version cannot read"
-					: "Unexpected claim reply '" + answer + "'");
+			default ->
+				throw new IdempotencyStoreException(
+						answer.startsWith(UNREADABLE)
+								? "Record " + redisKey(key) + " has " + answer.substring(UNREADABLE.length())
+										+ ", which this version cannot read"
+								: "Unexpected claim reply '" + answer + "'");
 		};
 	}
 
@@ -148,7 +154,7 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			return Optional.empty();
 		}
 		byte[] value = (byte[]) reply.get(0);
-		String version = string(value).split(" ", 2)[0];
+		String version = RedisRecord.version(value);
 		if (!major(version).equals(major(FORMAT_VERSION))) {
 			throw new IdempotencyStoreException("Record " + redisKey(key) + " has format version '" + version
 					+ "', which this version cannot read");

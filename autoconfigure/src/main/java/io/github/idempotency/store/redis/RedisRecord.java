@@ -48,6 +48,18 @@ record RedisRecord(String version, boolean completed, String fingerprint, @Nulla
 		return new RedisRecord(fields[0], completed, fields[2], instant(fields[4]), instant(fields[5]), response);
 	}
 
+	/**
+	 * The format version a record starts with, read without decoding the rest, which may
+	 * be a large body or not this layout at all.
+	 */
+	static String version(byte[] record) {
+		int end = 0;
+		while (end < record.length && record[end] != ' ' && record[end] != '\n') {
+			end++;
+		}
+		return new String(record, 0, end, StandardCharsets.US_ASCII);
+	}
+
 	private static @Nullable Instant instant(String millis) {
 		return "-".equals(millis) ? null : Instant.ofEpochMilli(Long.parseLong(millis));
 	}
