@@ -129,7 +129,53 @@ final class CanonicalJson<E extends Exception> {
 
 	private void string(String text) {
 		write('"');
-		lengthPrefixed(text.getBytes(StandardCharsets.UTF_8));
+		lengthPrefixed(hasSurrogate(text) ? generalizedUtf8(text) : text.getBytes(StandardCharsets.UTF_8));
+	}
+
+	private static boolean hasSurrogate(String text) {
+		for (int i = 0; i < text.length(); i++) {
+			if (Character.isSurrogate(text.charAt(i))) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	// A JSON string may hold a surrogate without its pair ("\ud800"), which
+	// String.getBytes would replace with '?', so that two different strings got one
+	// encoding. Here a lone surrogate is written as the three bytes UTF-8's pattern gives
+	// its code unit (as WTF-8 does), which no well-formed string encodes to; pairs and
+	// every other character are written as UTF-8 writes them, so the encoding of a
+	// well-formed string is unchanged.
+	private static byte[] generalizedUtf8(String text) {
+		byte[] out = new byte[text.length() * 3];
+		int size = 0;
+		for (int i = 0; i < text.length(); i++) {
+			char c = text.charAt(i);
+			int codePoint = c;
+			if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+				codePoint = Character.toCodePoint(c, text.charAt(++i));
+			}
+			if (codePoint < 0x80) {
+				out[size++] = (byte) codePoint;
+			}
+			else if (codePoint < 0x800) {
+				out[size++] = (byte) (0xC0 | (codePoint >>> 6));
+				out[size++] = (byte) (0x80 | (codePoint & 0x3F));
+			}
+			else if (codePoint < 0x10000) {
+				out[size++] = (byte) (0xE0 | (codePoint >>> 12));
+				out[size++] = (byte) (0x80 | ((codePoint >>> 6) & 0x3F));
+				out[size++] = (byte) (0x80 | (codePoint & 0x3F));
+			}
+			else {
+				out[size++] = (byte) (0xF0 | (codePoint >>> 18));
+				out[size++] = (byte) (0x80 | ((codePoint >>> 12) & 0x3F));
+				out[size++] = (byte) (0x80 | ((codePoint >>> 6) & 0x3F));
+				out[size++] = (byte) (0x80 | (codePoint & 0x3F));
+			}
+		}
+		return Arrays.copyOf(out, size);
 	}
 
 	private void number(String text) {

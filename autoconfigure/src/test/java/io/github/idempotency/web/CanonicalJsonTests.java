@@ -63,6 +63,17 @@ class CanonicalJsonTests {
 
 	@ParameterizedTest
 	@MethodSource("canonicalizers")
+	void loneSurrogatesShouldNotCollideWithOtherStrings(JsonCanonicalizer canonicalizer) {
+		assertThat(canonical(canonicalizer, "{\"note\":\"\\ud800\"}"))
+			.isNotEqualTo(canonical(canonicalizer, "{\"note\":\"?\"}"))
+			.isNotEqualTo(canonical(canonicalizer, "{\"note\":\"\\udc00\"}"))
+			.isNotEqualTo(canonical(canonicalizer, "{\"note\":\"\\ufffd\"}"));
+		assertThat(canonical(canonicalizer, "[\"\\udbff\\udfff\"]"))
+			.isNotEqualTo(canonical(canonicalizer, "[\"\\udfff\\udbff\"]"));
+	}
+
+	@ParameterizedTest
+	@MethodSource("canonicalizers")
 	void duplicateMembersShouldBeRefusedAtAnyDepth(JsonCanonicalizer canonicalizer) {
 		assertThatIllegalArgumentException().isThrownBy(() -> canonical(canonicalizer, "[{\"a\":{\"x\":1,\"x\":1}}]"));
 		assertThatIllegalArgumentException().isThrownBy(() -> canonical(canonicalizer, "{\"b\":1,\"a\":2,\"b\":1}"));

@@ -108,6 +108,19 @@ class IdempotentEndpointTests extends AbstractWebTests {
 	}
 
 	@Test
+	void loneSurrogateAndQuestionMarkShouldBeDifferentPayloads() throws Exception {
+		this.http.post("/orders").key(this.key).name(this.key).json("{\"item\":\"\\ud800\",\"quantity\":1}").send();
+		HttpResponse<byte[]> other = this.http.post("/orders")
+			.key(this.key)
+			.name(this.key)
+			.json("{\"item\":\"?\",\"quantity\":1}")
+			.send();
+
+		assertProblem(other, 422, "idempotency-key-mismatch");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
 	void quotedAndBareFormsOfOneKeyShouldBeTheSameKey() {
 		this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
 		HttpResponse<byte[]> quoted = this.http.post("/orders")
