@@ -10,6 +10,12 @@ import java.util.Map;
  * A response as the client received it: status, the headers chosen for replay, and the
  * body bytes exactly as written.
  *
+ * <p>
+ * Only what HTTP can send is accepted, so that whatever a store hands back can be
+ * replayed as it is: a status from 100 to 599, header names that are HTTP tokens, and
+ * header values without control characters other than horizontal tab (in particular no CR
+ * or LF, which would let a stored value start a header of its own).
+ *
  * @param status the HTTP status code
  * @param headers header names to their values, in the order they were written
  * @param body the body bytes; never modified after construction
@@ -17,8 +23,33 @@ import java.util.Map;
  */
 public record StoredResponse(int status, Map<String, List<String>> headers, byte[] body) {
 
+	/**
+	 * @throws IllegalArgumentException if the status, a header name or a header value is
+	 * one HTTP cannot send
+	 */
 	public StoredResponse {
+		if (status < 100 || status > 599) {
+			throw new IllegalArgumentException("Status " + status + " is not an HTTP status");
+		}
+		headers.forEach(StoredResponse::check);
 		headers = copy(headers);
+	}
+
+	private static void check(String name, List<String> values) {
+		if (name.isEmpty() || !name.chars().allMatch(StoredResponse::isTokenChar)) {
+			throw new IllegalArgumentException("'" + name + "' is not an HTTP header name");
+		}
+		for (String value : values) {
+			if (!value.chars().allMatch((c) -> c == '\t' || (c >= 0x20 && c != 0x7F))) {
+				throw new IllegalArgumentException("The value of header " + name + " has a control character");
+			}
+		}
+	}
+
+	// RFC 9110 tchar.
+	private static boolean isTokenChar(int c) {
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+				|| "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
 	}
 
 	// Responses usually carry a header or two; stores may keep millions of them, so the

@@ -3,6 +3,7 @@ package io.github.idempotency.annotation;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,6 +17,8 @@ import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.MethodClassKey;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
+import org.springframework.core.annotation.MergedAnnotations;
+import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.expression.ParseException;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.util.ClassUtils;
@@ -27,10 +30,14 @@ import org.springframework.util.StringUtils;
  *
  * <p>
  * A method's own annotation wins over its class's; the class's annotation covers every
- * method a class-based proxy can intercept (neither private nor static), since handler
- * methods are often package-private. Declarations are checked when first read, which for
- * proxied beans is at startup: a bad duration, a SpEL expression that does not parse, or
- * a header name combined with a key expression fail with a message naming the method.
+ * handler method ({@code @RequestMapping} and its variants) a class-based proxy can
+ * intercept (neither private nor static), since handler methods are often
+ * package-private, and no other method: not the controller's {@code @InitBinder},
+ * {@code @ModelAttribute} or {@code @ExceptionHandler} methods, which run before the
+ * request is known to be valid, or after it failed. Declarations are checked when first
+ * read, which for proxied beans is at startup: a bad duration, a SpEL expression that
+ * does not parse, a header name combined with a key expression, or the annotation on one
+ * of those controller methods fail with a message naming the method.
  *
  * <p>
  * Thread-safe.
@@ -38,6 +45,13 @@ import org.springframework.util.StringUtils;
  * @since 0.1.0
  */
 public class AnnotationIdempotentOperationSource implements IdempotentOperationSource {
+
+	// By name: this class must not need Spring MVC on the class path to load.
+	private static final String REQUEST_MAPPING = "org.springframework.web.bind.annotation.RequestMapping";
+
+	private static final List<String> NOT_HANDLERS = List.of("org.springframework.web.bind.annotation.InitBinder",
+			"org.springframework.web.bind.annotation.ModelAttribute",
+			"org.springframework.web.bind.annotation.ExceptionHandler");
 
 	private final Map<MethodClassKey, Optional<IdempotentOperation>> cache = new ConcurrentHashMap<>(64);
 
@@ -61,14 +75,27 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		Class<?> userClass = (targetClass != null) ? ClassUtils.getUserClass(targetClass) : null;
 		Method specific = AopUtils.getMostSpecificMethod(method, userClass);
 		Idempotent annotation = AnnotatedElementUtils.findMergedAnnotation(specific, Idempotent.class);
+		if (annotation != null) {
+			for (String role : NOT_HANDLERS) {
+				if (hasAnnotation(specific, role)) {
+					throw new IllegalStateException("@Idempotent on " + ClassUtils.getQualifiedMethodName(specific)
+							+ ", which is an @" + ClassUtils.getShortName(role) + " method; only handler methods can be"
+							+ " idempotent");
+				}
+			}
+		}
 		if (annotation == null && !Modifier.isPrivate(specific.getModifiers())
-				&& !Modifier.isStatic(specific.getModifiers())) {
+				&& !Modifier.isStatic(specific.getModifiers()) && hasAnnotation(specific, REQUEST_MAPPING)) {
 			annotation = AnnotatedElementUtils.findMergedAnnotation(specific.getDeclaringClass(), Idempotent.class);
 			if (annotation == null && userClass != null) {
 				annotation = AnnotatedElementUtils.findMergedAnnotation(userClass, Idempotent.class);
 			}
 		}
 		return (annotation != null) ? parse(annotation, specific) : null;
+	}
+
+	private static boolean hasAnnotation(Method method, String annotation) {
+		return MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY).isPresent(annotation);
 	}
 
 	static IdempotentOperation parse(Idempotent annotation, Method method) {

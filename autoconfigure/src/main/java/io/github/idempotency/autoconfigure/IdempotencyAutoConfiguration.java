@@ -5,15 +5,18 @@ import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotencyInterceptor;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
+import io.github.idempotency.interceptor.ValidationBeforeIdempotencyPostProcessor;
 import io.github.idempotency.observation.MeterRegistryOutcomeListener;
 import io.github.idempotency.observation.ObservedIdempotencyStore;
 import io.github.idempotency.openapi.IdempotencyOperationCustomizer;
+import io.github.idempotency.web.AsyncWorkTracker;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
 import io.github.idempotency.web.IdempotencyFilter;
 import io.github.idempotency.web.IdempotencyOutcomeListener;
 import io.github.idempotency.web.IdempotencyScopeResolver;
 import io.github.idempotency.web.IdempotentHandlerInterceptor;
+import io.github.idempotency.web.IdempotentHandlerVerifier;
 import io.github.idempotency.web.Jackson2JsonCanonicalizer;
 import io.github.idempotency.web.Jackson3JsonCanonicalizer;
 import io.github.idempotency.web.JsonCanonicalizer;
@@ -24,6 +27,7 @@ import io.micrometer.observation.ObservationRegistry;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -36,8 +40,10 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Role;
+import org.springframework.core.env.Environment;
 import org.springframework.util.function.SingletonSupplier;
 import org.springframework.web.servlet.DispatcherServlet;
+import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
@@ -112,23 +118,40 @@ public class IdempotencyAutoConfiguration {
 	@ConditionalOnMissingBean
 	IdempotencyExceptionResolver idempotencyExceptionResolver(ProblemResponseWriter problemWriter,
 			IdempotencyProperties properties) {
-		return new IdempotencyExceptionResolver(problemWriter, properties.getReplayedHeaderName());
+		return new IdempotencyExceptionResolver(problemWriter, properties.getReplayedHeaderName(),
+				properties.getReplayedHeaders());
 	}
 
 	@Bean
 	@ConditionalOnMissingBean
 	IdempotentHandlerInterceptor idempotentHandlerInterceptor(IdempotentOperationSource operations,
-			IdempotencyCoordinator coordinator, ProblemResponseWriter problemWriter, IdempotencyProperties properties) {
-		return new IdempotentHandlerInterceptor(operations, coordinator, problemWriter, properties.methodNames());
+			IdempotencyCoordinator coordinator, ProblemResponseWriter problemWriter, IdempotencyProperties properties,
+			IdempotentHandlerVerifier verifier) {
+		return new IdempotentHandlerInterceptor(operations, coordinator, problemWriter, properties.methodNames(),
+				verifier);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotentHandlerVerifier idempotentHandlerVerifier(ConfigurableListableBeanFactory beanFactory,
+			IdempotentOperationSource operations) {
+		return new IdempotentHandlerVerifier(beanFactory, operations);
 	}
 
 	@Bean
 	@ConditionalOnMissingBean(name = "idempotencyWebMvcConfigurer")
 	WebMvcConfigurer idempotencyWebMvcConfigurer(IdempotentHandlerInterceptor interceptor) {
+		AsyncWorkTracker asyncWork = new AsyncWorkTracker();
 		return new WebMvcConfigurer() {
 			@Override
 			public void addInterceptors(InterceptorRegistry registry) {
 				registry.addInterceptor(interceptor);
+			}
+
+			@Override
+			public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
+				configurer.registerCallableInterceptors(asyncWork);
+				configurer.registerDeferredResultInterceptors(asyncWork);
 			}
 		};
 	}
@@ -228,9 +251,21 @@ public class IdempotencyAutoConfiguration {
 		@Bean
 		@ConditionalOnMissingBean
 		@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+		static ValidationBeforeIdempotencyPostProcessor validationBeforeIdempotencyPostProcessor() {
+			return new ValidationBeforeIdempotencyPostProcessor();
+		}
+
+		@Bean
+		@ConditionalOnMissingBean
+		@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
 		static IdempotencyAdvisor idempotencyAdvisor(IdempotentOperationSource idempotentOperationSource,
-				IdempotencyInterceptor idempotencyInterceptor) {
-			return new IdempotencyAdvisor(idempotentOperationSource, idempotencyInterceptor);
+				IdempotencyInterceptor idempotencyInterceptor, Environment environment) {
+			IdempotencyAdvisor advisor = new IdempotencyAdvisor(idempotentOperationSource, idempotencyInterceptor);
+			// Read from the environment: this bean is created before properties are
+			// bound.
+			advisor.setOrder(environment.getProperty("idempotency.advisor-order", Integer.class,
+					IdempotencyAdvisor.DEFAULT_ORDER));
+			return advisor;
 		}
 
 	}

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
+import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.store.redis.RedisEvictionPolicyCheck;
 import io.github.idempotency.web.IdempotencyPolicy;
 import io.github.idempotency.web.IdempotencyPolicy.OnStoreFailure;
@@ -65,6 +66,12 @@ public class IdempotencyProperties implements Validator {
 	 * Renewal of a claim's lease while its request runs.
 	 */
 	private final LockRenewal lockRenewal = new LockRenewal();
+
+	/**
+	 * Order of the advice around idempotent methods among other advice: it must run after
+	 * method security and validation and outside transactions.
+	 */
+	private int advisorOrder = IdempotencyAdvisor.DEFAULT_ORDER;
 
 	/**
 	 * Settings of the Redis store.
@@ -179,6 +186,14 @@ public class IdempotencyProperties implements Validator {
 
 	public void setLockTimeout(Duration lockTimeout) {
 		this.lockTimeout = lockTimeout;
+	}
+
+	public int getAdvisorOrder() {
+		return this.advisorOrder;
+	}
+
+	public void setAdvisorOrder(int advisorOrder) {
+		this.advisorOrder = advisorOrder;
 	}
 
 	public LockRenewal getLockRenewal() {
@@ -299,10 +314,10 @@ public class IdempotencyProperties implements Validator {
 	 */
 	IdempotencyPolicy toPolicy() {
 		return new IdempotencyPolicy(this.headerName, this.ttl, this.lockTimeout, this.lockRenewal.enabled,
-				this.lockRenewal.interval, this.waitTimeout, this.maxKeyLength, this.onStoreFailure,
-				this.replayedHeaders, this.replayedHeaderName, this.replayClientErrors, this.replayServerErrors,
-				this.inProgressRetryAfter, this.storeUnavailableRetryAfter, this.maxBodySize.toBytes(),
-				this.maxResponseSize.toBytes());
+				this.lockRenewal.interval, this.lockRenewal.maxDuration, this.waitTimeout, this.maxKeyLength,
+				this.onStoreFailure, this.replayedHeaders, this.replayedHeaderName, this.replayClientErrors,
+				this.replayServerErrors, this.inProgressRetryAfter, this.storeUnavailableRetryAfter,
+				this.maxBodySize.toBytes(), this.maxResponseSize.toBytes());
 	}
 
 	@Override
@@ -329,6 +344,7 @@ public class IdempotencyProperties implements Validator {
 			errors.rejectValue("lockRenewal.interval", "invalid",
 					"must be positive and shorter than idempotency.lock-timeout, or the lease expires between renewals");
 		}
+		requirePositive(errors, "lockRenewal.maxDuration", properties.lockRenewal.maxDuration);
 		if (properties.waitTimeout == null || properties.waitTimeout.isNegative()) {
 			errors.rejectValue("waitTimeout", "negative", "must be zero or positive");
 		}
@@ -392,9 +408,17 @@ public class IdempotencyProperties implements Validator {
 		private boolean enabled = true;
 
 		/**
-		 * How often the lease is renewed. Defaults to a third of the lock timeout.
+		 * How often the lease is renewed. Defaults to a third of the lock timeout, and is
+		 * never longer than a third of an operation's own lock timeout.
 		 */
 		private @Nullable Duration interval;
+
+		/**
+		 * Longest time a request's lease is renewed, counted from its claim. A request
+		 * running longer, such as a handler that never returns or async work that
+		 * outlived its request, loses its key one lock timeout later.
+		 */
+		private Duration maxDuration = Duration.ofMinutes(10);
 
 		public boolean isEnabled() {
 			return this.enabled;
@@ -410,6 +434,14 @@ public class IdempotencyProperties implements Validator {
 
 		public void setInterval(@Nullable Duration interval) {
 			this.interval = interval;
+		}
+
+		public Duration getMaxDuration() {
+			return this.maxDuration;
+		}
+
+		public void setMaxDuration(Duration maxDuration) {
+			this.maxDuration = maxDuration;
 		}
 
 	}

@@ -14,24 +14,31 @@ import org.springframework.aop.support.StaticMethodMatcherPointcut;
  * {@link IdempotentOperationSource} declares idempotent.
  *
  * <p>
- * Its default order, {@link #DEFAULT_ORDER}, puts it outside {@code @Transactional} and
- * other advice at the default lowest precedence, so that the key is claimed before a
- * transaction opens, and the response is recorded only after the transaction has
- * committed.
+ * Its default order, {@link #DEFAULT_ORDER}, puts it inside Spring Security's method
+ * authorization ({@code @PreAuthorize} and its kin, orders 100 to 600), so that a key is
+ * claimed only for a call that was allowed, and outside {@code @Transactional},
+ * Resilience4j's aspects and other advice near the lowest precedence, so that the key is
+ * claimed before a transaction opens, retries of the method happen within one claim, and
+ * the response is recorded only after the transaction has committed. Method validation is
+ * moved in front of it by {@link ValidationBeforeIdempotencyPostProcessor}.
  *
  * @since 0.1.0
  */
 public class IdempotencyAdvisor extends AbstractPointcutAdvisor {
 
 	/**
-	 * The default order: high precedence, with room for advice that must run outside it.
+	 * The default order: after method security, before everything of default order.
 	 */
-	public static final int DEFAULT_ORDER = HIGHEST_PRECEDENCE + 1000;
+	public static final int DEFAULT_ORDER = 1000;
 
 	private final Advice advice;
 
 	private final Pointcut pointcut;
 
+	/**
+	 * @param source tells which methods are idempotent
+	 * @param interceptor the advice
+	 */
 	public IdempotencyAdvisor(IdempotentOperationSource source, IdempotencyInterceptor interceptor) {
 		this.advice = interceptor;
 		this.pointcut = new OperationSourcePointcut(source);

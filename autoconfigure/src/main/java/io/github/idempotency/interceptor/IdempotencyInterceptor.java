@@ -23,11 +23,14 @@ public class IdempotencyInterceptor implements MethodInterceptor {
 	@Override
 	public @Nullable Object invoke(MethodInvocation invocation) throws Throwable {
 		RequestAttributes attributes = RequestContextHolder.getRequestAttributes();
-		if (attributes != null && attributes.getAttribute(IdempotentCall.ATTRIBUTE,
-				RequestAttributes.SCOPE_REQUEST) instanceof IdempotentCall call) {
-			call.beforeInvocation(invocation.getMethod(), invocation.getArguments());
+		if (attributes == null || !(attributes.getAttribute(IdempotentCall.ATTRIBUTE,
+				RequestAttributes.SCOPE_REQUEST) instanceof IdempotentCall call)) {
+			return invocation.proceed();
 		}
-		return invocation.proceed();
+		call.beforeInvocation(invocation.getMethod(), invocation.getArguments());
+		Object result = invocation.proceed();
+		call.afterInvocation(invocation.getMethod(), result);
+		return result;
 	}
 
 }

@@ -2,6 +2,8 @@ package io.github.idempotency.interceptor;
 
 import java.lang.reflect.Method;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The idempotency state of the request being handled, kept as a request attribute under
  * {@link #ATTRIBUTE} by the web layer and driven by {@link IdempotencyInterceptor} once
@@ -24,5 +26,14 @@ public interface IdempotentCall {
 	 * @param arguments its bound arguments
 	 */
 	void beforeInvocation(Method method, Object[] arguments);
+
+	/**
+	 * Called when the method returned normally, with what it returned; a method may
+	 * return work that goes on, such as a {@code CompletableFuture}.
+	 * @param method the handler method
+	 * @param result what it returned
+	 */
+	default void afterInvocation(Method method, @Nullable Object result) {
+	}
 
 }

@@ -1,26 +1,194 @@
 package io.github.idempotency.web;
 
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.io.UnsupportedEncodingException;
+import java.util.Arrays;
 
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
-
-import org.springframework.web.util.ContentCachingResponseWrapper;
+import jakarta.servlet.http.HttpServletResponseWrapper;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Holds back the body of an idempotent handler's response until it has been stored, and
- * notes whether the response went to the container's error page, whose body is written
- * later and cannot be captured.
+ * The response of an idempotent handler, as the client receives it, with a copy of its
+ * body for the record.
+ *
+ * <p>
+ * A body that fits in {@code idempotency.max-response-size} is held back until
+ * {@link #release()}, so that its record is stored before the client can see the response
+ * and retry. A body that grows past that size, or whose writer flushes the response
+ * ({@link #flushBuffer()}, as server-sent events and other streams do), goes to the
+ * client as it is written instead; the copy is kept while it fits, and dropped once it
+ * does not, so a streamed response never costs more memory than that size.
+ *
+ * <p>
+ * Also notes whether the response went to the container's error page, whose body is
+ * written later and cannot be captured. Confined to the request; not thread-safe.
  */
-final class CapturedResponse extends ContentCachingResponseWrapper {
+final class CapturedResponse extends HttpServletResponseWrapper {
+
+	private final int maxCopy;
+
+	private final boolean streamFlushSends;
+
+	private byte @Nullable [] copy = new byte[256];
+
+	private int size;
+
+	// Whether bytes go to the client as they are written.
+	private boolean passing;
 
 	private boolean errorSent;
 
-	CapturedResponse(HttpServletResponse response) {
+	private @Nullable ServletOutputStream stream;
+
+	private @Nullable PrintWriter writer;
+
+	/**
+	 * @param response the response below
+	 * @param maxCopy the largest body copied for the record, and held back until then
+	 * @param streamFlushSends whether a flush of the output stream sends what was
+	 * written, for handlers that write the stream themselves; message converters flush it
+	 * after every body, so for them only {@link #flushBuffer()} does
+	 */
+	CapturedResponse(HttpServletResponse response, long maxCopy, boolean streamFlushSends) {
 		super(response);
+		this.maxCopy = (int) Math.min(maxCopy, Integer.MAX_VALUE - 8);
+		this.streamFlushSends = streamFlushSends;
 	}
 
 	boolean isErrorSent() {
 		return this.errorSent;
+	}
+
+	/**
+	 * Whether the copy of the body is complete: {@code false} once the body grew past the
+	 * largest size copied.
+	 */
+	boolean isCopyComplete() {
+		return this.copy != null;
+	}
+
+	/**
+	 * The body written so far, if it was copied whole.
+	 */
+	byte @Nullable [] copyOfBody() {
+		return (this.copy != null) ? Arrays.copyOf(this.copy, this.size) : null;
+	}
+
+	int bodySize() {
+		return this.size;
+	}
+
+	/**
+	 * Sends whatever is written from now on straight to the client, without copying it:
+	 * for answers that are not stored, such as replays.
+	 */
+	void passThrough() throws IOException {
+		sendHeld();
+		this.copy = null;
+	}
+
+	/**
+	 * Sends the body held back, once the record is stored or released.
+	 */
+	void release() throws IOException {
+		if (this.writer != null) {
+			this.writer.flush();
+		}
+		if (!this.passing && this.copy != null && this.size > 0 && !getResponse().isCommitted()) {
+			getResponse().setContentLength(this.size);
+		}
+		sendHeld();
+	}
+
+	private void sendHeld() throws IOException {
+		if (this.passing) {
+			return;
+		}
+		this.passing = true;
+		if (this.copy != null && this.size > 0) {
+			getResponse().getOutputStream().write(this.copy, 0, this.size);
+		}
+	}
+
+	private void write(byte[] bytes, int offset, int length) throws IOException {
+		if (!this.passing) {
+			if (this.copy != null && length <= this.maxCopy - this.size) {
+				keep(bytes, offset, length);
+				return;
+			}
+			sendHeld();
+		}
+		getResponse().getOutputStream().write(bytes, offset, length);
+		if (this.copy != null) {
+			if (length <= this.maxCopy - this.size) {
+				keep(bytes, offset, length);
+			}
+			else {
+				this.copy = null;
+			}
+		}
+	}
+
+	private void keep(byte[] bytes, int offset, int length) {
+		byte[] kept = this.copy;
+		if (this.size + length > kept.length) {
+			kept = Arrays.copyOf(kept, (int) Math.min(this.maxCopy, Math.max(2L * kept.length, this.size + length)));
+			this.copy = kept;
+		}
+		System.arraycopy(bytes, offset, kept, this.size, length);
+		this.size += length;
+	}
+
+	@Override
+	public ServletOutputStream getOutputStream() throws IOException {
+		if (this.stream == null) {
+			this.stream = new CapturingStream(getResponse().getOutputStream());
+		}
+		return this.stream;
+	}
+
+	@Override
+	public PrintWriter getWriter() throws IOException {
+		if (this.writer == null) {
+			String encoding = getCharacterEncoding();
+			try {
+				this.writer = new PrintWriter(new OutputStreamWriter(getOutputStream(), encoding));
+			}
+			catch (UnsupportedEncodingException ex) {
+				throw new IOException("Unsupported response encoding " + encoding, ex);
+			}
+		}
+		return this.writer;
+	}
+
+	@Override
+	public void flushBuffer() throws IOException {
+		if (this.writer != null) {
+			this.writer.flush();
+		}
+		sendHeld();
+		super.flushBuffer();
+	}
+
+	@Override
+	public void resetBuffer() {
+		super.resetBuffer();
+		if (!this.passing) {
+			this.size = 0;
+		}
+	}
+
+	@Override
+	public void reset() {
+		super.reset();
+		if (!this.passing) {
+			this.size = 0;
+		}
 	}
 
 	@Override
@@ -33,6 +201,49 @@ final class CapturedResponse extends ContentCachingResponseWrapper {
 	public void sendError(int sc, String msg) throws IOException {
 		this.errorSent = true;
 		super.sendError(sc, msg);
+	}
+
+	private final class CapturingStream extends ServletOutputStream {
+
+		private final ServletOutputStream target;
+
+		private final byte[] single = new byte[1];
+
+		CapturingStream(ServletOutputStream target) {
+			this.target = target;
+		}
+
+		@Override
+		public void write(int b) throws IOException {
+			this.single[0] = (byte) b;
+			CapturedResponse.this.write(this.single, 0, 1);
+		}
+
+		@Override
+		public void write(byte[] bytes, int offset, int length) throws IOException {
+			CapturedResponse.this.write(bytes, offset, length);
+		}
+
+		@Override
+		public void flush() throws IOException {
+			if (CapturedResponse.this.streamFlushSends) {
+				sendHeld();
+			}
+			if (CapturedResponse.this.passing) {
+				this.target.flush();
+			}
+		}
+
+		@Override
+		public boolean isReady() {
+			return this.target.isReady();
+		}
+
+		@Override
+		public void setWriteListener(WriteListener listener) {
+			this.target.setWriteListener(listener);
+		}
+
 	}
 
 }

@@ -6,12 +6,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
+import io.github.idempotency.UnreadableRecordException;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.web.IdempotencyPolicy.OnStoreFailure;
 import jakarta.servlet.http.HttpServletRequest;
@@ -61,11 +61,9 @@ public class IdempotencyCoordinator implements AutoCloseable {
 
 	private final IdempotencyOutcomeListener outcomes;
 
-	private final StoreFailureLog storeFailures = new StoreFailureLog();
+	private final StoreFailureLog storeFailures = new StoreFailureLog("Idempotency store unavailable");
 
 	private final KeyExpressionEvaluator keyExpressions = new KeyExpressionEvaluator();
-
-	private final Set<String> unadvisedOperations = ConcurrentHashMap.newKeySet();
 
 	private final LeaseRenewals renewals;
 
@@ -90,7 +88,7 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		this.scopeResolver = scopeResolver;
 		this.outcomes = outcomes;
 		this.keyParser = new IdempotencyKeyParser(policy.maxKeyLength());
-		this.renewals = new LeaseRenewals(store);
+		this.renewals = new LeaseRenewals(store, policy.lockRenewalMaxDuration());
 		this.replayedHeaderNames.addAll(policy.replayedHeaders());
 		this.replayContentType = this.replayedHeaderNames.remove(HttpHeaders.CONTENT_TYPE);
 	}
@@ -154,6 +152,13 @@ public class IdempotencyCoordinator implements AutoCloseable {
 			try {
 				result = this.store.claim(recordKey, fingerprint, lease);
 			}
+			catch (UnreadableRecordException ex) {
+				record(request, IdempotencyOutcome.UNREADABLE_RECORD);
+				logger.error(ex.getMessage() + "; it is neither replayed nor overwritten. Delete it (the idempotency"
+						+ " Actuator endpoint does) once you know where it came from.");
+				onStoreFailure(exchange, ex);
+				return;
+			}
 			catch (IdempotencyStoreException ex) {
 				record(request, IdempotencyOutcome.STORE_UNAVAILABLE);
 				onStoreFailure(exchange, ex);
@@ -198,37 +203,45 @@ public class IdempotencyCoordinator implements AutoCloseable {
 	 * Stores the response of a request whose claim is ours, or releases the claim when
 	 * the response should not be replayed: a server error, an exception no handler
 	 * resolved, a response too large to keep, or one whose body went to the container's
-	 * error page.
+	 * error page. A claim whose request still has async work running (after an async
+	 * timeout) is released only once that work stops.
 	 */
-	void finish(IdempotentExchange exchange, CapturedResponse response, @Nullable Exception failure) {
-		if (!exchange.begun() && failure == null && response.getStatus() < 400
-				&& this.unadvisedOperations.add(exchange.operation().name())) {
-			logger.error(exchange.operation().name() + " is @Idempotent but ran without idempotency: its bean was"
-					+ " not proxied, or the method is final. Check that an auto-proxy creator is active"
-					+ " (spring.aop.auto) and that the method can be overridden.");
-		}
+	void finish(IdempotentExchange exchange, CapturedResponse response, @Nullable Throwable failure) {
 		String recordKey = exchange.recordKey();
 		String token = exchange.token();
 		if (recordKey == null || token == null) {
 			return;
 		}
-		LeaseRenewals.Claim renewal = exchange.renewal();
-		if (renewal != null) {
-			renewal.stop();
-		}
 		int status = response.getStatus();
 		if (failure != null || response.isErrorSent() || !isReplayable(status)) {
-			release(recordKey, token);
+			if (exchange.holdForRunningWork()) {
+				logger.warn(exchange.operation().name() + " answered " + status + " while its async work still runs"
+						+ " (did spring.mvc.async.request-timeout pass?); its idempotency key stays claimed, and"
+						+ " retries get 409, until that work stops");
+				return;
+			}
+			releaseNow(exchange);
 			return;
 		}
-		if (response.getContentSize() > this.policy.maxResponseSize()) {
-			logger.warn("Response of " + response.getContentSize()
-					+ " bytes is larger than idempotency.max-response-size" + " (" + this.policy.maxResponseSize()
-					+ " bytes); it was sent but not stored, and a retry will run" + " the handler again");
-			release(recordKey, token);
+		byte[] body = response.copyOfBody();
+		if (body == null) {
+			logger.warn("Response of " + exchange.operation().name() + " grew larger than"
+					+ " idempotency.max-response-size (" + this.policy.maxResponseSize() + " bytes); it was sent"
+					+ " but not stored, and a retry will run the handler again");
+			releaseNow(exchange);
 			return;
 		}
-		StoredResponse stored = new StoredResponse(status, replayedHeaders(response), response.getContentAsByteArray());
+		StoredResponse stored;
+		try {
+			stored = new StoredResponse(status, replayedHeaders(response), body);
+		}
+		catch (IllegalArgumentException ex) {
+			logger.warn("Response of " + exchange.operation().name() + " cannot be stored (" + ex.getMessage()
+					+ "); it was sent, and a retry will run the handler again");
+			releaseNow(exchange);
+			return;
+		}
+		stopRenewal(exchange);
 		try {
 			if (!this.store.complete(recordKey, token, stored, exchange.ttl())) {
 				logger.warn("Lease on idempotency record " + recordKey + " was lost before the response was stored;"
@@ -241,13 +254,41 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Releases a claim that was held while async work outlived its request, now that the
+	 * work has stopped. Called on the thread that ran the work; touches no request state.
+	 */
+	void releaseAfterWork(IdempotentExchange exchange) {
+		releaseNow(exchange);
+	}
+
+	private void releaseNow(IdempotentExchange exchange) {
+		stopRenewal(exchange);
+		String recordKey = exchange.recordKey();
+		String token = exchange.token();
+		if (recordKey != null && token != null) {
+			release(recordKey, token);
+		}
+	}
+
+	private static void stopRenewal(IdempotentExchange exchange) {
+		LeaseRenewals.Claim renewal = exchange.renewal();
+		if (renewal != null) {
+			renewal.stop();
+		}
+	}
+
 	private LeaseRenewals.@Nullable Claim renewWhileRunning(String recordKey, String token, Duration lease) {
 		if (!this.policy.lockRenewal()) {
 			return null;
 		}
-		// Not Duration.dividedBy, which divides through BigDecimal on every request.
-		Duration interval = (this.policy.lockRenewalInterval() != null) ? this.policy.lockRenewalInterval()
-				: Duration.ofNanos(lease.toNanos() / 3);
+		// At most a third of this operation's lease, whatever is configured: an operation
+		// may declare a lock timeout shorter than the configured interval, and its lease
+		// would lapse before the first renewal. Not Duration.dividedBy, which divides
+		// through BigDecimal on every request.
+		Duration third = Duration.ofNanos(lease.toNanos() / 3);
+		Duration configured = this.policy.lockRenewalInterval();
+		Duration interval = (configured != null && configured.compareTo(third) < 0) ? configured : third;
 		return this.renewals.start(recordKey, token, lease, interval);
 	}
 
@@ -341,10 +382,25 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		}
 		for (String name : response.getHeaderNames()) {
 			if (this.replayedHeaderNames.contains(name) && !headers.containsKey(name)) {
-				headers.put(name, List.copyOf(response.getHeaders(name)));
+				headers.put(name, response.getHeaders(name).stream().map(IdempotencyCoordinator::asSent).toList());
 			}
 		}
 		return headers;
+	}
+
+	// A servlet container writes a control character in a header value as a space (Tomcat
+	// does), so that is what the client received, and what a replay must send.
+	private static String asSent(String value) {
+		for (int i = 0; i < value.length(); i++) {
+			char c = value.charAt(i);
+			if ((c < 0x20 && c != '\t') || c == 0x7F) {
+				return value.chars()
+					.map((ch) -> ((ch < 0x20 && ch != '\t') || ch == 0x7F) ? ' ' : ch)
+					.collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+					.toString();
+			}
+		}
+		return value;
 	}
 
 	private static boolean pause(long millis) {

@@ -1,6 +1,9 @@
 package io.github.idempotency.web;
 
 import java.io.IOException;
+import java.util.Collection;
+import java.util.Set;
+import java.util.TreeSet;
 
 import io.github.idempotency.StoredResponse;
 import jakarta.servlet.http.HttpServletRequest;
@@ -29,14 +32,20 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 
 	private final String replayedHeaderName;
 
+	private final Set<String> replayedHeaders = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+
 	/**
 	 * @param problemWriter writes problem responses
 	 * @param replayedHeaderName the header that marks a replay, sent with the value
 	 * {@code true}
+	 * @param replayedHeaders the headers a replay may send: a stored header of any other
+	 * name is left out, whoever wrote the record
 	 */
-	public IdempotencyExceptionResolver(ProblemResponseWriter problemWriter, String replayedHeaderName) {
+	public IdempotencyExceptionResolver(ProblemResponseWriter problemWriter, String replayedHeaderName,
+			Collection<String> replayedHeaders) {
 		this.problemWriter = problemWriter;
 		this.replayedHeaderName = replayedHeaderName;
+		this.replayedHeaders.addAll(replayedHeaders);
 	}
 
 	@Override
@@ -59,16 +68,22 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 		return null;
 	}
 
-	private void replay(StoredResponse stored, HttpServletResponse dispatched) throws IOException {
-		// The stored bytes go straight to the client rather than through the capturing
-		// buffer: nothing is stored from a replay, so that copy would be wasted.
-		CapturedResponse captured = WebUtils.getNativeResponse(dispatched, CapturedResponse.class);
-		HttpServletResponse response = (captured != null) ? (HttpServletResponse) captured.getResponse() : dispatched;
+	private void replay(StoredResponse stored, HttpServletResponse response) throws IOException {
+		// The replay passes through the application's filters like any response, but not
+		// into the capture: nothing is stored from a replay, so that copy would be
+		// wasted.
+		CapturedResponse captured = WebUtils.getNativeResponse(response, CapturedResponse.class);
+		if (captured != null) {
+			captured.passThrough();
+		}
 		response.setStatus(stored.status());
 		// Set, not add: a header a filter already wrote (Cache-Control from Spring
 		// Security, say) is replaced by what the client received the first time, instead
 		// of appearing twice.
 		stored.headers().forEach((name, values) -> {
+			if (!this.replayedHeaders.contains(name) || values.isEmpty()) {
+				return;
+			}
 			response.setHeader(name, values.get(0));
 			for (int i = 1; i < values.size(); i++) {
 				response.addHeader(name, values.get(i));

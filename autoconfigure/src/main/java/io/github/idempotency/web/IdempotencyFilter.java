@@ -3,18 +3,21 @@ package io.github.idempotency.web;
 import java.io.IOException;
 import java.util.Set;
 
+import io.github.idempotency.interceptor.IdempotentCall;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Gives {@link IdempotentHandlerInterceptor} a place to buffer the request body and
- * capture the response of requests that turn out to reach an idempotent handler.
+ * capture the response of requests that turn out to reach an idempotent handler, and
+ * stores or releases their claim once the response is complete.
  *
  * <p>
  * Which handler a request reaches is known only inside the {@code DispatcherServlet},
@@ -23,6 +26,13 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * capturing delegates into them once it sees an idempotent handler. Every other request,
  * including streaming responses and uploads to ordinary endpoints, is neither buffered
  * nor copied.
+ *
+ * <p>
+ * The response is complete only when the filter chain returns to this filter: filters
+ * that run after it, such as one that buffers bodies to log them, write their part on the
+ * way out. So the record is stored (or the claim released) here, after the last dispatch
+ * of the request, never earlier; replays pass down through those filters like any
+ * response.
  *
  * @since 0.1.0
  */
@@ -42,10 +52,35 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		return !this.methods.contains(request.getMethod());
 	}
 
+	// Async handlers finish on a later dispatch, which this filter must see too.
+	@Override
+	protected boolean shouldNotFilterAsyncDispatch() {
+		return false;
+	}
+
 	@Override
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
-		chain.doFilter(new SwappableRequest(request), new SwappableResponse(response));
+		// The async dispatch carries the wrappers of the first one.
+		boolean first = !isAsyncDispatch(request);
+		try {
+			chain.doFilter(first ? new SwappableRequest(request) : request,
+					first ? new SwappableResponse(response) : response);
+		}
+		catch (IOException | ServletException | RuntimeException | Error ex) {
+			finish(request, ex);
+			throw ex;
+		}
+		finish(request, null);
+	}
+
+	private static void finish(HttpServletRequest request, @Nullable Throwable failure) throws IOException {
+		if (!(request.getAttribute(IdempotentCall.ATTRIBUTE) instanceof IdempotentExchange exchange)
+				|| (failure == null && request.isAsyncStarted())) {
+			return;
+		}
+		request.removeAttribute(IdempotentCall.ATTRIBUTE);
+		exchange.finish(failure);
 	}
 
 	/**

@@ -46,6 +46,13 @@ public enum IdempotencyOutcome {
 	STORE_UNAVAILABLE,
 
 	/**
+	 * The store holds a record under the key that it cannot read (another format, or
+	 * corrupt): answered like {@link #STORE_UNAVAILABLE}, and the record is left as it
+	 * is.
+	 */
+	UNREADABLE_RECORD,
+
+	/**
 	 * No key was sent to an endpoint where it is optional, so the request ran without
 	 * idempotency.
 	 */

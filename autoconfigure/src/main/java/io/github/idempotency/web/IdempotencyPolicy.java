@@ -14,7 +14,9 @@ import org.jspecify.annotations.Nullable;
  * @param lockTimeout how long a claim holds while its request runs
  * @param lockRenewal whether a claim's lease is renewed while its request runs
  * @param lockRenewalInterval how often it is renewed, or {@code null} for a third of the
- * lease
+ * lease; never less often than a third of the lease
+ * @param lockRenewalMaxDuration how long after its claim a request's lease is still
+ * renewed
  * @param waitTimeout how long a duplicate waits for the request in progress before
  * answering 409; zero answers at once
  * @param maxKeyLength the longest key accepted
@@ -32,9 +34,10 @@ import org.jspecify.annotations.Nullable;
  * @since 0.1.0
  */
 public record IdempotencyPolicy(String headerName, Duration ttl, Duration lockTimeout, boolean lockRenewal,
-		@Nullable Duration lockRenewalInterval, Duration waitTimeout, int maxKeyLength, OnStoreFailure onStoreFailure,
-		List<String> replayedHeaders, String replayedHeaderName, boolean replayClientErrors, boolean replayServerErrors,
-		Duration inProgressRetryAfter, Duration storeUnavailableRetryAfter, long maxBodySize, long maxResponseSize) {
+		@Nullable Duration lockRenewalInterval, Duration lockRenewalMaxDuration, Duration waitTimeout, int maxKeyLength,
+		OnStoreFailure onStoreFailure, List<String> replayedHeaders, String replayedHeaderName,
+		boolean replayClientErrors, boolean replayServerErrors, Duration inProgressRetryAfter,
+		Duration storeUnavailableRetryAfter, long maxBodySize, long maxResponseSize) {
 
 	public IdempotencyPolicy {
 		replayedHeaders = List.copyOf(replayedHeaders);

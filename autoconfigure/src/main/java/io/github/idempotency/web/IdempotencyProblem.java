@@ -41,7 +41,13 @@ public enum IdempotencyProblem {
 	 * The idempotency store cannot be reached, and the request is refused rather than
 	 * risk a duplicate.
 	 */
-	STORE_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "idempotency-store-unavailable", "Idempotency store unavailable");
+	STORE_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "idempotency-store-unavailable", "Idempotency store unavailable"),
+
+	/**
+	 * The handler is {@code @Idempotent} but its bean is not advised (not proxied, or the
+	 * method cannot be intercepted), so it is refused rather than run unprotected.
+	 */
+	NOT_PROTECTED(HttpStatus.SERVICE_UNAVAILABLE, "idempotency-not-protected", "Idempotency not in effect");
 
 	/**
 	 * Prefix of every problem {@code type}; the code follows it.

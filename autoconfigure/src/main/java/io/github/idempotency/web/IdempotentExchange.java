@@ -3,6 +3,9 @@ package io.github.idempotency.web;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionStage;
 
 import io.github.idempotency.interceptor.IdempotentCall;
 import io.github.idempotency.interceptor.IdempotentOperation;
@@ -11,13 +14,23 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One request to an idempotent handler, from the moment its body is buffered until its
- * response is stored or its claim released. Confined to the request; not thread-safe.
+ * response is stored or its claim released.
+ *
+ * <p>
+ * The request's own steps run on the threads that dispatch it, one after another. Async
+ * work the handler started (a {@code Callable}, a {@code DeferredResult}, a
+ * {@code CompletableFuture}) reports its start and end from other threads, and may
+ * outlive the request after an async timeout: the claim is then released only once that
+ * work has stopped, so that a retry cannot run it a second time alongside. Those steps
+ * are synchronized.
  */
 final class IdempotentExchange implements IdempotentCall {
 
 	private final IdempotencyCoordinator coordinator;
 
 	private final IdempotentOperation operation;
+
+	private final Method handlerMethod;
 
 	private final HttpServletRequest request;
 
@@ -35,10 +48,19 @@ final class IdempotentExchange implements IdempotentCall {
 
 	private LeaseRenewals.@Nullable Claim renewal;
 
-	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, HttpServletRequest request,
-			byte @Nullable [] body, CapturedResponse response) {
+	private Work work = Work.NONE;
+
+	// Whether the work's end is known from a future the handler returned, rather than
+	// from the DeferredResult Spring MVC made of it.
+	private boolean futureWork;
+
+	private boolean releaseWhenWorkStops;
+
+	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, Method handlerMethod,
+			HttpServletRequest request, byte @Nullable [] body, CapturedResponse response) {
 		this.coordinator = coordinator;
 		this.operation = operation;
+		this.handlerMethod = handlerMethod;
 		this.request = request;
 		this.body = body;
 		this.response = response;
@@ -46,22 +68,129 @@ final class IdempotentExchange implements IdempotentCall {
 
 	@Override
 	public void beforeInvocation(Method method, Object[] arguments) {
-		// A handler may call other idempotent beans; only the outermost call speaks for
-		// the request.
-		if (this.begun) {
+		// Only the handler speaks for the request: not an @InitBinder or @ModelAttribute
+		// method of its controller, nor an idempotent bean called while binding, nor one
+		// the handler calls.
+		if (this.begun || !isHandler(method)) {
 			return;
 		}
 		this.begun = true;
 		this.coordinator.begin(this, method, arguments);
 	}
 
-	void finish(@Nullable Exception failure) throws IOException {
+	@Override
+	public void afterInvocation(Method method, @Nullable Object result) {
+		if (result instanceof CompletionStage<?> future && this.begun && isHandler(method)) {
+			synchronized (this) {
+				this.futureWork = true;
+				this.work = Work.RUNNING;
+			}
+			// Spring MVC cancels the future when the request times out; the work that
+			// would complete it may go on, so a cancellation says nothing of its end.
+			future.whenComplete((value, failure) -> {
+				if (!(failure instanceof CancellationException)) {
+					workStopped();
+				}
+			});
+		}
+	}
+
+	private boolean isHandler(Method method) {
+		return method.getName().equals(this.handlerMethod.getName())
+				&& Arrays.equals(method.getParameterTypes(), this.handlerMethod.getParameterTypes());
+	}
+
+	/**
+	 * Stores or releases the claim, then sends the body held back.
+	 */
+	void finish(@Nullable Throwable failure) throws IOException {
 		try {
 			this.coordinator.finish(this, this.response, failure);
 		}
 		finally {
-			this.response.copyBodyToResponse();
+			this.response.release();
 		}
+	}
+
+	/**
+	 * Async work was handed to an executor: it has not started yet.
+	 */
+	synchronized void workSubmitted() {
+		this.work = Work.PENDING;
+	}
+
+	/**
+	 * Async work the handler set going elsewhere (a {@code DeferredResult}) runs from
+	 * now.
+	 */
+	synchronized void workRunning() {
+		if (!this.futureWork) {
+			this.work = Work.RUNNING;
+		}
+	}
+
+	/**
+	 * Submitted async work is about to start.
+	 * @return {@code false} if it must not: the claim was released while it waited
+	 */
+	synchronized boolean workStarting() {
+		if (this.work == Work.ABANDONED) {
+			return false;
+		}
+		this.work = Work.RUNNING;
+		return true;
+	}
+
+	/**
+	 * A {@code DeferredResult} got its result in time; after a timeout its end cannot be
+	 * known, so this is not called then.
+	 */
+	void deferredResultSet() {
+		boolean fromFuture;
+		synchronized (this) {
+			fromFuture = this.futureWork;
+		}
+		if (!fromFuture) {
+			workStopped();
+		}
+	}
+
+	/**
+	 * Async work ended, however it ended.
+	 */
+	void workStopped() {
+		synchronized (this) {
+			if (this.work == Work.ABANDONED) {
+				return;
+			}
+			this.work = Work.STOPPED;
+			if (!this.releaseWhenWorkStops) {
+				return;
+			}
+			this.releaseWhenWorkStops = false;
+		}
+		this.coordinator.releaseAfterWork(this);
+	}
+
+	/**
+	 * Whether the claim must stay held, rather than be released now, because async work
+	 * of the request may still run; it is then released when that work stops. Work that
+	 * was submitted but has not started is abandoned instead: it will not start.
+	 */
+	synchronized boolean holdForRunningWork() {
+		if (this.work == Work.PENDING) {
+			this.work = Work.ABANDONED;
+			return false;
+		}
+		if (this.work == Work.RUNNING) {
+			this.releaseWhenWorkStops = true;
+			return true;
+		}
+		return false;
+	}
+
+	synchronized boolean isWorkRunning() {
+		return this.work == Work.RUNNING || this.work == Work.PENDING;
 	}
 
 	void claimed(String recordKey, String token, Duration ttl, LeaseRenewals.@Nullable Claim renewal) {
@@ -92,6 +221,10 @@ final class IdempotentExchange implements IdempotentCall {
 		return this.request;
 	}
 
+	CapturedResponse response() {
+		return this.response;
+	}
+
 	byte @Nullable [] body() {
 		return this.body;
 	}
@@ -106,6 +239,12 @@ final class IdempotentExchange implements IdempotentCall {
 
 	Duration ttl() {
 		return this.ttl;
+	}
+
+	private enum Work {
+
+		NONE, PENDING, RUNNING, STOPPED, ABANDONED
+
 	}
 
 }

@@ -9,11 +9,16 @@ import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.core.ResolvableType;
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerInterceptor;
+import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 import org.springframework.web.util.WebUtils;
 
 /**
@@ -23,9 +28,10 @@ import org.springframework.web.util.WebUtils;
  * <p>
  * Before the handler's arguments are bound, it reads the whole body (answering 413 above
  * {@code idempotency.max-body-size}) so that the fingerprint exists when the key is
- * claimed, and starts capturing the response. After the response is written, it has the
- * claim completed or released, and only then lets the body reach the client: a client
- * that has seen a response will find it stored when it retries.
+ * claimed, and starts capturing the response. {@link IdempotencyFilter} has the claim
+ * completed or released once the response is complete, and only then lets a body it held
+ * back reach the client: a client that has seen a response will find it stored when it
+ * retries.
  *
  * <p>
  * Requires {@link IdempotencyFilter} in front of the {@code DispatcherServlet}.
@@ -35,6 +41,8 @@ import org.springframework.web.util.WebUtils;
  */
 public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 
+	private static final Log logger = LogFactory.getLog(IdempotentHandlerInterceptor.class);
+
 	private final IdempotentOperationSource operations;
 
 	private final IdempotencyCoordinator coordinator;
@@ -43,18 +51,22 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 
 	private final Set<String> methods;
 
+	private final IdempotentHandlerVerifier verifier;
+
 	/**
 	 * @param operations tells which handlers are idempotent
 	 * @param coordinator claims, decides and completes
-	 * @param problemWriter writes the 413 answer
+	 * @param problemWriter writes the 413 and 503 answers
 	 * @param methods the request methods that may be idempotent, upper case
+	 * @param verifier refuses handlers that would run unprotected
 	 */
 	public IdempotentHandlerInterceptor(IdempotentOperationSource operations, IdempotencyCoordinator coordinator,
-			ProblemResponseWriter problemWriter, Set<String> methods) {
+			ProblemResponseWriter problemWriter, Set<String> methods, IdempotentHandlerVerifier verifier) {
 		this.operations = operations;
 		this.coordinator = coordinator;
 		this.problemWriter = problemWriter;
 		this.methods = Set.copyOf(methods);
+		this.verifier = verifier;
 	}
 
 	@Override
@@ -77,6 +89,15 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			throw new IllegalStateException(operation.name() + " is @Idempotent but the request did not pass"
 					+ " through IdempotencyFilter; register the filter in front of the DispatcherServlet");
 		}
+		String unprotected = this.verifier.problem(handlerMethod, handlerMethod.getBean());
+		if (unprotected != null) {
+			this.problemWriter.write(
+					new IdempotencyProblemException(IdempotencyProblem.NOT_PROTECTED,
+							"This operation cannot be processed safely: idempotency is not in effect for it.", null),
+					request, response);
+			logger.error(unprotected);
+			return false;
+		}
 		if (operation.keyExpression() == null && !operation.required()
 				&& request.getHeader(this.coordinator.headerName(operation)) == null) {
 			this.coordinator.record(request, IdempotencyOutcome.BYPASSED);
@@ -98,20 +119,21 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			swappableRequest
 				.setRequest(new BufferedBodyRequest((HttpServletRequest) swappableRequest.getRequest(), body));
 		}
-		CapturedResponse captured = new CapturedResponse((HttpServletResponse) swappableResponse.getResponse());
+		CapturedResponse captured = new CapturedResponse((HttpServletResponse) swappableResponse.getResponse(),
+				this.coordinator.policy().maxResponseSize(), writesItsOwnStream(handlerMethod));
 		swappableResponse.setResponse(captured);
-		request.setAttribute(IdempotentCall.ATTRIBUTE,
-				new IdempotentExchange(this.coordinator, operation, request, body, captured));
+		request.setAttribute(IdempotentCall.ATTRIBUTE, new IdempotentExchange(this.coordinator, operation,
+				handlerMethod.getMethod(), request, body, captured));
 		return true;
 	}
 
-	@Override
-	public void afterCompletion(HttpServletRequest request, HttpServletResponse response, Object handler,
-			@Nullable Exception ex) throws IOException {
-		if (request.getAttribute(IdempotentCall.ATTRIBUTE) instanceof IdempotentExchange exchange) {
-			request.removeAttribute(IdempotentCall.ATTRIBUTE);
-			exchange.finish(ex);
+	// A StreamingResponseBody writes the stream itself, and flushes it to send.
+	private static boolean writesItsOwnStream(HandlerMethod handler) {
+		Class<?> type = handler.getReturnType().getParameterType();
+		if (type == ResponseEntity.class) {
+			type = ResolvableType.forMethodParameter(handler.getReturnType()).getGeneric(0).resolve(Object.class);
 		}
+		return StreamingResponseBody.class.isAssignableFrom(type);
 	}
 
 	// Null when the body is larger than allowed.

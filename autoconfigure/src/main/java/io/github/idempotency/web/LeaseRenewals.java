@@ -4,20 +4,31 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.IdempotencyStore;
-import io.github.idempotency.IdempotencyStoreException;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 /**
  * Keeps the claims of running requests alive. Claims are only registered and unregistered
  * on the request thread; one background thread looks at them a few times a second and
- * renews those that are due. So a request that finishes within its first renewal
- * interval, the common case, costs two map operations and no Redis call, and wakes no
- * thread. Thread-safe.
+ * hands those that are due to a small pool that renews them, so that one slow store call
+ * delays no other claim's renewal. A request that finishes within its first renewal
+ * interval, the common case, costs two map operations and no store call, and wakes no
+ * thread.
+ *
+ * <p>
+ * Nothing thrown by a renewal stops the others, or later ones: failures are logged once
+ * per burst. No claim is renewed past its maximum duration, so a handler that never
+ * returns lets its key go one lock timeout after that. Thread-safe.
  */
 final class LeaseRenewals implements AutoCloseable {
 
@@ -25,60 +36,118 @@ final class LeaseRenewals implements AutoCloseable {
 
 	private static final long TICK_MILLIS = 50;
 
+	private static final int MAX_CONCURRENT_RENEWALS = 16;
+
 	private final IdempotencyStore store;
+
+	private final Duration maxDuration;
 
 	private final Map<Claim, Long> dueAt = new ConcurrentHashMap<>();
 
 	private final ScheduledExecutorService ticker;
 
-	LeaseRenewals(IdempotencyStore store) {
+	private final ThreadPoolExecutor renewers;
+
+	private final StoreFailureLog failures = new StoreFailureLog("Lease renewal failed");
+
+	/**
+	 * @param store where the claims live
+	 * @param maxDuration how long after its claim a request's lease is still renewed
+	 */
+	LeaseRenewals(IdempotencyStore store, Duration maxDuration) {
 		this.store = store;
-		this.ticker = Executors.newSingleThreadScheduledExecutor((task) -> {
-			Thread thread = new Thread(task, "idempotency-lease-renewal");
-			thread.setDaemon(true);
-			return thread;
-		});
-		this.ticker.scheduleWithFixedDelay(this::renewDue, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+		this.maxDuration = maxDuration;
+		this.ticker = Executors.newSingleThreadScheduledExecutor(daemon("idempotency-lease-renewal"));
+		// No queue: a renewal that finds every thread busy waits for the next tick
+		// rather than behind a stuck call.
+		this.renewers = new ThreadPoolExecutor(0, MAX_CONCURRENT_RENEWALS, 30, TimeUnit.SECONDS,
+				new SynchronousQueue<>(), daemon("idempotency-lease-renewer-"));
+		this.ticker.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
 	}
 
 	/**
-	 * Starts renewing a claim every interval until {@link Claim#stop()}.
+	 * Starts renewing a claim every interval until {@link Claim#stop()}, or until the
+	 * maximum duration has passed.
 	 */
 	Claim start(String recordKey, String token, Duration lease, Duration interval) {
-		Claim claim = new Claim(recordKey, token, lease, interval.toNanos());
-		this.dueAt.put(claim, System.nanoTime() + claim.intervalNanos);
+		long now = System.nanoTime();
+		Claim claim = new Claim(recordKey, token, lease, interval.toNanos(), now + this.maxDuration.toNanos());
+		this.dueAt.put(claim, now + claim.intervalNanos);
 		return claim;
 	}
 
-	private void renewDue() {
-		long now = System.nanoTime();
-		this.dueAt.forEach((claim, due) -> {
-			if (now - due < 0) {
-				return;
-			}
-			try {
-				if (this.store.renew(claim.recordKey, claim.token, claim.lease)) {
-					this.dueAt.replace(claim, due, System.nanoTime() + claim.intervalNanos);
+	int size() {
+		return this.dueAt.size();
+	}
+
+	// A scheduled task that throws is never run again, so nothing may leave here.
+	private void tick() {
+		try {
+			long now = System.nanoTime();
+			this.dueAt.forEach((claim, due) -> {
+				if (now - due >= 0) {
+					renewLater(claim, due, now);
 				}
-				else if (this.dueAt.remove(claim) != null) {
-					logger.warn("Lease on idempotency record " + claim.recordKey + " was lost while its request was"
-							+ " running; a retry may run the handler again, and this request's response will not be"
-							+ " stored");
-				}
+			});
+		}
+		catch (Throwable ex) {
+			this.failures.failed("lease renewal goes on", ex);
+		}
+	}
+
+	private void renewLater(Claim claim, long due, long now) {
+		if (now - claim.giveUpAt >= 0) {
+			if (this.dueAt.remove(claim) != null) {
+				logger.warn("Request holding idempotency record " + claim.recordKey + " has run longer than"
+						+ " idempotency.lock-renewal.max-duration (" + this.maxDuration + "); its lease is no longer"
+						+ " renewed, and the key is free again once it expires");
 			}
-			catch (IdempotencyStoreException ex) {
-				logger.warn("Could not renew the lease on idempotency record " + claim.recordKey
-						+ "; trying again shortly: " + ex.getMessage());
+			return;
+		}
+		if (!claim.renewing.compareAndSet(false, true)) {
+			return;
+		}
+		try {
+			this.renewers.execute(() -> renew(claim, due));
+		}
+		catch (RejectedExecutionException ex) {
+			claim.renewing.set(false);
+		}
+	}
+
+	private void renew(Claim claim, long due) {
+		try {
+			if (this.store.renew(claim.recordKey, claim.token, claim.lease)) {
+				this.failures.answered();
+				this.dueAt.replace(claim, due, System.nanoTime() + claim.intervalNanos);
 			}
-			catch (RuntimeException ex) {
-				logger.error("Unexpected failure renewing the lease on idempotency record " + claim.recordKey, ex);
+			else if (this.dueAt.remove(claim) != null) {
+				logger.warn("Lease on idempotency record " + claim.recordKey + " was lost while its request was"
+						+ " running; a retry may run the handler again, and this request's response will not be"
+						+ " stored");
 			}
-		});
+		}
+		catch (Throwable ex) {
+			this.failures.failed("renewing the lease on idempotency record " + claim.recordKey + " again shortly", ex);
+		}
+		finally {
+			claim.renewing.set(false);
+		}
 	}
 
 	@Override
 	public void close() {
 		this.ticker.shutdownNow();
+		this.renewers.shutdownNow();
+	}
+
+	private static ThreadFactory daemon(String name) {
+		AtomicInteger count = new AtomicInteger();
+		return (task) -> {
+			Thread thread = new Thread(task, name.endsWith("-") ? name + count.incrementAndGet() : name);
+			thread.setDaemon(true);
+			return thread;
+		};
 	}
 
 	/**
@@ -94,11 +163,16 @@ final class LeaseRenewals implements AutoCloseable {
 
 		private final long intervalNanos;
 
-		private Claim(String recordKey, String token, Duration lease, long intervalNanos) {
+		private final long giveUpAt;
+
+		private final AtomicBoolean renewing = new AtomicBoolean();
+
+		private Claim(String recordKey, String token, Duration lease, long intervalNanos, long giveUpAt) {
 			this.recordKey = recordKey;
 			this.token = token;
 			this.lease = lease;
 			this.intervalNanos = intervalNanos;
+			this.giveUpAt = giveUpAt;
 		}
 
 		void stop() {

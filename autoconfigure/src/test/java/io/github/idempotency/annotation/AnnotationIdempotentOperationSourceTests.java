@@ -7,6 +7,8 @@ import io.github.idempotency.interceptor.IdempotentOperation;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.util.ReflectionUtils;
+import org.springframework.web.bind.annotation.ModelAttribute;
+import org.springframework.web.bind.annotation.PostMapping;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
@@ -44,6 +46,12 @@ class AnnotationIdempotentOperationSourceTests {
 	void classAnnotationShouldCoverMethodsAndMethodAnnotationShouldWin() {
 		assertThat(operation(ClassLevel.class, "inherited").ttl()).isEqualTo(Duration.ofMinutes(5));
 		assertThat(operation(ClassLevel.class, "overridden").ttl()).isEqualTo(Duration.ofSeconds(10));
+	}
+
+	@Test
+	void classAnnotationShouldNotCoverMethodsThatAreNotHandlers() {
+		assertThat(operation(ClassLevel.class, "model")).isNull();
+		assertThat(operation(ClassLevel.class, "helper")).isNull();
 	}
 
 	@Test
@@ -88,11 +96,20 @@ class AnnotationIdempotentOperationSourceTests {
 	@Idempotent(ttl = "5m")
 	static class ClassLevel {
 
+		@PostMapping
 		void inherited() {
 		}
 
+		@PostMapping
 		@Idempotent(ttl = "10s")
 		void overridden() {
+		}
+
+		@ModelAttribute
+		void model() {
+		}
+
+		void helper() {
 		}
 
 	}

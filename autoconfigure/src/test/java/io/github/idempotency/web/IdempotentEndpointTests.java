@@ -121,6 +121,14 @@ class IdempotentEndpointTests extends AbstractWebTests {
 	}
 
 	@Test
+	void handlerItsProxyCannotInterceptShouldBeRefusedNotRunUnprotected() throws Exception {
+		HttpResponse<byte[]> response = this.http.post("/lazy-final").key(this.key).name(this.key).send();
+
+		assertProblem(response, 503, "idempotency-not-protected");
+		assertThat(this.executions.count(this.key)).isZero();
+	}
+
+	@Test
 	void quotedAndBareFormsOfOneKeyShouldBeTheSameKey() {
 		this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
 		HttpResponse<byte[]> quoted = this.http.post("/orders")

@@ -8,9 +8,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Stored headers as {@code Name: value} lines separated by CRLF, the way HTTP/1.1 writes
- * them; readable in {@code redis-cli}. HTTP forbids CR and LF inside field values, so the
- * separator cannot occur in one.
+ * Stored headers as {@code Name: value} lines, each ended by CRLF, the way HTTP/1.1
+ * writes them; readable in {@code redis-cli}. A
+ * {@link io.github.idempotency.StoredResponse} holds no CR or LF in a value, so the
+ * separator cannot occur in one; reading refuses any block that is not such lines, since
+ * a record may have been written by anything that can reach Redis.
  */
 final class HeaderLines {
 
@@ -25,14 +27,26 @@ final class HeaderLines {
 		return out.toByteArray();
 	}
 
+	/**
+	 * @throws IllegalArgumentException if the block is not header lines
+	 */
 	static Map<String, List<String>> decode(byte[] encoded) {
 		Map<String, List<String>> headers = new LinkedHashMap<>();
-		for (String line : new String(encoded, StandardCharsets.UTF_8).split("\r\n")) {
-			int colon = line.indexOf(": ");
-			if (colon > 0) {
-				headers.computeIfAbsent(line.substring(0, colon), (name) -> new ArrayList<>())
-					.add(line.substring(colon + 2));
+		String block = new String(encoded, StandardCharsets.UTF_8);
+		int start = 0;
+		while (start < block.length()) {
+			int end = block.indexOf("\r\n", start);
+			if (end < 0) {
+				throw new IllegalArgumentException("Header block does not end with CRLF");
 			}
+			String line = block.substring(start, end);
+			int colon = line.indexOf(": ");
+			if (colon <= 0) {
+				throw new IllegalArgumentException("Header line without a name");
+			}
+			headers.computeIfAbsent(line.substring(0, colon), (name) -> new ArrayList<>())
+				.add(line.substring(colon + 2));
+			start = end + 2;
 		}
 		return headers;
 	}

@@ -15,6 +15,7 @@ import io.github.idempotency.IdempotencyRecord.State;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
+import io.github.idempotency.UnreadableRecordException;
 
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.dao.DataAccessException;
@@ -115,12 +116,14 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			case "claimed" -> new ClaimResult.Claimed(token);
 			case "in_progress" -> new ClaimResult.InProgress();
 			case "mismatch" -> new ClaimResult.Mismatch();
-			default ->
-				throw new IdempotencyStoreException(
-						answer.startsWith(UNREADABLE)
-								? "Record " + redisKey(key) + " has " + answer.substring(UNREADABLE.length())
-										+ ", which this version cannot read"
-								: "Unexpected claim reply '" + answer + "'");
+			default -> {
+				if (answer.startsWith(UNREADABLE)) {
+					throw new UnreadableRecordException(redisKey(key),
+							"it has " + answer.substring(UNREADABLE.length()) + ", which this version cannot read",
+							null);
+				}
+				throw new IdempotencyStoreException("Unexpected claim reply '" + answer + "'");
+			}
 		};
 	}
 
@@ -156,8 +159,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		byte[] value = (byte[]) reply.get(0);
 		String version = RedisRecord.version(value);
 		if (!major(version).equals(major(FORMAT_VERSION))) {
-			throw new IdempotencyStoreException("Record " + redisKey(key) + " has format version '" + version
-					+ "', which this version cannot read");
+			throw new UnreadableRecordException(redisKey(key),
+					"it has format version '" + version + "', which this version cannot read", null);
 		}
 		RedisRecord record = read(key, value);
 		return Optional.of(new IdempotencyRecord(record.completed() ? State.COMPLETED : State.IN_PROGRESS,
@@ -184,8 +187,10 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		try {
 			return RedisRecord.parse(value);
 		}
-		catch (IllegalArgumentException ex) {
-			throw new IdempotencyStoreException("Record " + redisKey(key) + " cannot be read: " + ex.getMessage(), ex);
+		// Anything can write to Redis: every way a record can fail to parse means the
+		// same, and none may reach a client.
+		catch (RuntimeException ex) {
+			throw new UnreadableRecordException(redisKey(key), String.valueOf(ex.getMessage()), ex);
 		}
 	}
 

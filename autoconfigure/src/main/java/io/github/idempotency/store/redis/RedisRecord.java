@@ -37,10 +37,17 @@ record RedisRecord(String version, boolean completed, String fingerprint, @Nulla
 			throw new IllegalArgumentException("Record has " + fields.length + " fields on its first line");
 		}
 		boolean completed = "completed".equals(fields[1]);
+		if (!completed && !"in_progress".equals(fields[1])) {
+			throw new IllegalArgumentException("Record has the state '" + fields[1] + "'");
+		}
 		StoredResponse response = null;
 		if (completed) {
 			int headersStart = lineEnd + 1;
-			int bodyStart = headersStart + Integer.parseInt(fields[7]);
+			int headersLength = Integer.parseInt(fields[7]);
+			if (headersLength < 0 || headersLength > record.length - headersStart) {
+				throw new IllegalArgumentException("Record announces " + headersLength + " bytes of headers");
+			}
+			int bodyStart = headersStart + headersLength;
 			response = new StoredResponse(Integer.parseInt(fields[6]),
 					HeaderLines.decode(Arrays.copyOfRange(record, headersStart, bodyStart)),
 					Arrays.copyOfRange(record, bodyStart, record.length));

@@ -1,0 +1,147 @@
+package io.github.idempotency.web;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.github.idempotency.interceptor.IdempotencyAdvisor;
+import io.github.idempotency.interceptor.IdempotentOperation;
+import io.github.idempotency.interceptor.IdempotentOperationSource;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.aop.framework.Advised;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.core.ResolvableType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.util.ClassUtils;
+import org.springframework.web.method.HandlerMethod;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
+
+/**
+ * Makes sure that no {@code @Idempotent} handler can run unprotected. The key is claimed
+ * by advice around the handler method; a bean that was not proxied
+ * ({@code spring.aop.auto} is {@code false}, or its class is not proxyable) or a method a
+ * proxy cannot intercept (final or private) would run every request as if the annotation
+ * were not there. Also refuses handlers whose responses cannot be replayed: a
+ * {@link ResponseBodyEmitter} (and so {@code SseEmitter}) streams events for as long as
+ * it lives.
+ *
+ * <p>
+ * Every handler of every {@link RequestMappingHandlerMapping} is checked once the
+ * singletons exist, and startup fails naming the first offending method. A handler of a
+ * lazy bean is checked the first time a request reaches it, and refused with a 503
+ * problem if it would run unprotected. Thread-safe.
+ *
+ * @since 0.1.0
+ */
+public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
+
+	private final ConfigurableListableBeanFactory beanFactory;
+
+	private final IdempotentOperationSource operations;
+
+	private final Map<Method, String> problems = new ConcurrentHashMap<>();
+
+	/**
+	 * @param beanFactory where the handler mappings and handler beans are
+	 * @param operations tells which handlers are idempotent
+	 */
+	public IdempotentHandlerVerifier(ConfigurableListableBeanFactory beanFactory,
+			IdempotentOperationSource operations) {
+		this.beanFactory = beanFactory;
+		this.operations = operations;
+	}
+
+	@Override
+	public void afterSingletonsInstantiated() {
+		for (RequestMappingHandlerMapping mapping : this.beanFactory
+			.getBeansOfType(RequestMappingHandlerMapping.class, false, false)
+			.values()) {
+			for (HandlerMethod handler : mapping.getHandlerMethods().values()) {
+				Object bean = handler.getBean();
+				if (bean instanceof String name) {
+					if (isLazy(name)) {
+						continue;
+					}
+					bean = this.beanFactory.getBean(name);
+				}
+				String problem = problem(handler, bean);
+				if (problem != null) {
+					throw new IllegalStateException(problem);
+				}
+			}
+		}
+	}
+
+	/**
+	 * Why an idempotent handler cannot be run safely, or {@code null} if it can. Cached
+	 * per method.
+	 * @param handler the handler, with its bean resolved
+	 * @param bean the handler's bean
+	 * @return the reason, naming the method, or {@code null}
+	 */
+	@Nullable String problem(HandlerMethod handler, Object bean) {
+		String problem = this.problems.computeIfAbsent(handler.getMethod(), (method) -> {
+			String found = findProblem(handler, bean);
+			return (found != null) ? found : "";
+		});
+		return problem.isEmpty() ? null : problem;
+	}
+
+	private @Nullable String findProblem(HandlerMethod handler, Object bean) {
+		Method method = handler.getMethod();
+		IdempotentOperation operation = this.operations.getOperation(method, handler.getBeanType());
+		if (operation == null) {
+			return null;
+		}
+		String name = ClassUtils.getQualifiedMethodName(method, handler.getBeanType());
+		if (ResponseBodyEmitter.class.isAssignableFrom(returnedType(handler))) {
+			return name + " is @Idempotent but returns a " + returnedType(handler).getSimpleName()
+					+ ", a stream of events that a replay cannot repeat; remove @Idempotent, or return the result as"
+					+ " one response";
+		}
+		if (!(bean instanceof Advised advised) || !hasIdempotencyAdvisor(advised)) {
+			return name + " is @Idempotent but its bean is not proxied with the idempotency advice, so every"
+					+ " request would run unprotected. Check that an auto-proxy creator is active (spring.aop.auto is"
+					+ " not false) and that the bean's class can be proxied.";
+		}
+		if (AopUtils.isCglibProxy(bean)
+				&& (Modifier.isFinal(method.getModifiers()) || Modifier.isPrivate(method.getModifiers()))) {
+			return name + " is @Idempotent but is " + (Modifier.isFinal(method.getModifiers()) ? "final" : "private")
+					+ ", so its proxy cannot intercept it and every request would run unprotected; make it"
+					+ " overridable";
+		}
+		return null;
+	}
+
+	private static boolean hasIdempotencyAdvisor(Advised advised) {
+		for (var advisor : advised.getAdvisors()) {
+			if (advisor instanceof IdempotencyAdvisor) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private static Class<?> returnedType(HandlerMethod handler) {
+		Class<?> type = handler.getReturnType().getParameterType();
+		if (ResponseEntity.class.isAssignableFrom(type)) {
+			return ResolvableType.forMethodParameter(handler.getReturnType()).getGeneric(0).resolve(Object.class);
+		}
+		return type;
+	}
+
+	private boolean isLazy(String beanName) {
+		if (!this.beanFactory.containsBeanDefinition(beanName)) {
+			return false;
+		}
+		BeanDefinition definition = this.beanFactory.getBeanDefinition(beanName);
+		return definition.isLazyInit();
+	}
+
+}

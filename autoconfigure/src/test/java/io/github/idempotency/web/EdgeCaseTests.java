@@ -1,0 +1,298 @@
+package io.github.idempotency.web;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.github.idempotency.web.edge.BodyLoggingFilter;
+import io.github.idempotency.web.edge.EdgeApplication;
+import io.github.idempotency.web.edge.Gates;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The promise held in an application shaped like real ones: filters of its own, async
+ * handlers that outlive their request timeout, leases shorter than the handler,
+ * class-level annotations with binder and exception-handler methods, method validation,
+ * streaming responses and header values built from user input. Each test failed before
+ * the starter handled its case.
+ */
+@SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "idempotency.key-prefix=edge-test", "spring.mvc.async.request-timeout=400ms",
+				"idempotency.lock-timeout=600ms", "idempotency.lock-renewal.interval=590ms",
+				"idempotency.lock-renewal.max-duration=2500ms", "spring.task.execution.pool.core-size=1" })
+class EdgeCaseTests extends AbstractWebTests {
+
+	@Autowired
+	private BodyLoggingFilter bodyLog;
+
+	@Autowired
+	private Gates gates;
+
+	private TestHttp http;
+
+	private String key;
+
+	@BeforeEach
+	void setUp() {
+		this.http = new TestHttp(this.port);
+		this.key = UUID.randomUUID().toString();
+	}
+
+	@Test
+	void responseBufferedByAFilterInsideOursShouldBeStoredWhole() {
+		HttpResponse<byte[]> first = this.http.post("/edge/payments").key(this.key).name(this.key).json("{}").send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/payments").key(this.key).name(this.key).json("{}").send();
+
+		assertThat(first.statusCode()).isEqualTo(201);
+		assertThat(TestHttp.text(first)).contains("\"run\":1");
+		assertThat(retry.statusCode()).isEqualTo(201);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+		// The replay went through the application's filter like any response.
+		assertThat(this.bodyLog.logged()).last().isEqualTo(TestHttp.text(first));
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "callable", "task", "future" })
+	void asyncWorkOutlivingItsTimeoutShouldKeepItsKeyUntilItStops(String kind) throws Exception {
+		String path = "/edge/async/" + kind;
+		long start = System.nanoTime();
+		// Tomcat looks for timed-out requests once a second, so the work takes longer.
+		HttpResponse<byte[]> first = slow(path, 2000).send();
+		HttpResponse<byte[]> whileRunning = slow(path, 0).send();
+
+		assertThat(first.statusCode()).isEqualTo(503);
+		assertThat(whileRunning.statusCode()).as(TestHttp.text(whileRunning)).isEqualTo(409);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+
+		HttpResponse<byte[]> afterWork = untilNotConflict(path, start, 2000);
+		assertThat(afterWork.statusCode()).isEqualTo(200);
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
+	@Test
+	void deferredResultOutlivingItsTimeoutShouldKeepItsKeyUntilTheMaximumDuration() throws Exception {
+		long start = System.nanoTime();
+		HttpResponse<byte[]> first = slow("/edge/async/deferred", 1800).send();
+		HttpResponse<byte[]> whileRunning = slow("/edge/async/deferred", 0).send();
+		Thread.sleep(Math.max(0, 2000 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)));
+		HttpResponse<byte[]> afterWork = slow("/edge/async/deferred", 0).send();
+
+		assertThat(first.statusCode()).isEqualTo(503);
+		assertThat(whileRunning.statusCode()).isEqualTo(409);
+		// Its end cannot be known: held until renewal stops at the maximum duration.
+		assertThat(afterWork.statusCode()).isEqualTo(409);
+		HttpResponse<byte[]> afterMaximum = untilNotConflict("/edge/async/deferred", start, 2500);
+		assertThat(afterMaximum.statusCode()).isEqualTo(200);
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
+	@Test
+	void callableThatTimedOutBeforeStartingShouldNeverRun() throws Exception {
+		String busy = UUID.randomUUID().toString();
+		// The only executor thread is busy, so the second callable waits in the queue
+		// past its request's timeout.
+		CompletableFuture<HttpResponse<byte[]>> occupying = CompletableFuture
+			.supplyAsync(() -> this.http.post("/edge/async/callable")
+				.key(busy)
+				.name(busy)
+				.header("X-Delay-Millis", "2500")
+				.send());
+		awaitExecutions(busy, 1);
+		HttpResponse<byte[]> queued = slow("/edge/async/callable", 0).send();
+		assertThat(occupying.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(503);
+		awaitExecutions(busy, 1);
+		Thread.sleep(2500);
+
+		assertThat(queued.statusCode()).isEqualTo(503);
+		assertThat(this.executions.count(this.key)).isZero();
+		HttpResponse<byte[]> retry = slow("/edge/async/callable", 0).send();
+		assertThat(retry.statusCode()).isEqualTo(200);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "global", "method" })
+	void leaseShorterThanTheHandlerShouldBeRenewedInTime(String kind) throws Exception {
+		String path = "/edge/lease/" + kind;
+		CompletableFuture<HttpResponse<byte[]>> first = CompletableFuture.supplyAsync(() -> slow(path, 1300).send());
+		Thread.sleep(1000);
+		HttpResponse<byte[]> duplicate = slow(path, 0).send();
+
+		assertThat(duplicate.statusCode()).as(TestHttp.text(duplicate)).isEqualTo(409);
+		assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void handlerThatNeverReturnsShouldLoseItsKeyAfterTheMaximumDuration() throws Exception {
+		long start = System.nanoTime();
+		CompletableFuture.runAsync(() -> slow("/edge/lease/global", 4500).send());
+		awaitExecutions(this.key, 1);
+		Thread.sleep(1000);
+		assertThat(slow("/edge/lease/global", 0).send().statusCode()).isEqualTo(409);
+
+		HttpResponse<byte[]> afterMaximum = untilNotConflict("/edge/lease/global", start, 2500);
+		assertThat(afterMaximum.statusCode()).isEqualTo(200);
+		assertThat(System.nanoTime() - start).isLessThan(TimeUnit.MILLISECONDS.toNanos(4500));
+	}
+
+	@Test
+	void failedMethodValidationShouldNotClaimTheKey() {
+		HttpResponse<byte[]> invalid = this.http.post("/edge/validated?quantity=0").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> corrected = this.http.post("/edge/validated?quantity=2")
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/validated?quantity=2").key(this.key).name(this.key).send();
+
+		assertThat(invalid.statusCode()).isEqualTo(400);
+		assertThat(TestHttp.text(invalid)).isEqualTo("invalid quantity");
+		assertThat(corrected.statusCode()).isEqualTo(200);
+		assertThat(TestHttp.text(corrected)).isEqualTo("2 ordered, run 1");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+	}
+
+	@Test
+	void exceptionHandlerOfAClassLevelIdempotentControllerShouldNotClaimTheKey() {
+		HttpResponse<byte[]> invalid = this.http.post("/edge/validated?quantity=two")
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> corrected = this.http.post("/edge/validated?quantity=2")
+			.key(this.key)
+			.name(this.key)
+			.send();
+
+		assertThat(invalid.statusCode()).isEqualTo(400);
+		assertThat(TestHttp.text(invalid)).isEqualTo("quantity is not a number");
+		assertThat(corrected.statusCode()).isEqualTo(200);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void flushedStreamShouldReachTheClientWhileTheHandlerStillWrites() throws Exception {
+		HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+		HttpRequest request = HttpRequest
+			.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/edge/stream/flushed"))
+			.header("Idempotency-Key", this.key)
+			.header("X-Test-Name", this.key)
+			.POST(HttpRequest.BodyPublishers.noBody())
+			.build();
+		HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+		BufferedReader body = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
+		CompletableFuture<String> firstLine = CompletableFuture.supplyAsync(() -> {
+			try {
+				return body.readLine();
+			}
+			catch (Exception ex) {
+				throw new IllegalStateException(ex);
+			}
+		});
+
+		assertThat(firstLine.get(10, TimeUnit.SECONDS)).isEqualTo("first chunk");
+		this.gates.release(this.key);
+		assertThat(body.readLine()).isEqualTo("last chunk");
+		assertThat(body.readLine()).isNull();
+
+		HttpResponse<byte[]> retry = this.http.post("/edge/stream/flushed").key(this.key).name(this.key).send();
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(TestHttp.text(retry)).isEqualTo("first chunk\nlast chunk\n");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void streamLargerThanTheMaximumResponseSizeShouldReachTheClientWholeAndBeReleased() {
+		HttpResponse<byte[]> first = this.http.post("/edge/stream/large?megabytes=16")
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/stream/large?megabytes=16")
+			.key(this.key)
+			.name(this.key)
+			.send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(first.body()).hasSize(16 * 1024 * 1024);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
+	@Test
+	void smallStreamShouldBeStoredAndReplayed() {
+		HttpResponse<byte[]> first = this.http.post("/edge/stream/small").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/stream/small").key(this.key).name(this.key).send();
+
+		assertThat(TestHttp.text(first)).isEqualTo("small run 1");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+	}
+
+	@Test
+	void headerValueWithLineBreaksShouldNotBecomeAHeaderOnReplay() {
+		String filename = URLEncoder.encode("report.csv\r\nSet-Cookie: stolen=1", StandardCharsets.UTF_8);
+		HttpResponse<byte[]> first = this.http.post("/edge/export?filename=" + filename)
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/export?filename=" + filename)
+			.key(this.key)
+			.name(this.key)
+			.send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(first.headers().allValues("Set-Cookie")).isEmpty();
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.headers().allValues("Set-Cookie")).isEmpty();
+		assertThat(retry.headers().allValues("Content-Disposition"))
+			.isEqualTo(first.headers().allValues("Content-Disposition"))
+			.hasSize(1);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	private TestHttp.Request slow(String path, long millis) {
+		return this.http.post(path).key(this.key).name(this.key).header("X-Delay-Millis", String.valueOf(millis));
+	}
+
+	// Retries as a client would, once a second's worth of polls, until the key is free.
+	private HttpResponse<byte[]> untilNotConflict(String path, long start, long notBeforeMillis)
+			throws InterruptedException {
+		long deadline = start + TimeUnit.SECONDS.toNanos(10);
+		HttpResponse<byte[]> response;
+		do {
+			Thread.sleep(100);
+			response = slow(path, 0).send();
+		}
+		while (response.statusCode() == 409 && System.nanoTime() < deadline);
+		assertThat(System.nanoTime() - start).isGreaterThan(TimeUnit.MILLISECONDS.toNanos(notBeforeMillis));
+		return response;
+	}
+
+	private void awaitExecutions(String name, int count) throws InterruptedException {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (this.executions.count(name) < count && System.nanoTime() < deadline) {
+			Thread.sleep(10);
+		}
+		assertThat(this.executions.count(name)).isEqualTo(count);
+	}
+
+}

@@ -1,0 +1,29 @@
+package io.github.idempotency.web.edge;
+
+import io.github.idempotency.web.app.Executions;
+
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Import;
+
+/**
+ * An application shaped like the ones users really have, around idempotent endpoints: a
+ * body-logging filter, async handlers with a request timeout shorter than their work,
+ * class-level annotations with binder and exception-handler methods, method validation,
+ * streaming responses. Without Spring Security, whose firewall would hide what the
+ * starter itself must get right about header values; the security-related cases run in
+ * the main test application.
+ */
+@SpringBootApplication(excludeName = {
+		"org.springframework.boot.autoconfigure.security.servlet.SecurityAutoConfiguration",
+		"org.springframework.boot.autoconfigure.security.servlet.SecurityFilterAutoConfiguration",
+		"org.springframework.boot.autoconfigure.security.servlet.UserDetailsServiceAutoConfiguration",
+		"org.springframework.boot.actuate.autoconfigure.security.servlet.ManagementWebSecurityAutoConfiguration",
+		"org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
+		"org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
+		"org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
+		"org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration",
+		"org.springframework.boot.security.autoconfigure.actuate.web.servlet.ManagementWebSecurityAutoConfiguration" })
+@Import(Executions.class)
+public class EdgeApplication {
+
+}

@@ -1,0 +1,162 @@
+package io.github.idempotency.web.edge;
+
+import java.net.URI;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.github.idempotency.annotation.Idempotent;
+import io.github.idempotency.web.app.Executions;
+
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.async.DeferredResult;
+import org.springframework.web.context.request.async.WebAsyncTask;
+import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
+
+/**
+ * Idempotent endpoints of the shapes that broke the promise before: each records its run
+ * under the name sent in {@code X-Test-Name}.
+ */
+@RestController
+@RequestMapping("/edge")
+public class EdgeController {
+
+	private final AtomicLong ids = new AtomicLong();
+
+	private final Executions executions;
+
+	private final Gates gates;
+
+	// Work of its own, so that no test waits behind another's in the common pool.
+	private final ExecutorService workers = Executors.newCachedThreadPool();
+
+	public EdgeController(Executions executions, Gates gates) {
+		this.executions = executions;
+		this.gates = gates;
+	}
+
+	@PostMapping("/payments")
+	@Idempotent
+	ResponseEntity<Payment> pay(@RequestHeader("X-Test-Name") String name, @RequestBody String body) {
+		int run = this.executions.record(name);
+		Payment payment = new Payment(this.ids.incrementAndGet(), run);
+		return ResponseEntity.created(URI.create("/edge/payments/" + payment.id())).body(payment);
+	}
+
+	@PostMapping("/export")
+	@Idempotent
+	ResponseEntity<String> export(@RequestHeader("X-Test-Name") String name, @RequestParam String filename) {
+		int run = this.executions.record(name);
+		// A file name taken from user input, as real download endpoints do.
+		return ResponseEntity.ok()
+			.header("Content-Disposition", "attachment; filename=\"" + filename + "\"")
+			.body("export run " + run);
+	}
+
+	@PostMapping("/async/callable")
+	@Idempotent
+	Callable<String> callable(@RequestHeader("X-Test-Name") String name, @RequestHeader("X-Delay-Millis") long delay) {
+		return () -> work(name, delay);
+	}
+
+	@PostMapping("/async/task")
+	@Idempotent
+	WebAsyncTask<String> task(@RequestHeader("X-Test-Name") String name, @RequestHeader("X-Delay-Millis") long delay) {
+		return new WebAsyncTask<>(() -> work(name, delay));
+	}
+
+	@PostMapping("/async/future")
+	@Idempotent
+	CompletableFuture<String> future(@RequestHeader("X-Test-Name") String name,
+			@RequestHeader("X-Delay-Millis") long delay) {
+		return CompletableFuture.supplyAsync(() -> work(name, delay), this.workers);
+	}
+
+	@PostMapping("/async/deferred")
+	@Idempotent
+	DeferredResult<String> deferred(@RequestHeader("X-Test-Name") String name,
+			@RequestHeader("X-Delay-Millis") long delay) {
+		DeferredResult<String> result = new DeferredResult<>();
+		this.workers.execute(() -> result.setResult(work(name, delay)));
+		return result;
+	}
+
+	@PostMapping("/lease/global")
+	@Idempotent
+	String globalLease(@RequestHeader("X-Test-Name") String name, @RequestHeader("X-Delay-Millis") long delay) {
+		return work(name, delay);
+	}
+
+	@PostMapping("/lease/method")
+	@Idempotent(lockTimeout = "300ms")
+	String methodLease(@RequestHeader("X-Test-Name") String name, @RequestHeader("X-Delay-Millis") long delay) {
+		return work(name, delay);
+	}
+
+	@PostMapping("/stream/flushed")
+	@Idempotent
+	StreamingResponseBody flushed(@RequestHeader("X-Test-Name") String name) {
+		this.executions.record(name);
+		CountDownLatch gate = this.gates.open(name);
+		return (out) -> {
+			out.write("first chunk\n".getBytes());
+			out.flush();
+			try {
+				gate.await(20, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			out.write("last chunk\n".getBytes());
+		};
+	}
+
+	@PostMapping("/stream/large")
+	@Idempotent
+	StreamingResponseBody large(@RequestHeader("X-Test-Name") String name, @RequestParam int megabytes) {
+		this.executions.record(name);
+		return (out) -> {
+			byte[] chunk = new byte[64 * 1024];
+			for (int i = 0; i < megabytes * 16; i++) {
+				out.write(chunk);
+			}
+		};
+	}
+
+	@PostMapping("/stream/small")
+	@Idempotent
+	StreamingResponseBody small(@RequestHeader("X-Test-Name") String name) {
+		int run = this.executions.record(name);
+		return (out) -> out.write(("small run " + run).getBytes());
+	}
+
+	// Runs for the given time whatever happens, interrupts included, as much real work
+	// does (a blocking driver call, a remote call without a timeout).
+	private String work(String name, long millis) {
+		int run = this.executions.record(name);
+		long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+		while (System.nanoTime() < end) {
+			try {
+				Thread.sleep(10);
+			}
+			catch (InterruptedException ex) {
+				// Ignored on purpose.
+			}
+		}
+		return name + " run " + run;
+	}
+
+	record Payment(long id, int run) {
+	}
+
+}
