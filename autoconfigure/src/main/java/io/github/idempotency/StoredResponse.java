@@ -43,6 +43,9 @@ public record StoredResponse(int status, Map<String, List<String>> headers, byte
 			if (!value.chars().allMatch((c) -> c == '\t' || (c >= 0x20 && c != 0x7F))) {
 				throw new IllegalArgumentException("The value of header " + name + " has a control character");
 			}
+			if (value.codePoints().anyMatch((c) -> c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE)) {
+				throw new IllegalArgumentException("The value of header " + name + " is not Unicode text");
+			}
 		}
 	}
 

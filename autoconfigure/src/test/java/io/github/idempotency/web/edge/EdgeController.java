@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.web.app.Executions;
+import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -105,12 +106,16 @@ public class EdgeController {
 
 	@PostMapping("/stream/flushed")
 	@Idempotent
-	StreamingResponseBody flushed(@RequestHeader("X-Test-Name") String name) {
+	StreamingResponseBody flushed(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) {
 		this.executions.record(name);
 		CountDownLatch gate = this.gates.open(name);
 		return (out) -> {
 			out.write("first chunk\n".getBytes());
 			out.flush();
+			// Spring Framework 7 no longer passes a flush of this stream on (unless
+			// spring.http.response.flush.enabled is set), so a stream that must reach the
+			// client flushes the response.
+			response.flushBuffer();
 			try {
 				gate.await(20, TimeUnit.SECONDS);
 			}
