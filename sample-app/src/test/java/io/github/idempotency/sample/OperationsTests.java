@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.idempotency.test.RedisTestServer;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -25,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the OpenAPI description with the key header.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = "sample.embedded-redis.enabled=false")
+		properties = { "sample.embedded-redis.enabled=false", "management.server.port=0" })
 class OperationsTests {
 
 	private final HttpClient client = HttpClient.newHttpClient();
@@ -34,6 +35,9 @@ class OperationsTests {
 
 	@LocalServerPort
 	private int port;
+
+	@Value("${local.management.port}")
+	private int managementPort;
 
 	@DynamicPropertySource
 	static void redis(DynamicPropertyRegistry registry) {
@@ -46,9 +50,9 @@ class OperationsTests {
 		pay(key);
 		pay(key);
 
-		JsonNode metric = this.json
-			.readTree(get("/actuator/metrics/idempotency.requests?tag=operation:POST%20/payments&tag=outcome:replayed")
-				.body());
+		JsonNode metric = this.json.readTree(
+				manage("/actuator/metrics/idempotency.requests?tag=operation:POST%20/payments&tag=outcome:replayed")
+					.body());
 		assertThat(metric.at("/measurements/0/value").asDouble()).isGreaterThanOrEqualTo(1.0);
 	}
 
@@ -57,10 +61,25 @@ class OperationsTests {
 		String key = UUID.randomUUID().toString();
 		pay(key);
 
-		HttpResponse<String> record = get("/actuator/idempotency?operation="
+		HttpResponse<String> record = manage("/actuator/idempotency?operation="
 				+ URLEncoder.encode("POST /payments", StandardCharsets.UTF_8) + "&key=" + key);
 		assertThat(record.statusCode()).isEqualTo(200);
 		assertThat(this.json.readTree(record.body()).at("/response/status").asInt()).isEqualTo(201);
+	}
+
+	@Test
+	void idempotencyEndpointShouldNotBeReachableOnTheApiPort() throws Exception {
+		String key = UUID.randomUUID().toString();
+		pay(key);
+
+		assertThat(get("/actuator/idempotency?operation=" + URLEncoder.encode("POST /payments", StandardCharsets.UTF_8)
+				+ "&key=" + key)
+			.statusCode()).isEqualTo(404);
+		assertThat(this.client
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/actuator/idempotency/x"))
+				.DELETE()
+				.build(), HttpResponse.BodyHandlers.ofString())
+			.statusCode()).isIn(404, 405);
 	}
 
 	@Test
@@ -79,6 +98,12 @@ class OperationsTests {
 				.ofString("{\"amount\": 100, \"currency\": \"EUR\", \"reference\": \"ops\"}"))
 			.build();
 		assertThat(this.client.send(request, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(201);
+	}
+
+	private HttpResponse<String> manage(String path) throws Exception {
+		return this.client.send(
+				HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.managementPort + path)).build(),
+				HttpResponse.BodyHandlers.ofString());
 	}
 
 	private HttpResponse<String> get(String path) throws Exception {
