@@ -11,6 +11,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.RequestAttributes;
+import org.springframework.web.context.request.async.AsyncWebRequest;
 import org.springframework.web.context.request.async.CallableProcessingInterceptor;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.DeferredResultProcessingInterceptor;
@@ -29,30 +30,33 @@ import org.springframework.web.context.request.async.DeferredResultProcessingInt
  * handler returned a {@code CompletableFuture}, whose completion is followed instead.
  *
  * <p>
- * Work is keyed by its task, the one object every callback sees: the request itself may
- * be recycled by the container before work that outlived it ends. Keys are held weakly,
- * so work that is cancelled before it starts leaves nothing behind. Thread-safe.
+ * Work is keyed by the request's async web request, an object of Spring MVC's made for
+ * each request and handed to every callback, compared by identity; its attributes are
+ * never read after the first callback, as the container may recycle the request before
+ * work that outlived it ends. Keys are held weakly, so work that is cancelled before it
+ * starts leaves nothing behind. The async request's own timeout and error handlers mark
+ * the request as interrupted before any result a {@code DeferredResult} sets for itself
+ * can pass for the end of its work. Thread-safe.
  *
  * @since 0.1.0
  */
 public final class AsyncWorkTracker implements CallableProcessingInterceptor, DeferredResultProcessingInterceptor {
 
-	private final Map<Object, IdempotentExchange> work = Collections.synchronizedMap(new WeakHashMap<>());
+	private final Map<NativeWebRequest, IdempotentExchange> work = Collections.synchronizedMap(new WeakHashMap<>());
 
 	@Override
 	public <T> void beforeConcurrentHandling(NativeWebRequest request, Callable<T> task) {
-		IdempotentExchange exchange = exchange(request);
+		IdempotentExchange exchange = track(request);
 		if (exchange != null) {
 			exchange.workSubmitted();
-			this.work.put(task, exchange);
 		}
 	}
 
 	@Override
 	public <T> void preProcess(NativeWebRequest request, Callable<T> task) {
-		IdempotentExchange exchange = this.work.get(task);
+		IdempotentExchange exchange = this.work.get(request);
 		if (exchange != null && !exchange.workStarting()) {
-			this.work.remove(task);
+			this.work.remove(request);
 			throw new CancellationException("Not started: the request answered and released its idempotency key"
 					+ " before this work could start");
 		}
@@ -60,7 +64,7 @@ public final class AsyncWorkTracker implements CallableProcessingInterceptor, De
 
 	@Override
 	public <T> void postProcess(NativeWebRequest request, Callable<T> task, @Nullable Object concurrentResult) {
-		IdempotentExchange exchange = this.work.remove(task);
+		IdempotentExchange exchange = this.work.remove(request);
 		if (exchange != null) {
 			exchange.workStopped();
 		}
@@ -68,38 +72,34 @@ public final class AsyncWorkTracker implements CallableProcessingInterceptor, De
 
 	@Override
 	public <T> void beforeConcurrentHandling(NativeWebRequest request, DeferredResult<T> deferredResult) {
-		IdempotentExchange exchange = exchange(request);
+		IdempotentExchange exchange = track(request);
 		if (exchange != null) {
 			exchange.workRunning();
-			this.work.put(deferredResult, exchange);
 		}
-	}
-
-	@Override
-	public <T> boolean handleTimeout(NativeWebRequest request, DeferredResult<T> deferredResult) {
-		// From here the result handler only reports the timeout, not the work's end.
-		this.work.remove(deferredResult);
-		return true;
-	}
-
-	@Override
-	public <T> boolean handleError(NativeWebRequest request, DeferredResult<T> deferredResult, Throwable t) {
-		this.work.remove(deferredResult);
-		return true;
 	}
 
 	@Override
 	public <T> void postProcess(NativeWebRequest request, DeferredResult<T> deferredResult,
 			@Nullable Object concurrentResult) {
-		IdempotentExchange exchange = this.work.remove(deferredResult);
+		IdempotentExchange exchange = this.work.remove(request);
 		if (exchange != null) {
 			exchange.deferredResultSet();
 		}
 	}
 
-	private static @Nullable IdempotentExchange exchange(NativeWebRequest request) {
-		return (request.getAttribute(IdempotentCall.ATTRIBUTE,
-				RequestAttributes.SCOPE_REQUEST) instanceof IdempotentExchange exchange) ? exchange : null;
+	private @Nullable IdempotentExchange track(NativeWebRequest request) {
+		if (!(request.getAttribute(IdempotentCall.ATTRIBUTE,
+				RequestAttributes.SCOPE_REQUEST) instanceof IdempotentExchange exchange)) {
+			return null;
+		}
+		this.work.put(request, exchange);
+		// Registered before async processing starts, so they run on the timeout or error
+		// itself; Spring MVC's own handlers, registered first, only set results.
+		if (request instanceof AsyncWebRequest async) {
+			async.addTimeoutHandler(exchange::asyncInterrupted);
+			async.addErrorHandler((failure) -> exchange.asyncInterrupted());
+		}
+		return exchange;
 	}
 
 }

@@ -32,7 +32,7 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 	private final int maxCopy;
 
-	private final boolean streamFlushSends;
+	private final boolean streaming;
 
 	private byte @Nullable [] copy = new byte[256];
 
@@ -50,14 +50,13 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	/**
 	 * @param response the response below
 	 * @param maxCopy the largest body copied for the record, and held back until then
-	 * @param streamFlushSends whether a flush of the output stream sends what was
-	 * written, for handlers that write the stream themselves; message converters flush it
-	 * after every body, so for them only {@link #flushBuffer()} does
+	 * @param streaming whether the handler streams its body (a
+	 * {@code StreamingResponseBody}), so that a flush sends what was written
 	 */
-	CapturedResponse(HttpServletResponse response, long maxCopy, boolean streamFlushSends) {
+	CapturedResponse(HttpServletResponse response, long maxCopy, boolean streaming) {
 		super(response);
 		this.maxCopy = (int) Math.min(maxCopy, Integer.MAX_VALUE - 8);
-		this.streamFlushSends = streamFlushSends;
+		this.streaming = streaming;
 	}
 
 	boolean isErrorSent() {
@@ -76,6 +75,10 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	 * The body written so far, if it was copied whole.
 	 */
 	byte @Nullable [] copyOfBody() {
+		if (this.writer != null) {
+			// Characters still in the writer's encoder are part of the body.
+			this.writer.flush();
+		}
 		return (this.copy != null) ? Arrays.copyOf(this.copy, this.size) : null;
 	}
 
@@ -171,12 +174,17 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 		if (this.writer != null) {
 			this.writer.flush();
 		}
-		sendHeld();
-		super.flushBuffer();
+		if (this.streaming) {
+			sendHeld();
+		}
+		if (this.passing) {
+			super.flushBuffer();
+		}
 	}
 
 	@Override
 	public void resetBuffer() {
+		discardWriterBuffer();
 		super.resetBuffer();
 		if (!this.passing) {
 			this.size = 0;
@@ -185,9 +193,18 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 	@Override
 	public void reset() {
+		discardWriterBuffer();
 		super.reset();
 		if (!this.passing) {
 			this.size = 0;
+		}
+	}
+
+	// What the writer still holds was written before the reset, so it goes too: flushed
+	// into the held body, which the reset then clears.
+	private void discardWriterBuffer() {
+		if (this.writer != null && !this.passing) {
+			this.writer.flush();
 		}
 	}
 
@@ -226,7 +243,7 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 		@Override
 		public void flush() throws IOException {
-			if (CapturedResponse.this.streamFlushSends) {
+			if (CapturedResponse.this.streaming) {
 				sendHeld();
 			}
 			if (CapturedResponse.this.passing) {

@@ -213,7 +213,12 @@ public class IdempotencyCoordinator implements AutoCloseable {
 			return;
 		}
 		int status = response.getStatus();
-		if (failure != null || response.isErrorSent() || !isReplayable(status)) {
+		// An interrupted response (an async timeout, a client gone, an exception after
+		// the
+		// body was committed) may look like a success with a body cut short: never
+		// stored.
+		if (failure != null || response.isErrorSent() || !isReplayable(status) || exchange.isInterrupted()
+				|| exchange.isWorkRunning()) {
 			if (exchange.holdForRunningWork()) {
 				logger.warn(exchange.operation().name() + " answered " + status + " while its async work still runs"
 						+ " (did spring.mvc.async.request-timeout pass?); its idempotency key stays claimed, and"

@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import io.github.idempotency.StoredResponse;
+import io.github.idempotency.interceptor.IdempotentCall;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.apache.commons.logging.Log;
@@ -13,14 +14,20 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.Ordered;
+import org.springframework.web.context.request.async.AsyncRequestNotUsableException;
+import org.springframework.web.context.request.async.AsyncRequestTimeoutException;
 import org.springframework.web.servlet.HandlerExceptionResolver;
 import org.springframework.web.servlet.ModelAndView;
+import org.springframework.web.util.DisconnectedClientHelper;
 import org.springframework.web.util.WebUtils;
 
 /**
  * Renders the answers the starter gives instead of running a handler: replays of stored
  * responses and problem responses. Ordered first, so that an application's catch-all
- * {@code @ExceptionHandler} never turns them into something else.
+ * {@code @ExceptionHandler} never turns them into something else, and so that it sees
+ * every exception of an idempotent request: one that means the response was cut short (an
+ * async timeout, a client that went away, any exception once the body was committed)
+ * keeps that response from being stored.
  *
  * @since 0.1.0
  */
@@ -51,6 +58,11 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 	@Override
 	public @Nullable ModelAndView resolveException(HttpServletRequest request, HttpServletResponse response,
 			@Nullable Object handler, Exception ex) {
+		if (!(ex instanceof ReplayException) && !(ex instanceof IdempotencyProblemException)
+				&& request.getAttribute(IdempotentCall.ATTRIBUTE) instanceof IdempotentExchange exchange
+				&& cutsResponseShort(ex, response)) {
+			exchange.interrupted();
+		}
 		try {
 			if (ex instanceof ReplayException replay) {
 				replay(replay.getResponse(), response);
@@ -66,6 +78,14 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 			return new ModelAndView();
 		}
 		return null;
+	}
+
+	// Spring MVC answers these without an error status when the response is already
+	// committed, which would leave a cut-short body looking like a success.
+	private static boolean cutsResponseShort(Exception ex, HttpServletResponse response) {
+		return response.isCommitted() || ex instanceof AsyncRequestTimeoutException
+				|| ex instanceof AsyncRequestNotUsableException
+				|| DisconnectedClientHelper.isClientDisconnectedException(ex);
 	}
 
 	private void replay(StoredResponse stored, HttpServletResponse response) throws IOException {

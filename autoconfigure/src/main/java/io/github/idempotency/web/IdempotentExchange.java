@@ -56,6 +56,20 @@ final class IdempotentExchange implements IdempotentCall {
 
 	private boolean releaseWhenWorkStops;
 
+	// The response is not the outcome of the work: it was cut short by an async timeout
+	// or
+	// error, a disconnected client, or an exception after it was committed.
+	private boolean interrupted;
+
+	// The work is a DeferredResult's, set going somewhere the starter cannot see.
+	private boolean deferred;
+
+	private boolean futureDone;
+
+	// A DeferredResult's work timed out or failed: whatever result it got next (its own
+	// fallback, say) says nothing of when the work behind it ends.
+	private boolean deferredWorkUnknown;
+
 	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, Method handlerMethod,
 			HttpServletRequest request, byte @Nullable [] body, CapturedResponse response) {
 		this.coordinator = coordinator;
@@ -89,6 +103,9 @@ final class IdempotentExchange implements IdempotentCall {
 			// would complete it may go on, so a cancellation says nothing of its end.
 			future.whenComplete((value, failure) -> {
 				if (!(failure instanceof CancellationException)) {
+					synchronized (this) {
+						this.futureDone = true;
+					}
 					workStopped();
 				}
 			});
@@ -124,6 +141,7 @@ final class IdempotentExchange implements IdempotentCall {
 	 * now.
 	 */
 	synchronized void workRunning() {
+		this.deferred = true;
 		if (!this.futureWork) {
 			this.work = Work.RUNNING;
 		}
@@ -142,17 +160,47 @@ final class IdempotentExchange implements IdempotentCall {
 	}
 
 	/**
-	 * A {@code DeferredResult} got its result in time; after a timeout its end cannot be
-	 * known, so this is not called then.
+	 * A {@code DeferredResult} got its result. Only in time does that mean its work has
+	 * ended; after a timeout or an error its end cannot be known.
 	 */
 	void deferredResultSet() {
-		boolean fromFuture;
 		synchronized (this) {
-			fromFuture = this.futureWork;
+			if (this.deferredWorkUnknown || (this.futureWork && this.interrupted && !this.futureDone)) {
+				return;
+			}
 		}
-		if (!fromFuture) {
-			workStopped();
+		workStopped();
+	}
+
+	/**
+	 * The request timed out or failed while async work ran: the response that follows is
+	 * not that work's outcome, and a {@code DeferredResult}'s end can no longer be known.
+	 */
+	synchronized void asyncInterrupted() {
+		this.interrupted = true;
+		if (!this.deferred) {
+			return;
 		}
+		if (!this.futureWork) {
+			this.deferredWorkUnknown = true;
+		}
+		// Spring MVC's own timeout handling runs first and sets the DeferredResult's
+		// fallback or timeout error, which passed for the end of the work.
+		if (this.work == Work.STOPPED && !this.futureDone) {
+			this.work = Work.RUNNING;
+		}
+	}
+
+	/**
+	 * The response was cut short or replaced by an error after the handler ran, so it
+	 * must not be stored.
+	 */
+	synchronized void interrupted() {
+		this.interrupted = true;
+	}
+
+	synchronized boolean isInterrupted() {
+		return this.interrupted;
 	}
 
 	/**

@@ -11,6 +11,7 @@ import io.github.idempotency.interceptor.IdempotentOperationSource;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.aop.framework.Advised;
+import org.springframework.aop.scope.ScopedObject;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -70,6 +71,11 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 					}
 					bean = this.beanFactory.getBean(name);
 				}
+				// A scoped proxy's target exists only in its scope: checked on its
+				// first request.
+				if (bean instanceof ScopedObject) {
+					continue;
+				}
 				String problem = problem(handler, bean);
 				if (problem != null) {
 					throw new IllegalStateException(problem);
@@ -87,7 +93,8 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 	 */
 	@Nullable String problem(HandlerMethod handler, Object bean) {
 		String problem = this.problems.computeIfAbsent(handler.getMethod(), (method) -> {
-			String found = findProblem(handler, bean);
+			String found = findProblem(handler,
+					(bean instanceof ScopedObject scoped) ? scoped.getTargetObject() : bean);
 			return (found != null) ? found : "";
 		});
 		return problem.isEmpty() ? null : problem;

@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -21,9 +21,9 @@ import org.apache.commons.logging.LogFactory;
  * Keeps the claims of running requests alive. Claims are only registered and unregistered
  * on the request thread; one background thread looks at them a few times a second and
  * hands those that are due to a small pool that renews them, so that one slow store call
- * delays no other claim's renewal. A request that finishes within its first renewal
- * interval, the common case, costs two map operations and no store call, and wakes no
- * thread.
+ * holds up one of its threads, not every other claim's renewal. A request that finishes
+ * within its first renewal interval, the common case, costs two map operations and no
+ * store call, and wakes no thread.
  *
  * <p>
  * Nothing thrown by a renewal stops the others, or later ones: failures are logged once
@@ -58,10 +58,12 @@ final class LeaseRenewals implements AutoCloseable {
 		this.store = store;
 		this.maxDuration = maxDuration;
 		this.ticker = Executors.newSingleThreadScheduledExecutor(daemon("idempotency-lease-renewal"));
-		// No queue: a renewal that finds every thread busy waits for the next tick
-		// rather than behind a stuck call.
-		this.renewers = new ThreadPoolExecutor(0, MAX_CONCURRENT_RENEWALS, 30, TimeUnit.SECONDS,
-				new SynchronousQueue<>(), daemon("idempotency-lease-renewer-"));
+		// Due renewals queue for a handful of threads, so that one stuck call holds up
+		// one thread, not the renewals behind it; a claim is queued at most once at a
+		// time.
+		this.renewers = new ThreadPoolExecutor(MAX_CONCURRENT_RENEWALS, MAX_CONCURRENT_RENEWALS, 30, TimeUnit.SECONDS,
+				new LinkedBlockingQueue<>(), daemon("idempotency-lease-renewer-"));
+		this.renewers.allowCoreThreadTimeOut(true);
 		this.ticker.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
 	}
 

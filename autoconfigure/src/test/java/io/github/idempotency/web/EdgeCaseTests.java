@@ -3,6 +3,7 @@ package io.github.idempotency.web;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -104,6 +105,43 @@ class EdgeCaseTests extends AbstractWebTests {
 		HttpResponse<byte[]> afterMaximum = untilNotConflict("/edge/async/deferred", start, 2500);
 		assertThat(afterMaximum.statusCode()).isEqualTo(200);
 		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
+	@Test
+	void deferredResultWithItsOwnTimeoutAnswerShouldKeepItsKeyWhileItsWorkRuns() {
+		HttpResponse<byte[]> first = slow("/edge/async/deferred-fallback", 2000).send();
+		HttpResponse<byte[]> whileRunning = slow("/edge/async/deferred-fallback", 0).send();
+
+		assertThat(TestHttp.text(first)).isEqualTo("still working, try again");
+		assertThat(whileRunning.statusCode()).as(TestHttp.text(whileRunning)).isEqualTo(409);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void bodyLeftInTheWriterShouldBeStoredWhole() {
+		HttpResponse<byte[]> first = this.http.post("/edge/writer").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/writer").key(this.key).name(this.key).send();
+
+		assertThat(TestHttp.text(first)).isEqualTo("written with a writer, run 1");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+	}
+
+	@Test
+	void streamCutShortByTheAsyncTimeoutShouldNeverBeReplayed() throws Exception {
+		long start = System.nanoTime();
+		try {
+			slow("/edge/stream/stalled", 2000).send();
+		}
+		catch (UncheckedIOException ex) {
+			// The cut-short chunked body may end the exchange with an error.
+		}
+		HttpResponse<byte[]> whileRunning = slow("/edge/stream/stalled", 0).send();
+		assertThat(whileRunning.statusCode()).as(TestHttp.text(whileRunning)).isEqualTo(409);
+
+		HttpResponse<byte[]> afterWork = untilNotConflict("/edge/stream/stalled", start, 2000);
+		assertThat(afterWork.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(TestHttp.text(afterWork)).endsWith("run 2\n");
 	}
 
 	@Test

@@ -1,5 +1,6 @@
 package io.github.idempotency.web.edge;
 
+import java.io.IOException;
 import java.net.URI;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -90,6 +91,38 @@ public class EdgeController {
 		DeferredResult<String> result = new DeferredResult<>();
 		this.workers.execute(() -> result.setResult(work(name, delay)));
 		return result;
+	}
+
+	@PostMapping("/async/deferred-fallback")
+	@Idempotent
+	DeferredResult<ResponseEntity<String>> deferredWithFallback(@RequestHeader("X-Test-Name") String name,
+			@RequestHeader("X-Delay-Millis") long delay) {
+		// Its own answer on timeout, as many applications give.
+		DeferredResult<ResponseEntity<String>> result = new DeferredResult<>(null,
+				() -> ResponseEntity.status(503).body("still working, try again"));
+		this.workers.execute(() -> result.setResult(ResponseEntity.ok(work(name, delay))));
+		return result;
+	}
+
+	@PostMapping("/writer")
+	@Idempotent
+	void writer(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) throws IOException {
+		int run = this.executions.record(name);
+		response.setContentType("text/plain");
+		// Left in the writer's buffer, as a view or a handler that never flushes leaves
+		// it.
+		response.getWriter().write("written with a writer, run " + run);
+	}
+
+	@PostMapping("/stream/stalled")
+	@Idempotent
+	StreamingResponseBody stalled(@RequestHeader("X-Test-Name") String name,
+			@RequestHeader("X-Delay-Millis") long delay, HttpServletResponse response) {
+		return (out) -> {
+			out.write("first chunk\n".getBytes());
+			response.flushBuffer();
+			out.write((work(name, delay) + "\n").getBytes());
+		};
 	}
 
 	@PostMapping("/lease/global")
