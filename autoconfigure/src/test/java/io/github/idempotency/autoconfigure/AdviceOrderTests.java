@@ -1,5 +1,9 @@
 package io.github.idempotency.autoconfigure;
 
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -7,15 +11,21 @@ import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.interceptor.IdempotencyInterceptor;
 import io.github.idempotency.test.BootLine;
 import jakarta.validation.constraints.Min;
+import org.aspectj.lang.ProceedingJoinPoint;
+import org.aspectj.lang.annotation.Around;
+import org.aspectj.lang.annotation.Aspect;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.aop.Advisor;
+import org.springframework.aop.aspectj.AspectJAroundAdvice;
 import org.springframework.aop.framework.Advised;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.security.access.prepost.PreAuthorize;
 import org.springframework.security.config.annotation.method.configuration.EnableMethodSecurity;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
@@ -43,12 +53,13 @@ class AdviceOrderTests {
 				AopAutoConfiguration.class));
 
 	@Test
-	void adviceShouldRunAfterSecurityAndValidationAndOutsideTransactions() {
+	void adviceShouldRunAfterSecurityAndValidationAndOutsideTransactionsAndRetries() {
 		this.runner.withUserConfiguration(AdvisedApplication.class).run((context) -> {
 			assertThat(context).hasNotFailed();
 			List<String> chain = adviceChain(context.getBean(PaymentsController.class));
 			assertThat(chain).containsSubsequence("method security", MethodValidationInterceptor.class.getName(),
-					IdempotencyInterceptor.class.getName(), TransactionInterceptor.class.getName());
+					IdempotencyInterceptor.class.getName(), AspectJAroundAdvice.class.getName(),
+					TransactionInterceptor.class.getName());
 		});
 	}
 
@@ -124,6 +135,41 @@ class AdviceOrderTests {
 			return new PaymentsController();
 		}
 
+		@Bean
+		RetryingAspect retryingAspect() {
+			return new RetryingAspect();
+		}
+
+	}
+
+	/**
+	 * Marks a method an aspect retries.
+	 */
+	@Retention(RetentionPolicy.RUNTIME)
+	@Target(ElementType.METHOD)
+	@interface Retried {
+
+	}
+
+	/**
+	 * An aspect at the order Resilience4j gives its retry aspect by default (its circuit
+	 * breaker, rate limiter, time limiter and bulkhead aspects follow it, closer still to
+	 * the lowest precedence).
+	 */
+	@Aspect
+	@Order(Ordered.LOWEST_PRECEDENCE - 4)
+	static class RetryingAspect {
+
+		@Around("@annotation(io.github.idempotency.autoconfigure.AdviceOrderTests.Retried)")
+		Object retry(ProceedingJoinPoint call) throws Throwable {
+			try {
+				return call.proceed();
+			}
+			catch (RuntimeException ex) {
+				return call.proceed();
+			}
+		}
+
 	}
 
 	@RestController
@@ -133,6 +179,7 @@ class AdviceOrderTests {
 		@PostMapping("/payments")
 		@Idempotent
 		@PreAuthorize("hasRole('PAYER')")
+		@Retried
 		@Transactional
 		public String pay(@RequestParam @Min(1) int amount) {
 			return "paid " + amount;

@@ -1,0 +1,142 @@
+package io.github.idempotency.web;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyRecord;
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.StoredResponse;
+import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Lease renewal keeps going whatever a renewal does: throws an {@link Error}, or hangs in
+ * a slow store call; and it stops at the maximum duration. The store is the real
+ * in-memory one, with the fault placed in front of its renew calls.
+ */
+class LeaseRenewalsTests {
+
+	private static final Duration LEASE = Duration.ofMillis(300);
+
+	private static final Duration INTERVAL = Duration.ofMillis(100);
+
+	private final InMemoryIdempotencyStore store = new InMemoryIdempotencyStore();
+
+	private LeaseRenewals renewals;
+
+	@AfterEach
+	void close() {
+		if (this.renewals != null) {
+			this.renewals.close();
+		}
+	}
+
+	@Test
+	void renewalShouldGoOnAfterOneThrewAnError() throws InterruptedException {
+		AtomicInteger calls = new AtomicInteger();
+		this.renewals = new LeaseRenewals(new FaultyRenewals(this.store, (key) -> {
+			if (calls.incrementAndGet() == 1) {
+				throw new StackOverflowError("thrown by the first renewal");
+			}
+		}), Duration.ofMinutes(1));
+		String token = claim("erring");
+
+		this.renewals.start("erring", token, LEASE, INTERVAL);
+		Thread.sleep(1000);
+
+		assertThat(calls.get()).isGreaterThanOrEqualTo(4);
+		assertThat(this.store.claim("erring", "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+	}
+
+	@Test
+	void slowRenewalShouldNotHoldUpOthers() throws InterruptedException {
+		this.renewals = new LeaseRenewals(new FaultyRenewals(this.store, (key) -> {
+			if (key.equals("slow")) {
+				sleep(3000);
+			}
+		}), Duration.ofMinutes(1));
+		this.renewals.start("slow", claim("slow"), LEASE, INTERVAL);
+		this.renewals.start("fast", claim("fast"), LEASE, INTERVAL);
+
+		Thread.sleep(1000);
+
+		assertThat(this.store.claim("fast", "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+	}
+
+	@Test
+	void renewalShouldStopAtTheMaximumDuration() throws InterruptedException {
+		this.renewals = new LeaseRenewals(this.store, Duration.ofMillis(500));
+		this.renewals.start("endless", claim("endless"), LEASE, INTERVAL);
+
+		Thread.sleep(300);
+		assertThat(this.store.claim("endless", "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+		Thread.sleep(900);
+
+		assertThat(this.renewals.size()).isZero();
+		assertThat(this.store.claim("endless", "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	private String claim(String key) {
+		return ((ClaimResult.Claimed) this.store.claim(key, "fp", LEASE)).token();
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	/**
+	 * A store whose renew calls first meet a fault, then reach the real store.
+	 */
+	private record FaultyRenewals(IdempotencyStore store, Fault fault) implements IdempotencyStore {
+
+		@Override
+		public ClaimResult claim(String key, String fingerprint, Duration lease) {
+			return this.store.claim(key, fingerprint, lease);
+		}
+
+		@Override
+		public boolean complete(String key, String token, StoredResponse response, Duration retention) {
+			return this.store.complete(key, token, response, retention);
+		}
+
+		@Override
+		public boolean renew(String key, String token, Duration lease) {
+			this.fault.before(key);
+			return this.store.renew(key, token, lease);
+		}
+
+		@Override
+		public boolean release(String key, String token) {
+			return this.store.release(key, token);
+		}
+
+		@Override
+		public Optional<IdempotencyRecord> find(String key) {
+			return this.store.find(key);
+		}
+
+		@Override
+		public boolean delete(String key) {
+			return this.store.delete(key);
+		}
+
+	}
+
+	@FunctionalInterface
+	private interface Fault {
+
+		void before(String key);
+
+	}
+
+}
