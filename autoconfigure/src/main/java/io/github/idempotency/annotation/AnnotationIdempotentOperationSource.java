@@ -3,6 +3,7 @@ package io.github.idempotency.annotation;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,12 +15,17 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.aop.support.AopUtils;
 import org.springframework.boot.convert.DurationStyle;
+import org.springframework.core.DefaultParameterNameDiscoverer;
 import org.springframework.core.MethodClassKey;
+import org.springframework.core.ParameterNameDiscoverer;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.expression.ParseException;
+import org.springframework.expression.spel.SpelNode;
+import org.springframework.expression.spel.ast.VariableReference;
+import org.springframework.expression.spel.standard.SpelExpression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.StringUtils;
@@ -36,8 +42,9 @@ import org.springframework.util.StringUtils;
  * {@code @ModelAttribute} or {@code @ExceptionHandler} methods, which run before the
  * request is known to be valid, or after it failed. Declarations are checked when first
  * read, which for proxied beans is at startup: a bad duration, a SpEL expression that
- * does not parse, a header name combined with a key expression, or the annotation on one
- * of those controller methods fail with a message naming the method.
+ * does not parse or names a variable the method does not have, a header name combined
+ * with a key expression, or the annotation on one of those controller methods fail with a
+ * message naming the method.
  *
  * <p>
  * Thread-safe.
@@ -52,6 +59,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	private static final List<String> NOT_HANDLERS = List.of("org.springframework.web.bind.annotation.InitBinder",
 			"org.springframework.web.bind.annotation.ModelAttribute",
 			"org.springframework.web.bind.annotation.ExceptionHandler");
+
+	private static final ParameterNameDiscoverer PARAMETER_NAMES = new DefaultParameterNameDiscoverer();
 
 	private final Map<MethodClassKey, Optional<IdempotentOperation>> cache = new ConcurrentHashMap<>(64);
 
@@ -107,16 +116,50 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 					+ " sets both headerName and key; a key comes either from a header or from an expression");
 		}
 		if (keyExpression != null) {
+			SpelExpression parsed;
 			try {
-				new SpelExpressionParser().parseExpression(keyExpression);
+				parsed = (SpelExpression) new SpelExpressionParser().parseExpression(keyExpression);
 			}
 			catch (ParseException ex) {
 				throw new IllegalStateException(
 						"@Idempotent on " + name + " has a key expression that does not parse: " + keyExpression, ex);
 			}
+			checkVariables(parsed.getAST(), method, name, keyExpression);
 		}
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
 				duration(annotation.ttl(), "ttl", name), duration(annotation.lockTimeout(), "lockTimeout", name));
+	}
+
+	// A variable the method does not have would be null on every call, and every request
+	// would be refused for a missing key, so it fails here. The variables are those
+	// Spring's method-based evaluation context defines: each parameter by name, #p0 and
+	// #a0 and so on, and #root and #this.
+	private static void checkVariables(SpelNode node, Method method, String name, String expression) {
+		if (node instanceof VariableReference) {
+			String variable = node.toStringAST().substring(1);
+			if (!isVariableOf(method, variable)) {
+				String[] parameters = PARAMETER_NAMES.getParameterNames(method);
+				throw new IllegalStateException("@Idempotent on " + name + " has the key expression '" + expression
+						+ "', which names #" + variable + ", not a parameter of the method (its parameters are "
+						+ ((parameters != null) ? "#" + String.join(", #", parameters) : "unnamed")
+						+ "; #p0 or #a0 name the first by position)");
+			}
+		}
+		for (int i = 0; i < node.getChildCount(); i++) {
+			checkVariables(node.getChild(i), method, name, expression);
+		}
+	}
+
+	private static boolean isVariableOf(Method method, String variable) {
+		if (variable.equals("root") || variable.equals("this")) {
+			return true;
+		}
+		if (variable.matches("[pa]\\d+")) {
+			return Integer.parseInt(variable.substring(1)) < method.getParameterCount();
+		}
+		String[] parameters = PARAMETER_NAMES.getParameterNames(method);
+		// Without names in the class file, only positions can be checked.
+		return parameters == null || Arrays.asList(parameters).contains(variable);
 	}
 
 	private static @Nullable Duration duration(String value, String attribute, String method) {

@@ -43,8 +43,9 @@ public @interface Idempotent {
 	 * <p>
 	 * The expression sees each argument by its parameter name
 	 * ({@code #order.clientReference}), and also as {@code #p0}, {@code #a0} and so on.
-	 * It runs after argument binding and validation. A {@code null} or empty result
-	 * counts as a missing key.
+	 * It runs after argument binding and validation. A {@code null} result counts as a
+	 * missing key, an empty one as an invalid key. An expression naming a variable the
+	 * method does not have fails at startup.
 	 * @return the key expression
 	 */
 	String key() default "";

@@ -64,14 +64,6 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	}
 
 	/**
-	 * Whether the copy of the body is complete: {@code false} once the body grew past the
-	 * largest size copied.
-	 */
-	boolean isCopyComplete() {
-		return this.copy != null;
-	}
-
-	/**
 	 * The body written so far, if it was copied whole.
 	 */
 	byte @Nullable [] copyOfBody() {
@@ -80,10 +72,6 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 			this.writer.flush();
 		}
 		return (this.copy != null) ? Arrays.copyOf(this.copy, this.size) : null;
-	}
-
-	int bodySize() {
-		return this.size;
 	}
 
 	/**

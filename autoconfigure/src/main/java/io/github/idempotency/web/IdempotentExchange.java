@@ -56,9 +56,8 @@ final class IdempotentExchange implements IdempotentCall {
 
 	private boolean releaseWhenWorkStops;
 
-	// The response is not the outcome of the work: it was cut short by an async timeout
-	// or
-	// error, a disconnected client, or an exception after it was committed.
+	// The response is not the outcome of the work: an async timeout or error, a client
+	// that went away, or an exception after the body was committed cut it short.
 	private boolean interrupted;
 
 	// The work is a DeferredResult's, set going somewhere the starter cannot see.
@@ -257,20 +256,12 @@ final class IdempotentExchange implements IdempotentCall {
 		this.token = null;
 	}
 
-	boolean begun() {
-		return this.begun;
-	}
-
 	IdempotentOperation operation() {
 		return this.operation;
 	}
 
 	HttpServletRequest request() {
 		return this.request;
-	}
-
-	CapturedResponse response() {
-		return this.response;
 	}
 
 	byte @Nullable [] body() {

@@ -68,13 +68,29 @@ class AnnotationIdempotentOperationSourceTests {
 	}
 
 	@Test
+	void keyExpressionNamingAnUnknownParameterShouldFailNamingMethodAndExpression() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "unknownParameter", String.class))
+			.withMessageContaining("Invalid.unknownParameter")
+			.withMessageContaining("#request.length()")
+			.withMessageContaining("#req");
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "positionPastTheEnd", String.class))
+			.withMessageContaining("#p1");
+	}
+
+	@Test
+	void keyExpressionNamingParametersByNameOrPositionShouldBeAccepted() {
+		assertThat(operation(Handlers.class, "byName", String.class).keyExpression()).isEqualTo("#req + #p0 + #a0");
+		assertThat(operation(Handlers.class, "byRoot", String.class).keyExpression()).isEqualTo("#root[0]");
+	}
+
+	@Test
 	void nonPositiveDurationShouldFail() {
 		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "zeroTtl"))
 			.withMessageContaining("must be positive");
 	}
 
-	private IdempotentOperation operation(Class<?> type, String name) {
-		Method method = ReflectionUtils.findMethod(type, name);
+	private IdempotentOperation operation(Class<?> type, String name, Class<?>... parameterTypes) {
+		Method method = ReflectionUtils.findMethod(type, name, parameterTypes);
 		return this.source.getOperation(method, type);
 	}
 
@@ -86,6 +102,14 @@ class AnnotationIdempotentOperationSourceTests {
 
 		@Idempotent
 		void defaults() {
+		}
+
+		@Idempotent(key = "#req + #p0 + #a0")
+		void byName(String req) {
+		}
+
+		@Idempotent(key = "#root[0]")
+		void byRoot(String req) {
 		}
 
 		void plain() {
@@ -126,6 +150,14 @@ class AnnotationIdempotentOperationSourceTests {
 
 		@Idempotent(ttl = "0s")
 		void zeroTtl() {
+		}
+
+		@Idempotent(key = "#request.length()")
+		void unknownParameter(String req) {
+		}
+
+		@Idempotent(key = "#p1")
+		void positionPastTheEnd(String req) {
 		}
 
 	}
