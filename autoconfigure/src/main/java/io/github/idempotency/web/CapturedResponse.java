@@ -34,7 +34,12 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 	private final boolean streaming;
 
-	private byte @Nullable [] copy = new byte[256];
+	private static final byte[] NOTHING_YET = new byte[0];
+
+	// Grown to the first write's size, then doubled: a body written in one go, as message
+	// converters write it, is copied once, and a replay that writes nothing here costs
+	// nothing.
+	private byte @Nullable [] copy = NOTHING_YET;
 
 	private int size;
 
@@ -71,7 +76,12 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 			// Characters still in the writer's encoder are part of the body.
 			this.writer.flush();
 		}
-		return (this.copy != null) ? Arrays.copyOf(this.copy, this.size) : null;
+		if (this.copy == null) {
+			return null;
+		}
+		// Handed over as it is when it holds exactly the body: it is never written again,
+		// since a later write would first grow it into a new array.
+		return (this.copy.length == this.size) ? this.copy : Arrays.copyOf(this.copy, this.size);
 	}
 
 	/**
