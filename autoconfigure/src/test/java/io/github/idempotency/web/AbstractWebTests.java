@@ -1,17 +1,23 @@
 package io.github.idempotency.web;
 
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
 import io.github.idempotency.test.RedisTestServer;
 import io.github.idempotency.web.app.Executions;
+import org.junit.jupiter.api.BeforeEach;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * What every web test of the test application shares: a started server on a random port,
- * the test Redis, and the counter of real handler executions. Subclasses carry their own
- * {@code @SpringBootTest} settings.
+ * the test Redis, the counter of real handler executions, a client, and a fresh key for
+ * each test. Subclasses carry their own {@code @SpringBootTest} settings.
  */
 abstract class AbstractWebTests {
 
@@ -20,6 +26,28 @@ abstract class AbstractWebTests {
 
 	@Autowired
 	protected Executions executions;
+
+	protected TestHttp http;
+
+	protected String key;
+
+	@BeforeEach
+	void newClientAndKey() {
+		this.http = new TestHttp(this.port);
+		this.key = UUID.randomUUID().toString();
+	}
+
+	/**
+	 * Waits up to 10 s for a handler to have run the given number of times, and fails if
+	 * it has not.
+	 */
+	protected void awaitExecutions(String name, int count) throws InterruptedException {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (this.executions.count(name) < count && System.nanoTime() < deadline) {
+			Thread.sleep(10);
+		}
+		assertThat(this.executions.count(name)).isEqualTo(count);
+	}
 
 	@DynamicPropertySource
 	static void redis(DynamicPropertyRegistry registry) {

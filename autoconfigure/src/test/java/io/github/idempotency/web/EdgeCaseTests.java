@@ -18,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import io.github.idempotency.web.edge.BodyLoggingFilter;
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.Gates;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -46,16 +45,6 @@ class EdgeCaseTests extends AbstractWebTests {
 
 	@Autowired
 	private Gates gates;
-
-	private TestHttp http;
-
-	private String key;
-
-	@BeforeEach
-	void setUp() {
-		this.http = new TestHttp(this.port);
-		this.key = UUID.randomUUID().toString();
-	}
 
 	@Test
 	void responseBufferedByAFilterInsideOursShouldBeStoredWhole() {
@@ -323,14 +312,6 @@ class EdgeCaseTests extends AbstractWebTests {
 		while (response.statusCode() == 409 && System.nanoTime() < deadline);
 		assertThat(System.nanoTime() - start).isGreaterThan(TimeUnit.MILLISECONDS.toNanos(notBeforeMillis));
 		return response;
-	}
-
-	private void awaitExecutions(String name, int count) throws InterruptedException {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-		while (this.executions.count(name) < count && System.nanoTime() < deadline) {
-			Thread.sleep(10);
-		}
-		assertThat(this.executions.count(name)).isEqualTo(count);
 	}
 
 }

@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.idempotency.web.app.TestApplication;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -40,16 +38,6 @@ class IdempotentEndpointTests extends AbstractWebTests {
 
 	@Autowired
 	private StringRedisTemplate redis;
-
-	private TestHttp http;
-
-	private String key;
-
-	@BeforeEach
-	void setUp() {
-		this.http = new TestHttp(this.port);
-		this.key = UUID.randomUUID().toString();
-	}
 
 	@Test
 	void retryShouldReplayStatusHeadersAndBodyWithoutRunningAgain() {
@@ -717,14 +705,6 @@ class IdempotentEndpointTests extends AbstractWebTests {
 		assertThat(problem.get("title").asText()).isNotBlank();
 		assertThat(problem.get("detail").asText()).isNotBlank();
 		assertThat(problem.has("trace")).isFalse();
-	}
-
-	private void awaitExecutions(String name, int count) throws InterruptedException {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-		while (this.executions.count(name) < count && System.nanoTime() < deadline) {
-			Thread.sleep(10);
-		}
-		assertThat(this.executions.count(name)).isEqualTo(count);
 	}
 
 }

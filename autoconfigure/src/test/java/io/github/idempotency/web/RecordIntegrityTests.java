@@ -2,12 +2,10 @@ package io.github.idempotency.web;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.UUID;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.idempotency.web.app.TestApplication;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,16 +36,6 @@ class RecordIntegrityTests extends AbstractWebTests {
 
 	@Autowired
 	private MeterRegistry meters;
-
-	private TestHttp http;
-
-	private String key;
-
-	@BeforeEach
-	void setUp() {
-		this.http = new TestHttp(this.port);
-		this.key = UUID.randomUUID().toString();
-	}
 
 	@Test
 	void storedHeaderOutsideTheReplayedSetShouldNotBeReplayed() {
