@@ -133,6 +133,12 @@ public class IdempotencyAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
+	IdempotencyStartupReport idempotencyStartupReport(IdempotencyStore store, IdempotentHandlerVerifier verifier) {
+		return new IdempotencyStartupReport(store, verifier);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
 	IdempotentHandlerVerifier idempotentHandlerVerifier(ConfigurableListableBeanFactory beanFactory,
 			IdempotentOperationSource operations) {
 		return new IdempotentHandlerVerifier(beanFactory, operations);

@@ -48,6 +48,8 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 
 	private final Map<Method, String> problems = new ConcurrentHashMap<>();
 
+	private volatile int operationCount;
+
 	/**
 	 * @param beanFactory where the handler mappings and handler beans are
 	 * @param operations tells which handlers are idempotent
@@ -60,6 +62,7 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 
 	@Override
 	public void afterSingletonsInstantiated() {
+		int count = 0;
 		for (RequestMappingHandlerMapping mapping : this.beanFactory
 			.getBeansOfType(RequestMappingHandlerMapping.class, false, false)
 			.values()) {
@@ -81,7 +84,21 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 					throw new IllegalStateException(problem);
 				}
 			}
+			count += (int) mapping.getHandlerMethods()
+				.values()
+				.stream()
+				.filter((handler) -> this.operations.getOperation(handler.getMethod(), handler.getBeanType()) != null)
+				.count();
 		}
+		this.operationCount = count;
+	}
+
+	/**
+	 * How many handler methods are idempotent operations, once the singletons exist.
+	 * @return the count
+	 */
+	public int operationCount() {
+		return this.operationCount;
 	}
 
 	/**

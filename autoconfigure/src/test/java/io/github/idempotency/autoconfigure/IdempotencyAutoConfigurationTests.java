@@ -1,5 +1,6 @@
 package io.github.idempotency.autoconfigure;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -23,6 +24,7 @@ import io.github.idempotency.web.Jackson3JsonCanonicalizer;
 import io.github.idempotency.web.JsonCanonicalizer;
 import io.github.idempotency.web.RequestFingerprinter;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.aop.support.AopUtils;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -30,6 +32,8 @@ import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -39,6 +43,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@ExtendWith(OutputCaptureExtension.class)
 class IdempotencyAutoConfigurationTests {
 
 	private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
@@ -61,6 +66,30 @@ class IdempotencyAutoConfigurationTests {
 			assertThat(context).hasSingleBean(JsonCanonicalizer.class);
 			assertThat(context).hasBean(IdempotencyAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME);
 		});
+	}
+
+	@Test
+	void startupShouldSayWhereRecordsGoAndThatTheStoreAnswered(CapturedOutput output) {
+		this.redisRunner.withUserConfiguration(IdempotentController.class, PlainController.class).run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(output).contains("Idempotency: 1 idempotent HTTP operation; records in Redis (standalone ")
+				.contains("key prefix 'idempotency'), which answered in");
+		});
+	}
+
+	@Test
+	void startWithUnreachableRedisShouldWarnAndStillStart(CapturedOutput output) throws IOException {
+		this.runner.withConfiguration(AutoConfigurations.of(BootLine.redisAutoConfiguration()))
+			.withPropertyValues("spring.data.redis.url=redis://127.0.0.1:" + RedisTestServer.freePort(),
+					"spring.data.redis.timeout=500ms", "spring.data.redis.connect-timeout=500ms")
+			.withUserConfiguration(IdempotentController.class)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(output).contains("WARN")
+					.contains("Idempotency: 1 idempotent HTTP operation; records in Redis")
+					.contains("which did not answer")
+					.contains("get 503");
+			});
 	}
 
 	@Test

@@ -155,4 +155,12 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 
 	}
 
+	/**
+	 * Where records live, for logs.
+	 */
+	@Override
+	public String toString() {
+		return "memory (this instance only: a retry that reaches another instance, or follows a restart, runs again)";
+	}
+
 }

@@ -20,6 +20,7 @@ import io.github.idempotency.UnreadableRecordException;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.RedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.data.redis.serializer.RedisSerializer;
@@ -72,6 +73,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 
 	private final String keyPrefix;
 
+	private final String description;
+
 	/**
 	 * @param connectionFactory the connection to Redis
 	 * @param keyPrefix the prefix of every record's name, such as {@code idempotency} or
@@ -89,6 +92,30 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		template.afterPropertiesSet();
 		this.redis = template;
 		this.keyPrefix = keyPrefix;
+		this.description = "Redis (" + describe(connectionFactory) + ", key prefix '" + keyPrefix + "')";
+	}
+
+	private static String describe(RedisConnectionFactory connectionFactory) {
+		if (connectionFactory instanceof LettuceConnectionFactory lettuce) {
+			if (lettuce.isClusterAware()) {
+				return "cluster";
+			}
+			if (lettuce.isRedisSentinelAware() && lettuce.getSentinelConfiguration() != null
+					&& lettuce.getSentinelConfiguration().getMaster() != null) {
+				return "Sentinel, master " + lettuce.getSentinelConfiguration().getMaster().getName();
+			}
+			return "standalone " + lettuce.getHostName() + ":" + lettuce.getPort();
+		}
+		return connectionFactory.getClass().getSimpleName();
+	}
+
+	/**
+	 * Where records live, for logs: the topology and address of the Redis, and the key
+	 * prefix.
+	 */
+	@Override
+	public String toString() {
+		return this.description;
 	}
 
 	/**
