@@ -124,7 +124,11 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 				throw new IllegalStateException(
 						"@Idempotent on " + name + " has a key expression that does not parse: " + keyExpression, ex);
 			}
-			checkVariables(parsed.getAST(), method, name, keyExpression);
+			// An optional key may well be absent on some methods a class-level
+			// annotation covers.
+			if (annotation.required()) {
+				checkVariables(parsed.getAST(), method, name, keyExpression);
+			}
 		}
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
 				duration(annotation.ttl(), "ttl", name), duration(annotation.lockTimeout(), "lockTimeout", name));
@@ -154,12 +158,15 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		if (variable.equals("root") || variable.equals("this")) {
 			return true;
 		}
-		if (variable.matches("[pa]\\d+")) {
+		String[] parameters = PARAMETER_NAMES.getParameterNames(method);
+		if (parameters != null && Arrays.asList(parameters).contains(variable)) {
+			return true;
+		}
+		if (variable.matches("[pa]\\d{1,9}")) {
 			return Integer.parseInt(variable.substring(1)) < method.getParameterCount();
 		}
-		String[] parameters = PARAMETER_NAMES.getParameterNames(method);
 		// Without names in the class file, only positions can be checked.
-		return parameters == null || Arrays.asList(parameters).contains(variable);
+		return parameters == null;
 	}
 
 	private static @Nullable Duration duration(String value, String attribute, String method) {

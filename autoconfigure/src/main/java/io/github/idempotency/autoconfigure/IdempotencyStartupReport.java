@@ -7,7 +7,10 @@ import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.web.IdempotentHandlerVerifier;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.ApplicationContextAware;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.event.ContextRefreshedEvent;
 
@@ -16,15 +19,18 @@ import org.springframework.context.event.ContextRefreshedEvent;
  * number of idempotent operations, the store (Redis with its topology and address, or
  * memory), and whether the store answered. A store that does not answer is a warning, not
  * a failure: the application starts, and idempotent requests answer 503 until the store
- * comes.
+ * comes. The store is asked on a thread of its own, so that a Redis that does not answer
+ * never holds up startup.
  */
-class IdempotencyStartupReport implements ApplicationListener<ContextRefreshedEvent> {
+class IdempotencyStartupReport implements ApplicationListener<ContextRefreshedEvent>, ApplicationContextAware {
 
 	private static final Log logger = LogFactory.getLog(IdempotencyStartupReport.class);
 
 	private final IdempotencyStore store;
 
 	private final IdempotentHandlerVerifier handlers;
+
+	private @Nullable ApplicationContext context;
 
 	private boolean reported;
 
@@ -34,13 +40,26 @@ class IdempotencyStartupReport implements ApplicationListener<ContextRefreshedEv
 	}
 
 	@Override
+	public void setApplicationContext(ApplicationContext context) {
+		this.context = context;
+	}
+
+	// A child context's refresh reaches its parent's listeners too, possibly before the
+	// parent's own handlers are counted: only this context's refresh is reported.
+	@Override
 	public void onApplicationEvent(ContextRefreshedEvent event) {
-		if (this.reported) {
+		if (this.reported || event.getApplicationContext() != this.context) {
 			return;
 		}
 		this.reported = true;
 		int count = this.handlers.operationCount();
 		String operations = count + " idempotent HTTP operation" + ((count == 1) ? "" : "s");
+		Thread probe = new Thread(() -> report(operations), "idempotency-startup-report");
+		probe.setDaemon(true);
+		probe.start();
+	}
+
+	private void report(String operations) {
 		long start = System.nanoTime();
 		try {
 			// Any key does: reading one that is absent is the cheapest call every store
@@ -50,7 +69,7 @@ class IdempotencyStartupReport implements ApplicationListener<ContextRefreshedEv
 			logger.info("Idempotency: " + operations + "; records in " + this.store + ", which answered in " + millis
 					+ " ms");
 		}
-		catch (RuntimeException ex) {
+		catch (Throwable ex) {
 			logger.warn("Idempotency: " + operations + "; records in " + this.store + ", which did not answer ("
 					+ ex.getMessage() + "). Idempotent requests get 503 (or run unprotected with"
 					+ " idempotency.on-store-failure=proceed) until it does.");

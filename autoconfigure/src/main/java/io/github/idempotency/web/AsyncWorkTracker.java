@@ -11,7 +11,6 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.RequestAttributes;
-import org.springframework.web.context.request.async.AsyncWebRequest;
 import org.springframework.web.context.request.async.CallableProcessingInterceptor;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.DeferredResultProcessingInterceptor;
@@ -25,24 +24,28 @@ import org.springframework.web.context.request.async.DeferredResultProcessingInt
  * {@code Callable}, {@code WebAsyncTask} or {@code StreamingResponseBody} is interrupted
  * but may ignore it, and a {@code DeferredResult} is never cancelled. Work that runs on
  * an executor is followed to its end, and work that has not started by then is kept from
- * starting. A {@code DeferredResult} says nothing once it has timed out, so its claim is
- * kept (and renewed, up to {@code idempotency.lock-renewal.max-duration}) unless the
- * handler returned a {@code CompletableFuture}, whose completion is followed instead.
+ * starting. A {@code DeferredResult} says nothing once it has timed out, and Spring MVC
+ * cancels a {@code CompletableFuture} then, so their claims are kept (and renewed, up to
+ * {@code idempotency.lock-renewal.max-duration}).
  *
  * <p>
  * Work is keyed by the request's async web request, an object of Spring MVC's made for
  * each request and handed to every callback, compared by identity; its attributes are
  * never read after the first callback, as the container may recycle the request before
  * work that outlived it ends. Keys are held weakly, so work that is cancelled before it
- * starts leaves nothing behind. The async request's own timeout and error handlers mark
- * the request as interrupted before any result a {@code DeferredResult} sets for itself
- * can pass for the end of its work. Thread-safe.
+ * starts leaves nothing behind; work that started is followed to its end on its own
+ * thread. Timeouts and errors are noted by the exchange itself. Thread-safe.
  *
  * @since 0.1.0
  */
 public final class AsyncWorkTracker implements CallableProcessingInterceptor, DeferredResultProcessingInterceptor {
 
 	private final Map<NativeWebRequest, IdempotentExchange> work = Collections.synchronizedMap(new WeakHashMap<>());
+
+	// Spring MVC hands pre- and post-processing the async request current at the time,
+	// which a timeout's dispatch replaces; both run on the worker thread, so the exchange
+	// found before the work goes with it to its end.
+	private final ThreadLocal<IdempotentExchange> running = new ThreadLocal<>();
 
 	@Override
 	public <T> void beforeConcurrentHandling(NativeWebRequest request, Callable<T> task) {
@@ -54,18 +57,22 @@ public final class AsyncWorkTracker implements CallableProcessingInterceptor, De
 
 	@Override
 	public <T> void preProcess(NativeWebRequest request, Callable<T> task) {
-		IdempotentExchange exchange = this.work.get(request);
-		if (exchange != null && !exchange.workStarting()) {
-			this.work.remove(request);
+		IdempotentExchange exchange = this.work.remove(request);
+		if (exchange == null) {
+			return;
+		}
+		if (!exchange.workStarting()) {
 			throw new CancellationException("Not started: the request answered and released its idempotency key"
 					+ " before this work could start");
 		}
+		this.running.set(exchange);
 	}
 
 	@Override
 	public <T> void postProcess(NativeWebRequest request, Callable<T> task, @Nullable Object concurrentResult) {
-		IdempotentExchange exchange = this.work.remove(request);
+		IdempotentExchange exchange = this.running.get();
 		if (exchange != null) {
+			this.running.remove();
 			exchange.workStopped();
 		}
 	}
@@ -93,12 +100,6 @@ public final class AsyncWorkTracker implements CallableProcessingInterceptor, De
 			return null;
 		}
 		this.work.put(request, exchange);
-		// Registered before async processing starts, so they run on the timeout or error
-		// itself; Spring MVC's own handlers, registered first, only set results.
-		if (request instanceof AsyncWebRequest async) {
-			async.addTimeoutHandler(exchange::asyncInterrupted);
-			async.addErrorHandler((failure) -> exchange.asyncInterrupted());
-		}
 		return exchange;
 	}
 

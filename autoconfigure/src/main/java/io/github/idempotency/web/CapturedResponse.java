@@ -48,6 +48,8 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 	private boolean errorSent;
 
+	private boolean flushingWriter;
+
 	private @Nullable ServletOutputStream stream;
 
 	private @Nullable PrintWriter writer;
@@ -72,10 +74,8 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	 * The body written so far, if it was copied whole.
 	 */
 	byte @Nullable [] copyOfBody() {
-		if (this.writer != null) {
-			// Characters still in the writer's encoder are part of the body.
-			this.writer.flush();
-		}
+		// Characters still in the writer's encoder are part of the body.
+		flushWriterHere();
 		if (this.copy == null) {
 			return null;
 		}
@@ -201,8 +201,23 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	// What the writer still holds was written before the reset, so it goes too: flushed
 	// into the held body, which the reset then clears.
 	private void discardWriterBuffer() {
-		if (this.writer != null && !this.passing) {
+		if (!this.passing) {
+			flushWriterHere();
+		}
+	}
+
+	// Moves what the writer holds into this response, without the stream's flush sending
+	// anything on, as a streaming handler's own flush would.
+	private void flushWriterHere() {
+		if (this.writer == null) {
+			return;
+		}
+		this.flushingWriter = true;
+		try {
 			this.writer.flush();
+		}
+		finally {
+			this.flushingWriter = false;
 		}
 	}
 
@@ -241,6 +256,9 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 		@Override
 		public void flush() throws IOException {
+			if (CapturedResponse.this.flushingWriter) {
+				return;
+			}
 			if (CapturedResponse.this.streaming) {
 				sendHeld();
 			}

@@ -12,6 +12,10 @@ import io.github.idempotency.interceptor.IdempotentOperation;
 import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.web.context.request.async.AsyncWebRequest;
+import org.springframework.web.context.request.async.WebAsyncManager;
+import org.springframework.web.context.request.async.WebAsyncUtils;
+
 /**
  * One request to an idempotent handler, from the moment its body is buffered until its
  * response is stored or its claim released.
@@ -93,7 +97,11 @@ final class IdempotentExchange implements IdempotentCall {
 
 	@Override
 	public void afterInvocation(Method method, @Nullable Object result) {
-		if (result instanceof CompletionStage<?> future && this.begun && isHandler(method)) {
+		if (!this.begun || !isHandler(method)) {
+			return;
+		}
+		noteAsyncTimeoutsAndErrors();
+		if (result instanceof CompletionStage<?> future) {
 			synchronized (this) {
 				this.futureWork = true;
 				this.work = Work.RUNNING;
@@ -108,6 +116,20 @@ final class IdempotentExchange implements IdempotentCall {
 					workStopped();
 				}
 			});
+		}
+	}
+
+	// Registered on the async request before Spring MVC starts async processing, and so
+	// run before its own timeout and error handlers, which set results (a
+	// DeferredResult's
+	// fallback among them) that would pass for the end of the work. A result that was
+	// already there when the timeout or error came is the work's own, and stands.
+	private void noteAsyncTimeoutsAndErrors() {
+		WebAsyncManager manager = WebAsyncUtils.getAsyncManager(this.request);
+		AsyncWebRequest async = manager.getAsyncWebRequest();
+		if (async != null) {
+			async.addTimeoutHandler(() -> asyncInterrupted(manager));
+			async.addErrorHandler((failure) -> asyncInterrupted(manager));
 		}
 	}
 
@@ -172,21 +194,17 @@ final class IdempotentExchange implements IdempotentCall {
 	}
 
 	/**
-	 * The request timed out or failed while async work ran: the response that follows is
-	 * not that work's outcome, and a {@code DeferredResult}'s end can no longer be known.
+	 * The request timed out or failed before its async work produced a result: the
+	 * response that follows is not that work's outcome, and a {@code DeferredResult}'s
+	 * end can no longer be known.
 	 */
-	synchronized void asyncInterrupted() {
-		this.interrupted = true;
-		if (!this.deferred) {
+	private synchronized void asyncInterrupted(WebAsyncManager manager) {
+		if (manager.hasConcurrentResult()) {
 			return;
 		}
-		if (!this.futureWork) {
+		this.interrupted = true;
+		if (this.deferred && !this.futureWork) {
 			this.deferredWorkUnknown = true;
-		}
-		// Spring MVC's own timeout handling runs first and sets the DeferredResult's
-		// fallback or timeout error, which passed for the end of the work.
-		if (this.work == Work.STOPPED && !this.futureDone) {
-			this.work = Work.RUNNING;
 		}
 	}
 

@@ -72,6 +72,7 @@ class IdempotencyAutoConfigurationTests {
 	void startupShouldSayWhereRecordsGoAndThatTheStoreAnswered(CapturedOutput output) {
 		this.redisRunner.withUserConfiguration(IdempotentController.class, PlainController.class).run((context) -> {
 			assertThat(context).hasNotFailed();
+			awaitOutput(output, "records in Redis (standalone");
 			assertThat(output).contains("Idempotency: 1 idempotent HTTP operation; records in Redis (standalone ")
 				.contains("key prefix 'idempotency'), which answered in");
 		});
@@ -85,11 +86,20 @@ class IdempotencyAutoConfigurationTests {
 			.withUserConfiguration(IdempotentController.class)
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
+				awaitOutput(output, "which did not answer");
 				assertThat(output).contains("WARN")
 					.contains("Idempotency: 1 idempotent HTTP operation; records in Redis")
 					.contains("which did not answer")
 					.contains("get 503");
 			});
+	}
+
+	// The store is asked on a thread of its own.
+	private static void awaitOutput(CapturedOutput output, String text) throws InterruptedException {
+		long deadline = System.nanoTime() + 10_000_000_000L;
+		while (!output.toString().contains(text) && System.nanoTime() < deadline) {
+			Thread.sleep(20);
+		}
 	}
 
 	@Test
