@@ -213,10 +213,8 @@ public class IdempotencyCoordinator implements AutoCloseable {
 			return;
 		}
 		int status = response.getStatus();
-		// An interrupted response (an async timeout, a client gone, an exception after
-		// the
-		// body was committed) may look like a success with a body cut short: never
-		// stored.
+		// An interrupted response (an async timeout, a client gone, an exception once
+		// the body was committed) may look like a success with its body cut short.
 		if (failure != null || response.isErrorSent() || !isReplayable(status) || exchange.isInterrupted()
 				|| exchange.isWorkRunning()) {
 			if (exchange.holdForRunningWork()) {
@@ -260,14 +258,11 @@ public class IdempotencyCoordinator implements AutoCloseable {
 	}
 
 	/**
-	 * Releases a claim that was held while async work outlived its request, now that the
-	 * work has stopped. Called on the thread that ran the work; touches no request state.
+	 * Stops renewing a claim and releases it; also called, once async work that outlived
+	 * its request has stopped, on the thread that ran the work, so it touches no request
+	 * state.
 	 */
-	void releaseAfterWork(IdempotentExchange exchange) {
-		releaseNow(exchange);
-	}
-
-	private void releaseNow(IdempotentExchange exchange) {
+	void releaseNow(IdempotentExchange exchange) {
 		stopRenewal(exchange);
 		String recordKey = exchange.recordKey();
 		String token = exchange.token();
@@ -396,16 +391,17 @@ public class IdempotencyCoordinator implements AutoCloseable {
 	// A servlet container writes a control character in a header value as a space (Tomcat
 	// does), so that is what the client received, and what a replay must send.
 	private static String asSent(String value) {
-		for (int i = 0; i < value.length(); i++) {
-			char c = value.charAt(i);
-			if ((c < 0x20 && c != '\t') || c == 0x7F) {
-				return value.chars()
-					.map((ch) -> ((ch < 0x20 && ch != '\t') || ch == 0x7F) ? ' ' : ch)
-					.collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
-					.toString();
-			}
+		if (value.chars().noneMatch(IdempotencyCoordinator::isControl)) {
+			return value;
 		}
-		return value;
+		return value.chars()
+			.map((c) -> isControl(c) ? ' ' : c)
+			.collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+			.toString();
+	}
+
+	private static boolean isControl(int c) {
+		return (c < 0x20 && c != '\t') || c == 0x7F;
 	}
 
 	private static boolean pause(long millis) {

@@ -234,7 +234,7 @@ final class IdempotentExchange implements IdempotentCall {
 			}
 			this.releaseWhenWorkStops = false;
 		}
-		this.coordinator.releaseAfterWork(this);
+		this.coordinator.releaseNow(this);
 	}
 
 	/**

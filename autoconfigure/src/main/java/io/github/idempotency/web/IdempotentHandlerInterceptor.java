@@ -2,7 +2,10 @@ package io.github.idempotency.web;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Method;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.github.idempotency.interceptor.IdempotentCall;
 import io.github.idempotency.interceptor.IdempotentOperation;
@@ -13,9 +16,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.core.ResolvableType;
 import org.springframework.http.MediaType;
-import org.springframework.http.ResponseEntity;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
@@ -52,6 +53,8 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	private final Set<String> methods;
 
 	private final IdempotentHandlerVerifier verifier;
+
+	private final Map<Method, Boolean> streaming = new ConcurrentHashMap<>();
 
 	/**
 	 * @param operations tells which handlers are idempotent
@@ -127,13 +130,11 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		return true;
 	}
 
-	// A StreamingResponseBody writes the stream itself, and flushes it to send.
-	private static boolean writesItsOwnStream(HandlerMethod handler) {
-		Class<?> type = handler.getReturnType().getParameterType();
-		if (type == ResponseEntity.class) {
-			type = ResolvableType.forMethodParameter(handler.getReturnType()).getGeneric(0).resolve(Object.class);
-		}
-		return StreamingResponseBody.class.isAssignableFrom(type);
+	// A StreamingResponseBody writes the stream itself, and flushes it to send. Decided
+	// once per handler: resolving a ResponseEntity's body type allocates.
+	private boolean writesItsOwnStream(HandlerMethod handler) {
+		return this.streaming.computeIfAbsent(handler.getMethod(), (method) -> StreamingResponseBody.class
+			.isAssignableFrom(IdempotentHandlerVerifier.returnedType(handler)));
 	}
 
 	// Null when the body is larger than allowed.

@@ -152,7 +152,10 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 		return false;
 	}
 
-	private static Class<?> returnedType(HandlerMethod handler) {
+	/**
+	 * What a handler returns, looking into a {@code ResponseEntity} for its body's type.
+	 */
+	static Class<?> returnedType(HandlerMethod handler) {
 		Class<?> type = handler.getReturnType().getParameterType();
 		if (ResponseEntity.class.isAssignableFrom(type)) {
 			return ResolvableType.forMethodParameter(handler.getReturnType()).getGeneric(0).resolve(Object.class);
