@@ -17,6 +17,7 @@ import io.github.idempotency.web.IdempotencyOutcomeListener;
 import io.github.idempotency.web.IdempotencyScopeResolver;
 import io.github.idempotency.web.IdempotentHandlerInterceptor;
 import io.github.idempotency.web.IdempotentHandlerVerifier;
+import io.github.idempotency.web.IdempotentRequestMatcher;
 import io.github.idempotency.web.Jackson2JsonCanonicalizer;
 import io.github.idempotency.web.Jackson3JsonCanonicalizer;
 import io.github.idempotency.web.JsonCanonicalizer;
@@ -162,11 +163,19 @@ public class IdempotencyAutoConfiguration {
 		};
 	}
 
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotentRequestMatcher idempotentRequestMatcher(ConfigurableListableBeanFactory beanFactory,
+			IdempotentOperationSource operations) {
+		return new IdempotentRequestMatcher(beanFactory, operations);
+	}
+
 	@Bean(FILTER_REGISTRATION_BEAN_NAME)
 	@ConditionalOnMissingBean(name = FILTER_REGISTRATION_BEAN_NAME)
-	FilterRegistrationBean<IdempotencyFilter> idempotencyFilterRegistration(IdempotencyProperties properties) {
+	FilterRegistrationBean<IdempotencyFilter> idempotencyFilterRegistration(IdempotencyProperties properties,
+			IdempotentRequestMatcher matcher) {
 		FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(
-				new IdempotencyFilter(properties.methodNames()));
+				new IdempotencyFilter(properties.methodNames(), matcher));
 		registration.setOrder(FILTER_ORDER);
 		return registration;
 	}

@@ -21,11 +21,11 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *
  * <p>
  * Which handler a request reaches is known only inside the {@code DispatcherServlet},
- * after this filter has run. So for every request with a covered method the filter passes
- * down wrappers that do nothing by themselves; the interceptor swaps buffering and
- * capturing delegates into them once it sees an idempotent handler. Every other request,
- * including streaming responses and uploads to ordinary endpoints, is neither buffered
- * nor copied.
+ * after this filter has run. So for every request that {@link IdempotentRequestMatcher}
+ * says may reach an idempotent handler, the filter passes down wrappers that do nothing
+ * by themselves; the interceptor swaps buffering and capturing delegates into them once
+ * it sees an idempotent handler. Every other request, including streaming responses and
+ * uploads to ordinary endpoints, passes through untouched.
  *
  * <p>
  * The response is complete only when the filter chain returns to this filter: filters
@@ -40,16 +40,24 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 
 	private final Set<String> methods;
 
+	private final IdempotentRequestMatcher matcher;
+
 	/**
 	 * @param methods the request methods that may be idempotent, upper case
+	 * @param matcher tells which requests may reach an idempotent handler
 	 */
-	public IdempotencyFilter(Set<String> methods) {
+	public IdempotencyFilter(Set<String> methods, IdempotentRequestMatcher matcher) {
 		this.methods = Set.copyOf(methods);
+		this.matcher = matcher;
 	}
 
 	@Override
 	protected boolean shouldNotFilter(HttpServletRequest request) {
-		return !this.methods.contains(request.getMethod());
+		// An async dispatch has work to finish only if the first dispatch left some.
+		if (isAsyncDispatch(request)) {
+			return request.getAttribute(IdempotentCall.ATTRIBUTE) == null;
+		}
+		return !this.methods.contains(request.getMethod()) || !this.matcher.mayReachIdempotentHandler(request);
 	}
 
 	// Async handlers finish on a later dispatch, which this filter must see too.

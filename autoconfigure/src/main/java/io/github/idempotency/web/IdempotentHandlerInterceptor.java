@@ -35,8 +35,9 @@ import org.springframework.web.util.WebUtils;
  * retries.
  *
  * <p>
- * Requires {@link IdempotencyFilter} in front of the {@code DispatcherServlet}.
- * Thread-safe.
+ * Requires {@link IdempotencyFilter} in front of the {@code DispatcherServlet}: an
+ * idempotent handler that a request reaches without it is refused with a 503 problem
+ * rather than run unprotected. Thread-safe.
  *
  * @since 0.1.0
  */
@@ -88,11 +89,10 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 				IdempotencyFilter.SwappableRequest.class);
 		IdempotencyFilter.SwappableResponse swappableResponse = WebUtils.getNativeResponse(response,
 				IdempotencyFilter.SwappableResponse.class);
-		if (swappableRequest == null || swappableResponse == null) {
-			throw new IllegalStateException(operation.name() + " is @Idempotent but the request did not pass"
-					+ " through IdempotencyFilter; register the filter in front of the DispatcherServlet");
-		}
-		String unprotected = this.verifier.problem(handlerMethod, handlerMethod.getBean());
+		String unprotected = (swappableRequest == null || swappableResponse == null) ? operation.name()
+				+ " is @Idempotent but the request reached it without IdempotencyFilter's preparation: the filter is"
+				+ " not registered in front of the DispatcherServlet, the handler was mapped after startup, or the"
+				+ " request was forwarded to it" : this.verifier.problem(handlerMethod, handlerMethod.getBean());
 		if (unprotected != null) {
 			this.problemWriter.write(
 					new IdempotencyProblemException(IdempotencyProblem.NOT_PROTECTED,

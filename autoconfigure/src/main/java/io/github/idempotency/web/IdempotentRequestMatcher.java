@@ -1,0 +1,137 @@
+package io.github.idempotency.web;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.github.idempotency.interceptor.IdempotentOperationSource;
+import jakarta.servlet.http.HttpServletRequest;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.web.method.HandlerMethod;
+import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
+import org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMapping;
+import org.springframework.web.util.ServletRequestPathUtils;
+import org.springframework.web.util.UrlPathHelper;
+
+/**
+ * Tells {@link IdempotencyFilter}, before the {@code DispatcherServlet} has chosen a
+ * handler, whether a request may reach an idempotent one, so that every other request
+ * passes the filter untouched.
+ *
+ * <p>
+ * Once the singletons exist, it keeps the request mappings of the idempotent handler
+ * methods of every {@link RequestMappingInfoHandlerMapping}. A request may reach an
+ * idempotent handler if it matches the request methods and path patterns of one of them,
+ * exactly as the handler mapping matches them. The other conditions (headers, parameters,
+ * media types) and the choice between several matching handlers are left to the mapping:
+ * a request may match here and then reach an ordinary handler, which costs it only the
+ * filter's wrappers, but a request that matches none of them cannot reach an idempotent
+ * handler through these mappings.
+ *
+ * <p>
+ * A handler mapped after startup ({@code registerMapping} at runtime) or reached by a
+ * forward from another path is not known here: {@link IdempotentHandlerInterceptor}
+ * refuses such requests with a 503 rather than run them unprotected. Until the singletons
+ * exist every request matches. Thread-safe.
+ *
+ * @since 0.1.0
+ */
+public class IdempotentRequestMatcher implements SmartInitializingSingleton {
+
+	private final ListableBeanFactory beanFactory;
+
+	private final IdempotentOperationSource operations;
+
+	// Null until the handler mappings are known.
+	private volatile @Nullable List<Route> routes;
+
+	/**
+	 * @param beanFactory where the handler mappings are
+	 * @param operations tells which handlers are idempotent
+	 */
+	public IdempotentRequestMatcher(ListableBeanFactory beanFactory, IdempotentOperationSource operations) {
+		this.beanFactory = beanFactory;
+		this.operations = operations;
+	}
+
+	@Override
+	public void afterSingletonsInstantiated() {
+		List<Route> found = new ArrayList<>();
+		for (RequestMappingInfoHandlerMapping mapping : this.beanFactory
+			.getBeansOfType(RequestMappingInfoHandlerMapping.class, false, false)
+			.values()) {
+			mapping.getHandlerMethods().forEach((info, handler) -> {
+				if (isIdempotent(handler)) {
+					found
+						.add(new Route(info, (mapping.getPatternParser() != null) ? null : mapping.getUrlPathHelper()));
+				}
+			});
+		}
+		this.routes = List.copyOf(found);
+	}
+
+	private boolean isIdempotent(HandlerMethod handler) {
+		return this.operations.getOperation(handler.getMethod(), handler.getBeanType()) != null;
+	}
+
+	/**
+	 * Whether a request may reach an idempotent handler.
+	 * @param request the request, before the {@code DispatcherServlet}
+	 * @return {@code false} only if no idempotent handler's request methods and path
+	 * patterns match it
+	 */
+	public boolean mayReachIdempotentHandler(HttpServletRequest request) {
+		List<Route> routes = this.routes;
+		if (routes == null) {
+			return true;
+		}
+		if (routes.isEmpty()) {
+			return false;
+		}
+		// The patterns read the path that the DispatcherServlet parses and keeps in the
+		// request. Parsed here the same way, fresh (a forwarded request still holds the
+		// path of its first dispatch), and put back as it was, so that nothing downstream
+		// sees a path it did not parse itself.
+		Object parsedPath = request.getAttribute(ServletRequestPathUtils.PATH_ATTRIBUTE);
+		Object lookupPath = request.getAttribute(UrlPathHelper.PATH_ATTRIBUTE);
+		boolean parsed = false;
+		boolean resolved = false;
+		try {
+			for (Route route : routes) {
+				if (route.info().getMethodsCondition().getMatchingCondition(request) == null) {
+					continue;
+				}
+				if (route.urlPathHelper() != null) {
+					route.urlPathHelper().resolveAndCacheLookupPath(request);
+					resolved = true;
+				}
+				else if (!parsed) {
+					ServletRequestPathUtils.parseAndCache(request);
+					parsed = true;
+				}
+				if (route.info().getActivePatternsCondition().getMatchingCondition(request) != null) {
+					return true;
+				}
+			}
+			return false;
+		}
+		finally {
+			if (parsed) {
+				request.setAttribute(ServletRequestPathUtils.PATH_ATTRIBUTE, parsedPath);
+			}
+			if (resolved) {
+				request.setAttribute(UrlPathHelper.PATH_ATTRIBUTE, lookupPath);
+			}
+		}
+	}
+
+	/**
+	 * The mapping of an idempotent handler, with the path helper of a mapping that
+	 * matches string patterns ({@code null} for parsed path patterns).
+	 */
+	private record Route(RequestMappingInfo info, @Nullable UrlPathHelper urlPathHelper) {
+	}
+
+}

@@ -1,0 +1,121 @@
+package io.github.idempotency.web;
+
+import java.lang.reflect.Method;
+import java.net.http.HttpResponse;
+
+import io.github.idempotency.web.edge.EdgeApplication;
+import io.github.idempotency.web.edge.RoutingController;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.util.ReflectionUtils;
+import org.springframework.web.bind.annotation.RequestMethod;
+import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Which requests the starter prepares: only those that may reach an idempotent handler
+ * are wrapped, every other one passes through untouched, and an idempotent handler that a
+ * request reaches unprepared refuses it rather than run unprotected.
+ */
+@SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = "idempotency.key-prefix=routing-test")
+class RequestRoutingTests extends AbstractWebTests {
+
+	@Autowired
+	private IdempotentRequestMatcher matcher;
+
+	@Autowired
+	@Qualifier("requestMappingHandlerMapping")
+	private RequestMappingHandlerMapping mappings;
+
+	@Autowired
+	private RoutingController controller;
+
+	@Test
+	void requestToAnOrdinaryHandlerShouldPassUntouched() {
+		HttpResponse<byte[]> response = this.http.post(path("/routing/plain")).key(this.key).json("{}").send();
+
+		assertThat(TestHttp.text(response)).startsWith("wrappers ").doesNotContain("Swappable");
+	}
+
+	@Test
+	void requestToAnIdempotentHandlerWithPathVariablesShouldBeProtected() {
+		HttpResponse<byte[]> first = this.http.post(path("/routing/orders/42/pay")).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post(path("/routing/orders/42/pay")).key(this.key).name(this.key).send();
+
+		assertThat(TestHttp.text(first)).startsWith("order 42 run 1 wrappers ").contains("SwappableRequest");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void requestForwardedToAnIdempotentHandlerShouldBeProtected() {
+		HttpResponse<byte[]> first = this.http.post(path("/routing/forward")).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post(path("/routing/forward")).key(this.key).name(this.key).send();
+
+		assertThat(TestHttp.text(first)).startsWith("order forwarded run 1");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void idempotentHandlerMappedAfterStartupShouldRefuseRatherThanRunUnprotected() {
+		Method method = ReflectionUtils.findMethod(RoutingController.class, "mappedLate", String.class);
+		RequestMappingInfo info = RequestMappingInfo.paths("/routing/late")
+			.methods(RequestMethod.POST)
+			.options(this.mappings.getBuilderConfiguration())
+			.build();
+		this.mappings.registerMapping(info, this.controller, method);
+		try {
+			HttpResponse<byte[]> response = this.http.post(path("/routing/late")).key(this.key).name(this.key).send();
+
+			assertThat(response.statusCode()).isEqualTo(503);
+			assertThat(TestHttp.text(response)).contains("idempotency-not-protected");
+			assertThat(this.executions.count(this.key)).isZero();
+		}
+		finally {
+			this.mappings.unregisterMapping(info);
+		}
+	}
+
+	@Test
+	void matcherShouldFollowTheHandlersMethodsAndPathPatterns() {
+		assertThat(mayReach("POST", "/routing/orders/7/pay")).isTrue();
+		assertThat(mayReach("POST", "/edge/payments")).isTrue();
+		assertThat(mayReach("PATCH", "/routing/orders/7/pay")).isFalse();
+		assertThat(mayReach("POST", "/routing/orders/7")).isFalse();
+		assertThat(mayReach("POST", "/routing/plain")).isFalse();
+		assertThat(mayReach("POST", "/nowhere")).isFalse();
+	}
+
+	/**
+	 * The path of a request to the given path of the DispatcherServlet.
+	 */
+	protected String path(String path) {
+		return path;
+	}
+
+	/**
+	 * A request to the given path of the DispatcherServlet, as the container hands it to
+	 * filters.
+	 */
+	protected MockHttpServletRequest request(String method, String path) {
+		return new MockHttpServletRequest(method, path);
+	}
+
+	private boolean mayReach(String method, String path) {
+		MockHttpServletRequest request = request(method, path);
+		boolean reaches = this.matcher.mayReachIdempotentHandler(request);
+		// Leaves nothing behind for the DispatcherServlet to trip over.
+		assertThat(request.getAttributeNames().hasMoreElements()).isFalse();
+		return reaches;
+	}
+
+}

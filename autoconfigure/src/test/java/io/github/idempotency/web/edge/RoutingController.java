@@ -1,0 +1,73 @@
+package io.github.idempotency.web.edge;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.github.idempotency.annotation.Idempotent;
+import io.github.idempotency.web.app.Executions;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletRequestWrapper;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.MappingMatch;
+
+import org.springframework.stereotype.Controller;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.ResponseBody;
+
+/**
+ * Endpoints that tell which requests the starter prepares: each answers with its run and
+ * the classes of the request wrappers it was handed, outermost first.
+ */
+@Controller
+@RequestMapping("/routing")
+public class RoutingController {
+
+	private final Executions executions;
+
+	public RoutingController(Executions executions) {
+		this.executions = executions;
+	}
+
+	@PostMapping("/plain")
+	@ResponseBody
+	String plain(HttpServletRequest request) {
+		return "wrappers " + wrappers(request);
+	}
+
+	@PostMapping("/orders/{id}/pay")
+	@ResponseBody
+	@Idempotent
+	String pay(@RequestHeader("X-Test-Name") String name, @PathVariable String id, HttpServletRequest request) {
+		return "order " + id + " run " + this.executions.record(name) + " wrappers " + wrappers(request);
+	}
+
+	@PostMapping("/forward")
+	String forward(HttpServletRequest request) {
+		// A forward's path is relative to the application, not to the DispatcherServlet.
+		String servletPath = (request.getHttpServletMapping().getMappingMatch() == MappingMatch.PATH)
+				? request.getServletPath() : "";
+		return "forward:" + servletPath + "/routing/orders/forwarded/pay";
+	}
+
+	/**
+	 * Idempotent, but mapped by no annotation: tests map it while the application runs.
+	 */
+	@ResponseBody
+	@Idempotent
+	public String mappedLate(@RequestHeader("X-Test-Name") String name) {
+		return "run " + this.executions.record(name);
+	}
+
+	private static List<String> wrappers(ServletRequest request) {
+		List<String> names = new ArrayList<>();
+		while (request instanceof ServletRequestWrapper wrapper) {
+			names.add(wrapper.getClass().getSimpleName());
+			request = wrapper.getRequest();
+		}
+		return names;
+	}
+
+}
