@@ -155,6 +155,21 @@ public final class RedisProcess implements AutoCloseable {
 		sync((redis) -> redis.configSet(name, value));
 	}
 
+	/**
+	 * The server's major version, such as 7.
+	 * @return the major version
+	 */
+	public int version() {
+		String[] version = new String[1];
+		sync((redis) -> version[0] = redis.info("server")
+			.lines()
+			.filter((line) -> line.startsWith("redis_version:"))
+			.findFirst()
+			.orElseThrow()
+			.substring("redis_version:".length()));
+		return Integer.parseInt(version[0].split("\\.")[0]);
+	}
+
 	private void sync(Consumer<RedisCommands<String, String>> commands) {
 		RedisClient client = RedisClient.create(RedisURI.create("127.0.0.1", this.port));
 		try (StatefulRedisConnection<String, String> connection = client.connect()) {

@@ -88,14 +88,7 @@ public final class RedisTestServer {
 
 	private static URI startEmbedded() {
 		try {
-			int port = freePort();
-			RedisServer server = RedisServer.newRedisServer()
-				.port(port)
-				.bind("127.0.0.1")
-				.setting("save \"\"")
-				.setting("appendonly no")
-				.build();
-			server.start();
+			RedisServer server = startEmbedded(freePort());
 			Runtime.getRuntime().addShutdownHook(new Thread(() -> {
 				try {
 					server.stop();
@@ -104,11 +97,28 @@ public final class RedisTestServer {
 					// The JVM is going away; the process dies with it.
 				}
 			}));
-			return URI.create("redis://127.0.0.1:" + port);
+			return URI.create("redis://127.0.0.1:" + server.ports().get(0));
 		}
 		catch (IOException ex) {
 			throw new IllegalStateException("Could not start an embedded Redis server", ex);
 		}
+	}
+
+	/**
+	 * Starts a Redis 6.2 server from the embedded-redis test dependency, for tests of
+	 * what a server before 7.0 does; the caller stops it.
+	 * @param port the loopback port to listen on
+	 * @return the running server
+	 */
+	public static RedisServer startEmbedded(int port) throws IOException {
+		RedisServer server = RedisServer.newRedisServer()
+			.port(port)
+			.bind("127.0.0.1")
+			.setting("save \"\"")
+			.setting("appendonly no")
+			.build();
+		server.start();
+		return server;
 	}
 
 	/**

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.ThreadLocalRandom;
 
 import io.github.idempotency.ClaimResult;
@@ -16,13 +17,17 @@ import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.UnreadableRecordException;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.RedisStringCommands.SetOption;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.RedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.data.redis.core.types.Expiration;
 import org.springframework.data.redis.serializer.RedisSerializer;
 import org.springframework.util.Assert;
 import org.springframework.util.StringUtils;
@@ -34,10 +39,16 @@ import org.springframework.util.StringUtils;
  * Each record is one string under {@code <prefix>:{<record key>}} (its layout is in
  * {@link RedisRecord}); the braces make the whole name a hash tag, so a record and
  * anything kept beside it land in one Redis Cluster slot. Claim, renewal, completion and
- * release are each one Lua script over that single key: one round trip each, atomic, and
- * sent by SHA with a fallback to the full script when Redis has forgotten it (after a
- * restart or failover). Every expiry is relative ({@code PX} or {@code PEXPIRE}), so
- * clocks of the application nodes never matter.
+ * release each take one round trip over that single key, and are atomic. On Redis 7.0 and
+ * later a claim is one native {@code SET ... NX GET PX}, which writes the claim or
+ * returns the record already there; the store reads that record and decides as the claim
+ * script would. On earlier servers (which refuse {@code NX} with {@code GET}), a claim is
+ * the claim script. Which one is asked of the server once, before the first claim, and
+ * the store falls back to the script for good if a server refuses the native command (a
+ * failover to an older replica). Renewal, completion and release are Lua scripts, sent by
+ * SHA with a fallback to the full script when Redis has forgotten it (after a restart or
+ * failover). Every expiry is relative ({@code PX} or {@code PEXPIRE}), so clocks of the
+ * application nodes never matter.
  *
  * <p>
  * Thread-safe.
@@ -75,13 +86,25 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 
 	private final String description;
 
+	// Whether claims use SET ... NX GET; null until the server has been asked.
+	private volatile @Nullable Boolean nativeClaim;
+
 	/**
 	 * @param connectionFactory the connection to Redis
 	 * @param keyPrefix the prefix of every record's name, such as {@code idempotency} or
 	 * the application's name
 	 */
 	public RedisIdempotencyStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
+		this(connectionFactory, keyPrefix, true);
+	}
+
+	/**
+	 * @param detectNativeClaim {@code false} to claim with the script whatever the
+	 * server, for tests of the script on servers that have the native command
+	 */
+	RedisIdempotencyStore(RedisConnectionFactory connectionFactory, String keyPrefix, boolean detectNativeClaim) {
 		Assert.hasText(keyPrefix, "keyPrefix must not be empty");
+		this.nativeClaim = detectNativeClaim ? null : Boolean.FALSE;
 		RedisTemplate<String, byte[]> template = new RedisTemplate<>();
 		template.setConnectionFactory(connectionFactory);
 		template.setKeySerializer(RedisSerializer.string());
@@ -132,8 +155,24 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		Assert.isTrue(StringUtils.hasText(fingerprint) && !StringUtils.containsWhitespace(fingerprint),
 				"fingerprint must be a single word");
 		String token = newToken();
-		byte[] reply = execute(CLAIM, key, bytes(fingerprint), bytes(token), millis(lease),
-				bytes(String.valueOf(System.currentTimeMillis())), bytes(FORMAT_VERSION));
+		String now = String.valueOf(System.currentTimeMillis());
+		if (claimsNatively()) {
+			byte[] claim = bytes(FORMAT_VERSION + " in_progress " + fingerprint + " " + token + " " + now + " - - 0\n");
+			try {
+				byte[] existing = this.redis.execute((RedisCallback<byte[]>) (connection) -> connection.stringCommands()
+					.setGet(bytes(redisKey(key)), claim, Expiration.milliseconds(Math.max(1, lease.toMillis())),
+							SetOption.ifAbsent()));
+				return (existing != null) ? decide(key, existing, fingerprint) : new ClaimResult.Claimed(token);
+			}
+			catch (DataAccessException ex) {
+				if (!refusedNativeClaim(key, ex)) {
+					throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
+				}
+				this.nativeClaim = false;
+			}
+		}
+		byte[] reply = execute(CLAIM, key, bytes(fingerprint), bytes(token), millis(lease), bytes(now),
+				bytes(FORMAT_VERSION));
 		// A record starts with its version, a digit; every other reply is a word.
 		if (reply.length > 0 && Character.isDigit(reply[0])) {
 			return new ClaimResult.Completed(read(key, reply).response());
@@ -145,13 +184,104 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			case "mismatch" -> new ClaimResult.Mismatch();
 			default -> {
 				if (answer.startsWith(UNREADABLE)) {
-					throw new UnreadableRecordException(redisKey(key),
-							"it has " + answer.substring(UNREADABLE.length()) + ", which this version cannot read",
-							null);
+					throw unreadable(key, answer.substring(UNREADABLE.length()));
 				}
 				throw new IdempotencyStoreException("Unexpected claim reply '" + answer + "'");
 			}
 		};
+	}
+
+	// Asked once: every server of the deployment is expected to run the same version,
+	// and one that turns out older refuses the command without side effects.
+	private boolean claimsNatively() {
+		Boolean known = this.nativeClaim;
+		if (known == null) {
+			known = serverHasNativeClaim();
+			if (known == null) {
+				// The server did not answer; the script claims this time, and fails as
+				// any claim would.
+				return false;
+			}
+			this.nativeClaim = known;
+		}
+		return known;
+	}
+
+	// SET's NX and GET together need Redis 7.0. In a cluster every node answers, and the
+	// oldest decides.
+	private @Nullable Boolean serverHasNativeClaim() {
+		try {
+			Properties info = this.redis
+				.execute((RedisCallback<Properties>) (connection) -> connection.serverCommands().info("server"));
+			if (info == null) {
+				return null;
+			}
+			int oldest = Integer.MAX_VALUE;
+			for (String name : info.stringPropertyNames()) {
+				if (name.endsWith("redis_version")) {
+					oldest = Math.min(oldest, majorVersion(info.getProperty(name)));
+				}
+			}
+			return oldest != Integer.MAX_VALUE && oldest >= 7;
+		}
+		catch (RuntimeException ex) {
+			return null;
+		}
+	}
+
+	private static int majorVersion(String version) {
+		int dot = version.indexOf('.');
+		try {
+			return Integer.parseInt(version.substring(0, (dot >= 0) ? dot : version.length()).trim());
+		}
+		catch (NumberFormatException ex) {
+			return 0;
+		}
+	}
+
+	// A server before 7.0 answers SET ... NX GET with a syntax error; something that is
+	// not a string under the key, with WRONGTYPE (and is left alone).
+	private boolean refusedNativeClaim(String key, DataAccessException ex) {
+		String message = String.valueOf(ex.getMostSpecificCause().getMessage());
+		if (message.startsWith("WRONGTYPE")) {
+			String type;
+			try {
+				type = this.redis.type(redisKey(key)).code();
+			}
+			catch (DataAccessException typeFailure) {
+				throw new IdempotencyStoreException("Redis failed: " + typeFailure.getMessage(), typeFailure);
+			}
+			throw unreadable(key, "a Redis " + type + " where a string was expected");
+		}
+		return message.startsWith("ERR syntax error");
+	}
+
+	// What the claim script decides about a record it finds, from the record itself.
+	private ClaimResult decide(String key, byte[] record, String fingerprint) {
+		RedisRecord.Head head = RedisRecord.head(record);
+		if (head == null || !leadingDigits(head.version()).equals(leadingDigits(FORMAT_VERSION))) {
+			throw unreadable(key, "format version '" + ((head != null) ? head.version() : "") + "'");
+		}
+		if (!head.fingerprint().equals(fingerprint)) {
+			return new ClaimResult.Mismatch();
+		}
+		if (head.state().equals("in_progress")) {
+			return new ClaimResult.InProgress();
+		}
+		return new ClaimResult.Completed(read(key, record).response());
+	}
+
+	private static String leadingDigits(String version) {
+		int end = 0;
+		while (end < version.length() && Character.isDigit(version.charAt(end))) {
+			end++;
+		}
+		return version.substring(0, end);
+	}
+
+	private UnreadableRecordException unreadable(String key, String what) {
+		return new UnreadableRecordException(redisKey(key), "it has " + what + ", which this version cannot read",
+				null);
 	}
 
 	@Override
@@ -186,8 +316,7 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		byte[] value = (byte[]) reply.get(0);
 		String version = RedisRecord.version(value);
 		if (!major(version).equals(major(FORMAT_VERSION))) {
-			throw new UnreadableRecordException(redisKey(key),
-					"it has format version '" + version + "', which this version cannot read", null);
+			throw unreadable(key, "format version '" + version + "'");
 		}
 		RedisRecord record = read(key, value);
 		return Optional.of(new IdempotencyRecord(record.completed() ? State.COMPLETED : State.IN_PROGRESS,

@@ -67,6 +67,43 @@ record RedisRecord(String version, boolean completed, String fingerprint, @Nulla
 		return new String(record, 0, end, StandardCharsets.US_ASCII);
 	}
 
+	/**
+	 * The version, state and fingerprint a record starts with, read as the claim script
+	 * reads them: three words, each followed by one space. {@code null} if the record
+	 * does not start that way.
+	 */
+	static @Nullable Head head(byte[] record) {
+		String[] words = new String[3];
+		int start = 0;
+		for (int i = 0; i < words.length; i++) {
+			int end = start;
+			while (end < record.length && !isSpace(record[end])) {
+				end++;
+			}
+			if (end == start || end == record.length || record[end] != ' ') {
+				return null;
+			}
+			words[i] = new String(record, start, end - start, StandardCharsets.ISO_8859_1);
+			start = end + 1;
+		}
+		return new Head(words[0], words[1], words[2]);
+	}
+
+	// What Lua's %s matches.
+	private static boolean isSpace(byte b) {
+		return b == ' ' || (b >= '\t' && b <= '\r');
+	}
+
+	/**
+	 * The first fields of a record.
+	 *
+	 * @param version the format version
+	 * @param state {@code in_progress}, {@code completed}, or whatever else is there
+	 * @param fingerprint the fingerprint of the request that claimed the key
+	 */
+	record Head(String version, String state, String fingerprint) {
+	}
+
 	private static @Nullable Instant instant(String millis) {
 		return "-".equals(millis) ? null : Instant.ofEpochMilli(Long.parseLong(millis));
 	}

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -18,6 +19,7 @@ import io.lettuce.core.event.command.CommandListener;
 import io.lettuce.core.event.command.CommandStartedEvent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
@@ -28,13 +30,17 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
+/**
+ * The store contract on the test Redis, claiming the way the store chooses for that
+ * server: natively on Redis 7 and later, with the script before.
+ */
 class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 
 	private static LettuceConnectionFactory connectionFactory;
 
-	private static RedisIdempotencyStore store;
-
 	private static StringRedisTemplate redis;
+
+	private RedisIdempotencyStore store;
 
 	@BeforeAll
 	static void connect() {
@@ -42,8 +48,26 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 				new RedisStandaloneConfiguration(RedisTestServer.host(), RedisTestServer.port()));
 		connectionFactory.afterPropertiesSet();
 		connectionFactory.start();
-		store = new RedisIdempotencyStore(connectionFactory, "store-test");
 		redis = new StringRedisTemplate(connectionFactory);
+	}
+
+	@BeforeEach
+	void newStore() {
+		this.store = new RedisIdempotencyStore(connectionFactory, "store-test", detectsNativeClaim());
+	}
+
+	/**
+	 * Whether the stores of these tests ask the server for the native claim.
+	 */
+	protected boolean detectsNativeClaim() {
+		return true;
+	}
+
+	// What the store sends to claim: SET where the server has SET ... NX GET.
+	private String claimCommand() {
+		Properties info = redis.execute((RedisCallback<Properties>) (c) -> c.serverCommands().info("server"));
+		boolean redis7 = Integer.parseInt(info.getProperty("redis_version").split("\\.")[0]) >= 7;
+		return (detectsNativeClaim() && redis7) ? "SET" : "EVALSHA";
 	}
 
 	@AfterAll
@@ -53,13 +77,13 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 
 	@Override
 	protected IdempotencyStore store() {
-		return store;
+		return this.store;
 	}
 
 	@Test
 	void recordShouldLiveUnderPrefixWithKeyAsHashTag() {
 		String key = UUID.randomUUID().toString();
-		store.claim(key, "fp", Duration.ofSeconds(30));
+		this.store.claim(key, "fp", Duration.ofSeconds(30));
 		String name = "store-test:{" + key + "}";
 		assertThat(redis.hasKey(name)).isTrue();
 		assertThat(redis.opsForValue().get(name)).startsWith("1 in_progress fp ");
@@ -69,8 +93,8 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 	@Test
 	void completedRecordShouldExpireAfterRetention() {
 		String key = UUID.randomUUID().toString();
-		String token = ((ClaimResult.Claimed) store.claim(key, "fp", Duration.ofSeconds(30))).token();
-		store.complete(key, token, new StoredResponse(200, Map.of(), new byte[0]), Duration.ofHours(24));
+		String token = ((ClaimResult.Claimed) this.store.claim(key, "fp", Duration.ofSeconds(30))).token();
+		this.store.complete(key, token, new StoredResponse(200, Map.of(), new byte[0]), Duration.ofHours(24));
 		long ttl = redis.getExpire("store-test:{" + key + "}");
 		assertThat(ttl).isBetween(Duration.ofHours(24).toSeconds() - 5, Duration.ofHours(24).toSeconds());
 	}
@@ -91,26 +115,27 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 			}
 		});
 		try {
-			assertOneRoundTripEach(new RedisIdempotencyStore(counted, "store-test"), sent);
+			assertOneRoundTripEach(new RedisIdempotencyStore(counted, "store-test", detectsNativeClaim()), sent,
+					claimCommand());
 		}
 		finally {
 			counted.destroy();
 		}
 	}
 
-	private static void assertOneRoundTripEach(RedisIdempotencyStore store, List<String> sent) {
+	private static void assertOneRoundTripEach(RedisIdempotencyStore store, List<String> sent, String claim) {
 		String key = UUID.randomUUID().toString();
 		store.claim(UUID.randomUUID().toString(), "warm", Duration.ofSeconds(30));
 		sent.clear();
 		String token = ((ClaimResult.Claimed) store.claim(key, "fp", Duration.ofSeconds(30))).token();
-		assertThat(sent).containsExactly("EVALSHA");
+		assertThat(sent).containsExactly(claim);
 		sent.clear();
 		store.complete(key, token, new StoredResponse(201, Map.of("Location", List.of("/a")), new byte[10]),
 				Duration.ofMinutes(1));
 		assertThat(sent).containsExactly("EVALSHA");
 		sent.clear();
-		store.claim(key, "fp", Duration.ofSeconds(30));
-		assertThat(sent).containsExactly("EVALSHA");
+		assertThat(store.claim(key, "fp", Duration.ofSeconds(30))).isInstanceOf(ClaimResult.Completed.class);
+		assertThat(sent).containsExactly(claim);
 	}
 
 	@Test
@@ -119,7 +144,7 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 			connection.scriptingCommands().scriptFlush();
 			return null;
 		});
-		assertThat(store.claim(UUID.randomUUID().toString(), "fp", Duration.ofSeconds(30)))
+		assertThat(this.store.claim(UUID.randomUUID().toString(), "fp", Duration.ofSeconds(30)))
 			.isInstanceOf(ClaimResult.Claimed.class);
 	}
 
@@ -129,9 +154,9 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 		String foreign = "99 completed fp something else entirely";
 		redis.opsForValue().set("store-test:{" + key + "}", foreign);
 		assertThatExceptionOfType(IdempotencyStoreException.class)
-			.isThrownBy(() -> store.claim(key, "fp", Duration.ofSeconds(30)))
+			.isThrownBy(() -> this.store.claim(key, "fp", Duration.ofSeconds(30)))
 			.withMessageContaining("format version '99'");
-		assertThatExceptionOfType(IdempotencyStoreException.class).isThrownBy(() -> store.find(key))
+		assertThatExceptionOfType(IdempotencyStoreException.class).isThrownBy(() -> this.store.find(key))
 			.withMessageContaining("format version '99'");
 		assertThat(redis.opsForValue().get("store-test:{" + key + "}")).isEqualTo(foreign);
 	}
@@ -141,7 +166,7 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 		String key = UUID.randomUUID().toString();
 		redis.opsForHash().putAll("store-test:{" + key + "}", Map.of("v", "1", "state", "completed", "fp", "fp"));
 		assertThatExceptionOfType(IdempotencyStoreException.class)
-			.isThrownBy(() -> store.claim(key, "fp", Duration.ofSeconds(30)))
+			.isThrownBy(() -> this.store.claim(key, "fp", Duration.ofSeconds(30)))
 			.withMessageContaining("a Redis hash where a string was expected");
 		assertThat(redis.opsForHash().get("store-test:{" + key + "}", "v")).isEqualTo("1");
 	}
@@ -153,10 +178,10 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 		redis.opsForValue()
 			.set("store-test:{" + key + "}",
 					"1.7 completed fp - 1700000000000 1700000000500 201 14 added-by-1.7\n" + "Location: /a\r\n{}");
-		ClaimResult result = store.claim(key, "fp", Duration.ofSeconds(30));
+		ClaimResult result = this.store.claim(key, "fp", Duration.ofSeconds(30));
 		assertThat(result).isEqualTo(new ClaimResult.Completed(
 				new StoredResponse(201, Map.of("Location", List.of("/a")), "{}".getBytes(StandardCharsets.UTF_8))));
-		assertThat(store.find(key)).isPresent();
+		assertThat(this.store.find(key)).isPresent();
 	}
 
 	@Test
