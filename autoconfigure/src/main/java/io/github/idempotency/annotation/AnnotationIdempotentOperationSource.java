@@ -35,16 +35,17 @@ import org.springframework.util.StringUtils;
  * method.
  *
  * <p>
- * A method's own annotation wins over its class's; the class's annotation covers every
- * handler method ({@code @RequestMapping} and its variants) a class-based proxy can
- * intercept (neither private nor static), since handler methods are often
- * package-private, and no other method: not the controller's {@code @InitBinder},
- * {@code @ModelAttribute} or {@code @ExceptionHandler} methods, which run before the
- * request is known to be valid, or after it failed. Declarations are checked when first
- * read, which for proxied beans is at startup: a bad duration, a SpEL expression that
- * does not parse or names a variable the method does not have, a header name combined
- * with a key expression, or the annotation on one of those controller methods fail with a
- * message naming the method.
+ * A method's own annotation wins over its class's, and applies to requests of every HTTP
+ * method. The class's annotation covers, for the request methods listed in
+ * {@code idempotency.methods}, every handler method ({@code @RequestMapping} and its
+ * variants) a class-based proxy can intercept (neither private nor static), since handler
+ * methods are often package-private, and no other method: not the controller's
+ * {@code @InitBinder}, {@code @ModelAttribute} or {@code @ExceptionHandler} methods,
+ * which run before the request is known to be valid, or after it failed. Declarations are
+ * checked when first read, which for proxied beans is at startup: a bad duration, a SpEL
+ * expression that does not parse or names a variable the method does not have, a header
+ * name combined with a key expression, or the annotation on one of those controller
+ * methods fail with a message naming the method.
  *
  * <p>
  * Thread-safe.
@@ -92,22 +93,23 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 							+ " idempotent");
 				}
 			}
+			return parse(annotation, specific, true);
 		}
-		if (annotation == null && !Modifier.isPrivate(specific.getModifiers())
-				&& !Modifier.isStatic(specific.getModifiers()) && hasAnnotation(specific, REQUEST_MAPPING)) {
+		if (!Modifier.isPrivate(specific.getModifiers()) && !Modifier.isStatic(specific.getModifiers())
+				&& hasAnnotation(specific, REQUEST_MAPPING)) {
 			annotation = AnnotatedElementUtils.findMergedAnnotation(specific.getDeclaringClass(), Idempotent.class);
 			if (annotation == null && userClass != null) {
 				annotation = AnnotatedElementUtils.findMergedAnnotation(userClass, Idempotent.class);
 			}
 		}
-		return (annotation != null) ? parse(annotation, specific) : null;
+		return (annotation != null) ? parse(annotation, specific, false) : null;
 	}
 
 	private static boolean hasAnnotation(Method method, String annotation) {
 		return MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY).isPresent(annotation);
 	}
 
-	static IdempotentOperation parse(Idempotent annotation, Method method) {
+	static IdempotentOperation parse(Idempotent annotation, Method method, boolean declaredOnMethod) {
 		String name = ClassUtils.getQualifiedMethodName(method);
 		String headerName = StringUtils.hasText(annotation.headerName()) ? annotation.headerName().trim() : null;
 		String keyExpression = StringUtils.hasText(annotation.key()) ? annotation.key() : null;
@@ -131,7 +133,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			}
 		}
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
-				duration(annotation.ttl(), "ttl", name), duration(annotation.lockTimeout(), "lockTimeout", name));
+				duration(annotation.ttl(), "ttl", name), duration(annotation.lockTimeout(), "lockTimeout", name),
+				declaredOnMethod);
 	}
 
 	// A variable the method does not have would be null on every call, and every request

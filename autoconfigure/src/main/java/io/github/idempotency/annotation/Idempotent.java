@@ -12,10 +12,11 @@ import java.lang.annotation.Target;
  * receives the stored response instead of running it again.
  *
  * <p>
- * On a class, applies to every handler method of that class that is neither private nor
- * static; an annotation on a method replaces the class's. Only requests whose method is
- * listed in {@code idempotency.methods} (POST and PATCH by default) are handled; others
- * pass through untouched.
+ * On a method, applies to requests of every HTTP method its mapping accepts. On a class,
+ * applies to every handler method of that class that is neither private nor static, for
+ * requests whose method is listed in {@code idempotency.methods} (POST and PATCH by
+ * default); others pass through untouched. An annotation on a method replaces the
+ * class's.
  *
  * <p>
  * Every attribute left at its default takes its value from the {@code idempotency.*}

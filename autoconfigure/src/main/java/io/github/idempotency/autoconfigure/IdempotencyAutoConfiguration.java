@@ -166,16 +166,15 @@ public class IdempotencyAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	IdempotentRequestMatcher idempotentRequestMatcher(ConfigurableListableBeanFactory beanFactory,
-			IdempotentOperationSource operations) {
-		return new IdempotentRequestMatcher(beanFactory, operations);
+			IdempotentOperationSource operations, IdempotencyProperties properties) {
+		return new IdempotentRequestMatcher(beanFactory, operations, properties.methodNames());
 	}
 
 	@Bean(FILTER_REGISTRATION_BEAN_NAME)
 	@ConditionalOnMissingBean(name = FILTER_REGISTRATION_BEAN_NAME)
-	FilterRegistrationBean<IdempotencyFilter> idempotencyFilterRegistration(IdempotencyProperties properties,
-			IdempotentRequestMatcher matcher) {
+	FilterRegistrationBean<IdempotencyFilter> idempotencyFilterRegistration(IdempotentRequestMatcher matcher) {
 		FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(
-				new IdempotencyFilter(properties.methodNames(), matcher));
+				new IdempotencyFilter(matcher));
 		registration.setOrder(FILTER_ORDER);
 		return registration;
 	}
@@ -189,7 +188,7 @@ public class IdempotencyAutoConfiguration {
 		IdempotencyOperationCustomizer idempotencyOperationCustomizer(IdempotentOperationSource operations,
 				IdempotencyProperties properties) {
 			return new IdempotencyOperationCustomizer(operations, properties.getHeaderName(),
-					properties.getMaxKeyLength());
+					properties.getMaxKeyLength(), properties.methodNames());
 		}
 
 	}

@@ -46,8 +46,9 @@ public class IdempotencyProperties implements Validator {
 	private String headerName = "Idempotency-Key";
 
 	/**
-	 * Request methods that @Idempotent applies to; requests with other methods pass
-	 * through.
+	 * Request methods that a class-level @Idempotent covers; requests with other methods
+	 * to its handlers pass through. An annotation on a method applies to every request
+	 * method.
 	 */
 	private List<String> methods = new ArrayList<>(List.of("POST", "PATCH"));
 

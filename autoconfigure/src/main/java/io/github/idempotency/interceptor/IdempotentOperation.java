@@ -17,9 +17,12 @@ import org.jspecify.annotations.Nullable;
  * @param ttl how long the response is replayed, or {@code null} for the configured
  * default
  * @param lockTimeout how long a claim holds, or {@code null} for the configured default
+ * @param declaredOnMethod whether the method itself is annotated: then requests of every
+ * HTTP method are handled, where a class's annotation covers only the request methods
+ * listed in {@code idempotency.methods}
  * @since 0.1.0
  */
 public record IdempotentOperation(String name, @Nullable String headerName, @Nullable String keyExpression,
-		boolean required, @Nullable Duration ttl, @Nullable Duration lockTimeout) {
+		boolean required, @Nullable Duration ttl, @Nullable Duration lockTimeout, boolean declaredOnMethod) {
 
 }

@@ -1,6 +1,8 @@
 package io.github.idempotency.openapi;
 
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Set;
 
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
@@ -17,6 +19,8 @@ import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
 import org.springdoc.core.customizers.OperationCustomizer;
 
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.method.HandlerMethod;
 
 /**
@@ -35,23 +39,28 @@ public class IdempotencyOperationCustomizer implements OperationCustomizer {
 
 	private final int maxKeyLength;
 
+	private final Set<String> classLevelMethods;
+
 	/**
 	 * @param operations tells which handlers are idempotent
 	 * @param defaultHeaderName the key header of operations that do not name their own
 	 * @param maxKeyLength the longest key accepted
+	 * @param classLevelMethods the request methods a class-level annotation covers, upper
+	 * case
 	 */
 	public IdempotencyOperationCustomizer(IdempotentOperationSource operations, String defaultHeaderName,
-			int maxKeyLength) {
+			int maxKeyLength, Set<String> classLevelMethods) {
 		this.operations = operations;
 		this.defaultHeaderName = defaultHeaderName;
 		this.maxKeyLength = maxKeyLength;
+		this.classLevelMethods = Set.copyOf(classLevelMethods);
 	}
 
 	@Override
 	public Operation customize(Operation operation, HandlerMethod handlerMethod) {
 		IdempotentOperation idempotent = this.operations.getOperation(handlerMethod.getMethod(),
 				handlerMethod.getBeanType());
-		if (idempotent == null) {
+		if (idempotent == null || !(idempotent.declaredOnMethod() || coveredByClass(handlerMethod))) {
 			return operation;
 		}
 		if (idempotent.keyExpression() == null) {
@@ -76,6 +85,16 @@ public class IdempotencyOperationCustomizer implements OperationCustomizer {
 				IdempotencyProblem.KEY_MISMATCH);
 		operation.setResponses(responses);
 		return operation;
+	}
+
+	// A class's annotation covers only some request methods; a handler mapped to none of
+	// them runs unprotected, and must not be documented as idempotent. One mapped to no
+	// method in particular accepts those too.
+	private boolean coveredByClass(HandlerMethod handlerMethod) {
+		RequestMapping mapping = AnnotatedElementUtils.findMergedAnnotation(handlerMethod.getMethod(),
+				RequestMapping.class);
+		return mapping == null || mapping.method().length == 0
+				|| Arrays.stream(mapping.method()).anyMatch((method) -> this.classLevelMethods.contains(method.name()));
 	}
 
 	private static void addProblem(ApiResponses responses, String status, String description,

@@ -1,7 +1,6 @@
 package io.github.idempotency.web;
 
 import java.io.IOException;
-import java.util.Set;
 
 import io.github.idempotency.interceptor.IdempotentCall;
 import jakarta.servlet.FilterChain;
@@ -38,16 +37,12 @@ import org.springframework.web.filter.OncePerRequestFilter;
  */
 public class IdempotencyFilter extends OncePerRequestFilter {
 
-	private final Set<String> methods;
-
 	private final IdempotentRequestMatcher matcher;
 
 	/**
-	 * @param methods the request methods that may be idempotent, upper case
 	 * @param matcher tells which requests may reach an idempotent handler
 	 */
-	public IdempotencyFilter(Set<String> methods, IdempotentRequestMatcher matcher) {
-		this.methods = Set.copyOf(methods);
+	public IdempotencyFilter(IdempotentRequestMatcher matcher) {
 		this.matcher = matcher;
 	}
 
@@ -57,7 +52,7 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		if (isAsyncDispatch(request)) {
 			return request.getAttribute(IdempotentCall.ATTRIBUTE) == null;
 		}
-		return !this.methods.contains(request.getMethod()) || !this.matcher.mayReachIdempotentHandler(request);
+		return !this.matcher.mayReachIdempotentHandler(request);
 	}
 
 	// Async handlers finish on a later dispatch, which this filter must see too.

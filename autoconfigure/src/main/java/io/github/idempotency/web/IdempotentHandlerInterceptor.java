@@ -61,7 +61,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	 * @param operations tells which handlers are idempotent
 	 * @param coordinator claims, decides and completes
 	 * @param problemWriter writes the 413 and 503 answers
-	 * @param methods the request methods that may be idempotent, upper case
+	 * @param methods the request methods a class-level annotation covers, upper case
 	 * @param verifier refuses handlers that would run unprotected
 	 */
 	public IdempotentHandlerInterceptor(IdempotentOperationSource operations, IdempotencyCoordinator coordinator,
@@ -76,13 +76,13 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	@Override
 	public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler)
 			throws IOException {
-		if (!(handler instanceof HandlerMethod handlerMethod) || !this.methods.contains(request.getMethod())
+		if (!(handler instanceof HandlerMethod handlerMethod)
 				|| request.getAttribute(IdempotentCall.ATTRIBUTE) != null) {
 			return true;
 		}
 		IdempotentOperation operation = this.operations.getOperation(handlerMethod.getMethod(),
 				handlerMethod.getBeanType());
-		if (operation == null) {
+		if (operation == null || !(operation.declaredOnMethod() || this.methods.contains(request.getMethod()))) {
 			return true;
 		}
 		IdempotencyFilter.SwappableRequest swappableRequest = WebUtils.getNativeRequest(request,

@@ -1,15 +1,19 @@
 package io.github.idempotency.web;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
+import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
-import org.springframework.web.method.HandlerMethod;
+import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMapping;
 import org.springframework.web.util.ServletRequestPathUtils;
@@ -24,11 +28,12 @@ import org.springframework.web.util.UrlPathHelper;
  * Once the singletons exist, it keeps the request mappings of the idempotent handler
  * methods of every {@link RequestMappingInfoHandlerMapping}. A request may reach an
  * idempotent handler if it matches the request methods and path patterns of one of them,
- * exactly as the handler mapping matches them. The other conditions (headers, parameters,
- * media types) and the choice between several matching handlers are left to the mapping:
- * a request may match here and then reach an ordinary handler, which costs it only the
- * filter's wrappers, but a request that matches none of them cannot reach an idempotent
- * handler through these mappings.
+ * exactly as the handler mapping matches them, and, where the handler is covered by its
+ * class's annotation, has a method that a class-level annotation covers. The other
+ * conditions (headers, parameters, media types) and the choice between several matching
+ * handlers are left to the mapping: a request may match here and then reach an ordinary
+ * handler, which costs it only the filter's wrappers, but a request that matches none of
+ * them cannot reach an idempotent handler through these mappings.
  *
  * <p>
  * A handler mapped after startup ({@code registerMapping} at runtime) or reached by a
@@ -44,16 +49,25 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 
 	private final IdempotentOperationSource operations;
 
+	private final Set<String> classLevelMethods;
+
 	// Null until the handler mappings are known.
 	private volatile @Nullable List<Route> routes;
+
+	// The request methods any of the routes accepts, or null for any method.
+	private volatile @Nullable Set<String> requestMethods;
 
 	/**
 	 * @param beanFactory where the handler mappings are
 	 * @param operations tells which handlers are idempotent
+	 * @param classLevelMethods the request methods a class-level annotation covers, upper
+	 * case
 	 */
-	public IdempotentRequestMatcher(ListableBeanFactory beanFactory, IdempotentOperationSource operations) {
+	public IdempotentRequestMatcher(ListableBeanFactory beanFactory, IdempotentOperationSource operations,
+			Set<String> classLevelMethods) {
 		this.beanFactory = beanFactory;
 		this.operations = operations;
+		this.classLevelMethods = Set.copyOf(classLevelMethods);
 	}
 
 	@Override
@@ -62,18 +76,40 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 		for (RequestMappingInfoHandlerMapping mapping : this.beanFactory
 			.getBeansOfType(RequestMappingInfoHandlerMapping.class, false, false)
 			.values()) {
+			UrlPathHelper urlPathHelper = (mapping.getPatternParser() != null) ? null : mapping.getUrlPathHelper();
 			mapping.getHandlerMethods().forEach((info, handler) -> {
-				if (isIdempotent(handler)) {
-					found
-						.add(new Route(info, (mapping.getPatternParser() != null) ? null : mapping.getUrlPathHelper()));
+				IdempotentOperation operation = this.operations.getOperation(handler.getMethod(),
+						handler.getBeanType());
+				if (operation != null) {
+					found.add(new Route(info, urlPathHelper,
+							operation.declaredOnMethod() ? null : this.classLevelMethods));
 				}
 			});
 		}
+		Set<String> methods = new HashSet<>();
+		for (Route route : found) {
+			Set<String> accepted = route.info()
+				.getMethodsCondition()
+				.getMethods()
+				.stream()
+				.map(RequestMethod::name)
+				.collect(Collectors.toSet());
+			if (route.requestMethods() == null && accepted.isEmpty()) {
+				methods = null;
+				break;
+			}
+			if (route.requestMethods() == null) {
+				methods.addAll(accepted);
+			}
+			else {
+				route.requestMethods()
+					.stream()
+					.filter((method) -> accepted.isEmpty() || accepted.contains(method))
+					.forEach(methods::add);
+			}
+		}
+		this.requestMethods = (methods != null) ? Set.copyOf(methods) : null;
 		this.routes = List.copyOf(found);
-	}
-
-	private boolean isIdempotent(HandlerMethod handler) {
-		return this.operations.getOperation(handler.getMethod(), handler.getBeanType()) != null;
 	}
 
 	/**
@@ -87,7 +123,8 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 		if (routes == null) {
 			return true;
 		}
-		if (routes.isEmpty()) {
+		Set<String> requestMethods = this.requestMethods;
+		if (routes.isEmpty() || (requestMethods != null && !requestMethods.contains(request.getMethod()))) {
 			return false;
 		}
 		// The patterns read the path that the DispatcherServlet parses and keeps in the
@@ -100,7 +137,8 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 		boolean resolved = false;
 		try {
 			for (Route route : routes) {
-				if (route.info().getMethodsCondition().getMatchingCondition(request) == null) {
+				if ((route.requestMethods() != null && !route.requestMethods().contains(request.getMethod()))
+						|| route.info().getMethodsCondition().getMatchingCondition(request) == null) {
 					continue;
 				}
 				if (route.urlPathHelper() != null) {
@@ -129,9 +167,11 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 
 	/**
 	 * The mapping of an idempotent handler, with the path helper of a mapping that
-	 * matches string patterns ({@code null} for parsed path patterns).
+	 * matches string patterns ({@code null} for parsed path patterns) and the request
+	 * methods its annotation covers ({@code null} for all the mapping accepts).
 	 */
-	private record Route(RequestMappingInfo info, @Nullable UrlPathHelper urlPathHelper) {
+	private record Route(RequestMappingInfo info, @Nullable UrlPathHelper urlPathHelper,
+			@Nullable Set<String> requestMethods) {
 	}
 
 }

@@ -522,12 +522,36 @@ class IdempotentEndpointTests extends AbstractWebTests {
 	}
 
 	@Test
-	void methodOutsideConfiguredMethodsShouldPassThrough() {
+	void annotationOnTheMethodShouldHoldForPut() throws Exception {
 		this.http.put("/orders/put").key(this.key).name(this.key).send();
-		HttpResponse<byte[]> second = this.http.put("/orders/put").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.put("/orders/put").key(this.key).name(this.key).send();
 		HttpResponse<byte[]> withoutKey = this.http.put("/orders/put").name(this.key).send();
 
-		assertThat(TestHttp.text(second)).isEqualTo("run 2");
+		assertThat(TestHttp.text(retry)).isEqualTo("run 1");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertProblem(withoutKey, 400, "idempotency-key-missing");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void annotationOnTheMethodShouldHoldForDelete() throws Exception {
+		this.http.delete("/orders/7").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.delete("/orders/7").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> withoutKey = this.http.delete("/orders/7").name(this.key).send();
+
+		assertThat(TestHttp.text(retry)).isEqualTo("deleted 7, run 1");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertProblem(withoutKey, 400, "idempotency-key-missing");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void annotationOnTheClassShouldNotCoverMethodsOutsideTheConfiguredOnes() {
+		this.http.put("/class-level/put").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> second = this.http.put("/class-level/put").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> withoutKey = this.http.put("/class-level/put").name(this.key).send();
+
+		assertThat(TestHttp.text(second)).isEqualTo("put run 2");
 		assertThat(second.headers().firstValue("Idempotent-Replayed")).isEmpty();
 		assertThat(withoutKey.statusCode()).isEqualTo(200);
 	}

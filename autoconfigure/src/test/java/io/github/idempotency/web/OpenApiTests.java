@@ -61,6 +61,15 @@ class OpenApiTests extends AbstractWebTests {
 	}
 
 	@Test
+	void operationsShouldBeDocumentedExactlyForTheRequestMethodsTheyHandle() {
+		assertThat(parameter("/orders/put", "put", "Idempotency-Key")).isNotNull();
+		assertThat(parameter("/orders/{id}", "delete", "Idempotency-Key")).isNotNull();
+		assertThat(parameter("/class-level/first", "post", "Idempotency-Key")).isNotNull();
+		assertThat(parameter("/class-level/put", "put", "Idempotency-Key")).isNull();
+		assertThat(this.paths.at("/~1class-level~1put/put/responses").has("409")).isFalse();
+	}
+
+	@Test
 	void otherOperationsShouldBeUntouched() {
 		assertThat(parameter("/orders/unannotated", "post", "Idempotency-Key")).isNull();
 		assertThat(this.paths.at("/~1orders~1unannotated/post/responses").has("409")).isFalse();

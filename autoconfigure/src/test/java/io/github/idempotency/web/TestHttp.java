@@ -39,6 +39,10 @@ final class TestHttp {
 		return new Request("PUT", path);
 	}
 
+	Request delete(String path) {
+		return new Request("DELETE", path);
+	}
+
 	final class Request {
 
 		private final String method;

@@ -3,11 +3,13 @@ package io.github.idempotency.web.app;
 import io.github.idempotency.annotation.Idempotent;
 
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * {@code @Idempotent} on the class covers every handler method.
+ * {@code @Idempotent} on the class covers every handler method, for the request methods
+ * in {@code idempotency.methods}.
  */
 @RestController
 @Idempotent
@@ -27,6 +29,11 @@ public class ClassLevelController {
 	@PostMapping("/class-level/second")
 	String second(@RequestHeader("X-Test-Name") String name) {
 		return "second run " + this.executions.record(name);
+	}
+
+	@PutMapping("/class-level/put")
+	String put(@RequestHeader("X-Test-Name") String name) {
+		return "put run " + this.executions.record(name);
 	}
 
 }

@@ -14,6 +14,7 @@ import jakarta.validation.constraints.Positive;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -232,6 +233,12 @@ public class OrderController {
 	@Idempotent
 	String put(@RequestHeader("X-Test-Name") String name) {
 		return "run " + this.executions.record(name);
+	}
+
+	@DeleteMapping("/{id}")
+	@Idempotent
+	String delete(@RequestHeader("X-Test-Name") String name, @PathVariable String id) {
+		return "deleted " + id + ", run " + this.executions.record(name);
 	}
 
 	@PostMapping("/unannotated")
