@@ -35,18 +35,36 @@ public record StoredResponse(int status, Map<String, List<String>> headers, byte
 		headers = copy(headers);
 	}
 
+	// Every replay runs these checks, so they are plain loops over the characters.
 	private static void check(String name, List<String> values) {
-		if (name.isEmpty() || !name.chars().allMatch(StoredResponse::isTokenChar)) {
+		if (name.isEmpty() || !isToken(name)) {
 			throw new IllegalArgumentException("'" + name + "' is not an HTTP header name");
 		}
 		for (String value : values) {
-			if (!value.chars().allMatch((c) -> c == '\t' || (c >= 0x20 && c != 0x7F))) {
-				throw new IllegalArgumentException("The value of header " + name + " has a control character");
-			}
-			if (value.codePoints().anyMatch((c) -> c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE)) {
-				throw new IllegalArgumentException("The value of header " + name + " is not Unicode text");
+			for (int i = 0; i < value.length(); i++) {
+				char c = value.charAt(i);
+				if (c != '\t' && (c < 0x20 || c == 0x7F)) {
+					throw new IllegalArgumentException("The value of header " + name + " has a control character");
+				}
+				// A surrogate is text only as the first half of a pair.
+				if (Character.isSurrogate(c)) {
+					if (!Character.isHighSurrogate(c) || i + 1 == value.length()
+							|| !Character.isLowSurrogate(value.charAt(i + 1))) {
+						throw new IllegalArgumentException("The value of header " + name + " is not Unicode text");
+					}
+					i++;
+				}
 			}
 		}
+	}
+
+	private static boolean isToken(String name) {
+		for (int i = 0; i < name.length(); i++) {
+			if (!isTokenChar(name.charAt(i))) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	// RFC 9110 tchar.

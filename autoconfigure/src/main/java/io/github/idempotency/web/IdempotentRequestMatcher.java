@@ -86,30 +86,27 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 				}
 			});
 		}
+		this.requestMethods = requestMethods(found);
+		this.routes = List.copyOf(found);
+	}
+
+	// The request methods any route accepts, or null if one accepts every method.
+	private static @Nullable Set<String> requestMethods(List<Route> routes) {
 		Set<String> methods = new HashSet<>();
-		for (Route route : found) {
-			Set<String> accepted = route.info()
+		for (Route route : routes) {
+			Set<String> mapped = route.info()
 				.getMethodsCondition()
 				.getMethods()
 				.stream()
 				.map(RequestMethod::name)
 				.collect(Collectors.toSet());
-			if (route.requestMethods() == null && accepted.isEmpty()) {
-				methods = null;
-				break;
+			Set<String> covered = (route.requestMethods() != null) ? route.requestMethods() : mapped;
+			if (covered.isEmpty()) {
+				return null;
 			}
-			if (route.requestMethods() == null) {
-				methods.addAll(accepted);
-			}
-			else {
-				route.requestMethods()
-					.stream()
-					.filter((method) -> accepted.isEmpty() || accepted.contains(method))
-					.forEach(methods::add);
-			}
+			covered.stream().filter((method) -> mapped.isEmpty() || mapped.contains(method)).forEach(methods::add);
 		}
-		this.requestMethods = (methods != null) ? Set.copyOf(methods) : null;
-		this.routes = List.copyOf(found);
+		return Set.copyOf(methods);
 	}
 
 	/**
