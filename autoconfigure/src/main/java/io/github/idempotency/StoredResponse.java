@@ -46,9 +46,11 @@ public record StoredResponse(int status, Map<String, List<String>> headers, byte
 				if (c != '\t' && (c < 0x20 || c == 0x7F)) {
 					throw new IllegalArgumentException("The value of header " + name + " has a control character");
 				}
+			}
+			for (int i = 0; i < value.length(); i++) {
 				// A surrogate is text only as the first half of a pair.
-				if (Character.isSurrogate(c)) {
-					if (!Character.isHighSurrogate(c) || i + 1 == value.length()
+				if (Character.isSurrogate(value.charAt(i))) {
+					if (!Character.isHighSurrogate(value.charAt(i)) || i + 1 == value.length()
 							|| !Character.isLowSurrogate(value.charAt(i + 1))) {
 						throw new IllegalArgumentException("The value of header " + name + " is not Unicode text");
 					}

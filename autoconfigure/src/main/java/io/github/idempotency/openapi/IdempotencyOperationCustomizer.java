@@ -1,6 +1,9 @@
 package io.github.idempotency.openapi;
 
+import java.lang.reflect.AnnotatedElement;
 import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -21,6 +24,7 @@ import org.springdoc.core.customizers.OperationCustomizer;
 
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.method.HandlerMethod;
 
 /**
@@ -88,13 +92,18 @@ public class IdempotencyOperationCustomizer implements OperationCustomizer {
 	}
 
 	// A class's annotation covers only some request methods; a handler mapped to none of
-	// them runs unprotected, and must not be documented as idempotent. One mapped to no
-	// method in particular accepts those too.
+	// them runs unprotected, and must not be documented as idempotent. Its methods are
+	// those of its own mapping and its class's together; one mapped to no method in
+	// particular accepts the covered ones too.
 	private boolean coveredByClass(HandlerMethod handlerMethod) {
-		RequestMapping mapping = AnnotatedElementUtils.findMergedAnnotation(handlerMethod.getMethod(),
-				RequestMapping.class);
-		return mapping == null || mapping.method().length == 0
-				|| Arrays.stream(mapping.method()).anyMatch((method) -> this.classLevelMethods.contains(method.name()));
+		Set<RequestMethod> mapped = EnumSet.noneOf(RequestMethod.class);
+		for (AnnotatedElement element : List.of(handlerMethod.getMethod(), handlerMethod.getBeanType())) {
+			RequestMapping mapping = AnnotatedElementUtils.findMergedAnnotation(element, RequestMapping.class);
+			if (mapping != null) {
+				mapped.addAll(Arrays.asList(mapping.method()));
+			}
+		}
+		return mapped.isEmpty() || mapped.stream().anyMatch((method) -> this.classLevelMethods.contains(method.name()));
 	}
 
 	private static void addProblem(ApiResponses responses, String status, String description,

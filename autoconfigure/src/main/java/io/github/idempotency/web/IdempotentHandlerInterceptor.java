@@ -91,8 +91,8 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 				IdempotencyFilter.SwappableResponse.class);
 		String unprotected = (swappableRequest == null || swappableResponse == null) ? operation.name()
 				+ " is @Idempotent but the request reached it without IdempotencyFilter's preparation: the filter is"
-				+ " not registered in front of the DispatcherServlet, the handler was mapped after startup, or the"
-				+ " request was forwarded to it" : this.verifier.problem(handlerMethod, handlerMethod.getBean());
+				+ " not registered in front of the DispatcherServlet, or the handler was mapped after startup"
+				: this.verifier.problem(handlerMethod, handlerMethod.getBean());
 		if (unprotected != null) {
 			this.problemWriter.write(
 					new IdempotencyProblemException(IdempotencyProblem.NOT_PROTECTED,

@@ -36,10 +36,12 @@ import org.springframework.web.util.UrlPathHelper;
  * them cannot reach an idempotent handler through these mappings.
  *
  * <p>
- * A handler mapped after startup ({@code registerMapping} at runtime) or reached by a
- * forward from another path is not known here: {@link IdempotentHandlerInterceptor}
- * refuses such requests with a 503 rather than run them unprotected. Until the singletons
- * exist every request matches. Thread-safe.
+ * A forwarded request is matched again on its forward, by the path it is forwarded to. A
+ * handler mapped after startup ({@code registerMapping} at runtime), or in a handler
+ * mapping of another application context, is not known here:
+ * {@link IdempotentHandlerInterceptor} refuses requests that reach it with a 503 rather
+ * than run them unprotected. Until the singletons exist every request matches.
+ * Thread-safe.
  *
  * @since 0.1.0
  */
@@ -105,6 +107,10 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 				return null;
 			}
 			covered.stream().filter((method) -> mapped.isEmpty() || mapped.contains(method)).forEach(methods::add);
+			// Spring MVC hands HEAD requests to GET handlers.
+			if (route.requestMethods() == null && mapped.contains("GET")) {
+				methods.add("HEAD");
+			}
 		}
 		return Set.copyOf(methods);
 	}

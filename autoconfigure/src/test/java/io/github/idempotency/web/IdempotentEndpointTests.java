@@ -552,6 +552,8 @@ class IdempotentEndpointTests extends AbstractWebTests {
 		HttpResponse<byte[]> withoutKey = this.http.put("/class-level/put").name(this.key).send();
 
 		assertThat(TestHttp.text(second)).isEqualTo("put run 2");
+		HttpResponse<byte[]> classMapped = this.http.put("/class-put/item").key(this.key).name(this.key).send();
+		assertThat(TestHttp.text(classMapped)).isEqualTo("item run 4");
 		assertThat(second.headers().firstValue("Idempotent-Replayed")).isEmpty();
 		assertThat(withoutKey.statusCode()).isEqualTo(200);
 	}

@@ -67,6 +67,7 @@ class OpenApiTests extends AbstractWebTests {
 		assertThat(parameter("/class-level/first", "post", "Idempotency-Key")).isNotNull();
 		assertThat(parameter("/class-level/put", "put", "Idempotency-Key")).isNull();
 		assertThat(this.paths.at("/~1class-level~1put/put/responses").has("409")).isFalse();
+		assertThat(parameter("/class-put/item", "put", "Idempotency-Key")).isNull();
 	}
 
 	@Test

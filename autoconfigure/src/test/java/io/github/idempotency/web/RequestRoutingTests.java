@@ -65,6 +65,18 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// Spring MVC hands a HEAD request to the GET handler, so it must be prepared too.
+	@Test
+	void headRequestToAnIdempotentGetHandlerShouldBeProtected() {
+		HttpResponse<byte[]> first = this.http.head(path("/routing/report")).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.head(path("/routing/report")).key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(retry.statusCode()).isEqualTo(200);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	@Test
 	void idempotentHandlerMappedAfterStartupShouldRefuseRatherThanRunUnprotected() {
 		Method method = ReflectionUtils.findMethod(RoutingController.class, "mappedLate", String.class);
@@ -93,6 +105,8 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(mayReach("POST", "/routing/orders/7")).isFalse();
 		assertThat(mayReach("POST", "/routing/plain")).isFalse();
 		assertThat(mayReach("POST", "/nowhere")).isFalse();
+		assertThat(mayReach("HEAD", "/routing/report")).isTrue();
+		assertThat(mayReach("PUT", "/routing/report")).isFalse();
 	}
 
 	/**

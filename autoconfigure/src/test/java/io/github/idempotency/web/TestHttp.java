@@ -43,6 +43,10 @@ final class TestHttp {
 		return new Request("DELETE", path);
 	}
 
+	Request head(String path) {
+		return new Request("HEAD", path);
+	}
+
 	final class Request {
 
 		private final String method;

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.ThreadLocalRandom;
 
 import io.github.idempotency.ClaimResult;
@@ -42,13 +41,13 @@ import org.springframework.util.StringUtils;
  * release each take one round trip over that single key, and are atomic. On Redis 7.0 and
  * later a claim is one native {@code SET ... NX GET PX}, which writes the claim or
  * returns the record already there; the store reads that record and decides as the claim
- * script would. On earlier servers (which refuse {@code NX} with {@code GET}), a claim is
- * the claim script. Which one is asked of the server once, before the first claim, and
- * the store falls back to the script for good if a server refuses the native command (a
- * failover to an older replica). Renewal, completion and release are Lua scripts, sent by
- * SHA with a fallback to the full script when Redis has forgotten it (after a restart or
- * failover). Every expiry is relative ({@code PX} or {@code PEXPIRE}), so clocks of the
- * application nodes never matter.
+ * script would. A server before 7.0 refuses {@code NX} with {@code GET} as a syntax
+ * error, changing nothing: the store then claims with the claim script from then on (on
+ * Redis 6.2 from its first claim; after a failover to an older replica, from there).
+ * Renewal, completion and release are Lua scripts, sent by SHA with a fallback to the
+ * full script when Redis has forgotten it (after a restart or failover). Every expiry is
+ * relative ({@code PX} or {@code PEXPIRE}), so clocks of the application nodes never
+ * matter.
  *
  * <p>
  * Thread-safe.
@@ -86,8 +85,9 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 
 	private final String description;
 
-	// Whether claims use SET ... NX GET; null until the server has been asked.
-	private volatile @Nullable Boolean nativeClaim;
+	// Whether claims start with SET ... NX GET: until the server refuses it as older than
+	// 7.0.
+	private volatile boolean nativeClaim;
 
 	/**
 	 * @param connectionFactory the connection to Redis
@@ -99,12 +99,12 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	}
 
 	/**
-	 * @param detectNativeClaim {@code false} to claim with the script whatever the
-	 * server, for tests of the script on servers that have the native command
+	 * @param nativeClaim {@code false} to claim with the script whatever the server, for
+	 * tests of the script on servers that have the native command
 	 */
-	RedisIdempotencyStore(RedisConnectionFactory connectionFactory, String keyPrefix, boolean detectNativeClaim) {
+	RedisIdempotencyStore(RedisConnectionFactory connectionFactory, String keyPrefix, boolean nativeClaim) {
 		Assert.hasText(keyPrefix, "keyPrefix must not be empty");
-		this.nativeClaim = detectNativeClaim ? null : Boolean.FALSE;
+		this.nativeClaim = nativeClaim;
 		RedisTemplate<String, byte[]> template = new RedisTemplate<>();
 		template.setConnectionFactory(connectionFactory);
 		template.setKeySerializer(RedisSerializer.string());
@@ -156,19 +156,10 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 				"fingerprint must be a single word");
 		String token = newToken();
 		String now = String.valueOf(System.currentTimeMillis());
-		if (claimsNatively()) {
-			byte[] claim = bytes(FORMAT_VERSION + " in_progress " + fingerprint + " " + token + " " + now + " - - 0\n");
-			try {
-				byte[] existing = this.redis.execute((RedisCallback<byte[]>) (connection) -> connection.stringCommands()
-					.setGet(bytes(redisKey(key)), claim, Expiration.milliseconds(Math.max(1, lease.toMillis())),
-							SetOption.ifAbsent()));
-				return (existing != null) ? decide(key, existing, fingerprint) : new ClaimResult.Claimed(token);
-			}
-			catch (DataAccessException ex) {
-				if (!refusedNativeClaim(key, ex)) {
-					throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
-				}
-				this.nativeClaim = false;
+		if (this.nativeClaim) {
+			ClaimResult result = claimNatively(key, fingerprint, token, now, lease);
+			if (result != null) {
+				return result;
 			}
 		}
 		byte[] reply = execute(CLAIM, key, bytes(fingerprint), bytes(token), millis(lease), bytes(now),
@@ -191,84 +182,51 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		};
 	}
 
-	// Asked once: every server of the deployment is expected to run the same version,
-	// and one that turns out older refuses the command without side effects.
-	private boolean claimsNatively() {
-		Boolean known = this.nativeClaim;
-		if (known == null) {
-			known = serverHasNativeClaim();
-			if (known == null) {
-				// The server did not answer; the script claims this time, and fails as
-				// any claim would.
-				return false;
-			}
-			this.nativeClaim = known;
-		}
-		return known;
-	}
-
-	// SET's NX and GET together need Redis 7.0. In a cluster every node answers, and the
-	// oldest decides.
-	private @Nullable Boolean serverHasNativeClaim() {
+	// Null when the script must decide: the server refused the command, which changes
+	// nothing, because it is older than 7.0 (from then on) or because the key holds
+	// something other than a string (which the script names).
+	private @Nullable ClaimResult claimNatively(String key, String fingerprint, String token, String now,
+			Duration lease) {
+		byte[] claim = bytes(FORMAT_VERSION + " in_progress " + fingerprint + " " + token + " " + now + " - - 0\n");
+		byte[] existing;
 		try {
-			Properties info = this.redis
-				.execute((RedisCallback<Properties>) (connection) -> connection.serverCommands().info("server"));
-			if (info == null) {
+			existing = this.redis.execute((RedisCallback<byte[]>) (connection) -> connection.stringCommands()
+				.setGet(bytes(redisKey(key)), claim, Expiration.milliseconds(Math.max(1, lease.toMillis())),
+						SetOption.ifAbsent()));
+		}
+		catch (DataAccessException ex) {
+			String message = String.valueOf(ex.getMostSpecificCause().getMessage());
+			if (message.startsWith("ERR syntax error")) {
+				this.nativeClaim = false;
 				return null;
 			}
-			int oldest = Integer.MAX_VALUE;
-			for (String name : info.stringPropertyNames()) {
-				if (name.endsWith("redis_version")) {
-					oldest = Math.min(oldest, majorVersion(info.getProperty(name)));
-				}
+			if (message.startsWith("WRONGTYPE")) {
+				return null;
 			}
-			return oldest != Integer.MAX_VALUE && oldest >= 7;
+			throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
 		}
-		catch (RuntimeException ex) {
-			return null;
-		}
-	}
-
-	private static int majorVersion(String version) {
-		int dot = version.indexOf('.');
-		try {
-			return Integer.parseInt(version.substring(0, (dot >= 0) ? dot : version.length()).trim());
-		}
-		catch (NumberFormatException ex) {
-			return 0;
-		}
-	}
-
-	// A server before 7.0 answers SET ... NX GET with a syntax error; something that is
-	// not a string under the key, with WRONGTYPE (and is left alone).
-	private boolean refusedNativeClaim(String key, DataAccessException ex) {
-		String message = String.valueOf(ex.getMostSpecificCause().getMessage());
-		if (message.startsWith("WRONGTYPE")) {
-			String type;
-			try {
-				type = this.redis.type(redisKey(key)).code();
-			}
-			catch (DataAccessException typeFailure) {
-				throw new IdempotencyStoreException("Redis failed: " + typeFailure.getMessage(), typeFailure);
-			}
-			throw unreadable(key, "a Redis " + type + " where a string was expected");
-		}
-		return message.startsWith("ERR syntax error");
+		return (existing != null) ? decide(key, existing, fingerprint) : new ClaimResult.Claimed(token);
 	}
 
 	// What the claim script decides about a record it finds, from the record itself.
 	private ClaimResult decide(String key, byte[] record, String fingerprint) {
 		RedisRecord.Head head = RedisRecord.head(record);
 		if (head == null || !leadingDigits(head.version()).equals(leadingDigits(FORMAT_VERSION))) {
-			throw unreadable(key, "format version '" + ((head != null) ? head.version() : "") + "'");
+			throw unreadable(key, "format version '" + ((head != null) ? utf8(head.version()) : "") + "'");
 		}
-		if (!head.fingerprint().equals(fingerprint)) {
+		// The words hold the record's bytes, one char each: compared byte for byte, as
+		// the script compares them.
+		if (!head.fingerprint().equals(new String(bytes(fingerprint), StandardCharsets.ISO_8859_1))) {
 			return new ClaimResult.Mismatch();
 		}
 		if (head.state().equals("in_progress")) {
 			return new ClaimResult.InProgress();
 		}
 		return new ClaimResult.Completed(read(key, record).response());
+	}
+
+	private static String utf8(String bytesAsChars) {
+		return new String(bytesAsChars.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
 	}
 
 	private static String leadingDigits(String version) {

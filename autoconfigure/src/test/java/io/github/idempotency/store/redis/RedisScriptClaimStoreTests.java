@@ -7,7 +7,7 @@ package io.github.idempotency.store.redis;
 class RedisScriptClaimStoreTests extends RedisIdempotencyStoreTests {
 
 	@Override
-	protected boolean detectsNativeClaim() {
+	protected boolean claimsNatively() {
 		return false;
 	}
 

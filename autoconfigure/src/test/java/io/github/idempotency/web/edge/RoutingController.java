@@ -11,6 +11,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.MappingMatch;
 
 import org.springframework.stereotype.Controller;
+import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
@@ -42,6 +43,13 @@ public class RoutingController {
 	@Idempotent
 	String pay(@RequestHeader("X-Test-Name") String name, @PathVariable String id, HttpServletRequest request) {
 		return "order " + id + " run " + this.executions.record(name) + " wrappers " + wrappers(request);
+	}
+
+	@GetMapping("/report")
+	@ResponseBody
+	@Idempotent
+	String report(@RequestHeader("X-Test-Name") String name) {
+		return "report run " + this.executions.record(name);
 	}
 
 	@PostMapping("/forward")
