@@ -51,7 +51,7 @@ run_once() { # name url mode [replay path]: one wrk run, one line in load.txt
   local name=$1 url=$2 mode=$3 replay=${4:-}
   local line
   line=$(wrk -t1 -c32 -d"${duration}s" -s benchmarks/wrk/requests.lua "$url" -- "$mode" $replay | grep '^RESULT')
-  echo "$name $line" | tee -a "$dir/load.txt"
+  echo "$name $line" | tee -a "$load"
 }
 
 # Endpoints compared with each other take turns, in an order that reverses every round (A B, B A, A B, ...): on a
@@ -138,14 +138,16 @@ measure() { # line: boot3 or boot4
   : > "$dir/load.txt"
   : > "$dir/commands.txt"
   echo "Warming up and completing the 1,000 replay keys ($line)"
-  # Long enough for the JIT to finish with each path: shorter warm-ups left the first rounds up to 40% slower.
   for url in "$base/idempotent replay" "$base/floor replay" "$base/plain unique" "$bare_base/plain unique" \
     "$base/idempotent unique"; do
     # shellcheck disable=SC2086
     wrk -t1 -c32 -d20s -s benchmarks/wrk/requests.lua ${url% *} -- ${url#* } >/dev/null
   done
 
-  for round in $(seq 1 "$rounds"); do
+  # Round 0 is not recorded: right after the warm-up, a first round still ran up to 40% slower than the next.
+  for round in $(seq 0 "$rounds"); do
+    load=$dir/load.txt
+    ((round > 0)) || load=/dev/null
     compare "$round" "plain-without-starter $bare_base/plain unique" "plain-with-starter $base/plain unique"
     compare "$round" "unique-plain $base/plain unique" "unique-floor $base/floor unique" \
       "unique-idempotent $base/idempotent unique"

@@ -97,16 +97,18 @@ public class InterceptorOverheadBenchmark {
 		this.context.close();
 	}
 
-	// Without Redis: its auto-configuration is left out on both Spring Boot lines.
+	// Without Redis: its auto-configuration is left out on both Spring Boot lines. On a
+	// port of its own, as an argument so that it wins over application.yml's: a
+	// benchmark may start two applications.
 	private static ConfigurableApplicationContext start(String... properties) {
 		return new SpringApplicationBuilder(BenchmarkApplication.class).web(WebApplicationType.SERVLET)
-			.properties("server.port=0", "spring.autoconfigure.exclude="
+			.properties("spring.autoconfigure.exclude="
 					+ "org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration,"
 					+ "org.springframework.boot.autoconfigure.data.redis.RedisRepositoriesAutoConfiguration,"
 					+ "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration,"
 					+ "org.springframework.boot.data.redis.autoconfigure.DataRedisRepositoriesAutoConfiguration")
 			.properties(properties)
-			.run();
+			.run("--server.port=0");
 	}
 
 	/**
