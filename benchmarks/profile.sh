@@ -38,8 +38,10 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$app/stat"; }
 redis_cpu() { redis-cli info cpu | tr -d '\r' | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { printf "%.6f", s }'; }
 ticks_per_second=$(getconf CLK_TCK)
 
+# Completes the 1,000 replay keys of both the starter and the floor.
 wrk -t1 -c32 -d20s -s benchmarks/wrk/requests.lua "http://127.0.0.1:$port/idempotent" -- replay >/dev/null
-for path in "plain unique" "idempotent unique" "floor unique" "idempotent replay"; do
+wrk -t1 -c32 -d20s -s benchmarks/wrk/requests.lua "http://127.0.0.1:$port/floor" -- replay >/dev/null
+for path in "plain unique" "idempotent unique" "floor unique" "idempotent replay" "floor-replay replay"; do
   name="${path% *}-${path#* }"
   wrk -t1 -c32 -d20s -s benchmarks/wrk/requests.lua "http://127.0.0.1:$port/${path% *}" -- "${path#* }" >/dev/null
   # jcmd would read an unquoted option with "=" as a named argument of its own.
