@@ -4,7 +4,9 @@
 # CPU samples of the application by component. Writes benchmarks/target/profile-<line>/.
 # async-profiler comes from Maven Central (tools.profiler:async-profiler), the library loaded into the running JVM.
 # Usage: benchmarks/profile.sh [boot3 | boot4, default boot3] [seconds per path, default 15]
-# Run benchmarks/run.sh (or its build step) for the line first: this uses its build.
+# Run benchmarks/run.sh (or its build step) for the line first: this uses its build. Attaching a profiler to a running
+# JVM is not free of risk: once on 2026-12-02 the application crashed (SIGSEGV in the JVM's GC code) right after the
+# profiler started; run it again when that happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 line="${1:-boot3}"
