@@ -54,10 +54,7 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 	private final Set<String> classLevelMethods;
 
 	// Null until the handler mappings are known.
-	private volatile @Nullable List<Route> routes;
-
-	// The request methods any of the routes accepts, or null for any method.
-	private volatile @Nullable Set<String> requestMethods;
+	private volatile @Nullable Routes routes;
 
 	/**
 	 * @param beanFactory where the handler mappings are
@@ -88,8 +85,7 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 				}
 			});
 		}
-		this.requestMethods = requestMethods(found);
-		this.routes = List.copyOf(found);
+		this.routes = new Routes(List.copyOf(found), requestMethods(found));
 	}
 
 	// The request methods any route accepts, or null if one accepts every method.
@@ -122,33 +118,37 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 	 * patterns match it
 	 */
 	public boolean mayReachIdempotentHandler(HttpServletRequest request) {
-		List<Route> routes = this.routes;
+		Routes routes = this.routes;
 		if (routes == null) {
 			return true;
 		}
-		Set<String> requestMethods = this.requestMethods;
-		if (routes.isEmpty() || (requestMethods != null && !requestMethods.contains(request.getMethod()))) {
+		if (routes.all().isEmpty()
+				|| (routes.requestMethods() != null && !routes.requestMethods().contains(request.getMethod()))) {
 			return false;
 		}
 		// The patterns read the path that the DispatcherServlet parses and keeps in the
 		// request. Parsed here the same way, fresh (a forwarded request still holds the
 		// path of its first dispatch), and put back as it was, so that nothing downstream
 		// sees a path it did not parse itself.
-		Object parsedPath = request.getAttribute(ServletRequestPathUtils.PATH_ATTRIBUTE);
-		Object lookupPath = request.getAttribute(UrlPathHelper.PATH_ATTRIBUTE);
+		Object parsedPath = null;
+		Object lookupPath = null;
 		boolean parsed = false;
 		boolean resolved = false;
 		try {
-			for (Route route : routes) {
+			for (Route route : routes.all()) {
 				if ((route.requestMethods() != null && !route.requestMethods().contains(request.getMethod()))
 						|| route.info().getMethodsCondition().getMatchingCondition(request) == null) {
 					continue;
 				}
 				if (route.urlPathHelper() != null) {
+					if (!resolved) {
+						lookupPath = request.getAttribute(UrlPathHelper.PATH_ATTRIBUTE);
+						resolved = true;
+					}
 					route.urlPathHelper().resolveAndCacheLookupPath(request);
-					resolved = true;
 				}
 				else if (!parsed) {
+					parsedPath = request.getAttribute(ServletRequestPathUtils.PATH_ATTRIBUTE);
 					ServletRequestPathUtils.parseAndCache(request);
 					parsed = true;
 				}
@@ -166,6 +166,13 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 				request.setAttribute(UrlPathHelper.PATH_ATTRIBUTE, lookupPath);
 			}
 		}
+	}
+
+	/**
+	 * The routes to idempotent handlers, and the request methods any of them accepts
+	 * ({@code null} for every method), published together.
+	 */
+	private record Routes(List<Route> all, @Nullable Set<String> requestMethods) {
 	}
 
 	/**
