@@ -13,7 +13,8 @@ import io.github.idempotency.web.AsyncWorkTracker;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
 import io.github.idempotency.web.IdempotencyFilter;
-import io.github.idempotency.web.IdempotencyOutcomeListener;
+import io.github.idempotency.interceptor.IdempotencyLifecycle;
+import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
 import io.github.idempotency.web.IdempotencyScopeResolver;
 import io.github.idempotency.web.IdempotentHandlerInterceptor;
 import io.github.idempotency.web.IdempotentHandlerVerifier;
@@ -97,14 +98,20 @@ public class IdempotencyAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	IdempotencyCoordinator idempotencyCoordinator(IdempotencyStore store, IdempotencyProperties properties,
-			RequestFingerprinter fingerprinter, IdempotencyScopeResolver scopeResolver,
+	IdempotencyLifecycle idempotencyLifecycle(IdempotencyStore store, IdempotencyProperties properties,
 			ObjectProvider<IdempotencyOutcomeListener> outcomes, ObjectProvider<ObservationRegistry> observations) {
 		ObservationRegistry observationRegistry = observations.getIfAvailable();
 		IdempotencyStore observed = (observationRegistry != null && !observationRegistry.isNoop())
 				? new ObservedIdempotencyStore(store, observationRegistry) : store;
-		return new IdempotencyCoordinator(observed, properties.toPolicy(), fingerprinter, scopeResolver,
+		return new IdempotencyLifecycle(observed, properties.toPolicy(),
 				outcomes.getIfAvailable(() -> IdempotencyOutcomeListener.NONE));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotencyCoordinator idempotencyCoordinator(IdempotencyLifecycle lifecycle, IdempotencyProperties properties,
+			RequestFingerprinter fingerprinter, IdempotencyScopeResolver scopeResolver) {
+		return new IdempotencyCoordinator(lifecycle, properties.toHttpPolicy(), fingerprinter, scopeResolver);
 	}
 
 	@Bean

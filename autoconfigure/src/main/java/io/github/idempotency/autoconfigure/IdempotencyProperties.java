@@ -8,8 +8,9 @@ import java.util.Set;
 
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.store.redis.RedisEvictionPolicyCheck;
-import io.github.idempotency.web.IdempotencyPolicy;
-import io.github.idempotency.web.IdempotencyPolicy.OnStoreFailure;
+import io.github.idempotency.interceptor.IdempotencyPolicy;
+import io.github.idempotency.interceptor.IdempotencyPolicy.OnStoreFailure;
+import io.github.idempotency.web.HttpPolicy;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -314,9 +315,12 @@ public class IdempotencyProperties implements Validator {
 	 * @return the policy
 	 */
 	IdempotencyPolicy toPolicy() {
-		return new IdempotencyPolicy(this.headerName, this.ttl, this.lockTimeout, this.lockRenewal.enabled,
-				this.lockRenewal.interval, this.lockRenewal.maxDuration, this.waitTimeout, this.maxKeyLength,
-				this.onStoreFailure, this.replayedHeaders, this.replayedHeaderName, this.replayClientErrors,
+		return new IdempotencyPolicy(this.ttl, this.lockTimeout, this.lockRenewal.enabled, this.lockRenewal.interval,
+				this.lockRenewal.maxDuration, this.waitTimeout, this.maxKeyLength, this.onStoreFailure);
+	}
+
+	HttpPolicy toHttpPolicy() {
+		return new HttpPolicy(this.headerName, this.replayedHeaders, this.replayedHeaderName, this.replayClientErrors,
 				this.replayServerErrors, this.inProgressRetryAfter, this.storeUnavailableRetryAfter,
 				this.maxBodySize.toBytes(), this.maxResponseSize.toBytes());
 	}

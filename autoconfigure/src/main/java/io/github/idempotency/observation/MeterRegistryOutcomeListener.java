@@ -3,8 +3,8 @@ package io.github.idempotency.observation;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import io.github.idempotency.web.IdempotencyOutcome;
-import io.github.idempotency.web.IdempotencyOutcomeListener;
+import io.github.idempotency.interceptor.IdempotencyOutcome;
+import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 

@@ -1,19 +1,19 @@
 package io.github.idempotency.web;
 
 import java.lang.reflect.Method;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
-import io.github.idempotency.ClaimResult;
-import io.github.idempotency.IdempotencyStore;
-import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
-import io.github.idempotency.UnreadableRecordException;
+import io.github.idempotency.interceptor.Claim;
+import io.github.idempotency.interceptor.Decision;
+import io.github.idempotency.interceptor.IdempotencyKeyParser;
+import io.github.idempotency.interceptor.IdempotencyLifecycle;
+import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.interceptor.IdempotentOperation;
-import io.github.idempotency.web.IdempotencyPolicy.OnStoreFailure;
+import io.github.idempotency.interceptor.KeyExpressionEvaluator;
 import jakarta.servlet.http.HttpServletRequest;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -25,10 +25,10 @@ import org.springframework.util.LinkedCaseInsensitiveMap;
 import org.springframework.web.servlet.HandlerMapping;
 
 /**
- * Claims an idempotency key before its handler runs, decides what a request with a key
- * already in use gets, and stores or releases the claim once the response is known. This
- * is where the request lifecycle lives; the other web types only get the request and
- * response to it.
+ * The servlet path's adapter to the {@link IdempotencyLifecycle}: reads a request's key,
+ * scope and fingerprint before its handler runs, turns the lifecycle's decision into the
+ * handler running, a replay or a problem, and stores or releases the claim once the
+ * response is known.
  *
  * <p>
  * Records are scoped by an {@link IdempotencyScopeResolver}: by default the request
@@ -41,17 +41,13 @@ import org.springframework.web.servlet.HandlerMapping;
  *
  * @since 0.1.0
  */
-public class IdempotencyCoordinator implements AutoCloseable {
+public class IdempotencyCoordinator {
 
 	private static final Log logger = LogFactory.getLog(IdempotencyCoordinator.class);
 
-	private static final long FIRST_POLL_MILLIS = 10;
+	private final IdempotencyLifecycle lifecycle;
 
-	private static final long LONGEST_POLL_MILLIS = 250;
-
-	private final IdempotencyStore store;
-
-	private final IdempotencyPolicy policy;
+	private final HttpPolicy policy;
 
 	private final RequestFingerprinter fingerprinter;
 
@@ -59,13 +55,7 @@ public class IdempotencyCoordinator implements AutoCloseable {
 
 	private final IdempotencyScopeResolver scopeResolver;
 
-	private final IdempotencyOutcomeListener outcomes;
-
-	private final StoreFailureLog storeFailures = new StoreFailureLog("Idempotency store unavailable");
-
 	private final KeyExpressionEvaluator keyExpressions = new KeyExpressionEvaluator();
-
-	private final LeaseRenewals renewals;
 
 	// The replayed headers but Content-Type, which the container may hold outside its
 	// header list; compared ignoring case, as HTTP does.
@@ -74,31 +64,20 @@ public class IdempotencyCoordinator implements AutoCloseable {
 	private final boolean replayContentType;
 
 	/**
-	 * @param store where records live
-	 * @param policy the settings applied to every request
+	 * @param lifecycle claims keys and keeps records
+	 * @param policy the HTTP settings applied to every request
 	 * @param fingerprinter computes request fingerprints
 	 * @param scopeResolver decides whose operation a key belongs to
-	 * @param outcomes told what became of each request
 	 */
-	public IdempotencyCoordinator(IdempotencyStore store, IdempotencyPolicy policy, RequestFingerprinter fingerprinter,
-			IdempotencyScopeResolver scopeResolver, IdempotencyOutcomeListener outcomes) {
-		this.store = store;
+	public IdempotencyCoordinator(IdempotencyLifecycle lifecycle, HttpPolicy policy, RequestFingerprinter fingerprinter,
+			IdempotencyScopeResolver scopeResolver) {
+		this.lifecycle = lifecycle;
 		this.policy = policy;
 		this.fingerprinter = fingerprinter;
 		this.scopeResolver = scopeResolver;
-		this.outcomes = outcomes;
-		this.keyParser = new IdempotencyKeyParser(policy.maxKeyLength());
-		this.renewals = new LeaseRenewals(store, policy.lockRenewalMaxDuration());
+		this.keyParser = new IdempotencyKeyParser(lifecycle.policy().maxKeyLength());
 		this.replayedHeaderNames.addAll(policy.replayedHeaders());
 		this.replayContentType = this.replayedHeaderNames.remove(HttpHeaders.CONTENT_TYPE);
-	}
-
-	/**
-	 * Stops renewing leases. Claims still running then expire after their lock timeout.
-	 */
-	@Override
-	public void close() {
-		this.renewals.close();
 	}
 
 	/**
@@ -110,14 +89,16 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		return (operation.headerName() != null) ? operation.headerName() : this.policy.headerName();
 	}
 
-	IdempotencyPolicy policy() {
+	HttpPolicy policy() {
 		return this.policy;
 	}
 
 	void record(HttpServletRequest request, IdempotencyOutcome outcome) {
-		this.outcomes.onOutcome(
-				request.getMethod() + ' ' + request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE),
-				outcome);
+		this.lifecycle.record(tag(request), outcome);
+	}
+
+	private static String tag(HttpServletRequest request) {
+		return request.getMethod() + ' ' + request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
 	}
 
 	/**
@@ -138,64 +119,33 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		}
 		if (key == null) {
 			record(request, IdempotencyOutcome.BYPASSED);
-			exchange.bypass();
 			return;
 		}
 		String recordKey = RequestFingerprinter.recordKey(this.scopeResolver.resolve(request), key);
 		String fingerprint = this.fingerprinter.fingerprint(request, exchange.body());
-		Duration lease = (operation.lockTimeout() != null) ? operation.lockTimeout() : this.policy.lockTimeout();
-		Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
-		long waitUntil = System.nanoTime() + this.policy.waitTimeout().toNanos();
-		long pollMillis = FIRST_POLL_MILLIS;
-		while (true) {
-			ClaimResult result;
-			try {
-				result = this.store.claim(recordKey, fingerprint, lease);
-			}
-			catch (UnreadableRecordException ex) {
-				record(request, IdempotencyOutcome.UNREADABLE_RECORD);
-				logger.error(ex.getMessage() + "; it is neither replayed nor overwritten. Delete it (the idempotency"
-						+ " Actuator endpoint does) once you know where it came from.");
-				onStoreFailure(exchange, ex);
-				return;
-			}
-			catch (IdempotencyStoreException ex) {
-				record(request, IdempotencyOutcome.STORE_UNAVAILABLE);
-				onStoreFailure(exchange, ex);
-				return;
-			}
-			this.storeFailures.answered();
-			if (result instanceof ClaimResult.Claimed claimed) {
-				record(request, IdempotencyOutcome.EXECUTED);
-				exchange.claimed(recordKey, claimed.token(), ttl, renewWhileRunning(recordKey, claimed.token(), lease));
-				return;
-			}
-			if (result instanceof ClaimResult.Completed completed) {
-				record(request, IdempotencyOutcome.REPLAYED);
-				throw new ReplayException(completed.response());
-			}
-			if (result instanceof ClaimResult.Mismatch) {
-				record(request, IdempotencyOutcome.MISMATCH);
-				if (logger.isDebugEnabled()) {
-					logger.debug("Key mismatch on record " + recordKey);
-				}
-				throw new IdempotencyProblemException(IdempotencyProblem.KEY_MISMATCH,
-						"This idempotency key was already used for a different request. Use a new key for a new"
-								+ " request.",
-						null);
-			}
-			long remainingMillis = Duration.ofNanos(waitUntil - System.nanoTime()).toMillis();
-			if (remainingMillis <= 0 || !pause(Math.min(pollMillis, remainingMillis))) {
-				record(request, IdempotencyOutcome.CONFLICT);
-				if (logger.isDebugEnabled()) {
-					logger.debug("Request in progress on record " + recordKey);
-				}
-				throw new IdempotencyProblemException(IdempotencyProblem.REQUEST_IN_PROGRESS,
-						"A request with this idempotency key is still being processed. Retry it unchanged, with the"
-								+ " same key, after the Retry-After delay.",
-						this.policy.inProgressRetryAfter());
-			}
-			pollMillis = Math.min(pollMillis * 2, LONGEST_POLL_MILLIS);
+		Decision decision = this.lifecycle.begin(operation, tag(request), recordKey, fingerprint);
+		if (decision instanceof Decision.Proceed proceed) {
+			exchange.claimed(proceed.claim());
+		}
+		else if (decision instanceof Decision.Replay replay) {
+			throw new ReplayException(replay.response());
+		}
+		else if (decision instanceof Decision.Mismatch) {
+			throw new IdempotencyProblemException(IdempotencyProblem.KEY_MISMATCH,
+					"This idempotency key was already used for a different request. Use a new key for a new"
+							+ " request.",
+					null);
+		}
+		else if (decision instanceof Decision.InProgress) {
+			throw new IdempotencyProblemException(IdempotencyProblem.REQUEST_IN_PROGRESS,
+					"A request with this idempotency key is still being processed. Retry it unchanged, with the"
+							+ " same key, after the Retry-After delay.",
+					this.policy.inProgressRetryAfter());
+		}
+		else if (decision instanceof Decision.Unavailable) {
+			throw new IdempotencyProblemException(IdempotencyProblem.STORE_UNAVAILABLE,
+					"The request cannot be processed safely right now. Retry it later with the same idempotency key.",
+					this.policy.storeUnavailableRetryAfter());
 		}
 	}
 
@@ -207,9 +157,8 @@ public class IdempotencyCoordinator implements AutoCloseable {
 	 * timeout) is released only once that work stops.
 	 */
 	void finish(IdempotentExchange exchange, CapturedResponse response, @Nullable Throwable failure) {
-		String recordKey = exchange.recordKey();
-		String token = exchange.token();
-		if (recordKey == null || token == null) {
+		Claim claim = exchange.claim();
+		if (claim == null) {
 			return;
 		}
 		int status = response.getStatus();
@@ -223,7 +172,7 @@ public class IdempotencyCoordinator implements AutoCloseable {
 						+ " retries get 409, until that work stops");
 				return;
 			}
-			releaseNow(exchange);
+			claim.release();
 			return;
 		}
 		byte[] body = response.copyOfBody();
@@ -231,7 +180,7 @@ public class IdempotencyCoordinator implements AutoCloseable {
 			logger.warn("Response of " + exchange.operation().name() + " grew larger than"
 					+ " idempotency.max-response-size (" + this.policy.maxResponseSize() + " bytes); it was sent"
 					+ " but not stored, and a retry will run the handler again");
-			releaseNow(exchange);
+			claim.release();
 			return;
 		}
 		StoredResponse stored;
@@ -241,55 +190,22 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		catch (IllegalArgumentException ex) {
 			logger.warn("Response of " + exchange.operation().name() + " cannot be stored (" + ex.getMessage()
 					+ "); it was sent, and a retry will run the handler again");
-			releaseNow(exchange);
+			claim.release();
 			return;
 		}
-		stopRenewal(exchange);
-		try {
-			if (!this.store.complete(recordKey, token, stored, exchange.ttl())) {
-				logger.warn("Lease on idempotency record " + recordKey + " was lost before the response was stored;"
-						+ " raise idempotency.lock-timeout above the handler's longest run");
-			}
-		}
-		catch (IdempotencyStoreException ex) {
-			logger.error("Could not store the response of idempotency record " + recordKey + "; retries get 409 until"
-					+ " the lock timeout passes, then run the handler again", ex);
-		}
+		claim.complete(stored);
 	}
 
 	/**
-	 * Stops renewing a claim and releases it; also called, once async work that outlived
-	 * its request has stopped, on the thread that ran the work, so it touches no request
+	 * Releases the claim of a request; also called, once async work that outlived its
+	 * request has stopped, on the thread that ran the work, so it touches no request
 	 * state.
 	 */
 	void releaseNow(IdempotentExchange exchange) {
-		stopRenewal(exchange);
-		String recordKey = exchange.recordKey();
-		String token = exchange.token();
-		if (recordKey != null && token != null) {
-			release(recordKey, token);
+		Claim claim = exchange.claim();
+		if (claim != null) {
+			claim.release();
 		}
-	}
-
-	private static void stopRenewal(IdempotentExchange exchange) {
-		LeaseRenewals.Claim renewal = exchange.renewal();
-		if (renewal != null) {
-			renewal.stop();
-		}
-	}
-
-	private LeaseRenewals.@Nullable Claim renewWhileRunning(String recordKey, String token, Duration lease) {
-		if (!this.policy.lockRenewal()) {
-			return null;
-		}
-		// At most a third of this operation's lease, whatever is configured: an operation
-		// may declare a lock timeout shorter than the configured interval, and its lease
-		// would lapse before the first renewal. Not Duration.dividedBy, which divides
-		// through BigDecimal on every request.
-		Duration third = Duration.ofNanos(lease.toNanos() / 3);
-		Duration configured = this.policy.lockRenewalInterval();
-		Duration interval = (configured != null && configured.compareTo(third) < 0) ? configured : third;
-		return this.renewals.start(recordKey, token, lease, interval);
 	}
 
 	private @Nullable String readKey(IdempotentOperation operation, HttpServletRequest request, Method method,
@@ -336,29 +252,6 @@ public class IdempotencyCoordinator implements AutoCloseable {
 		return value;
 	}
 
-	private void onStoreFailure(IdempotentExchange exchange, IdempotencyStoreException ex) {
-		if (this.policy.onStoreFailure() == OnStoreFailure.PROCEED) {
-			this.storeFailures.failed("running " + exchange.operation().name()
-					+ " without idempotency (idempotency.on-store-failure=proceed)", ex);
-			exchange.bypass();
-			return;
-		}
-		this.storeFailures.failed("answering 503 (idempotency.on-store-failure=reject)", ex);
-		throw new IdempotencyProblemException(IdempotencyProblem.STORE_UNAVAILABLE,
-				"The request cannot be processed safely right now. Retry it later with the same idempotency key.",
-				this.policy.storeUnavailableRetryAfter());
-	}
-
-	private void release(String recordKey, String token) {
-		try {
-			this.store.release(recordKey, token);
-		}
-		catch (IdempotencyStoreException ex) {
-			logger.warn("Could not release idempotency record " + recordKey + "; it frees itself when the lock"
-					+ " timeout passes: " + ex.getMessage());
-		}
-	}
-
 	private boolean isReplayable(int status) {
 		if (status >= 500) {
 			return this.policy.replayServerErrors();
@@ -402,17 +295,6 @@ public class IdempotencyCoordinator implements AutoCloseable {
 
 	private static boolean isControl(int c) {
 		return (c < 0x20 && c != '\t') || c == 0x7F;
-	}
-
-	private static boolean pause(long millis) {
-		try {
-			Thread.sleep(millis);
-			return true;
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			return false;
-		}
 	}
 
 }

@@ -2,11 +2,11 @@ package io.github.idempotency.web;
 
 import java.io.IOException;
 import java.lang.reflect.Method;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionStage;
 
+import io.github.idempotency.interceptor.Claim;
 import io.github.idempotency.interceptor.IdempotentCall;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import jakarta.servlet.http.HttpServletRequest;
@@ -44,13 +44,7 @@ final class IdempotentExchange implements IdempotentCall {
 
 	private boolean begun;
 
-	private @Nullable String recordKey;
-
-	private @Nullable String token;
-
-	private Duration ttl = Duration.ZERO;
-
-	private LeaseRenewals.@Nullable Claim renewal;
+	private @Nullable Claim claim;
 
 	private Work work = Work.NONE;
 
@@ -258,20 +252,8 @@ final class IdempotentExchange implements IdempotentCall {
 		return this.work == Work.RUNNING || this.work == Work.PENDING;
 	}
 
-	void claimed(String recordKey, String token, Duration ttl, LeaseRenewals.@Nullable Claim renewal) {
-		this.recordKey = recordKey;
-		this.token = token;
-		this.ttl = ttl;
-		this.renewal = renewal;
-	}
-
-	LeaseRenewals.@Nullable Claim renewal() {
-		return this.renewal;
-	}
-
-	void bypass() {
-		this.recordKey = null;
-		this.token = null;
+	void claimed(Claim claim) {
+		this.claim = claim;
 	}
 
 	IdempotentOperation operation() {
@@ -286,16 +268,12 @@ final class IdempotentExchange implements IdempotentCall {
 		return this.body;
 	}
 
-	@Nullable String recordKey() {
-		return this.recordKey;
-	}
-
-	@Nullable String token() {
-		return this.token;
-	}
-
-	Duration ttl() {
-		return this.ttl;
+	/**
+	 * The claim this request holds, or {@code null} if it runs without one: no key where
+	 * one is optional, or the store failed and the policy lets it proceed.
+	 */
+	@Nullable Claim claim() {
+		return this.claim;
 	}
 
 	private enum Work {

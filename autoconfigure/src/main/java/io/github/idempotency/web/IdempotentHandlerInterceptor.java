@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.interceptor.IdempotentCall;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;

@@ -1,4 +1,4 @@
-package io.github.idempotency.web;
+package io.github.idempotency.interceptor;
 
 /**
  * Told what became of every request to an idempotent endpoint; the seam for metrics.

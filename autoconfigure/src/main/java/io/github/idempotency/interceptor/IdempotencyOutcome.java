@@ -1,4 +1,4 @@
-package io.github.idempotency.web;
+package io.github.idempotency.interceptor;
 
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package io.github.idempotency.web;
+package io.github.idempotency.interceptor;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,7 +15,7 @@ import org.apache.commons.logging.LogFactory;
  */
 final class StoreFailureLog {
 
-	private static final Log logger = LogFactory.getLog(IdempotencyCoordinator.class);
+	private static final Log logger = LogFactory.getLog(IdempotencyLifecycle.class);
 
 	private static final long REMINDER_NANOS = TimeUnit.MINUTES.toNanos(1);
 

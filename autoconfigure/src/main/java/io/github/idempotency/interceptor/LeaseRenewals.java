@@ -1,4 +1,4 @@
-package io.github.idempotency.web;
+package io.github.idempotency.interceptor;
 
 import java.time.Duration;
 import java.util.Map;
@@ -32,7 +32,7 @@ import org.apache.commons.logging.LogFactory;
  */
 final class LeaseRenewals implements AutoCloseable {
 
-	private static final Log logger = LogFactory.getLog(IdempotencyCoordinator.class);
+	private static final Log logger = LogFactory.getLog(IdempotencyLifecycle.class);
 
 	private static final long TICK_MILLIS = 50;
 
@@ -42,7 +42,7 @@ final class LeaseRenewals implements AutoCloseable {
 
 	private final Duration maxDuration;
 
-	private final Map<Claim, Long> dueAt = new ConcurrentHashMap<>();
+	private final Map<Lease, Long> dueAt = new ConcurrentHashMap<>();
 
 	private final ScheduledExecutorService ticker;
 
@@ -68,12 +68,12 @@ final class LeaseRenewals implements AutoCloseable {
 	}
 
 	/**
-	 * Starts renewing a claim every interval until {@link Claim#stop()}, or until the
+	 * Starts renewing a claim every interval until {@link Lease#stop()}, or until the
 	 * maximum duration has passed.
 	 */
-	Claim start(String recordKey, String token, Duration lease, Duration interval) {
+	Lease start(String recordKey, String token, Duration lease, Duration interval) {
 		long now = System.nanoTime();
-		Claim claim = new Claim(recordKey, token, lease, interval.toNanos(), now + this.maxDuration.toNanos());
+		Lease claim = new Lease(recordKey, token, lease, interval.toNanos(), now + this.maxDuration.toNanos());
 		this.dueAt.put(claim, now + claim.intervalNanos);
 		return claim;
 	}
@@ -97,7 +97,7 @@ final class LeaseRenewals implements AutoCloseable {
 		}
 	}
 
-	private void renewLater(Claim claim, long due, long now) {
+	private void renewLater(Lease claim, long due, long now) {
 		if (now - claim.giveUpAt >= 0) {
 			if (this.dueAt.remove(claim) != null) {
 				logger.warn("Request holding idempotency record " + claim.recordKey + " has run longer than"
@@ -117,7 +117,7 @@ final class LeaseRenewals implements AutoCloseable {
 		}
 	}
 
-	private void renew(Claim claim, long due) {
+	private void renew(Lease claim, long due) {
 		try {
 			if (this.store.renew(claim.recordKey, claim.token, claim.lease)) {
 				this.failures.answered();
@@ -155,7 +155,7 @@ final class LeaseRenewals implements AutoCloseable {
 	/**
 	 * One claim being kept alive. Identity equality: every claim is its own map key.
 	 */
-	final class Claim {
+	final class Lease {
 
 		private final String recordKey;
 
@@ -169,7 +169,7 @@ final class LeaseRenewals implements AutoCloseable {
 
 		private final AtomicBoolean renewing = new AtomicBoolean();
 
-		private Claim(String recordKey, String token, Duration lease, long intervalNanos, long giveUpAt) {
+		private Lease(String recordKey, String token, Duration lease, long intervalNanos, long giveUpAt) {
 			this.recordKey = recordKey;
 			this.token = token;
 			this.lease = lease;

@@ -1,4 +1,4 @@
-package io.github.idempotency.web;
+package io.github.idempotency.interceptor;
 
 import java.lang.reflect.Method;
 import java.util.Map;
@@ -13,10 +13,12 @@ import org.springframework.expression.Expression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
 
 /**
- * Evaluates {@code @Idempotent(key = "...")} expressions against a handler's arguments.
+ * Evaluates {@code @Idempotent(key = "...")} expressions against a method's arguments.
  * Parsed expressions are cached. Thread-safe.
+ *
+ * @since 0.1.0
  */
-final class KeyExpressionEvaluator {
+public final class KeyExpressionEvaluator {
 
 	private final SpelExpressionParser parser = new SpelExpressionParser();
 
@@ -24,7 +26,15 @@ final class KeyExpressionEvaluator {
 
 	private final Map<String, Expression> expressions = new ConcurrentHashMap<>();
 
-	@Nullable String evaluate(String expression, Method method, Object[] arguments) {
+	/**
+	 * Evaluates an expression.
+	 * @param expression the SpEL expression
+	 * @param method the method whose arguments it sees
+	 * @param arguments the arguments
+	 * @return the value as a string, or {@code null}
+	 * @throws org.springframework.expression.EvaluationException if it fails
+	 */
+	public @Nullable String evaluate(String expression, Method method, Object[] arguments) {
 		MethodBasedEvaluationContext context = new MethodBasedEvaluationContext(arguments, method, arguments,
 				this.parameterNames);
 		Object key = this.expressions.computeIfAbsent(expression, this.parser::parseExpression).getValue(context);

@@ -1,4 +1,4 @@
-package io.github.idempotency.web;
+package io.github.idempotency.interceptor;
 
 /**
  * Reads an idempotency key from a header value.

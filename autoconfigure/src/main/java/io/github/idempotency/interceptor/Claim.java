@@ -1,0 +1,99 @@
+package io.github.idempotency.interceptor;
+
+import java.time.Duration;
+
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.IdempotencyStoreException;
+import io.github.idempotency.StoredResponse;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A key one call has claimed: it ends by being {@linkplain #complete completed} with the
+ * call's outcome or {@linkplain #release released} so that a retry runs again. Both are
+ * fenced by the owner token the claim got, so a call whose lease lapsed and whose key was
+ * claimed again cannot touch the new owner's record. The lease is renewed from the claim
+ * until one of them is called. Thread-safe.
+ *
+ * @since 0.1.0
+ */
+public final class Claim {
+
+	private static final Log logger = LogFactory.getLog(IdempotencyLifecycle.class);
+
+	private final IdempotencyStore store;
+
+	private final String recordKey;
+
+	private final String token;
+
+	private final Duration retention;
+
+	private final LeaseRenewals.@Nullable Lease lease;
+
+	Claim(IdempotencyStore store, String recordKey, String token, Duration retention,
+			LeaseRenewals.@Nullable Lease lease) {
+		this.store = store;
+		this.recordKey = recordKey;
+		this.token = token;
+		this.retention = retention;
+		this.lease = lease;
+	}
+
+	/**
+	 * The key of the claimed record, for messages.
+	 * @return the record key
+	 */
+	public String recordKey() {
+		return this.recordKey;
+	}
+
+	/**
+	 * Stores the call's outcome, to be replayed for the operation's retention. Failures
+	 * are logged, not thrown: the call has already happened.
+	 * @param outcome what the call produced
+	 * @return {@code true} if stored
+	 */
+	public boolean complete(StoredResponse outcome) {
+		stopRenewal();
+		try {
+			if (this.store.complete(this.recordKey, this.token, outcome, this.retention)) {
+				return true;
+			}
+			logger.warn("Lease on idempotency record " + this.recordKey + " was lost before the outcome was stored;"
+					+ " raise idempotency.lock-timeout above the operation's longest run");
+		}
+		catch (IdempotencyStoreException ex) {
+			logger.error("Could not store the outcome of idempotency record " + this.recordKey + "; retries are told"
+					+ " it is in progress until the lock timeout passes, then run again", ex);
+		}
+		return false;
+	}
+
+	/**
+	 * Gives the key up, so that the next call with it runs. Failures are logged, not
+	 * thrown: the claim then frees itself when its lock timeout passes.
+	 */
+	public void release() {
+		stopRenewal();
+		try {
+			this.store.release(this.recordKey, this.token);
+		}
+		catch (IdempotencyStoreException ex) {
+			logger.warn("Could not release idempotency record " + this.recordKey + "; it frees itself when the lock"
+					+ " timeout passes: " + ex.getMessage());
+		}
+	}
+
+	/**
+	 * Stops renewing the lease, for a call that will complete or release the claim later
+	 * and must not hold it past its lock timeout meanwhile.
+	 */
+	public void stopRenewal() {
+		if (this.lease != null) {
+			this.lease.stop();
+		}
+	}
+
+}

@@ -1,0 +1,176 @@
+package io.github.idempotency.interceptor;
+
+import java.time.Duration;
+
+import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.IdempotencyStoreException;
+import io.github.idempotency.UnreadableRecordException;
+import io.github.idempotency.interceptor.IdempotencyPolicy.OnStoreFailure;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The lifecycle every idempotent call goes through, whatever brought it: one claim of its
+ * key, a {@link Decision} on what the call gets, and, for the call that proceeds, a
+ * {@link Claim} that completes with its outcome or releases the key. A duplicate of a
+ * call still running is polled for up to the wait timeout; a store that cannot be reached
+ * is answered as the policy says; the claim's lease is renewed while the call runs. Every
+ * decision is reported to the {@link IdempotencyOutcomeListener}.
+ *
+ * <p>
+ * Knows nothing of transports: each one (the servlet path, the method path) derives the
+ * record key and fingerprint, and turns the decision into its own answer. Thread-safe.
+ *
+ * @since 0.1.0
+ */
+public class IdempotencyLifecycle implements AutoCloseable {
+
+	private static final Log logger = LogFactory.getLog(IdempotencyLifecycle.class);
+
+	private static final long FIRST_POLL_MILLIS = 10;
+
+	private static final long LONGEST_POLL_MILLIS = 250;
+
+	private final IdempotencyStore store;
+
+	private final IdempotencyPolicy policy;
+
+	private final IdempotencyOutcomeListener outcomes;
+
+	private final StoreFailureLog storeFailures = new StoreFailureLog("Idempotency store unavailable");
+
+	private final LeaseRenewals renewals;
+
+	/**
+	 * @param store where records live
+	 * @param policy the settings applied to every operation
+	 * @param outcomes told what became of each call
+	 */
+	public IdempotencyLifecycle(IdempotencyStore store, IdempotencyPolicy policy, IdempotencyOutcomeListener outcomes) {
+		this.store = store;
+		this.policy = policy;
+		this.outcomes = outcomes;
+		this.renewals = new LeaseRenewals(store, policy.lockRenewalMaxDuration());
+	}
+
+	/**
+	 * The settings applied to every operation.
+	 * @return the policy
+	 */
+	public IdempotencyPolicy policy() {
+		return this.policy;
+	}
+
+	/**
+	 * Claims a call's key, or finds out what holds it.
+	 * @param operation the operation called
+	 * @param tag names the operation in metrics and logs, such as {@code POST /orders};
+	 * never a client's key
+	 * @param recordKey the record key, derived from the operation's scope and the key
+	 * @param fingerprint what makes two calls the same
+	 * @return the decision
+	 */
+	public Decision begin(IdempotentOperation operation, String tag, String recordKey, String fingerprint) {
+		Duration lease = (operation.lockTimeout() != null) ? operation.lockTimeout() : this.policy.lockTimeout();
+		long waitUntil = System.nanoTime() + this.policy.waitTimeout().toNanos();
+		long pollMillis = FIRST_POLL_MILLIS;
+		while (true) {
+			ClaimResult result;
+			try {
+				result = this.store.claim(recordKey, fingerprint, lease);
+			}
+			catch (UnreadableRecordException ex) {
+				record(tag, IdempotencyOutcome.UNREADABLE_RECORD);
+				logger.error(ex.getMessage() + "; it is neither replayed nor overwritten. Delete it (the idempotency"
+						+ " Actuator endpoint does) once you know where it came from.");
+				return onStoreFailure(operation, ex);
+			}
+			catch (IdempotencyStoreException ex) {
+				record(tag, IdempotencyOutcome.STORE_UNAVAILABLE);
+				return onStoreFailure(operation, ex);
+			}
+			this.storeFailures.answered();
+			if (result instanceof ClaimResult.Claimed claimed) {
+				record(tag, IdempotencyOutcome.EXECUTED);
+				Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
+				return new Decision.Proceed(new Claim(this.store, recordKey, claimed.token(), ttl,
+						renewWhileRunning(recordKey, claimed.token(), lease)));
+			}
+			if (result instanceof ClaimResult.Completed completed) {
+				record(tag, IdempotencyOutcome.REPLAYED);
+				return new Decision.Replay(completed.response());
+			}
+			if (result instanceof ClaimResult.Mismatch) {
+				record(tag, IdempotencyOutcome.MISMATCH);
+				if (logger.isDebugEnabled()) {
+					logger.debug("Key mismatch on record " + recordKey);
+				}
+				return new Decision.Mismatch();
+			}
+			long remainingMillis = Duration.ofNanos(waitUntil - System.nanoTime()).toMillis();
+			if (remainingMillis <= 0 || !pause(Math.min(pollMillis, remainingMillis))) {
+				record(tag, IdempotencyOutcome.CONFLICT);
+				if (logger.isDebugEnabled()) {
+					logger.debug("Call in progress on record " + recordKey);
+				}
+				return new Decision.InProgress();
+			}
+			pollMillis = Math.min(pollMillis * 2, LONGEST_POLL_MILLIS);
+		}
+	}
+
+	/**
+	 * Reports an outcome a transport decided on its own, such as a missing key.
+	 * @param tag names the operation
+	 * @param outcome what became of the call
+	 */
+	public void record(String tag, IdempotencyOutcome outcome) {
+		this.outcomes.onOutcome(tag, outcome);
+	}
+
+	/**
+	 * Stops renewing leases. Claims still running then expire after their lock timeout.
+	 */
+	@Override
+	public void close() {
+		this.renewals.close();
+	}
+
+	private Decision onStoreFailure(IdempotentOperation operation, IdempotencyStoreException ex) {
+		if (this.policy.onStoreFailure() == OnStoreFailure.PROCEED) {
+			this.storeFailures.failed(
+					"running " + operation.name() + " without idempotency (idempotency.on-store-failure=proceed)", ex);
+			return new Decision.Unprotected();
+		}
+		this.storeFailures.failed("refusing " + operation.name() + " (idempotency.on-store-failure=reject)", ex);
+		return new Decision.Unavailable();
+	}
+
+	private LeaseRenewals.@Nullable Lease renewWhileRunning(String recordKey, String token, Duration lease) {
+		if (!this.policy.lockRenewal()) {
+			return null;
+		}
+		// At most a third of this operation's lease, whatever is configured: an operation
+		// may declare a lock timeout shorter than the configured interval, and its lease
+		// would lapse before the first renewal. Not Duration.dividedBy, which divides
+		// through BigDecimal on every call.
+		Duration third = Duration.ofNanos(lease.toNanos() / 3);
+		Duration configured = this.policy.lockRenewalInterval();
+		Duration interval = (configured != null && configured.compareTo(third) < 0) ? configured : third;
+		return this.renewals.start(recordKey, token, lease, interval);
+	}
+
+	private static boolean pause(long millis) {
+		try {
+			Thread.sleep(millis);
+			return true;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
+		}
+	}
+
+}

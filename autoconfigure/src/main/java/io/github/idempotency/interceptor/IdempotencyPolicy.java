@@ -1,0 +1,45 @@
+package io.github.idempotency.interceptor;
+
+import java.time.Duration;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The settings {@link IdempotencyLifecycle} applies to every idempotent operation,
+ * whatever its transport, unless the operation's declaration overrides them.
+ *
+ * @param ttl how long a completed outcome is replayed
+ * @param lockTimeout how long a claim holds while its operation runs
+ * @param lockRenewal whether a claim's lease is renewed while its operation runs
+ * @param lockRenewalInterval how often it is renewed, or {@code null} for a third of the
+ * lease; never less often than a third of the lease
+ * @param lockRenewalMaxDuration how long after its claim an operation's lease is still
+ * renewed
+ * @param waitTimeout how long a duplicate waits for the call in progress before it is
+ * told so; zero tells it at once
+ * @param maxKeyLength the longest key accepted
+ * @param onStoreFailure what to do when the store cannot be reached
+ * @since 0.1.0
+ */
+public record IdempotencyPolicy(Duration ttl, Duration lockTimeout, boolean lockRenewal,
+		@Nullable Duration lockRenewalInterval, Duration lockRenewalMaxDuration, Duration waitTimeout, int maxKeyLength,
+		OnStoreFailure onStoreFailure) {
+
+	/**
+	 * What happens to a call when the store cannot be reached.
+	 */
+	public enum OnStoreFailure {
+
+		/**
+		 * Refuse the call without running it: no risk of a duplicate.
+		 */
+		REJECT,
+
+		/**
+		 * Run it without idempotency, and log a warning.
+		 */
+		PROCEED
+
+	}
+
+}
