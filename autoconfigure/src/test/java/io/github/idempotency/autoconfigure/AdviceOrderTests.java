@@ -48,9 +48,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class AdviceOrderTests {
 
-	private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class, BootLine.webMvcAutoConfiguration(),
-				AopAutoConfiguration.class));
+	private final WebApplicationContextRunner runner = new WebApplicationContextRunner().withConfiguration(
+			AutoConfigurations.of(IdempotencyAutoConfiguration.class, IdempotencyWebMvcAutoConfiguration.class,
+					BootLine.webMvcAutoConfiguration(), AopAutoConfiguration.class));
 
 	@Test
 	void adviceShouldRunAfterSecurityAndValidationAndOutsideTransactionsAndRetries() {

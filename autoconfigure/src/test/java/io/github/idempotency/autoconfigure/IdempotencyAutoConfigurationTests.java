@@ -11,6 +11,7 @@ import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
+import io.github.idempotency.interceptor.IdempotencyLifecycle;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import io.github.idempotency.store.redis.RedisIdempotencyStore;
@@ -31,6 +32,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -46,9 +48,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(OutputCaptureExtension.class)
 class IdempotencyAutoConfigurationTests {
 
-	private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class, BootLine.webMvcAutoConfiguration(),
-				AopAutoConfiguration.class));
+	private final WebApplicationContextRunner runner = new WebApplicationContextRunner().withConfiguration(
+			AutoConfigurations.of(IdempotencyAutoConfiguration.class, IdempotencyWebMvcAutoConfiguration.class,
+					BootLine.webMvcAutoConfiguration(), AopAutoConfiguration.class));
 
 	private final WebApplicationContextRunner redisRunner = this.runner
 		.withConfiguration(AutoConfigurations.of(BootLine.redisAutoConfiguration()))
@@ -64,7 +66,7 @@ class IdempotencyAutoConfigurationTests {
 			assertThat(context).hasSingleBean(IdempotencyExceptionResolver.class);
 			assertThat(context).hasSingleBean(IdempotencyAdvisor.class);
 			assertThat(context).hasSingleBean(JsonCanonicalizer.class);
-			assertThat(context).hasBean(IdempotencyAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME);
+			assertThat(context).hasBean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME);
 		});
 	}
 
@@ -145,12 +147,28 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	@Test
+	void startWithoutWebApplicationShouldAddStoreLifecycleAndAdviceButNoWebLayer() {
+		new ApplicationContextRunner()
+			.withConfiguration(
+					AutoConfigurations.of(IdempotencyAutoConfiguration.class, IdempotencyWebMvcAutoConfiguration.class,
+							BootLine.redisAutoConfiguration(), AopAutoConfiguration.class))
+			.withPropertyValues("spring.data.redis.url=" + RedisTestServer.url())
+			.run((context) -> {
+				assertThat(context).hasSingleBean(RedisIdempotencyStore.class);
+				assertThat(context).hasSingleBean(IdempotencyLifecycle.class);
+				assertThat(context).hasSingleBean(IdempotencyAdvisor.class);
+				assertThat(context).doesNotHaveBean(IdempotencyCoordinator.class);
+				assertThat(context).doesNotHaveBean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME);
+			});
+	}
+
+	@Test
 	void startWhenDisabledShouldAddNothing() {
 		this.redisRunner.withPropertyValues("idempotency.enabled=false").run((context) -> {
 			assertThat(context).doesNotHaveBean(IdempotencyStore.class);
 			assertThat(context).doesNotHaveBean(IdempotencyAdvisor.class);
 			assertThat(context).doesNotHaveBean(IdempotencyCoordinator.class);
-			assertThat(context).doesNotHaveBean(IdempotencyAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME);
+			assertThat(context).doesNotHaveBean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME);
 		});
 	}
 

@@ -27,7 +27,8 @@ class RedisEvictionPolicyCheckTests {
 	private WebApplicationContextRunner runner() {
 		return new WebApplicationContextRunner()
 			.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class,
-					BootLine.redisAutoConfiguration(), BootLine.webMvcAutoConfiguration(), AopAutoConfiguration.class))
+					IdempotencyWebMvcAutoConfiguration.class, BootLine.redisAutoConfiguration(),
+					BootLine.webMvcAutoConfiguration(), AopAutoConfiguration.class))
 			.withPropertyValues("spring.data.redis.url=" + redis.url());
 	}
 

@@ -1,0 +1,165 @@
+package io.github.idempotency.autoconfigure;
+
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.interceptor.IdempotentOperationSource;
+import io.github.idempotency.openapi.IdempotencyOperationCustomizer;
+import io.github.idempotency.web.AsyncWorkTracker;
+import io.github.idempotency.web.IdempotencyCoordinator;
+import io.github.idempotency.web.IdempotencyExceptionResolver;
+import io.github.idempotency.web.IdempotencyFilter;
+import io.github.idempotency.interceptor.IdempotencyLifecycle;
+import io.github.idempotency.web.IdempotencyScopeResolver;
+import io.github.idempotency.web.IdempotentHandlerInterceptor;
+import io.github.idempotency.web.IdempotentHandlerVerifier;
+import io.github.idempotency.web.IdempotentRequestMatcher;
+import io.github.idempotency.web.JsonCanonicalizer;
+import io.github.idempotency.web.ProblemResponseWriter;
+import io.github.idempotency.web.RequestFingerprinter;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.util.function.SingletonSupplier;
+import org.springframework.web.servlet.DispatcherServlet;
+import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
+import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
+
+/**
+ * Auto-configuration for {@code @Idempotent} Spring MVC handlers: the filter that buffers
+ * their requests and holds back their responses, the handler interceptor, the adapter
+ * from requests to the {@link IdempotencyLifecycle}, and the problem responses.
+ *
+ * @since 0.1.0
+ */
+@AutoConfiguration(after = IdempotencyAutoConfiguration.class)
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+@ConditionalOnClass(DispatcherServlet.class)
+@ConditionalOnBean(IdempotencyLifecycle.class)
+public class IdempotencyWebMvcAutoConfiguration {
+
+	/**
+	 * Name of the filter registration bean.
+	 */
+	public static final String FILTER_REGISTRATION_BEAN_NAME = "idempotencyFilterRegistration";
+
+	/**
+	 * Order of {@link IdempotencyFilter}: after Spring Security's filter chain, so that
+	 * only authenticated requests are wrapped, and before filters of default order.
+	 */
+	public static final int FILTER_ORDER = -90;
+
+	@Bean
+	@ConditionalOnMissingBean
+	RequestFingerprinter idempotencyRequestFingerprinter(ObjectProvider<JsonCanonicalizer> jsonCanonicalizer) {
+		return new RequestFingerprinter(jsonCanonicalizer.getIfAvailable());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotencyScopeResolver idempotencyScopeResolver() {
+		return IdempotencyScopeResolver.byRouteAndPrincipal();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotencyCoordinator idempotencyCoordinator(IdempotencyLifecycle lifecycle, IdempotencyProperties properties,
+			RequestFingerprinter fingerprinter, IdempotencyScopeResolver scopeResolver) {
+		return new IdempotencyCoordinator(lifecycle, properties.toHttpPolicy(), fingerprinter, scopeResolver);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ProblemResponseWriter idempotencyProblemResponseWriter(ObjectProvider<RequestMappingHandlerAdapter> adapter) {
+		// Resolved on first use, as the adapter is built from the MVC configuration this
+		// writer is part of; then kept, as looking a bean up costs microseconds.
+		return new ProblemResponseWriter(SingletonSupplier.of(() -> adapter.getObject().getMessageConverters()));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotencyExceptionResolver idempotencyExceptionResolver(ProblemResponseWriter problemWriter,
+			IdempotencyProperties properties) {
+		return new IdempotencyExceptionResolver(problemWriter, properties.getReplayedHeaderName(),
+				properties.getReplayedHeaders());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotentHandlerInterceptor idempotentHandlerInterceptor(IdempotentOperationSource operations,
+			IdempotencyCoordinator coordinator, ProblemResponseWriter problemWriter, IdempotencyProperties properties,
+			IdempotentHandlerVerifier verifier) {
+		return new IdempotentHandlerInterceptor(operations, coordinator, problemWriter, properties.methodNames(),
+				verifier);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotencyStartupReport idempotencyStartupReport(IdempotencyStore store, IdempotentHandlerVerifier verifier) {
+		return new IdempotencyStartupReport(store, verifier);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotentHandlerVerifier idempotentHandlerVerifier(ConfigurableListableBeanFactory beanFactory,
+			IdempotentOperationSource operations) {
+		return new IdempotentHandlerVerifier(beanFactory, operations);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean(name = "idempotencyWebMvcConfigurer")
+	WebMvcConfigurer idempotencyWebMvcConfigurer(IdempotentHandlerInterceptor interceptor) {
+		AsyncWorkTracker asyncWork = new AsyncWorkTracker();
+		return new WebMvcConfigurer() {
+			@Override
+			public void addInterceptors(InterceptorRegistry registry) {
+				registry.addInterceptor(interceptor);
+			}
+
+			@Override
+			public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
+				configurer.registerCallableInterceptors(asyncWork);
+				configurer.registerDeferredResultInterceptors(asyncWork);
+			}
+		};
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotentRequestMatcher idempotentRequestMatcher(ConfigurableListableBeanFactory beanFactory,
+			IdempotentOperationSource operations, IdempotencyProperties properties) {
+		return new IdempotentRequestMatcher(beanFactory, operations, properties.methodNames());
+	}
+
+	@Bean(FILTER_REGISTRATION_BEAN_NAME)
+	@ConditionalOnMissingBean(name = FILTER_REGISTRATION_BEAN_NAME)
+	FilterRegistrationBean<IdempotencyFilter> idempotencyFilterRegistration(IdempotentRequestMatcher matcher) {
+		FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(
+				new IdempotencyFilter(matcher));
+		registration.setOrder(FILTER_ORDER);
+		return registration;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "org.springdoc.core.customizers.OperationCustomizer")
+	static class OpenApiConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		IdempotencyOperationCustomizer idempotencyOperationCustomizer(IdempotentOperationSource operations,
+				IdempotencyProperties properties) {
+			return new IdempotencyOperationCustomizer(operations, properties.getHeaderName(),
+					properties.getMaxKeyLength(), properties.methodNames());
+		}
+
+	}
+
+}
