@@ -10,9 +10,9 @@ import io.github.idempotency.observation.MeterRegistryOutcomeListener;
 import io.github.idempotency.observation.ObservedIdempotencyStore;
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
 import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
-import io.github.idempotency.web.Jackson2JsonCanonicalizer;
-import io.github.idempotency.web.Jackson3JsonCanonicalizer;
-import io.github.idempotency.web.JsonCanonicalizer;
+import io.github.idempotency.json.Jackson2JsonCanonicalizer;
+import io.github.idempotency.json.Jackson3JsonCanonicalizer;
+import io.github.idempotency.json.JsonCanonicalizer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
 

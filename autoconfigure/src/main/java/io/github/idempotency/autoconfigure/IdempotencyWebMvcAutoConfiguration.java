@@ -12,7 +12,7 @@ import io.github.idempotency.web.IdempotencyScopeResolver;
 import io.github.idempotency.web.IdempotentHandlerInterceptor;
 import io.github.idempotency.web.IdempotentHandlerVerifier;
 import io.github.idempotency.web.IdempotentRequestMatcher;
-import io.github.idempotency.web.JsonCanonicalizer;
+import io.github.idempotency.json.JsonCanonicalizer;
 import io.github.idempotency.web.ProblemResponseWriter;
 import io.github.idempotency.web.RequestFingerprinter;
 

@@ -1,6 +1,7 @@
 /**
- * Servlet-side support: request buffering, response capture, key parsing, fingerprints
- * and problem responses.
+ * The servlet path: request buffering, response capture, request fingerprints, scopes and
+ * problem responses, adapted to the lifecycle in
+ * {@link io.github.idempotency.interceptor}.
  */
 @NullMarked
 package io.github.idempotency.web;

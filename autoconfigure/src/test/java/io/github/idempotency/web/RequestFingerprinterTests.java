@@ -3,6 +3,7 @@ package io.github.idempotency.web;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
+import io.github.idempotency.json.Jackson2JsonCanonicalizer;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.mock.web.MockHttpServletRequest;

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 
 import io.github.idempotency.test.RedisTestServer;
-import io.github.idempotency.web.JsonCanonicalizer;
+import io.github.idempotency.json.JsonCanonicalizer;
 import io.github.idempotency.web.RequestFingerprinter;
 import org.junit.jupiter.api.Test;
 

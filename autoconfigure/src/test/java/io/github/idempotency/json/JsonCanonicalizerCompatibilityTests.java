@@ -1,4 +1,4 @@
-package io.github.idempotency.web;
+package io.github.idempotency.json;
 
 import java.nio.charset.StandardCharsets;
 

@@ -1,4 +1,4 @@
-package io.github.idempotency.web;
+package io.github.idempotency.json;
 
 /**
  * Rewrites a JSON document in a canonical form, so that two documents differing only in

@@ -1,4 +1,4 @@
-package io.github.idempotency.web;
+package io.github.idempotency.json;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;

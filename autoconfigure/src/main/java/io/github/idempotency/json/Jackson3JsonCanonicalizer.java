@@ -1,22 +1,22 @@
-package io.github.idempotency.web;
+package io.github.idempotency.json;
 
-import java.io.IOException;
 import java.math.BigDecimal;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.json.JsonFactory;
 
 /**
- * {@link JsonCanonicalizer} on Jackson 2's streaming parser, for Spring Boot 3
- * applications: objects with their members sorted by name, no whitespace, numbers exactly
- * as precise as they were sent. Uses its own parser factory, so the application's Jackson
- * settings cannot change fingerprints.
+ * {@link JsonCanonicalizer} on Jackson 3's streaming parser, for applications on Spring
+ * Boot 4: the same canonical form as {@link Jackson2JsonCanonicalizer}, so that a fleet
+ * running both generations computes the same fingerprints. Uses its own parser factory,
+ * so the application's Jackson settings cannot change fingerprints.
  *
  * @since 0.1.0
  */
-public final class Jackson2JsonCanonicalizer implements JsonCanonicalizer {
+public final class Jackson3JsonCanonicalizer implements JsonCanonicalizer {
 
 	private final JsonFactory factory = new JsonFactory();
 
@@ -25,15 +25,15 @@ public final class Jackson2JsonCanonicalizer implements JsonCanonicalizer {
 		try (JsonParser parser = this.factory.createParser(json)) {
 			return CanonicalJson.encode(new ParserTokens(parser), json.length);
 		}
-		catch (IOException ex) {
+		catch (JacksonException ex) {
 			throw new IllegalArgumentException("Not a JSON document", ex);
 		}
 	}
 
-	private record ParserTokens(JsonParser parser) implements CanonicalJson.Tokens<IOException> {
+	private record ParserTokens(JsonParser parser) implements CanonicalJson.Tokens<JacksonException> {
 
 		@Override
-		public CanonicalJson.@Nullable Token next() throws IOException {
+		public CanonicalJson.@Nullable Token next() {
 			JsonToken token = this.parser.nextToken();
 			if (token == null) {
 				return null;
@@ -43,7 +43,7 @@ public final class Jackson2JsonCanonicalizer implements JsonCanonicalizer {
 				case END_OBJECT -> CanonicalJson.Token.OBJECT_END;
 				case START_ARRAY -> CanonicalJson.Token.ARRAY_START;
 				case END_ARRAY -> CanonicalJson.Token.ARRAY_END;
-				case FIELD_NAME -> CanonicalJson.Token.NAME;
+				case PROPERTY_NAME -> CanonicalJson.Token.NAME;
 				case VALUE_STRING -> CanonicalJson.Token.STRING;
 				case VALUE_NUMBER_INT -> CanonicalJson.Token.INTEGER;
 				case VALUE_NUMBER_FLOAT -> CanonicalJson.Token.DECIMAL;
@@ -55,12 +55,12 @@ public final class Jackson2JsonCanonicalizer implements JsonCanonicalizer {
 		}
 
 		@Override
-		public String text() throws IOException {
-			return this.parser.getText();
+		public String text() {
+			return this.parser.getString();
 		}
 
 		@Override
-		public BigDecimal decimal() throws IOException {
+		public BigDecimal decimal() {
 			return this.parser.getDecimalValue();
 		}
 
