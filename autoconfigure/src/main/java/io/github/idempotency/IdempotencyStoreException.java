@@ -6,7 +6,7 @@ package io.github.idempotency;
  *
  * @since 0.1.0
  */
-public class IdempotencyStoreException extends RuntimeException {
+public class IdempotencyStoreException extends IdempotencyException {
 
 	public IdempotencyStoreException(String message) {
 		super(message);

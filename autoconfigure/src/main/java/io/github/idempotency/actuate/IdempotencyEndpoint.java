@@ -5,11 +5,11 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.IdempotencyRecord;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.web.IdempotencyScopeResolver;
-import io.github.idempotency.web.RequestFingerprinter;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
@@ -96,7 +96,7 @@ public class IdempotencyEndpoint {
 	}
 
 	private static String recordKey(String operation, String key, @Nullable String principal) {
-		return RequestFingerprinter.recordKey(IdempotencyScopeResolver.routeScope(operation.trim(), principal), key);
+		return Hashing.recordKey(IdempotencyScopeResolver.routeScope(operation.trim(), principal), key);
 	}
 
 	private static Map<String, Object> describe(String recordKey, IdempotencyRecord record, boolean includeBody) {

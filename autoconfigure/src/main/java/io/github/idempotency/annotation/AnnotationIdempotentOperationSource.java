@@ -4,9 +4,11 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.github.idempotency.interceptor.IdempotentOperation;
@@ -18,6 +20,7 @@ import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.DefaultParameterNameDiscoverer;
 import org.springframework.core.MethodClassKey;
 import org.springframework.core.ParameterNameDiscoverer;
+import org.springframework.core.ResolvableType;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.core.annotation.MergedAnnotations;
@@ -41,11 +44,16 @@ import org.springframework.util.StringUtils;
  * variants) a class-based proxy can intercept (neither private nor static), since handler
  * methods are often package-private, and no other method: not the controller's
  * {@code @InitBinder}, {@code @ModelAttribute} or {@code @ExceptionHandler} methods,
- * which run before the request is known to be valid, or after it failed. Declarations are
- * checked when first read, which for proxied beans is at startup: a bad duration, a SpEL
- * expression that does not parse or names a variable the method does not have, a header
- * name combined with a key expression, or the annotation on one of those controller
- * methods fail with a message naming the method.
+ * which run before the request is known to be valid, or after it failed. A method is a
+ * web handler when it is mapped, or belongs to a {@code @Controller}; the annotation on
+ * any other bean's method makes its every call idempotent, keyed by its key expression.
+ * Declarations are checked when first read, which for proxied beans is at startup: a bad
+ * duration, a SpEL expression that does not parse or names a variable the method does not
+ * have, a header name combined with a key expression, the annotation on one of those
+ * controller methods, and, outside web handlers, a missing key expression, a return type
+ * a replay cannot read back ({@code Object}, or an abstract type without
+ * {@code @JsonTypeInfo}) or a final exception that cannot be made again fail with a
+ * message naming the method.
  *
  * <p>
  * Thread-safe.
@@ -60,6 +68,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	private static final List<String> NOT_HANDLERS = List.of("org.springframework.web.bind.annotation.InitBinder",
 			"org.springframework.web.bind.annotation.ModelAttribute",
 			"org.springframework.web.bind.annotation.ExceptionHandler");
+
+	private static final String CONTROLLER = "org.springframework.stereotype.Controller";
+
+	private static final String JSON_TYPE_INFO = "com.fasterxml.jackson.annotation.JsonTypeInfo";
 
 	private static final ParameterNameDiscoverer PARAMETER_NAMES = new DefaultParameterNameDiscoverer();
 
@@ -93,7 +105,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 							+ " idempotent");
 				}
 			}
-			return parse(annotation, specific, true);
+			return parse(annotation, specific, true, isHandler(specific, userClass));
 		}
 		if (!Modifier.isPrivate(specific.getModifiers()) && !Modifier.isStatic(specific.getModifiers())
 				&& hasAnnotation(specific, REQUEST_MAPPING)) {
@@ -102,14 +114,24 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 				annotation = AnnotatedElementUtils.findMergedAnnotation(userClass, Idempotent.class);
 			}
 		}
-		return (annotation != null) ? parse(annotation, specific, false) : null;
+		return (annotation != null) ? parse(annotation, specific, false, true) : null;
+	}
+
+	// A method of a controller may be mapped while the application runs, by no
+	// annotation; it is a handler all the same.
+	private static boolean isHandler(Method method, @Nullable Class<?> userClass) {
+		return hasAnnotation(method, REQUEST_MAPPING)
+				|| MergedAnnotations.from(method.getDeclaringClass(), SearchStrategy.TYPE_HIERARCHY)
+					.isPresent(CONTROLLER)
+				|| (userClass != null
+						&& MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(CONTROLLER));
 	}
 
 	private static boolean hasAnnotation(Method method, String annotation) {
 		return MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY).isPresent(annotation);
 	}
 
-	static IdempotentOperation parse(Idempotent annotation, Method method, boolean declaredOnMethod) {
+	static IdempotentOperation parse(Idempotent annotation, Method method, boolean declaredOnMethod, boolean handler) {
 		String name = ClassUtils.getQualifiedMethodName(method);
 		String headerName = StringUtils.hasText(annotation.headerName()) ? annotation.headerName().trim() : null;
 		String keyExpression = StringUtils.hasText(annotation.key()) ? annotation.key() : null;
@@ -117,43 +139,117 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			throw new IllegalStateException("@Idempotent on " + name
 					+ " sets both headerName and key; a key comes either from a header or from an expression");
 		}
+		if (!handler && keyExpression == null) {
+			throw new IllegalStateException("@Idempotent on " + name + " has no key expression. Outside a web handler"
+					+ " the key comes from the method's arguments: name it with @Idempotent(key = \"...\"), such as"
+					+ " key = \"#p0.id\"" + ((headerName != null) ? "; headerName applies to web handlers only" : ""));
+		}
 		if (keyExpression != null) {
-			SpelExpression parsed;
-			try {
-				parsed = (SpelExpression) new SpelExpressionParser().parseExpression(keyExpression);
-			}
-			catch (ParseException ex) {
-				throw new IllegalStateException(
-						"@Idempotent on " + name + " has a key expression that does not parse: " + keyExpression, ex);
-			}
+			SpelExpression parsed = parseExpression(keyExpression, "key", name);
 			// An optional key may well be absent on some methods a class-level
 			// annotation covers.
 			if (annotation.required()) {
-				checkVariables(parsed.getAST(), method, name, keyExpression);
+				checkVariables(parsed.getAST(), method, name, "key", keyExpression);
 			}
 		}
+		String fingerprintExpression = StringUtils.hasText(annotation.fingerprint()) ? annotation.fingerprint() : null;
+		if (fingerprintExpression != null) {
+			checkVariables(parseExpression(fingerprintExpression, "fingerprint", name).getAST(), method, name,
+					"fingerprint", fingerprintExpression);
+		}
+		List<Class<? extends Throwable>> finalExceptions = List.of(annotation.finalExceptions());
+		for (Class<? extends Throwable> type : finalExceptions) {
+			if (ClassUtils.getConstructorIfAvailable(type, String.class) == null
+					&& ClassUtils.getConstructorIfAvailable(type) == null) {
+				throw new IllegalStateException("@Idempotent on " + name + " names " + type.getName()
+						+ " among its final exceptions, which has no public constructor taking a message, or none, to"
+						+ " throw it again on replay");
+			}
+		}
+		if (!handler) {
+			checkReturnType(method, name);
+		}
+		String scope = StringUtils.hasText(annotation.scope()) ? annotation.scope().trim() : null;
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
 				duration(annotation.ttl(), "ttl", name), duration(annotation.lockTimeout(), "lockTimeout", name),
-				declaredOnMethod);
+				declaredOnMethod, handler, scope, fingerprintExpression, finalExceptions);
+	}
+
+	// A replay hands back what the method's return type reads from JSON: for Object or an
+	// abstract type that is not what the first call returned, so such methods fail here.
+	private static void checkReturnType(Method method, String name) {
+		ResolvableType type = ResolvableType.forMethodReturnType(method);
+		if (CompletionStage.class.isAssignableFrom(type.toClass())) {
+			type = type.as(CompletionStage.class).getGeneric(0);
+		}
+		String problem = roundTripProblem(type, true);
+		if (problem != null) {
+			throw new IllegalStateException("@Idempotent on " + name + " returns " + type + ", " + problem
+					+ "; return a concrete type, so that a replay returns what the first call returned");
+		}
+	}
+
+	private static @Nullable String roundTripProblem(ResolvableType type, boolean topLevel) {
+		Class<?> resolved = type.resolve();
+		if (resolved == null) {
+			return "whose type " + type + " is only known at run time";
+		}
+		if (resolved.isPrimitive() || resolved == Void.class) {
+			return null;
+		}
+		if (resolved.isArray()) {
+			return roundTripProblem(type.getComponentType(), false);
+		}
+		if (Collection.class.isAssignableFrom(resolved) || Map.class.isAssignableFrom(resolved)
+				|| resolved == Optional.class) {
+			for (ResolvableType generic : type.getGenerics()) {
+				String problem = roundTripProblem(generic, false);
+				if (problem != null) {
+					return problem;
+				}
+			}
+			return null;
+		}
+		if (resolved == Object.class) {
+			return topLevel ? "which a replay cannot read back as the type the first call returned" : null;
+		}
+		if ((resolved.isInterface() || Modifier.isAbstract(resolved.getModifiers())) && resolved != Number.class
+				&& resolved != CharSequence.class
+				&& !MergedAnnotations.from(resolved, SearchStrategy.TYPE_HIERARCHY).isPresent(JSON_TYPE_INFO)) {
+			return "whose " + resolved.getName() + " is abstract, and read back from JSON only with @JsonTypeInfo";
+		}
+		return null;
+	}
+
+	private static SpelExpression parseExpression(String expression, String attribute, String name) {
+		try {
+			return (SpelExpression) new SpelExpressionParser().parseExpression(expression);
+		}
+		catch (ParseException ex) {
+			throw new IllegalStateException(
+					"@Idempotent on " + name + " has a " + attribute + " expression that does not parse: " + expression,
+					ex);
+		}
 	}
 
 	// A variable the method does not have would be null on every call, and every request
 	// would be refused for a missing key, so it fails here. The variables are those
 	// Spring's method-based evaluation context defines: each parameter by name, #p0 and
 	// #a0 and so on, and #root and #this.
-	private static void checkVariables(SpelNode node, Method method, String name, String expression) {
+	private static void checkVariables(SpelNode node, Method method, String name, String attribute, String expression) {
 		if (node instanceof VariableReference) {
 			String variable = node.toStringAST().substring(1);
 			if (!isVariableOf(method, variable)) {
 				String[] parameters = PARAMETER_NAMES.getParameterNames(method);
-				throw new IllegalStateException("@Idempotent on " + name + " has the key expression '" + expression
-						+ "', which names #" + variable + ", not a parameter of the method (its parameters are "
-						+ ((parameters != null) ? "#" + String.join(", #", parameters) : "unnamed")
-						+ "; #p0 or #a0 name the first by position)");
+				throw new IllegalStateException(
+						"@Idempotent on " + name + " has the " + attribute + " expression '" + expression
+								+ "', which names #" + variable + ", not a parameter of the method (its parameters are "
+								+ ((parameters != null) ? "#" + String.join(", #", parameters) : "unnamed")
+								+ "; #p0 or #a0 name the first by position)");
 			}
 		}
 		for (int i = 0; i < node.getChildCount(); i++) {
-			checkVariables(node.getChild(i), method, name, expression);
+			checkVariables(node.getChild(i), method, name, attribute, expression);
 		}
 	}
 

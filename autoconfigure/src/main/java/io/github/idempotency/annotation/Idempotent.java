@@ -7,16 +7,26 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * Makes a Spring MVC handler method safe to retry: the first request with a given
- * idempotency key runs the method, and every retry with the same key and the same payload
- * receives the stored response instead of running it again.
+ * Makes a method safe to retry: the first call with a given idempotency key runs the
+ * method, and every retry with the same key and the same payload receives the stored
+ * result instead of running it again.
  *
  * <p>
- * On a method, applies to requests of every HTTP method its mapping accepts. On a class,
- * applies to every handler method of that class that is neither private nor static, for
- * requests whose method is listed in {@code idempotency.methods} (POST and PATCH by
- * default); others pass through untouched. An annotation on a method replaces the
- * class's.
+ * On a Spring MVC handler method, the key comes from a request header (or the
+ * {@link #key()} expression), and the stored result is the response, replayed byte for
+ * byte. On a method of any other Spring bean, the key comes from the {@link #key()}
+ * expression, which is then required; the result is the return value, kept as JSON and
+ * read back as the method's declared return type. Such a method throws
+ * {@link io.github.idempotency.IdempotentCallInProgressException} for a duplicate of a
+ * call still running, and {@link io.github.idempotency.IdempotencyKeyReusedException} for
+ * a key reused with other arguments.
+ *
+ * <p>
+ * On a handler method, applies to requests of every HTTP method its mapping accepts. On a
+ * class, applies to every handler method of that class that is neither private nor
+ * static, for requests whose method is listed in {@code idempotency.methods} (POST and
+ * PATCH by default); others pass through untouched. An annotation on a method replaces
+ * the class's.
  *
  * <p>
  * Every attribute left at its default takes its value from the {@code idempotency.*}
@@ -72,5 +82,34 @@ public @interface Idempotent {
 	 * @return the lock timeout
 	 */
 	String lockTimeout() default "";
+
+	/**
+	 * Names the records of a method that is not a web handler, so that methods sharing a
+	 * scope share records on purpose: one key then names one call among them. Empty means
+	 * the method's own scope, its class and name. Ignored for requests to a web handler,
+	 * which are scoped by route.
+	 * @return the scope
+	 */
+	String scope() default "";
+
+	/**
+	 * SpEL expression naming what makes two calls of a method that is not a web handler
+	 * the same, over its arguments like {@link #key()}. Empty means every argument, as
+	 * canonical JSON written by the application's JSON mapper. A call whose key was used
+	 * with another fingerprint throws
+	 * {@link io.github.idempotency.IdempotencyKeyReusedException}.
+	 * @return the fingerprint expression
+	 */
+	String fingerprint() default "";
+
+	/**
+	 * Exceptions that are the final outcome of a method that is not a web handler: the
+	 * call is recorded as failed, and retries throw the same exception type, with the
+	 * same message, without running the method. Any other exception releases the key, so
+	 * that a retry runs the method again. Each type needs a public constructor taking a
+	 * message, or none.
+	 * @return the exception types kept
+	 */
+	Class<? extends Throwable>[] finalExceptions() default {};
 
 }

@@ -4,6 +4,8 @@ import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotencyInterceptor;
+import io.github.idempotency.interceptor.IdempotentCallSource;
+import io.github.idempotency.interceptor.IdempotentMethodInvoker;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.interceptor.ValidationBeforeIdempotencyPostProcessor;
 import io.github.idempotency.observation.MeterRegistryOutcomeListener;
@@ -12,13 +14,17 @@ import io.github.idempotency.interceptor.IdempotencyLifecycle;
 import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
 import io.github.idempotency.json.Jackson2JsonCanonicalizer;
 import io.github.idempotency.json.Jackson3JsonCanonicalizer;
+import io.github.idempotency.json.Jackson2ResultCodec;
+import io.github.idempotency.json.Jackson3ResultCodec;
 import io.github.idempotency.json.JsonCanonicalizer;
+import io.github.idempotency.json.ResultCodec;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
@@ -45,7 +51,9 @@ import org.springframework.core.env.Environment;
  * @since 0.1.0
  */
 @AutoConfiguration(afterName = { "org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration",
-		"org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration" })
+		"org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
+		"org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration",
+		"org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration" })
 @ConditionalOnProperty(prefix = "idempotency", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(IdempotencyProperties.class)
 @Import({ RedisStoreConfiguration.class, InMemoryStoreConfiguration.class,
@@ -64,6 +72,19 @@ public class IdempotencyAutoConfiguration {
 				outcomes.getIfAvailable(() -> IdempotencyOutcomeListener.NONE));
 	}
 
+	/**
+	 * The method path, for {@code @Idempotent} methods of beans other than web handlers;
+	 * a bean method rather than a configuration class, so that its condition sees the
+	 * codec the nested configurations define.
+	 */
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnBean({ ResultCodec.class, JsonCanonicalizer.class })
+	IdempotentMethodInvoker idempotentMethodInvoker(IdempotencyLifecycle lifecycle, ResultCodec codec,
+			JsonCanonicalizer canonicalizer) {
+		return new IdempotentMethodInvoker(lifecycle, codec, canonicalizer);
+	}
+
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(MeterRegistry.class)
 	static class MetricsConfiguration {
@@ -74,6 +95,40 @@ public class IdempotencyAutoConfiguration {
 			MeterRegistry meterRegistry = registry.getIfAvailable();
 			return (meterRegistry != null) ? new MeterRegistryOutcomeListener(meterRegistry)
 					: IdempotencyOutcomeListener.NONE;
+		}
+
+	}
+
+	/**
+	 * The method path's codec on the application's Jackson 3 mapper, which Spring Boot 4
+	 * configures.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "tools.jackson.databind.ObjectMapper")
+	@ConditionalOnBean(type = "tools.jackson.databind.ObjectMapper")
+	static class Jackson3CodecConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		ResultCodec idempotencyJackson3ResultCodec(tools.jackson.databind.ObjectMapper mapper) {
+			return new Jackson3ResultCodec(mapper);
+		}
+
+	}
+
+	/**
+	 * The method path's codec on the application's Jackson 2 mapper, which Spring Boot 3
+	 * configures.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "com.fasterxml.jackson.databind.ObjectMapper")
+	@ConditionalOnBean(type = "com.fasterxml.jackson.databind.ObjectMapper")
+	static class Jackson2CodecConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		ResultCodec idempotencyJackson2ResultCodec(com.fasterxml.jackson.databind.ObjectMapper mapper) {
+			return new Jackson2ResultCodec(mapper);
 		}
 
 	}
@@ -129,8 +184,9 @@ public class IdempotencyAutoConfiguration {
 		@Bean
 		@ConditionalOnMissingBean
 		@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
-		static IdempotencyInterceptor idempotencyInterceptor() {
-			return new IdempotencyInterceptor();
+		static IdempotencyInterceptor idempotencyInterceptor(IdempotentOperationSource idempotentOperationSource,
+				ObjectProvider<IdempotentCallSource> callSources, ObjectProvider<IdempotentMethodInvoker> methods) {
+			return new IdempotencyInterceptor(idempotentOperationSource, callSources, methods);
 		}
 
 		@Bean

@@ -14,6 +14,7 @@ import io.github.idempotency.web.IdempotentHandlerVerifier;
 import io.github.idempotency.web.IdempotentRequestMatcher;
 import io.github.idempotency.json.JsonCanonicalizer;
 import io.github.idempotency.web.ProblemResponseWriter;
+import io.github.idempotency.web.RequestCallSource;
 import io.github.idempotency.web.RequestFingerprinter;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -56,6 +57,12 @@ public class IdempotencyWebMvcAutoConfiguration {
 	 * only authenticated requests are wrapped, and before filters of default order.
 	 */
 	public static final int FILTER_ORDER = -90;
+
+	@Bean
+	@ConditionalOnMissingBean
+	RequestCallSource idempotencyRequestCallSource() {
+		return new RequestCallSource();
+	}
 
 	@Bean
 	@ConditionalOnMissingBean

@@ -1,36 +1,66 @@
 package io.github.idempotency.interceptor;
 
+import java.lang.reflect.Method;
+import java.util.List;
+import java.util.function.Supplier;
+
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.web.context.request.RequestAttributes;
-import org.springframework.web.context.request.RequestContextHolder;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.util.function.SingletonSupplier;
 
 /**
- * Runs around idempotent handler methods, after Spring MVC has bound and validated their
- * arguments, and lets the request's {@link IdempotentCall} claim the key before the
- * method body runs.
- *
- * <p>
- * Outside a request prepared by the web layer (a direct call from another bean, a request
- * method that is not covered) the method simply runs. Thread-safe.
+ * Runs around idempotent methods. A web handler's call is driven by the request it
+ * handles, which a transport prepared (found through the {@link IdempotentCallSource}s)
+ * and which claims the key once the handler's arguments are bound and validated; called
+ * any other way, a handler simply runs. Any other method goes the method path, through
+ * the {@link IdempotentMethodInvoker}. Thread-safe.
  *
  * @since 0.1.0
  */
 public class IdempotencyInterceptor implements MethodInterceptor {
 
+	private final IdempotentOperationSource operations;
+
+	private final Supplier<List<IdempotentCallSource>> callSources;
+
+	private final Supplier<IdempotentMethodInvoker> methods;
+
+	/**
+	 * Looks its collaborators up on first use, so that it can be created with the
+	 * infrastructure that proxies beans, before them.
+	 * @param operations tells how each method is idempotent
+	 * @param callSources find calls transports prepared
+	 * @param methods runs the method path
+	 */
+	public IdempotencyInterceptor(IdempotentOperationSource operations,
+			ObjectProvider<IdempotentCallSource> callSources, ObjectProvider<IdempotentMethodInvoker> methods) {
+		this.operations = operations;
+		this.callSources = SingletonSupplier.of(() -> callSources.orderedStream().toList());
+		this.methods = SingletonSupplier.of(methods::getObject);
+	}
+
 	@Override
 	public @Nullable Object invoke(MethodInvocation invocation) throws Throwable {
-		RequestAttributes attributes = RequestContextHolder.getRequestAttributes();
-		if (attributes == null || !(attributes.getAttribute(IdempotentCall.ATTRIBUTE,
-				RequestAttributes.SCOPE_REQUEST) instanceof IdempotentCall call)) {
+		Method method = invocation.getMethod();
+		for (IdempotentCallSource source : this.callSources.get()) {
+			IdempotentCall call = source.currentCall();
+			if (call != null && call.beforeInvocation(method, invocation.getArguments())) {
+				Object result = invocation.proceed();
+				call.afterInvocation(method, result);
+				return result;
+			}
+		}
+		Object target = invocation.getThis();
+		Class<?> targetClass = (target != null) ? AopUtils.getTargetClass(target) : method.getDeclaringClass();
+		IdempotentOperation operation = this.operations.getOperation(method, targetClass);
+		if (operation == null || operation.handler()) {
 			return invocation.proceed();
 		}
-		call.beforeInvocation(invocation.getMethod(), invocation.getArguments());
-		Object result = invocation.proceed();
-		call.afterInvocation(invocation.getMethod(), result);
-		return result;
+		return this.methods.get().invoke(invocation, operation, targetClass);
 	}
 
 }

@@ -5,31 +5,29 @@ import java.lang.reflect.Method;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The idempotency state of the request being handled, kept as a request attribute under
- * {@link #ATTRIBUTE} by the web layer and driven by {@link IdempotencyInterceptor} once
- * the handler's arguments are bound and validated.
+ * The idempotency state of a call a transport prepared, such as the request being
+ * handled, found through an {@link IdempotentCallSource} and driven by
+ * {@link IdempotencyInterceptor} once the handler's arguments are bound and validated.
  *
  * @since 0.1.0
  */
 public interface IdempotentCall {
 
 	/**
-	 * Name of the request attribute holding the current call.
-	 */
-	String ATTRIBUTE = IdempotentCall.class.getName();
-
-	/**
-	 * Called just before the handler method runs. Returns normally when the method should
-	 * run; otherwise throws the exception that answers the request instead (a replay or a
-	 * problem).
-	 * @param method the handler method
+	 * Called just before an idempotent method runs. Returns {@code true} when the method
+	 * is this call's handler and should run; throws the exception that answers the call
+	 * instead (a replay or a problem); returns {@code false} when the method is not this
+	 * call's to drive (another idempotent bean the handler calls, say), which then goes
+	 * its own way.
+	 * @param method the method about to run
 	 * @param arguments its bound arguments
+	 * @return whether this call drives the method
 	 */
-	void beforeInvocation(Method method, Object[] arguments);
+	boolean beforeInvocation(Method method, Object[] arguments);
 
 	/**
-	 * Called when the method returned normally, with what it returned; a method may
-	 * return work that goes on, such as a {@code CompletableFuture}.
+	 * Called when a method this call drives returned normally, with what it returned; a
+	 * method may return work that goes on, such as a {@code CompletableFuture}.
 	 * @param method the handler method
 	 * @param result what it returned
 	 */

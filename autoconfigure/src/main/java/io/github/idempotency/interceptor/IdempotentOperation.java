@@ -1,12 +1,13 @@
 package io.github.idempotency.interceptor;
 
 import java.time.Duration;
+import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
 /**
- * How one handler method is made idempotent, as declared on it. Values left {@code null}
- * fall back to the configured defaults.
+ * How one method is made idempotent, as declared on it. Values left {@code null} fall
+ * back to the configured defaults.
  *
  * @param name a readable name of the method, for messages
  * @param headerName the header carrying the key, or {@code null} for the configured
@@ -20,9 +21,24 @@ import org.jspecify.annotations.Nullable;
  * @param declaredOnMethod whether the method itself is annotated: then requests of every
  * HTTP method are handled, where a class's annotation covers only the request methods
  * listed in {@code idempotency.methods}
+ * @param handler whether the method is a web handler: its calls are then idempotent only
+ * as the requests they handle, and run plainly when called otherwise; any other method's
+ * every call is idempotent, keyed by {@code keyExpression}
+ * @param scope names the records of calls outside a web request, or {@code null} for the
+ * method's own
+ * @param fingerprintExpression a SpEL expression naming what makes two calls outside a
+ * web request the same, or {@code null} for all their arguments
+ * @param finalExceptions exceptions kept as the outcome of a call outside a web request,
+ * and thrown again on replay; any other releases the key
  * @since 0.1.0
  */
 public record IdempotentOperation(String name, @Nullable String headerName, @Nullable String keyExpression,
-		boolean required, @Nullable Duration ttl, @Nullable Duration lockTimeout, boolean declaredOnMethod) {
+		boolean required, @Nullable Duration ttl, @Nullable Duration lockTimeout, boolean declaredOnMethod,
+		boolean handler, @Nullable String scope, @Nullable String fingerprintExpression,
+		List<Class<? extends Throwable>> finalExceptions) {
+
+	public IdempotentOperation {
+		finalExceptions = List.copyOf(finalExceptions);
+	}
 
 }

@@ -27,7 +27,7 @@ public final class KeyExpressionEvaluator {
 	private final Map<String, Expression> expressions = new ConcurrentHashMap<>();
 
 	/**
-	 * Evaluates an expression.
+	 * Evaluates an expression to a key.
 	 * @param expression the SpEL expression
 	 * @param method the method whose arguments it sees
 	 * @param arguments the arguments
@@ -35,10 +35,22 @@ public final class KeyExpressionEvaluator {
 	 * @throws org.springframework.expression.EvaluationException if it fails
 	 */
 	public @Nullable String evaluate(String expression, Method method, Object[] arguments) {
+		Object key = value(expression, method, arguments);
+		return (key != null) ? key.toString() : null;
+	}
+
+	/**
+	 * Evaluates an expression to whatever it names.
+	 * @param expression the SpEL expression
+	 * @param method the method whose arguments it sees
+	 * @param arguments the arguments
+	 * @return the value, or {@code null}
+	 * @throws org.springframework.expression.EvaluationException if it fails
+	 */
+	public @Nullable Object value(String expression, Method method, Object[] arguments) {
 		MethodBasedEvaluationContext context = new MethodBasedEvaluationContext(arguments, method, arguments,
 				this.parameterNames);
-		Object key = this.expressions.computeIfAbsent(expression, this.parser::parseExpression).getValue(context);
-		return (key != null) ? key.toString() : null;
+		return this.expressions.computeIfAbsent(expression, this.parser::parseExpression).getValue(context);
 	}
 
 }

@@ -6,7 +6,6 @@ import java.util.WeakHashMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 
-import io.github.idempotency.interceptor.IdempotentCall;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.web.context.request.NativeWebRequest;
@@ -95,7 +94,7 @@ public final class AsyncWorkTracker implements CallableProcessingInterceptor, De
 	}
 
 	private @Nullable IdempotentExchange track(NativeWebRequest request) {
-		if (!(request.getAttribute(IdempotentCall.ATTRIBUTE,
+		if (!(request.getAttribute(IdempotentExchange.ATTRIBUTE,
 				RequestAttributes.SCOPE_REQUEST) instanceof IdempotentExchange exchange)) {
 			return null;
 		}

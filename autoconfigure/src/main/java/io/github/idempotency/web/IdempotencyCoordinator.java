@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.interceptor.Claim;
 import io.github.idempotency.interceptor.Decision;
@@ -121,7 +122,7 @@ public class IdempotencyCoordinator {
 			record(request, IdempotencyOutcome.BYPASSED);
 			return;
 		}
-		String recordKey = RequestFingerprinter.recordKey(this.scopeResolver.resolve(request), key);
+		String recordKey = Hashing.recordKey(this.scopeResolver.resolve(request), key);
 		String fingerprint = this.fingerprinter.fingerprint(request, exchange.body());
 		Decision decision = this.lifecycle.begin(operation, tag(request), recordKey, fingerprint);
 		if (decision instanceof Decision.Proceed proceed) {

@@ -6,7 +6,6 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import io.github.idempotency.StoredResponse;
-import io.github.idempotency.interceptor.IdempotentCall;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.apache.commons.logging.Log;
@@ -59,7 +58,7 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 	public @Nullable ModelAndView resolveException(HttpServletRequest request, HttpServletResponse response,
 			@Nullable Object handler, Exception ex) {
 		if (!(ex instanceof ReplayException) && !(ex instanceof IdempotencyProblemException)
-				&& request.getAttribute(IdempotentCall.ATTRIBUTE) instanceof IdempotentExchange exchange
+				&& request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange
 				&& cutsResponseShort(ex, response)) {
 			exchange.interrupted();
 		}

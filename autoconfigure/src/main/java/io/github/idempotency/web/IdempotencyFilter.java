@@ -2,7 +2,6 @@ package io.github.idempotency.web;
 
 import java.io.IOException;
 
-import io.github.idempotency.interceptor.IdempotentCall;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -50,7 +49,7 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 	protected boolean shouldNotFilter(HttpServletRequest request) {
 		// An async dispatch has work to finish only if the first dispatch left some.
 		if (isAsyncDispatch(request)) {
-			return request.getAttribute(IdempotentCall.ATTRIBUTE) == null;
+			return request.getAttribute(IdempotentExchange.ATTRIBUTE) == null;
 		}
 		return !this.matcher.mayReachIdempotentHandler(request);
 	}
@@ -78,11 +77,11 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 	}
 
 	private static void finish(HttpServletRequest request, @Nullable Throwable failure) throws IOException {
-		if (!(request.getAttribute(IdempotentCall.ATTRIBUTE) instanceof IdempotentExchange exchange)
+		if (!(request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange)
 				|| (failure == null && request.isAsyncStarted())) {
 			return;
 		}
-		request.removeAttribute(IdempotentCall.ATTRIBUTE);
+		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
 		exchange.finish(failure);
 	}
 

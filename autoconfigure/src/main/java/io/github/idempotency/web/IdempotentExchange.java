@@ -30,6 +30,11 @@ import org.springframework.web.context.request.async.WebAsyncUtils;
  */
 final class IdempotentExchange implements IdempotentCall {
 
+	/**
+	 * Name of the request attribute holding the exchange of the request.
+	 */
+	static final String ATTRIBUTE = IdempotentExchange.class.getName();
+
 	private final IdempotencyCoordinator coordinator;
 
 	private final IdempotentOperation operation;
@@ -78,15 +83,15 @@ final class IdempotentExchange implements IdempotentCall {
 	}
 
 	@Override
-	public void beforeInvocation(Method method, Object[] arguments) {
-		// Only the handler speaks for the request: not an @InitBinder or @ModelAttribute
-		// method of its controller, nor an idempotent bean called while binding, nor one
-		// the handler calls.
+	public boolean beforeInvocation(Method method, Object[] arguments) {
+		// Only the handler speaks for the request, once: not an idempotent bean called
+		// while binding, nor one the handler calls, which go their own way.
 		if (this.begun || !isHandler(method)) {
-			return;
+			return false;
 		}
 		this.begun = true;
 		this.coordinator.begin(this, method, arguments);
+		return true;
 	}
 
 	@Override

@@ -8,7 +8,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.github.idempotency.interceptor.IdempotencyOutcome;
-import io.github.idempotency.interceptor.IdempotentCall;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import jakarta.servlet.http.HttpServletRequest;
@@ -78,7 +77,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler)
 			throws IOException {
 		if (!(handler instanceof HandlerMethod handlerMethod)
-				|| request.getAttribute(IdempotentCall.ATTRIBUTE) != null) {
+				|| request.getAttribute(IdempotentExchange.ATTRIBUTE) != null) {
 			return true;
 		}
 		IdempotentOperation operation = this.operations.getOperation(handlerMethod.getMethod(),
@@ -126,7 +125,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		CapturedResponse captured = new CapturedResponse((HttpServletResponse) swappableResponse.getResponse(),
 				this.coordinator.policy().maxResponseSize(), writesItsOwnStream(handlerMethod));
 		swappableResponse.setResponse(captured);
-		request.setAttribute(IdempotentCall.ATTRIBUTE, new IdempotentExchange(this.coordinator, operation,
+		request.setAttribute(IdempotentExchange.ATTRIBUTE, new IdempotentExchange(this.coordinator, operation,
 				handlerMethod.getMethod(), request, body, captured));
 		return true;
 	}

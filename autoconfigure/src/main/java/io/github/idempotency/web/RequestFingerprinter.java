@@ -2,13 +2,12 @@ package io.github.idempotency.web;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.json.JsonCanonicalizer;
 import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
@@ -34,8 +33,6 @@ import org.springframework.web.util.UriComponentsBuilder;
 public class RequestFingerprinter {
 
 	// Never updated, only copied.
-	private static final MessageDigest SHA_256 = newSha256();
-
 	private final @Nullable JsonCanonicalizer jsonCanonicalizer;
 
 	/**
@@ -54,7 +51,7 @@ public class RequestFingerprinter {
 	 * @return the fingerprint, as lower-case hex
 	 */
 	public String fingerprint(HttpServletRequest request, byte @Nullable [] body) {
-		MessageDigest digest = sha256();
+		MessageDigest digest = Hashing.sha256();
 		update(digest, request.getMethod());
 		update(digest, String.valueOf(request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE)));
 		if (request.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE) instanceof Map<?, ?> variables) {
@@ -75,22 +72,7 @@ public class RequestFingerprinter {
 				Arrays.stream(entry.getValue()).forEach((value) -> update(digest, value));
 			});
 		}
-		return hex(digest.digest());
-	}
-
-	/**
-	 * The hex SHA-256 of a key within its scope: what stores use as record key, so that
-	 * the client's key never reaches the store as written.
-	 * @param scope the scope the key belongs to
-	 * @param key the client's key
-	 * @return the record key, 64 lower-case hex characters
-	 */
-	public static String recordKey(String scope, String key) {
-		MessageDigest digest = sha256();
-		digest.update(scope.getBytes(StandardCharsets.UTF_8));
-		digest.update((byte) 0);
-		digest.update(key.getBytes(StandardCharsets.UTF_8));
-		return hex(digest.digest());
+		return Hashing.hex(digest.digest());
 	}
 
 	private byte[] canonicalBody(HttpServletRequest request, byte[] body) {
@@ -143,30 +125,6 @@ public class RequestFingerprinter {
 		digest.update(
 				new byte[] { (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length });
 		digest.update(value);
-	}
-
-	// Looking an algorithm up among the security providers costs about a microsecond per
-	// request; a copy of a fresh digest costs a fraction of that.
-	private static MessageDigest sha256() {
-		try {
-			return (MessageDigest) SHA_256.clone();
-		}
-		catch (CloneNotSupportedException ex) {
-			return newSha256();
-		}
-	}
-
-	private static MessageDigest newSha256() {
-		try {
-			return MessageDigest.getInstance("SHA-256");
-		}
-		catch (NoSuchAlgorithmException ex) {
-			throw new IllegalStateException("Every Java platform has SHA-256", ex);
-		}
-	}
-
-	private static String hex(byte[] bytes) {
-		return HexFormat.of().formatHex(bytes);
 	}
 
 }

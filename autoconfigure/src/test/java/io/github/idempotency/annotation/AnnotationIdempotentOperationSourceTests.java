@@ -84,8 +84,43 @@ class AnnotationIdempotentOperationSourceTests {
 	}
 
 	@Test
+	void methodOutsideWebHandlerWithoutKeyExpressionShouldFailNamingMethod() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "noKey"))
+			.withMessageContaining("Invalid.noKey has no key expression");
+	}
+
+	@Test
+	void returnTypeThatCannotBeReadBackShouldFailNamingMethod() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "anything", String.class))
+			.withMessageContaining("Invalid.anything returns java.lang.Object");
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "abstractElements", String.class))
+			.withMessageContaining("java.lang.Runnable is abstract");
+	}
+
+	@Test
+	void fingerprintExpressionNamingAnUnknownParameterShouldFail() {
+		assertThatIllegalStateException()
+			.isThrownBy(() -> operation(Invalid.class, "unknownFingerprintParameter", String.class))
+			.withMessageContaining("fingerprint expression '#amount'");
+	}
+
+	@Test
+	void finalExceptionThatCannotBeMadeAgainShouldFail() {
+		assertThatIllegalStateException()
+			.isThrownBy(() -> operation(Invalid.class, "finalExceptionWithoutConstructor", String.class))
+			.withMessageContaining("NoUsableConstructor among its final exceptions");
+	}
+
+	@Test
+	void methodOutsideWebHandlerShouldCarryItsSettings() {
+		IdempotentOperation operation = operation(Handlers.class, "byName", String.class);
+		assertThat(operation.handler()).isFalse();
+		assertThat(operation(Handlers.class, "configured").handler()).isTrue();
+	}
+
+	@Test
 	void nonPositiveDurationShouldFail() {
-		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "zeroTtl"))
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "zeroTtl", String.class))
 			.withMessageContaining("must be positive");
 	}
 
@@ -96,10 +131,12 @@ class AnnotationIdempotentOperationSourceTests {
 
 	static class Handlers {
 
+		@PostMapping
 		@Idempotent(headerName = "X-Request-Id", required = false, ttl = "1h", lockTimeout = "PT2M")
 		void configured() {
 		}
 
+		@PostMapping
 		@Idempotent
 		void defaults() {
 		}
@@ -140,6 +177,28 @@ class AnnotationIdempotentOperationSourceTests {
 
 	static class Invalid {
 
+		@Idempotent
+		void noKey() {
+		}
+
+		@Idempotent(key = "#p0")
+		Object anything(String reference) {
+			return reference;
+		}
+
+		@Idempotent(key = "#p0")
+		java.util.List<Runnable> abstractElements(String reference) {
+			return java.util.List.of();
+		}
+
+		@Idempotent(key = "#p0", fingerprint = "#amount")
+		void unknownFingerprintParameter(String reference) {
+		}
+
+		@Idempotent(key = "#p0", finalExceptions = NoUsableConstructor.class)
+		void finalExceptionWithoutConstructor(String reference) {
+		}
+
 		@Idempotent(headerName = "X-Id", key = "#order.id")
 		void both() {
 		}
@@ -148,8 +207,8 @@ class AnnotationIdempotentOperationSourceTests {
 		void badExpression() {
 		}
 
-		@Idempotent(ttl = "0s")
-		void zeroTtl() {
+		@Idempotent(key = "#p0", ttl = "0s")
+		void zeroTtl(String reference) {
 		}
 
 		@Idempotent(key = "#request.length()")
@@ -158,6 +217,14 @@ class AnnotationIdempotentOperationSourceTests {
 
 		@Idempotent(key = "#p1")
 		void positionPastTheEnd(String req) {
+		}
+
+	}
+
+	static class NoUsableConstructor extends RuntimeException {
+
+		NoUsableConstructor(int code) {
+			super("code " + code);
 		}
 
 	}

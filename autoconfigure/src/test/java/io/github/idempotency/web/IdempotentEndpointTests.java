@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -14,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.web.app.TestApplication;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +38,32 @@ class IdempotentEndpointTests extends AbstractWebTests {
 
 	@Autowired
 	private StringRedisTemplate redis;
+
+	@Test
+	void idempotentServiceCalledFromIdempotentHandlerShouldKeepItsOwnRecord() {
+		String item = "{\"item\":\"receipt-" + this.key + "\",\"quantity\":1}";
+		HttpResponse<byte[]> first = this.http.post("/orders/with-receipt")
+			.key(this.key)
+			.name(this.key)
+			.json(item)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/with-receipt")
+			.key(this.key)
+			.name(this.key)
+			.json(item)
+			.send();
+		assertThat(text(first)).isEqualTo("order 1, receipt 1");
+		assertThat(text(retry)).isEqualTo(text(first));
+		// A new request for the same item: the handler runs again, the service replays
+		// its own record.
+		HttpResponse<byte[]> another = this.http.post("/orders/with-receipt")
+			.key(this.key + "-2")
+			.name(this.key)
+			.json(item)
+			.send();
+		assertThat(text(another)).isEqualTo("order 2, receipt 1");
+		assertThat(this.executions.count("receipt-" + this.key)).isOne();
+	}
 
 	@Test
 	void retryShouldReplayStatusHeadersAndBodyWithoutRunningAgain() {
@@ -563,14 +589,14 @@ class IdempotentEndpointTests extends AbstractWebTests {
 		// A record that exists, so that an exposed endpoint would answer 200 rather than
 		// 404.
 		this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
-		String recordKey = RequestFingerprinter.recordKey("POST /orders", this.key);
+		String recordKey = Hashing.recordKey("POST /orders", this.key);
 		HttpResponse<byte[]> response = this.http.get("/actuator/idempotency/" + recordKey).send();
 		assertThat(response.statusCode()).isEqualTo(404);
 	}
 
 	@Test
 	void recordOfAnotherMajorFormatShouldGive503AndStayUntouched() throws Exception {
-		String recordName = "endpoint-test:{" + RequestFingerprinter.recordKey("POST /orders", this.key) + "}";
+		String recordName = "endpoint-test:{" + Hashing.recordKey("POST /orders", this.key) + "}";
 		this.redis.opsForValue().set(recordName, "2 completed whatever - 1 2 200 0\n{}");
 		this.redis.expire(recordName, Duration.ofMinutes(1));
 		HttpResponse<byte[]> response = this.http.post("/orders").key(this.key).name(this.key).json(ORDER).send();
@@ -731,6 +757,10 @@ class IdempotentEndpointTests extends AbstractWebTests {
 		assertThat(problem.get("title").asText()).isNotBlank();
 		assertThat(problem.get("detail").asText()).isNotBlank();
 		assertThat(problem.has("trace")).isFalse();
+	}
+
+	private static String text(HttpResponse<byte[]> response) {
+		return new String(response.body(), java.nio.charset.StandardCharsets.UTF_8);
 	}
 
 }

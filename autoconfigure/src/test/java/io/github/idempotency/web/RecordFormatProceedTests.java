@@ -4,6 +4,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.UUID;
 
+import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.web.app.TestApplication;
 import org.junit.jupiter.api.Test;
 
@@ -31,7 +32,7 @@ class RecordFormatProceedTests extends AbstractWebTests {
 	@Test
 	void recordOfAnotherMajorFormatShouldBeTreatedAsAbsentAndStayUntouched() {
 		String key = UUID.randomUUID().toString();
-		String recordName = "format-test:{" + RequestFingerprinter.recordKey("POST /orders", key) + "}";
+		String recordName = "format-test:{" + Hashing.recordKey("POST /orders", key) + "}";
 		String foreign = "2 completed whatever - 1 2 200 0\n{}";
 		this.redis.opsForValue().set(recordName, foreign);
 		this.redis.expire(recordName, Duration.ofMinutes(1));

@@ -4,6 +4,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.web.app.TestApplication;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -101,7 +102,7 @@ class RecordIntegrityTests extends AbstractWebTests {
 	}
 
 	private String recordName() {
-		return "integrity-test:{" + RequestFingerprinter.recordKey("POST /orders", this.key) + "}";
+		return "integrity-test:{" + Hashing.recordKey("POST /orders", this.key) + "}";
 	}
 
 	private String rewriteStatus(String status) {

@@ -3,6 +3,7 @@ package io.github.idempotency.web;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
+import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.json.Jackson2JsonCanonicalizer;
 import org.junit.jupiter.api.Test;
 
@@ -91,9 +92,9 @@ class RequestFingerprinterTests {
 
 	@Test
 	void recordKeyShouldBeFixedLengthHexAndDependOnScope() {
-		String key = RequestFingerprinter.recordKey("POST /orders", "{tag}\r\nDEL *");
+		String key = Hashing.recordKey("POST /orders", "{tag}\r\nDEL *");
 		assertThat(key).matches("[0-9a-f]{64}");
-		assertThat(RequestFingerprinter.recordKey("POST /refunds", "{tag}\r\nDEL *")).isNotEqualTo(key);
+		assertThat(Hashing.recordKey("POST /refunds", "{tag}\r\nDEL *")).isNotEqualTo(key);
 	}
 
 	private String json(String body) {

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.web.RequestFingerprinter;
 import jakarta.servlet.Filter;
@@ -66,8 +67,7 @@ public class InterceptorOverheadBenchmark {
 
 	private static final byte[] BODY = "{\"name\":\"book\",\"quantity\":2}".getBytes(StandardCharsets.UTF_8);
 
-	private static final String NOT_KEPT_RECORD = RequestFingerprinter.recordKey("POST /idempotent-short",
-			"first-not-kept");
+	private static final String NOT_KEPT_RECORD = Hashing.recordKey("POST /idempotent-short", "first-not-kept");
 
 	private final AtomicLong keys = new AtomicLong();
 
@@ -187,7 +187,7 @@ public class InterceptorOverheadBenchmark {
 	@Benchmark
 	public MvcResult largeFirstExecution() throws Exception {
 		MvcResult result = send("/idempotent-large", "large-first");
-		this.store.delete(RequestFingerprinter.recordKey("POST /idempotent-large", "large-first"));
+		this.store.delete(Hashing.recordKey("POST /idempotent-large", "large-first"));
 		return result;
 	}
 
@@ -211,7 +211,7 @@ public class InterceptorOverheadBenchmark {
 		request.setContentType(MediaType.APPLICATION_JSON_VALUE);
 		request.setAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE, "/idempotent");
 		String fingerprint = this.context.getBean(RequestFingerprinter.class).fingerprint(request, BODY);
-		this.store.claim(RequestFingerprinter.recordKey("POST /idempotent", key), fingerprint, Duration.ofHours(1));
+		this.store.claim(Hashing.recordKey("POST /idempotent", key), fingerprint, Duration.ofHours(1));
 	}
 
 	/**

@@ -12,9 +12,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 
+import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.test.RedisTestServer;
 import io.github.idempotency.json.JsonCanonicalizer;
-import io.github.idempotency.web.RequestFingerprinter;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -94,7 +94,7 @@ class MixedFleetTests {
 	private void assertInFlightClaimSeenByOtherLine(int writer, int reader) throws Exception {
 		String key = UUID.randomUUID().toString();
 		String payment = PAYMENT.formatted("in-flight-" + key);
-		String record = "mixed-fleet:{" + RequestFingerprinter.recordKey("POST /payments", key) + "}";
+		String record = "mixed-fleet:{" + Hashing.recordKey("POST /payments", key) + "}";
 		CompletableFuture<HttpResponse<String>> first = this.client.sendAsync(request(writer, key, payment),
 				HttpResponse.BodyHandlers.ofString());
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);

@@ -40,8 +40,11 @@ public class OrderController {
 
 	private final Executions executions;
 
-	public OrderController(Executions executions) {
+	private final Receipts receipts;
+
+	public OrderController(Executions executions, Receipts receipts) {
 		this.executions = executions;
+		this.receipts = receipts;
 	}
 
 	@PostMapping
@@ -53,6 +56,12 @@ public class OrderController {
 			.header("Set-Cookie", "session=secret")
 			.header("X-Trace", "trace-" + order.id())
 			.body(order);
+	}
+
+	@PostMapping("/with-receipt")
+	@Idempotent
+	String createWithReceipt(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
+		return "order " + this.executions.record(name) + ", " + this.receipts.issue(request.item(), name);
 	}
 
 	@PostMapping("/accepted")

@@ -1,0 +1,358 @@
+package io.github.idempotency.interceptor;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.github.idempotency.IdempotencyKeyReusedException;
+import io.github.idempotency.IdempotencyStoreException;
+import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.InvalidIdempotencyKeyException;
+import io.github.idempotency.StoredResponse;
+import io.github.idempotency.json.JsonCanonicalizer;
+import io.github.idempotency.json.ResultCodec;
+import org.aopalliance.intercept.MethodInvocation;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.BeanUtils;
+import org.springframework.core.MethodClassKey;
+import org.springframework.core.ResolvableType;
+import org.springframework.expression.EvaluationException;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.util.ClassUtils;
+
+/**
+ * The method path: runs an {@code @Idempotent} method of any bean through the
+ * {@link IdempotencyLifecycle}, outside an HTTP request. The key comes from the
+ * operation's key expression over the arguments; the fingerprint is the SHA-256 of the
+ * arguments (or of what the fingerprint expression names) as canonical JSON; the outcome
+ * kept is the return value, written as JSON by the application's mapper and read back as
+ * the method's declared return type on replay.
+ *
+ * <p>
+ * A {@link CompletionStage} return completes the record when it completes. Inside a
+ * transaction the record is completed once the transaction has committed, and released if
+ * it rolls back. Any exception releases the key, except those the operation names final,
+ * which are kept and thrown again on replay. A duplicate that finds the first call still
+ * running throws {@link IdempotentCallInProgressException}; a key reused with other
+ * arguments throws {@link IdempotencyKeyReusedException}.
+ *
+ * <p>
+ * Thread-safe.
+ *
+ * @since 0.1.0
+ */
+public class IdempotentMethodInvoker {
+
+	private static final Log logger = LogFactory.getLog(IdempotentMethodInvoker.class);
+
+	// Names the type of a final exception in the stored outcome; its body is the message.
+	private static final String EXCEPTION_TYPE = "Exception-Type";
+
+	private static final Map<String, List<String>> JSON = Map.of("Content-Type", List.of("application/json"));
+
+	private static final ResolvableType ANY = ResolvableType.forClass(Object.class);
+
+	private static final ResolvableType ARGUMENTS = ResolvableType.forClass(Object[].class);
+
+	private static final ResolvableType MESSAGE = ResolvableType.forClass(String.class);
+
+	private static final int RETURNED = 200;
+
+	private static final int THREW = 500;
+
+	private static final boolean TRANSACTIONS_PRESENT = ClassUtils.isPresent(
+			"org.springframework.transaction.support.TransactionSynchronizationManager",
+			IdempotentMethodInvoker.class.getClassLoader());
+
+	private final IdempotencyLifecycle lifecycle;
+
+	private final ResultCodec codec;
+
+	private final JsonCanonicalizer canonicalizer;
+
+	private final IdempotencyKeyParser keyParser;
+
+	private final KeyExpressionEvaluator expressions = new KeyExpressionEvaluator();
+
+	private final Map<MethodClassKey, Target> targets = new ConcurrentHashMap<>(32);
+
+	/**
+	 * @param lifecycle claims keys and keeps records
+	 * @param codec writes and reads return values and writes arguments
+	 * @param canonicalizer puts the written arguments in canonical form
+	 */
+	public IdempotentMethodInvoker(IdempotencyLifecycle lifecycle, ResultCodec codec, JsonCanonicalizer canonicalizer) {
+		this.lifecycle = lifecycle;
+		this.codec = codec;
+		this.canonicalizer = canonicalizer;
+		this.keyParser = new IdempotencyKeyParser(lifecycle.policy().maxKeyLength());
+	}
+
+	/**
+	 * Runs a call of an idempotent method, or answers it from its record.
+	 * @param invocation the call
+	 * @param operation how the method is idempotent; its key expression is set
+	 * @param targetClass the class of the bean called
+	 * @return what the method returned, now or when it first ran
+	 * @throws Throwable what the method threw, now or (if final) when it first ran; or an
+	 * {@link io.github.idempotency.IdempotencyException} when it did not run
+	 */
+	public @Nullable Object invoke(MethodInvocation invocation, IdempotentOperation operation, Class<?> targetClass)
+			throws Throwable {
+		Method method = invocation.getMethod();
+		Target target = this.targets.computeIfAbsent(new MethodClassKey(method, targetClass),
+				(key) -> new Target(method, targetClass, operation));
+		Object[] arguments = invocation.getArguments();
+		String key = key(operation, method, arguments);
+		if (key == null) {
+			this.lifecycle.record(target.tag, IdempotencyOutcome.BYPASSED);
+			return invocation.proceed();
+		}
+		String fingerprint = fingerprint(operation, method, arguments);
+		Decision decision = this.lifecycle.begin(operation, target.tag, Hashing.recordKey(target.scope, key),
+				fingerprint);
+		if (decision instanceof Decision.Proceed proceed) {
+			return run(invocation, operation, target, proceed.claim());
+		}
+		if (decision instanceof Decision.Replay replay) {
+			return replay(replay.response(), operation, target);
+		}
+		if (decision instanceof Decision.Unprotected) {
+			return invocation.proceed();
+		}
+		if (decision instanceof Decision.InProgress) {
+			throw new IdempotentCallInProgressException(
+					"A call of " + operation.name() + " with this key is still running; retry it later");
+		}
+		if (decision instanceof Decision.Mismatch) {
+			throw new IdempotencyKeyReusedException("The key of this call of " + operation.name()
+					+ " was already used for a call with other arguments; it was not run");
+		}
+		throw new IdempotencyStoreException(
+				"The idempotency store cannot be reached; " + operation.name() + " was not run. Retry it later.");
+	}
+
+	private @Nullable String key(IdempotentOperation operation, Method method, Object[] arguments) {
+		String expression = operation.keyExpression();
+		String key;
+		try {
+			key = (expression != null) ? this.expressions.evaluate(expression, method, arguments) : null;
+		}
+		catch (EvaluationException ex) {
+			throw new InvalidIdempotencyKeyException(operation.name() + " was called without a usable key: '"
+					+ expression + "' failed: " + ex.getMessage());
+		}
+		if (key == null) {
+			if (!operation.required()) {
+				return null;
+			}
+			throw new InvalidIdempotencyKeyException(
+					operation.name() + " was called without a key: '" + expression + "' gave null");
+		}
+		try {
+			return this.keyParser.check(key);
+		}
+		catch (IdempotencyKeyParser.InvalidKeyException ex) {
+			throw new InvalidIdempotencyKeyException(
+					operation.name() + " was called with an unusable key. " + ex.getMessage());
+		}
+	}
+
+	private String fingerprint(IdempotentOperation operation, Method method, Object[] arguments) {
+		String expression = operation.fingerprintExpression();
+		byte[] json;
+		try {
+			json = (expression != null) ? this.codec.write(this.expressions.value(expression, method, arguments), ANY)
+					: this.codec.write(arguments, ARGUMENTS);
+		}
+		catch (IllegalArgumentException | EvaluationException ex) {
+			throw new IllegalStateException("The arguments of " + operation.name() + " cannot be fingerprinted ("
+					+ ex.getMessage() + "); name what makes two calls the same with @Idempotent(fingerprint = \"...\")",
+					ex);
+		}
+		MessageDigest digest = Hashing.sha256();
+		digest.update(this.canonicalizer.canonicalize(json));
+		return Hashing.hex(digest.digest());
+	}
+
+	private @Nullable Object run(MethodInvocation invocation, IdempotentOperation operation, Target target, Claim claim)
+			throws Throwable {
+		Object result;
+		try {
+			result = invocation.proceed();
+		}
+		catch (Throwable ex) {
+			failed(claim, operation, ex);
+			throw ex;
+		}
+		if (target.async && result instanceof CompletionStage<?> stage) {
+			stage.whenComplete((value, failure) -> {
+				if (failure == null) {
+					returned(claim, operation, target, value);
+				}
+				else {
+					failed(claim, operation, (failure instanceof CompletionException && failure.getCause() != null)
+							? failure.getCause() : failure);
+				}
+			});
+			return result;
+		}
+		returned(claim, operation, target, result);
+		return result;
+	}
+
+	private void returned(Claim claim, IdempotentOperation operation, Target target, @Nullable Object value) {
+		byte[] json;
+		try {
+			json = this.codec.write(target.voidResult ? null : value, target.valueType);
+		}
+		catch (IllegalArgumentException ex) {
+			logger.warn(operation.name() + " returned a value that cannot be written as JSON (" + ex.getMessage()
+					+ "); it was returned but not kept, and a retry will run the method again");
+			release(claim);
+			return;
+		}
+		keep(claim, new StoredResponse(RETURNED, JSON, json), true);
+	}
+
+	private void failed(Claim claim, IdempotentOperation operation, Throwable failure) {
+		if (operation.finalExceptions().stream().noneMatch((type) -> type.isInstance(failure))) {
+			release(claim);
+			return;
+		}
+		StoredResponse outcome = new StoredResponse(THREW,
+				Map.of(EXCEPTION_TYPE, List.of(failure.getClass().getName())),
+				this.codec.write(failure.getMessage(), MESSAGE));
+		keep(claim, outcome, false);
+	}
+
+	// Inside a transaction, the outcome counts only once the transaction has committed:
+	// rolled back, the call must be able to run again. Outcomes that are final whatever
+	// happened to the transaction (a final exception) are kept either way.
+	private static void keep(Claim claim, StoredResponse outcome, boolean onlyIfCommitted) {
+		if (TRANSACTIONS_PRESENT && Transactions.afterCompletion(claim, outcome, onlyIfCommitted)) {
+			return;
+		}
+		claim.complete(outcome);
+	}
+
+	// Inside a transaction, released only once it ends: until then its writes may still
+	// commit, and a retry must not run alongside.
+	private static void release(Claim claim) {
+		if (TRANSACTIONS_PRESENT && Transactions.afterCompletion(claim, null, true)) {
+			return;
+		}
+		claim.release();
+	}
+
+	private @Nullable Object replay(StoredResponse outcome, IdempotentOperation operation, Target target)
+			throws Throwable {
+		List<String> exceptionType = outcome.headers().get(EXCEPTION_TYPE);
+		if (exceptionType != null) {
+			Throwable failure = rebuild(exceptionType.get(0), outcome.body(), operation);
+			if (target.async) {
+				return CompletableFuture.failedFuture(failure);
+			}
+			throw failure;
+		}
+		Object value;
+		try {
+			value = target.voidResult ? null : this.codec.read(outcome.body(), target.valueType);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new IdempotencyStoreException("The kept result of " + operation.name() + " cannot be read as "
+					+ target.valueType + " (did the return type change?): " + ex.getMessage()
+					+ ". Delete the record (the idempotency Actuator endpoint does) or wait for its retention to pass.");
+		}
+		return target.async ? CompletableFuture.completedFuture(value) : value;
+	}
+
+	private Throwable rebuild(String typeName, byte[] message, IdempotentOperation operation) {
+		// Only a type the operation names final is ever made: a record names a class, and
+		// no record gets to choose what is instantiated.
+		Class<? extends Throwable> type = operation.finalExceptions()
+			.stream()
+			.filter((candidate) -> candidate.getName().equals(typeName))
+			.findFirst()
+			.orElseThrow(() -> new IdempotencyStoreException("The record of " + operation.name() + " keeps a "
+					+ typeName + ", which is not among its final exceptions (did the annotation change?). Delete the"
+					+ " record (the idempotency Actuator endpoint does) or wait for its retention to pass."));
+		Object text = this.codec.read(message, MESSAGE);
+		Constructor<? extends Throwable> withMessage = ClassUtils.getConstructorIfAvailable(type, String.class);
+		if (withMessage != null) {
+			return BeanUtils.instantiateClass(withMessage, text);
+		}
+		return BeanUtils.instantiateClass(ClassUtils.getConstructorIfAvailable(type));
+	}
+
+	/**
+	 * What the invoker needs to know of one method on one class, worked out once.
+	 */
+	private static final class Target {
+
+		private final String scope;
+
+		private final String tag;
+
+		private final boolean async;
+
+		private final boolean voidResult;
+
+		private final ResolvableType valueType;
+
+		Target(Method method, Class<?> targetClass, IdempotentOperation operation) {
+			Class<?> userClass = ClassUtils.getUserClass(targetClass);
+			this.scope = (operation.scope() != null) ? operation.scope() : userClass.getName() + '#' + method.getName();
+			this.tag = (operation.scope() != null) ? operation.scope()
+					: userClass.getSimpleName() + '#' + method.getName();
+			ResolvableType returnType = ResolvableType.forMethodReturnType(method, targetClass);
+			this.async = CompletionStage.class.isAssignableFrom(returnType.toClass());
+			ResolvableType valueType = this.async ? returnType.as(CompletionStage.class).getGeneric(0) : returnType;
+			Class<?> valueClass = valueType.toClass();
+			this.voidResult = valueClass == void.class || valueClass == Void.class;
+			this.valueType = this.voidResult ? ANY : valueType;
+		}
+
+	}
+
+	/**
+	 * Defers completion or release to the end of the caller's transaction; loaded only
+	 * where Spring's transaction support is on the class path.
+	 */
+	private static final class Transactions {
+
+		/**
+		 * @param outcome the outcome to keep, or {@code null} to release the claim
+		 * @return {@code false} if there is no transaction to wait for
+		 */
+		static boolean afterCompletion(Claim claim, @Nullable StoredResponse outcome, boolean onlyIfCommitted) {
+			if (!TransactionSynchronizationManager.isSynchronizationActive()) {
+				return false;
+			}
+			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+				@Override
+				public void afterCompletion(int status) {
+					if (outcome != null && (status == STATUS_COMMITTED || !onlyIfCommitted)) {
+						claim.complete(outcome);
+					}
+					else {
+						claim.release();
+					}
+				}
+			});
+			return true;
+		}
+
+	}
+
+}

@@ -1,0 +1,65 @@
+package io.github.idempotency.json;
+
+import java.io.IOException;
+import java.util.Arrays;
+
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.type.TypeFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.ResolvableType;
+
+/**
+ * {@link ResultCodec} on a Jackson 2 {@link ObjectMapper}, the application's for Spring
+ * Boot 3.
+ *
+ * @since 0.1.0
+ */
+public final class Jackson2ResultCodec implements ResultCodec {
+
+	private final ObjectMapper mapper;
+
+	/**
+	 * @param mapper the application's mapper
+	 */
+	public Jackson2ResultCodec(ObjectMapper mapper) {
+		this.mapper = mapper;
+	}
+
+	@Override
+	public byte[] write(@Nullable Object value, ResolvableType type) {
+		try {
+			return this.mapper.writerFor(javaType(type)).writeValueAsBytes(value);
+		}
+		catch (IOException ex) {
+			throw new IllegalArgumentException(ex.getMessage(), ex);
+		}
+	}
+
+	@Override
+	public @Nullable Object read(byte[] json, ResolvableType type) {
+		try {
+			return this.mapper.readValue(json, javaType(type));
+		}
+		catch (IOException ex) {
+			throw new IllegalArgumentException(ex.getMessage(), ex);
+		}
+	}
+
+	// Built from the resolved type rather than its java.lang.reflect form, in which a
+	// generic the target class binds (CompletableFuture<T> of a generic service) is still
+	// a variable.
+	private JavaType javaType(ResolvableType type) {
+		TypeFactory types = this.mapper.getTypeFactory();
+		if (type.isArray()) {
+			return types.constructArrayType(javaType(type.getComponentType()));
+		}
+		if (!type.hasGenerics()) {
+			return types.constructType(type.toClass());
+		}
+		JavaType[] generics = Arrays.stream(type.getGenerics()).map(this::javaType).toArray(JavaType[]::new);
+		return types.constructParametricType(type.toClass(), generics);
+	}
+
+}

@@ -1,0 +1,195 @@
+package io.github.idempotency.interceptor;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyRecord;
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.IdempotencyStoreException;
+import io.github.idempotency.StoredResponse;
+import io.github.idempotency.interceptor.IdempotencyPolicy.OnStoreFailure;
+import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The lifecycle against the in-memory store: each decision, the claim handle's fencing,
+ * the wait for a call in progress, and the store-failure policy.
+ */
+class IdempotencyLifecycleTests {
+
+	private static final IdempotentOperation OPERATION = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
+			null, true, false, null, null, List.of());
+
+	private static final StoredResponse OUTCOME = new StoredResponse(200, Map.of(), "\"booked\"".getBytes());
+
+	private final InMemoryIdempotencyStore store = new InMemoryIdempotencyStore();
+
+	private final Outage outage = new Outage(this.store);
+
+	private final ConcurrentLinkedQueue<String> outcomes = new ConcurrentLinkedQueue<>();
+
+	private IdempotencyLifecycle lifecycle = lifecycle(Duration.ZERO, OnStoreFailure.REJECT);
+
+	@AfterEach
+	void close() {
+		this.lifecycle.close();
+	}
+
+	@Test
+	void firstCallShouldProceedAndCompletedCallShouldReplay() {
+		Claim claim = proceed(this.lifecycle.begin(OPERATION, "Ledger#book", "k1", "fp"));
+		assertThat(claim.complete(OUTCOME)).isTrue();
+		Decision replay = this.lifecycle.begin(OPERATION, "Ledger#book", "k1", "fp");
+		assertThat(replay).isInstanceOfSatisfying(Decision.Replay.class,
+				(decision) -> assertThat(decision.response().body()).isEqualTo(OUTCOME.body()));
+		assertThat(this.outcomes).containsExactly("Ledger#book executed", "Ledger#book replayed");
+	}
+
+	@Test
+	void callWhileFirstRunsShouldBeInProgressAndOtherFingerprintMismatch() {
+		proceed(this.lifecycle.begin(OPERATION, "Ledger#book", "k2", "fp"));
+		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k2", "fp")).isInstanceOf(Decision.InProgress.class);
+		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k2", "other")).isInstanceOf(Decision.Mismatch.class);
+		assertThat(this.outcomes).containsExactly("Ledger#book executed", "Ledger#book conflict",
+				"Ledger#book mismatch");
+	}
+
+	@Test
+	void releasedClaimShouldLetNextCallProceed() {
+		proceed(this.lifecycle.begin(OPERATION, "Ledger#book", "k3", "fp")).release();
+		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k3", "fp")).isInstanceOf(Decision.Proceed.class);
+	}
+
+	@Test
+	void claimTakenOverAfterItsLeaseShouldNotCompleteTheNewOwnersRecord() throws InterruptedException {
+		IdempotentOperation shortLease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
+				Duration.ofMillis(50), true, false, null, null, List.of());
+		this.lifecycle.close();
+		this.lifecycle = new IdempotencyLifecycle(this.store, new IdempotencyPolicy(Duration.ofMinutes(1),
+				Duration.ofSeconds(10), false, null, Duration.ofMinutes(1), Duration.ZERO, 255, OnStoreFailure.REJECT),
+				(operation, outcome) -> {
+				});
+		Claim stale = proceed(this.lifecycle.begin(shortLease, "Ledger#book", "k4", "fp"));
+		Thread.sleep(120);
+		Claim current = proceed(this.lifecycle.begin(shortLease, "Ledger#book", "k4", "fp"));
+		assertThat(stale.complete(OUTCOME)).isFalse();
+		stale.release();
+		assertThat(this.lifecycle.begin(shortLease, "Ledger#book", "k4", "fp")).isInstanceOf(Decision.InProgress.class);
+		assertThat(current.complete(OUTCOME)).isTrue();
+	}
+
+	@Test
+	void duplicateShouldWaitForTheFirstCallAndReplayIt() throws Exception {
+		this.lifecycle.close();
+		this.lifecycle = lifecycle(Duration.ofSeconds(5), OnStoreFailure.REJECT);
+		Claim claim = proceed(this.lifecycle.begin(OPERATION, "Ledger#book", "k5", "fp"));
+		Thread completer = new Thread(() -> {
+			try {
+				Thread.sleep(100);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			claim.complete(OUTCOME);
+		});
+		completer.start();
+		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k5", "fp")).isInstanceOf(Decision.Replay.class);
+		completer.join();
+	}
+
+	@Test
+	void storeFailureShouldBeUnavailableOrUnprotectedAsThePolicySays() {
+		this.outage.down.set(true);
+		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k6", "fp")).isInstanceOf(Decision.Unavailable.class);
+		this.lifecycle.close();
+		this.lifecycle = lifecycle(Duration.ZERO, OnStoreFailure.PROCEED);
+		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k6", "fp")).isInstanceOf(Decision.Unprotected.class);
+		this.outage.down.set(false);
+		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k6", "fp")).isInstanceOf(Decision.Proceed.class);
+		assertThat(this.outcomes).containsExactly("Ledger#book store_unavailable", "Ledger#book store_unavailable",
+				"Ledger#book executed");
+	}
+
+	@Test
+	void leaseShouldBeRenewedWhileTheCallRuns() throws InterruptedException {
+		IdempotentOperation shortLease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
+				Duration.ofMillis(300), true, false, null, null, List.of());
+		Claim claim = proceed(this.lifecycle.begin(shortLease, "Ledger#book", "k7", "fp"));
+		Thread.sleep(900);
+		assertThat(this.lifecycle.begin(shortLease, "Ledger#book", "k7", "fp")).isInstanceOf(Decision.InProgress.class);
+		assertThat(claim.complete(OUTCOME)).isTrue();
+	}
+
+	private IdempotencyLifecycle lifecycle(Duration waitTimeout, OnStoreFailure onStoreFailure) {
+		return new IdempotencyLifecycle(this.outage,
+				new IdempotencyPolicy(Duration.ofMinutes(1), Duration.ofSeconds(10), true, null, Duration.ofMinutes(1),
+						waitTimeout, 255, onStoreFailure),
+				(operation, outcome) -> this.outcomes.add(operation + " " + outcome.tagValue()));
+	}
+
+	private static Claim proceed(Decision decision) {
+		assertThat(decision).isInstanceOf(Decision.Proceed.class);
+		return ((Decision.Proceed) decision).claim();
+	}
+
+	/**
+	 * The in-memory store, behind a switch that makes every call fail as an unreachable
+	 * store's would.
+	 */
+	private record Outage(IdempotencyStore store, AtomicBoolean down) implements IdempotencyStore {
+
+		Outage(IdempotencyStore store) {
+			this(store, new AtomicBoolean());
+		}
+
+		private void check() {
+			if (this.down.get()) {
+				throw new IdempotencyStoreException("store down");
+			}
+		}
+
+		@Override
+		public ClaimResult claim(String key, String fingerprint, Duration lease) {
+			check();
+			return this.store.claim(key, fingerprint, lease);
+		}
+
+		@Override
+		public boolean complete(String key, String token, StoredResponse response, Duration retention) {
+			check();
+			return this.store.complete(key, token, response, retention);
+		}
+
+		@Override
+		public boolean renew(String key, String token, Duration lease) {
+			check();
+			return this.store.renew(key, token, lease);
+		}
+
+		@Override
+		public boolean release(String key, String token) {
+			check();
+			return this.store.release(key, token);
+		}
+
+		@Override
+		public Optional<IdempotencyRecord> find(String key) {
+			return this.store.find(key);
+		}
+
+		@Override
+		public boolean delete(String key) {
+			return this.store.delete(key);
+		}
+
+	}
+
+}

@@ -1,0 +1,255 @@
+package io.github.idempotency.method;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import io.github.idempotency.IdempotencyKeyReusedException;
+import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.InvalidIdempotencyKeyException;
+import io.github.idempotency.interceptor.IdempotencyOutcome;
+import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
+import io.github.idempotency.method.Payments.Charge;
+import io.github.idempotency.method.Payments.DeclinedException;
+import io.github.idempotency.method.Payments.Receipt;
+import io.github.idempotency.test.RedisTestServer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Bean;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+/**
+ * {@code @Idempotent} on a plain service bean, outside any web request, against the test
+ * Redis.
+ */
+@SpringBootTest(classes = IdempotentMethodTests.MethodApplication.class,
+		webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = "idempotency.key-prefix=method-test")
+class IdempotentMethodTests {
+
+	@Autowired
+	private Payments payments;
+
+	@Autowired
+	private Outcomes outcomes;
+
+	private String key;
+
+	@BeforeEach
+	void newKey() {
+		this.key = UUID.randomUUID().toString();
+	}
+
+	@Test
+	void retryWithSameKeyShouldReturnFirstResultWithoutRunningAgain() {
+		int before = this.payments.runs("charge");
+		Receipt first = this.payments.charge(new Charge(this.key, 1250));
+		Receipt retry = this.payments.charge(new Charge(this.key, 1250));
+		assertThat(retry).isEqualTo(first);
+		assertThat(this.payments.runs("charge")).isEqualTo(before + 1);
+		assertThat(this.outcomes.tags).contains("Payments#charge executed", "Payments#charge replayed");
+	}
+
+	@Test
+	void keyReusedWithOtherArgumentsShouldThrowWithoutRunning() {
+		int before = this.payments.runs("charge");
+		this.payments.charge(new Charge(this.key, 1250));
+		assertThatExceptionOfType(IdempotencyKeyReusedException.class)
+			.isThrownBy(() -> this.payments.charge(new Charge(this.key, 9999)))
+			.withMessageContaining("Payments.charge");
+		assertThat(this.payments.runs("charge")).isEqualTo(before + 1);
+	}
+
+	@Test
+	void genericReturnTypesShouldRoundTrip() {
+		List<Receipt> list = this.payments.list(this.key, 3);
+		assertThat(this.payments.list(this.key, 3)).isEqualTo(list).hasSize(3).first().isInstanceOf(Receipt.class);
+		String other = UUID.randomUUID().toString();
+		Optional<Receipt> found = this.payments.find(this.key, true);
+		assertThat(this.payments.find(this.key, true)).isEqualTo(found).isPresent();
+		assertThat(this.payments.find(other, false)).isEmpty();
+		assertThat(this.payments.find(other, false)).isEmpty();
+		assertThat(this.payments.runs("list")).isOne();
+	}
+
+	@Test
+	void voidAndNullResultsShouldReplayWithoutRunning() {
+		int touched = this.payments.runs("touch");
+		int nothing = this.payments.runs("nothing");
+		this.payments.touch(this.key);
+		this.payments.touch(this.key);
+		assertThat(this.payments.nothing(this.key)).isNull();
+		assertThat(this.payments.nothing(this.key)).isNull();
+		assertThat(this.payments.runs("touch")).isEqualTo(touched + 1);
+		assertThat(this.payments.runs("nothing")).isEqualTo(nothing + 1);
+	}
+
+	@Test
+	void futureShouldCompleteRecordWhenItCompletes() throws Exception {
+		int before = this.payments.runs("later");
+		Receipt first = this.payments.later(this.key).get(5, TimeUnit.SECONDS);
+		CompletableFuture<Receipt> replay = awaitReplay(() -> this.payments.later(this.key));
+		assertThat(replay.get(5, TimeUnit.SECONDS)).isEqualTo(first);
+		assertThat(this.payments.runs("later")).isEqualTo(before + 1);
+	}
+
+	@Test
+	void exceptionShouldReleaseKeySoRetryRuns() {
+		int before = this.payments.runs("failing");
+		assertThatIllegalStateException().isThrownBy(() -> this.payments.failing(this.key, true))
+			.withMessage("payment provider down");
+		assertThat(this.payments.failing(this.key, false)).isNotNull();
+		assertThat(this.payments.runs("failing")).isEqualTo(before + 2);
+	}
+
+	@Test
+	void finalExceptionShouldBeThrownAgainOnReplayWithoutRunning() {
+		int before = this.payments.runs("decline");
+		assertThatExceptionOfType(DeclinedException.class).isThrownBy(() -> this.payments.decline(this.key))
+			.withMessage("card declined " + (before + 1));
+		assertThatExceptionOfType(DeclinedException.class).isThrownBy(() -> this.payments.decline(this.key))
+			.withMessage("card declined " + (before + 1));
+		assertThat(this.payments.runs("decline")).isEqualTo(before + 1);
+	}
+
+	@Test
+	void missingKeyShouldThrowUnlessOptional() {
+		int before = this.payments.runs("optional");
+		assertThatExceptionOfType(InvalidIdempotencyKeyException.class)
+			.isThrownBy(() -> this.payments.charge(new Charge(null, 1)))
+			.withMessageContaining("without a key");
+		assertThatExceptionOfType(InvalidIdempotencyKeyException.class)
+			.isThrownBy(() -> this.payments.charge(new Charge("", 1)))
+			.withMessageContaining("empty");
+		this.payments.optional(null);
+		this.payments.optional(null);
+		assertThat(this.payments.runs("optional")).isEqualTo(before + 2);
+	}
+
+	@Test
+	void fingerprintExpressionShouldCoverOnlyWhatItNames() {
+		Receipt first = this.payments.refund(this.key, 500, "first comment");
+		assertThat(this.payments.refund(this.key, 500, "another comment")).isEqualTo(first);
+		assertThatExceptionOfType(IdempotencyKeyReusedException.class)
+			.isThrownBy(() -> this.payments.refund(this.key, 600, "first comment"));
+	}
+
+	@Test
+	void methodsSharingScopeShouldShareRecords() {
+		int rebooked = this.payments.runs("rebook");
+		Receipt booked = this.payments.book(this.key);
+		assertThat(this.payments.rebook(this.key)).isEqualTo(booked);
+		assertThat(this.payments.runs("rebook")).isEqualTo(rebooked);
+		assertThat(this.outcomes.tags).contains("bookings replayed");
+	}
+
+	@Test
+	void concurrentCallsWithOneKeyShouldRunBodyOnceAndGetItsValueOrInProgress() throws Exception {
+		int before = this.payments.runs("gated");
+		this.payments.close();
+		int threads = 64;
+		ExecutorService pool = Executors.newFixedThreadPool(threads);
+		CountDownLatch start = new CountDownLatch(1);
+		ConcurrentLinkedQueue<Object> answers = new ConcurrentLinkedQueue<>();
+		List<Future<?>> calls = new ArrayList<>();
+		try {
+			for (int i = 0; i < threads; i++) {
+				calls.add(pool.submit(() -> {
+					start.await();
+					try {
+						answers.add(this.payments.gated(this.key));
+					}
+					catch (IdempotentCallInProgressException ex) {
+						answers.add(ex);
+					}
+					return null;
+				}));
+			}
+			start.countDown();
+			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+			while (answers.size() < threads - 1 && System.nanoTime() < deadline) {
+				Thread.sleep(10);
+			}
+			this.payments.open();
+			for (Future<?> call : calls) {
+				call.get(10, TimeUnit.SECONDS);
+			}
+		}
+		finally {
+			pool.shutdownNow();
+		}
+		assertThat(this.payments.runs("gated")).isEqualTo(before + 1);
+		List<Object> values = answers.stream().filter(Receipt.class::isInstance).toList();
+		assertThat(values).hasSize(1);
+		assertThat(answers).hasSize(threads)
+			.filteredOn(IdempotentCallInProgressException.class::isInstance)
+			.hasSize(threads - 1);
+		assertThat(this.payments.gated(this.key)).isEqualTo(values.get(0));
+		assertThat(this.payments.runs("gated")).isEqualTo(before + 1);
+	}
+
+	private static <T> T awaitReplay(java.util.function.Supplier<T> call) throws InterruptedException {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+		while (true) {
+			try {
+				return call.get();
+			}
+			catch (IdempotentCallInProgressException ex) {
+				if (System.nanoTime() > deadline) {
+					throw ex;
+				}
+				Thread.sleep(10);
+			}
+		}
+	}
+
+	@DynamicPropertySource
+	static void redis(DynamicPropertyRegistry registry) {
+		registry.add("spring.data.redis.url", RedisTestServer::url);
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class MethodApplication {
+
+		@Bean
+		Payments payments() {
+			return new Payments();
+		}
+
+		@Bean
+		Outcomes outcomes() {
+			return new Outcomes();
+		}
+
+	}
+
+	static class Outcomes implements IdempotencyOutcomeListener {
+
+		final ConcurrentLinkedQueue<String> tags = new ConcurrentLinkedQueue<>();
+
+		@Override
+		public void onOutcome(String operation, IdempotencyOutcome outcome) {
+			this.tags.add(operation + " " + outcome.tagValue());
+		}
+
+	}
+
+}

@@ -1,0 +1,142 @@
+package io.github.idempotency.method;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.idempotency.annotation.Idempotent;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A service whose methods are idempotent outside any web request, counting how often each
+ * body really runs.
+ */
+public class Payments {
+
+	private final Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+
+	private volatile CountDownLatch gate = new CountDownLatch(0);
+
+	public int runs(String method) {
+		AtomicInteger count = this.runs.get(method);
+		return (count != null) ? count.get() : 0;
+	}
+
+	/**
+	 * Holds every gated call until {@link #open()}.
+	 */
+	public void close() {
+		this.gate = new CountDownLatch(1);
+	}
+
+	public void open() {
+		this.gate.countDown();
+	}
+
+	private void ran(String method) {
+		this.runs.computeIfAbsent(method, (name) -> new AtomicInteger()).incrementAndGet();
+	}
+
+	@Idempotent(key = "#request.reference()")
+	public Receipt charge(Charge request) {
+		ran("charge");
+		return new Receipt(request.reference(), request.amountCents(), "charged " + runs("charge"));
+	}
+
+	@Idempotent(key = "#reference")
+	public Receipt gated(String reference) throws InterruptedException {
+		ran("gated");
+		if (!this.gate.await(10, TimeUnit.SECONDS)) {
+			throw new IllegalStateException("gate never opened");
+		}
+		return new Receipt(reference, 1, "gated " + runs("gated"));
+	}
+
+	@Idempotent(key = "#reference")
+	public List<Receipt> list(String reference, int count) {
+		ran("list");
+		return java.util.stream.IntStream.range(0, count).mapToObj((i) -> new Receipt(reference, i, "item")).toList();
+	}
+
+	@Idempotent(key = "#reference")
+	public Optional<Receipt> find(String reference, boolean present) {
+		ran("find");
+		return present ? Optional.of(new Receipt(reference, 7, "found")) : Optional.empty();
+	}
+
+	@Idempotent(key = "#reference")
+	public void touch(String reference) {
+		ran("touch");
+	}
+
+	@Idempotent(key = "#reference")
+	public @Nullable Receipt nothing(String reference) {
+		ran("nothing");
+		return null;
+	}
+
+	@Idempotent(key = "#reference")
+	public CompletableFuture<Receipt> later(String reference) {
+		ran("later");
+		return CompletableFuture.supplyAsync(() -> new Receipt(reference, 3, "later " + runs("later")));
+	}
+
+	@Idempotent(key = "#reference")
+	public Receipt failing(String reference, boolean fail) {
+		ran("failing");
+		if (fail) {
+			throw new IllegalStateException("payment provider down");
+		}
+		return new Receipt(reference, 5, "succeeded");
+	}
+
+	@Idempotent(key = "#reference", finalExceptions = DeclinedException.class)
+	public Receipt decline(String reference) {
+		ran("decline");
+		throw new DeclinedException("card declined " + runs("decline"));
+	}
+
+	@Idempotent(key = "#reference", required = false)
+	public Receipt optional(@Nullable String reference) {
+		ran("optional");
+		return new Receipt(String.valueOf(reference), 0, "optional");
+	}
+
+	@Idempotent(key = "#reference", fingerprint = "#amountCents")
+	public Receipt refund(String reference, long amountCents, String comment) {
+		ran("refund");
+		return new Receipt(reference, amountCents, comment);
+	}
+
+	@Idempotent(key = "#reference", scope = "bookings")
+	public Receipt book(String reference) {
+		ran("book");
+		return new Receipt(reference, 1, "booked");
+	}
+
+	@Idempotent(key = "#reference", scope = "bookings")
+	public Receipt rebook(String reference) {
+		ran("rebook");
+		return new Receipt(reference, 1, "rebooked");
+	}
+
+	public record Charge(String reference, long amountCents) {
+	}
+
+	public record Receipt(String reference, long amountCents, String note) {
+	}
+
+	public static class DeclinedException extends RuntimeException {
+
+		public DeclinedException(String message) {
+			super(message);
+		}
+
+	}
+
+}

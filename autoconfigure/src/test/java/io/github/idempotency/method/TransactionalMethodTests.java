@@ -1,0 +1,160 @@
+package io.github.idempotency.method;
+
+import java.util.UUID;
+
+import javax.sql.DataSource;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.annotation.Idempotent;
+import io.github.idempotency.test.PostgresTestServer;
+import io.github.idempotency.test.RedisTestServer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * An idempotent method called inside a transaction on PostgreSQL, with its record in
+ * Redis: completed once the transaction commits, released if it rolls back.
+ */
+@SpringBootTest(classes = TransactionalMethodTests.LedgerApplication.class,
+		webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = "idempotency.key-prefix=tx-test")
+class TransactionalMethodTests {
+
+	@Autowired
+	private Ledger ledger;
+
+	@Autowired
+	private TransactionTemplate transactions;
+
+	@Autowired
+	private JdbcTemplate jdbc;
+
+	private String key;
+
+	@BeforeEach
+	void newKey() {
+		this.key = UUID.randomUUID().toString();
+	}
+
+	@Test
+	void committedCallShouldNeverRunAgainAndShouldBeInProgressUntilCommit() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			this.ledger.book(this.key, 100);
+			// Another caller, before the commit: the outcome does not count yet.
+			assertThatExceptionOfType(ExecutionException.class).isThrownBy(
+					() -> CompletableFuture.supplyAsync(() -> this.ledger.book(this.key, 100)).get(5, TimeUnit.SECONDS))
+				.withCauseInstanceOf(IdempotentCallInProgressException.class);
+		});
+		assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
+	@Test
+	void rolledBackCallShouldRunAgain() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			this.ledger.book(this.key, 100);
+			status.setRollbackOnly();
+		});
+		assertThat(bookings()).isZero();
+		assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
+	}
+
+	@Test
+	void callFailingInsideTransactionShouldBeReleasedWhenItEnds() {
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> this.transactions.executeWithoutResult((status) -> this.ledger.book(this.key, -1)));
+		assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+	}
+
+	private int bookings() {
+		Integer count = this.jdbc.queryForObject("select count(*) from idempotency_test_ledger where reference = ?",
+				Integer.class, this.key);
+		return (count != null) ? count : 0;
+	}
+
+	@DynamicPropertySource
+	static void redis(DynamicPropertyRegistry registry) {
+		registry.add("spring.data.redis.url", RedisTestServer::url);
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class LedgerApplication {
+
+		@Bean
+		DriverManagerDataSource dataSource() {
+			return new DriverManagerDataSource(PostgresTestServer.url());
+		}
+
+		@Bean
+		JdbcTemplate jdbcTemplate(DataSource dataSource) {
+			return new JdbcTemplate(dataSource);
+		}
+
+		@Bean
+		TransactionTemplate transactionTemplate(DataSource dataSource) {
+			return new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+		}
+
+		@Bean
+		Ledger ledger(JdbcTemplate jdbc) {
+			jdbc.execute(
+					"create table if not exists idempotency_test_ledger (reference varchar(64), amount_cents bigint)");
+			return new Ledger(jdbc);
+		}
+
+	}
+
+	/**
+	 * Books a payment into the ledger table, in the caller's transaction.
+	 */
+	public static class Ledger {
+
+		private final JdbcTemplate jdbc;
+
+		private final AtomicInteger runs = new AtomicInteger();
+
+		Ledger(JdbcTemplate jdbc) {
+			this.jdbc = jdbc;
+		}
+
+		public int runs() {
+			return this.runs.get();
+		}
+
+		@Idempotent(key = "#reference")
+		public int book(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			if (amountCents < 0) {
+				throw new IllegalArgumentException("negative amount");
+			}
+			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+	}
+
+}
