@@ -71,6 +71,15 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	private static final String CONTROLLER = "org.springframework.stereotype.Controller";
 
+	// Methods a controller may carry that frameworks other than Spring MVC call.
+	private static final List<String> OTHER_ENDPOINTS = List.of(
+			"org.springframework.graphql.data.method.annotation.SchemaMapping",
+			"org.springframework.messaging.handler.annotation.MessageMapping",
+			"org.springframework.scheduling.annotation.Scheduled", "org.springframework.context.event.EventListener",
+			"org.springframework.kafka.annotation.KafkaListener",
+			"org.springframework.amqp.rabbit.annotation.RabbitListener",
+			"org.springframework.jms.annotation.JmsListener");
+
 	private static final String JSON_TYPE_INFO = "com.fasterxml.jackson.annotation.JsonTypeInfo";
 
 	private static final ParameterNameDiscoverer PARAMETER_NAMES = new DefaultParameterNameDiscoverer();
@@ -105,7 +114,14 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 							+ " idempotent");
 				}
 			}
-			return parse(annotation, specific, true, isHandler(specific, userClass));
+			return parse(annotation, specific, userClass, true, isHandler(specific, userClass));
+		}
+		if (!isController(specific.getDeclaringClass()) && (userClass == null || !isController(userClass))
+				&& (AnnotatedElementUtils.hasAnnotation(specific.getDeclaringClass(), Idempotent.class)
+						|| (userClass != null && AnnotatedElementUtils.hasAnnotation(userClass, Idempotent.class)))) {
+			throw new IllegalStateException("@Idempotent on the class of " + ClassUtils.getQualifiedMethodName(specific)
+					+ ", which is not a controller: on a class, it covers only handler methods. Annotate each method"
+					+ " to make idempotent, with its key expression.");
 		}
 		if (!Modifier.isPrivate(specific.getModifiers()) && !Modifier.isStatic(specific.getModifiers())
 				&& hasAnnotation(specific, REQUEST_MAPPING)) {
@@ -114,24 +130,33 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 				annotation = AnnotatedElementUtils.findMergedAnnotation(userClass, Idempotent.class);
 			}
 		}
-		return (annotation != null) ? parse(annotation, specific, false, true) : null;
+		return (annotation != null) ? parse(annotation, specific, userClass, false, true) : null;
 	}
 
 	// A method of a controller may be mapped while the application runs, by no
-	// annotation; it is a handler all the same.
+	// annotation; it is a handler all the same, unless another framework calls it.
 	private static boolean isHandler(Method method, @Nullable Class<?> userClass) {
-		return hasAnnotation(method, REQUEST_MAPPING)
-				|| MergedAnnotations.from(method.getDeclaringClass(), SearchStrategy.TYPE_HIERARCHY)
-					.isPresent(CONTROLLER)
-				|| (userClass != null
-						&& MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(CONTROLLER));
+		if (hasAnnotation(method, REQUEST_MAPPING)) {
+			return true;
+		}
+		for (String endpoint : OTHER_ENDPOINTS) {
+			if (hasAnnotation(method, endpoint)) {
+				return false;
+			}
+		}
+		return isController(method.getDeclaringClass()) || (userClass != null && isController(userClass));
+	}
+
+	private static boolean isController(Class<?> type) {
+		return MergedAnnotations.from(type, SearchStrategy.TYPE_HIERARCHY).isPresent(CONTROLLER);
 	}
 
 	private static boolean hasAnnotation(Method method, String annotation) {
 		return MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY).isPresent(annotation);
 	}
 
-	static IdempotentOperation parse(Idempotent annotation, Method method, boolean declaredOnMethod, boolean handler) {
+	static IdempotentOperation parse(Idempotent annotation, Method method, @Nullable Class<?> userClass,
+			boolean declaredOnMethod, boolean handler) {
 		String name = ClassUtils.getQualifiedMethodName(method);
 		String headerName = StringUtils.hasText(annotation.headerName()) ? annotation.headerName().trim() : null;
 		String keyExpression = StringUtils.hasText(annotation.key()) ? annotation.key() : null;
@@ -148,7 +173,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			SpelExpression parsed = parseExpression(keyExpression, "key", name);
 			// An optional key may well be absent on some methods a class-level
 			// annotation covers.
-			if (annotation.required()) {
+			if (annotation.required() || declaredOnMethod) {
 				checkVariables(parsed.getAST(), method, name, "key", keyExpression);
 			}
 		}
@@ -159,15 +184,21 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		}
 		List<Class<? extends Throwable>> finalExceptions = List.of(annotation.finalExceptions());
 		for (Class<? extends Throwable> type : finalExceptions) {
-			if (ClassUtils.getConstructorIfAvailable(type, String.class) == null
-					&& ClassUtils.getConstructorIfAvailable(type) == null) {
+			if (Modifier.isAbstract(type.getModifiers())
+					|| (ClassUtils.getConstructorIfAvailable(type, String.class) == null
+							&& ClassUtils.getConstructorIfAvailable(type) == null)) {
 				throw new IllegalStateException("@Idempotent on " + name + " names " + type.getName()
-						+ " among its final exceptions, which has no public constructor taking a message, or none, to"
-						+ " throw it again on replay");
+						+ " among its final exceptions, which is abstract or has no public constructor taking a message,"
+						+ " or none, to throw it again on replay");
 			}
 		}
 		if (!handler) {
-			checkReturnType(method, name);
+			if (Modifier.isPrivate(method.getModifiers()) || Modifier.isFinal(method.getModifiers())
+					|| Modifier.isStatic(method.getModifiers())) {
+				throw new IllegalStateException("@Idempotent on " + name + ", which is private, final or static: a"
+						+ " proxy cannot intercept its calls");
+			}
+			checkReturnType(method, userClass, name);
 		}
 		String scope = StringUtils.hasText(annotation.scope()) ? annotation.scope().trim() : null;
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
@@ -177,8 +208,9 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	// A replay hands back what the method's return type reads from JSON: for Object or an
 	// abstract type that is not what the first call returned, so such methods fail here.
-	private static void checkReturnType(Method method, String name) {
-		ResolvableType type = ResolvableType.forMethodReturnType(method);
+	private static void checkReturnType(Method method, @Nullable Class<?> userClass, String name) {
+		ResolvableType type = ResolvableType.forMethodReturnType(method,
+				(userClass != null) ? userClass : method.getDeclaringClass());
 		if (CompletionStage.class.isAssignableFrom(type.toClass())) {
 			type = type.as(CompletionStage.class).getGeneric(0);
 		}

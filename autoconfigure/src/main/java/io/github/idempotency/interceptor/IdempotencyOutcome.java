@@ -3,7 +3,8 @@ package io.github.idempotency.interceptor;
 import java.util.Locale;
 
 /**
- * What became of a request to an idempotent endpoint, as metrics and logs name it.
+ * What became of a call of an idempotent operation (a request, or a method call outside
+ * HTTP), as metrics and logs name it.
  *
  * @since 0.1.0
  */

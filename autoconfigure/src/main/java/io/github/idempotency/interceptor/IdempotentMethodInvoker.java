@@ -3,16 +3,21 @@ package io.github.idempotency.interceptor;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 import io.github.idempotency.IdempotencyKeyReusedException;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.InvalidIdempotencyKeyException;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.json.JsonCanonicalizer;
@@ -22,10 +27,16 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.BeanUtils;
+import org.springframework.core.BridgeMethodResolver;
 import org.springframework.core.MethodClassKey;
 import org.springframework.core.ResolvableType;
+import org.springframework.core.annotation.MergedAnnotation;
+import org.springframework.core.annotation.MergedAnnotations;
+import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.expression.EvaluationException;
+import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.ClassUtils;
@@ -57,6 +68,11 @@ public class IdempotentMethodInvoker {
 
 	// Names the type of a final exception in the stored outcome; its body is the message.
 	private static final String EXCEPTION_TYPE = "Exception-Type";
+
+	// Marks the outcome of a call whose value could not be kept.
+	private static final String RESULT = "Result";
+
+	private static final String NOT_KEPT = "not-kept";
 
 	private static final Map<String, List<String>> JSON = Map.of("Content-Type", List.of("application/json"));
 
@@ -113,12 +129,12 @@ public class IdempotentMethodInvoker {
 		Target target = this.targets.computeIfAbsent(new MethodClassKey(method, targetClass),
 				(key) -> new Target(method, targetClass, operation));
 		Object[] arguments = invocation.getArguments();
-		String key = key(operation, method, arguments);
+		String key = key(operation, target.method, arguments);
 		if (key == null) {
 			this.lifecycle.record(target.tag, IdempotencyOutcome.BYPASSED);
 			return invocation.proceed();
 		}
-		String fingerprint = fingerprint(operation, method, arguments);
+		String fingerprint = fingerprint(operation, target.method, arguments);
 		Decision decision = this.lifecycle.begin(operation, target.tag, Hashing.recordKey(target.scope, key),
 				fingerprint);
 		if (decision instanceof Decision.Proceed proceed) {
@@ -192,20 +208,31 @@ public class IdempotentMethodInvoker {
 			result = invocation.proceed();
 		}
 		catch (Throwable ex) {
-			failed(claim, operation, ex);
+			failed(claim, operation, target, ex);
 			throw ex;
 		}
 		if (target.async && result instanceof CompletionStage<?> stage) {
-			stage.whenComplete((value, failure) -> {
+			CompletableFuture<?> work = stage.toCompletableFuture();
+			work.whenComplete((value, failure) -> {
 				if (failure == null) {
 					returned(claim, operation, target, value);
 				}
+				else if (failure instanceof CancellationException) {
+					// Cancelling a future does not stop the work that would complete it:
+					// its end is unknown, so the key is held until its lease runs out.
+					claim.stopRenewal();
+					logger.warn("The future " + operation.name() + " returned was cancelled; its key stays claimed"
+							+ " until the lock timeout passes, as the work behind it may still run");
+				}
 				else {
-					failed(claim, operation, (failure instanceof CompletionException && failure.getCause() != null)
-							? failure.getCause() : failure);
+					failed(claim, operation, target,
+							(failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause()
+									: failure);
 				}
 			});
-			return result;
+			// The caller gets its own copy: cancelling it, or completing it with a
+			// fallback, touches neither the work nor what is kept of it.
+			return target.copyableFuture ? work.copy() : result;
 		}
 		returned(claim, operation, target, result);
 		return result;
@@ -215,41 +242,48 @@ public class IdempotentMethodInvoker {
 		byte[] json;
 		try {
 			json = this.codec.write(target.voidResult ? null : value, target.valueType);
+			// Read back at once: a value that writes but does not read (no creator, an
+			// abstract field) would fail every replay instead.
+			this.codec.read(json, target.valueType);
 		}
 		catch (IllegalArgumentException ex) {
-			logger.warn(operation.name() + " returned a value that cannot be written as JSON (" + ex.getMessage()
-					+ "); it was returned but not kept, and a retry will run the method again");
-			release(claim);
+			// The method did its work: running it again for a retry would do it twice.
+			logger.warn(operation.name() + " returned a value that cannot be kept as JSON (" + ex.getMessage()
+					+ "); it was returned, and retries with its key throw IdempotentResultNotKeptException rather"
+					+ " than run it again. Return a type the application's JSON mapper writes and reads back.");
+			keep(claim, new StoredResponse(RETURNED, Map.of(RESULT, List.of(NOT_KEPT)), new byte[0]), target, true);
 			return;
 		}
-		keep(claim, new StoredResponse(RETURNED, JSON, json), true);
+		keep(claim, new StoredResponse(RETURNED, JSON, json), target, true);
 	}
 
-	private void failed(Claim claim, IdempotentOperation operation, Throwable failure) {
+	private void failed(Claim claim, IdempotentOperation operation, Target target, Throwable failure) {
 		if (operation.finalExceptions().stream().noneMatch((type) -> type.isInstance(failure))) {
-			release(claim);
+			release(claim, target);
 			return;
 		}
 		StoredResponse outcome = new StoredResponse(THREW,
 				Map.of(EXCEPTION_TYPE, List.of(failure.getClass().getName())),
 				this.codec.write(failure.getMessage(), MESSAGE));
-		keep(claim, outcome, false);
+		keep(claim, outcome, target, false);
 	}
 
-	// Inside a transaction, the outcome counts only once the transaction has committed:
+	// Inside the caller's transaction, the outcome counts only once it has committed:
 	// rolled back, the call must be able to run again. Outcomes that are final whatever
-	// happened to the transaction (a final exception) are kept either way.
-	private static void keep(Claim claim, StoredResponse outcome, boolean onlyIfCommitted) {
-		if (TRANSACTIONS_PRESENT && Transactions.afterCompletion(claim, outcome, onlyIfCommitted)) {
+	// happened to the transaction (a final exception) are kept either way. A method that
+	// starts a transaction of its own, or an outcome a future delivers, does not wait for
+	// the caller's.
+	private static void keep(Claim claim, StoredResponse outcome, Target target, boolean onlyIfCommitted) {
+		if (target.joinsCallerTransaction && Transactions.afterCompletion(claim, outcome, onlyIfCommitted)) {
 			return;
 		}
 		claim.complete(outcome);
 	}
 
-	// Inside a transaction, released only once it ends: until then its writes may still
-	// commit, and a retry must not run alongside.
-	private static void release(Claim claim) {
-		if (TRANSACTIONS_PRESENT && Transactions.afterCompletion(claim, null, true)) {
+	// Inside the caller's transaction, released only once it ends: until then its writes
+	// may still commit, and a retry must not run alongside.
+	private static void release(Claim claim, Target target) {
+		if (target.joinsCallerTransaction && Transactions.afterCompletion(claim, null, true)) {
 			return;
 		}
 		claim.release();
@@ -257,6 +291,10 @@ public class IdempotentMethodInvoker {
 
 	private @Nullable Object replay(StoredResponse outcome, IdempotentOperation operation, Target target)
 			throws Throwable {
+		if (outcome.headers().containsKey(RESULT)) {
+			throw new IdempotentResultNotKeptException("A call of " + operation.name() + " with this key already ran,"
+					+ " but its result could not be kept; it is not run again");
+		}
 		List<String> exceptionType = outcome.headers().get(EXCEPTION_TYPE);
 		if (exceptionType != null) {
 			Throwable failure = rebuild(exceptionType.get(0), outcome.body(), operation);
@@ -278,21 +316,44 @@ public class IdempotentMethodInvoker {
 	}
 
 	private Throwable rebuild(String typeName, byte[] message, IdempotentOperation operation) {
-		// Only a type the operation names final is ever made: a record names a class, and
-		// no record gets to choose what is instantiated.
-		Class<? extends Throwable> type = operation.finalExceptions()
-			.stream()
-			.filter((candidate) -> candidate.getName().equals(typeName))
-			.findFirst()
-			.orElseThrow(() -> new IdempotencyStoreException("The record of " + operation.name() + " keeps a "
-					+ typeName + ", which is not among its final exceptions (did the annotation change?). Delete the"
-					+ " record (the idempotency Actuator endpoint does) or wait for its retention to pass."));
+		// Only a type the operation names final, or a subclass of one, is ever made: a
+		// record names a class, and no record gets to choose what is instantiated.
+		Class<? extends Throwable> declared = null;
+		Class<?> kept = null;
+		for (Class<? extends Throwable> type : operation.finalExceptions()) {
+			Class<?> candidate = type.getName().equals(typeName) ? type : load(typeName, type);
+			if (candidate != null && type.isAssignableFrom(candidate)) {
+				declared = type;
+				kept = candidate;
+				break;
+			}
+		}
+		if (declared == null) {
+			throw new IdempotencyStoreException("The record of " + operation.name() + " keeps a " + typeName
+					+ ", which is not among its final exceptions (did the annotation change?). Delete the record (the"
+					+ " idempotency Actuator endpoint does) or wait for its retention to pass.");
+		}
 		Object text = this.codec.read(message, MESSAGE);
+		Throwable rebuilt = instantiate(kept.asSubclass(Throwable.class), text);
+		return (rebuilt != null) ? rebuilt : instantiate(declared, text);
+	}
+
+	private static @Nullable Class<?> load(String name, Class<?> near) {
+		try {
+			return ClassUtils.forName(name, near.getClassLoader());
+		}
+		catch (ClassNotFoundException | LinkageError ex) {
+			return null;
+		}
+	}
+
+	private static @Nullable Throwable instantiate(Class<? extends Throwable> type, @Nullable Object message) {
 		Constructor<? extends Throwable> withMessage = ClassUtils.getConstructorIfAvailable(type, String.class);
 		if (withMessage != null) {
-			return BeanUtils.instantiateClass(withMessage, text);
+			return BeanUtils.instantiateClass(withMessage, message);
 		}
-		return BeanUtils.instantiateClass(ClassUtils.getConstructorIfAvailable(type));
+		Constructor<? extends Throwable> bare = ClassUtils.getConstructorIfAvailable(type);
+		return (bare != null) ? BeanUtils.instantiateClass(bare) : null;
 	}
 
 	/**
@@ -300,27 +361,45 @@ public class IdempotentMethodInvoker {
 	 */
 	private static final class Target {
 
+		// The implementation's method, whose parameter names the expressions see and
+		// whose return type is kept, whatever interface or bridge the call came through.
+		private final Method method;
+
 		private final String scope;
 
 		private final String tag;
 
 		private final boolean async;
 
+		private final boolean copyableFuture;
+
 		private final boolean voidResult;
 
 		private final ResolvableType valueType;
 
+		private final boolean joinsCallerTransaction;
+
 		Target(Method method, Class<?> targetClass, IdempotentOperation operation) {
 			Class<?> userClass = ClassUtils.getUserClass(targetClass);
-			this.scope = (operation.scope() != null) ? operation.scope() : userClass.getName() + '#' + method.getName();
+			this.method = BridgeMethodResolver.findBridgedMethod(AopUtils.getMostSpecificMethod(method, userClass));
+			// With the parameter types, so that overloads keep records apart.
+			this.scope = (operation.scope() != null) ? operation.scope()
+					: userClass.getName() + '#' + this.method.getName()
+							+ Arrays.stream(this.method.getParameterTypes())
+								.map(Class::getName)
+								.collect(Collectors.joining(",", "(", ")"));
 			this.tag = (operation.scope() != null) ? operation.scope()
-					: userClass.getSimpleName() + '#' + method.getName();
-			ResolvableType returnType = ResolvableType.forMethodReturnType(method, targetClass);
-			this.async = CompletionStage.class.isAssignableFrom(returnType.toClass());
+					: userClass.getSimpleName() + '#' + this.method.getName();
+			ResolvableType returnType = ResolvableType.forMethodReturnType(this.method, userClass);
+			Class<?> returnClass = returnType.toClass();
+			this.async = CompletionStage.class.isAssignableFrom(returnClass);
+			this.copyableFuture = returnClass == CompletableFuture.class || returnClass == CompletionStage.class;
 			ResolvableType valueType = this.async ? returnType.as(CompletionStage.class).getGeneric(0) : returnType;
 			Class<?> valueClass = valueType.toClass();
 			this.voidResult = valueClass == void.class || valueClass == Void.class;
 			this.valueType = this.voidResult ? ANY : valueType;
+			this.joinsCallerTransaction = TRANSACTIONS_PRESENT && !this.async
+					&& Transactions.joinsCaller(this.method, userClass);
 		}
 
 	}
@@ -331,18 +410,41 @@ public class IdempotentMethodInvoker {
 	 */
 	private static final class Transactions {
 
+		// Propagations under which a method's writes are not the caller's transaction's.
+		private static final Set<String> OWN_TRANSACTION = Set.of("REQUIRES_NEW", "NOT_SUPPORTED", "NEVER");
+
+		private static final String TRANSACTIONAL = "org.springframework.transaction.annotation.Transactional";
+
+		static boolean joinsCaller(Method method, Class<?> userClass) {
+			MergedAnnotation<?> transactional = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY)
+				.get(TRANSACTIONAL);
+			if (!transactional.isPresent()) {
+				transactional = MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).get(TRANSACTIONAL);
+			}
+			return !transactional.isPresent()
+					|| !OWN_TRANSACTION.contains(transactional.getEnum("propagation", Propagation.class).name());
+		}
+
 		/**
 		 * @param outcome the outcome to keep, or {@code null} to release the claim
 		 * @return {@code false} if there is no transaction to wait for
 		 */
 		static boolean afterCompletion(Claim claim, @Nullable StoredResponse outcome, boolean onlyIfCommitted) {
-			if (!TransactionSynchronizationManager.isSynchronizationActive()) {
+			if (!TransactionSynchronizationManager.isActualTransactionActive()
+					|| !TransactionSynchronizationManager.isSynchronizationActive()) {
 				return false;
 			}
 			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
 				@Override
 				public void afterCompletion(int status) {
-					if (outcome != null && (status == STATUS_COMMITTED || !onlyIfCommitted)) {
+					if (status == STATUS_UNKNOWN) {
+						// Committed or not, nobody knows: neither replay nor run again
+						// until the lease runs out.
+						claim.stopRenewal();
+						logger.warn("The transaction around idempotency record " + claim.recordKey() + " ended in"
+								+ " an unknown state; its key stays claimed until the lock timeout passes");
+					}
+					else if (outcome != null && (status == STATUS_COMMITTED || !onlyIfCommitted)) {
 						claim.complete(outcome);
 					}
 					else {

@@ -18,17 +18,17 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 /**
- * Keeps the claims of running requests alive. Claims are only registered and unregistered
- * on the request thread; one background thread looks at them a few times a second and
- * hands those that are due to a small pool that renews them, so that one slow store call
- * holds up one of its threads, not every other claim's renewal. A request that finishes
- * within its first renewal interval, the common case, costs two map operations and no
- * store call, and wakes no thread.
+ * Keeps the claims of running calls alive. Claims are only registered and unregistered on
+ * the calling thread; one background thread looks at them a few times a second and hands
+ * those that are due to a small pool that renews them, so that one slow store call holds
+ * up one of its threads, not every other claim's renewal. A call that finishes within its
+ * first renewal interval, the common case, costs two map operations and no store call,
+ * and wakes no thread.
  *
  * <p>
  * Nothing thrown by a renewal stops the others, or later ones: failures are logged once
- * per burst. No claim is renewed past its maximum duration, so a handler that never
- * returns lets its key go one lock timeout after that. Thread-safe.
+ * per burst. No claim is renewed past its maximum duration, so a call that never returns
+ * lets its key go one lock timeout after that. Thread-safe.
  */
 final class LeaseRenewals implements AutoCloseable {
 
@@ -52,7 +52,7 @@ final class LeaseRenewals implements AutoCloseable {
 
 	/**
 	 * @param store where the claims live
-	 * @param maxDuration how long after its claim a request's lease is still renewed
+	 * @param maxDuration how long after its claim a call's lease is still renewed
 	 */
 	LeaseRenewals(IdempotencyStore store, Duration maxDuration) {
 		this.store = store;
@@ -124,9 +124,8 @@ final class LeaseRenewals implements AutoCloseable {
 				this.dueAt.replace(claim, due, System.nanoTime() + claim.intervalNanos);
 			}
 			else if (this.dueAt.remove(claim) != null) {
-				logger.warn("Lease on idempotency record " + claim.recordKey + " was lost while its request was"
-						+ " running; a retry may run the handler again, and this request's response will not be"
-						+ " stored");
+				logger.warn("Lease on idempotency record " + claim.recordKey + " was lost while its call was"
+						+ " running; a retry may run it again, and this call's outcome will not be" + " stored");
 			}
 		}
 		catch (Throwable ex) {

@@ -18,8 +18,18 @@ public class RequestCallSource implements IdempotentCallSource {
 	@Override
 	public @Nullable IdempotentCall currentCall() {
 		RequestAttributes attributes = RequestContextHolder.getRequestAttributes();
-		return (attributes != null && attributes.getAttribute(IdempotentExchange.ATTRIBUTE,
-				RequestAttributes.SCOPE_REQUEST) instanceof IdempotentCall call) ? call : null;
+		if (attributes == null) {
+			return null;
+		}
+		try {
+			return (attributes.getAttribute(IdempotentExchange.ATTRIBUTE,
+					RequestAttributes.SCOPE_REQUEST) instanceof IdempotentCall call) ? call : null;
+		}
+		catch (IllegalStateException ex) {
+			// Attributes handed to a thread that outlived its request: no request to
+			// drive.
+			return null;
+		}
 	}
 
 }

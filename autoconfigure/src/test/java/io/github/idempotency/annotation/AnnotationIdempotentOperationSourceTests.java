@@ -119,6 +119,24 @@ class AnnotationIdempotentOperationSourceTests {
 	}
 
 	@Test
+	void classAnnotationOnBeanThatIsNotControllerShouldFail() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(ServiceLevel.class, "book", String.class))
+			.withMessageContaining("which is not a controller");
+	}
+
+	@Test
+	void methodProxyCannotInterceptShouldFail() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "sealedOff", String.class))
+			.withMessageContaining("private, final or static");
+	}
+
+	@Test
+	void controllerMethodCalledByAnotherFrameworkShouldNeedKey() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(Scheduling.class, "everyMinute"))
+			.withMessageContaining("has no key expression");
+	}
+
+	@Test
 	void nonPositiveDurationShouldFail() {
 		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "zeroTtl", String.class))
 			.withMessageContaining("must be positive");
@@ -154,6 +172,7 @@ class AnnotationIdempotentOperationSourceTests {
 
 	}
 
+	@org.springframework.web.bind.annotation.RestController
 	@Idempotent(ttl = "5m")
 	static class ClassLevel {
 
@@ -176,6 +195,10 @@ class AnnotationIdempotentOperationSourceTests {
 	}
 
 	static class Invalid {
+
+		@Idempotent(key = "#p0")
+		final void sealedOff(String reference) {
+		}
 
 		@Idempotent
 		void noKey() {
@@ -225,6 +248,24 @@ class AnnotationIdempotentOperationSourceTests {
 
 		NoUsableConstructor(int code) {
 			super("code " + code);
+		}
+
+	}
+
+	@Idempotent
+	static class ServiceLevel {
+
+		void book(String reference) {
+		}
+
+	}
+
+	@org.springframework.stereotype.Controller
+	static class Scheduling {
+
+		@org.springframework.scheduling.annotation.Scheduled(fixedDelay = 60000)
+		@Idempotent
+		void everyMinute() {
 		}
 
 	}

@@ -18,7 +18,9 @@ import io.github.idempotency.InvalidIdempotencyKeyException;
 import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
 import io.github.idempotency.method.Payments.Charge;
+import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.method.Payments.DeclinedException;
+import io.github.idempotency.method.Payments.InsufficientFundsException;
 import io.github.idempotency.method.Payments.Receipt;
 import io.github.idempotency.test.RedisTestServer;
 import org.junit.jupiter.api.BeforeEach;
@@ -108,6 +110,44 @@ class IdempotentMethodTests {
 		CompletableFuture<Receipt> replay = awaitReplay(() -> this.payments.later(this.key));
 		assertThat(replay.get(5, TimeUnit.SECONDS)).isEqualTo(first);
 		assertThat(this.payments.runs("later")).isEqualTo(before + 1);
+	}
+
+	@Test
+	void cancellingTheReturnedFutureShouldNeitherStopNorForgetTheWork() throws Exception {
+		int before = this.payments.runs("slowly");
+		CompletableFuture<Receipt> first = this.payments.slowly(this.key);
+		first.cancel(true);
+		first.complete(new Receipt("fallback", 0, "fallback"));
+		CompletableFuture<Receipt> replay = awaitReplay(() -> this.payments.slowly(this.key));
+		assertThat(replay.get(5, TimeUnit.SECONDS).note()).isEqualTo("slowly " + (before + 1));
+		assertThat(this.payments.runs("slowly")).isEqualTo(before + 1);
+	}
+
+	@Test
+	void valueThatCannotBeKeptShouldNotLetRetryRunAgain() {
+		int before = this.payments.runs("opaque");
+		assertThat(this.payments.opaque(this.key)).isNotNull();
+		assertThatExceptionOfType(IdempotentResultNotKeptException.class)
+			.isThrownBy(() -> this.payments.opaque(this.key));
+		assertThat(this.payments.runs("opaque")).isEqualTo(before + 1);
+	}
+
+	@Test
+	void subclassOfFinalExceptionShouldBeThrownAgainAsItself() {
+		int before = this.payments.runs("insufficient");
+		assertThatExceptionOfType(InsufficientFundsException.class)
+			.isThrownBy(() -> this.payments.insufficient(this.key));
+		assertThatExceptionOfType(InsufficientFundsException.class)
+			.isThrownBy(() -> this.payments.insufficient(this.key))
+			.withMessage("balance too low " + (before + 1));
+		assertThat(this.payments.runs("insufficient")).isEqualTo(before + 1);
+	}
+
+	@Test
+	void overloadsShouldKeepRecordsApart() {
+		assertThat(this.payments.quote(this.key).note()).isEqualTo("one");
+		assertThat(this.payments.quote(this.key, 3).note()).isEqualTo("many");
+		assertThat(this.payments.quote(this.key, 3).note()).isEqualTo("many");
 	}
 
 	@Test

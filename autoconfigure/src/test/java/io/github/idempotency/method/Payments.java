@@ -101,6 +101,44 @@ public class Payments {
 		throw new DeclinedException("card declined " + runs("decline"));
 	}
 
+	@Idempotent(key = "#reference")
+	public CompletableFuture<Receipt> slowly(String reference) {
+		ran("slowly");
+		return CompletableFuture.supplyAsync(() -> {
+			try {
+				Thread.sleep(200);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			return new Receipt(reference, 4, "slowly " + runs("slowly"));
+		});
+	}
+
+	@Idempotent(key = "#reference")
+	public Opaque opaque(String reference) {
+		ran("opaque");
+		return new Opaque();
+	}
+
+	@Idempotent(key = "#reference", finalExceptions = DeclinedException.class)
+	public Receipt insufficient(String reference) {
+		ran("insufficient");
+		throw new InsufficientFundsException("balance too low " + runs("insufficient"));
+	}
+
+	@Idempotent(key = "#reference")
+	public Receipt quote(String reference) {
+		ran("quote");
+		return new Receipt(reference, 1, "one");
+	}
+
+	@Idempotent(key = "#reference")
+	public Receipt quote(String reference, int count) {
+		ran("quote");
+		return new Receipt(reference, count, "many");
+	}
+
 	@Idempotent(key = "#reference", required = false)
 	public Receipt optional(@Nullable String reference) {
 		ran("optional");
@@ -129,6 +167,25 @@ public class Payments {
 	}
 
 	public record Receipt(String reference, long amountCents, String note) {
+	}
+
+	/**
+	 * Nothing a JSON mapper can write: its one property fails when read.
+	 */
+	public static class Opaque {
+
+		public String getSecret() {
+			throw new IllegalStateException("not for JSON");
+		}
+
+	}
+
+	public static class InsufficientFundsException extends DeclinedException {
+
+		public InsufficientFundsException(String message) {
+			super(message);
+		}
+
 	}
 
 	public static class DeclinedException extends RuntimeException {

@@ -25,6 +25,9 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.transaction.annotation.EnableTransactionManagement;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -90,6 +93,19 @@ class TransactionalMethodTests {
 		assertThat(bookings()).isOne();
 	}
 
+	@Test
+	void methodWithItsOwnTransactionShouldBeKeptWhenItReturnsWhateverTheCallerDoes() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			this.ledger.bookAlone(this.key, 100);
+			status.setRollbackOnly();
+		});
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.bookAlone(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
 	private int bookings() {
 		Integer count = this.jdbc.queryForObject("select count(*) from idempotency_test_ledger where reference = ?",
 				Integer.class, this.key);
@@ -103,6 +119,7 @@ class TransactionalMethodTests {
 
 	@SpringBootConfiguration
 	@EnableAutoConfiguration
+	@EnableTransactionManagement
 	static class LedgerApplication {
 
 		@Bean
@@ -116,8 +133,13 @@ class TransactionalMethodTests {
 		}
 
 		@Bean
-		TransactionTemplate transactionTemplate(DataSource dataSource) {
-			return new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+		DataSourceTransactionManager transactionManager(DataSource dataSource) {
+			return new DataSourceTransactionManager(dataSource);
+		}
+
+		@Bean
+		TransactionTemplate transactionTemplate(DataSourceTransactionManager transactionManager) {
+			return new TransactionTemplate(transactionManager);
 		}
 
 		@Bean
@@ -144,6 +166,13 @@ class TransactionalMethodTests {
 
 		public int runs() {
 			return this.runs.get();
+		}
+
+		@Idempotent(key = "#reference")
+		@Transactional(propagation = Propagation.REQUIRES_NEW)
+		public int bookAlone(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
 		}
 
 		@Idempotent(key = "#reference")
