@@ -1,6 +1,6 @@
 package io.github.idempotency.store.memory;
 
-import io.github.idempotency.AbstractIdempotencyStoreTests;
+import io.github.idempotency.contract.AbstractIdempotencyStoreTests;
 import io.github.idempotency.IdempotencyStore;
 
 class InMemoryIdempotencyStoreTests extends AbstractIdempotencyStoreTests {

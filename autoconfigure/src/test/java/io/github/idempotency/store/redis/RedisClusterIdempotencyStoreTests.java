@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.UUID;
 
-import io.github.idempotency.AbstractIdempotencyStoreTests;
+import io.github.idempotency.contract.AbstractIdempotencyStoreTests;
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.test.RedisClusterProcesses;

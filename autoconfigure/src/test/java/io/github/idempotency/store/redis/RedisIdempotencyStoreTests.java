@@ -8,7 +8,7 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import io.github.idempotency.AbstractIdempotencyStoreTests;
+import io.github.idempotency.contract.AbstractIdempotencyStoreTests;
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.IdempotencyStoreException;
