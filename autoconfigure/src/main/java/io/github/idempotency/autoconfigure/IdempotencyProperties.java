@@ -346,51 +346,63 @@ public class IdempotencyProperties implements Validator {
 		Duration renewalInterval = properties.lockRenewal.interval;
 		if (renewalInterval != null && (renewalInterval.isNegative() || renewalInterval.isZero()
 				|| (properties.lockTimeout != null && renewalInterval.compareTo(properties.lockTimeout) >= 0))) {
-			errors.rejectValue("lockRenewal.interval", "invalid",
-					"must be positive and shorter than idempotency.lock-timeout, or the lease expires between renewals");
+			errors.rejectValue("lockRenewal.interval", "invalid", property("lockRenewal.interval")
+					+ " must be positive and shorter than idempotency.lock-timeout, or the lease expires between renewals");
 		}
 		requirePositive(errors, "lockRenewal.maxDuration", properties.lockRenewal.maxDuration);
 		if (properties.waitTimeout == null || properties.waitTimeout.isNegative()) {
-			errors.rejectValue("waitTimeout", "negative", "must be zero or positive");
+			errors.rejectValue("waitTimeout", "negative", property("waitTimeout") + " must be zero or positive");
 		}
 		if (properties.maxKeyLength < 1) {
-			errors.rejectValue("maxKeyLength", "tooSmall", "must be at least 1");
+			errors.rejectValue("maxKeyLength", "tooSmall", property("maxKeyLength") + " must be at least 1");
 		}
 		String prefix = properties.keyPrefix;
-		if (prefix == null || prefix.isBlank() || prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0) {
-			errors.rejectValue("keyPrefix", "invalid",
-					"must be non-blank and free of '{' and '}', which would change the Redis Cluster hash tag");
+		if (prefix != null && prefix.contains("${")) {
+			errors.rejectValue("keyPrefix", "unresolved",
+					property("keyPrefix") + " holds the unresolved placeholder in '" + prefix
+							+ "'; define the property it names, or give it a default (${name:default})");
+		}
+		else if (prefix == null || prefix.isBlank() || prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0) {
+			errors.rejectValue("keyPrefix", "invalid", property("keyPrefix")
+					+ " must be non-blank and free of '{' and '}', which would change the Redis Cluster hash tag");
 		}
 		if (properties.methods == null || properties.methods.isEmpty()) {
-			errors.rejectValue("methods", "empty", "must name at least one request method");
+			errors.rejectValue("methods", "empty", property("methods") + " must name at least one request method");
 		}
 		if (properties.maxBodySize == null || properties.maxBodySize.toBytes() <= 0) {
-			errors.rejectValue("maxBodySize", "notPositive", "must be positive");
+			errors.rejectValue("maxBodySize", "notPositive", property("maxBodySize") + " must be positive");
 		}
 		if (properties.maxResponseSize == null || properties.maxResponseSize.toBytes() <= 0) {
-			errors.rejectValue("maxResponseSize", "notPositive", "must be positive");
+			errors.rejectValue("maxResponseSize", "notPositive", property("maxResponseSize") + " must be positive");
 		}
 		for (String header : properties.replayedHeaders) {
 			if (!isHeaderName(header)) {
-				errors.rejectValue("replayedHeaders", "invalid", "'" + header + "' is not a valid HTTP header name");
+				errors.rejectValue("replayedHeaders", "invalid",
+						property("replayedHeaders") + " '" + header + "' is not a valid HTTP header name");
 			}
 			else if (NEVER_REPLAYED.contains(header.toLowerCase(Locale.ROOT))) {
-				errors.rejectValue("replayedHeaders", "forbidden",
-						"'" + header + "' is never replayed: it carries credentials or belongs to one connection");
+				errors.rejectValue("replayedHeaders", "forbidden", property("replayedHeaders") + " '" + header
+						+ "' is never replayed: it carries credentials or belongs to one connection");
 			}
 		}
 	}
 
 	private static void requirePositive(Errors errors, String field, Duration value) {
 		if (value == null || value.isNegative() || value.isZero()) {
-			errors.rejectValue(field, "notPositive", "must be positive");
+			errors.rejectValue(field, "notPositive", property(field) + " must be positive");
 		}
 	}
 
 	private static void requireHeaderName(Errors errors, String field, String value) {
 		if (!isHeaderName(value)) {
-			errors.rejectValue(field, "invalid", "must be a valid HTTP header name");
+			errors.rejectValue(field, "invalid", property(field) + " must be a valid HTTP header name");
 		}
+	}
+
+	// As users write it in application.yml: lockRenewal.maxDuration is
+	// idempotency.lock-renewal.max-duration.
+	private static String property(String field) {
+		return "idempotency." + field.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
 	}
 
 	private static boolean isHeaderName(String value) {

@@ -251,6 +251,18 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	@Test
+	void startWithUnresolvedPlaceholderInPrefixShouldSaySo() {
+		assertStartupFailure("idempotency.key-prefix=orders-${region}", "keyPrefix",
+				"idempotency.key-prefix holds the unresolved placeholder");
+	}
+
+	@Test
+	void startupFailureShouldNamePropertyAsWrittenInConfiguration() {
+		assertStartupFailure("idempotency.lock-renewal.max-duration=0s", "lockRenewal.maxDuration",
+				"idempotency.lock-renewal.max-duration must be positive");
+	}
+
+	@Test
 	void startWithHashTagInPrefixShouldFailNamingProperty() {
 		assertStartupFailure("idempotency.key-prefix=app:{x}", "keyPrefix", "free of '{' and '}'");
 	}
