@@ -3,6 +3,8 @@ package io.github.idempotency.interceptor;
 import java.lang.reflect.Method;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.jspecify.annotations.Nullable;
 
@@ -13,18 +15,24 @@ import org.springframework.expression.Expression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
 
 /**
- * Evaluates {@code @Idempotent(key = "...")} expressions against a method's arguments.
- * Parsed expressions are cached. Thread-safe.
+ * Evaluates {@code @Idempotent(key = "...")} expressions against a method's arguments,
+ * worked out once per method and expression. An expression that only names an argument
+ * ({@code #reference}, {@code #p0}) reads it directly; any other goes through SpEL, with
+ * the method's parameter names looked up once. Thread-safe.
  *
  * @since 0.1.0
  */
 public final class KeyExpressionEvaluator {
 
+	private static final Pattern VARIABLE = Pattern.compile("#([A-Za-z_$][A-Za-z0-9_$]*)");
+
+	private static final Pattern POSITION = Pattern.compile("[pa](\\d{1,9})");
+
 	private final SpelExpressionParser parser = new SpelExpressionParser();
 
-	private final ParameterNameDiscoverer parameterNames = new DefaultParameterNameDiscoverer();
+	private final ParameterNameDiscoverer parameterNames = new CachedParameterNames();
 
-	private final Map<String, Expression> expressions = new ConcurrentHashMap<>();
+	private final Map<Compiled.Key, Compiled> compiled = new ConcurrentHashMap<>();
 
 	/**
 	 * Evaluates an expression to a key.
@@ -48,9 +56,80 @@ public final class KeyExpressionEvaluator {
 	 * @throws org.springframework.expression.EvaluationException if it fails
 	 */
 	public @Nullable Object value(String expression, Method method, Object[] arguments) {
+		Compiled evaluation = this.compiled.computeIfAbsent(new Compiled.Key(method, expression), this::compile);
+		if (evaluation.argument >= 0) {
+			return arguments[evaluation.argument];
+		}
 		MethodBasedEvaluationContext context = new MethodBasedEvaluationContext(arguments, method, arguments,
 				this.parameterNames);
-		return this.expressions.computeIfAbsent(expression, this.parser::parseExpression).getValue(context);
+		return evaluation.expression.getValue(context);
+	}
+
+	private Compiled compile(Compiled.Key key) {
+		Matcher variable = VARIABLE.matcher(key.expression().trim());
+		if (variable.matches()) {
+			int argument = argumentNamed(variable.group(1), key.method());
+			if (argument >= 0) {
+				return new Compiled(argument, null);
+			}
+		}
+		return new Compiled(-1, this.parser.parseExpression(key.expression()));
+	}
+
+	// As SpEL's method-based context defines them: a parameter's name wins over a
+	// position of the same spelling.
+	private int argumentNamed(String name, Method method) {
+		String[] names = this.parameterNames.getParameterNames(method);
+		if (names != null) {
+			for (int i = 0; i < names.length; i++) {
+				if (names[i].equals(name)) {
+					return i;
+				}
+			}
+		}
+		Matcher position = POSITION.matcher(name);
+		if (position.matches()) {
+			int index = Integer.parseInt(position.group(1));
+			return (index < method.getParameterCount()) ? index : -1;
+		}
+		return -1;
+	}
+
+	/**
+	 * One expression for one method: the argument it names, or the parsed expression.
+	 */
+	private record Compiled(int argument, @Nullable Expression expression) {
+
+		private record Key(Method method, String expression) {
+		}
+
+	}
+
+	/**
+	 * Parameter names read once per method, rather than on every evaluation.
+	 */
+	private static final class CachedParameterNames implements ParameterNameDiscoverer {
+
+		private static final String[] NONE = new String[0];
+
+		private final ParameterNameDiscoverer discoverer = new DefaultParameterNameDiscoverer();
+
+		private final Map<Object, String[]> names = new ConcurrentHashMap<>();
+
+		@Override
+		public String @Nullable [] getParameterNames(Method method) {
+			String[] found = this.names.computeIfAbsent(method, (key) -> {
+				String[] discovered = this.discoverer.getParameterNames(method);
+				return (discovered != null) ? discovered : NONE;
+			});
+			return (found != NONE) ? found : null;
+		}
+
+		@Override
+		public String @Nullable [] getParameterNames(java.lang.reflect.Constructor<?> constructor) {
+			return this.discoverer.getParameterNames(constructor);
+		}
+
 	}
 
 }

@@ -2,9 +2,13 @@ package io.github.idempotency.json;
 
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.type.TypeFactory;
 import org.jspecify.annotations.Nullable;
 
@@ -20,6 +24,11 @@ public final class Jackson2ResultCodec implements ResultCodec {
 
 	private final ObjectMapper mapper;
 
+	// Per declared type, as making a writer or reader costs more than using one.
+	private final Map<ResolvableType, ObjectWriter> writers = new ConcurrentHashMap<>();
+
+	private final Map<ResolvableType, ObjectReader> readers = new ConcurrentHashMap<>();
+
 	/**
 	 * @param mapper the application's mapper
 	 */
@@ -30,7 +39,8 @@ public final class Jackson2ResultCodec implements ResultCodec {
 	@Override
 	public byte[] write(@Nullable Object value, ResolvableType type) {
 		try {
-			return this.mapper.writerFor(javaType(type)).writeValueAsBytes(value);
+			return this.writers.computeIfAbsent(type, (key) -> this.mapper.writerFor(javaType(key)))
+				.writeValueAsBytes(value);
 		}
 		catch (IOException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);
@@ -40,7 +50,7 @@ public final class Jackson2ResultCodec implements ResultCodec {
 	@Override
 	public @Nullable Object read(byte[] json, ResolvableType type) {
 		try {
-			return this.mapper.readValue(json, javaType(type));
+			return this.readers.computeIfAbsent(type, (key) -> this.mapper.readerFor(javaType(key))).readValue(json);
 		}
 		catch (IOException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);

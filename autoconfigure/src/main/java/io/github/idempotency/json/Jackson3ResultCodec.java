@@ -1,14 +1,18 @@
 package io.github.idempotency.json;
 
 import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.jspecify.annotations.Nullable;
-
-import org.springframework.core.ResolvableType;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JavaType;
 import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.ObjectReader;
+import tools.jackson.databind.ObjectWriter;
 import tools.jackson.databind.type.TypeFactory;
+
+import org.springframework.core.ResolvableType;
 
 /**
  * {@link ResultCodec} on a Jackson 3 {@link ObjectMapper}, the application's for Spring
@@ -20,6 +24,11 @@ public final class Jackson3ResultCodec implements ResultCodec {
 
 	private final ObjectMapper mapper;
 
+	// Per declared type, as making a writer or reader costs more than using one.
+	private final Map<ResolvableType, ObjectWriter> writers = new ConcurrentHashMap<>();
+
+	private final Map<ResolvableType, ObjectReader> readers = new ConcurrentHashMap<>();
+
 	/**
 	 * @param mapper the application's mapper
 	 */
@@ -30,7 +39,8 @@ public final class Jackson3ResultCodec implements ResultCodec {
 	@Override
 	public byte[] write(@Nullable Object value, ResolvableType type) {
 		try {
-			return this.mapper.writerFor(javaType(type)).writeValueAsBytes(value);
+			return this.writers.computeIfAbsent(type, (key) -> this.mapper.writerFor(javaType(key)))
+				.writeValueAsBytes(value);
 		}
 		catch (JacksonException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);
@@ -40,7 +50,7 @@ public final class Jackson3ResultCodec implements ResultCodec {
 	@Override
 	public @Nullable Object read(byte[] json, ResolvableType type) {
 		try {
-			return this.mapper.readValue(json, javaType(type));
+			return this.readers.computeIfAbsent(type, (key) -> this.mapper.readerFor(javaType(key))).readValue(json);
 		}
 		catch (JacksonException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);

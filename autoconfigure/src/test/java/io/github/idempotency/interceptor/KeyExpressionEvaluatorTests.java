@@ -1,0 +1,57 @@
+package io.github.idempotency.interceptor;
+
+import java.lang.reflect.Method;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.util.ReflectionUtils;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Expressions that only name an argument are read directly; they must give what SpEL
+ * gives for them.
+ */
+class KeyExpressionEvaluatorTests {
+
+	private final KeyExpressionEvaluator evaluator = new KeyExpressionEvaluator();
+
+	private final Method method = ReflectionUtils.findMethod(Samples.class, "book", String.class, Integer.class,
+			String.class);
+
+	private final Object[] arguments = { "order-1", 3, "as-named" };
+
+	@Test
+	void argumentByNameOrPositionShouldBeReadDirectly() {
+		assertThat(this.evaluator.value("#reference", this.method, this.arguments)).isEqualTo("order-1");
+		assertThat(this.evaluator.value("#p1", this.method, this.arguments)).isEqualTo(3);
+		assertThat(this.evaluator.value("#a0", this.method, this.arguments)).isEqualTo("order-1");
+		assertThat(this.evaluator.evaluate(" #count ", this.method, this.arguments)).isEqualTo("3");
+	}
+
+	@Test
+	void parameterNamedLikeAPositionShouldWinAsInSpel() {
+		assertThat(this.evaluator.value("#p2", this.method, this.arguments)).isEqualTo("as-named");
+	}
+
+	@Test
+	void nullArgumentShouldGiveNull() {
+		assertThat(this.evaluator.evaluate("#reference", this.method, new Object[] { null, 1, "x" })).isNull();
+	}
+
+	@Test
+	void anythingElseShouldGoThroughSpel() {
+		assertThat(this.evaluator.value("#reference + '-' + #count", this.method, this.arguments))
+			.isEqualTo("order-1-3");
+		assertThat(this.evaluator.value("#root[1]", this.method, this.arguments)).isEqualTo(3);
+		assertThat(this.evaluator.value("#unknown", this.method, this.arguments)).isNull();
+	}
+
+	static class Samples {
+
+		void book(String reference, Integer count, String p2) {
+		}
+
+	}
+
+}
