@@ -202,8 +202,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		}
 		String scope = StringUtils.hasText(annotation.scope()) ? annotation.scope().trim() : null;
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
-				duration(annotation.ttl(), "ttl", name), duration(annotation.lockTimeout(), "lockTimeout", name),
-				declaredOnMethod, handler, scope, fingerprintExpression, finalExceptions);
+				duration(annotation.ttl(), "ttl", name, false),
+				duration(annotation.lockTimeout(), "lockTimeout", name, false),
+				duration(annotation.waitTimeout(), "waitTimeout", name, true), declaredOnMethod, handler, scope,
+				fingerprintExpression, finalExceptions);
 	}
 
 	// A replay hands back what the method's return type reads from JSON: for Object or an
@@ -300,7 +302,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		return parameters == null;
 	}
 
-	private static @Nullable Duration duration(String value, String attribute, String method) {
+	private static @Nullable Duration duration(String value, String attribute, String method, boolean zeroAllowed) {
 		if (!StringUtils.hasText(value)) {
 			return null;
 		}
@@ -312,9 +314,9 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			throw new IllegalStateException(
 					"@Idempotent on " + method + " has " + attribute + " '" + value + "', which is not a duration", ex);
 		}
-		if (duration.isNegative() || duration.isZero()) {
-			throw new IllegalStateException(
-					"@Idempotent on " + method + " has " + attribute + " '" + value + "'; it must be positive");
+		if (duration.isNegative() || (duration.isZero() && !zeroAllowed)) {
+			throw new IllegalStateException("@Idempotent on " + method + " has " + attribute + " '" + value
+					+ "'; it must be " + (zeroAllowed ? "zero or positive" : "positive"));
 		}
 		return duration;
 	}

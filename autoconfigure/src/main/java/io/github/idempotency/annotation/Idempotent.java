@@ -84,6 +84,15 @@ public @interface Idempotent {
 	String lockTimeout() default "";
 
 	/**
+	 * How long a duplicate of a call still running waits for it to finish, and then
+	 * replays its outcome, such as {@code "2s"}; {@code "0s"} answers at once (409, or
+	 * {@link io.github.idempotency.IdempotentCallInProgressException} outside HTTP).
+	 * Empty means {@code idempotency.wait-timeout}.
+	 * @return the wait timeout
+	 */
+	String waitTimeout() default "";
+
+	/**
 	 * Names the records of a method that is not a web handler, so that methods sharing a
 	 * scope share records on purpose: one key then names one call among them. Empty means
 	 * the method's own scope, its class and name. Ignored for requests to a web handler,

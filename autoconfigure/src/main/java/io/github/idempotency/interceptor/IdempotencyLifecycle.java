@@ -74,7 +74,8 @@ public class IdempotencyLifecycle implements AutoCloseable {
 	 */
 	public Decision begin(IdempotentOperation operation, String tag, String recordKey, String fingerprint) {
 		Duration lease = (operation.lockTimeout() != null) ? operation.lockTimeout() : this.policy.lockTimeout();
-		long waitUntil = System.nanoTime() + this.policy.waitTimeout().toNanos();
+		Duration wait = (operation.waitTimeout() != null) ? operation.waitTimeout() : this.policy.waitTimeout();
+		long waitUntil = System.nanoTime() + wait.toNanos();
 		long pollMillis = FIRST_POLL_MILLIS;
 		while (true) {
 			ClaimResult result;

@@ -18,6 +18,8 @@ import org.jspecify.annotations.Nullable;
  * @param ttl how long the response is replayed, or {@code null} for the configured
  * default
  * @param lockTimeout how long a claim holds, or {@code null} for the configured default
+ * @param waitTimeout how long a duplicate waits for the call in progress, or {@code null}
+ * for the configured default
  * @param declaredOnMethod whether the method itself is annotated: then requests of every
  * HTTP method are handled, where a class's annotation covers only the request methods
  * listed in {@code idempotency.methods}
@@ -33,8 +35,8 @@ import org.jspecify.annotations.Nullable;
  * @since 0.1.0
  */
 public record IdempotentOperation(String name, @Nullable String headerName, @Nullable String keyExpression,
-		boolean required, @Nullable Duration ttl, @Nullable Duration lockTimeout, boolean declaredOnMethod,
-		boolean handler, @Nullable String scope, @Nullable String fingerprintExpression,
+		boolean required, @Nullable Duration ttl, @Nullable Duration lockTimeout, @Nullable Duration waitTimeout,
+		boolean declaredOnMethod, boolean handler, @Nullable String scope, @Nullable String fingerprintExpression,
 		List<Class<? extends Throwable>> finalExceptions) {
 
 	public IdempotentOperation {

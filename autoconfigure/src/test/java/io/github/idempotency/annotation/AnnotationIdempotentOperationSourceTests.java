@@ -116,6 +116,7 @@ class AnnotationIdempotentOperationSourceTests {
 		IdempotentOperation operation = operation(Handlers.class, "byName", String.class);
 		assertThat(operation.handler()).isFalse();
 		assertThat(operation(Handlers.class, "configured").handler()).isTrue();
+		assertThat(operation.waitTimeout()).isZero();
 	}
 
 	@Test
@@ -159,7 +160,7 @@ class AnnotationIdempotentOperationSourceTests {
 		void defaults() {
 		}
 
-		@Idempotent(key = "#req + #p0 + #a0")
+		@Idempotent(key = "#req + #p0 + #a0", waitTimeout = "0s")
 		void byName(String req) {
 		}
 

@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class IdempotencyLifecycleTests {
 
 	private static final IdempotentOperation OPERATION = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
-			null, true, false, null, null, List.of());
+			null, null, true, false, null, null, List.of());
 
 	private static final StoredResponse OUTCOME = new StoredResponse(200, Map.of(), "\"booked\"".getBytes());
 
@@ -71,7 +71,7 @@ class IdempotencyLifecycleTests {
 	@Test
 	void claimTakenOverAfterItsLeaseShouldNotCompleteTheNewOwnersRecord() throws InterruptedException {
 		IdempotentOperation shortLease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
-				Duration.ofMillis(50), true, false, null, null, List.of());
+				Duration.ofMillis(50), null, true, false, null, null, List.of());
 		this.lifecycle.close();
 		this.lifecycle = new IdempotencyLifecycle(this.store, new IdempotencyPolicy(Duration.ofMinutes(1),
 				Duration.ofSeconds(10), false, null, Duration.ofMinutes(1), Duration.ZERO, 255, OnStoreFailure.REJECT),
@@ -106,6 +106,18 @@ class IdempotencyLifecycleTests {
 	}
 
 	@Test
+	void operationsOwnWaitTimeoutShouldOverrideThePolicys() {
+		IdempotentOperation patient = new IdempotentOperation("Ledger.book", null, "#p0", true, null, null,
+				Duration.ofSeconds(5), true, false, null, null, List.of());
+		Claim claim = proceed(this.lifecycle.begin(patient, "Ledger#book", "k8", "fp"));
+		new Thread(() -> {
+			sleep(100);
+			claim.complete(OUTCOME);
+		}).start();
+		assertThat(this.lifecycle.begin(patient, "Ledger#book", "k8", "fp")).isInstanceOf(Decision.Replay.class);
+	}
+
+	@Test
 	void storeFailureShouldBeUnavailableOrUnprotectedAsThePolicySays() {
 		this.outage.down.set(true);
 		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k6", "fp")).isInstanceOf(Decision.Unavailable.class);
@@ -121,7 +133,7 @@ class IdempotencyLifecycleTests {
 	@Test
 	void leaseShouldBeRenewedWhileTheCallRuns() throws InterruptedException {
 		IdempotentOperation shortLease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
-				Duration.ofMillis(300), true, false, null, null, List.of());
+				Duration.ofMillis(300), null, true, false, null, null, List.of());
 		Claim claim = proceed(this.lifecycle.begin(shortLease, "Ledger#book", "k7", "fp"));
 		Thread.sleep(900);
 		assertThat(this.lifecycle.begin(shortLease, "Ledger#book", "k7", "fp")).isInstanceOf(Decision.InProgress.class);
@@ -133,6 +145,15 @@ class IdempotencyLifecycleTests {
 				new IdempotencyPolicy(Duration.ofMinutes(1), Duration.ofSeconds(10), true, null, Duration.ofMinutes(1),
 						waitTimeout, 255, onStoreFailure),
 				(operation, outcome) -> this.outcomes.add(operation + " " + outcome.tagValue()));
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
 	}
 
 	private static Claim proceed(Decision decision) {
