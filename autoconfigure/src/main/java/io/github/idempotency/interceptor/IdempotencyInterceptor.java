@@ -40,7 +40,14 @@ public class IdempotencyInterceptor implements MethodInterceptor {
 			ObjectProvider<IdempotentCallSource> callSources, ObjectProvider<IdempotentMethodInvoker> methods) {
 		this.operations = operations;
 		this.callSources = SingletonSupplier.of(() -> callSources.orderedStream().toList());
-		this.methods = SingletonSupplier.of(methods::getObject);
+		this.methods = SingletonSupplier.of(() -> {
+			IdempotentMethodInvoker invoker = methods.getIfAvailable();
+			if (invoker == null) {
+				throw new IllegalStateException("@Idempotent methods outside web handlers keep their return values as"
+						+ " JSON, and this application has no JSON mapper: add spring-boot-starter-json");
+			}
+			return invoker;
+		});
 	}
 
 	@Override

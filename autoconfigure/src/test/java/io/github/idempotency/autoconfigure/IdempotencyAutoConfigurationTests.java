@@ -12,6 +12,7 @@ import io.github.idempotency.StoredResponse;
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
+import io.github.idempotency.interceptor.IdempotentMethodInvoker;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import io.github.idempotency.store.redis.RedisIdempotencyStore;
@@ -44,6 +45,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 @ExtendWith(OutputCaptureExtension.class)
 class IdempotencyAutoConfigurationTests {
@@ -159,6 +161,20 @@ class IdempotencyAutoConfigurationTests {
 				assertThat(context).hasSingleBean(IdempotencyAdvisor.class);
 				assertThat(context).doesNotHaveBean(IdempotencyCoordinator.class);
 				assertThat(context).doesNotHaveBean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME);
+			});
+	}
+
+	@Test
+	void idempotentMethodWithoutJsonMapperShouldSaySoWhenCalled() {
+		new ApplicationContextRunner()
+			.withClassLoader(new FilteredClassLoader("com.fasterxml.jackson", "tools.jackson"))
+			.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class, AopAutoConfiguration.class))
+			.withBean(Bookings.class)
+			.run((context) -> {
+				assertThat(context).hasNotFailed().doesNotHaveBean(IdempotentMethodInvoker.class);
+				Bookings bookings = context.getBean(Bookings.class);
+				assertThatIllegalStateException().isThrownBy(() -> bookings.book("r-1"))
+					.withMessageContaining("no JSON mapper");
 			});
 	}
 
@@ -416,6 +432,17 @@ class IdempotencyAutoConfigurationTests {
 		@Idempotent(ttl = "soon")
 		String create() {
 			return "c";
+		}
+
+	}
+
+	// Public: CGLIB defines the proxy in the filtered class loader, outside this
+	// package's.
+	public static class Bookings {
+
+		@Idempotent(key = "#p0")
+		public String book(String reference) {
+			return "booked " + reference;
 		}
 
 	}
