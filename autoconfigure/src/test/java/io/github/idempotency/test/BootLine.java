@@ -36,6 +36,15 @@ public final class BootLine {
 				: "org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguration");
 	}
 
+	/**
+	 * Jackson's auto-configuration on the line under test.
+	 * @return the auto-configuration class
+	 */
+	public static Class<?> jacksonAutoConfiguration() {
+		return load(BOOT_4 ? "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration"
+				: "org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration");
+	}
+
 	private static Class<?> load(String name) {
 		return ClassUtils.resolveClassName(name, BootLine.class.getClassLoader());
 	}
