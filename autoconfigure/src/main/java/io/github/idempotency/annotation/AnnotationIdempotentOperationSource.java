@@ -2,12 +2,14 @@ package io.github.idempotency.annotation;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -31,6 +33,7 @@ import org.springframework.expression.spel.ast.VariableReference;
 import org.springframework.expression.spel.standard.SpelExpression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.util.ClassUtils;
+import org.springframework.util.ReflectionUtils;
 import org.springframework.util.StringUtils;
 
 /**
@@ -71,10 +74,18 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	private static final String CONTROLLER = "org.springframework.stereotype.Controller";
 
+	// A declarative HTTP interface's methods: Spring MVC can map them, and HTTP clients
+	// are made of them.
+	private static final String HTTP_EXCHANGE = "org.springframework.web.service.annotation.HttpExchange";
+
 	// Methods a controller may carry that frameworks other than Spring MVC call.
 	private static final List<String> OTHER_ENDPOINTS = List.of(
 			"org.springframework.graphql.data.method.annotation.SchemaMapping",
+			"org.springframework.graphql.data.method.annotation.BatchMapping",
 			"org.springframework.messaging.handler.annotation.MessageMapping",
+			"org.springframework.messaging.simp.annotation.SubscribeMapping",
+			"org.springframework.kafka.annotation.KafkaHandler",
+			"org.springframework.amqp.rabbit.annotation.RabbitHandler", "io.awspring.cloud.sqs.annotation.SqsListener",
 			"org.springframework.scheduling.annotation.Scheduled", "org.springframework.context.event.EventListener",
 			"org.springframework.kafka.annotation.KafkaListener",
 			"org.springframework.amqp.rabbit.annotation.RabbitListener",
@@ -86,6 +97,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	private final Map<MethodClassKey, Optional<IdempotentOperation>> cache = new ConcurrentHashMap<>(64);
 
+	private final Set<Class<?>> checkedClasses = ConcurrentHashMap.newKeySet();
+
 	@Override
 	public boolean isCandidateClass(Class<?> targetClass) {
 		return AnnotationUtils.isCandidateClass(targetClass, Idempotent.class);
@@ -96,10 +109,25 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		if (method.getDeclaringClass() == Object.class) {
 			return null;
 		}
+		if (targetClass != null) {
+			checkOnce(ClassUtils.getUserClass(targetClass));
+		}
 		return this.cache
 			.computeIfAbsent(new MethodClassKey(method, targetClass),
 					(key) -> Optional.ofNullable(find(method, targetClass)))
 			.orElse(null);
+	}
+
+	// Proxying asks about a final, private or static method only if no other method of
+	// its class matched first, so such an annotated method, which no proxy intercepts,
+	// is read as soon as any method of its class is, to fail there.
+	private void checkOnce(Class<?> userClass) {
+		if (this.checkedClasses.add(userClass)) {
+			ReflectionUtils.doWithMethods(userClass, (method) -> getOperation(method, userClass),
+					(method) -> (Modifier.isFinal(method.getModifiers()) || Modifier.isPrivate(method.getModifiers())
+							|| Modifier.isStatic(method.getModifiers()))
+							&& AnnotatedElementUtils.hasAnnotation(method, Idempotent.class));
+		}
 	}
 
 	private @Nullable IdempotentOperation find(Method method, @Nullable Class<?> targetClass) {
@@ -116,9 +144,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			}
 			return parse(annotation, specific, userClass, true, isHandler(specific, userClass));
 		}
-		if (!isController(specific.getDeclaringClass()) && (userClass == null || !isController(userClass))
-				&& (AnnotatedElementUtils.hasAnnotation(specific.getDeclaringClass(), Idempotent.class)
-						|| (userClass != null && AnnotatedElementUtils.hasAnnotation(userClass, Idempotent.class)))) {
+		Class<?> owner = (userClass != null) ? userClass : specific.getDeclaringClass();
+		if ((AnnotatedElementUtils.hasAnnotation(specific.getDeclaringClass(), Idempotent.class)
+				|| AnnotatedElementUtils.hasAnnotation(owner, Idempotent.class)) && !isController(owner)
+				&& !isController(specific.getDeclaringClass()) && !hasMappedMethods(owner)) {
 			throw new IllegalStateException("@Idempotent on the class of " + ClassUtils.getQualifiedMethodName(specific)
 					+ ", which is not a controller: on a class, it covers only handler methods. Annotate each method"
 					+ " to make idempotent, with its key expression.");
@@ -136,7 +165,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	// A method of a controller may be mapped while the application runs, by no
 	// annotation; it is a handler all the same, unless another framework calls it.
 	private static boolean isHandler(Method method, @Nullable Class<?> userClass) {
-		if (hasAnnotation(method, REQUEST_MAPPING)) {
+		if (hasAnnotation(method, REQUEST_MAPPING) || hasAnnotation(method, HTTP_EXCHANGE)) {
 			return true;
 		}
 		for (String endpoint : OTHER_ENDPOINTS) {
@@ -145,6 +174,15 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			}
 		}
 		return isController(method.getDeclaringClass()) || (userClass != null && isController(userClass));
+	}
+
+	// A class mapped without @Controller: an interface a Feign client implements, a
+	// Spring Data REST controller.
+	private static boolean hasMappedMethods(Class<?> type) {
+		boolean[] mapped = new boolean[1];
+		ReflectionUtils.doWithMethods(type, (method) -> mapped[0] = true, (method) -> !mapped[0]
+				&& (hasAnnotation(method, REQUEST_MAPPING) || hasAnnotation(method, HTTP_EXCHANGE)));
+		return mapped[0];
 	}
 
 	private static boolean isController(Class<?> type) {
@@ -193,8 +231,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			}
 		}
 		if (!handler) {
-			if (Modifier.isPrivate(method.getModifiers()) || Modifier.isFinal(method.getModifiers())
-					|| Modifier.isStatic(method.getModifiers())) {
+			// A JDK proxy's methods are final, and its calls intercepted all the same.
+			boolean jdkProxy = userClass != null && Proxy.isProxyClass(userClass);
+			if (Modifier.isPrivate(method.getModifiers()) || Modifier.isStatic(method.getModifiers())
+					|| (Modifier.isFinal(method.getModifiers()) && !jdkProxy)) {
 				throw new IllegalStateException("@Idempotent on " + name + ", which is private, final or static: a"
 						+ " proxy cannot intercept its calls");
 			}
@@ -295,7 +335,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		if (parameters != null && Arrays.asList(parameters).contains(variable)) {
 			return true;
 		}
-		if (variable.matches("[pa]\\d{1,9}")) {
+		if (variable.matches("[pa](0|[1-9]\\d{0,8})")) {
 			return Integer.parseInt(variable.substring(1)) < method.getParameterCount();
 		}
 		// Without names in the class file, only positions can be checked.

@@ -26,8 +26,6 @@ public final class KeyExpressionEvaluator {
 
 	private static final Pattern VARIABLE = Pattern.compile("#([A-Za-z_$][A-Za-z0-9_$]*)");
 
-	private static final Pattern POSITION = Pattern.compile("[pa](\\d{1,9})");
-
 	private final SpelExpressionParser parser = new SpelExpressionParser();
 
 	private final ParameterNameDiscoverer parameterNames = new CachedParameterNames();
@@ -67,7 +65,8 @@ public final class KeyExpressionEvaluator {
 
 	private Compiled compile(Compiled.Key key) {
 		Matcher variable = VARIABLE.matcher(key.expression().trim());
-		if (variable.matches()) {
+		// #root and #this are SpEL's own, whatever the parameters are called.
+		if (variable.matches() && !variable.group(1).equals("root") && !variable.group(1).equals("this")) {
 			int argument = argumentNamed(variable.group(1), key.method());
 			if (argument >= 0) {
 				return new Compiled(argument, null);
@@ -76,23 +75,18 @@ public final class KeyExpressionEvaluator {
 		return new Compiled(-1, this.parser.parseExpression(key.expression()));
 	}
 
-	// As SpEL's method-based context defines them: a parameter's name wins over a
-	// position of the same spelling.
+	// As SpEL's method-based context defines its variables: for each argument in turn,
+	// #a<i>, #p<i> and the parameter's name, a later definition replacing an earlier one
+	// of the same name.
 	private int argumentNamed(String name, Method method) {
 		String[] names = this.parameterNames.getParameterNames(method);
-		if (names != null) {
-			for (int i = 0; i < names.length; i++) {
-				if (names[i].equals(name)) {
-					return i;
-				}
+		int found = -1;
+		for (int i = 0; i < method.getParameterCount(); i++) {
+			if (name.equals("a" + i) || name.equals("p" + i) || (names != null && name.equals(names[i]))) {
+				found = i;
 			}
 		}
-		Matcher position = POSITION.matcher(name);
-		if (position.matches()) {
-			int index = Integer.parseInt(position.group(1));
-			return (index < method.getParameterCount()) ? index : -1;
-		}
-		return -1;
+		return found;
 	}
 
 	/**

@@ -126,8 +126,18 @@ class AnnotationIdempotentOperationSourceTests {
 	}
 
 	@Test
+	void classAnnotationOnMappedClassWithoutControllerStereotypeShouldCoverItsMappings() {
+		assertThat(operation(MappedWithoutController.class, "create").handler()).isTrue();
+	}
+
+	@Test
+	void httpInterfaceMethodShouldCountAsWebHandler() {
+		assertThat(operation(HttpClientInterface.class, "send").handler()).isTrue();
+	}
+
+	@Test
 	void methodProxyCannotInterceptShouldFail() {
-		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "sealedOff", String.class))
+		assertThatIllegalStateException().isThrownBy(() -> operation(Sealed.class, "plain", String.class))
 			.withMessageContaining("private, final or static");
 	}
 
@@ -197,10 +207,6 @@ class AnnotationIdempotentOperationSourceTests {
 
 	static class Invalid {
 
-		@Idempotent(key = "#p0")
-		final void sealedOff(String reference) {
-		}
-
 		@Idempotent
 		void noKey() {
 		}
@@ -249,6 +255,36 @@ class AnnotationIdempotentOperationSourceTests {
 
 		NoUsableConstructor(int code) {
 			super("code " + code);
+		}
+
+	}
+
+	@Idempotent
+	static class MappedWithoutController {
+
+		@PostMapping
+		void create() {
+		}
+
+	}
+
+	interface HttpClientInterface {
+
+		@org.springframework.web.service.annotation.PostExchange("/payments")
+		@Idempotent
+		void send();
+
+	}
+
+	static class Sealed {
+
+		@Idempotent(key = "#p0")
+		void plain(String reference) {
+		}
+
+		// Never offered to a proxy: read when any method of the class is.
+		@Idempotent(key = "#p0")
+		final void sealedOff(String reference) {
 		}
 
 	}

@@ -30,8 +30,15 @@ class KeyExpressionEvaluatorTests {
 	}
 
 	@Test
-	void parameterNamedLikeAPositionShouldWinAsInSpel() {
+	void namesShouldResolveAsSpelDefinesThemInTurn() {
+		// #p2 is defined by position and by name for the same argument.
 		assertThat(this.evaluator.value("#p2", this.method, this.arguments)).isEqualTo("as-named");
+		// A parameter named p1 is replaced by the second argument's #p1, as in SpEL.
+		Method shadowed = ReflectionUtils.findMethod(Samples.class, "shadow", String.class, String.class);
+		Object[] pair = { "first", "second" };
+		assertThat(this.evaluator.value("#p1", shadowed, pair)).isEqualTo("second");
+		assertThat(this.evaluator.value("#p01", shadowed, pair)).isNull();
+		assertThat(this.evaluator.value("#root", shadowed, pair)).isEqualTo(pair);
 	}
 
 	@Test
@@ -50,6 +57,9 @@ class KeyExpressionEvaluatorTests {
 	static class Samples {
 
 		void book(String reference, Integer count, String p2) {
+		}
+
+		void shadow(String p1, String root) {
 		}
 
 	}
