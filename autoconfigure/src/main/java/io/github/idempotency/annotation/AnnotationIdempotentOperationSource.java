@@ -118,6 +118,21 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			.orElse(null);
 	}
 
+	/**
+	 * How many methods outside web handlers were found idempotent so far: at startup,
+	 * those of every bean proxied.
+	 * @return the number of such methods
+	 */
+	public int methodOperationCount() {
+		return (int) this.cache.values()
+			.stream()
+			.flatMap(Optional::stream)
+			.filter((operation) -> !operation.handler())
+			.map(IdempotentOperation::name)
+			.distinct()
+			.count();
+	}
+
 	// Proxying asks about a final, private or static method only if no other method of
 	// its class matched first, so such an annotated method, which no proxy intercepts,
 	// is read as soon as any method of its class is, to fail there.

@@ -28,6 +28,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnNotWebApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -83,6 +84,15 @@ public class IdempotencyAutoConfiguration {
 	IdempotentMethodInvoker idempotentMethodInvoker(IdempotencyLifecycle lifecycle, ResultCodec codec,
 			JsonCanonicalizer canonicalizer) {
 		return new IdempotentMethodInvoker(lifecycle, codec, canonicalizer);
+	}
+
+	// A servlet application's report, which counts HTTP operations too, comes from the
+	// Spring MVC auto-configuration.
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnNotWebApplication
+	IdempotencyStartupReport idempotencyStartupReport(IdempotencyStore store, IdempotentOperationSource operations) {
+		return new IdempotencyStartupReport(store, null, IdempotencyStartupReport.methodOperations(operations));
 	}
 
 	@Configuration(proxyBeanMethods = false)

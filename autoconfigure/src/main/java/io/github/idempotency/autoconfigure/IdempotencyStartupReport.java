@@ -1,10 +1,12 @@
 package io.github.idempotency.autoconfigure;
 
 import java.util.UUID;
+import java.util.function.IntSupplier;
 import java.util.concurrent.TimeUnit;
 
 import io.github.idempotency.IdempotencyStore;
-import io.github.idempotency.web.IdempotentHandlerVerifier;
+import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
+import io.github.idempotency.interceptor.IdempotentOperationSource;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -16,11 +18,11 @@ import org.springframework.context.event.ContextRefreshedEvent;
 
 /**
  * Says in one line at startup what the starter protects and where its records go: the
- * number of idempotent operations, the store (Redis with its topology and address, or
- * memory), and whether the store answered. A store that does not answer is a warning, not
- * a failure: the application starts, and idempotent requests answer 503 until the store
- * comes. The store is asked on a thread of its own, so that a Redis that does not answer
- * never holds up startup.
+ * number of idempotent operations (HTTP operations, and methods outside web handlers),
+ * the store (Redis with its topology and address, or memory), and whether the store
+ * answered. A store that does not answer is a warning, not a failure: the application
+ * starts, and idempotent requests answer 503 until the store comes. The store is asked on
+ * a thread of its own, so that a Redis that does not answer never holds up startup.
  */
 class IdempotencyStartupReport implements ApplicationListener<ContextRefreshedEvent>, ApplicationContextAware {
 
@@ -28,15 +30,30 @@ class IdempotencyStartupReport implements ApplicationListener<ContextRefreshedEv
 
 	private final IdempotencyStore store;
 
-	private final IdempotentHandlerVerifier handlers;
+	private final @Nullable IntSupplier httpOperations;
+
+	private final IntSupplier methodOperations;
 
 	private @Nullable ApplicationContext context;
 
 	private boolean reported;
 
-	IdempotencyStartupReport(IdempotencyStore store, IdempotentHandlerVerifier handlers) {
+	/**
+	 * @param store where records go
+	 * @param httpOperations counts the idempotent HTTP operations, or {@code null}
+	 * outside a servlet web application
+	 * @param methodOperations counts the idempotent methods outside web handlers
+	 */
+	IdempotencyStartupReport(IdempotencyStore store, @Nullable IntSupplier httpOperations,
+			IntSupplier methodOperations) {
 		this.store = store;
-		this.handlers = handlers;
+		this.httpOperations = httpOperations;
+		this.methodOperations = methodOperations;
+	}
+
+	static IntSupplier methodOperations(IdempotentOperationSource operations) {
+		return (operations instanceof AnnotationIdempotentOperationSource annotations)
+				? annotations::methodOperationCount : () -> 0;
 	}
 
 	@Override
@@ -52,11 +69,26 @@ class IdempotencyStartupReport implements ApplicationListener<ContextRefreshedEv
 			return;
 		}
 		this.reported = true;
-		int count = this.handlers.operationCount();
-		String operations = count + " idempotent HTTP operation" + ((count == 1) ? "" : "s");
+		String operations = operations();
 		Thread probe = new Thread(() -> report(operations), "idempotency-startup-report");
 		probe.setDaemon(true);
 		probe.start();
+	}
+
+	// Methods are named only beside HTTP operations when there are some, as an HTTP
+	// application usually has none.
+	private String operations() {
+		int methods = this.methodOperations.getAsInt();
+		String counted = count(methods, "idempotent method");
+		if (this.httpOperations == null) {
+			return counted;
+		}
+		String http = count(this.httpOperations.getAsInt(), "idempotent HTTP operation");
+		return (methods > 0) ? http + ", " + counted : http;
+	}
+
+	private static String count(int count, String what) {
+		return count + " " + what + ((count == 1) ? "" : "s");
 	}
 
 	private void report(String operations) {

@@ -110,8 +110,10 @@ public class IdempotencyWebMvcAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	IdempotencyStartupReport idempotencyStartupReport(IdempotencyStore store, IdempotentHandlerVerifier verifier) {
-		return new IdempotencyStartupReport(store, verifier);
+	IdempotencyStartupReport idempotencyStartupReport(IdempotencyStore store, IdempotentHandlerVerifier verifier,
+			IdempotentOperationSource operations) {
+		return new IdempotencyStartupReport(store, verifier::operationCount,
+				IdempotencyStartupReport.methodOperations(operations));
 	}
 
 	@Bean

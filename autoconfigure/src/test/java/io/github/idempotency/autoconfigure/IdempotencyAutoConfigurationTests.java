@@ -179,6 +179,19 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	@Test
+	void startupOfApplicationWithoutWebShouldCountItsIdempotentMethods(CapturedOutput output) {
+		new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class, AopAutoConfiguration.class,
+					BootLine.jacksonAutoConfiguration()))
+			.withBean(Bookings.class)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				awaitOutput(output, "Idempotency: 1 idempotent method; records in memory");
+				assertThat(output).contains("Idempotency: 1 idempotent method; records in memory");
+			});
+	}
+
+	@Test
 	void startWhenDisabledShouldAddNothing() {
 		this.redisRunner.withPropertyValues("idempotency.enabled=false").run((context) -> {
 			assertThat(context).doesNotHaveBean(IdempotencyStore.class);
