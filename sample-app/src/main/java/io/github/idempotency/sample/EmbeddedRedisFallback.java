@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URI;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -37,7 +38,12 @@ class EmbeddedRedisFallback implements InitializingBean, DisposableBean {
 	public void afterPropertiesSet() throws IOException {
 		String host = this.environment.getProperty("spring.data.redis.host", "localhost");
 		int port = this.environment.getProperty("spring.data.redis.port", Integer.class, 6379);
-		if (!standalone() || answers(host, port) || !isLocal(host)) {
+		if (!standalone()) {
+			logger.info("Using the Redis configured in spring.data.redis: " + configured());
+			return;
+		}
+		if (answers(host, port) || !isLocal(host)) {
+			logger.info("Using the Redis configured at " + host + ":" + port);
 			return;
 		}
 		this.server = RedisServer.newRedisServer()
@@ -63,6 +69,18 @@ class EmbeddedRedisFallback implements InitializingBean, DisposableBean {
 		return !this.environment.containsProperty("spring.data.redis.url")
 				&& !this.environment.containsProperty("spring.data.redis.sentinel.master")
 				&& !this.environment.containsProperty("spring.data.redis.cluster.nodes");
+	}
+
+	// Where, without credentials: a URL may carry a password.
+	private String configured() {
+		String url = this.environment.getProperty("spring.data.redis.url");
+		if (url != null) {
+			URI uri = URI.create(url);
+			return uri.getScheme() + "://" + uri.getHost() + ":" + uri.getPort();
+		}
+		String master = this.environment.getProperty("spring.data.redis.sentinel.master");
+		return (master != null) ? "Sentinel master " + master
+				: "Cluster " + this.environment.getProperty("spring.data.redis.cluster.nodes");
 	}
 
 	private static boolean answers(String host, int port) {
