@@ -3,13 +3,9 @@ package io.github.idempotency.interceptor;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.github.idempotency.ClaimResult;
-import io.github.idempotency.IdempotencyRecord;
-import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.interceptor.IdempotencyPolicy.OnStoreFailure;
@@ -32,7 +28,14 @@ class IdempotencyLifecycleTests {
 
 	private final InMemoryIdempotencyStore store = new InMemoryIdempotencyStore();
 
-	private final Outage outage = new Outage(this.store);
+	private final AtomicBoolean down = new AtomicBoolean();
+
+	// Every call fails while the store is down, as an unreachable store's would.
+	private final FaultyStore outage = new FaultyStore(this.store, (operation, key) -> {
+		if (this.down.get()) {
+			throw new IdempotencyStoreException("store down");
+		}
+	});
 
 	private final ConcurrentLinkedQueue<String> outcomes = new ConcurrentLinkedQueue<>();
 
@@ -119,12 +122,12 @@ class IdempotencyLifecycleTests {
 
 	@Test
 	void storeFailureShouldBeUnavailableOrUnprotectedAsThePolicySays() {
-		this.outage.down.set(true);
+		this.down.set(true);
 		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k6", "fp")).isInstanceOf(Decision.Unavailable.class);
 		this.lifecycle.close();
 		this.lifecycle = lifecycle(Duration.ZERO, OnStoreFailure.PROCEED);
 		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k6", "fp")).isInstanceOf(Decision.Unprotected.class);
-		this.outage.down.set(false);
+		this.down.set(false);
 		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k6", "fp")).isInstanceOf(Decision.Proceed.class);
 		assertThat(this.outcomes).containsExactly("Ledger#book store_unavailable", "Ledger#book store_unavailable",
 				"Ledger#book executed");
@@ -159,58 +162,6 @@ class IdempotencyLifecycleTests {
 	private static Claim proceed(Decision decision) {
 		assertThat(decision).isInstanceOf(Decision.Proceed.class);
 		return ((Decision.Proceed) decision).claim();
-	}
-
-	/**
-	 * The in-memory store, behind a switch that makes every call fail as an unreachable
-	 * store's would.
-	 */
-	private record Outage(IdempotencyStore store, AtomicBoolean down) implements IdempotencyStore {
-
-		Outage(IdempotencyStore store) {
-			this(store, new AtomicBoolean());
-		}
-
-		private void check() {
-			if (this.down.get()) {
-				throw new IdempotencyStoreException("store down");
-			}
-		}
-
-		@Override
-		public ClaimResult claim(String key, String fingerprint, Duration lease) {
-			check();
-			return this.store.claim(key, fingerprint, lease);
-		}
-
-		@Override
-		public boolean complete(String key, String token, StoredResponse response, Duration retention) {
-			check();
-			return this.store.complete(key, token, response, retention);
-		}
-
-		@Override
-		public boolean renew(String key, String token, Duration lease) {
-			check();
-			return this.store.renew(key, token, lease);
-		}
-
-		@Override
-		public boolean release(String key, String token) {
-			check();
-			return this.store.release(key, token);
-		}
-
-		@Override
-		public Optional<IdempotencyRecord> find(String key) {
-			return this.store.find(key);
-		}
-
-		@Override
-		public boolean delete(String key) {
-			return this.store.delete(key);
-		}
-
 	}
 
 }

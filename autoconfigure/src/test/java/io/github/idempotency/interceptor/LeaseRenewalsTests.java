@@ -1,13 +1,9 @@
 package io.github.idempotency.interceptor;
 
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.ClaimResult;
-import io.github.idempotency.IdempotencyRecord;
-import io.github.idempotency.IdempotencyStore;
-import io.github.idempotency.StoredResponse;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,7 +35,7 @@ class LeaseRenewalsTests {
 	@Test
 	void renewalShouldGoOnAfterOneThrewAnError() throws InterruptedException {
 		AtomicInteger calls = new AtomicInteger();
-		this.renewals = new LeaseRenewals(new FaultyRenewals(this.store, (key) -> {
+		this.renewals = new LeaseRenewals(new FaultyStore(this.store, (operation, key) -> {
 			if (calls.incrementAndGet() == 1) {
 				throw new StackOverflowError("thrown by the first renewal");
 			}
@@ -55,7 +51,7 @@ class LeaseRenewalsTests {
 
 	@Test
 	void slowRenewalShouldNotHoldUpOthers() throws InterruptedException {
-		this.renewals = new LeaseRenewals(new FaultyRenewals(this.store, (key) -> {
+		this.renewals = new LeaseRenewals(new FaultyStore(this.store, (operation, key) -> {
 			if (key.equals("slow")) {
 				sleep(3000);
 			}
@@ -92,51 +88,6 @@ class LeaseRenewalsTests {
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 		}
-	}
-
-	/**
-	 * A store whose renew calls first meet a fault, then reach the real store.
-	 */
-	private record FaultyRenewals(IdempotencyStore store, Fault fault) implements IdempotencyStore {
-
-		@Override
-		public ClaimResult claim(String key, String fingerprint, Duration lease) {
-			return this.store.claim(key, fingerprint, lease);
-		}
-
-		@Override
-		public boolean complete(String key, String token, StoredResponse response, Duration retention) {
-			return this.store.complete(key, token, response, retention);
-		}
-
-		@Override
-		public boolean renew(String key, String token, Duration lease) {
-			this.fault.before(key);
-			return this.store.renew(key, token, lease);
-		}
-
-		@Override
-		public boolean release(String key, String token) {
-			return this.store.release(key, token);
-		}
-
-		@Override
-		public Optional<IdempotencyRecord> find(String key) {
-			return this.store.find(key);
-		}
-
-		@Override
-		public boolean delete(String key) {
-			return this.store.delete(key);
-		}
-
-	}
-
-	@FunctionalInterface
-	private interface Fault {
-
-		void before(String key);
-
 	}
 
 }
