@@ -109,13 +109,16 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		if (method.getDeclaringClass() == Object.class) {
 			return null;
 		}
+		MethodClassKey key = new MethodClassKey(method, targetClass);
+		Optional<IdempotentOperation> known = this.cache.get(key);
+		if (known != null) {
+			return known.orElse(null);
+		}
+		// Outside computeIfAbsent: checking a class reads its other methods here.
 		if (targetClass != null) {
 			checkOnce(ClassUtils.getUserClass(targetClass));
 		}
-		return this.cache
-			.computeIfAbsent(new MethodClassKey(method, targetClass),
-					(key) -> Optional.ofNullable(find(method, targetClass)))
-			.orElse(null);
+		return this.cache.computeIfAbsent(key, (absent) -> Optional.ofNullable(find(method, targetClass))).orElse(null);
 	}
 
 	/**
@@ -194,10 +197,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	// A class mapped without @Controller: an interface a Feign client implements, a
 	// Spring Data REST controller.
 	private static boolean hasMappedMethods(Class<?> type) {
-		boolean[] mapped = new boolean[1];
-		ReflectionUtils.doWithMethods(type, (method) -> mapped[0] = true, (method) -> !mapped[0]
-				&& (hasAnnotation(method, REQUEST_MAPPING) || hasAnnotation(method, HTTP_EXCHANGE)));
-		return mapped[0];
+		return Arrays.stream(ReflectionUtils.getAllDeclaredMethods(type))
+			.anyMatch((method) -> hasAnnotation(method, REQUEST_MAPPING) || hasAnnotation(method, HTTP_EXCHANGE));
 	}
 
 	private static boolean isController(Class<?> type) {
