@@ -1,5 +1,6 @@
 package io.github.idempotency.store.redis;
 
+import io.github.idempotency.store.HeaderLines;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

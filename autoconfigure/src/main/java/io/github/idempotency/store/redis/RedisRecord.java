@@ -1,5 +1,6 @@
 package io.github.idempotency.store.redis;
 
+import io.github.idempotency.store.HeaderLines;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;

@@ -1,6 +1,6 @@
 /**
- * The Redis idempotency store: one hash per record, changed only by single-key Lua
- * scripts.
+ * The Redis idempotency store: one string per record, changed only by single-key commands
+ * and Lua scripts.
  */
 @NullMarked
 package io.github.idempotency.store.redis;
