@@ -1,12 +1,11 @@
 package io.github.idempotency.store.memory;
 
+import io.github.idempotency.store.OwnerTokens;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.ClaimResult;
@@ -39,7 +38,7 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 	@Override
 	public ClaimResult claim(String key, String fingerprint, Duration lease) {
 		sweepOccasionally();
-		String token = newToken();
+		String token = OwnerTokens.newToken();
 		long now = System.nanoTime();
 		ClaimResult[] result = new ClaimResult[1];
 		this.entries.compute(key, (k, existing) -> {
@@ -121,13 +120,6 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 	public boolean delete(String key) {
 		Entry removed = this.entries.remove(key);
 		return removed != null && !removed.isExpired(System.nanoTime());
-	}
-
-	// 128 random bits, as in the Redis store: unique among the claims of one key, not
-	// secret, so ThreadLocalRandom rather than SecureRandom's shared lock.
-	private static String newToken() {
-		ThreadLocalRandom random = ThreadLocalRandom.current();
-		return HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong());
 	}
 
 	// A sweep visits every record, so it waits for at least as many claims as there are

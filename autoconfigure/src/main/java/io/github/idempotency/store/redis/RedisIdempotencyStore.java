@@ -1,14 +1,13 @@
 package io.github.idempotency.store.redis;
 
+import io.github.idempotency.store.OwnerTokens;
 import io.github.idempotency.store.HeaderLines;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyRecord;
@@ -155,7 +154,7 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	public ClaimResult claim(String key, String fingerprint, Duration lease) {
 		Assert.isTrue(StringUtils.hasText(fingerprint) && !StringUtils.containsWhitespace(fingerprint),
 				"fingerprint must be a single word");
-		String token = newToken();
+		String token = OwnerTokens.newToken();
 		String now = String.valueOf(System.currentTimeMillis());
 		if (this.nativeClaim) {
 			ClaimResult result = claimNatively(key, fingerprint, token, now, lease);
@@ -322,14 +321,6 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			throw new IdempotencyStoreException("Redis returned no reply (inside a transaction or pipeline?)");
 		}
 		return reply;
-	}
-
-	// 128 random bits: tokens must be unique among the claims of one key, not secret,
-	// since they never leave the server; so a lock-free generator serves better than
-	// SecureRandom's shared one.
-	private static String newToken() {
-		ThreadLocalRandom random = ThreadLocalRandom.current();
-		return HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong());
 	}
 
 	private static byte[] millis(Duration duration) {
