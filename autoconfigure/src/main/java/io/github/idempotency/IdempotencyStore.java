@@ -58,6 +58,19 @@ public interface IdempotencyStore {
 	boolean complete(String key, String token, StoredResponse response, Duration retention);
 
 	/**
+	 * Whether {@link #complete} called now, on this thread, would write within the
+	 * transaction the thread runs, so that the record commits or rolls back with the
+	 * caller's own writes. A caller that learns so completes the record before the
+	 * transaction ends and releases it if the transaction rolls back, rather than waiting
+	 * for the commit. Stores outside the caller's database never do.
+	 * @return {@code true} if a completion now joins the current transaction
+	 * @since 0.1.0
+	 */
+	default boolean completesInCurrentTransaction() {
+		return false;
+	}
+
+	/**
 	 * Extends a claim that is still held by the given token, so that a request running
 	 * longer than its first lease keeps its key.
 	 * @param key the record key

@@ -55,6 +55,11 @@ public class ObservedIdempotencyStore implements IdempotencyStore {
 	}
 
 	@Override
+	public boolean completesInCurrentTransaction() {
+		return this.store.completesInCurrentTransaction();
+	}
+
+	@Override
 	public boolean complete(String key, String token, StoredResponse response, Duration retention) {
 		return observe("complete", () -> this.store.complete(key, token, response, retention));
 	}

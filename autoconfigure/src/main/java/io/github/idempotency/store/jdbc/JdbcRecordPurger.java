@@ -1,0 +1,110 @@
+package io.github.idempotency.store.jdbc;
+
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import io.github.idempotency.IdempotencyStoreException;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.context.SmartLifecycle;
+import org.springframework.util.Assert;
+
+/**
+ * Deletes the records of a {@link JdbcIdempotencyStore} whose retention or lease has
+ * passed, on a thread of its own at a fixed interval, in batches of bounded size so that
+ * no statement holds many rows at once. Expired rows already count as absent; purging
+ * only keeps the table from growing. Several instances of an application may purge one
+ * table at the same time.
+ *
+ * @since 0.1.0
+ */
+public class JdbcRecordPurger implements SmartLifecycle {
+
+	private static final Log logger = LogFactory.getLog(JdbcRecordPurger.class);
+
+	// A run stops after this many batches, so that a table far behind is caught up over
+	// several runs rather than by one that never ends.
+	private static final int MAX_BATCHES_PER_RUN = 100;
+
+	private final JdbcIdempotencyStore store;
+
+	private final Duration interval;
+
+	private final int batchSize;
+
+	private @Nullable ScheduledExecutorService executor;
+
+	/**
+	 * @param store the store whose table is purged
+	 * @param interval the time between runs
+	 * @param batchSize the most rows one statement deletes
+	 */
+	public JdbcRecordPurger(JdbcIdempotencyStore store, Duration interval, int batchSize) {
+		Assert.isTrue(!interval.isNegative() && !interval.isZero(), "interval must be positive");
+		Assert.isTrue(batchSize > 0, "batchSize must be positive");
+		this.store = store;
+		this.interval = interval;
+		this.batchSize = batchSize;
+	}
+
+	/**
+	 * Deletes expired records, batch after batch, until a batch comes back short.
+	 * @return how many were deleted
+	 */
+	public int purge() {
+		int total = 0;
+		for (int batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
+			int deleted = this.store.purgeExpired(this.batchSize);
+			total += deleted;
+			if (deleted < this.batchSize) {
+				break;
+			}
+		}
+		return total;
+	}
+
+	private void purgeAndLog() {
+		try {
+			int deleted = purge();
+			if (deleted > 0 && logger.isDebugEnabled()) {
+				logger.debug("Purged " + deleted + " expired idempotency records from " + this.store);
+			}
+		}
+		catch (IdempotencyStoreException ex) {
+			logger.warn("Could not purge expired idempotency records; trying again in " + this.interval + ": "
+					+ ex.getMessage());
+		}
+	}
+
+	@Override
+	public synchronized void start() {
+		if (this.executor == null) {
+			ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor((task) -> {
+				Thread thread = new Thread(task, "idempotency-purge");
+				thread.setDaemon(true);
+				return thread;
+			});
+			long millis = this.interval.toMillis();
+			executor.scheduleWithFixedDelay(this::purgeAndLog, millis, millis, TimeUnit.MILLISECONDS);
+			this.executor = executor;
+		}
+	}
+
+	@Override
+	public synchronized void stop() {
+		if (this.executor != null) {
+			this.executor.shutdownNow();
+			this.executor = null;
+		}
+	}
+
+	@Override
+	public synchronized boolean isRunning() {
+		return this.executor != null;
+	}
+
+}

@@ -1,0 +1,273 @@
+package io.github.idempotency.store.jdbc;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
+
+import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyRecord.State;
+import io.github.idempotency.IdempotencyStoreException;
+import io.github.idempotency.StoredResponse;
+import io.github.idempotency.UnreadableRecordException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/**
+ * What the JDBC store does beyond the shared contract, on each database it supports.
+ */
+abstract class AbstractJdbcStoreTests {
+
+	private static final Duration LEASE = Duration.ofSeconds(30);
+
+	private static final Duration RETENTION = Duration.ofMinutes(5);
+
+	private static final StoredResponse CHARGED = new StoredResponse(201,
+			Map.of("Content-Type", List.of("application/json")), "{\"id\":42}".getBytes(StandardCharsets.UTF_8));
+
+	private DataSource dataSource;
+
+	private JdbcTemplate jdbc;
+
+	private JdbcIdempotencyStore store;
+
+	private TransactionTemplate transaction;
+
+	/**
+	 * The database's JDBC URL, with its user.
+	 */
+	protected abstract String url();
+
+	@BeforeEach
+	void freshTables() {
+		this.dataSource = JdbcStores.dataSource(url());
+		this.store = JdbcStores.store(this.dataSource, "store_record", true);
+		this.jdbc = new JdbcTemplate(this.dataSource);
+		this.jdbc.execute("DROP TABLE IF EXISTS store_charge");
+		this.jdbc.execute("CREATE TABLE store_charge (id VARCHAR(64) PRIMARY KEY)");
+		this.transaction = new TransactionTemplate(new DataSourceTransactionManager(this.dataSource));
+	}
+
+	private static String newKey() {
+		return UUID.randomUUID().toString().replace("-", "");
+	}
+
+	private String claim(String key) {
+		return ((ClaimResult.Claimed) this.store.claim(key, "fp", LEASE)).token();
+	}
+
+	private int charges() {
+		return this.jdbc.queryForObject("SELECT COUNT(*) FROM store_charge", Integer.class);
+	}
+
+	@Test
+	void sixtyFourThreadsClaimingOneKeyShouldHaveOneWinner() throws Exception {
+		int threads = 64;
+		String key = newKey();
+		ExecutorService executor = Executors.newFixedThreadPool(threads);
+		try {
+			CountDownLatch start = new CountDownLatch(1);
+			List<Future<ClaimResult>> results = new ArrayList<>();
+			for (int i = 0; i < threads; i++) {
+				results.add(executor.submit(() -> {
+					start.await();
+					return this.store.claim(key, "fp", LEASE);
+				}));
+			}
+			start.countDown();
+			List<ClaimResult> claims = new ArrayList<>();
+			for (Future<ClaimResult> result : results) {
+				claims.add(result.get(60, TimeUnit.SECONDS));
+			}
+			assertThat(claims).filteredOn(ClaimResult.Claimed.class::isInstance).hasSize(1);
+			assertThat(claims).filteredOn(ClaimResult.InProgress.class::isInstance).hasSize(threads - 1);
+		}
+		finally {
+			executor.shutdownNow();
+		}
+	}
+
+	@Test
+	void claimInsideTransactionShouldBeSeenAtOnceAndOutliveRollback() {
+		String key = newKey();
+		this.transaction.executeWithoutResult((status) -> {
+			assertThat(this.store.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+			// Another connection, as another node's, sees the claim before this
+			// transaction ends.
+			assertThat(JdbcStores.store(this.dataSource, "store_record", false, false).claim(key, "fp", LEASE))
+				.isInstanceOf(ClaimResult.InProgress.class);
+			status.setRollbackOnly();
+		});
+		assertThat(this.store.find(key))
+			.hasValueSatisfying((record) -> assertThat(record.state()).isEqualTo(State.IN_PROGRESS));
+	}
+
+	@Test
+	void completionJoiningTransactionThatCommitsShouldKeepRecordAndWritesTogether() {
+		String key = newKey();
+		String token = claim(key);
+		this.transaction.executeWithoutResult((status) -> {
+			assertThat(this.store.completesInCurrentTransaction()).isTrue();
+			this.jdbc.update("INSERT INTO store_charge (id) VALUES (?)", key);
+			assertThat(this.store.complete(key, token, CHARGED, RETENTION)).isTrue();
+		});
+		assertThat(charges()).isEqualTo(1);
+		assertThat(this.store.claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(CHARGED));
+	}
+
+	@Test
+	void completionJoiningTransactionThatRollsBackShouldLeaveClaimToReleaseAndRetry() {
+		String key = newKey();
+		String token = claim(key);
+		this.transaction.executeWithoutResult((status) -> {
+			this.jdbc.update("INSERT INTO store_charge (id) VALUES (?)", key);
+			assertThat(this.store.complete(key, token, CHARGED, RETENTION)).isTrue();
+			status.setRollbackOnly();
+		});
+		assertThat(charges()).isZero();
+		assertThat(this.store.find(key)).hasValueSatisfying((record) -> {
+			assertThat(record.state()).isEqualTo(State.IN_PROGRESS);
+			assertThat(record.response()).isNull();
+		});
+		assertThat(this.store.release(key, token)).isTrue();
+		assertThat(this.store.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	@Test
+	void storeThatCompletesOnItsOwnShouldCommitCompletionWhateverTheTransaction() {
+		JdbcIdempotencyStore own = JdbcStores.store(this.dataSource, "store_record", false, false);
+		String key = newKey();
+		String token = ((ClaimResult.Claimed) own.claim(key, "fp", LEASE)).token();
+		this.transaction.executeWithoutResult((status) -> {
+			assertThat(own.completesInCurrentTransaction()).isFalse();
+			assertThat(own.complete(key, token, CHARGED, RETENTION)).isTrue();
+			status.setRollbackOnly();
+		});
+		assertThat(own.claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(CHARGED));
+	}
+
+	@Test
+	void claimOfKilledProcessShouldBeTakenOverOnceItsLeasePasses() throws Exception {
+		String key = newKey();
+		Process owner = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+				System.getProperty("java.class.path"), ClaimThenHang.class.getName(), url(), "store_record", key,
+				"3000")
+			.redirectErrorStream(true)
+			.start();
+		try (BufferedReader output = new BufferedReader(new InputStreamReader(owner.getInputStream()))) {
+			assertThat(output.readLine()).isEqualTo("claimed");
+		}
+		finally {
+			owner.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+		}
+		assertThat(this.store.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		ClaimResult claim = this.store.claim(key, "fp", LEASE);
+		while (!(claim instanceof ClaimResult.Claimed) && System.nanoTime() < deadline) {
+			Thread.sleep(100);
+			claim = this.store.claim(key, "fp", LEASE);
+		}
+		assertThat(claim).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	@Test
+	void purgeShouldDeleteOnlyExpiredRecordsInBatches() throws InterruptedException {
+		String expiredClaim = newKey();
+		this.store.claim(expiredClaim, "fp", Duration.ofMillis(50));
+		String expiredResponse = newKey();
+		this.store.complete(expiredResponse, claim(expiredResponse), CHARGED, Duration.ofMillis(50));
+		String liveClaim = newKey();
+		claim(liveClaim);
+		String liveResponse = newKey();
+		this.store.complete(liveResponse, claim(liveResponse), CHARGED, RETENTION);
+		Thread.sleep(200);
+		JdbcRecordPurger purger = new JdbcRecordPurger(this.store, Duration.ofMinutes(1), 1);
+		assertThat(purger.purge()).isEqualTo(2);
+		assertThat(this.jdbc.queryForList("SELECT record_key FROM store_record", String.class))
+			.containsExactlyInAnyOrder(liveClaim, liveResponse);
+		assertThat(this.store.purgeExpired(10)).isZero();
+	}
+
+	@Test
+	void purgerShouldRunOnItsOwnUntilStopped() throws InterruptedException {
+		String key = newKey();
+		this.store.claim(key, "fp", Duration.ofMillis(10));
+		JdbcRecordPurger purger = new JdbcRecordPurger(this.store, Duration.ofMillis(50), 100);
+		purger.start();
+		try {
+			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+			while (rows() > 0 && System.nanoTime() < deadline) {
+				Thread.sleep(20);
+			}
+			assertThat(rows()).isZero();
+		}
+		finally {
+			purger.stop();
+		}
+		assertThat(purger.isRunning()).isFalse();
+	}
+
+	private int rows() {
+		return this.jdbc.queryForObject("SELECT COUNT(*) FROM store_record", Integer.class);
+	}
+
+	@Test
+	void rowWithHeadersThatAreNotHeaderLinesShouldBeUnreadable() {
+		String key = newKey();
+		this.store.complete(key, claim(key), CHARGED, RETENTION);
+		this.jdbc.update("UPDATE store_record SET headers = ? WHERE record_key = ?", "no colon\r\n", key);
+		assertThatExceptionOfType(UnreadableRecordException.class).isThrownBy(() -> this.store.claim(key, "fp", LEASE))
+			.withMessageContaining("store_record row " + key);
+		assertThatExceptionOfType(UnreadableRecordException.class).isThrownBy(() -> this.store.find(key));
+	}
+
+	@Test
+	void missingTableShouldBeReportedAndCreatedUnderItsName() {
+		this.jdbc.execute("DROP TABLE IF EXISTS other_record");
+		JdbcIdempotencyStore other = new JdbcIdempotencyStore(this.dataSource, "other_record");
+		assertThat(other.hasTable()).isFalse();
+		other.createTable();
+		assertThat(other.hasTable()).isTrue();
+		String key = newKey();
+		assertThat(other.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+		assertThat(this.store.find(key)).isEmpty();
+		this.jdbc.execute("DROP TABLE other_record");
+	}
+
+	@Test
+	void tableNameThatIsNotPlainSqlNameShouldBeRefused() {
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> new JdbcIdempotencyStore(this.dataSource, "records; DROP TABLE x"))
+			.withMessageContaining("not a plain SQL name");
+	}
+
+	@Test
+	void unreachableDatabaseShouldBeReportedAsStoreFailure() {
+		JdbcIdempotencyStore unreachable = new JdbcIdempotencyStore(JdbcStores.unreachable(), "store_record",
+				JdbcIdempotencyStore.dialect(this.dataSource), false);
+		assertThatExceptionOfType(IdempotencyStoreException.class)
+			.isThrownBy(() -> unreachable.claim(newKey(), "fp", LEASE))
+			.withMessageStartingWith("The database failed");
+	}
+
+}
