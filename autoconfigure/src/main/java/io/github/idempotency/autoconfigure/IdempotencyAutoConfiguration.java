@@ -44,20 +44,23 @@ import org.springframework.core.env.Environment;
  *
  * <p>
  * Stores records in Redis when a single
- * {@link org.springframework.data.redis.connection.RedisConnectionFactory} exists, and in
- * memory otherwise (with a warning, since that protects a single node only). Every bean
- * backs off when the application defines its own; {@code idempotency.enabled=false} turns
- * everything off.
+ * {@link org.springframework.data.redis.connection.RedisConnectionFactory} exists, else
+ * in a table of the application's database when a single {@link javax.sql.DataSource}
+ * exists, and in memory otherwise (with a warning, since that protects a single node
+ * only); {@code idempotency.store} chooses one explicitly. Every bean backs off when the
+ * application defines its own; {@code idempotency.enabled=false} turns everything off.
  *
  * @since 0.1.0
  */
 @AutoConfiguration(afterName = { "org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration",
 		"org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
+		"org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
+		"org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
 		"org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration",
 		"org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration" })
 @ConditionalOnProperty(prefix = "idempotency", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(IdempotencyProperties.class)
-@Import({ RedisStoreConfiguration.class, InMemoryStoreConfiguration.class,
+@Import({ RedisStoreConfiguration.class, JdbcStoreConfiguration.class, InMemoryStoreConfiguration.class,
 		IdempotencyAutoConfiguration.ProxyConfiguration.class, IdempotencyAutoConfiguration.Jackson3Configuration.class,
 		IdempotencyAutoConfiguration.Jackson2Configuration.class })
 public class IdempotencyAutoConfiguration {

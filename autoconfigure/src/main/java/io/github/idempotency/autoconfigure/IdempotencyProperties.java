@@ -76,9 +76,21 @@ public class IdempotencyProperties implements Validator {
 	private int advisorOrder = IdempotencyAdvisor.DEFAULT_ORDER;
 
 	/**
+	 * Where records are kept: 'redis', 'jdbc' or 'memory'. When unset, in Redis if the
+	 * application has a RedisConnectionFactory, else in its database if it has a
+	 * DataSource, else in memory.
+	 */
+	private @Nullable StoreType store;
+
+	/**
 	 * Settings of the Redis store.
 	 */
 	private final Redis redis = new Redis();
+
+	/**
+	 * Settings of the JDBC store.
+	 */
+	private final Jdbc jdbc = new Jdbc();
 
 	/**
 	 * How long a duplicate of a request still in progress waits for it to finish and then
@@ -204,6 +216,18 @@ public class IdempotencyProperties implements Validator {
 
 	public Redis getRedis() {
 		return this.redis;
+	}
+
+	public @Nullable StoreType getStore() {
+		return this.store;
+	}
+
+	public void setStore(@Nullable StoreType store) {
+		this.store = store;
+	}
+
+	public Jdbc getJdbc() {
+		return this.jdbc;
 	}
 
 	public Duration getWaitTimeout() {
@@ -366,6 +390,16 @@ public class IdempotencyProperties implements Validator {
 			errors.rejectValue("keyPrefix", "invalid", property("keyPrefix")
 					+ " must be non-blank and free of '{' and '}', which would change the Redis Cluster hash tag");
 		}
+		if (properties.jdbc.tableName == null
+				|| !properties.jdbc.tableName.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?")) {
+			errors.rejectValue("jdbc.tableName", "invalid", property("jdbc.tableName")
+					+ " must be a plain SQL name (letters, digits, '_'), optionally qualified by its schema");
+		}
+		requirePositive(errors, "jdbc.purge.interval", properties.jdbc.purge.interval);
+		if (properties.jdbc.purge.batchSize < 1) {
+			errors.rejectValue("jdbc.purge.batchSize", "tooSmall",
+					property("jdbc.purge.batchSize") + " must be at least 1");
+		}
 		if (properties.methods == null || properties.methods.isEmpty()) {
 			errors.rejectValue("methods", "empty", property("methods") + " must name at least one request method");
 		}
@@ -480,6 +514,151 @@ public class IdempotencyProperties implements Validator {
 
 		public void setEvictionCheck(RedisEvictionPolicyCheck.Action evictionCheck) {
 			this.evictionCheck = evictionCheck;
+		}
+
+	}
+
+	/**
+	 * Where records are kept.
+	 */
+	public enum StoreType {
+
+		/**
+		 * In Redis, through the application's RedisConnectionFactory.
+		 */
+		REDIS,
+
+		/**
+		 * In a table of the application's database, through its DataSource.
+		 */
+		JDBC,
+
+		/**
+		 * In this JVM's memory: for a single node, and lost on restart.
+		 */
+		MEMORY
+
+	}
+
+	/**
+	 * Settings of the JDBC store.
+	 */
+	public static class Jdbc {
+
+		/**
+		 * Table of the records, optionally qualified by its schema.
+		 */
+		private String tableName = "idempotency_record";
+
+		/**
+		 * Whether a missing table is created at startup ('always') or reported, with the
+		 * SQL that creates it ('never').
+		 */
+		private InitializeSchema initializeSchema = InitializeSchema.NEVER;
+
+		/**
+		 * Whether an @Idempotent method's result is stored within the transaction the
+		 * method runs in on the same DataSource, so that it commits, or rolls back, with
+		 * the method's own writes. When false, it is stored once that transaction has
+		 * committed.
+		 */
+		private boolean completeInTransaction = false;
+
+		/**
+		 * The scheduled deletion of expired records.
+		 */
+		private final Purge purge = new Purge();
+
+		public String getTableName() {
+			return this.tableName;
+		}
+
+		public void setTableName(String tableName) {
+			this.tableName = tableName;
+		}
+
+		public InitializeSchema getInitializeSchema() {
+			return this.initializeSchema;
+		}
+
+		public void setInitializeSchema(InitializeSchema initializeSchema) {
+			this.initializeSchema = initializeSchema;
+		}
+
+		public boolean isCompleteInTransaction() {
+			return this.completeInTransaction;
+		}
+
+		public void setCompleteInTransaction(boolean completeInTransaction) {
+			this.completeInTransaction = completeInTransaction;
+		}
+
+		public Purge getPurge() {
+			return this.purge;
+		}
+
+		/**
+		 * Whether the store creates its table.
+		 */
+		public enum InitializeSchema {
+
+			/**
+			 * Create the table at startup when it is missing.
+			 */
+			ALWAYS,
+
+			/**
+			 * Never create it; a missing table fails startup.
+			 */
+			NEVER
+
+		}
+
+		/**
+		 * The scheduled deletion of expired records.
+		 */
+		public static class Purge {
+
+			/**
+			 * Whether expired records are deleted on a schedule. Expired records count as
+			 * absent either way; purging keeps the table from growing.
+			 */
+			private boolean enabled = true;
+
+			/**
+			 * Time between purges.
+			 */
+			private Duration interval = Duration.ofMinutes(5);
+
+			/**
+			 * Most records one delete statement removes.
+			 */
+			private int batchSize = 1000;
+
+			public boolean isEnabled() {
+				return this.enabled;
+			}
+
+			public void setEnabled(boolean enabled) {
+				this.enabled = enabled;
+			}
+
+			public Duration getInterval() {
+				return this.interval;
+			}
+
+			public void setInterval(Duration interval) {
+				this.interval = interval;
+			}
+
+			public int getBatchSize() {
+				return this.batchSize;
+			}
+
+			public void setBatchSize(int batchSize) {
+				this.batchSize = batchSize;
+			}
+
 		}
 
 	}

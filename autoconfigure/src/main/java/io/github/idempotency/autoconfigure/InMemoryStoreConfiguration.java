@@ -1,6 +1,7 @@
 package io.github.idempotency.autoconfigure;
 
 import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.autoconfigure.IdempotencyProperties.StoreType;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -16,10 +17,23 @@ class InMemoryStoreConfiguration {
 	private static final Log logger = LogFactory.getLog(InMemoryStoreConfiguration.class);
 
 	@Bean
-	InMemoryIdempotencyStore idempotencyStore() {
-		logger.warn("No RedisConnectionFactory found: idempotency records are kept in this JVM's memory. Retries that"
-				+ " reach another node, or arrive after a restart, will run again. Add spring-boot-starter-data-redis"
-				+ " for a shared store.");
+	InMemoryIdempotencyStore idempotencyStore(IdempotencyProperties properties) {
+		StoreType chosen = properties.getStore();
+		if (chosen == StoreType.REDIS) {
+			throw new IllegalStateException("idempotency.store=redis, but the application has no single"
+					+ " RedisConnectionFactory; add spring-boot-starter-data-redis and configure spring.data.redis.*");
+		}
+		if (chosen == StoreType.JDBC) {
+			throw new IllegalStateException("idempotency.store=jdbc, but the application has no single DataSource"
+					+ " (or no spring-jdbc); add spring-boot-starter-jdbc and configure spring.datasource.*");
+		}
+		if (chosen == StoreType.MEMORY) {
+			return new InMemoryIdempotencyStore();
+		}
+		logger
+			.warn("No RedisConnectionFactory or DataSource found: idempotency records are kept in this JVM's memory. Retries that"
+					+ " reach another node, or arrive after a restart, will run again. Add spring-boot-starter-data-redis"
+					+ " or a DataSource for a shared store, or set idempotency.store=memory to say this is meant.");
 		return new InMemoryIdempotencyStore();
 	}
 

@@ -19,8 +19,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ConfigurationMetadataTests {
 
-	// Defaults computed from other properties, which the description states instead.
-	private static final Set<String> DERIVED_DEFAULTS = Set.of("idempotency.lock-renewal.interval");
+	// Defaults computed from other properties or from the application's beans, which the
+	// description states instead.
+	private static final Set<String> DERIVED_DEFAULTS = Set.of("idempotency.lock-renewal.interval",
+			"idempotency.store");
 
 	@Test
 	void everyPropertyShouldHaveDescriptionAndDefault() throws Exception {

@@ -182,6 +182,22 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	}
 
 	/**
+	 * The database's dialect.
+	 * @return the dialect
+	 */
+	public JdbcDialect dialect() {
+		return this.dialect;
+	}
+
+	/**
+	 * The table of records, as configured.
+	 * @return the table's name
+	 */
+	public String tableName() {
+		return this.tableName;
+	}
+
+	/**
 	 * Whether the table exists with the columns this store uses.
 	 * @return {@code true} if it does
 	 * @throws DataAccessException if the database cannot be asked
@@ -198,28 +214,32 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	}
 
 	/**
-	 * Creates the table and its index with the script for the database, renamed to this
-	 * store's table.
+	 * Creates the table and its index with {@link #schema() the script} for the database.
 	 */
 	public void createTable() {
 		ResourceDatabasePopulator populator = new ResourceDatabasePopulator();
-		populator.addScript(new ByteArrayResource(
-				schema().replace(DEFAULT_TABLE_NAME, this.tableName).getBytes(StandardCharsets.UTF_8)));
+		populator.addScript(new ByteArrayResource(schema().getBytes(StandardCharsets.UTF_8)));
 		populator.execute(this.dataSource);
 	}
 
 	/**
-	 * The script that creates the table of the default name on this store's database.
+	 * The script that creates this store's table and its index on its database: the
+	 * script shipped beside this class, with the table's name put in.
 	 * @return the SQL
 	 */
 	public String schema() {
+		String script;
 		try {
-			return new ClassPathResource(this.dialect.schemaScript(), JdbcIdempotencyStore.class)
+			script = new ClassPathResource(this.dialect.schemaScript(), JdbcIdempotencyStore.class)
 				.getContentAsString(StandardCharsets.UTF_8);
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
+		// An index is named without its schema: it lives in its table's.
+		String unqualified = this.tableName.substring(this.tableName.indexOf('.') + 1);
+		return script.replace(DEFAULT_TABLE_NAME + "_expires_at", unqualified + "_expires_at")
+			.replace(DEFAULT_TABLE_NAME, this.tableName);
 	}
 
 	@Override

@@ -1,0 +1,55 @@
+package io.github.idempotency.autoconfigure;
+
+import javax.sql.DataSource;
+
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.autoconfigure.IdempotencyProperties.Jdbc;
+import io.github.idempotency.store.jdbc.JdbcIdempotencyStore;
+import io.github.idempotency.store.jdbc.JdbcRecordPurger;
+import io.github.idempotency.store.jdbc.JdbcSchemaCheck;
+
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * The JDBC store, on the application's single {@link DataSource}: chosen with
+ * {@code idempotency.store=jdbc}, or when no Redis store was configured before it.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnClass(JdbcTemplate.class)
+@ConditionalOnSingleCandidate(DataSource.class)
+@ConditionalOnProperty(prefix = "idempotency", name = "store", havingValue = "jdbc", matchIfMissing = true)
+class JdbcStoreConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean(IdempotencyStore.class)
+	JdbcIdempotencyStore idempotencyStore(DataSource dataSource, IdempotencyProperties properties) {
+		Jdbc jdbc = properties.getJdbc();
+		return new JdbcIdempotencyStore(dataSource, jdbc.getTableName(), JdbcIdempotencyStore.dialect(dataSource),
+				jdbc.isCompleteInTransaction());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnBean(JdbcIdempotencyStore.class)
+	JdbcSchemaCheck idempotencyJdbcSchemaCheck(JdbcIdempotencyStore store, IdempotencyProperties properties) {
+		return new JdbcSchemaCheck(store, properties.getJdbc().getInitializeSchema() == Jdbc.InitializeSchema.ALWAYS);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnBean(JdbcIdempotencyStore.class)
+	@ConditionalOnProperty(prefix = "idempotency.jdbc.purge", name = "enabled", havingValue = "true",
+			matchIfMissing = true)
+	JdbcRecordPurger idempotencyJdbcRecordPurger(JdbcIdempotencyStore store, IdempotencyProperties properties) {
+		return new JdbcRecordPurger(store, properties.getJdbc().getPurge().getInterval(),
+				properties.getJdbc().getPurge().getBatchSize());
+	}
+
+}

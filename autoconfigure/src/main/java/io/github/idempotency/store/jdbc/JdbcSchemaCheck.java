@@ -1,0 +1,51 @@
+package io.github.idempotency.store.jdbc;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.beans.factory.SmartInitializingSingleton;
+
+/**
+ * Checks at startup that the table of a {@link JdbcIdempotencyStore} exists, and creates
+ * it when told to. Runs once every singleton exists, so that migrations Flyway or
+ * Liquibase apply while the context starts have run by then.
+ *
+ * @since 0.1.0
+ */
+public class JdbcSchemaCheck implements SmartInitializingSingleton {
+
+	private static final Log logger = LogFactory.getLog(JdbcSchemaCheck.class);
+
+	private final JdbcIdempotencyStore store;
+
+	private final boolean createMissingTable;
+
+	/**
+	 * @param store the store whose table is checked
+	 * @param createMissingTable whether a missing table is created rather than reported
+	 */
+	public JdbcSchemaCheck(JdbcIdempotencyStore store, boolean createMissingTable) {
+		this.store = store;
+		this.createMissingTable = createMissingTable;
+	}
+
+	/**
+	 * @throws IllegalStateException if the table is missing and is not to be created
+	 */
+	@Override
+	public void afterSingletonsInstantiated() {
+		if (this.store.hasTable()) {
+			return;
+		}
+		if (this.createMissingTable) {
+			this.store.createTable();
+			logger.info("Created the table of idempotency records for " + this.store);
+			return;
+		}
+		throw new IllegalStateException("The idempotency store " + this.store + " has no table of the columns it"
+				+ " needs. Create it with a migration of your own (the SQL is classpath:io/github/idempotency/store/jdbc/"
+				+ this.store.dialect().schemaScript() + " in the starter's jar), or set"
+				+ " idempotency.jdbc.initialize-schema=always to have it created at startup:\n" + this.store.schema());
+	}
+
+}

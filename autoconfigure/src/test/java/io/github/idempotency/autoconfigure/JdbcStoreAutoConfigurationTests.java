@@ -1,0 +1,133 @@
+package io.github.idempotency.autoconfigure;
+
+import javax.sql.DataSource;
+
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.store.jdbc.JdbcIdempotencyStore;
+import io.github.idempotency.store.jdbc.JdbcRecordPurger;
+import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
+import io.github.idempotency.store.redis.RedisIdempotencyStore;
+import io.github.idempotency.test.BootLine;
+import io.github.idempotency.test.PostgresTestServer;
+import io.github.idempotency.test.RedisTestServer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.SimpleDriverDataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Which store an application gets when it has a database, and how the JDBC store is set
+ * up.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class JdbcStoreAutoConfigurationTests {
+
+	private static final String TABLE = "autoconfigured_record";
+
+	private final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class))
+		.withBean(DataSource.class, JdbcStoreAutoConfigurationTests::postgres)
+		.withPropertyValues("idempotency.jdbc.table-name=" + TABLE);
+
+	private static DataSource postgres() {
+		SimpleDriverDataSource dataSource = new SimpleDriverDataSource();
+		dataSource.setDriverClass(org.postgresql.Driver.class);
+		dataSource.setUrl(PostgresTestServer.url());
+		return dataSource;
+	}
+
+	@BeforeEach
+	void dropTable() {
+		new JdbcTemplate(postgres()).execute("DROP TABLE IF EXISTS " + TABLE);
+	}
+
+	@Test
+	void dataSourceWithoutRedisShouldGetJdbcStoreThatCreatesItsTableWhenAsked() {
+		this.runner.withPropertyValues("idempotency.jdbc.initialize-schema=always").run((context) -> {
+			assertThat(context).hasSingleBean(IdempotencyStore.class);
+			JdbcIdempotencyStore store = context.getBean(JdbcIdempotencyStore.class);
+			assertThat(store.tableName()).isEqualTo(TABLE);
+			assertThat(store.hasTable()).isTrue();
+			assertThat(context.getBean(JdbcRecordPurger.class).isRunning()).isTrue();
+		});
+	}
+
+	@Test
+	void missingTableShouldFailStartupWithTheSqlThatCreatesIt() {
+		this.runner.run((context) -> assertThat(context).getFailure()
+			.hasMessageContaining("idempotency.jdbc.initialize-schema=always")
+			.hasMessageContaining("schema-postgresql.sql")
+			.hasMessageContaining("CREATE TABLE " + TABLE));
+	}
+
+	@Test
+	void existingTableShouldBeUsedAsItIs() {
+		new JdbcIdempotencyStore(postgres(), TABLE).createTable();
+		this.runner.run((context) -> assertThat(context).hasNotFailed().hasSingleBean(JdbcIdempotencyStore.class));
+	}
+
+	@Test
+	void redisShouldWinOverDataSourceUnlessJdbcIsChosen() {
+		ApplicationContextRunner withRedis = this.runner
+			.withConfiguration(AutoConfigurations.of(BootLine.redisAutoConfiguration()))
+			.withPropertyValues("spring.data.redis.url=" + RedisTestServer.url(),
+					"idempotency.jdbc.initialize-schema=always");
+		withRedis.run((context) -> assertThat(context).hasSingleBean(RedisIdempotencyStore.class)
+			.doesNotHaveBean(JdbcRecordPurger.class));
+		withRedis.withPropertyValues("idempotency.store=jdbc")
+			.run((context) -> assertThat(context).hasSingleBean(JdbcIdempotencyStore.class)
+				.doesNotHaveBean(RedisIdempotencyStore.class));
+	}
+
+	@Test
+	void memoryChosenShouldBeKeptWithoutWarning(CapturedOutput output) {
+		this.runner.withPropertyValues("idempotency.store=memory")
+			.run((context) -> assertThat(context).hasSingleBean(InMemoryIdempotencyStore.class));
+		assertThat(output).doesNotContain("kept in this JVM's memory");
+	}
+
+	@Test
+	void jdbcChosenWithoutDataSourceShouldFailStartup() {
+		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class))
+			.withPropertyValues("idempotency.store=jdbc")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("idempotency.store=jdbc, but the application has no single DataSource"));
+	}
+
+	@Test
+	void redisChosenWithoutRedisShouldFailStartup() {
+		this.runner.withPropertyValues("idempotency.store=redis")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("idempotency.store=redis, but the application has no single"));
+	}
+
+	@Test
+	void purgeCanBeTurnedOff() {
+		this.runner
+			.withPropertyValues("idempotency.jdbc.initialize-schema=always", "idempotency.jdbc.purge.enabled=false")
+			.run((context) -> assertThat(context).hasSingleBean(JdbcIdempotencyStore.class)
+				.doesNotHaveBean(JdbcRecordPurger.class));
+	}
+
+	@Test
+	void badJdbcSettingsShouldFailStartupNamingEachProperty() {
+		this.runner
+			.withPropertyValues("idempotency.jdbc.table-name=records; DROP TABLE x",
+					"idempotency.jdbc.purge.interval=0s", "idempotency.jdbc.purge.batch-size=0")
+			.run((context) -> assertThat(context).getFailure()
+				.hasStackTraceContaining("idempotency.jdbc.table-name must be a plain SQL name")
+				.hasStackTraceContaining("idempotency.jdbc.purge.interval must be positive")
+				.hasStackTraceContaining("idempotency.jdbc.purge.batch-size must be at least 1"));
+	}
+
+}
