@@ -58,16 +58,35 @@ public interface IdempotencyStore {
 	boolean complete(String key, String token, StoredResponse response, Duration retention);
 
 	/**
-	 * Whether {@link #complete} called now, on this thread, would write within the
-	 * transaction the thread runs, so that the record commits or rolls back with the
-	 * caller's own writes. A caller that learns so completes the record before the
-	 * transaction ends and releases it if the transaction rolls back, rather than waiting
-	 * for the commit. Stores outside the caller's database never do.
-	 * @return {@code true} if a completion now joins the current transaction
+	 * Whether {@link #completeInCurrentTransaction} can store a record now, on this
+	 * thread, within the transaction the thread runs, so that the record commits or rolls
+	 * back with the caller's own writes. Stores outside the caller's database never can.
+	 * @return {@code true} if a completion now can join the current transaction
 	 * @since 0.1.0
 	 */
-	default boolean completesInCurrentTransaction() {
+	default boolean canCompleteInCurrentTransaction() {
 		return false;
+	}
+
+	/**
+	 * Stores the response of a claimed request as {@link #complete} does, but within the
+	 * transaction the calling thread runs: the record is stored only if that transaction
+	 * commits. A caller that rolls back must then {@linkplain #release release} the
+	 * claim.
+	 * @param key the record key
+	 * @param token the owner token returned by {@link #claim}
+	 * @param response the response the client received
+	 * @param retention how long the response is replayed, counted from now
+	 * @return {@code true} if stored (pending the commit); {@code false} if the claim no
+	 * longer belongs to the token
+	 * @throws IdempotencyStoreException if the store cannot be reached
+	 * @throws UnsupportedOperationException if {@link #canCompleteInCurrentTransaction}
+	 * is {@code false}
+	 * @since 0.1.0
+	 */
+	default boolean completeInCurrentTransaction(String key, String token, StoredResponse response,
+			Duration retention) {
+		throw new UnsupportedOperationException(this + " cannot complete records within a caller's transaction");
 	}
 
 	/**

@@ -20,7 +20,10 @@ import io.github.idempotency.json.JsonCanonicalizer;
 import io.github.idempotency.json.ResultCodec;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
+import org.aopalliance.intercept.MethodInterceptor;
+import org.jspecify.annotations.Nullable;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -36,6 +39,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Role;
 import org.springframework.core.env.Environment;
+import org.springframework.transaction.interceptor.TransactionInterceptor;
+import org.springframework.util.ClassUtils;
 
 /**
  * Auto-configuration of what every idempotent operation needs, whatever brings its calls:
@@ -65,6 +70,8 @@ import org.springframework.core.env.Environment;
 		IdempotencyAutoConfiguration.Jackson2Configuration.class })
 public class IdempotencyAutoConfiguration {
 
+	private static final String TRANSACTION_INTERCEPTOR = "org.springframework.transaction.interceptor.TransactionInterceptor";
+
 	@Bean
 	@ConditionalOnMissingBean
 	IdempotencyLifecycle idempotencyLifecycle(IdempotencyStore store, IdempotencyProperties properties,
@@ -85,8 +92,25 @@ public class IdempotencyAutoConfiguration {
 	@ConditionalOnMissingBean
 	@ConditionalOnBean({ ResultCodec.class, JsonCanonicalizer.class })
 	IdempotentMethodInvoker idempotentMethodInvoker(IdempotencyLifecycle lifecycle, ResultCodec codec,
-			JsonCanonicalizer canonicalizer) {
-		return new IdempotentMethodInvoker(lifecycle, codec, canonicalizer);
+			JsonCanonicalizer canonicalizer, IdempotencyProperties properties, ListableBeanFactory beanFactory) {
+		IdempotentMethodInvoker invoker = new IdempotentMethodInvoker(lifecycle, codec, canonicalizer);
+		if (properties.getJdbc().isCompleteInTransaction()
+				&& ClassUtils.isPresent(TRANSACTION_INTERCEPTOR, IdempotencyAutoConfiguration.class.getClassLoader())) {
+			invoker.setTransactionAdvice(TransactionAdvice.find(beanFactory));
+		}
+		return invoker;
+	}
+
+	/**
+	 * Looks up the application's transaction advice; loaded only where Spring's
+	 * transaction support is on the class path.
+	 */
+	private static final class TransactionAdvice {
+
+		static @Nullable MethodInterceptor find(ListableBeanFactory beanFactory) {
+			return beanFactory.getBeanProvider(TransactionInterceptor.class).getIfUnique();
+		}
+
 	}
 
 	// A servlet application's report, which counts HTTP operations too, comes from the

@@ -72,6 +72,33 @@ public final class Claim {
 	}
 
 	/**
+	 * Whether the store can keep the call's outcome within the transaction this thread
+	 * runs, so that it commits with the call's own writes.
+	 * @return {@code true} if {@link #completeInCurrentTransaction} may be called now
+	 */
+	public boolean completesInCurrentTransaction() {
+		return this.store.canCompleteInCurrentTransaction();
+	}
+
+	/**
+	 * Stores the call's outcome within the transaction this thread runs. Unlike
+	 * {@link #complete}, a failure is thrown: the transaction must then roll back, rather
+	 * than commit writes whose record was not kept. The caller releases the claim if the
+	 * transaction rolls back.
+	 * @param outcome what the call produced
+	 * @throws IdempotencyStoreException if the outcome could not be stored, or the lease
+	 * was lost
+	 */
+	public void completeInCurrentTransaction(StoredResponse outcome) {
+		stopRenewal();
+		if (!this.store.completeInCurrentTransaction(this.recordKey, this.token, outcome, this.retention)) {
+			throw new IdempotencyStoreException("Lease on idempotency record " + this.recordKey + " was lost before"
+					+ " the outcome was stored; the transaction rolls back so that its writes do not outlive their"
+					+ " record. Raise idempotency.lock-timeout above the operation's longest run");
+		}
+	}
+
+	/**
 	 * Gives the key up, so that the next call with it runs. Failures are logged, not
 	 * thrown: the claim then frees itself when its lock timeout passes.
 	 */

@@ -1,5 +1,6 @@
 package io.github.idempotency.interceptor;
 
+import java.lang.reflect.AccessibleObject;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.security.MessageDigest;
@@ -12,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
 import io.github.idempotency.IdempotencyKeyReusedException;
@@ -22,6 +24,7 @@ import io.github.idempotency.InvalidIdempotencyKeyException;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.json.JsonCanonicalizer;
 import io.github.idempotency.json.ResultCodec;
+import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -102,6 +105,8 @@ public class IdempotentMethodInvoker {
 
 	private final Map<MethodClassKey, Target> targets = new ConcurrentHashMap<>(32);
 
+	private @Nullable MethodInterceptor transactionAdvice;
+
 	/**
 	 * @param lifecycle claims keys and keeps records
 	 * @param codec writes and reads return values and writes arguments
@@ -112,6 +117,21 @@ public class IdempotentMethodInvoker {
 		this.codec = codec;
 		this.canonicalizer = canonicalizer;
 		this.keyParser = new IdempotencyKeyParser(lifecycle.policy().maxKeyLength());
+	}
+
+	/**
+	 * Sets the application's transaction advice, for a store that keeps outcomes within
+	 * transactions. A call of a method that is also {@code @Transactional} (with the
+	 * default propagation) and that arrives outside any transaction then has its
+	 * transaction begun right after its key is claimed, around the method and the keeping
+	 * of its outcome: the outcome is stored in the method's own transaction. Without it,
+	 * the idempotency advice, which runs outside the transaction advice, would see that
+	 * transaction only once it had committed.
+	 * @param transactionAdvice the advice that applies {@code @Transactional}, such as
+	 * Spring's {@code TransactionInterceptor}
+	 */
+	public void setTransactionAdvice(@Nullable MethodInterceptor transactionAdvice) {
+		this.transactionAdvice = transactionAdvice;
 	}
 
 	/**
@@ -138,6 +158,9 @@ public class IdempotentMethodInvoker {
 		Decision decision = this.lifecycle.begin(operation, target.tag, Hashing.recordKey(target.scope, key),
 				fingerprint);
 		if (decision instanceof Decision.Proceed proceed) {
+			if (this.transactionAdvice != null && target.opensOwnTransaction && !Transactions.active()) {
+				return runInOwnTransaction(this.transactionAdvice, invocation, operation, target, proceed.claim());
+			}
 			return run(invocation, operation, target, proceed.claim());
 		}
 		if (decision instanceof Decision.Replay replay) {
@@ -199,6 +222,24 @@ public class IdempotentMethodInvoker {
 		MessageDigest digest = Hashing.sha256();
 		digest.update(this.canonicalizer.canonicalize(json));
 		return Hashing.hex(digest.digest());
+	}
+
+	private @Nullable Object runInOwnTransaction(MethodInterceptor transactionAdvice, MethodInvocation invocation,
+			IdempotentOperation operation, Target target, Claim claim) throws Throwable {
+		AtomicBoolean ran = new AtomicBoolean();
+		try {
+			return transactionAdvice.invoke(new Within(invocation, () -> {
+				ran.set(true);
+				return run(invocation, operation, target, claim);
+			}));
+		}
+		catch (Throwable ex) {
+			// The transaction could not even begin: the method never ran.
+			if (!ran.get()) {
+				claim.release();
+			}
+			throw ex;
+		}
 	}
 
 	private @Nullable Object run(MethodInvocation invocation, IdempotentOperation operation, Target target, Claim claim)
@@ -379,6 +420,8 @@ public class IdempotentMethodInvoker {
 
 		private final boolean joinsCallerTransaction;
 
+		private final boolean opensOwnTransaction;
+
 		Target(Method method, Class<?> targetClass, IdempotentOperation operation) {
 			Class<?> userClass = ClassUtils.getUserClass(targetClass);
 			this.method = BridgeMethodResolver.findBridgedMethod(AopUtils.getMostSpecificMethod(method, userClass));
@@ -400,6 +443,56 @@ public class IdempotentMethodInvoker {
 			this.valueType = this.voidResult ? ANY : valueType;
 			this.joinsCallerTransaction = TRANSACTIONS_PRESENT && !this.async
 					&& Transactions.joinsCaller(this.method, userClass);
+			this.opensOwnTransaction = TRANSACTIONS_PRESENT && !this.async
+					&& Transactions.opensOwn(this.method, userClass);
+		}
+
+	}
+
+	/**
+	 * The call as the transaction advice sees it: the same method, target and arguments,
+	 * but proceeding runs the rest of the idempotency advice.
+	 */
+	private static final class Within implements MethodInvocation {
+
+		private final MethodInvocation invocation;
+
+		private final Body body;
+
+		Within(MethodInvocation invocation, Body body) {
+			this.invocation = invocation;
+			this.body = body;
+		}
+
+		@Override
+		public Method getMethod() {
+			return this.invocation.getMethod();
+		}
+
+		@Override
+		public Object[] getArguments() {
+			return this.invocation.getArguments();
+		}
+
+		@Override
+		public @Nullable Object proceed() throws Throwable {
+			return this.body.run();
+		}
+
+		@Override
+		public @Nullable Object getThis() {
+			return this.invocation.getThis();
+		}
+
+		@Override
+		public AccessibleObject getStaticPart() {
+			return this.invocation.getStaticPart();
+		}
+
+		interface Body {
+
+			@Nullable Object run() throws Throwable;
+
 		}
 
 	}
@@ -416,13 +509,28 @@ public class IdempotentMethodInvoker {
 		private static final String TRANSACTIONAL = "org.springframework.transaction.annotation.Transactional";
 
 		static boolean joinsCaller(Method method, Class<?> userClass) {
-			MergedAnnotation<?> transactional = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY)
-				.get(TRANSACTIONAL);
-			if (!transactional.isPresent()) {
-				transactional = MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).get(TRANSACTIONAL);
-			}
+			MergedAnnotation<?> transactional = transactional(method, userClass);
 			return !transactional.isPresent()
 					|| !OWN_TRANSACTION.contains(transactional.getEnum("propagation", Propagation.class).name());
+		}
+
+		// A method that begins a transaction when called outside one, and joins the
+		// caller's otherwise.
+		static boolean opensOwn(Method method, Class<?> userClass) {
+			MergedAnnotation<?> transactional = transactional(method, userClass);
+			return transactional.isPresent()
+					&& transactional.getEnum("propagation", Propagation.class) == Propagation.REQUIRED;
+		}
+
+		private static MergedAnnotation<?> transactional(Method method, Class<?> userClass) {
+			MergedAnnotation<?> transactional = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY)
+				.get(TRANSACTIONAL);
+			return transactional.isPresent() ? transactional
+					: MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).get(TRANSACTIONAL);
+		}
+
+		static boolean active() {
+			return TransactionSynchronizationManager.isActualTransactionActive();
 		}
 
 		/**
@@ -434,15 +542,15 @@ public class IdempotentMethodInvoker {
 					|| !TransactionSynchronizationManager.isSynchronizationActive()) {
 				return false;
 			}
+			if (outcome != null && onlyIfCommitted && claim.completesInCurrentTransaction()) {
+				keepWithinTransaction(claim, outcome);
+				return true;
+			}
 			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
 				@Override
 				public void afterCompletion(int status) {
 					if (status == STATUS_UNKNOWN) {
-						// Committed or not, nobody knows: neither replay nor run again
-						// until the lease runs out.
-						claim.stopRenewal();
-						logger.warn("The transaction around idempotency record " + claim.recordKey() + " ended in"
-								+ " an unknown state; its key stays claimed until the lock timeout passes");
+						holdUntilLeaseEnds(claim);
 					}
 					else if (outcome != null && (status == STATUS_COMMITTED || !onlyIfCommitted)) {
 						claim.complete(outcome);
@@ -453,6 +561,37 @@ public class IdempotentMethodInvoker {
 				}
 			});
 			return true;
+		}
+
+		// Stored as the transaction commits, within it: the record and the method's
+		// writes
+		// commit together or not at all. At the commit rather than now, so that the row
+		// is locked for the commit only, not for the rest of the caller's transaction.
+		private static void keepWithinTransaction(Claim claim, StoredResponse outcome) {
+			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+				@Override
+				public void beforeCommit(boolean readOnly) {
+					claim.completeInCurrentTransaction(outcome);
+				}
+
+				@Override
+				public void afterCompletion(int status) {
+					if (status == STATUS_ROLLED_BACK) {
+						claim.release();
+					}
+					else if (status == STATUS_UNKNOWN) {
+						holdUntilLeaseEnds(claim);
+					}
+				}
+			});
+		}
+
+		// Committed or not, nobody knows: neither replay nor run again until the lease
+		// runs out.
+		private static void holdUntilLeaseEnds(Claim claim) {
+			claim.stopRenewal();
+			logger.warn("The transaction around idempotency record " + claim.recordKey() + " ended in an unknown"
+					+ " state; its key stays claimed until the lock timeout passes");
 		}
 
 	}

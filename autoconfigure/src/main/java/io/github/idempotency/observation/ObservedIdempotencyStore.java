@@ -55,8 +55,13 @@ public class ObservedIdempotencyStore implements IdempotencyStore {
 	}
 
 	@Override
-	public boolean completesInCurrentTransaction() {
-		return this.store.completesInCurrentTransaction();
+	public boolean canCompleteInCurrentTransaction() {
+		return this.store.canCompleteInCurrentTransaction();
+	}
+
+	@Override
+	public boolean completeInCurrentTransaction(String key, String token, StoredResponse response, Duration retention) {
+		return observe("complete", () -> this.store.completeInCurrentTransaction(key, token, response, retention));
 	}
 
 	@Override

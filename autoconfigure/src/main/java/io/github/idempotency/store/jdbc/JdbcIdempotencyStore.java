@@ -242,9 +242,14 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 			.replace(DEFAULT_TABLE_NAME, this.tableName);
 	}
 
+	/**
+	 * {@code true} if the store was built to complete in transactions and the thread runs
+	 * a read-write transaction on this store's {@link DataSource}.
+	 */
 	@Override
-	public boolean completesInCurrentTransaction() {
+	public boolean canCompleteInCurrentTransaction() {
 		return this.completeInTransaction && TransactionSynchronizationManager.isActualTransactionActive()
+				&& !TransactionSynchronizationManager.isCurrentTransactionReadOnly()
 				&& TransactionSynchronizationManager.hasResource(this.dataSource);
 	}
 
@@ -280,10 +285,22 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 	@Override
 	public boolean complete(String key, String token, StoredResponse response, Duration retention) {
-		Supplier<Integer> update = () -> this.jdbc.update(this.complete, millis(retention), response.status(),
+		return outside(() -> storeResponse(key, token, response, retention));
+	}
+
+	@Override
+	public boolean completeInCurrentTransaction(String key, String token, StoredResponse response, Duration retention) {
+		if (!canCompleteInCurrentTransaction()) {
+			throw new UnsupportedOperationException("No transaction on this store's DataSource to complete " + key
+					+ " in, or completion in transactions is off");
+		}
+		return run(() -> storeResponse(key, token, response, retention));
+	}
+
+	private boolean storeResponse(String key, String token, StoredResponse response, Duration retention) {
+		return this.jdbc.update(this.complete, millis(retention), response.status(),
 				new String(HeaderLines.encode(response.headers()), StandardCharsets.UTF_8), response.body(), key,
-				token);
-		return ((completesInCurrentTransaction()) ? run(update) : outside(update)) == 1;
+				token) == 1;
 	}
 
 	@Override

@@ -127,9 +127,9 @@ abstract class AbstractJdbcStoreTests {
 		String key = newKey();
 		String token = claim(key);
 		this.transaction.executeWithoutResult((status) -> {
-			assertThat(this.store.completesInCurrentTransaction()).isTrue();
+			assertThat(this.store.canCompleteInCurrentTransaction()).isTrue();
 			this.jdbc.update("INSERT INTO store_charge (id) VALUES (?)", key);
-			assertThat(this.store.complete(key, token, CHARGED, RETENTION)).isTrue();
+			assertThat(this.store.completeInCurrentTransaction(key, token, CHARGED, RETENTION)).isTrue();
 		});
 		assertThat(charges()).isEqualTo(1);
 		assertThat(this.store.claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(CHARGED));
@@ -141,7 +141,7 @@ abstract class AbstractJdbcStoreTests {
 		String token = claim(key);
 		this.transaction.executeWithoutResult((status) -> {
 			this.jdbc.update("INSERT INTO store_charge (id) VALUES (?)", key);
-			assertThat(this.store.complete(key, token, CHARGED, RETENTION)).isTrue();
+			assertThat(this.store.completeInCurrentTransaction(key, token, CHARGED, RETENTION)).isTrue();
 			status.setRollbackOnly();
 		});
 		assertThat(charges()).isZero();
@@ -154,16 +154,34 @@ abstract class AbstractJdbcStoreTests {
 	}
 
 	@Test
-	void storeThatCompletesOnItsOwnShouldCommitCompletionWhateverTheTransaction() {
-		JdbcIdempotencyStore own = JdbcStores.store(this.dataSource, "store_record", false, false);
+	void plainCompletionShouldCommitOnItsOwnWhateverTheTransaction() {
 		String key = newKey();
-		String token = ((ClaimResult.Claimed) own.claim(key, "fp", LEASE)).token();
+		String token = claim(key);
 		this.transaction.executeWithoutResult((status) -> {
-			assertThat(own.completesInCurrentTransaction()).isFalse();
-			assertThat(own.complete(key, token, CHARGED, RETENTION)).isTrue();
+			assertThat(this.store.complete(key, token, CHARGED, RETENTION)).isTrue();
 			status.setRollbackOnly();
 		});
-		assertThat(own.claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(CHARGED));
+		assertThat(this.store.claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(CHARGED));
+	}
+
+	@Test
+	void storeNotBuiltToCompleteInTransactionsShouldNeverJoinOne() {
+		JdbcIdempotencyStore own = JdbcStores.store(this.dataSource, "store_record", false, false);
+		String key = newKey();
+		String token = claim(key);
+		assertThat(this.store.canCompleteInCurrentTransaction()).isFalse();
+		this.transaction.executeWithoutResult((status) -> {
+			assertThat(own.canCompleteInCurrentTransaction()).isFalse();
+			assertThatExceptionOfType(UnsupportedOperationException.class)
+				.isThrownBy(() -> own.completeInCurrentTransaction(key, token, CHARGED, RETENTION));
+		});
+	}
+
+	@Test
+	void readOnlyTransactionShouldNotBeJoined() {
+		this.transaction.setReadOnly(true);
+		this.transaction
+			.executeWithoutResult((status) -> assertThat(this.store.canCompleteInCurrentTransaction()).isFalse());
 	}
 
 	@Test

@@ -1,5 +1,6 @@
 package io.github.idempotency.method;
 
+import java.time.Duration;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -11,7 +12,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.test.PostgresTestServer;
-import io.github.idempotency.test.RedisTestServer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,8 +23,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
@@ -34,23 +32,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * An idempotent method called inside a transaction on PostgreSQL, with its record in
- * Redis: completed once the transaction commits, released if it rolls back.
+ * An idempotent method called inside a transaction on PostgreSQL: its outcome counts once
+ * the transaction commits, and the call runs again if it rolls back, wherever the record
+ * is kept.
  */
-@SpringBootTest(classes = TransactionalMethodTests.LedgerApplication.class,
+@SpringBootTest(classes = AbstractTransactionalMethodTests.LedgerApplication.class,
 		webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = "idempotency.key-prefix=tx-test")
-class TransactionalMethodTests {
+abstract class AbstractTransactionalMethodTests {
 
 	@Autowired
-	private Ledger ledger;
+	Ledger ledger;
 
 	@Autowired
-	private TransactionTemplate transactions;
+	TransactionTemplate transactions;
 
 	@Autowired
-	private JdbcTemplate jdbc;
+	JdbcTemplate jdbc;
 
-	private String key;
+	String key;
 
 	@BeforeEach
 	void newKey() {
@@ -106,15 +105,10 @@ class TransactionalMethodTests {
 		assertThat(this.ledger.runs()).isEqualTo(before + 1);
 	}
 
-	private int bookings() {
+	int bookings() {
 		Integer count = this.jdbc.queryForObject("select count(*) from idempotency_test_ledger where reference = ?",
 				Integer.class, this.key);
 		return (count != null) ? count : 0;
-	}
-
-	@DynamicPropertySource
-	static void redis(DynamicPropertyRegistry registry) {
-		registry.add("spring.data.redis.url", RedisTestServer::url);
 	}
 
 	@SpringBootConfiguration
@@ -166,6 +160,16 @@ class TransactionalMethodTests {
 
 		public int runs() {
 			return this.runs.get();
+		}
+
+		@Idempotent(key = "#reference")
+		@Transactional
+		public int bookInOwnTransaction(String reference, long amountCents, Duration pause)
+				throws InterruptedException {
+			this.runs.incrementAndGet();
+			int booked = this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+			Thread.sleep(pause.toMillis());
+			return booked;
 		}
 
 		@Idempotent(key = "#reference")

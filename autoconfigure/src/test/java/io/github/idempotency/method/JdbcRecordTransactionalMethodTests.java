@@ -1,0 +1,43 @@
+package io.github.idempotency.method;
+
+import java.time.Duration;
+
+import io.github.idempotency.IdempotencyStoreException;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.test.context.TestPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * Records in the same PostgreSQL, completed within the transaction: the record commits
+ * with the booking or not at all, also for a method whose transaction is its own.
+ */
+@TestPropertySource(properties = { "idempotency.store=jdbc", "idempotency.jdbc.table-name=tx_test_record",
+		"idempotency.jdbc.initialize-schema=always", "idempotency.jdbc.complete-in-transaction=true",
+		"idempotency.lock-timeout=1s", "idempotency.lock-renewal.enabled=false" })
+class JdbcRecordTransactionalMethodTests extends AbstractTransactionalMethodTests {
+
+	@Test
+	void methodWithItsOwnTransactionShouldStoreItsResultInIt() throws InterruptedException {
+		int before = this.ledger.runs();
+		assertThat(this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO)).isEqualTo(1);
+		assertThat(this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
+	// The lease runs out while the method runs, with renewal off: its record can no
+	// longer be stored, so its booking must not commit either, and a retry books once.
+	@Test
+	void bookingWhoseRecordCannotBeStoredShouldRollBack() throws InterruptedException {
+		assertThatExceptionOfType(IdempotencyStoreException.class)
+			.isThrownBy(() -> this.ledger.bookInOwnTransaction(this.key, 100, Duration.ofMillis(1500)))
+			.withMessageContaining("the transaction rolls back");
+		assertThat(bookings()).isZero();
+		assertThat(this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+	}
+
+}
