@@ -22,9 +22,11 @@ import io.github.idempotency.IdempotencyRecord.State;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.UnreadableRecordException;
+import liquibase.integration.spring.SpringLiquibase;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.core.io.DefaultResourceLoader;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -270,6 +272,23 @@ abstract class AbstractJdbcStoreTests {
 		assertThat(other.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
 		assertThat(this.store.find(key)).isEmpty();
 		this.jdbc.execute("DROP TABLE other_record");
+	}
+
+	@Test
+	void liquibaseChangelogShouldCreateTheTableTheStoreUses() throws Exception {
+		for (String table : List.of("idempotency_record", "databasechangelog", "databasechangeloglock")) {
+			this.jdbc.execute("DROP TABLE IF EXISTS " + table);
+		}
+		SpringLiquibase liquibase = new SpringLiquibase();
+		liquibase.setDataSource(this.dataSource);
+		liquibase.setChangeLog("classpath:io/github/idempotency/store/jdbc/liquibase-changelog.xml");
+		liquibase.setResourceLoader(new DefaultResourceLoader());
+		liquibase.afterPropertiesSet();
+		JdbcIdempotencyStore migrated = new JdbcIdempotencyStore(this.dataSource,
+				JdbcIdempotencyStore.DEFAULT_TABLE_NAME);
+		assertThat(migrated.hasTable()).isTrue();
+		String key = newKey();
+		assertThat(migrated.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
 	}
 
 	@Test
