@@ -38,6 +38,9 @@ public class PaymentLedger {
 		return Optional.ofNullable(this.payments.get(id));
 	}
 
+	// Guarded in the data as well as by the idempotency key: a second refund sent with a
+	// fresh key (a client that lost its key, a second operator) still cannot refund more
+	// than was paid. In a database the same guard is a conditional UPDATE.
 	synchronized Refund refund(Payment payment, long amount) {
 		long refunded = refunds(payment.id()).stream().mapToLong(Refund::amount).sum();
 		if (refunded + amount > payment.amount()) {
