@@ -10,6 +10,7 @@ import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.interceptor.ValidationBeforeIdempotencyPostProcessor;
 import io.github.idempotency.observation.MeterRegistryOutcomeListener;
 import io.github.idempotency.observation.ObservedIdempotencyStore;
+import io.github.idempotency.store.jdbc.JdbcIdempotencyStore;
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
 import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
 import io.github.idempotency.json.Jackson2JsonCanonicalizer;
@@ -72,6 +73,8 @@ public class IdempotencyAutoConfiguration {
 
 	private static final String TRANSACTION_INTERCEPTOR = "org.springframework.transaction.interceptor.TransactionInterceptor";
 
+	private static final String JDBC_TEMPLATE = "org.springframework.jdbc.core.JdbcTemplate";
+
 	@Bean
 	@ConditionalOnMissingBean
 	IdempotencyLifecycle idempotencyLifecycle(IdempotencyStore store, IdempotencyProperties properties,
@@ -92,22 +95,27 @@ public class IdempotencyAutoConfiguration {
 	@ConditionalOnMissingBean
 	@ConditionalOnBean({ ResultCodec.class, JsonCanonicalizer.class })
 	IdempotentMethodInvoker idempotentMethodInvoker(IdempotencyLifecycle lifecycle, ResultCodec codec,
-			JsonCanonicalizer canonicalizer, IdempotencyProperties properties, ListableBeanFactory beanFactory) {
+			JsonCanonicalizer canonicalizer, IdempotencyStore store, ListableBeanFactory beanFactory) {
 		IdempotentMethodInvoker invoker = new IdempotentMethodInvoker(lifecycle, codec, canonicalizer);
-		if (properties.getJdbc().isCompleteInTransaction()
-				&& ClassUtils.isPresent(TRANSACTION_INTERCEPTOR, IdempotencyAutoConfiguration.class.getClassLoader())) {
-			invoker.setTransactionAdvice(TransactionAdvice.find(beanFactory));
+		ClassLoader classLoader = IdempotencyAutoConfiguration.class.getClassLoader();
+		if (ClassUtils.isPresent(TRANSACTION_INTERCEPTOR, classLoader)
+				&& ClassUtils.isPresent(JDBC_TEMPLATE, classLoader)) {
+			invoker.setTransactionAdvice(TransactionAdvice.find(store, beanFactory));
 		}
 		return invoker;
 	}
 
 	/**
-	 * Looks up the application's transaction advice; loaded only where Spring's
-	 * transaction support is on the class path.
+	 * The application's transaction advice, for a store that completes records within
+	 * transactions; loaded only where Spring's transaction and JDBC support are on the
+	 * class path.
 	 */
 	private static final class TransactionAdvice {
 
-		static @Nullable MethodInterceptor find(ListableBeanFactory beanFactory) {
+		static @Nullable MethodInterceptor find(IdempotencyStore store, ListableBeanFactory beanFactory) {
+			if (!(store instanceof JdbcIdempotencyStore jdbc) || !jdbc.completesInTransactions()) {
+				return null;
+			}
 			return beanFactory.getBeanProvider(TransactionInterceptor.class).getIfUnique();
 		}
 

@@ -19,10 +19,11 @@ import org.springframework.context.event.ContextRefreshedEvent;
 /**
  * Says in one line at startup what the starter protects and where its records go: the
  * number of idempotent operations (HTTP operations, and methods outside web handlers),
- * the store (Redis with its topology and address, or memory), and whether the store
- * answered. A store that does not answer is a warning, not a failure: the application
- * starts, and idempotent requests answer 503 until the store comes. The store is asked on
- * a thread of its own, so that a Redis that does not answer never holds up startup.
+ * the store (Redis with its topology and address, the database and table, or memory), and
+ * whether the store answered. A store that does not answer is a warning, not a failure:
+ * the application starts, and idempotent requests answer 503 until the store comes. The
+ * store is asked on a thread of its own, so that a Redis that does not answer never holds
+ * up startup.
  */
 class IdempotencyStartupReport implements ApplicationListener<ContextRefreshedEvent>, ApplicationContextAware {
 

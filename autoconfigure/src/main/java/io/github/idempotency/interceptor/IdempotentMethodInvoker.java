@@ -30,6 +30,12 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.aop.Advisor;
+import org.springframework.aop.IntroductionAdvisor;
+import org.springframework.aop.Pointcut;
+import org.springframework.aop.PointcutAdvisor;
+import org.springframework.aop.ProxyMethodInvocation;
+import org.springframework.aop.framework.Advised;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.BeanUtils;
 import org.springframework.core.BridgeMethodResolver;
@@ -158,7 +164,8 @@ public class IdempotentMethodInvoker {
 		Decision decision = this.lifecycle.begin(operation, target.tag, Hashing.recordKey(target.scope, key),
 				fingerprint);
 		if (decision instanceof Decision.Proceed proceed) {
-			if (this.transactionAdvice != null && target.opensOwnTransaction && !Transactions.active()) {
+			if (this.transactionAdvice != null && target.opensOwnTransaction && !Transactions.active()
+					&& target.transactionAdviceNext(invocation, this.transactionAdvice)) {
 				return runInOwnTransaction(this.transactionAdvice, invocation, operation, target, proceed.claim());
 			}
 			return run(invocation, operation, target, proceed.claim());
@@ -422,6 +429,10 @@ public class IdempotentMethodInvoker {
 
 		private final boolean opensOwnTransaction;
 
+		// Whether the transaction advice comes right after the idempotency advice on this
+		// method; null until the first call that asks.
+		private volatile @Nullable Boolean transactionAdviceNext;
+
 		Target(Method method, Class<?> targetClass, IdempotentOperation operation) {
 			Class<?> userClass = ClassUtils.getUserClass(targetClass);
 			this.method = BridgeMethodResolver.findBridgedMethod(AopUtils.getMostSpecificMethod(method, userClass));
@@ -445,6 +456,69 @@ public class IdempotentMethodInvoker {
 					&& Transactions.joinsCaller(this.method, userClass);
 			this.opensOwnTransaction = TRANSACTIONS_PRESENT && !this.async
 					&& Transactions.opensOwn(this.method, userClass);
+		}
+
+		/**
+		 * Whether the transaction may be begun right after the claim, without moving
+		 * other advice into it: advice between the two (a retry, say) would otherwise run
+		 * every attempt in one transaction, which the first failure marks rollback-only.
+		 */
+		boolean transactionAdviceNext(MethodInvocation invocation, MethodInterceptor transactionAdvice) {
+			Boolean next = this.transactionAdviceNext;
+			if (next == null) {
+				String between = AdviceChain.between(invocation, transactionAdvice);
+				next = between == null;
+				if (!next) {
+					logger.warn(this.tag + " is @Transactional, but " + between + " runs between its idempotency"
+							+ " advice and its transaction; its outcome is stored once the transaction has committed,"
+							+ " not within it");
+				}
+				this.transactionAdviceNext = next;
+			}
+			return next;
+		}
+
+	}
+
+	/**
+	 * Reads the advice chain of the proxy a call came through.
+	 */
+	private static final class AdviceChain {
+
+		/**
+		 * What applies to the called method between the idempotency advice and the
+		 * transaction advice, or {@code null} when nothing does.
+		 */
+		static @Nullable String between(MethodInvocation invocation, MethodInterceptor transactionAdvice) {
+			if (!(invocation instanceof ProxyMethodInvocation proxied)
+					|| !(proxied.getProxy() instanceof Advised advised) || invocation.getThis() == null) {
+				return "an unknown advice chain";
+			}
+			Class<?> targetClass = AopUtils.getTargetClass(invocation.getThis());
+			Advisor[] advisors = advised.getAdvisors();
+			int ours = -1;
+			for (int i = 0; i < advisors.length; i++) {
+				org.aopalliance.aop.Advice advice = advisors[i].getAdvice();
+				if (advice instanceof IdempotencyInterceptor) {
+					ours = i;
+				}
+				else if (advice == transactionAdvice) {
+					return (ours >= 0) ? null : "the transaction advice, which runs first,";
+				}
+				else if (ours >= 0 && applies(advisors[i], invocation.getMethod(), targetClass)) {
+					return advice.getClass().getName();
+				}
+			}
+			return "a transaction advice other than the application's";
+		}
+
+		private static boolean applies(Advisor advisor, Method method, Class<?> targetClass) {
+			if (advisor instanceof PointcutAdvisor pointcutAdvisor) {
+				Pointcut pointcut = pointcutAdvisor.getPointcut();
+				return pointcut.getClassFilter().matches(targetClass)
+						&& pointcut.getMethodMatcher().matches(method, targetClass);
+			}
+			return !(advisor instanceof IntroductionAdvisor);
 		}
 
 	}
@@ -542,8 +616,8 @@ public class IdempotentMethodInvoker {
 					|| !TransactionSynchronizationManager.isSynchronizationActive()) {
 				return false;
 			}
-			if (outcome != null && onlyIfCommitted && claim.completesInCurrentTransaction()) {
-				keepWithinTransaction(claim, outcome);
+			if (outcome != null && claim.completesInCurrentTransaction()) {
+				keepWithinTransaction(claim, outcome, onlyIfCommitted);
 				return true;
 			}
 			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
@@ -566,8 +640,11 @@ public class IdempotentMethodInvoker {
 		// Stored as the transaction commits, within it: the record and the method's
 		// writes
 		// commit together or not at all. At the commit rather than now, so that the row
-		// is locked for the commit only, not for the rest of the caller's transaction.
-		private static void keepWithinTransaction(Claim claim, StoredResponse outcome) {
+		// is
+		// locked for the commit only, not for the rest of the caller's transaction. An
+		// outcome kept whatever the transaction does (a final exception) is stored on its
+		// own after a rollback.
+		private static void keepWithinTransaction(Claim claim, StoredResponse outcome, boolean onlyIfCommitted) {
 			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
 				@Override
 				public void beforeCommit(boolean readOnly) {
@@ -576,8 +653,11 @@ public class IdempotentMethodInvoker {
 
 				@Override
 				public void afterCompletion(int status) {
-					if (status == STATUS_ROLLED_BACK) {
+					if (status == STATUS_ROLLED_BACK && onlyIfCommitted) {
 						claim.release();
+					}
+					else if (status == STATUS_ROLLED_BACK) {
+						claim.complete(outcome);
 					}
 					else if (status == STATUS_UNKNOWN) {
 						holdUntilLeaseEnds(claim);

@@ -65,7 +65,7 @@ class JdbcStoreAutoConfigurationTests {
 		this.runner.run((context) -> assertThat(context).getFailure()
 			.hasMessageContaining("idempotency.jdbc.initialize-schema=always")
 			.hasMessageContaining("schema-postgresql.sql")
-			.hasMessageContaining("CREATE TABLE " + TABLE));
+			.hasMessageContaining("CREATE TABLE IF NOT EXISTS " + TABLE));
 	}
 
 	@Test

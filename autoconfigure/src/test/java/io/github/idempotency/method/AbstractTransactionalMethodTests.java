@@ -37,7 +37,10 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  * is kept.
  */
 @SpringBootTest(classes = AbstractTransactionalMethodTests.LedgerApplication.class,
-		webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = "idempotency.key-prefix=tx-test")
+		webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = { "idempotency.key-prefix=tx-test",
+				// Liquibase is on the test class path for the store's changelog test
+				// only.
+				"spring.liquibase.enabled=false" })
 abstract class AbstractTransactionalMethodTests {
 
 	@Autowired

@@ -3,14 +3,17 @@ package io.github.idempotency.store.jdbc;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
 import java.sql.DatabaseMetaData;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
@@ -24,19 +27,18 @@ import io.github.idempotency.StoredResponse;
 import io.github.idempotency.UnreadableRecordException;
 import io.github.idempotency.store.HeaderLines;
 import io.github.idempotency.store.OwnerTokens;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.io.ByteArrayResource;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.dao.DataAccessException;
-import org.springframework.jdbc.BadSqlGrammarException;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 import org.springframework.jdbc.support.JdbcUtils;
 import org.springframework.jdbc.support.MetaDataAccessException;
-import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
-import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.util.Assert;
 
 /**
@@ -45,11 +47,12 @@ import org.springframework.util.Assert;
  *
  * <p>
  * One row per record (the table is described by the scripts beside this class). A claim
- * is one statement that inserts the row, takes over a row whose time has passed, or
- * leaves a live row alone; only when it did not take the key does the store read the row
- * to say what holds it. Completion, renewal and release are single statements fenced by
- * the owner token. Every time comes from the database's clock, so the clocks of the
- * application's nodes never matter.
+ * first reads the key's live row, so that a replay only reads; when there is none, one
+ * statement inserts the row, takes over a row whose time has passed, or (when another
+ * claim won meanwhile) leaves the live row alone, and only then is the row read again.
+ * Completion, renewal and release are single statements fenced by the owner token. Every
+ * time comes from the database's clock, so the clocks of the application's nodes never
+ * matter.
  *
  * <p>
  * Claims, renewals and releases always commit on their own, outside any transaction the
@@ -73,15 +76,18 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 	private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
 
-	// How often a claim looks again for a row that vanished or expired between its
-	// statement and the read that follows.
+	// How often a claim starts again: after a row vanished or expired between its
+	// statements, or after the database gave it up as a deadlock or serialization
+	// failure (SQL state class 40), which concurrent upserts of one key may meet.
 	private static final int CLAIM_ATTEMPTS = 3;
 
 	private final DataSource dataSource;
 
-	private final JdbcTemplate jdbc;
+	// Where the store's own connections come from: the DataSource itself, not a proxy
+	// that would hand out the transaction's connection.
+	private final DataSource connections;
 
-	private final TransactionTemplate ownTransaction;
+	private final JdbcTemplate inTransaction;
 
 	private final JdbcDialect dialect;
 
@@ -91,7 +97,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 	private final String claim;
 
-	private final String decide;
+	private final String read;
 
 	private final String complete;
 
@@ -122,23 +128,22 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	 * @param dataSource the database
 	 * @param tableName the table of records, optionally qualified by its schema
 	 * @param dialect the database's dialect
-	 * @param completeInTransaction whether a completion joins the transaction the calling
-	 * thread runs on the same {@link DataSource}
+	 * @param completeInTransaction whether {@link #completeInCurrentTransaction} may join
+	 * the transaction the calling thread runs on the same {@link DataSource}
 	 */
 	public JdbcIdempotencyStore(DataSource dataSource, String tableName, JdbcDialect dialect,
 			boolean completeInTransaction) {
 		Assert.isTrue(TABLE_NAME.matcher(tableName).matches(),
 				() -> "Table name '" + tableName + "' is not a plain SQL name, optionally qualified by its schema");
 		this.dataSource = dataSource;
-		this.jdbc = new JdbcTemplate(dataSource);
-		// Its own transaction manager: a caller's may be JPA's, or none.
-		this.ownTransaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-		this.ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+		this.connections = (dataSource instanceof TransactionAwareDataSourceProxy proxy
+				&& proxy.getTargetDataSource() != null) ? proxy.getTargetDataSource() : dataSource;
+		this.inTransaction = new JdbcTemplate(dataSource);
 		this.dialect = dialect;
 		this.tableName = tableName;
 		this.completeInTransaction = completeInTransaction;
 		this.claim = dialect.claim(tableName);
-		this.decide = dialect.sql("SELECT fingerprint, owner_token, completed_at, status, headers, body FROM TABLE"
+		this.read = dialect.sql("SELECT fingerprint, owner_token, completed_at, status, headers, body FROM TABLE"
 				+ " WHERE record_key = ? AND expires_at > NOW_", tableName);
 		this.complete = dialect.sql("UPDATE TABLE SET completed_at = NOW_, expires_at = NOW_ + INTERVAL_,"
 				+ " status = ?, headers = ?, body = ? WHERE record_key = ? AND owner_token = ?"
@@ -198,28 +203,53 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	}
 
 	/**
+	 * Whether the store was built to complete records within callers' transactions.
+	 * @return {@code true} if {@link #completeInCurrentTransaction} may be used
+	 */
+	public boolean completesInTransactions() {
+		return this.completeInTransaction;
+	}
+
+	/**
 	 * Whether the table exists with the columns this store uses.
 	 * @return {@code true} if it does
-	 * @throws DataAccessException if the database cannot be asked
+	 * @throws IdempotencyStoreException if the database cannot be asked
 	 */
 	public boolean hasTable() {
-		try {
-			this.jdbc.queryForList("SELECT record_key, fingerprint, owner_token, created_at, expires_at, completed_at,"
-					+ " status, headers, body FROM " + this.tableName + " WHERE 1 = 0");
-			return true;
+		String probe = "SELECT record_key, fingerprint, owner_token, created_at, expires_at, completed_at, status,"
+				+ " headers, body FROM " + this.tableName + " WHERE 1 = 0";
+		try (Connection connection = this.connections.getConnection()) {
+			try (Statement statement = connection.createStatement()) {
+				statement.executeQuery(probe).close();
+				return true;
+			}
+			catch (SQLException ex) {
+				// Syntax error or access rule violation: no such table, or no such
+				// column.
+				if (ex.getSQLState() != null && ex.getSQLState().startsWith("42")) {
+					return false;
+				}
+				throw ex;
+			}
+			finally {
+				if (!connection.getAutoCommit()) {
+					connection.rollback();
+				}
+			}
 		}
-		catch (BadSqlGrammarException ex) {
-			return false;
+		catch (SQLException ex) {
+			throw failure(ex);
 		}
 	}
 
 	/**
-	 * Creates the table and its index with {@link #schema() the script} for the database.
+	 * Creates the table and its index with {@link #schema() the script} for the database,
+	 * unless they exist.
 	 */
 	public void createTable() {
 		ResourceDatabasePopulator populator = new ResourceDatabasePopulator();
 		populator.addScript(new ByteArrayResource(schema().getBytes(StandardCharsets.UTF_8)));
-		populator.execute(this.dataSource);
+		populator.execute(this.connections);
 	}
 
 	/**
@@ -236,99 +266,151 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
-		// An index is named without its schema: it lives in its table's.
+		// Whole words only, the index's name first: an index is named without its
+		// schema, since it lives in its table's.
 		String unqualified = this.tableName.substring(this.tableName.indexOf('.') + 1);
-		return script.replace(DEFAULT_TABLE_NAME + "_expires_at", unqualified + "_expires_at")
-			.replace(DEFAULT_TABLE_NAME, this.tableName);
+		return script
+			.replaceAll("\\b" + DEFAULT_TABLE_NAME + "_expires_at\\b",
+					Matcher.quoteReplacement(unqualified + "_expires_at"))
+			.replaceAll("\\b" + DEFAULT_TABLE_NAME + "\\b", Matcher.quoteReplacement(this.tableName));
 	}
 
 	/**
 	 * {@code true} if the store was built to complete in transactions and the thread runs
-	 * a read-write transaction on this store's {@link DataSource}.
+	 * a read-write transaction on this store's {@link DataSource} that sees rows other
+	 * transactions commit (on PostgreSQL, one at read committed: a snapshot taken before
+	 * the claim committed would not find the claim's row).
 	 */
 	@Override
 	public boolean canCompleteInCurrentTransaction() {
-		return this.completeInTransaction && TransactionSynchronizationManager.isActualTransactionActive()
-				&& !TransactionSynchronizationManager.isCurrentTransactionReadOnly()
-				&& TransactionSynchronizationManager.hasResource(this.dataSource);
+		if (!this.completeInTransaction || !TransactionSynchronizationManager.isActualTransactionActive()
+				|| TransactionSynchronizationManager.isCurrentTransactionReadOnly()
+				|| !TransactionSynchronizationManager.hasResource(this.dataSource)) {
+			return false;
+		}
+		return this.dialect != JdbcDialect.POSTGRESQL || isolation() <= Connection.TRANSACTION_READ_COMMITTED;
+	}
+
+	private int isolation() {
+		Integer declared = TransactionSynchronizationManager.getCurrentTransactionIsolationLevel();
+		if (declared != null) {
+			return declared;
+		}
+		Connection connection = DataSourceUtils.getConnection(this.dataSource);
+		try {
+			return connection.getTransactionIsolation();
+		}
+		catch (SQLException ex) {
+			throw failure(ex);
+		}
+		finally {
+			DataSourceUtils.releaseConnection(connection, this.dataSource);
+		}
 	}
 
 	@Override
 	public ClaimResult claim(String key, String fingerprint, Duration lease) {
 		Assert.isTrue(fingerprint.length() <= 128, "fingerprint must not be longer than 128 characters");
 		for (int attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
-			String token = OwnerTokens.newToken();
-			int count = outside(() -> this.jdbc.update(this.claim, key, fingerprint, token, millis(lease)));
-			if (this.dialect.claimed(count)) {
-				return new ClaimResult.Claimed(token);
+			try {
+				ClaimResult result = outside((connection) -> claim(connection, key, fingerprint, lease));
+				if (result != null) {
+					return result;
+				}
 			}
-			ClaimResult found = outside(() -> this.jdbc.query(this.decide,
-					(rows) -> rows.next() ? decide(key, rows, fingerprint, token) : null, key));
-			if (found != null) {
-				return found;
+			catch (IdempotencyStoreException ex) {
+				if (attempt == CLAIM_ATTEMPTS || !(ex.getCause() instanceof SQLException cause)
+						|| cause.getSQLState() == null || !cause.getSQLState().startsWith("40")) {
+					throw ex;
+				}
 			}
 		}
 		throw new IdempotencyStoreException("The record " + key + " in " + this.tableName + " kept vanishing"
 				+ " between a claim and the read after it");
 	}
 
-	private ClaimResult decide(String key, ResultSet row, String fingerprint, String token) throws SQLException {
-		boolean completed = row.getObject(3) != null;
-		if (!completed && token.equals(row.getString(2))) {
+	// Null when the row vanished or expired between the statements.
+	private @Nullable ClaimResult claim(Connection connection, String key, String fingerprint, Duration lease)
+			throws SQLException {
+		ClaimResult found = read(connection, key, fingerprint, null);
+		if (found != null) {
+			return found;
+		}
+		String token = OwnerTokens.newToken();
+		if (this.dialect.claimed(update(connection, this.claim, key, fingerprint, token, millis(lease)))) {
 			return new ClaimResult.Claimed(token);
 		}
-		if (!fingerprint.equals(row.getString(1))) {
-			return new ClaimResult.Mismatch();
+		return read(connection, key, fingerprint, token);
+	}
+
+	private @Nullable ClaimResult read(Connection connection, String key, String fingerprint, @Nullable String token)
+			throws SQLException {
+		try (PreparedStatement statement = prepare(connection, this.read, key);
+				ResultSet row = statement.executeQuery()) {
+			if (!row.next()) {
+				return null;
+			}
+			boolean completed = row.getObject(3) != null;
+			if (!completed && token != null && token.equals(row.getString(2))) {
+				return new ClaimResult.Claimed(token);
+			}
+			if (!fingerprint.equals(row.getString(1))) {
+				return new ClaimResult.Mismatch();
+			}
+			return completed ? new ClaimResult.Completed(response(key, row)) : new ClaimResult.InProgress();
 		}
-		return completed ? new ClaimResult.Completed(response(key, row)) : new ClaimResult.InProgress();
 	}
 
 	@Override
 	public boolean complete(String key, String token, StoredResponse response, Duration retention) {
-		return outside(() -> storeResponse(key, token, response, retention));
+		return outside((connection) -> update(connection, this.complete, millis(retention), response.status(),
+				headers(response), response.body(), key, token)) == 1;
 	}
 
 	@Override
 	public boolean completeInCurrentTransaction(String key, String token, StoredResponse response, Duration retention) {
 		if (!canCompleteInCurrentTransaction()) {
-			throw new UnsupportedOperationException("No transaction on this store's DataSource to complete " + key
-					+ " in, or completion in transactions is off");
+			throw new UnsupportedOperationException("No transaction on this store's DataSource that a completion of "
+					+ key + " can join, or completion in transactions is off");
 		}
-		return run(() -> storeResponse(key, token, response, retention));
-	}
-
-	private boolean storeResponse(String key, String token, StoredResponse response, Duration retention) {
-		return this.jdbc.update(this.complete, millis(retention), response.status(),
-				new String(HeaderLines.encode(response.headers()), StandardCharsets.UTF_8), response.body(), key,
-				token) == 1;
+		try {
+			return this.inTransaction.update(this.complete, millis(retention), response.status(), headers(response),
+					response.body(), key, token) == 1;
+		}
+		catch (DataAccessException ex) {
+			throw new IdempotencyStoreException("The database failed: " + ex.getMessage(), ex);
+		}
 	}
 
 	@Override
 	public boolean renew(String key, String token, Duration lease) {
-		return outside(() -> this.jdbc.update(this.renew, millis(lease), key, token)) == 1;
+		return outside((connection) -> update(connection, this.renew, millis(lease), key, token)) == 1;
 	}
 
 	@Override
 	public boolean release(String key, String token) {
-		return outside(() -> this.jdbc.update(this.release, key, token)) == 1;
+		return outside((connection) -> update(connection, this.release, key, token)) == 1;
 	}
 
 	@Override
 	public Optional<IdempotencyRecord> find(String key) {
-		return Optional.ofNullable(outside(() -> this.jdbc.query(this.find, (row) -> {
-			if (!row.next()) {
-				return null;
+		return Optional.ofNullable(outside((connection) -> {
+			try (PreparedStatement statement = prepare(connection, this.find, key);
+					ResultSet row = statement.executeQuery()) {
+				if (!row.next()) {
+					return null;
+				}
+				boolean completed = row.getObject(3) != null;
+				return new IdempotencyRecord(completed ? State.COMPLETED : State.IN_PROGRESS, row.getString(1),
+						this.dialect.instant(row, 7), this.dialect.instant(row, 3),
+						Duration.ofMillis(Math.max(0, row.getLong(8))), completed ? response(key, row) : null);
 			}
-			boolean completed = row.getObject(3) != null;
-			return new IdempotencyRecord(completed ? State.COMPLETED : State.IN_PROGRESS, row.getString(1),
-					this.dialect.instant(row, 7), this.dialect.instant(row, 3),
-					Duration.ofMillis(Math.max(0, row.getLong(8))), completed ? response(key, row) : null);
-		}, key)));
+		}));
 	}
 
 	@Override
 	public boolean delete(String key) {
-		return outside(() -> this.jdbc.update(this.delete, key)) > 0;
+		return outside((connection) -> update(connection, this.delete, key)) > 0;
 	}
 
 	/**
@@ -340,7 +422,11 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	 */
 	public int purgeExpired(int batchSize) {
 		Assert.isTrue(batchSize > 0, "batchSize must be positive");
-		return outside(() -> this.jdbc.update(this.purge, batchSize));
+		return outside((connection) -> update(connection, this.purge, batchSize));
+	}
+
+	private static String headers(StoredResponse response) {
+		return new String(HeaderLines.encode(response.headers()), StandardCharsets.UTF_8);
 	}
 
 	// Columns 4 to 6 of both reads: status, headers, body.
@@ -359,27 +445,68 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		}
 	}
 
-	// Outside whatever transaction the thread runs; without one, a plain statement in
-	// auto-commit mode, which saves the round trips of a transaction of its own.
-	private <T> T outside(Supplier<T> work) {
-		if (TransactionSynchronizationManager.isSynchronizationActive()
-				|| TransactionSynchronizationManager.hasResource(this.dataSource)) {
-			return run(() -> this.ownTransaction.execute((status) -> work.get()));
+	// On a connection of its own, committed before it goes back to the pool: auto-commit
+	// as pools hand connections out, or a commit of its own when the pool turns
+	// auto-commit off.
+	private <T> T outside(Work<T> work) {
+		try (Connection connection = this.connections.getConnection()) {
+			boolean autoCommit = connection.getAutoCommit();
+			try {
+				T result = work.run(connection);
+				if (!autoCommit) {
+					connection.commit();
+				}
+				return result;
+			}
+			catch (SQLException | RuntimeException ex) {
+				if (!autoCommit) {
+					connection.rollback();
+				}
+				throw ex;
+			}
 		}
-		return run(work);
+		catch (SQLException ex) {
+			throw failure(ex);
+		}
 	}
 
-	private static <T> T run(Supplier<T> work) {
-		try {
-			return work.get();
+	private static IdempotencyStoreException failure(SQLException ex) {
+		return new IdempotencyStoreException("The database failed: " + ex.getMessage(), ex);
+	}
+
+	private static int update(Connection connection, String sql, Object... arguments) throws SQLException {
+		try (PreparedStatement statement = prepare(connection, sql, arguments)) {
+			return statement.executeUpdate();
 		}
-		catch (DataAccessException ex) {
-			throw new IdempotencyStoreException("The database failed: " + ex.getMessage(), ex);
+	}
+
+	private static PreparedStatement prepare(Connection connection, String sql, Object... arguments)
+			throws SQLException {
+		PreparedStatement statement = connection.prepareStatement(sql);
+		try {
+			for (int i = 0; i < arguments.length; i++) {
+				statement.setObject(i + 1, arguments[i]);
+			}
+			return statement;
+		}
+		catch (SQLException ex) {
+			statement.close();
+			throw ex;
 		}
 	}
 
 	private static long millis(Duration duration) {
 		return Math.max(1, duration.toMillis());
+	}
+
+	/**
+	 * Statements on one connection.
+	 */
+	@FunctionalInterface
+	private interface Work<T> {
+
+		T run(Connection connection) throws SQLException;
+
 	}
 
 }

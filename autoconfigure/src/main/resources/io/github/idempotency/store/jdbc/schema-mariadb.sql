@@ -2,7 +2,7 @@
 -- Times are UTC, from the database's own clock (UTC_TIMESTAMP(6)); a row whose expires_at has passed counts as absent,
 -- is taken over by the next claim of its key, and is deleted by the purge. Binary collation: keys and tokens compare
 -- byte for byte, as in every other store.
-CREATE TABLE idempotency_record (
+CREATE TABLE IF NOT EXISTS idempotency_record (
     record_key   VARCHAR(128) NOT NULL PRIMARY KEY,
     fingerprint  VARCHAR(128) NOT NULL,
     owner_token  VARCHAR(64)  NOT NULL,
@@ -10,7 +10,7 @@ CREATE TABLE idempotency_record (
     expires_at   DATETIME(6)  NOT NULL,
     completed_at DATETIME(6),
     status       INTEGER,
-    headers      TEXT,
+    headers      MEDIUMTEXT,
     body         LONGBLOB,
     INDEX idempotency_record_expires_at (expires_at)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

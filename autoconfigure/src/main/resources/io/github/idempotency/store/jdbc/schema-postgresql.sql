@@ -1,7 +1,7 @@
 -- The JDBC idempotency store's table on PostgreSQL: one row per idempotency record.
 -- Every time is the database's own clock (clock_timestamp()); a row whose expires_at has passed counts as absent,
 -- is taken over by the next claim of its key, and is deleted by the purge.
-CREATE TABLE idempotency_record (
+CREATE TABLE IF NOT EXISTS idempotency_record (
     record_key   VARCHAR(128) NOT NULL PRIMARY KEY,
     fingerprint  VARCHAR(128) NOT NULL,
     owner_token  VARCHAR(64)  NOT NULL,
@@ -12,4 +12,4 @@ CREATE TABLE idempotency_record (
     headers      TEXT,
     body         BYTEA
 );
-CREATE INDEX idempotency_record_expires_at ON idempotency_record (expires_at);
+CREATE INDEX IF NOT EXISTS idempotency_record_expires_at ON idempotency_record (expires_at);

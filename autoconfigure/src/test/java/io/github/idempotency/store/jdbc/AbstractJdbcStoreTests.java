@@ -4,6 +4,8 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +30,9 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.core.io.DefaultResourceLoader;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,13 +51,13 @@ abstract class AbstractJdbcStoreTests {
 	private static final StoredResponse CHARGED = new StoredResponse(201,
 			Map.of("Content-Type", List.of("application/json")), "{\"id\":42}".getBytes(StandardCharsets.UTF_8));
 
-	private DataSource dataSource;
+	DataSource dataSource;
 
-	private JdbcTemplate jdbc;
+	JdbcTemplate jdbc;
 
-	private JdbcIdempotencyStore store;
+	JdbcIdempotencyStore store;
 
-	private TransactionTemplate transaction;
+	TransactionTemplate transaction;
 
 	/**
 	 * The database's JDBC URL, with its user.
@@ -122,6 +126,33 @@ abstract class AbstractJdbcStoreTests {
 		});
 		assertThat(this.store.find(key))
 			.hasValueSatisfying((record) -> assertThat(record.state()).isEqualTo(State.IN_PROGRESS));
+	}
+
+	// What JPA's transaction manager binds: the transaction's connection, not marked as
+	// a transaction of Spring's JDBC support. A claim must still neither use nor commit
+	// it.
+	@Test
+	void claimShouldNeverCommitConnectionBoundByAnotherTransactionManager() throws Exception {
+		String key = newKey();
+		try (Connection connection = this.dataSource.getConnection()) {
+			connection.setAutoCommit(false);
+			try (Statement statement = connection.createStatement()) {
+				statement.executeUpdate("INSERT INTO store_charge (id) VALUES ('" + key + "')");
+			}
+			TransactionSynchronizationManager.bindResource(this.dataSource, new ConnectionHolder(connection));
+			TransactionSynchronizationManager.initSynchronization();
+			try {
+				assertThat(this.store.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+				assertThat(this.store.find(key)).isPresent();
+			}
+			finally {
+				TransactionSynchronizationManager.clearSynchronization();
+				TransactionSynchronizationManager.unbindResource(this.dataSource);
+				connection.rollback();
+			}
+		}
+		assertThat(charges()).isZero();
+		assertThat(this.store.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
 	}
 
 	@Test
@@ -276,7 +307,9 @@ abstract class AbstractJdbcStoreTests {
 
 	@Test
 	void liquibaseChangelogShouldCreateTheTableTheStoreUses() throws Exception {
-		for (String table : List.of("idempotency_record", "databasechangelog", "databasechangeloglock")) {
+		// Liquibase's own tables are upper case, which MariaDB on Linux tells apart.
+		for (String table : List.of("idempotency_record", "databasechangelog", "databasechangeloglock",
+				"DATABASECHANGELOG", "DATABASECHANGELOGLOCK")) {
 			this.jdbc.execute("DROP TABLE IF EXISTS " + table);
 		}
 		SpringLiquibase liquibase = new SpringLiquibase();
@@ -290,6 +323,26 @@ abstract class AbstractJdbcStoreTests {
 		String key = newKey();
 		assertThat(migrated.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
 	}
+
+	@Test
+	void tableInSchemaOfItsOwnOrWithLongerNameShouldBeCreatedAndUsed() {
+		createSchema("idempotency_schema");
+		for (String table : List.of("idempotency_schema.idempotency_record", "idempotency_record2")) {
+			this.jdbc.execute("DROP TABLE IF EXISTS " + table);
+			JdbcIdempotencyStore other = new JdbcIdempotencyStore(this.dataSource, table);
+			other.createTable();
+			// Twice, as two instances starting at once would.
+			other.createTable();
+			assertThat(other.hasTable()).isTrue();
+			assertThat(other.claim(newKey(), "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+			this.jdbc.execute("DROP TABLE " + table);
+		}
+	}
+
+	/**
+	 * Creates a schema (on MariaDB, a database) if it does not exist.
+	 */
+	protected abstract void createSchema(String name);
 
 	@Test
 	void tableNameThatIsNotPlainSqlNameShouldBeRefused() {

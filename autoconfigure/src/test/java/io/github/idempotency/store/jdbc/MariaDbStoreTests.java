@@ -12,4 +12,9 @@ class MariaDbStoreTests extends AbstractJdbcStoreTests {
 		return MariaDbTestServer.url();
 	}
 
+	@Override
+	protected void createSchema(String name) {
+		this.jdbc.execute("CREATE DATABASE IF NOT EXISTS " + name);
+	}
+
 }
