@@ -1,5 +1,9 @@
 package io.github.idempotency.method;
 
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.time.Duration;
 import java.util.UUID;
 
@@ -12,9 +16,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.test.PostgresTestServer;
+import org.aopalliance.intercept.MethodInterceptor;
+import org.aopalliance.intercept.MethodInvocation;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.aop.support.DefaultPointcutAdvisor;
+import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -119,6 +127,17 @@ abstract class AbstractTransactionalMethodTests {
 	@EnableTransactionManagement
 	static class LedgerApplication {
 
+		// Advice of its own between the idempotency advice (order 1000) and the
+		// transaction advice (the lowest precedence), as a retry advice would be.
+		@Bean
+		static DefaultPointcutAdvisor auditAdvisor() {
+			DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(
+					AnnotationMatchingPointcut.forMethodAnnotation(Audited.class),
+					(MethodInterceptor) MethodInvocation::proceed);
+			advisor.setOrder(2000);
+			return advisor;
+		}
+
 		@Bean
 		DriverManagerDataSource dataSource() {
 			return new DriverManagerDataSource(PostgresTestServer.url());
@@ -176,6 +195,22 @@ abstract class AbstractTransactionalMethodTests {
 		}
 
 		@Idempotent(key = "#reference")
+		@Transactional
+		@Audited
+		public int bookAudited(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+		@Idempotent(key = "#reference", finalExceptions = Refused.class)
+		@Transactional
+		public int bookThenRefuse(String reference, long amountCents) throws Refused {
+			this.runs.incrementAndGet();
+			this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+			throw new Refused("booked, and refused: a checked exception, which commits");
+		}
+
+		@Idempotent(key = "#reference")
 		@Transactional(propagation = Propagation.REQUIRES_NEW)
 		public int bookAlone(String reference, long amountCents) {
 			this.runs.incrementAndGet();
@@ -189,6 +224,26 @@ abstract class AbstractTransactionalMethodTests {
 				throw new IllegalArgumentException("negative amount");
 			}
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+	}
+
+	/**
+	 * Marks the methods the audit advice applies to.
+	 */
+	@Retention(RetentionPolicy.RUNTIME)
+	@Target(ElementType.METHOD)
+	@interface Audited {
+
+	}
+
+	/**
+	 * A final answer that does not roll back.
+	 */
+	public static class Refused extends Exception {
+
+		public Refused(String message) {
+			super(message);
 		}
 
 	}

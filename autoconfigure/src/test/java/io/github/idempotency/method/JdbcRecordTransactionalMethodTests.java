@@ -3,8 +3,12 @@ package io.github.idempotency.method;
 import java.time.Duration;
 
 import io.github.idempotency.IdempotencyStoreException;
+import io.github.idempotency.method.AbstractTransactionalMethodTests.Refused;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  * Records in the same PostgreSQL, completed within the transaction: the record commits
  * with the booking or not at all, also for a method whose transaction is its own.
  */
+@ExtendWith(OutputCaptureExtension.class)
 @TestPropertySource(properties = { "idempotency.store=jdbc", "idempotency.jdbc.table-name=tx_test_record",
 		"idempotency.jdbc.initialize-schema=always", "idempotency.jdbc.complete-in-transaction=true",
 		"idempotency.lock-timeout=1s", "idempotency.lock-renewal.enabled=false" })
@@ -38,6 +43,27 @@ class JdbcRecordTransactionalMethodTests extends AbstractTransactionalMethodTest
 		assertThat(bookings()).isZero();
 		assertThat(this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO)).isEqualTo(1);
 		assertThat(bookings()).isOne();
+	}
+
+	@Test
+	void methodWithAdviceBeforeItsTransactionShouldBeKeptAfterTheCommitAndSaySo(CapturedOutput output) {
+		int before = this.ledger.runs();
+		assertThat(this.ledger.bookAudited(this.key, 100)).isEqualTo(1);
+		assertThat(this.ledger.bookAudited(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+		assertThat(output).contains("Ledger#bookAudited is @Transactional, but", "runs between its idempotency advice"
+				+ " and its transaction; its outcome is stored once the transaction has committed");
+	}
+
+	@Test
+	void finalExceptionShouldBeKeptWithTheBookingItCommitted() {
+		int before = this.ledger.runs();
+		assertThatExceptionOfType(Refused.class).isThrownBy(() -> this.ledger.bookThenRefuse(this.key, 100));
+		assertThatExceptionOfType(Refused.class).isThrownBy(() -> this.ledger.bookThenRefuse(this.key, 100))
+			.withMessage("booked, and refused: a checked exception, which commits");
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
 	}
 
 }
