@@ -20,9 +20,12 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * One trivial JSON handler exposed several ways, so that a load run compares them side by
  * side in one process: plain; plain plus, by hand, the Redis work no idempotency layer
- * can avoid (the floor); and {@code @Idempotent}.
+ * can avoid (the floor); and {@code @Idempotent}. Without a DataSource, whose driver and
+ * pool are here for the JDBC store's benchmark only (a name absent from a line is
+ * ignored).
  */
-@SpringBootApplication
+@SpringBootApplication(excludeName = { "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
+		"org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
 public class BenchmarkApplication {
 
 	public static void main(String[] args) {

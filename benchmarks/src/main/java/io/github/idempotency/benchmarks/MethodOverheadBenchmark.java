@@ -111,7 +111,8 @@ public class MethodOverheadBenchmark {
 
 	// Not a @Configuration, so that the HTTP benchmark application's component scan
 	// leaves it out.
-	@EnableAutoConfiguration
+	@EnableAutoConfiguration(excludeName = { "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
+			"org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
 	@Import(Quotes.class)
 	static class MethodApplication {
 
