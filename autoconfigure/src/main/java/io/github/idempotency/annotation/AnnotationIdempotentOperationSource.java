@@ -256,12 +256,20 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			}
 			checkReturnType(method, userClass, name);
 		}
+		if (handler && annotation.completion() != Idempotent.Completion.DEFAULT) {
+			throw new IllegalStateException("@Idempotent on " + name + " sets completion, which applies outside web"
+					+ " handlers only: the response a retry gets exists only once the handler has returned");
+		}
 		String scope = StringUtils.hasText(annotation.scope()) ? annotation.scope().trim() : null;
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
 				duration(annotation.ttl(), "ttl", name, false),
 				duration(annotation.lockTimeout(), "lockTimeout", name, false),
 				duration(annotation.waitTimeout(), "waitTimeout", name, true), declaredOnMethod, handler, scope,
-				fingerprintExpression, finalExceptions);
+				fingerprintExpression, finalExceptions, switch (annotation.completion()) {
+					case DEFAULT -> null;
+					case IN_TRANSACTION -> true;
+					case AFTER_COMMIT -> false;
+				});
 	}
 
 	// A replay hands back what the method's return type reads from JSON: for Object or an

@@ -121,4 +121,37 @@ public @interface Idempotent {
 	 */
 	Class<? extends Throwable>[] finalExceptions() default {};
 
+	/**
+	 * When the outcome of a method that is not a web handler is stored, if the method
+	 * runs in a transaction. {@link Completion#DEFAULT} follows
+	 * {@code idempotency.jdbc.complete-in-transaction}.
+	 * @return when the outcome is stored
+	 */
+	Completion completion() default Completion.DEFAULT;
+
+	/**
+	 * When the outcome of a call in a transaction is stored.
+	 */
+	enum Completion {
+
+		/**
+		 * As {@code idempotency.jdbc.complete-in-transaction} says.
+		 */
+		DEFAULT,
+
+		/**
+		 * Within the transaction, as it commits, so that the outcome commits with the
+		 * method's own writes, where the store can take part in the transaction (the JDBC
+		 * store, on the transaction's {@code DataSource}); once it has committed
+		 * elsewhere.
+		 */
+		IN_TRANSACTION,
+
+		/**
+		 * Once the transaction has committed, on its own.
+		 */
+		AFTER_COMMIT
+
+	}
+
 }

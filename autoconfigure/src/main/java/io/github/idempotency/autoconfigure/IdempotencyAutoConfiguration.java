@@ -95,8 +95,10 @@ public class IdempotencyAutoConfiguration {
 	@ConditionalOnMissingBean
 	@ConditionalOnBean({ ResultCodec.class, JsonCanonicalizer.class })
 	IdempotentMethodInvoker idempotentMethodInvoker(IdempotencyLifecycle lifecycle, ResultCodec codec,
-			JsonCanonicalizer canonicalizer, IdempotencyStore store, ListableBeanFactory beanFactory) {
+			JsonCanonicalizer canonicalizer, IdempotencyStore store, IdempotencyProperties properties,
+			ListableBeanFactory beanFactory) {
 		IdempotentMethodInvoker invoker = new IdempotentMethodInvoker(lifecycle, codec, canonicalizer);
+		invoker.setCompleteInTransaction(properties.getJdbc().isCompleteInTransaction());
 		ClassLoader classLoader = IdempotencyAutoConfiguration.class.getClassLoader();
 		if (ClassUtils.isPresent(TRANSACTION_INTERCEPTOR, classLoader)
 				&& ClassUtils.isPresent(JDBC_TEMPLATE, classLoader)) {
@@ -106,14 +108,14 @@ public class IdempotencyAutoConfiguration {
 	}
 
 	/**
-	 * The application's transaction advice, for a store that completes records within
+	 * The application's transaction advice, for a store that can complete records within
 	 * transactions; loaded only where Spring's transaction and JDBC support are on the
 	 * class path.
 	 */
 	private static final class TransactionAdvice {
 
 		static @Nullable MethodInterceptor find(IdempotencyStore store, ListableBeanFactory beanFactory) {
-			if (!(store instanceof JdbcIdempotencyStore jdbc) || !jdbc.completesInTransactions()) {
+			if (!(store instanceof JdbcIdempotencyStore)) {
 				return null;
 			}
 			return beanFactory.getBeanProvider(TransactionInterceptor.class).getIfUnique();

@@ -30,9 +30,7 @@ class JdbcStoreConfiguration {
 	@Bean
 	@ConditionalOnMissingBean(IdempotencyStore.class)
 	JdbcIdempotencyStore idempotencyStore(DataSource dataSource, IdempotencyProperties properties) {
-		Jdbc jdbc = properties.getJdbc();
-		return new JdbcIdempotencyStore(dataSource, jdbc.getTableName(), JdbcIdempotencyStore.dialect(dataSource),
-				jdbc.isCompleteInTransaction());
+		return new JdbcIdempotencyStore(dataSource, properties.getJdbc().getTableName());
 	}
 
 	@Bean

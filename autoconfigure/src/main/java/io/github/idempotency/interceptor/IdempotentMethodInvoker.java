@@ -113,6 +113,8 @@ public class IdempotentMethodInvoker {
 
 	private @Nullable MethodInterceptor transactionAdvice;
 
+	private boolean completeInTransaction;
+
 	/**
 	 * @param lifecycle claims keys and keeps records
 	 * @param codec writes and reads return values and writes arguments
@@ -141,6 +143,16 @@ public class IdempotentMethodInvoker {
 	}
 
 	/**
+	 * Sets whether the outcome of a call in a transaction is stored within it, where the
+	 * store can take part in the transaction, for operations that do not say; by default
+	 * it is stored once the transaction has committed.
+	 * @param completeInTransaction {@code true} to store outcomes within transactions
+	 */
+	public void setCompleteInTransaction(boolean completeInTransaction) {
+		this.completeInTransaction = completeInTransaction;
+	}
+
+	/**
 	 * Runs a call of an idempotent method, or answers it from its record.
 	 * @param invocation the call
 	 * @param operation how the method is idempotent; its key expression is set
@@ -153,7 +165,7 @@ public class IdempotentMethodInvoker {
 			throws Throwable {
 		Method method = invocation.getMethod();
 		Target target = this.targets.computeIfAbsent(new MethodClassKey(method, targetClass),
-				(key) -> new Target(method, targetClass, operation));
+				(key) -> new Target(method, targetClass, operation, this.completeInTransaction));
 		Object[] arguments = invocation.getArguments();
 		String key = key(operation, target.method, arguments);
 		if (key == null) {
@@ -164,8 +176,8 @@ public class IdempotentMethodInvoker {
 		Decision decision = this.lifecycle.begin(operation, target.tag, Hashing.recordKey(target.scope, key),
 				fingerprint);
 		if (decision instanceof Decision.Proceed proceed) {
-			if (this.transactionAdvice != null && target.opensOwnTransaction && !Transactions.active()
-					&& target.transactionAdviceNext(invocation, this.transactionAdvice)) {
+			if (this.transactionAdvice != null && target.completeInTransaction && target.opensOwnTransaction
+					&& !Transactions.active() && target.transactionAdviceNext(invocation, this.transactionAdvice)) {
 				return runInOwnTransaction(this.transactionAdvice, invocation, operation, target, proceed.claim());
 			}
 			return run(invocation, operation, target, proceed.claim());
@@ -322,7 +334,8 @@ public class IdempotentMethodInvoker {
 	// starts a transaction of its own, or an outcome a future delivers, does not wait for
 	// the caller's.
 	private static void keep(Claim claim, StoredResponse outcome, Target target, boolean onlyIfCommitted) {
-		if (target.joinsCallerTransaction && Transactions.afterCompletion(claim, outcome, onlyIfCommitted)) {
+		if (target.joinsCallerTransaction
+				&& Transactions.afterCompletion(claim, outcome, onlyIfCommitted, target.completeInTransaction)) {
 			return;
 		}
 		claim.complete(outcome);
@@ -331,7 +344,7 @@ public class IdempotentMethodInvoker {
 	// Inside the caller's transaction, released only once it ends: until then its writes
 	// may still commit, and a retry must not run alongside.
 	private static void release(Claim claim, Target target) {
-		if (target.joinsCallerTransaction && Transactions.afterCompletion(claim, null, true)) {
+		if (target.joinsCallerTransaction && Transactions.afterCompletion(claim, null, true, false)) {
 			return;
 		}
 		claim.release();
@@ -429,11 +442,13 @@ public class IdempotentMethodInvoker {
 
 		private final boolean opensOwnTransaction;
 
+		private final boolean completeInTransaction;
+
 		// Whether the transaction advice comes right after the idempotency advice on this
 		// method; null until the first call that asks.
 		private volatile @Nullable Boolean transactionAdviceNext;
 
-		Target(Method method, Class<?> targetClass, IdempotentOperation operation) {
+		Target(Method method, Class<?> targetClass, IdempotentOperation operation, boolean completeInTransaction) {
 			Class<?> userClass = ClassUtils.getUserClass(targetClass);
 			this.method = BridgeMethodResolver.findBridgedMethod(AopUtils.getMostSpecificMethod(method, userClass));
 			// With the parameter types, so that overloads keep records apart.
@@ -456,6 +471,8 @@ public class IdempotentMethodInvoker {
 					&& Transactions.joinsCaller(this.method, userClass);
 			this.opensOwnTransaction = TRANSACTIONS_PRESENT && !this.async
 					&& Transactions.opensOwn(this.method, userClass);
+			this.completeInTransaction = (operation.completeInTransaction() != null) ? operation.completeInTransaction()
+					: completeInTransaction;
 		}
 
 		/**
@@ -609,14 +626,17 @@ public class IdempotentMethodInvoker {
 
 		/**
 		 * @param outcome the outcome to keep, or {@code null} to release the claim
+		 * @param withinTransaction whether to keep it within the transaction, where the
+		 * store can
 		 * @return {@code false} if there is no transaction to wait for
 		 */
-		static boolean afterCompletion(Claim claim, @Nullable StoredResponse outcome, boolean onlyIfCommitted) {
+		static boolean afterCompletion(Claim claim, @Nullable StoredResponse outcome, boolean onlyIfCommitted,
+				boolean withinTransaction) {
 			if (!TransactionSynchronizationManager.isActualTransactionActive()
 					|| !TransactionSynchronizationManager.isSynchronizationActive()) {
 				return false;
 			}
-			if (outcome != null && claim.completesInCurrentTransaction()) {
+			if (outcome != null && withinTransaction && claim.completesInCurrentTransaction()) {
 				keepWithinTransaction(claim, outcome, onlyIfCommitted);
 				return true;
 			}

@@ -32,15 +32,28 @@ import org.jspecify.annotations.Nullable;
  * web request the same, or {@code null} for all their arguments
  * @param finalExceptions exceptions kept as the outcome of a call outside a web request,
  * and thrown again on replay; any other releases the key
+ * @param completeInTransaction whether the outcome of a call in a transaction is stored
+ * within it, or {@code null} for the configured default
  * @since 0.1.0
  */
 public record IdempotentOperation(String name, @Nullable String headerName, @Nullable String keyExpression,
 		boolean required, @Nullable Duration ttl, @Nullable Duration lockTimeout, @Nullable Duration waitTimeout,
 		boolean declaredOnMethod, boolean handler, @Nullable String scope, @Nullable String fingerprintExpression,
-		List<Class<? extends Throwable>> finalExceptions) {
+		List<Class<? extends Throwable>> finalExceptions, @Nullable Boolean completeInTransaction) {
 
 	public IdempotentOperation {
 		finalExceptions = List.copyOf(finalExceptions);
+	}
+
+	/**
+	 * An operation whose calls in a transaction are stored as configured.
+	 */
+	public IdempotentOperation(String name, @Nullable String headerName, @Nullable String keyExpression,
+			boolean required, @Nullable Duration ttl, @Nullable Duration lockTimeout, @Nullable Duration waitTimeout,
+			boolean declaredOnMethod, boolean handler, @Nullable String scope, @Nullable String fingerprintExpression,
+			List<Class<? extends Throwable>> finalExceptions) {
+		this(name, headerName, keyExpression, required, ttl, lockTimeout, waitTimeout, declaredOnMethod, handler, scope,
+				fingerprintExpression, finalExceptions, null);
 	}
 
 }

@@ -3,6 +3,7 @@ package io.github.idempotency.annotation;
 import java.lang.reflect.Method;
 import java.time.Duration;
 
+import io.github.idempotency.annotation.Idempotent.Completion;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import org.junit.jupiter.api.Test;
 
@@ -120,6 +121,14 @@ class AnnotationIdempotentOperationSourceTests {
 	}
 
 	@Test
+	void completionShouldBeCarriedForMethodsAndRefusedForWebHandlers() {
+		assertThat(operation(Handlers.class, "afterCommit", String.class).completeInTransaction()).isFalse();
+		assertThat(operation(Handlers.class, "byName", String.class).completeInTransaction()).isNull();
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "handlerWithCompletion"))
+			.withMessageContaining("sets completion, which applies outside web handlers only");
+	}
+
+	@Test
 	void classAnnotationOnBeanThatIsNotControllerShouldFail() {
 		assertThatIllegalStateException().isThrownBy(() -> operation(ServiceLevel.class, "book", String.class))
 			.withMessageContaining("which is not a controller");
@@ -159,6 +168,10 @@ class AnnotationIdempotentOperationSourceTests {
 	}
 
 	static class Handlers {
+
+		@Idempotent(key = "#p0", completion = Completion.AFTER_COMMIT)
+		void afterCommit(String reference) {
+		}
 
 		@PostMapping
 		@Idempotent(headerName = "X-Request-Id", required = false, ttl = "1h", lockTimeout = "PT2M")
@@ -206,6 +219,11 @@ class AnnotationIdempotentOperationSourceTests {
 	}
 
 	static class Invalid {
+
+		@PostMapping("/completion")
+		@Idempotent(completion = Completion.IN_TRANSACTION)
+		void handlerWithCompletion() {
+		}
 
 		@Idempotent
 		void noKey() {

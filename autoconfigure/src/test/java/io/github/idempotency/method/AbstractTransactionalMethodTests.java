@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.annotation.Idempotent;
+import io.github.idempotency.annotation.Idempotent.Completion;
 import io.github.idempotency.test.PostgresTestServer;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
@@ -200,6 +201,16 @@ abstract class AbstractTransactionalMethodTests {
 		public int bookAudited(String reference, long amountCents) {
 			this.runs.incrementAndGet();
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+		@Idempotent(key = "#reference", completion = Completion.AFTER_COMMIT)
+		@Transactional
+		public int bookThenStoreAfterCommit(String reference, long amountCents, Duration pause)
+				throws InterruptedException {
+			this.runs.incrementAndGet();
+			int booked = this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+			Thread.sleep(pause.toMillis());
+			return booked;
 		}
 
 		@Idempotent(key = "#reference", finalExceptions = Refused.class)

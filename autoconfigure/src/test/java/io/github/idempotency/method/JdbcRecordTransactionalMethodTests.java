@@ -66,4 +66,14 @@ class JdbcRecordTransactionalMethodTests extends AbstractTransactionalMethodTest
 		assertThat(this.ledger.runs()).isEqualTo(before + 1);
 	}
 
+	// The operation asks for the outcome after the commit, whatever the configuration:
+	// the lease lost, the booking commits all the same and its record is not kept.
+	@Test
+	void operationStoringAfterCommitShouldCommitItsWritesWhateverBecomesOfItsRecord(CapturedOutput output)
+			throws InterruptedException {
+		assertThat(this.ledger.bookThenStoreAfterCommit(this.key, 100, Duration.ofMillis(1500))).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(output).contains("was lost before the outcome was stored");
+	}
+
 }

@@ -55,12 +55,13 @@ import org.springframework.util.Assert;
  * matter.
  *
  * <p>
- * Claims, renewals and releases always commit on their own, outside any transaction the
- * calling thread runs ({@code REQUIRES_NEW}), so that another request sees a claim at
- * once and a caller's rollback never undoes one. A completion does too, unless the store
- * was built to complete in transactions: then a completion on a thread with a transaction
- * on this store's {@link DataSource} joins it, and the record commits, or rolls back,
- * with the caller's own writes.
+ * Every method commits on its own, on a connection taken from the {@link DataSource} for
+ * it alone, never the one a transaction of the calling thread holds (whatever transaction
+ * manager bound it), so that another request sees a claim at once and a caller's rollback
+ * never undoes one; a caller inside a transaction therefore holds a second connection for
+ * the moment of each call. The one exception is {@link #completeInCurrentTransaction}: it
+ * joins the thread's transaction on this store's {@link DataSource}, and the record
+ * commits, or rolls back, with the caller's own writes.
  *
  * <p>
  * Thread-safe.
@@ -93,8 +94,6 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 	private final String tableName;
 
-	private final boolean completeInTransaction;
-
 	private final String claim;
 
 	private final String read;
@@ -120,7 +119,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	 * @param tableName the table of records, optionally qualified by its schema
 	 */
 	public JdbcIdempotencyStore(DataSource dataSource, String tableName) {
-		this(dataSource, tableName, dialect(dataSource), false);
+		this(dataSource, tableName, dialect(dataSource));
 	}
 
 	/**
@@ -128,11 +127,8 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	 * @param dataSource the database
 	 * @param tableName the table of records, optionally qualified by its schema
 	 * @param dialect the database's dialect
-	 * @param completeInTransaction whether {@link #completeInCurrentTransaction} may join
-	 * the transaction the calling thread runs on the same {@link DataSource}
 	 */
-	public JdbcIdempotencyStore(DataSource dataSource, String tableName, JdbcDialect dialect,
-			boolean completeInTransaction) {
+	public JdbcIdempotencyStore(DataSource dataSource, String tableName, JdbcDialect dialect) {
 		Assert.isTrue(TABLE_NAME.matcher(tableName).matches(),
 				() -> "Table name '" + tableName + "' is not a plain SQL name, optionally qualified by its schema");
 		this.dataSource = dataSource;
@@ -141,7 +137,6 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		this.inTransaction = new JdbcTemplate(dataSource);
 		this.dialect = dialect;
 		this.tableName = tableName;
-		this.completeInTransaction = completeInTransaction;
 		this.claim = dialect.claim(tableName);
 		this.read = dialect.sql("SELECT fingerprint, owner_token, completed_at, status, headers, body FROM TABLE"
 				+ " WHERE record_key = ? AND expires_at > NOW_", tableName);
@@ -156,8 +151,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 				+ " REMAINING_ FROM TABLE WHERE record_key = ? AND expires_at > NOW_", tableName);
 		this.delete = dialect.sql("DELETE FROM TABLE WHERE record_key = ?", tableName);
 		this.purge = dialect.purge(tableName);
-		this.description = "JDBC (" + dialect.name().toLowerCase(Locale.ROOT) + ", table " + tableName
-				+ ((completeInTransaction) ? ", completions join the caller's transaction)" : ")");
+		this.description = "JDBC (" + dialect.name().toLowerCase(Locale.ROOT) + ", table " + tableName + ")";
 	}
 
 	/**
@@ -200,14 +194,6 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	 */
 	public String tableName() {
 		return this.tableName;
-	}
-
-	/**
-	 * Whether the store was built to complete records within callers' transactions.
-	 * @return {@code true} if {@link #completeInCurrentTransaction} may be used
-	 */
-	public boolean completesInTransactions() {
-		return this.completeInTransaction;
 	}
 
 	/**
@@ -276,14 +262,14 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	}
 
 	/**
-	 * {@code true} if the store was built to complete in transactions and the thread runs
-	 * a read-write transaction on this store's {@link DataSource} that sees rows other
-	 * transactions commit (on PostgreSQL, one at read committed: a snapshot taken before
-	 * the claim committed would not find the claim's row).
+	 * {@code true} if the thread runs a read-write transaction on this store's
+	 * {@link DataSource} that sees rows other transactions commit (on PostgreSQL, one at
+	 * read committed: a snapshot taken before the claim committed would not find the
+	 * claim's row).
 	 */
 	@Override
 	public boolean canCompleteInCurrentTransaction() {
-		if (!this.completeInTransaction || !TransactionSynchronizationManager.isActualTransactionActive()
+		if (!TransactionSynchronizationManager.isActualTransactionActive()
 				|| TransactionSynchronizationManager.isCurrentTransactionReadOnly()
 				|| !TransactionSynchronizationManager.hasResource(this.dataSource)) {
 			return false;
@@ -370,8 +356,8 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	@Override
 	public boolean completeInCurrentTransaction(String key, String token, StoredResponse response, Duration retention) {
 		if (!canCompleteInCurrentTransaction()) {
-			throw new UnsupportedOperationException("No transaction on this store's DataSource that a completion of "
-					+ key + " can join, or completion in transactions is off");
+			throw new UnsupportedOperationException(
+					"No transaction on this store's DataSource that a completion of " + key + " can join");
 		}
 		try {
 			return this.inTransaction.update(this.complete, millis(retention), response.status(), headers(response),

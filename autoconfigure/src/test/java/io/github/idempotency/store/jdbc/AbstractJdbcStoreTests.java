@@ -67,7 +67,7 @@ abstract class AbstractJdbcStoreTests {
 	@BeforeEach
 	void freshTables() {
 		this.dataSource = JdbcStores.dataSource(url());
-		this.store = JdbcStores.store(this.dataSource, "store_record", true);
+		this.store = JdbcStores.store(this.dataSource, "store_record");
 		this.jdbc = new JdbcTemplate(this.dataSource);
 		this.jdbc.execute("DROP TABLE IF EXISTS store_charge");
 		this.jdbc.execute("CREATE TABLE store_charge (id VARCHAR(64) PRIMARY KEY)");
@@ -120,7 +120,7 @@ abstract class AbstractJdbcStoreTests {
 			assertThat(this.store.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
 			// Another connection, as another node's, sees the claim before this
 			// transaction ends.
-			assertThat(JdbcStores.store(this.dataSource, "store_record", false, false).claim(key, "fp", LEASE))
+			assertThat(JdbcStores.store(this.dataSource, "store_record", false).claim(key, "fp", LEASE))
 				.isInstanceOf(ClaimResult.InProgress.class);
 			status.setRollbackOnly();
 		});
@@ -198,16 +198,12 @@ abstract class AbstractJdbcStoreTests {
 	}
 
 	@Test
-	void storeNotBuiltToCompleteInTransactionsShouldNeverJoinOne() {
-		JdbcIdempotencyStore own = JdbcStores.store(this.dataSource, "store_record", false, false);
+	void completionOutsideTransactionShouldBeRefused() {
 		String key = newKey();
 		String token = claim(key);
 		assertThat(this.store.canCompleteInCurrentTransaction()).isFalse();
-		this.transaction.executeWithoutResult((status) -> {
-			assertThat(own.canCompleteInCurrentTransaction()).isFalse();
-			assertThatExceptionOfType(UnsupportedOperationException.class)
-				.isThrownBy(() -> own.completeInCurrentTransaction(key, token, CHARGED, RETENTION));
-		});
+		assertThatExceptionOfType(UnsupportedOperationException.class)
+			.isThrownBy(() -> this.store.completeInCurrentTransaction(key, token, CHARGED, RETENTION));
 	}
 
 	@Test
@@ -354,7 +350,7 @@ abstract class AbstractJdbcStoreTests {
 	@Test
 	void unreachableDatabaseShouldBeReportedAsStoreFailure() {
 		JdbcIdempotencyStore unreachable = new JdbcIdempotencyStore(JdbcStores.unreachable(), "store_record",
-				JdbcIdempotencyStore.dialect(this.dataSource), false);
+				JdbcIdempotencyStore.dialect(this.dataSource));
 		assertThatExceptionOfType(IdempotencyStoreException.class)
 			.isThrownBy(() -> unreachable.claim(newKey(), "fp", LEASE))
 			.withMessageStartingWith("The database failed");

@@ -17,7 +17,7 @@ final class ClaimThenHang {
 	}
 
 	public static void main(String[] args) throws InterruptedException {
-		JdbcIdempotencyStore store = JdbcStores.store(JdbcStores.dataSource(args[0]), args[1], false, false);
+		JdbcIdempotencyStore store = JdbcStores.store(JdbcStores.dataSource(args[0]), args[1], false);
 		ClaimResult claim = store.claim(args[2], "fp", Duration.ofMillis(Long.parseLong(args[3])));
 		System.out.println((claim instanceof ClaimResult.Claimed) ? "claimed" : "not claimed: " + claim);
 		System.out.flush();

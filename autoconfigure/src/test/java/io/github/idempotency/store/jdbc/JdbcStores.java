@@ -40,17 +40,16 @@ final class JdbcStores {
 	/**
 	 * A store on a table of its own, created afresh.
 	 */
-	static JdbcIdempotencyStore store(DataSource dataSource, String table, boolean completeInTransaction) {
-		return store(dataSource, table, completeInTransaction, true);
+	static JdbcIdempotencyStore store(DataSource dataSource, String table) {
+		return store(dataSource, table, true);
 	}
 
 	/**
 	 * A store on a table, created afresh if asked.
 	 */
-	static JdbcIdempotencyStore store(DataSource dataSource, String table, boolean completeInTransaction,
-			boolean fresh) {
+	static JdbcIdempotencyStore store(DataSource dataSource, String table, boolean fresh) {
 		JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, table,
-				JdbcIdempotencyStore.dialect(dataSource), completeInTransaction);
+				JdbcIdempotencyStore.dialect(dataSource));
 		if (fresh) {
 			new JdbcTemplate(dataSource).execute("DROP TABLE IF EXISTS " + table);
 			store.createTable();

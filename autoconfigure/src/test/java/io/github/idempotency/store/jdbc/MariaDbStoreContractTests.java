@@ -13,7 +13,7 @@ class MariaDbStoreContractTests extends AbstractIdempotencyStoreTests {
 
 	@BeforeAll
 	static void createTable() {
-		store = JdbcStores.store(JdbcStores.mariaDb(), "contract_record", false);
+		store = JdbcStores.store(JdbcStores.mariaDb(), "contract_record");
 	}
 
 	@Override

@@ -13,7 +13,7 @@ class PostgresStoreContractTests extends AbstractIdempotencyStoreTests {
 
 	@BeforeAll
 	static void createTable() {
-		store = JdbcStores.store(JdbcStores.postgres(), "contract_record", false);
+		store = JdbcStores.store(JdbcStores.postgres(), "contract_record");
 	}
 
 	@Override
