@@ -4,11 +4,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.Supplier;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.github.idempotency.annotation.Idempotent;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Profile;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.MediaType;
 import org.springframework.util.function.SingletonSupplier;
@@ -20,9 +24,10 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * One trivial JSON handler exposed several ways, so that a load run compares them side by
  * side in one process: plain; plain plus, by hand, the Redis work no idempotency layer
- * can avoid (the floor); and {@code @Idempotent}. Without a DataSource, whose driver and
- * pool are here for the JDBC store's benchmark only (a name absent from a line is
- * ignored).
+ * can avoid (the floor); and {@code @Idempotent}. Spring Boot's DataSource
+ * auto-configuration is left out (a name absent from a line is ignored): the driver and
+ * pool are here for the JDBC store's benchmarks, and only the {@code jdbc} profile has a
+ * DataSource, with records in PostgreSQL.
  */
 @SpringBootApplication(excludeName = { "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
 		"org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
@@ -30,6 +35,15 @@ public class BenchmarkApplication {
 
 	public static void main(String[] args) {
 		SpringApplication.run(BenchmarkApplication.class, args);
+	}
+
+	@Bean
+	@Profile("jdbc")
+	HikariDataSource dataSource(@Value("${benchmark.jdbc-url}") String url) {
+		HikariDataSource dataSource = new HikariDataSource();
+		dataSource.setJdbcUrl(url);
+		dataSource.setMaximumPoolSize(16);
+		return dataSource;
 	}
 
 	/**
