@@ -10,6 +10,9 @@ duration=${1:-8}
 rounds=${2:-3}
 out=benchmarks/target/jdbc-http
 mkdir -p "$out"
+if ! command -v wrk >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
 ./mvnw -q -B -ntp -pl benchmarks -am package dependency:build-classpath -DskipTests \
   -Dmdep.outputFile=target/classpath-boot3.txt
 classpath="benchmarks/target/classes:$(cat benchmarks/target/classpath-boot3.txt)"
