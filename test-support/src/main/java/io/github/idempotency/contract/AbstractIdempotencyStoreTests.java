@@ -229,7 +229,7 @@ public abstract class AbstractIdempotencyStoreTests {
 
 	@Test
 	void concurrentClaimsOfOneKeyShouldHaveExactlyOneWinner() throws Exception {
-		int threads = 32;
+		int threads = 64;
 		String key = newKey();
 		ExecutorService executor = Executors.newFixedThreadPool(threads);
 		try {

@@ -7,14 +7,9 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
@@ -84,33 +79,6 @@ abstract class AbstractJdbcStoreTests {
 
 	private int charges() {
 		return this.jdbc.queryForObject("SELECT COUNT(*) FROM store_charge", Integer.class);
-	}
-
-	@Test
-	void sixtyFourThreadsClaimingOneKeyShouldHaveOneWinner() throws Exception {
-		int threads = 64;
-		String key = newKey();
-		ExecutorService executor = Executors.newFixedThreadPool(threads);
-		try {
-			CountDownLatch start = new CountDownLatch(1);
-			List<Future<ClaimResult>> results = new ArrayList<>();
-			for (int i = 0; i < threads; i++) {
-				results.add(executor.submit(() -> {
-					start.await();
-					return this.store.claim(key, "fp", LEASE);
-				}));
-			}
-			start.countDown();
-			List<ClaimResult> claims = new ArrayList<>();
-			for (Future<ClaimResult> result : results) {
-				claims.add(result.get(60, TimeUnit.SECONDS));
-			}
-			assertThat(claims).filteredOn(ClaimResult.Claimed.class::isInstance).hasSize(1);
-			assertThat(claims).filteredOn(ClaimResult.InProgress.class::isInstance).hasSize(threads - 1);
-		}
-		finally {
-			executor.shutdownNow();
-		}
 	}
 
 	@Test
