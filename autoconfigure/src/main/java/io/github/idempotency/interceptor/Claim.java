@@ -77,7 +77,16 @@ public final class Claim {
 	 * @return {@code true} if {@link #completeInCurrentTransaction} may be called now
 	 */
 	public boolean completesInCurrentTransaction() {
-		return this.store.canCompleteInCurrentTransaction();
+		try {
+			return this.store.canCompleteInCurrentTransaction();
+		}
+		// A store that cannot tell cannot join: the outcome is then kept after the
+		// transaction, as by any other store.
+		catch (RuntimeException ex) {
+			logger.debug("Could not tell whether idempotency record " + this.recordKey + " can be stored within the"
+					+ " transaction; it is stored after it", ex);
+			return false;
+		}
 	}
 
 	/**

@@ -45,7 +45,10 @@ import org.springframework.core.annotation.MergedAnnotation;
 import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.expression.EvaluationException;
+import org.springframework.transaction.NoTransactionException;
+import org.springframework.transaction.TransactionStatus;
 import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.interceptor.TransactionAspectSupport;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.ClassUtils;
@@ -60,11 +63,12 @@ import org.springframework.util.ClassUtils;
  *
  * <p>
  * A {@link CompletionStage} return completes the record when it completes. Inside a
- * transaction the record is completed once the transaction has committed, and released if
- * it rolls back. Any exception releases the key, except those the operation names final,
- * which are kept and thrown again on replay. A duplicate that finds the first call still
- * running throws {@link IdempotentCallInProgressException}; a key reused with other
- * arguments throws {@link IdempotencyKeyReusedException}.
+ * transaction the record is completed once the transaction has committed, or, where the
+ * operation asks for it and the store can, within the transaction as it commits; it is
+ * released if the transaction rolls back. Any exception releases the key, except those
+ * the operation names final, which are kept and thrown again on replay. A duplicate that
+ * finds the first call still running throws {@link IdempotentCallInProgressException}; a
+ * key reused with other arguments throws {@link IdempotencyKeyReusedException}.
  *
  * <p>
  * Thread-safe.
@@ -249,7 +253,9 @@ public class IdempotentMethodInvoker {
 		try {
 			return transactionAdvice.invoke(new Within(invocation, () -> {
 				ran.set(true);
-				return run(invocation, operation, target, claim);
+				Object result = run(invocation, operation, target, claim);
+				Transactions.passOnRollbackOnly();
+				return result;
 			}));
 		}
 		catch (Throwable ex) {
@@ -622,6 +628,23 @@ public class IdempotentMethodInvoker {
 
 		static boolean active() {
 			return TransactionSynchronizationManager.isActualTransactionActive();
+		}
+
+		// The method's own transaction advice, entered again inside the transaction begun
+		// around it, turns a rollback the method asked for into a mark on the whole
+		// transaction, whose commit would then throw UnexpectedRollbackException. Marking
+		// the outer status as well rolls it back quietly, as the method's advice alone
+		// would have.
+		static void passOnRollbackOnly() {
+			try {
+				TransactionStatus status = TransactionAspectSupport.currentTransactionStatus();
+				if (status.isRollbackOnly()) {
+					status.setRollbackOnly();
+				}
+			}
+			catch (NoTransactionException ex) {
+				// Not begun by Spring's transaction advice: nothing to pass on.
+			}
 		}
 
 		/**

@@ -35,6 +35,7 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.interceptor.TransactionAspectSupport;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -201,6 +202,15 @@ abstract class AbstractTransactionalMethodTests {
 		public int bookAudited(String reference, long amountCents) {
 			this.runs.incrementAndGet();
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+		@Idempotent(key = "#reference")
+		@Transactional
+		public int bookThenRollBack(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+			TransactionAspectSupport.currentTransactionStatus().setRollbackOnly();
+			return 1;
 		}
 
 		@Idempotent(key = "#reference", completion = Completion.AFTER_COMMIT)

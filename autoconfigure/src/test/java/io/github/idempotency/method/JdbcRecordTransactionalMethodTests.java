@@ -76,4 +76,15 @@ class JdbcRecordTransactionalMethodTests extends AbstractTransactionalMethodTest
 		assertThat(output).contains("was lost before the outcome was stored");
 	}
 
+	// The method's transaction is begun early, around its own transaction advice: a
+	// rollback it asks for must still end quietly, and release its key.
+	@Test
+	void methodRollingBackItsOwnTransactionShouldReturnAndRunAgain() {
+		int before = this.ledger.runs();
+		assertThat(this.ledger.bookThenRollBack(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isZero();
+		assertThat(this.ledger.bookThenRollBack(this.key, 100)).isEqualTo(1);
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
+	}
+
 }

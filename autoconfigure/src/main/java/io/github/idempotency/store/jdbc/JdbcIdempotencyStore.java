@@ -269,28 +269,34 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	 */
 	@Override
 	public boolean canCompleteInCurrentTransaction() {
-		if (!TransactionSynchronizationManager.isActualTransactionActive()
-				|| TransactionSynchronizationManager.isCurrentTransactionReadOnly()
-				|| !TransactionSynchronizationManager.hasResource(this.dataSource)) {
-			return false;
-		}
-		return this.dialect != JdbcDialect.POSTGRESQL || isolation() <= Connection.TRANSACTION_READ_COMMITTED;
+		return inTransaction()
+				&& (this.dialect != JdbcDialect.POSTGRESQL || isolation() <= Connection.TRANSACTION_READ_COMMITTED);
 	}
 
+	// A read-write transaction on this store's DataSource: transaction managers bind the
+	// DataSource itself, never a transaction-aware proxy of it.
+	private boolean inTransaction() {
+		return TransactionSynchronizationManager.isActualTransactionActive()
+				&& !TransactionSynchronizationManager.isCurrentTransactionReadOnly()
+				&& TransactionSynchronizationManager.hasResource(this.connections);
+	}
+
+	// The transaction's isolation; one PostgreSQL cannot tell (an aborted transaction,
+	// which will roll back anyway) counts as one that cannot be joined.
 	private int isolation() {
 		Integer declared = TransactionSynchronizationManager.getCurrentTransactionIsolationLevel();
 		if (declared != null) {
 			return declared;
 		}
-		Connection connection = DataSourceUtils.getConnection(this.dataSource);
+		Connection connection = DataSourceUtils.getConnection(this.connections);
 		try {
 			return connection.getTransactionIsolation();
 		}
 		catch (SQLException ex) {
-			throw failure(ex);
+			return Connection.TRANSACTION_SERIALIZABLE;
 		}
 		finally {
-			DataSourceUtils.releaseConnection(connection, this.dataSource);
+			DataSourceUtils.releaseConnection(connection, this.connections);
 		}
 	}
 
@@ -355,7 +361,8 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 	@Override
 	public boolean completeInCurrentTransaction(String key, String token, StoredResponse response, Duration retention) {
-		if (!canCompleteInCurrentTransaction()) {
+		// Its isolation was asked when the completion was chosen.
+		if (!inTransaction()) {
 			throw new UnsupportedOperationException(
 					"No transaction on this store's DataSource that a completion of " + key + " can join");
 		}
@@ -446,7 +453,12 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 			}
 			catch (SQLException | RuntimeException ex) {
 				if (!autoCommit) {
-					connection.rollback();
+					try {
+						connection.rollback();
+					}
+					catch (SQLException rollbackFailure) {
+						ex.addSuppressed(rollbackFailure);
+					}
 				}
 				throw ex;
 			}

@@ -4,6 +4,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.dao.DataAccessException;
 
 /**
  * Checks at startup that the table of a {@link JdbcIdempotencyStore} exists, and creates
@@ -38,7 +39,16 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 			return;
 		}
 		if (this.createMissingTable) {
-			this.store.createTable();
+			try {
+				this.store.createTable();
+			}
+			catch (DataAccessException ex) {
+				// Another instance starting at the same moment may have created it first.
+				if (this.store.hasTable()) {
+					return;
+				}
+				throw ex;
+			}
 			logger.info("Created the table of idempotency records for " + this.store);
 			return;
 		}

@@ -7,9 +7,14 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
@@ -301,6 +306,34 @@ abstract class AbstractJdbcStoreTests {
 			assertThat(other.claim(newKey(), "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
 			this.jdbc.execute("DROP TABLE " + table);
 		}
+	}
+
+	@Test
+	void instancesCreatingTheTableAtOnceShouldAllStart() throws Exception {
+		this.jdbc.execute("DROP TABLE IF EXISTS raced_record");
+		JdbcIdempotencyStore raced = new JdbcIdempotencyStore(this.dataSource, "raced_record");
+		int instances = 8;
+		ExecutorService executor = Executors.newFixedThreadPool(instances);
+		try {
+			CountDownLatch start = new CountDownLatch(1);
+			List<Future<?>> checks = new ArrayList<>();
+			for (int i = 0; i < instances; i++) {
+				checks.add(executor.submit(() -> {
+					start.await();
+					new JdbcSchemaCheck(raced, true).afterSingletonsInstantiated();
+					return null;
+				}));
+			}
+			start.countDown();
+			for (Future<?> check : checks) {
+				check.get(30, TimeUnit.SECONDS);
+			}
+		}
+		finally {
+			executor.shutdownNow();
+		}
+		assertThat(raced.hasTable()).isTrue();
+		this.jdbc.execute("DROP TABLE raced_record");
 	}
 
 	/**

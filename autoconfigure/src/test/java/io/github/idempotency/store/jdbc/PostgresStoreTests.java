@@ -3,9 +3,11 @@ package io.github.idempotency.store.jdbc;
 import io.github.idempotency.test.PostgresTestServer;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.dao.DataAccessException;
 import org.springframework.transaction.TransactionDefinition;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * The JDBC store on PostgreSQL.
@@ -31,6 +33,17 @@ class PostgresStoreTests extends AbstractJdbcStoreTests {
 		this.transaction.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
 		this.transaction
 			.executeWithoutResult((status) -> assertThat(this.store.canCompleteInCurrentTransaction()).isTrue());
+	}
+
+	// PostgreSQL cannot say an aborted transaction's isolation; that is no reason to
+	// fail.
+	@Test
+	void abortedTransactionShouldNotBeJoined() {
+		this.transaction.executeWithoutResult((status) -> {
+			assertThatExceptionOfType(DataAccessException.class).isThrownBy(() -> this.jdbc.execute("SELECT 1 / 0"));
+			assertThat(this.store.canCompleteInCurrentTransaction()).isFalse();
+			status.setRollbackOnly();
+		});
 	}
 
 }
