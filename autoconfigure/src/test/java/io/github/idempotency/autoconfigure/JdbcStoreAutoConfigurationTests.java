@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -85,6 +86,13 @@ class JdbcStoreAutoConfigurationTests {
 		withRedis.withPropertyValues("idempotency.store=jdbc")
 			.run((context) -> assertThat(context).hasSingleBean(JdbcIdempotencyStore.class)
 				.doesNotHaveBean(RedisIdempotencyStore.class));
+	}
+
+	@Test
+	void dataSourceWithoutSpringJdbcShouldLeaveRecordsInMemory() {
+		this.runner.withClassLoader(new FilteredClassLoader("org.springframework.jdbc"))
+			.run((context) -> assertThat(context).hasSingleBean(InMemoryIdempotencyStore.class)
+				.doesNotHaveBean(JdbcRecordPurger.class));
 	}
 
 	@Test
