@@ -5,7 +5,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import io.github.idempotency.IdempotencyStoreException;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -74,7 +73,9 @@ public class JdbcRecordPurger implements SmartLifecycle {
 				logger.debug("Purged " + deleted + " expired idempotency records from " + this.store);
 			}
 		}
-		catch (IdempotencyStoreException ex) {
+		// Whatever went wrong, the next run must still come: an exception escaping a
+		// scheduled task would cancel every later run.
+		catch (RuntimeException ex) {
 			logger.warn("Could not purge expired idempotency records; trying again in " + this.interval + ": "
 					+ ex.getMessage());
 		}

@@ -27,7 +27,10 @@ import io.github.idempotency.UnreadableRecordException;
 import liquibase.integration.spring.SpringLiquibase;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.core.io.DefaultResourceLoader;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.ConnectionHolder;
@@ -42,6 +45,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 /**
  * What the JDBC store does beyond the shared contract, on each database it supports.
  */
+@ExtendWith(OutputCaptureExtension.class)
 abstract class AbstractJdbcStoreTests {
 
 	private static final Duration LEASE = Duration.ofSeconds(30);
@@ -245,6 +249,25 @@ abstract class AbstractJdbcStoreTests {
 			purger.stop();
 		}
 		assertThat(purger.isRunning()).isFalse();
+	}
+
+	@Test
+	void purgerShouldKeepTryingWhileTheDatabaseFails(CapturedOutput output) throws InterruptedException {
+		JdbcIdempotencyStore unreachable = new JdbcIdempotencyStore(JdbcStores.unreachable(), "store_record",
+				JdbcIdempotencyStore.dialect(this.dataSource));
+		JdbcRecordPurger purger = new JdbcRecordPurger(unreachable, Duration.ofMillis(50), 100);
+		purger.start();
+		try {
+			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+			while (output.getAll().split("Could not purge expired idempotency records", -1).length < 3
+					&& System.nanoTime() < deadline) {
+				Thread.sleep(20);
+			}
+		}
+		finally {
+			purger.stop();
+		}
+		assertThat(output.getAll().split("Could not purge expired idempotency records", -1)).hasSizeGreaterThan(2);
 	}
 
 	private int rows() {
