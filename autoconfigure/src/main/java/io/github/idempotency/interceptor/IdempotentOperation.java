@@ -45,15 +45,4 @@ public record IdempotentOperation(String name, @Nullable String headerName, @Nul
 		finalExceptions = List.copyOf(finalExceptions);
 	}
 
-	/**
-	 * An operation whose calls in a transaction are stored as configured.
-	 */
-	public IdempotentOperation(String name, @Nullable String headerName, @Nullable String keyExpression,
-			boolean required, @Nullable Duration ttl, @Nullable Duration lockTimeout, @Nullable Duration waitTimeout,
-			boolean declaredOnMethod, boolean handler, @Nullable String scope, @Nullable String fingerprintExpression,
-			List<Class<? extends Throwable>> finalExceptions) {
-		this(name, headerName, keyExpression, required, ttl, lockTimeout, waitTimeout, declaredOnMethod, handler, scope,
-				fingerprintExpression, finalExceptions, null);
-	}
-
 }

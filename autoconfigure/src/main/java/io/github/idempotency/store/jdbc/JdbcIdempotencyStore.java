@@ -88,7 +88,8 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	// that would hand out the transaction's connection.
 	private final DataSource connections;
 
-	private final JdbcTemplate inTransaction;
+	// For completions within the caller's transaction, which a JdbcTemplate joins.
+	private final JdbcTemplate joining;
 
 	private final JdbcDialect dialect;
 
@@ -134,7 +135,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		this.dataSource = dataSource;
 		this.connections = (dataSource instanceof TransactionAwareDataSourceProxy proxy
 				&& proxy.getTargetDataSource() != null) ? proxy.getTargetDataSource() : dataSource;
-		this.inTransaction = new JdbcTemplate(dataSource);
+		this.joining = new JdbcTemplate(dataSource);
 		this.dialect = dialect;
 		this.tableName = tableName;
 		this.claim = dialect.claim(tableName);
@@ -367,7 +368,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 					"No transaction on this store's DataSource that a completion of " + key + " can join");
 		}
 		try {
-			return this.inTransaction.update(this.complete, millis(retention), response.status(), headers(response),
+			return this.joining.update(this.complete, millis(retention), response.status(), headers(response),
 					response.body(), key, token) == 1;
 		}
 		catch (DataAccessException ex) {
