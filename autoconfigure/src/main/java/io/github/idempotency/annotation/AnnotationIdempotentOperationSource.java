@@ -1,9 +1,11 @@
 package io.github.idempotency.annotation;
 
 import java.lang.reflect.Method;
+import java.lang.reflect.Parameter;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
@@ -12,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
@@ -24,7 +27,9 @@ import org.springframework.core.MethodClassKey;
 import org.springframework.core.ParameterNameDiscoverer;
 import org.springframework.core.ResolvableType;
 import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.context.EmbeddedValueResolverAware;
 import org.springframework.core.annotation.AnnotationUtils;
+import org.springframework.core.annotation.MergedAnnotation;
 import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.expression.ParseException;
@@ -35,6 +40,7 @@ import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 import org.springframework.util.StringUtils;
+import org.springframework.util.StringValueResolver;
 
 /**
  * Reads {@link Idempotent} from methods and their classes, and remembers the answer per
@@ -63,7 +69,7 @@ import org.springframework.util.StringUtils;
  *
  * @since 0.1.0
  */
-public class AnnotationIdempotentOperationSource implements IdempotentOperationSource {
+public class AnnotationIdempotentOperationSource implements IdempotentOperationSource, EmbeddedValueResolverAware {
 
 	// By name: this class must not need Spring MVC on the class path to load.
 	private static final String REQUEST_MAPPING = "org.springframework.web.bind.annotation.RequestMapping";
@@ -91,6 +97,34 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			"org.springframework.amqp.rabbit.annotation.RabbitListener",
 			"org.springframework.jms.annotation.JmsListener");
 
+	private static final String KAFKA_LISTENER = "org.springframework.kafka.annotation.KafkaListener";
+
+	private static final String KAFKA_HANDLER = "org.springframework.kafka.annotation.KafkaHandler";
+
+	private static final String RABBIT_LISTENER = "org.springframework.amqp.rabbit.annotation.RabbitListener";
+
+	private static final String RABBIT_HANDLER = "org.springframework.amqp.rabbit.annotation.RabbitHandler";
+
+	private static final List<String> OTHER_LISTENERS = List.of("org.springframework.jms.annotation.JmsListener",
+			"io.awspring.cloud.sqs.annotation.SqsListener");
+
+	private static final String STREAM_LISTENER = "org.springframework.data.redis.stream.StreamListener";
+
+	// Parameters a listener method may take that are not its message: the message's
+	// headers and the means to acknowledge it.
+	private static final List<String> NOT_PAYLOAD = List.of("org.springframework.messaging.handler.annotation.Header",
+			"org.springframework.messaging.handler.annotation.Headers");
+
+	private static final List<String> NOT_PAYLOAD_TYPES = List.of("org.springframework.messaging.MessageHeaders",
+			"org.springframework.kafka.support.Acknowledgment", "org.apache.kafka.clients.consumer.Consumer",
+			"com.rabbitmq.client.Channel", "org.springframework.amqp.core.MessageProperties");
+
+	// What each broker's message type carries as its payload, without headers that differ
+	// between deliveries of the same message (an id, a timestamp, an offset).
+	private static final Map<String, String> PAYLOADS = Map.of("org.springframework.messaging.Message", ".payload",
+			"org.apache.kafka.clients.consumer.ConsumerRecord", ".value()", "org.springframework.amqp.core.Message",
+			".body", "org.springframework.data.redis.connection.stream.Record", ".value");
+
 	private static final String JSON_TYPE_INFO = "com.fasterxml.jackson.annotation.JsonTypeInfo";
 
 	private static final ParameterNameDiscoverer PARAMETER_NAMES = new DefaultParameterNameDiscoverer();
@@ -98,6 +132,18 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	private final Map<MethodClassKey, Optional<IdempotentOperation>> cache = new ConcurrentHashMap<>(64);
 
 	private final Set<Class<?>> checkedClasses = ConcurrentHashMap.newKeySet();
+
+	private @Nullable StringValueResolver valueResolver;
+
+	/**
+	 * Resolves placeholders and expressions in the listener annotations that name a
+	 * method's consumer, such as {@code @KafkaListener(groupId = "${ledger.group}")}.
+	 * @param resolver the application context's resolver
+	 */
+	@Override
+	public void setEmbeddedValueResolver(StringValueResolver resolver) {
+		this.valueResolver = resolver;
+	}
 
 	@Override
 	public boolean isCandidateClass(Class<?> targetClass) {
@@ -160,7 +206,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 							+ " idempotent");
 				}
 			}
-			return parse(annotation, specific, userClass, true, isHandler(specific, userClass));
+			return parse(annotation, specific, userClass, true, isHandler(specific, userClass), this.valueResolver);
 		}
 		Class<?> owner = (userClass != null) ? userClass : specific.getDeclaringClass();
 		if ((AnnotatedElementUtils.hasAnnotation(specific.getDeclaringClass(), Idempotent.class)
@@ -177,7 +223,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 				annotation = AnnotatedElementUtils.findMergedAnnotation(userClass, Idempotent.class);
 			}
 		}
-		return (annotation != null) ? parse(annotation, specific, userClass, false, true) : null;
+		return (annotation != null) ? parse(annotation, specific, userClass, false, true, null) : null;
 	}
 
 	// A method of a controller may be mapped while the application runs, by no
@@ -210,7 +256,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	}
 
 	static IdempotentOperation parse(Idempotent annotation, Method method, @Nullable Class<?> userClass,
-			boolean declaredOnMethod, boolean handler) {
+			boolean declaredOnMethod, boolean handler, @Nullable StringValueResolver resolver) {
 		String name = ClassUtils.getQualifiedMethodName(method);
 		String headerName = StringUtils.hasText(annotation.headerName()) ? annotation.headerName().trim() : null;
 		String keyExpression = StringUtils.hasText(annotation.key()) ? annotation.key() : null;
@@ -232,7 +278,11 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			}
 		}
 		String fingerprintExpression = StringUtils.hasText(annotation.fingerprint()) ? annotation.fingerprint() : null;
-		if (fingerprintExpression != null) {
+		boolean listener = !handler && isListener(method, userClass);
+		if (fingerprintExpression == null && listener) {
+			fingerprintExpression = payloadExpression(method);
+		}
+		else if (fingerprintExpression != null) {
 			checkVariables(parseExpression(fingerprintExpression, "fingerprint", name).getAST(), method, name,
 					"fingerprint", fingerprintExpression);
 		}
@@ -261,6 +311,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 					+ " handlers only: the response a retry gets exists only once the handler has returned");
 		}
 		String scope = StringUtils.hasText(annotation.scope()) ? annotation.scope().trim() : null;
+		String consumer = (listener && scope == null) ? consumer(method, userClass, resolver) : null;
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
 				duration(annotation.ttl(), "ttl", name, false),
 				duration(annotation.lockTimeout(), "lockTimeout", name, false),
@@ -269,7 +320,112 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 					case DEFAULT -> null;
 					case IN_TRANSACTION -> true;
 					case AFTER_COMMIT -> false;
-				});
+				}, consumer);
+	}
+
+	private static boolean isListener(Method method, @Nullable Class<?> userClass) {
+		if (hasAnnotation(method, KAFKA_LISTENER) || hasAnnotation(method, RABBIT_LISTENER)
+				|| OTHER_LISTENERS.stream().anyMatch((listener) -> hasAnnotation(method, listener))) {
+			return true;
+		}
+		if (hasAnnotation(method, KAFKA_HANDLER) || hasAnnotation(method, RABBIT_HANDLER)) {
+			return true;
+		}
+		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
+		return method.getName().equals("onMessage") && method.getParameterCount() == 1 && isA(owner, STREAM_LISTENER);
+	}
+
+	// The message a listener is called with, without what differs between two deliveries
+	// of it: the same event published twice, or redelivered, is the same call.
+	private static @Nullable String payloadExpression(Method method) {
+		List<String> payloads = new ArrayList<>();
+		Parameter[] parameters = method.getParameters();
+		for (int i = 0; i < parameters.length; i++) {
+			MergedAnnotations annotations = MergedAnnotations.from(parameters[i]);
+			Class<?> type = parameters[i].getType();
+			if (NOT_PAYLOAD.stream().anyMatch(annotations::isPresent)
+					|| NOT_PAYLOAD_TYPES.stream().anyMatch((name) -> isA(type, name))) {
+				continue;
+			}
+			String payload = PAYLOADS.entrySet()
+				.stream()
+				.filter((entry) -> isA(type, entry.getKey()))
+				.map(Map.Entry::getValue)
+				.findFirst()
+				.orElse("");
+			payloads.add("#p" + i + payload);
+		}
+		if (payloads.isEmpty()) {
+			return null;
+		}
+		return (payloads.size() == 1) ? payloads.get(0) : "{" + String.join(", ", payloads) + "}";
+	}
+
+	// The consumer a listener's calls are made for: a Kafka consumer group, a RabbitMQ
+	// listener's id or its queues.
+	private static @Nullable String consumer(Method method, @Nullable Class<?> userClass,
+			@Nullable StringValueResolver resolver) {
+		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
+		MergedAnnotation<?> kafka = listenerAnnotation(method, owner, KAFKA_LISTENER, KAFKA_HANDLER);
+		if (kafka.isPresent()) {
+			String group = resolve(kafka.getString("groupId"), resolver);
+			if (group.isEmpty() && kafka.getBoolean("idIsGroup")) {
+				group = resolve(kafka.getString("id"), resolver);
+			}
+			if (group.isEmpty()) {
+				group = resolve("${spring.kafka.consumer.group-id:}", resolver);
+			}
+			return group.isEmpty() ? null : "kafka group " + group;
+		}
+		MergedAnnotation<?> rabbit = listenerAnnotation(method, owner, RABBIT_LISTENER, RABBIT_HANDLER);
+		if (rabbit.isPresent()) {
+			String id = resolve(rabbit.getString("id"), resolver);
+			if (!id.isEmpty()) {
+				return "rabbit listener " + id;
+			}
+			String queues = Arrays.stream(rabbit.getStringArray("queues"))
+				.map((queue) -> resolve(queue, resolver))
+				.filter((queue) -> !queue.isEmpty())
+				.collect(Collectors.joining(","));
+			return queues.isEmpty() ? null : "rabbit queues " + queues;
+		}
+		return null;
+	}
+
+	private static MergedAnnotation<?> listenerAnnotation(Method method, Class<?> owner, String listener,
+			String handler) {
+		MergedAnnotation<?> onMethod = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY).get(listener);
+		if (onMethod.isPresent() || !hasAnnotation(method, handler)) {
+			return onMethod;
+		}
+		return MergedAnnotations.from(owner, SearchStrategy.TYPE_HIERARCHY).get(listener);
+	}
+
+	// A value only the listener container can work out (an expression over the listener
+	// bean, #{__listener.group}) is taken as written.
+	private static String resolve(String value, @Nullable StringValueResolver resolver) {
+		String resolved;
+		try {
+			resolved = (resolver != null && !value.isEmpty()) ? resolver.resolveStringValue(value) : value;
+		}
+		catch (RuntimeException ex) {
+			resolved = value;
+		}
+		return (resolved != null) ? resolved.trim() : "";
+	}
+
+	private static boolean isA(Class<?> type, String name) {
+		for (Class<?> candidate = type; candidate != null; candidate = candidate.getSuperclass()) {
+			if (candidate.getName().equals(name)) {
+				return true;
+			}
+			for (Class<?> implemented : ClassUtils.getAllInterfacesForClassAsSet(candidate)) {
+				if (implemented.getName().equals(name)) {
+					return true;
+				}
+			}
+		}
+		return false;
 	}
 
 	// A replay hands back what the method's return type reads from JSON: for Object or an

@@ -1,11 +1,14 @@
 package io.github.idempotency.autoconfigure;
 
+import java.util.List;
+
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotencyInterceptor;
 import io.github.idempotency.interceptor.IdempotentCallSource;
 import io.github.idempotency.interceptor.IdempotentMethodInvoker;
+import io.github.idempotency.interceptor.RefusalTranslator;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.interceptor.ValidationBeforeIdempotencyPostProcessor;
 import io.github.idempotency.observation.MeterRegistryOutcomeListener;
@@ -96,9 +99,20 @@ public class IdempotencyAutoConfiguration {
 	@ConditionalOnBean({ ResultCodec.class, JsonCanonicalizer.class })
 	IdempotentMethodInvoker idempotentMethodInvoker(IdempotencyLifecycle lifecycle, ResultCodec codec,
 			JsonCanonicalizer canonicalizer, IdempotencyStore store, IdempotencyProperties properties,
-			ListableBeanFactory beanFactory) {
+			ObjectProvider<RefusalTranslator> refusalTranslators, ListableBeanFactory beanFactory) {
 		IdempotentMethodInvoker invoker = new IdempotentMethodInvoker(lifecycle, codec, canonicalizer);
 		invoker.setCompleteInTransaction(properties.getJdbc().isCompleteInTransaction());
+		List<RefusalTranslator> translators = refusalTranslators.orderedStream().toList();
+		// Each translator knows its own transport's methods and leaves others' alone.
+		invoker.setRefusalTranslator((refusal, method) -> {
+			for (RefusalTranslator translator : translators) {
+				Throwable translated = translator.translate(refusal, method);
+				if (translated != refusal) {
+					return translated;
+				}
+			}
+			return refusal;
+		});
 		ClassLoader classLoader = IdempotencyAutoConfiguration.class.getClassLoader();
 		if (ClassUtils.isPresent(TRANSACTION_INTERCEPTOR, classLoader)
 				&& ClassUtils.isPresent(JDBC_TEMPLATE, classLoader)) {

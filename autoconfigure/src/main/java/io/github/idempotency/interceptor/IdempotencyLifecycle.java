@@ -101,6 +101,9 @@ public class IdempotencyLifecycle implements AutoCloseable {
 			}
 			if (result instanceof ClaimResult.Completed completed) {
 				record(tag, IdempotencyOutcome.REPLAYED);
+				if (logger.isDebugEnabled()) {
+					logger.debug("Replayed record " + recordKey);
+				}
 				return new Decision.Replay(completed.response());
 			}
 			if (result instanceof ClaimResult.Mismatch) {

@@ -119,6 +119,8 @@ public class IdempotentMethodInvoker {
 
 	private boolean completeInTransaction;
 
+	private RefusalTranslator refusals = RefusalTranslator.NONE;
+
 	/**
 	 * @param lifecycle claims keys and keeps records
 	 * @param codec writes and reads return values and writes arguments
@@ -157,6 +159,16 @@ public class IdempotentMethodInvoker {
 	}
 
 	/**
+	 * Sets what turns a call that was not run into what its caller understands, such as a
+	 * message broker's "deliver again later"; by default the exceptions documented on
+	 * {@link #invoke} are thrown.
+	 * @param refusals the translator
+	 */
+	public void setRefusalTranslator(RefusalTranslator refusals) {
+		this.refusals = refusals;
+	}
+
+	/**
 	 * Runs a call of an idempotent method, or answers it from its record.
 	 * @param invocation the call
 	 * @param operation how the method is idempotent; its key expression is set
@@ -171,7 +183,13 @@ public class IdempotentMethodInvoker {
 		Target target = this.targets.computeIfAbsent(new MethodClassKey(method, targetClass),
 				(key) -> new Target(method, targetClass, operation, this.completeInTransaction));
 		Object[] arguments = invocation.getArguments();
-		String key = key(operation, target.method, arguments);
+		String key;
+		try {
+			key = key(operation, target.method, arguments);
+		}
+		catch (InvalidIdempotencyKeyException ex) {
+			throw this.refusals.translate(ex, target.method);
+		}
 		if (key == null) {
 			this.lifecycle.record(target.tag, IdempotencyOutcome.BYPASSED);
 			return invocation.proceed();
@@ -193,15 +211,19 @@ public class IdempotentMethodInvoker {
 			return invocation.proceed();
 		}
 		if (decision instanceof Decision.InProgress) {
-			throw new IdempotentCallInProgressException(
-					"A call of " + operation.name() + " with this key is still running; retry it later");
+			throw this.refusals.translate(
+					new IdempotentCallInProgressException(
+							"A call of " + operation.name() + " with this key is still running; retry it later"),
+					target.method);
 		}
 		if (decision instanceof Decision.Mismatch) {
-			throw new IdempotencyKeyReusedException("The key of this call of " + operation.name()
-					+ " was already used for a call with other arguments; it was not run");
+			throw this.refusals.translate(new IdempotencyKeyReusedException("The key of this call of "
+					+ operation.name() + " was already used for a call with other arguments; it was not run"),
+					target.method);
 		}
-		throw new IdempotencyStoreException(
-				"The idempotency store cannot be reached; " + operation.name() + " was not run. Retry it later.");
+		throw this.refusals.translate(new IdempotencyStoreException(
+				"The idempotency store cannot be reached; " + operation.name() + " was not run. Retry it later."),
+				target.method);
 	}
 
 	private @Nullable String key(IdempotentOperation operation, Method method, Object[] arguments) {
@@ -457,9 +479,11 @@ public class IdempotentMethodInvoker {
 		Target(Method method, Class<?> targetClass, IdempotentOperation operation, boolean completeInTransaction) {
 			Class<?> userClass = ClassUtils.getUserClass(targetClass);
 			this.method = BridgeMethodResolver.findBridgedMethod(AopUtils.getMostSpecificMethod(method, userClass));
-			// With the parameter types, so that overloads keep records apart.
+			// With the parameter types, so that overloads keep records apart, and the
+			// consumer, so that each consumer of a message processes it.
 			this.scope = (operation.scope() != null) ? operation.scope()
-					: userClass.getName() + '#' + this.method.getName()
+					: ((operation.consumer() != null) ? operation.consumer() + ' ' : "") + userClass.getName() + '#'
+							+ this.method.getName()
 							+ Arrays.stream(this.method.getParameterTypes())
 								.map(Class::getName)
 								.collect(Collectors.joining(",", "(", ")"));

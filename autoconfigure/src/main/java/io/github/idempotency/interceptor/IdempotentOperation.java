@@ -34,12 +34,17 @@ import org.jspecify.annotations.Nullable;
  * and thrown again on replay; any other releases the key
  * @param completeInTransaction whether the outcome of a call in a transaction is stored
  * within it, or {@code null} for the configured default
+ * @param consumer for a message listener, the consumer its calls are made for (a Kafka
+ * consumer group, a RabbitMQ listener or its queues), whose records are kept apart from
+ * other consumers' so that each consumer processes a message once; {@code null} for other
+ * methods, or when the scope is set
  * @since 0.1.0
  */
 public record IdempotentOperation(String name, @Nullable String headerName, @Nullable String keyExpression,
 		boolean required, @Nullable Duration ttl, @Nullable Duration lockTimeout, @Nullable Duration waitTimeout,
 		boolean declaredOnMethod, boolean handler, @Nullable String scope, @Nullable String fingerprintExpression,
-		List<Class<? extends Throwable>> finalExceptions, @Nullable Boolean completeInTransaction) {
+		List<Class<? extends Throwable>> finalExceptions, @Nullable Boolean completeInTransaction,
+		@Nullable String consumer) {
 
 	public IdempotentOperation {
 		finalExceptions = List.copyOf(finalExceptions);

@@ -7,6 +7,13 @@ import io.github.idempotency.annotation.Idempotent.Completion;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import org.junit.jupiter.api.Test;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.springframework.amqp.rabbit.annotation.RabbitListener;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.support.Acknowledgment;
+import org.springframework.kafka.support.KafkaHeaders;
+import org.springframework.messaging.Message;
+import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.util.ReflectionUtils;
 import org.springframework.web.bind.annotation.ModelAttribute;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -162,9 +169,82 @@ class AnnotationIdempotentOperationSourceTests {
 			.withMessageContaining("must be positive");
 	}
 
+	@Test
+	void kafkaListenerShouldBeScopedByItsConsumerGroupAndFingerprintedByItsPayload() {
+		this.source.setEmbeddedValueResolver((value) -> value.replace("${ledger.group}", "ledger-eu")
+			.replace("${spring.kafka.consumer.group-id:}", ""));
+		IdempotentOperation byGroup = operation(Listeners.class, "byGroup", String.class, String.class, long.class);
+		assertThat(byGroup.consumer()).isEqualTo("kafka group ledger-eu");
+		assertThat(byGroup.fingerprintExpression()).isEqualTo("#p0");
+		IdempotentOperation byId = operation(Listeners.class, "byId", ConsumerRecord.class);
+		assertThat(byId.consumer()).isEqualTo("kafka group ledger-listener");
+		assertThat(byId.fingerprintExpression()).isEqualTo("#p0.value()");
+		assertThat(operation(Listeners.class, "unnamed", Message.class, Acknowledgment.class).consumer()).isNull();
+		assertThat(operation(Listeners.class, "unnamed", Message.class, Acknowledgment.class).fingerprintExpression())
+			.isEqualTo("#p0.payload");
+	}
+
+	@Test
+	void rabbitListenerShouldBeScopedByItsIdElseItsQueues() {
+		IdempotentOperation byQueues = operation(Listeners.class, "byQueues", String.class, String.class);
+		assertThat(byQueues.consumer()).isEqualTo("rabbit queues payments,refunds");
+		assertThat(byQueues.fingerprintExpression()).isEqualTo("#p0");
+		assertThat(operation(Listeners.class, "rabbitById", org.springframework.amqp.core.Message.class).consumer())
+			.isEqualTo("rabbit listener ledger");
+		assertThat(operation(Listeners.class, "rabbitById", org.springframework.amqp.core.Message.class)
+			.fingerprintExpression()).isEqualTo("#p0.body");
+	}
+
+	@Test
+	void namedScopeOrFingerprintShouldWinOverTheListenersOwn() {
+		IdempotentOperation named = operation(Listeners.class, "named", String.class);
+		assertThat(named.consumer()).isNull();
+		assertThat(named.fingerprintExpression()).isEqualTo("#p0.length()");
+	}
+
+	@Test
+	void methodThatIsNotAListenerShouldHaveNoConsumer() {
+		assertThat(operation(Handlers.class, "afterCommit", String.class).consumer()).isNull();
+		assertThat(operation(Handlers.class, "afterCommit", String.class).fingerprintExpression()).isNull();
+	}
+
 	private IdempotentOperation operation(Class<?> type, String name, Class<?>... parameterTypes) {
 		Method method = ReflectionUtils.findMethod(type, name, parameterTypes);
 		return this.source.getOperation(method, type);
+	}
+
+	static class Listeners {
+
+		@KafkaListener(topics = "payments", groupId = "${ledger.group}")
+		@Idempotent(key = "#id")
+		public void byGroup(String event, @Header("id") String id, @Header(KafkaHeaders.OFFSET) long offset) {
+		}
+
+		@KafkaListener(id = "ledger-listener", topics = "payments")
+		@Idempotent(key = "#p0.key()")
+		public void byId(ConsumerRecord<String, String> record) {
+		}
+
+		@KafkaListener(topics = "payments")
+		@Idempotent(key = "#p0.headers['id']")
+		public void unnamed(Message<String> message, Acknowledgment acknowledgment) {
+		}
+
+		@RabbitListener(queues = { "payments", "refunds" })
+		@Idempotent(key = "#id")
+		public void byQueues(String event, @Header("id") String id) {
+		}
+
+		@RabbitListener(id = "ledger", queues = "payments")
+		@Idempotent(key = "#p0.messageProperties.messageId")
+		public void rabbitById(org.springframework.amqp.core.Message message) {
+		}
+
+		@RabbitListener(queues = "payments")
+		@Idempotent(key = "#p0", scope = "bookings", fingerprint = "#p0.length()")
+		public void named(String event) {
+		}
+
 	}
 
 	static class Handlers {

@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class IdempotencyLifecycleTests {
 
 	private static final IdempotentOperation OPERATION = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
-			null, null, true, false, null, null, List.of(), null);
+			null, null, true, false, null, null, List.of(), null, null);
 
 	private static final StoredResponse OUTCOME = new StoredResponse(200, Map.of(), "\"booked\"".getBytes());
 
@@ -74,7 +74,7 @@ class IdempotencyLifecycleTests {
 	@Test
 	void claimTakenOverAfterItsLeaseShouldNotCompleteTheNewOwnersRecord() throws InterruptedException {
 		IdempotentOperation shortLease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
-				Duration.ofMillis(50), null, true, false, null, null, List.of(), null);
+				Duration.ofMillis(50), null, true, false, null, null, List.of(), null, null);
 		this.lifecycle.close();
 		this.lifecycle = new IdempotencyLifecycle(this.store, new IdempotencyPolicy(Duration.ofMinutes(1),
 				Duration.ofSeconds(10), false, null, Duration.ofMinutes(1), Duration.ZERO, 255, OnStoreFailure.REJECT),
@@ -111,7 +111,7 @@ class IdempotencyLifecycleTests {
 	@Test
 	void operationsOwnWaitTimeoutShouldOverrideThePolicys() {
 		IdempotentOperation patient = new IdempotentOperation("Ledger.book", null, "#p0", true, null, null,
-				Duration.ofSeconds(5), true, false, null, null, List.of(), null);
+				Duration.ofSeconds(5), true, false, null, null, List.of(), null, null);
 		Claim claim = proceed(this.lifecycle.begin(patient, "Ledger#book", "k8", "fp"));
 		new Thread(() -> {
 			sleep(100);
@@ -136,7 +136,7 @@ class IdempotencyLifecycleTests {
 	@Test
 	void leaseShouldBeRenewedWhileTheCallRuns() throws InterruptedException {
 		IdempotentOperation shortLease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
-				Duration.ofMillis(300), null, true, false, null, null, List.of(), null);
+				Duration.ofMillis(300), null, true, false, null, null, List.of(), null, null);
 		Claim claim = proceed(this.lifecycle.begin(shortLease, "Ledger#book", "k7", "fp"));
 		Thread.sleep(900);
 		assertThat(this.lifecycle.begin(shortLease, "Ledger#book", "k7", "fp")).isInstanceOf(Decision.InProgress.class);

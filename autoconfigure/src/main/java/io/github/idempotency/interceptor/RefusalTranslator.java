@@ -1,0 +1,33 @@
+package io.github.idempotency.interceptor;
+
+import java.lang.reflect.Method;
+
+import io.github.idempotency.IdempotencyException;
+
+/**
+ * Turns a call of an idempotent method that was not run into what the caller of the
+ * method understands. A message broker's listener container, for one, redelivers or
+ * dead-letters a message by the exception its listener throws, and may need another
+ * exception than the one the method path throws, or a pause before it.
+ *
+ * @since 0.1.0
+ */
+@FunctionalInterface
+public interface RefusalTranslator {
+
+	/**
+	 * Leaves every refusal as it is.
+	 */
+	RefusalTranslator NONE = (refusal, method) -> refusal;
+
+	/**
+	 * Translates a refusal. Called on the thread that called the method; it may wait
+	 * before it answers, to pace the redeliveries of a message.
+	 * @param refusal why the method did not run: a duplicate still running, a key reused
+	 * with other arguments, a missing or unusable key, or a store that does not answer
+	 * @param method the method called
+	 * @return what to throw instead, or {@code refusal} itself
+	 */
+	Throwable translate(IdempotencyException refusal, Method method);
+
+}

@@ -1,0 +1,78 @@
+package io.github.idempotency.messaging;
+
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.github.idempotency.IdempotencyException;
+import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.interceptor.RefusalTranslator;
+
+import org.springframework.amqp.AmqpRejectAndDontRequeueException;
+import org.springframework.amqp.ImmediateRequeueAmqpException;
+import org.springframework.amqp.rabbit.annotation.RabbitHandler;
+import org.springframework.amqp.rabbit.annotation.RabbitListener;
+import org.springframework.core.annotation.MergedAnnotations;
+import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
+
+/**
+ * What a {@code @RabbitListener} method's refusals mean to RabbitMQ. A message whose
+ * duplicate is still being processed, or that the store could not check, is requeued
+ * after a pause on the listener's thread, whatever the container's
+ * {@code defaultRequeueRejected} says: it was not processed, so it must not be dropped or
+ * dead-lettered, and requeued at once it would come straight back. A key reused with
+ * another payload, a missing key and a result that was not kept are rejected without
+ * requeue, to the queue's dead-letter exchange where it has one. Other methods' refusals
+ * are left as they are.
+ *
+ * @since 0.1.0
+ */
+public class RabbitRefusalTranslator implements RefusalTranslator {
+
+	private final Duration inProgressRetryAfter;
+
+	private final Duration storeUnavailableRetryAfter;
+
+	private final Map<Method, Boolean> listeners = new ConcurrentHashMap<>();
+
+	/**
+	 * @param inProgressRetryAfter the pause before a message whose duplicate is in
+	 * progress is requeued
+	 * @param storeUnavailableRetryAfter the pause before a message the store could not
+	 * check is requeued
+	 */
+	public RabbitRefusalTranslator(Duration inProgressRetryAfter, Duration storeUnavailableRetryAfter) {
+		this.inProgressRetryAfter = inProgressRetryAfter;
+		this.storeUnavailableRetryAfter = storeUnavailableRetryAfter;
+	}
+
+	@Override
+	public Throwable translate(IdempotencyException refusal, Method method) {
+		if (!this.listeners.computeIfAbsent(method, RabbitRefusalTranslator::isListener)) {
+			return refusal;
+		}
+		if (Refusals.notYetProcessed(refusal) == null) {
+			return new AmqpRejectAndDontRequeueException(refusal.getMessage(), refusal);
+		}
+		pause((refusal instanceof IdempotentCallInProgressException) ? this.inProgressRetryAfter
+				: this.storeUnavailableRetryAfter);
+		return new ImmediateRequeueAmqpException(refusal.getMessage(), refusal);
+	}
+
+	private static boolean isListener(Method method) {
+		MergedAnnotations annotations = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY);
+		return annotations.isPresent(RabbitListener.class) || annotations.isPresent(RabbitHandler.class);
+	}
+
+	private static void pause(Duration pause) {
+		try {
+			Thread.sleep(pause.toMillis());
+		}
+		catch (InterruptedException ex) {
+			// The container is stopping: requeue now.
+			Thread.currentThread().interrupt();
+		}
+	}
+
+}

@@ -1,0 +1,36 @@
+package io.github.idempotency.messaging;
+
+import io.github.idempotency.IdempotencyException;
+import io.github.idempotency.IdempotencyStoreException;
+import io.github.idempotency.IdempotentCallInProgressException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Sorts the exceptions a listener container sees by what the broker should do with the
+ * message.
+ */
+final class Refusals {
+
+	private Refusals() {
+	}
+
+	/**
+	 * The refusal behind a failure that must lead to a later delivery: a duplicate still
+	 * running, or a store that did not answer. In either case the message was not
+	 * processed, and dropping or dead-lettering it would lose it.
+	 * @param failure what the listener container caught
+	 * @return the refusal, or {@code null} if the failure is something else
+	 */
+	static @Nullable IdempotencyException notYetProcessed(@Nullable Throwable failure) {
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof IdempotentCallInProgressException || cause instanceof IdempotencyStoreException) {
+				return (IdempotencyException) cause;
+			}
+			if (cause.getCause() == cause) {
+				break;
+			}
+		}
+		return null;
+	}
+
+}

@@ -1,0 +1,302 @@
+package io.github.idempotency.messaging;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.rabbitmq.client.Channel;
+import io.github.idempotency.annotation.Idempotent;
+import io.github.idempotency.test.RabbitTestServer;
+import io.github.idempotency.test.RedisTestServer;
+import org.aopalliance.intercept.MethodInterceptor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.amqp.core.Message;
+import org.springframework.amqp.core.MessagePostProcessor;
+import org.springframework.amqp.core.Queue;
+import org.springframework.amqp.core.QueueBuilder;
+import org.springframework.amqp.rabbit.annotation.RabbitListener;
+import org.springframework.amqp.rabbit.config.ContainerCustomizer;
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.amqp.rabbit.listener.SimpleMessageListenerContainer;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
+import org.springframework.messaging.handler.annotation.Header;
+import org.springframework.messaging.handler.annotation.Payload;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * An idempotent {@code @RabbitListener} on a real RabbitMQ broker, with records kept in
+ * Redis and two consumers on the payments queue, whose dead-letter queue receives what is
+ * rejected without requeue: each payment is booked once however often its message is
+ * delivered, and a message is dead-lettered only when its key was reused.
+ */
+// Each subclass's listeners stop with its tests: they consume from the same queue.
+@DirtiesContext
+abstract class AbstractRabbitListenerTests {
+
+	// A queue of its own per run: the broker outlives the tests.
+	static final String QUEUE = "idempotency-test-payments-" + UUID.randomUUID();
+
+	static final String DEAD_LETTERS = QUEUE + ".dead-letters";
+
+	// The broker deletes the queues once unused for this long (in milliseconds).
+	static final int QUEUE_EXPIRY = 600_000;
+
+	static final Duration BUSY = Duration.ofSeconds(3);
+
+	static final Duration PATIENCE = Duration.ofSeconds(30);
+
+	@Autowired
+	RabbitTemplate rabbit;
+
+	@Autowired
+	Ledger ledger;
+
+	@Autowired
+	Deliveries deliveries;
+
+	@BeforeAll
+	static void brokerRuns() {
+		RabbitTestServer.address();
+	}
+
+	@Test
+	void sameMessageDeliveredTwiceShouldBeBookedOnce() {
+		String payment = newPayment();
+		send(payment, "100");
+		send(payment, "100");
+		await().atMost(PATIENCE).until(() -> this.deliveries.delivered(payment) >= 2);
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(payment).size() == 1);
+		assertNothingDeadLettered();
+		assertThat(this.ledger.bookings(payment)).containsExactly("100");
+	}
+
+	@Test
+	void failureShouldReleaseTheKeySoThatTheNextAttemptBooks() {
+		String payment = newPayment();
+		send(payment, "fail-once");
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(payment).size() == 1);
+		assertThat(this.ledger.attempts(payment)).isEqualTo(2);
+		assertNothingDeadLettered();
+	}
+
+	@Test
+	void keyReusedWithAnotherPayloadShouldBeDeadLettered() {
+		String payment = newPayment();
+		send(payment, "100");
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(payment).size() == 1);
+		send(payment, "999");
+		Message deadLetter = this.rabbit.receive(DEAD_LETTERS, PATIENCE.toMillis());
+		assertThat(deadLetter).isNotNull();
+		assertThat(deadLetter.getMessageProperties().<String>getHeader("payment")).isEqualTo(payment);
+		assertThat(new String(deadLetter.getBody())).isEqualTo("999");
+		assertThat(this.ledger.bookings(payment)).containsExactly("100");
+	}
+
+	@Test
+	void duplicateOfAMessageStillBeingProcessedShouldBeRequeuedUntilItCanBeReplayed() {
+		String payment = newPayment();
+		// Published twice, as by a producer that retried: the two consumers get a copy
+		// each, and the one that finds the other still booking requeues its copy
+		// rather than dropping it or booking it again.
+		send(payment, "slow");
+		send(payment, "slow");
+		await().atMost(PATIENCE).until(() -> this.deliveries.delivered(payment) >= 3);
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(payment).size() == 1);
+		assertNothingDeadLettered();
+		// The requeued copy is replayed, not left behind.
+		await().atMost(PATIENCE)
+			.until(() -> this.rabbit.execute((channel) -> channel.messageCount(QUEUE)) == 0
+					&& this.deliveries.inFlight() == 0);
+		assertThat(this.ledger.bookings(payment)).containsExactly("slow");
+		assertThat(this.ledger.attempts(payment)).isOne();
+	}
+
+	void assertNothingDeadLettered() {
+		assertThat(this.rabbit.receive(DEAD_LETTERS)).isNull();
+	}
+
+	void send(String payment, String amount) {
+		this.rabbit.convertAndSend("", QUEUE, amount, (message) -> {
+			message.getMessageProperties().setHeader("payment", payment);
+			return message;
+		});
+	}
+
+	static String newPayment() {
+		return "payment-" + UUID.randomUUID();
+	}
+
+	@DynamicPropertySource
+	static void servers(DynamicPropertyRegistry registry) {
+		registry.add("spring.data.redis.url", RedisTestServer::url);
+		registry.add("spring.rabbitmq.addresses", RabbitTestServer::address);
+		registry.add("test.payments-queue", () -> QUEUE);
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class LedgerApplication {
+
+		@Bean
+		Ledger ledger() {
+			return new Ledger();
+		}
+
+		@Bean
+		PaymentListener paymentListener(Ledger ledger) {
+			return new PaymentListener(ledger);
+		}
+
+		@Bean
+		Deliveries deliveries() {
+			return new Deliveries();
+		}
+
+		@Bean
+		Queue payments() {
+			return QueueBuilder.nonDurable(QUEUE)
+				.expires(QUEUE_EXPIRY)
+				.deadLetterExchange("")
+				.deadLetterRoutingKey(DEAD_LETTERS)
+				.build();
+		}
+
+		@Bean
+		Queue deadLetters() {
+			return QueueBuilder.nonDurable(DEAD_LETTERS).expires(QUEUE_EXPIRY).build();
+		}
+
+		@Bean
+		ContainerCustomizer<SimpleMessageListenerContainer> countDeliveries(Deliveries deliveries,
+				Environment environment) {
+			return (container) -> {
+				container.setAfterReceivePostProcessors(deliveries);
+				// Listener retry is advice of its own, which this would replace.
+				if (!environment.getProperty("spring.rabbitmq.listener.simple.retry.enabled", Boolean.class, false)) {
+					container.setAdviceChain(deliveries.dieBeforeAck());
+				}
+			};
+		}
+
+	}
+
+	static class PaymentListener {
+
+		private final Ledger ledger;
+
+		PaymentListener(Ledger ledger) {
+			this.ledger = ledger;
+		}
+
+		@RabbitListener(id = "ledger", queues = "${test.payments-queue}", concurrency = "2")
+		@Idempotent(key = "#payment")
+		public void book(@Payload String amount, @Header("payment") String payment) {
+			this.ledger.book(payment, amount);
+		}
+
+	}
+
+	static class Ledger {
+
+		private final Map<String, List<String>> bookings = new ConcurrentHashMap<>();
+
+		private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+
+		void book(String payment, String amount) {
+			int attempt = this.attempts.computeIfAbsent(payment, (key) -> new AtomicInteger()).incrementAndGet();
+			if (amount.equals("fail-once") && attempt == 1) {
+				throw new IllegalStateException("The ledger is busy");
+			}
+			if (amount.equals("slow")) {
+				sleep(BUSY);
+			}
+			this.bookings.computeIfAbsent(payment, (key) -> new CopyOnWriteArrayList<>()).add(amount);
+		}
+
+		List<String> bookings(String payment) {
+			return this.bookings.getOrDefault(payment, List.of());
+		}
+
+		int attempts(String payment) {
+			AtomicInteger count = this.attempts.get(payment);
+			return (count != null) ? count.get() : 0;
+		}
+
+	}
+
+	/**
+	 * Counts each payment's deliveries, and kills the channel of a consumer that has
+	 * processed a message asking for it, before the message is acknowledged, as a
+	 * consumer that died there would.
+	 */
+	static class Deliveries implements MessagePostProcessor {
+
+		private final Map<String, AtomicInteger> delivered = new ConcurrentHashMap<>();
+
+		private final AtomicInteger inFlight = new AtomicInteger();
+
+		private final Set<String> died = ConcurrentHashMap.newKeySet();
+
+		@Override
+		public Message postProcessMessage(Message message) {
+			String payment = message.getMessageProperties().getHeader("payment");
+			this.delivered.computeIfAbsent(payment, (key) -> new AtomicInteger()).incrementAndGet();
+			return message;
+		}
+
+		MethodInterceptor dieBeforeAck() {
+			return (invocation) -> {
+				this.inFlight.incrementAndGet();
+				try {
+					Object result = invocation.proceed();
+					Object[] arguments = invocation.getArguments();
+					if (arguments[0] instanceof Channel channel && arguments[1] instanceof Message message
+							&& "die-before-ack".equals(new String(message.getBody()))
+							&& this.died.add(message.getMessageProperties().getHeader("payment"))) {
+						channel.abort();
+					}
+					return result;
+				}
+				finally {
+					this.inFlight.decrementAndGet();
+				}
+			};
+		}
+
+		int delivered(String payment) {
+			AtomicInteger count = this.delivered.get(payment);
+			return (count != null) ? count.get() : 0;
+		}
+
+		int inFlight() {
+			return this.inFlight.get();
+		}
+
+	}
+
+	static void sleep(Duration duration) {
+		try {
+			Thread.sleep(duration.toMillis());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+}

@@ -1,0 +1,316 @@
+package io.github.idempotency.messaging;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.idempotency.IdempotencyKeyReusedException;
+import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.annotation.Idempotent;
+import io.github.idempotency.test.KafkaTestBroker;
+import io.github.idempotency.test.RedisTestServer;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Bean;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
+import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.kafka.listener.RecordInterceptor;
+import org.springframework.kafka.support.KafkaHeaders;
+import org.springframework.messaging.handler.annotation.Header;
+import org.springframework.messaging.handler.annotation.Payload;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * An idempotent {@code @KafkaListener} on a real broker (KRaft, in the test JVM), with
+ * records kept in Redis: each payment is booked once however often, and by however many
+ * consumers, its record is delivered. Two consumers share the topic's one partition, so
+ * that a consumer that stops polling hands the partition, and its uncommitted records, to
+ * the other.
+ */
+@SpringBootTest(classes = KafkaListenerTests.LedgerApplication.class,
+		webEnvironment = SpringBootTest.WebEnvironment.NONE,
+		properties = { "idempotency.key-prefix=kafka-test", "idempotency.in-progress-retry-after=200ms",
+				"spring.kafka.consumer.auto-offset-reset=earliest", "spring.kafka.listener.poll-timeout=500ms",
+				// A consumer busy for longer than this leaves the group, and the other
+				// consumer takes its partition over.
+				"spring.kafka.consumer.properties[max.poll.interval.ms]=3000", "spring.liquibase.enabled=false",
+				"logging.level.org.apache.kafka=warn", "logging.level.kafka=warn",
+				"logging.level.state.change.logger=warn" })
+class KafkaListenerTests {
+
+	static final String TOPIC = "payments";
+
+	// How long a consumer stays busy in the takeover tests: longer than the poll
+	// interval, so that the other consumer takes over meanwhile.
+	static final Duration BUSY = Duration.ofSeconds(7);
+
+	static final Duration PATIENCE = Duration.ofSeconds(30);
+
+	@Autowired
+	KafkaTemplate<String, String> kafka;
+
+	@Autowired
+	Ledger ledger;
+
+	@Autowired
+	Deliveries deliveries;
+
+	@Autowired
+	DeadLetters deadLetters;
+
+	@Test
+	void sameRecordDeliveredTwiceShouldBeBookedOnce() {
+		String payment = newPayment();
+		send(payment, "100");
+		send(payment, "100");
+		await().atMost(PATIENCE).until(() -> this.deliveries.processed(payment) >= 2);
+		assertThat(this.ledger.bookings(payment)).containsExactly("100");
+	}
+
+	@Test
+	void failureShouldReleaseTheKeySoThatTheRedeliveryBooks() {
+		String payment = newPayment();
+		send(payment, "fail-once");
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(payment).size() == 1);
+		assertThat(this.deliveries.delivered(payment)).isGreaterThanOrEqualTo(2);
+		send(payment, "fail-once");
+		await().atMost(PATIENCE).until(() -> this.deliveries.processed(payment) >= 2);
+		assertThat(this.ledger.bookings(payment)).containsExactly("fail-once");
+	}
+
+	@Test
+	void keyReusedWithAnotherPayloadShouldBeDeadLetteredAtOnce() {
+		String payment = newPayment();
+		send(payment, "100");
+		send(payment, "999");
+		await().atMost(PATIENCE).until(() -> this.deadLetters.received().contains(payment + "=999"));
+		assertThat(this.ledger.bookings(payment)).containsExactly("100");
+		assertThat(this.deliveries.failures(payment)).containsExactly(IdempotencyKeyReusedException.class);
+	}
+
+	@Test
+	void duplicateOfARecordStillBeingProcessedShouldBeRetriedUntilItCanBeReplayed() {
+		String payment = newPayment();
+		send(payment, "slow");
+		// The first consumer is still booking when the second takes the partition over
+		// and gets the record again: it is told to wait, and retried, not dropped.
+		await().atMost(PATIENCE)
+			.until(() -> this.deliveries.failures(payment).contains(IdempotentCallInProgressException.class));
+		await().atMost(PATIENCE).until(() -> this.deliveries.processed(payment) >= 2);
+		assertThat(this.ledger.bookings(payment)).containsExactly("slow");
+		assertNextRecordIsBooked();
+	}
+
+	@Test
+	void recordProcessedByAConsumerThatStoppedBeforeCommittingShouldNotBeBookedAgainByTheNext() {
+		String payment = newPayment();
+		send(payment, "stall-before-commit");
+		await().atMost(PATIENCE).until(() -> this.deliveries.delivered(payment) >= 2);
+		await().atMost(PATIENCE).until(() -> this.deliveries.processed(payment) >= 2);
+		assertThat(this.ledger.bookings(payment)).containsExactly("stall-before-commit");
+		assertNextRecordIsBooked();
+	}
+
+	private void assertNextRecordIsBooked() {
+		String next = newPayment();
+		send(next, "100");
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(next).size() == 1);
+	}
+
+	private void send(String payment, String amount) {
+		this.kafka.send(TOPIC, payment, amount).join();
+	}
+
+	private static String newPayment() {
+		return "payment-" + UUID.randomUUID();
+	}
+
+	@DynamicPropertySource
+	static void servers(DynamicPropertyRegistry registry) {
+		registry.add("spring.data.redis.url", RedisTestServer::url);
+		registry.add("spring.kafka.bootstrap-servers", KafkaTestBroker::bootstrapServers);
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class LedgerApplication {
+
+		@Bean
+		Ledger ledger() {
+			return new Ledger();
+		}
+
+		@Bean
+		PaymentListener paymentListener(Ledger ledger) {
+			return new PaymentListener(ledger);
+		}
+
+		@Bean
+		Deliveries deliveries() {
+			return new Deliveries();
+		}
+
+		@Bean
+		DeadLetters deadLetters() {
+			return new DeadLetters();
+		}
+
+		@Bean
+		NewTopic payments() {
+			return TopicBuilder.name(TOPIC).partitions(1).replicas(1).build();
+		}
+
+		@Bean
+		NewTopic deadLetterTopic() {
+			return TopicBuilder.name(TOPIC + "-dlt").partitions(1).replicas(1).build();
+		}
+
+		// The application's own error handler, as most have one for their dead-letter
+		// topic: the starter teaches it the idempotency exceptions.
+		@Bean
+		DefaultErrorHandler errorHandler(KafkaTemplate<?, ?> template) {
+			return new DefaultErrorHandler(new DeadLetterPublishingRecoverer(template));
+		}
+
+	}
+
+	static class PaymentListener {
+
+		private final Ledger ledger;
+
+		PaymentListener(Ledger ledger) {
+			this.ledger = ledger;
+		}
+
+		@KafkaListener(id = "ledger", topics = TOPIC, concurrency = "2")
+		@Idempotent(key = "#payment")
+		public void book(@Payload String amount, @Header(KafkaHeaders.RECEIVED_KEY) String payment) {
+			this.ledger.book(payment, amount);
+		}
+
+	}
+
+	static class Ledger {
+
+		private final Map<String, List<String>> bookings = new ConcurrentHashMap<>();
+
+		private final Set<String> failed = ConcurrentHashMap.newKeySet();
+
+		void book(String payment, String amount) {
+			if (amount.equals("fail-once") && this.failed.add(payment)) {
+				throw new IllegalStateException("The ledger is busy");
+			}
+			if (amount.equals("slow")) {
+				sleep(BUSY);
+			}
+			this.bookings.computeIfAbsent(payment, (key) -> new CopyOnWriteArrayList<>()).add(amount);
+		}
+
+		List<String> bookings(String payment) {
+			return this.bookings.getOrDefault(payment, List.of());
+		}
+
+	}
+
+	/**
+	 * Counts what the listener container does with each record: deliveries, and their
+	 * ends. Stalls the consumer that processed a record asking for it, after processing
+	 * and before its offset is committed, as a consumer that died there would.
+	 */
+	static class Deliveries implements RecordInterceptor<Object, Object> {
+
+		private final Map<Object, AtomicInteger> delivered = new ConcurrentHashMap<>();
+
+		private final Map<Object, AtomicInteger> processed = new ConcurrentHashMap<>();
+
+		private final Map<Object, List<Class<?>>> failures = new ConcurrentHashMap<>();
+
+		private final Set<Object> stalled = ConcurrentHashMap.newKeySet();
+
+		@Override
+		public @Nullable ConsumerRecord<Object, Object> intercept(ConsumerRecord<Object, Object> record,
+				Consumer<Object, Object> consumer) {
+			this.delivered.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
+			return record;
+		}
+
+		@Override
+		public void success(ConsumerRecord<Object, Object> record, Consumer<Object, Object> consumer) {
+			this.processed.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
+			if ("stall-before-commit".equals(record.value()) && this.stalled.add(record.key())) {
+				sleep(BUSY);
+			}
+		}
+
+		@Override
+		public void failure(ConsumerRecord<Object, Object> record, Exception exception,
+				Consumer<Object, Object> consumer) {
+			Throwable cause = exception;
+			while (cause.getCause() != null && !(cause instanceof io.github.idempotency.IdempotencyException)
+					&& !(cause instanceof IllegalStateException)) {
+				cause = cause.getCause();
+			}
+			this.failures.computeIfAbsent(record.key(), (key) -> new CopyOnWriteArrayList<>()).add(cause.getClass());
+		}
+
+		int delivered(String payment) {
+			AtomicInteger count = this.delivered.get(payment);
+			return (count != null) ? count.get() : 0;
+		}
+
+		int processed(String payment) {
+			AtomicInteger count = this.processed.get(payment);
+			return (count != null) ? count.get() : 0;
+		}
+
+		List<Class<?>> failures(String payment) {
+			return this.failures.getOrDefault(payment, List.of());
+		}
+
+	}
+
+	static class DeadLetters {
+
+		private final List<String> received = new CopyOnWriteArrayList<>();
+
+		@KafkaListener(id = "dead-letters", topics = TOPIC + "-dlt")
+		void receive(ConsumerRecord<String, String> record) {
+			this.received.add(record.key() + "=" + record.value());
+		}
+
+		List<String> received() {
+			return this.received;
+		}
+
+	}
+
+	static void sleep(Duration duration) {
+		try {
+			Thread.sleep(duration.toMillis());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+}
