@@ -6,6 +6,7 @@ import java.util.List;
 import io.github.idempotency.annotation.Idempotent;
 import jakarta.validation.Valid;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -27,9 +28,12 @@ public class PaymentController {
 
 	private final PaymentLedger ledger;
 
-	public PaymentController(PaymentProvider provider, PaymentLedger ledger) {
+	private final ObjectProvider<PaymentEvents> events;
+
+	public PaymentController(PaymentProvider provider, PaymentLedger ledger, ObjectProvider<PaymentEvents> events) {
 		this.provider = provider;
 		this.ledger = ledger;
+		this.events = events;
 	}
 
 	@PostMapping
@@ -45,6 +49,7 @@ public class PaymentController {
 			// A 5xx releases the key, so a retry with the same key runs again.
 			throw PaymentProblems.providerUnavailable(request.reference());
 		}
+		this.events.ifAvailable((events) -> events.captured(payment));
 		return ResponseEntity.created(URI.create("/payments/" + payment.id())).body(payment);
 	}
 

@@ -43,6 +43,8 @@ class ReadmeCurlSessionTests {
 	@DynamicPropertySource
 	static void redis(DynamicPropertyRegistry registry) {
 		registry.add("spring.data.redis.url", RedisTestServer::url);
+		// A stream of its own per run: Redis outlives the tests.
+		registry.add("sample.ledger.stream", () -> "sample-readme:payments.captured:" + UUID.randomUUID());
 	}
 
 	@Test
@@ -52,7 +54,7 @@ class ReadmeCurlSessionTests {
 		assertThat(session.find()).as("README has a 'Try it' shell session").isTrue();
 		String script = session.group(1);
 		List<String> announced = all(ANNOUNCED_STATUS, script);
-		assertThat(announced).containsExactly("201", "201", "422", "409");
+		assertThat(announced).containsExactly("201", "201", "422", "409", "202", "200");
 
 		// Keys made unique per run, since Redis remembers earlier runs for a day.
 		String run = UUID.randomUUID().toString();
@@ -62,6 +64,9 @@ class ReadmeCurlSessionTests {
 
 		assertThat(all(RECEIVED_STATUS, output)).as(output).isEqualTo(announced);
 		assertThat(output).contains("Idempotent-Replayed: true").contains("Retry-After: 1");
+		// Booked once, delivered twice.
+		String ledger = output.substring(output.lastIndexOf("HTTP/1.1 200"));
+		assertThat(ledger).containsOnlyOnce("\"paymentId\":\"pay_1\"").contains("\"deliveries\":2");
 	}
 
 	private static List<String> all(Pattern pattern, String text) {

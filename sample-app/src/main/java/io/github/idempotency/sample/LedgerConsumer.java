@@ -1,0 +1,99 @@
+package io.github.idempotency.sample;
+
+import java.time.Duration;
+import java.util.List;
+
+import io.github.idempotency.IdempotentCallInProgressException;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.data.domain.Range;
+import org.springframework.data.redis.connection.stream.MapRecord;
+import org.springframework.data.redis.connection.stream.PendingMessage;
+import org.springframework.data.redis.connection.stream.RecordId;
+import org.springframework.data.redis.core.StreamOperations;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.stream.StreamListener;
+
+/**
+ * One consumer of the ledger's consumer group on the payments stream: books each event it
+ * is delivered, then acknowledges it ({@code XACK}). An event it could not book (its
+ * duplicate is still being booked elsewhere, or booking failed) stays pending, and so
+ * does every event of a consumer that died before acknowledging: {@link #reclaim} takes
+ * over entries pending for longer than the idle time ({@code XPENDING}, then
+ * {@code XCLAIM}) and books them, which for an event already booked does nothing but
+ * acknowledge it.
+ */
+public class LedgerConsumer implements StreamListener<String, MapRecord<String, String, String>> {
+
+	private static final Log logger = LogFactory.getLog(LedgerConsumer.class);
+
+	private static final int RECLAIM_BATCH = 100;
+
+	private final StreamOperations<String, String, String> streams;
+
+	private final Bookkeeping bookkeeping;
+
+	private final String stream;
+
+	private final String group;
+
+	private final String name;
+
+	private final Duration reclaimIdle;
+
+	public LedgerConsumer(StringRedisTemplate redis, Bookkeeping bookkeeping, SampleProperties.Ledger ledger) {
+		this.streams = redis.opsForStream();
+		this.bookkeeping = bookkeeping;
+		this.stream = ledger.stream();
+		this.group = ledger.group();
+		this.name = ledger.consumer();
+		this.reclaimIdle = ledger.reclaimIdle();
+	}
+
+	String name() {
+		return this.name;
+	}
+
+	@Override
+	public void onMessage(MapRecord<String, String, String> record) {
+		PaymentCaptured event = PaymentCaptured.fromFields(record.getValue());
+		this.bookkeeping.delivered(event);
+		try {
+			this.bookkeeping.book(event);
+		}
+		catch (IdempotentCallInProgressException ex) {
+			// Not acknowledged: the event stays pending until the reclaim, by when the
+			// booking in progress has finished and this one replays it.
+			logger.info("Event " + event.eventId() + " is still being booked elsewhere; left pending");
+			return;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return;
+		}
+		this.streams.acknowledge(this.group, record);
+	}
+
+	/**
+	 * Takes over and books the entries pending for longer than the idle time, whichever
+	 * consumer they were delivered to.
+	 */
+	void reclaim() {
+		List<RecordId> idle = this.streams.pending(this.stream, this.group, Range.unbounded(), RECLAIM_BATCH)
+			.stream()
+			.filter((pending) -> pending.getElapsedTimeSinceLastDelivery().compareTo(this.reclaimIdle) >= 0)
+			.map(PendingMessage::getId)
+			.toList();
+		if (idle.isEmpty()) {
+			return;
+		}
+		// XCLAIM takes only the entries still idle for that long: another consumer may
+		// have taken some over meanwhile.
+		for (MapRecord<String, String, String> record : this.streams.claim(this.stream, this.group, this.name,
+				this.reclaimIdle, idle.toArray(RecordId[]::new))) {
+			onMessage(record);
+		}
+	}
+
+}
