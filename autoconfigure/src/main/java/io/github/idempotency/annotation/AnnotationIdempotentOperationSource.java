@@ -108,6 +108,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	private static final List<String> OTHER_LISTENERS = List.of("org.springframework.jms.annotation.JmsListener",
 			"io.awspring.cloud.sqs.annotation.SqsListener");
 
+	private static final String KAFKA_ACKNOWLEDGMENT = "org.springframework.kafka.support.Acknowledgment";
+
+	private static final String CONSUMER_RECORDS = "org.apache.kafka.clients.consumer.ConsumerRecords";
+
 	private static final String STREAM_LISTENER = "org.springframework.data.redis.stream.StreamListener";
 
 	// Parameters a listener method may take that are not its message: the message's
@@ -279,6 +283,16 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		}
 		String fingerprintExpression = StringUtils.hasText(annotation.fingerprint()) ? annotation.fingerprint() : null;
 		boolean listener = !handler && isListener(method, userClass);
+		if (listener && isKafkaBatch(method, userClass)) {
+			throw new IllegalStateException("@Idempotent on " + name + ", a Kafka batch listener: one key cannot stand"
+					+ " for a batch, whose records change from one poll to the next. Process each record through an"
+					+ " @Idempotent method with KafkaBatch.forEachRecord");
+		}
+		if (listener && acknowledgesItself(method, userClass)) {
+			throw new IllegalStateException("@Idempotent on " + name + ", a listener that acknowledges its messages"
+					+ " itself: a duplicate does not run it, so it would never be acknowledged. Put @Idempotent on"
+					+ " the method that does the work, and acknowledge in the listener once that method returns");
+		}
 		if (fingerprintExpression == null && listener) {
 			fingerprintExpression = payloadExpression(method);
 		}
@@ -333,6 +347,35 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		}
 		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
 		return method.getName().equals("onMessage") && method.getParameterCount() == 1 && isA(owner, STREAM_LISTENER);
+	}
+
+	// Kafka hands a listener an Acknowledgment only in a manual acknowledgment mode.
+	private static boolean acknowledgesItself(Method method, @Nullable Class<?> userClass) {
+		if (Arrays.stream(method.getParameterTypes()).anyMatch((type) -> isA(type, KAFKA_ACKNOWLEDGMENT))) {
+			return true;
+		}
+		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
+		MergedAnnotation<?> rabbit = listenerAnnotation(method, owner, RABBIT_LISTENER, RABBIT_HANDLER);
+		return rabbit.isPresent() && rabbit.getString("ackMode").trim().equalsIgnoreCase("MANUAL");
+	}
+
+	private static boolean isKafkaBatch(Method method, @Nullable Class<?> userClass) {
+		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
+		MergedAnnotation<?> kafka = listenerAnnotation(method, owner, KAFKA_LISTENER, KAFKA_HANDLER);
+		if (!kafka.isPresent()) {
+			return false;
+		}
+		if (kafka.getString("batch").trim().equalsIgnoreCase("true")) {
+			return true;
+		}
+		for (int i = 0; i < method.getParameterCount(); i++) {
+			ResolvableType type = ResolvableType.forMethodParameter(method, i);
+			if (isA(type.toClass(), CONSUMER_RECORDS) || (List.class.isAssignableFrom(type.toClass())
+					&& PAYLOADS.keySet().stream().anyMatch((message) -> isA(type.getGeneric(0).toClass(), message)))) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	// The message a listener is called with, without what differs between two deliveries

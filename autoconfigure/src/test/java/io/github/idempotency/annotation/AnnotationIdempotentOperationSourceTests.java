@@ -2,6 +2,7 @@ package io.github.idempotency.annotation;
 
 import java.lang.reflect.Method;
 import java.time.Duration;
+import java.util.List;
 
 import io.github.idempotency.annotation.Idempotent.Completion;
 import io.github.idempotency.interceptor.IdempotentOperation;
@@ -179,8 +180,8 @@ class AnnotationIdempotentOperationSourceTests {
 		IdempotentOperation byId = operation(Listeners.class, "byId", ConsumerRecord.class);
 		assertThat(byId.consumer()).isEqualTo("kafka group ledger-listener");
 		assertThat(byId.fingerprintExpression()).isEqualTo("#p0.value()");
-		assertThat(operation(Listeners.class, "unnamed", Message.class, Acknowledgment.class).consumer()).isNull();
-		assertThat(operation(Listeners.class, "unnamed", Message.class, Acknowledgment.class).fingerprintExpression())
+		assertThat(operation(Listeners.class, "unnamed", Message.class).consumer()).isNull();
+		assertThat(operation(Listeners.class, "unnamed", Message.class).fingerprintExpression())
 			.isEqualTo("#p0.payload");
 	}
 
@@ -203,6 +204,24 @@ class AnnotationIdempotentOperationSourceTests {
 	}
 
 	@Test
+	void listenerThatAcknowledgesItselfShouldFailAsItWouldNeverAcknowledgeADuplicate() {
+		assertThatIllegalStateException()
+			.isThrownBy(() -> operation(BatchListeners.class, "manualKafka", String.class, Acknowledgment.class))
+			.withMessageContaining("acknowledges its messages itself");
+		assertThatIllegalStateException()
+			.isThrownBy(() -> operation(BatchListeners.class, "manualRabbit", String.class))
+			.withMessageContaining("acknowledges its messages itself");
+	}
+
+	@Test
+	void kafkaBatchListenerShouldFailNamingTheWayToProcessEachRecord() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(BatchListeners.class, "byAttribute", List.class))
+			.withMessageContaining("Kafka batch listener")
+			.withMessageContaining("KafkaBatch.forEachRecord");
+		assertThatIllegalStateException().isThrownBy(() -> operation(BatchListeners.class, "byRecords", List.class));
+	}
+
+	@Test
 	void methodThatIsNotAListenerShouldHaveNoConsumer() {
 		assertThat(operation(Handlers.class, "afterCommit", String.class).consumer()).isNull();
 		assertThat(operation(Handlers.class, "afterCommit", String.class).fingerprintExpression()).isNull();
@@ -211,6 +230,30 @@ class AnnotationIdempotentOperationSourceTests {
 	private IdempotentOperation operation(Class<?> type, String name, Class<?>... parameterTypes) {
 		Method method = ReflectionUtils.findMethod(type, name, parameterTypes);
 		return this.source.getOperation(method, type);
+	}
+
+	static class BatchListeners {
+
+		@KafkaListener(topics = "payments")
+		@Idempotent(key = "#p0")
+		public void manualKafka(String event, Acknowledgment acknowledgment) {
+		}
+
+		@RabbitListener(queues = "payments", ackMode = "MANUAL")
+		@Idempotent(key = "#p0")
+		public void manualRabbit(String event) {
+		}
+
+		@KafkaListener(topics = "payments", batch = "true")
+		@Idempotent(key = "#p0[0]")
+		public void byAttribute(List<String> events) {
+		}
+
+		@KafkaListener(topics = "payments")
+		@Idempotent(key = "#p0[0].key()")
+		public void byRecords(List<ConsumerRecord<String, String>> records) {
+		}
+
 	}
 
 	static class Listeners {
@@ -227,7 +270,7 @@ class AnnotationIdempotentOperationSourceTests {
 
 		@KafkaListener(topics = "payments")
 		@Idempotent(key = "#p0.headers['id']")
-		public void unnamed(Message<String> message, Acknowledgment acknowledgment) {
+		public void unnamed(Message<String> message) {
 		}
 
 		@RabbitListener(queues = { "payments", "refunds" })
@@ -315,8 +358,8 @@ class AnnotationIdempotentOperationSourceTests {
 		}
 
 		@Idempotent(key = "#p0")
-		java.util.List<Runnable> abstractElements(String reference) {
-			return java.util.List.of();
+		List<Runnable> abstractElements(String reference) {
+			return List.of();
 		}
 
 		@Idempotent(key = "#p0", fingerprint = "#amount")

@@ -26,6 +26,7 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
@@ -60,6 +61,8 @@ class KafkaListenerTests {
 
 	static final String TOPIC = "payments";
 
+	static final String BATCH_TOPIC = "payments-batch";
+
 	// How long a consumer stays busy in the takeover tests: longer than the poll
 	// interval, so that the other consumer takes over meanwhile.
 	static final Duration BUSY = Duration.ofSeconds(7);
@@ -77,6 +80,12 @@ class KafkaListenerTests {
 
 	@Autowired
 	DeadLetters deadLetters;
+
+	@Autowired
+	BatchListener batchListener;
+
+	@Autowired
+	KafkaListenerEndpointRegistry listeners;
 
 	@Test
 	void sameRecordDeliveredTwiceShouldBeBookedOnce() {
@@ -131,6 +140,26 @@ class KafkaListenerTests {
 		assertNextRecordIsBooked();
 	}
 
+	@Test
+	void batchShouldCommitTheRecordsBeforeOneThatFailedAndProcessTheRestOnce() {
+		String first = newPayment();
+		String failing = newPayment();
+		String last = newPayment();
+		// Sent before the listener starts, so that its first poll returns all three.
+		this.kafka.send(BATCH_TOPIC, first, "100");
+		this.kafka.send(BATCH_TOPIC, failing, "fail-once");
+		this.kafka.send(BATCH_TOPIC, last, "100").join();
+		this.listeners.getListenerContainer("batch-ledger").start();
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(last).size() == 1);
+		assertThat(this.ledger.bookings(first)).containsExactly("100");
+		assertThat(this.ledger.bookings(failing)).containsExactly("fail-once");
+		// The first record was committed when the second failed: it was not delivered
+		// again, let alone booked.
+		assertThat(this.batchListener.seen(first)).isOne();
+		assertThat(this.batchListener.seen(failing)).isEqualTo(2);
+		assertThat(this.batchListener.seen(last)).isOne();
+	}
+
 	private void assertNextRecordIsBooked() {
 		String next = newPayment();
 		send(next, "100");
@@ -163,6 +192,21 @@ class KafkaListenerTests {
 		@Bean
 		PaymentListener paymentListener(Ledger ledger) {
 			return new PaymentListener(ledger);
+		}
+
+		@Bean
+		BatchBookings batchBookings(Ledger ledger) {
+			return new BatchBookings(ledger);
+		}
+
+		@Bean
+		BatchListener batchListener(BatchBookings bookings) {
+			return new BatchListener(bookings);
+		}
+
+		@Bean
+		NewTopic batchPayments() {
+			return TopicBuilder.name(BATCH_TOPIC).partitions(1).replicas(1).build();
 		}
 
 		@Bean
@@ -205,6 +249,49 @@ class KafkaListenerTests {
 		@KafkaListener(id = "ledger", topics = TOPIC, concurrency = "2")
 		@Idempotent(key = "#payment")
 		public void book(@Payload String amount, @Header(KafkaHeaders.RECEIVED_KEY) String payment) {
+			this.ledger.book(payment, amount);
+		}
+
+	}
+
+	/**
+	 * A batch listener that books each record of its batch through an idempotent method.
+	 */
+	static class BatchListener {
+
+		private final BatchBookings bookings;
+
+		private final Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
+
+		BatchListener(BatchBookings bookings) {
+			this.bookings = bookings;
+		}
+
+		@KafkaListener(id = "batch-ledger", topics = BATCH_TOPIC, batch = "true", autoStartup = "false")
+		void bookAll(List<ConsumerRecord<String, String>> records) {
+			KafkaBatch.forEachRecord(records, (record) -> {
+				this.seen.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
+				this.bookings.book(record.key(), record.value());
+			});
+		}
+
+		int seen(String payment) {
+			AtomicInteger count = this.seen.get(payment);
+			return (count != null) ? count.get() : 0;
+		}
+
+	}
+
+	static class BatchBookings {
+
+		private final Ledger ledger;
+
+		BatchBookings(Ledger ledger) {
+			this.ledger = ledger;
+		}
+
+		@Idempotent(key = "#payment")
+		public void book(String payment, String amount) {
 			this.ledger.book(payment, amount);
 		}
 

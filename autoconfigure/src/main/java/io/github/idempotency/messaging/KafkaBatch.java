@@ -1,0 +1,71 @@
+package io.github.idempotency.messaging;
+
+import java.util.List;
+
+import org.springframework.kafka.listener.BatchListenerFailedException;
+
+/**
+ * Processes the records of a Kafka batch listener one at a time, each typically through
+ * an {@code @Idempotent} method keyed by the record, and reports the first that fails by
+ * its index: the container then commits the records before it, which are not processed
+ * again, and hands the failed record to its error handler as it would a record
+ * listener's. A record whose duplicate is still in progress is retried until it can be
+ * replayed, and a reused key goes to the recoverer, as for a record listener (see
+ * {@link KafkaErrorHandlerConfigurer}).
+ *
+ * <pre class="code">
+ * &#64;KafkaListener(topics = "payments.captured", batch = "true")
+ * void bookAll(List&lt;PaymentCaptured&gt; events) {
+ *     KafkaBatch.forEachRecord(events, ledger::book);
+ * }
+ * </pre>
+ *
+ * @since 0.1.0
+ */
+public final class KafkaBatch {
+
+	private KafkaBatch() {
+	}
+
+	/**
+	 * Runs an action on each record of a batch, in order, and stops at the first that
+	 * fails.
+	 * @param <T> the type of the batch's elements: records, messages or payloads
+	 * @param batch the batch the listener was called with
+	 * @param action what to do with each record
+	 * @throws BatchListenerFailedException with the index of the record that failed and
+	 * its exception as the cause; one the action throws itself passes unchanged
+	 */
+	public static <T> void forEachRecord(List<T> batch, RecordAction<? super T> action) {
+		for (int index = 0; index < batch.size(); index++) {
+			try {
+				action.process(batch.get(index));
+			}
+			catch (BatchListenerFailedException ex) {
+				throw ex;
+			}
+			catch (Exception ex) {
+				throw new BatchListenerFailedException("Record " + index + " of the batch failed: " + ex.getMessage(),
+						ex, index);
+			}
+		}
+	}
+
+	/**
+	 * What to do with one record of a batch.
+	 *
+	 * @param <T> the type of the batch's elements
+	 */
+	@FunctionalInterface
+	public interface RecordAction<T> {
+
+		/**
+		 * Processes one record.
+		 * @param record the record
+		 * @throws Exception when the record could not be processed
+		 */
+		void process(T record) throws Exception;
+
+	}
+
+}
