@@ -462,13 +462,11 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			if (candidate.getName().equals(name)) {
 				return true;
 			}
-			for (Class<?> implemented : ClassUtils.getAllInterfacesForClassAsSet(candidate)) {
-				if (implemented.getName().equals(name)) {
-					return true;
-				}
-			}
 		}
-		return false;
+		// Every interface of the type and of its superclasses.
+		return ClassUtils.getAllInterfacesForClassAsSet(type)
+			.stream()
+			.anyMatch((implemented) -> implemented.getName().equals(name));
 	}
 
 	// A replay hands back what the method's return type reads from JSON: for Object or an

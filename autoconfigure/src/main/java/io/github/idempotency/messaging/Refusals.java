@@ -26,9 +26,6 @@ final class Refusals {
 			if (cause instanceof IdempotentCallInProgressException || cause instanceof IdempotencyStoreException) {
 				return (IdempotencyException) cause;
 			}
-			if (cause.getCause() == cause) {
-				break;
-			}
 		}
 		return null;
 	}
