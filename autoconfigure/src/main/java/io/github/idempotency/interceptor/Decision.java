@@ -1,5 +1,6 @@
 package io.github.idempotency.interceptor;
 
+import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
 
 /**
@@ -48,8 +49,10 @@ public sealed interface Decision {
 
 	/**
 	 * The store failed and the policy says to refuse the call.
+	 *
+	 * @param failure what the store threw
 	 */
-	record Unavailable() implements Decision {
+	record Unavailable(IdempotencyStoreException failure) implements Decision {
 	}
 
 }

@@ -149,7 +149,7 @@ public class IdempotencyLifecycle implements AutoCloseable {
 			return new Decision.Unprotected();
 		}
 		this.storeFailures.failed("refusing " + operation.name() + " (idempotency.on-store-failure=reject)", ex);
-		return new Decision.Unavailable();
+		return new Decision.Unavailable(ex);
 	}
 
 	private LeaseRenewals.@Nullable Lease renewWhileRunning(String recordKey, String token, Duration lease) {

@@ -21,6 +21,7 @@ import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.InvalidIdempotencyKeyException;
+import io.github.idempotency.UnreadableRecordException;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.json.JsonCanonicalizer;
 import io.github.idempotency.json.ResultCodec;
@@ -195,8 +196,8 @@ public class IdempotentMethodInvoker {
 			return invocation.proceed();
 		}
 		String fingerprint = fingerprint(operation, target.method, arguments);
-		Decision decision = this.lifecycle.begin(operation, target.tag, Hashing.recordKey(target.scope, key),
-				fingerprint);
+		String recordKey = Hashing.recordKey(target.scope, key);
+		Decision decision = this.lifecycle.begin(operation, target.tag, recordKey, fingerprint);
 		if (decision instanceof Decision.Proceed proceed) {
 			if (this.transactionAdvice != null && target.completeInTransaction && target.opensOwnTransaction
 					&& !Transactions.active() && target.transactionAdviceNext(invocation, this.transactionAdvice)) {
@@ -205,7 +206,12 @@ public class IdempotentMethodInvoker {
 			return run(invocation, operation, target, proceed.claim());
 		}
 		if (decision instanceof Decision.Replay replay) {
-			return replay(replay.response(), operation, target);
+			try {
+				return replay(replay.response(), operation, target, recordKey);
+			}
+			catch (UnreadableRecordException ex) {
+				throw this.refusals.translate(ex, target.method);
+			}
 		}
 		if (decision instanceof Decision.Unprotected) {
 			return invocation.proceed();
@@ -221,9 +227,13 @@ public class IdempotentMethodInvoker {
 					+ operation.name() + " was already used for a call with other arguments; it was not run"),
 					target.method);
 		}
+		Decision.Unavailable unavailable = (Decision.Unavailable) decision;
+		if (unavailable.failure() instanceof UnreadableRecordException unreadable) {
+			throw this.refusals.translate(unreadable, target.method);
+		}
 		throw this.refusals.translate(new IdempotencyStoreException(
-				"The idempotency store cannot be reached; " + operation.name() + " was not run. Retry it later."),
-				target.method);
+				"The idempotency store cannot be reached; " + operation.name() + " was not run. Retry it later.",
+				unavailable.failure()), target.method);
 	}
 
 	private @Nullable String key(IdempotentOperation operation, Method method, Object[] arguments) {
@@ -378,15 +388,15 @@ public class IdempotentMethodInvoker {
 		claim.release();
 	}
 
-	private @Nullable Object replay(StoredResponse outcome, IdempotentOperation operation, Target target)
-			throws Throwable {
+	private @Nullable Object replay(StoredResponse outcome, IdempotentOperation operation, Target target,
+			String recordKey) throws Throwable {
 		if (outcome.headers().containsKey(RESULT)) {
 			throw new IdempotentResultNotKeptException("A call of " + operation.name() + " with this key already ran,"
 					+ " but its result could not be kept; it is not run again");
 		}
 		List<String> exceptionType = outcome.headers().get(EXCEPTION_TYPE);
 		if (exceptionType != null) {
-			Throwable failure = rebuild(exceptionType.get(0), outcome.body(), operation);
+			Throwable failure = rebuild(exceptionType.get(0), outcome.body(), operation, recordKey);
 			if (target.async) {
 				return CompletableFuture.failedFuture(failure);
 			}
@@ -397,14 +407,15 @@ public class IdempotentMethodInvoker {
 			value = target.voidResult ? null : this.codec.read(outcome.body(), target.valueType);
 		}
 		catch (IllegalArgumentException ex) {
-			throw new IdempotencyStoreException("The kept result of " + operation.name() + " cannot be read as "
-					+ target.valueType + " (did the return type change?): " + ex.getMessage()
-					+ ". Delete the record (the idempotency Actuator endpoint does) or wait for its retention to pass.");
+			throw new UnreadableRecordException(recordKey, "the kept result of " + operation.name()
+					+ " cannot be read as " + target.valueType + " (did the return type change?): " + ex.getMessage()
+					+ ". Delete the record (the idempotency Actuator endpoint does) or wait for its retention to pass",
+					ex);
 		}
 		return target.async ? CompletableFuture.completedFuture(value) : value;
 	}
 
-	private Throwable rebuild(String typeName, byte[] message, IdempotentOperation operation) {
+	private Throwable rebuild(String typeName, byte[] message, IdempotentOperation operation, String recordKey) {
 		// Only a type the operation names final, or a subclass of one, is ever made: a
 		// record names a class, and no record gets to choose what is instantiated.
 		Class<? extends Throwable> declared = null;
@@ -418,9 +429,11 @@ public class IdempotentMethodInvoker {
 			}
 		}
 		if (declared == null) {
-			throw new IdempotencyStoreException("The record of " + operation.name() + " keeps a " + typeName
-					+ ", which is not among its final exceptions (did the annotation change?). Delete the record (the"
-					+ " idempotency Actuator endpoint does) or wait for its retention to pass.");
+			throw new UnreadableRecordException(recordKey,
+					"it keeps a " + typeName + ", which is not among the final" + " exceptions of " + operation.name()
+							+ " (did the annotation change?). Delete the record (the"
+							+ " idempotency Actuator endpoint does) or wait for its retention to pass",
+					null);
 		}
 		Object text = this.codec.read(message, MESSAGE);
 		Throwable rebuilt = instantiate(kept.asSubclass(Throwable.class), text);

@@ -3,6 +3,7 @@ package io.github.idempotency.messaging;
 import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.UnreadableRecordException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,12 +18,16 @@ final class Refusals {
 	/**
 	 * The refusal behind a failure that must lead to a later delivery: a duplicate still
 	 * running, or a store that did not answer. In either case the message was not
-	 * processed, and dropping or dead-lettering it would lose it.
+	 * processed, and dropping or dead-lettering it would lose it. A record the store
+	 * cannot read is not among them: no later delivery reads it either.
 	 * @param failure what the listener container caught
 	 * @return the refusal, or {@code null} if the failure is something else
 	 */
 	static @Nullable IdempotencyException notYetProcessed(@Nullable Throwable failure) {
 		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof UnreadableRecordException) {
+				return null;
+			}
 			if (cause instanceof IdempotentCallInProgressException || cause instanceof IdempotencyStoreException) {
 				return (IdempotencyException) cause;
 			}
