@@ -121,7 +121,9 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	private static final List<String> NOT_PAYLOAD_TYPES = List.of("org.springframework.messaging.MessageHeaders",
 			"org.springframework.kafka.support.Acknowledgment", "org.apache.kafka.clients.consumer.Consumer",
-			"com.rabbitmq.client.Channel", "org.springframework.amqp.core.MessageProperties");
+			"org.springframework.kafka.listener.adapter.ConsumerRecordMetadata",
+			"org.apache.kafka.common.header.Headers", "com.rabbitmq.client.Channel",
+			"org.springframework.amqp.core.MessageProperties");
 
 	// What each broker's message type carries as its payload, without headers that differ
 	// between deliveries of the same message (an id, a timestamp, an offset).
@@ -288,6 +290,11 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 					+ " for a batch, whose records change from one poll to the next. Process each record through an"
 					+ " @Idempotent method with KafkaBatch.forEachRecord");
 		}
+		if (listener && hasSeveralListeners(method)) {
+			throw new IllegalStateException("@Idempotent on " + name + ", which listens for several consumers: a"
+					+ " call cannot tell which one it was made for, so the first consumer to process a message would"
+					+ " answer for the others. Give each consumer a listener method of its own");
+		}
 		if (listener && acknowledgesItself(method, userClass)) {
 			throw new IllegalStateException("@Idempotent on " + name + ", a listener that acknowledges its messages"
 					+ " itself: a duplicate does not run it, so it would never be acknowledged. Put @Idempotent on"
@@ -347,6 +354,11 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		}
 		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
 		return method.getName().equals("onMessage") && method.getParameterCount() == 1 && isA(owner, STREAM_LISTENER);
+	}
+
+	private static boolean hasSeveralListeners(Method method) {
+		MergedAnnotations annotations = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY);
+		return annotations.stream(KAFKA_LISTENER).count() + annotations.stream(RABBIT_LISTENER).count() > 1;
 	}
 
 	// Kafka hands a listener an Acknowledgment only in a manual acknowledgment mode.
@@ -429,6 +441,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			String queues = Arrays.stream(rabbit.getStringArray("queues"))
 				.map((queue) -> resolve(queue, resolver))
 				.filter((queue) -> !queue.isEmpty())
+				.sorted()
 				.collect(Collectors.joining(","));
 			return queues.isEmpty() ? null : "rabbit queues " + queues;
 		}

@@ -1,7 +1,7 @@
 package io.github.idempotency.autoconfigure;
 
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
-import io.github.idempotency.messaging.KafkaErrorHandlerConfigurer;
+import io.github.idempotency.messaging.IdempotentKafkaContainers;
 import io.github.idempotency.messaging.RabbitInProgressRecoverer;
 import io.github.idempotency.messaging.RabbitRefusalTranslator;
 
@@ -15,8 +15,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.kafka.listener.CommonErrorHandler;
-import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 
 /**
  * Idempotent message listeners: what a duplicate still in progress, or a key reused with
@@ -25,45 +24,27 @@ import org.springframework.kafka.listener.DefaultErrorHandler;
  *
  * @since 0.1.0
  */
-@AutoConfiguration(after = IdempotencyAutoConfiguration.class)
+@AutoConfiguration(after = IdempotencyAutoConfiguration.class,
+		afterName = { "org.springframework.boot.autoconfigure.kafka.KafkaAutoConfiguration",
+				"org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration" })
 @ConditionalOnBean(IdempotencyLifecycle.class)
 public class IdempotencyMessagingAutoConfiguration {
 
 	/**
-	 * Kafka: the listener container's error handler retries a record whose duplicate is
+	 * Kafka: each listener container's error handler retries a record whose duplicate is
 	 * in progress until it can be processed or replayed.
 	 */
 	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(DefaultErrorHandler.class)
+	@ConditionalOnClass(KafkaListenerEndpointRegistry.class)
+	@ConditionalOnBean(KafkaListenerEndpointRegistry.class)
 	static class KafkaConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
-		KafkaErrorHandlerConfigurer idempotencyKafkaErrorHandlerConfigurer(IdempotencyProperties properties) {
-			return new KafkaErrorHandlerConfigurer(properties.getInProgressRetryAfter(),
+		IdempotentKafkaContainers idempotentKafkaContainers(ObjectProvider<KafkaListenerEndpointRegistry> registry,
+				IdempotencyProperties properties) {
+			return new IdempotentKafkaContainers(registry, properties.getInProgressRetryAfter(),
 					properties.getStoreUnavailableRetryAfter());
-		}
-
-		// The handler Spring Boot's listener container factory would make for itself, as
-		// a bean, so that it is configured like the application's own.
-		@Bean
-		@ConditionalOnMissingBean(CommonErrorHandler.class)
-		DefaultErrorHandler idempotencyKafkaErrorHandler() {
-			return new DefaultErrorHandler();
-		}
-
-		@Bean
-		static BeanPostProcessor idempotencyKafkaErrorHandlerPostProcessor(
-				ObjectProvider<KafkaErrorHandlerConfigurer> configurer) {
-			return new BeanPostProcessor() {
-				@Override
-				public Object postProcessBeforeInitialization(Object bean, String beanName) {
-					if (bean instanceof DefaultErrorHandler handler) {
-						configurer.ifAvailable((available) -> available.configure(handler));
-					}
-					return bean;
-				}
-			};
 		}
 
 	}
@@ -89,6 +70,21 @@ public class IdempotencyMessagingAutoConfiguration {
 		@ConditionalOnMissingBean(MessageRecoverer.class)
 		RabbitInProgressRecoverer idempotencyRabbitMessageRecoverer() {
 			return new RabbitInProgressRecoverer(new RejectAndDontRequeueRecoverer());
+		}
+
+		// The application's recoverer would republish or reject a message whose
+		// duplicate is in progress, and so dead-letter or drop it.
+		@Bean
+		static BeanPostProcessor idempotencyRabbitMessageRecovererPostProcessor() {
+			return new BeanPostProcessor() {
+				@Override
+				public Object postProcessAfterInitialization(Object bean, String beanName) {
+					if (bean instanceof MessageRecoverer recoverer && !(bean instanceof RabbitInProgressRecoverer)) {
+						return RabbitInProgressRecoverer.around(recoverer);
+					}
+					return bean;
+				}
+			};
 		}
 
 	}

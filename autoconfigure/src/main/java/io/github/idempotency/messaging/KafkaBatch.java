@@ -45,6 +45,10 @@ public final class KafkaBatch {
 				throw ex;
 			}
 			catch (Exception ex) {
+				if (ex instanceof InterruptedException) {
+					// The container is stopping: let it see that it was asked to.
+					Thread.currentThread().interrupt();
+				}
 				throw new BatchListenerFailedException("Record " + index + " of the batch failed: " + ex.getMessage(),
 						ex, index);
 			}

@@ -9,8 +9,10 @@ import io.github.idempotency.interceptor.IdempotentOperation;
 import org.junit.jupiter.api.Test;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Headers;
 import org.springframework.amqp.rabbit.annotation.RabbitListener;
 import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.listener.adapter.ConsumerRecordMetadata;
 import org.springframework.kafka.support.Acknowledgment;
 import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.messaging.Message;
@@ -180,6 +182,9 @@ class AnnotationIdempotentOperationSourceTests {
 		IdempotentOperation byId = operation(Listeners.class, "byId", ConsumerRecord.class);
 		assertThat(byId.consumer()).isEqualTo("kafka group ledger-listener");
 		assertThat(byId.fingerprintExpression()).isEqualTo("#p0.value()");
+		assertThat(operation(Listeners.class, "withMetadata", ConsumerRecord.class, ConsumerRecordMetadata.class,
+				Headers.class)
+			.fingerprintExpression()).isEqualTo("#p0.value()");
 		assertThat(operation(Listeners.class, "unnamed", Message.class).consumer()).isNull();
 		assertThat(operation(Listeners.class, "unnamed", Message.class).fingerprintExpression())
 			.isEqualTo("#p0.payload");
@@ -194,6 +199,12 @@ class AnnotationIdempotentOperationSourceTests {
 			.isEqualTo("rabbit listener ledger");
 		assertThat(operation(Listeners.class, "rabbitById", org.springframework.amqp.core.Message.class)
 			.fingerprintExpression()).isEqualTo("#p0.body");
+	}
+
+	@Test
+	void listenerForSeveralConsumersShouldFailAsItCannotTellThemApart() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(Listeners.class, "twoGroups", String.class))
+			.withMessageContaining("listens for several consumers");
 	}
 
 	@Test
@@ -273,9 +284,21 @@ class AnnotationIdempotentOperationSourceTests {
 		public void unnamed(Message<String> message) {
 		}
 
-		@RabbitListener(queues = { "payments", "refunds" })
+		@RabbitListener(queues = { "refunds", "payments" })
 		@Idempotent(key = "#id")
 		public void byQueues(String event, @Header("id") String id) {
+		}
+
+		@KafkaListener(id = "metadata", topics = "payments")
+		@Idempotent(key = "#p0.key()")
+		public void withMetadata(ConsumerRecord<String, String> record, ConsumerRecordMetadata metadata,
+				Headers headers) {
+		}
+
+		@KafkaListener(groupId = "ledger", topics = "payments")
+		@KafkaListener(groupId = "audit", topics = "payments")
+		@Idempotent(key = "#p0")
+		public void twoGroups(String event) {
 		}
 
 		@RabbitListener(id = "ledger", queues = "payments")

@@ -11,7 +11,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.IdempotencyKeyReusedException;
 import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.UnreadableRecordException;
 import io.github.idempotency.annotation.Idempotent;
+import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.test.KafkaTestBroker;
 import io.github.idempotency.test.RedisTestServer;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -25,10 +27,15 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.AbstractMessageListenerContainer;
+import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.RecordInterceptor;
@@ -37,6 +44,7 @@ import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.messaging.handler.annotation.Payload;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.util.backoff.FixedBackOff;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -87,6 +95,12 @@ class KafkaListenerTests {
 	@Autowired
 	KafkaListenerEndpointRegistry listeners;
 
+	@Autowired
+	StringRedisTemplate redis;
+
+	@Autowired
+	DefaultErrorHandler errorHandler;
+
 	@Test
 	void sameRecordDeliveredTwiceShouldBeBookedOnce() {
 		String payment = newPayment();
@@ -100,11 +114,30 @@ class KafkaListenerTests {
 	void failureShouldReleaseTheKeySoThatTheRedeliveryBooks() {
 		String payment = newPayment();
 		send(payment, "fail-once");
+		// The application's handler does not retry: the failed record is dead-lettered.
+		await().atMost(PATIENCE).until(() -> this.deadLetters.received().contains(payment + "=fail-once"));
+		assertThat(this.ledger.bookings(payment)).isEmpty();
+		send(payment, "fail-once");
 		await().atMost(PATIENCE).until(() -> this.ledger.bookings(payment).size() == 1);
-		assertThat(this.deliveries.delivered(payment)).isGreaterThanOrEqualTo(2);
 		send(payment, "fail-once");
 		await().atMost(PATIENCE).until(() -> this.deliveries.processed(payment) >= 2);
 		assertThat(this.ledger.bookings(payment)).containsExactly("fail-once");
+	}
+
+	@Test
+	void recordTheStoreCannotReadShouldBeDeadLetteredNotRetriedForever() {
+		String payment = newPayment();
+		send(payment, "100");
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(payment).size() == 1);
+		String recordKey = Hashing.recordKey(
+				"kafka group ledger " + PaymentListener.class.getName() + "#book(java.lang.String,java.lang.String)",
+				payment);
+		this.redis.opsForValue().set("kafka-test:{" + recordKey + "}", "not a record");
+		send(payment, "100");
+		await().atMost(PATIENCE).until(() -> this.deadLetters.received().contains(payment + "=100"));
+		assertThat(this.deliveries.failures(payment)).containsExactly(UnreadableRecordException.class);
+		assertThat(this.ledger.bookings(payment)).containsExactly("100");
+		assertNextRecordIsBooked();
 	}
 
 	@Test
@@ -127,6 +160,7 @@ class KafkaListenerTests {
 			.until(() -> this.deliveries.failures(payment).contains(IdempotentCallInProgressException.class));
 		await().atMost(PATIENCE).until(() -> this.deliveries.processed(payment) >= 2);
 		assertThat(this.ledger.bookings(payment)).containsExactly("slow");
+		assertThat(this.deadLetters.received()).noneMatch((received) -> received.startsWith(payment));
 		assertNextRecordIsBooked();
 	}
 
@@ -158,6 +192,23 @@ class KafkaListenerTests {
 		assertThat(this.batchListener.seen(first)).isOne();
 		assertThat(this.batchListener.seen(failing)).isEqualTo(2);
 		assertThat(this.batchListener.seen(last)).isOne();
+	}
+
+	@Test
+	void everyContainerShouldHandleRefusalsAroundTheHandlerItWasGiven() {
+		assertThat(List.of("ledger", "batch-ledger", "dead-letters"))
+			.map((id) -> ((AbstractMessageListenerContainer<?, ?>) this.listeners.getListenerContainer(id))
+				.getCommonErrorHandler())
+			.allSatisfy((handler) -> assertThat(handler).isInstanceOf(IdempotentKafkaErrorHandler.class));
+		// The consumers of a running container were given its handler when it started.
+		assertThat(((ConcurrentMessageListenerContainer<?, ?>) this.listeners.getListenerContainer("ledger"))
+			.getContainers()).hasSize(2)
+			.allSatisfy((consumer) -> assertThat(consumer.getCommonErrorHandler())
+				.isInstanceOf(IdempotentKafkaErrorHandler.class));
+		assertThat(((IdempotentKafkaErrorHandler) ((AbstractMessageListenerContainer<?, ?>) this.listeners
+			.getListenerContainer("batch-ledger")).getCommonErrorHandler()).getApplicationHandler())
+			.isInstanceOf(DefaultErrorHandler.class)
+			.isNotSameAs(this.errorHandler);
 	}
 
 	private void assertNextRecordIsBooked() {
@@ -204,6 +255,17 @@ class KafkaListenerTests {
 			return new BatchListener(bookings);
 		}
 
+		// The batch listener's container retries failures, as Spring Kafka does by
+		// default.
+		@Bean
+		ConcurrentKafkaListenerContainerFactory<Object, Object> batchContainerFactory(
+				ConsumerFactory<Object, Object> consumerFactory) {
+			ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
+			factory.setConsumerFactory(consumerFactory);
+			factory.setCommonErrorHandler(new DefaultErrorHandler());
+			return factory;
+		}
+
 		@Bean
 		NewTopic batchPayments() {
 			return TopicBuilder.name(BATCH_TOPIC).partitions(1).replicas(1).build();
@@ -229,11 +291,12 @@ class KafkaListenerTests {
 			return TopicBuilder.name(TOPIC + "-dlt").partitions(1).replicas(1).build();
 		}
 
-		// The application's own error handler, as most have one for their dead-letter
-		// topic: the starter teaches it the idempotency exceptions.
+		// The application's own error handler, as many have one for their dead-letter
+		// topic, which does not retry at all: a record whose duplicate is in progress is
+		// retried all the same, and one whose key was reused is dead-lettered.
 		@Bean
 		DefaultErrorHandler errorHandler(KafkaTemplate<?, ?> template) {
-			return new DefaultErrorHandler(new DeadLetterPublishingRecoverer(template));
+			return new DefaultErrorHandler(new DeadLetterPublishingRecoverer(template), new FixedBackOff(0, 0));
 		}
 
 	}
@@ -267,7 +330,8 @@ class KafkaListenerTests {
 			this.bookings = bookings;
 		}
 
-		@KafkaListener(id = "batch-ledger", topics = BATCH_TOPIC, batch = "true", autoStartup = "false")
+		@KafkaListener(id = "batch-ledger", topics = BATCH_TOPIC, batch = "true", autoStartup = "false",
+				containerFactory = "batchContainerFactory")
 		void bookAll(List<ConsumerRecord<String, String>> records) {
 			KafkaBatch.forEachRecord(records, (record) -> {
 				this.seen.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
@@ -320,9 +384,9 @@ class KafkaListenerTests {
 	}
 
 	/**
-	 * Counts what the listener container does with each record: deliveries, and their
-	 * ends. Stalls the consumer that processed a record asking for it, after processing
-	 * and before its offset is committed, as a consumer that died there would.
+	 * Counts what the container of the payments topic does with each record: deliveries,
+	 * and their ends. Stalls the consumer that processed a record asking for it, after
+	 * processing and before its offset is committed, as a consumer that died there would.
 	 */
 	static class Deliveries implements RecordInterceptor<Object, Object> {
 
@@ -337,12 +401,17 @@ class KafkaListenerTests {
 		@Override
 		public @Nullable ConsumerRecord<Object, Object> intercept(ConsumerRecord<Object, Object> record,
 				Consumer<Object, Object> consumer) {
-			this.delivered.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
+			if (record.topic().equals(TOPIC)) {
+				this.delivered.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
+			}
 			return record;
 		}
 
 		@Override
 		public void success(ConsumerRecord<Object, Object> record, Consumer<Object, Object> consumer) {
+			if (!record.topic().equals(TOPIC)) {
+				return;
+			}
 			this.processed.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
 			if ("stall-before-commit".equals(record.value()) && this.stalled.add(record.key())) {
 				sleep(BUSY);

@@ -1,14 +1,25 @@
 package io.github.idempotency.messaging;
 
+import org.junit.jupiter.api.Test;
+
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.amqp.rabbit.retry.RepublishMessageRecoverer;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * An idempotent {@code @RabbitListener} in an application that retries listeners and
- * never requeues a rejected message, as applications with dead-letter queues are often
- * set up: a duplicate still in progress is requeued all the same, once its retries run
- * out, rather than dead-lettered.
+ * An idempotent {@code @RabbitListener} in an application that retries listeners, never
+ * requeues a rejected message, and republishes a message whose retries ran out to the
+ * dead-letter queue with a recoverer of its own, as applications with dead-letter queues
+ * are often set up: a duplicate still in progress is requeued all the same, once its
+ * retries run out, rather than dead-lettered.
  */
-@SpringBootTest(classes = AbstractRabbitListenerTests.LedgerApplication.class,
+@SpringBootTest(
+		classes = { AbstractRabbitListenerTests.LedgerApplication.class, RabbitListenerRetryTests.Republishing.class },
 		webEnvironment = SpringBootTest.WebEnvironment.NONE,
 		properties = { "idempotency.key-prefix=rabbit-retry-test", "idempotency.in-progress-retry-after=200ms",
 				"spring.rabbitmq.listener.simple.default-requeue-rejected=false",
@@ -16,5 +27,23 @@ import org.springframework.boot.test.context.SpringBootTest;
 				"spring.rabbitmq.listener.simple.retry.max-attempts=3",
 				"spring.rabbitmq.listener.simple.retry.initial-interval=100ms", "spring.liquibase.enabled=false" })
 class RabbitListenerRetryTests extends AbstractRabbitListenerTests {
+
+	@Autowired
+	RepublishMessageRecoverer recoverer;
+
+	@Test
+	void applicationsRecovererShouldKeepItsTypeAroundTheRequeueOfMessagesNotYetProcessed() {
+		assertThat(this.recoverer).isInstanceOf(RepublishMessageRecoverer.class);
+	}
+
+	@TestConfiguration(proxyBeanMethods = false)
+	static class Republishing {
+
+		@Bean
+		RepublishMessageRecoverer republishToDeadLetters(RabbitTemplate rabbit) {
+			return new RepublishMessageRecoverer(rabbit, "", DEAD_LETTERS);
+		}
+
+	}
 
 }

@@ -92,7 +92,13 @@ public class LedgerConsumer implements StreamListener<String, MapRecord<String, 
 		// have taken some over meanwhile.
 		for (MapRecord<String, String, String> record : this.streams.claim(this.stream, this.group, this.name,
 				this.reclaimIdle, idle.toArray(RecordId[]::new))) {
-			onMessage(record);
+			try {
+				onMessage(record);
+			}
+			catch (RuntimeException ex) {
+				// Left pending for the next reclaim; the entries after it go on.
+				logger.warn("Entry " + record.getId() + " could not be booked; left pending: " + ex.getMessage());
+			}
 		}
 	}
 

@@ -1,0 +1,45 @@
+package io.github.idempotency.messaging;
+
+import java.time.Duration;
+
+import io.github.idempotency.IdempotencyKeyReusedException;
+import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.IdempotentResultNotKeptException;
+import io.github.idempotency.InvalidIdempotencyKeyException;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.kafka.listener.CommonContainerStoppingErrorHandler;
+import org.springframework.kafka.listener.CommonLoggingErrorHandler;
+import org.springframework.kafka.listener.DefaultErrorHandler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * How the error handler treats the application's: what it changes on it, and which it can
+ * wrap. What it does with records is in {@link KafkaListenerTests}.
+ */
+class IdempotentKafkaErrorHandlerTests {
+
+	static final Duration PAUSE = Duration.ofMillis(100);
+
+	@Test
+	void refusalsARetryCannotHelpShouldBeMadeNotRetryableOnTheApplicationsHandler() {
+		DefaultErrorHandler application = new DefaultErrorHandler();
+		new IdempotentKafkaErrorHandler(application, PAUSE, PAUSE);
+		assertThat(application.removeClassification(IdempotencyKeyReusedException.class)).isFalse();
+		assertThat(application.removeClassification(InvalidIdempotencyKeyException.class)).isFalse();
+		assertThat(application.removeClassification(IdempotentResultNotKeptException.class)).isFalse();
+		assertThat(application.removeClassification(IdempotentCallInProgressException.class)).isNull();
+	}
+
+	@Test
+	void handlersThatDoNotSeekOrDoNotAcknowledgeShouldBeWrapped() {
+		// A delegate must agree with the handler it stands beside on both, or the
+		// delegating handler refuses it.
+		CommonLoggingErrorHandler logging = new CommonLoggingErrorHandler();
+		assertThat(new IdempotentKafkaErrorHandler(logging, PAUSE, PAUSE).seeksAfterHandling()).isFalse();
+		CommonContainerStoppingErrorHandler stopping = new CommonContainerStoppingErrorHandler();
+		assertThat(new IdempotentKafkaErrorHandler(stopping, PAUSE, PAUSE).getApplicationHandler()).isSameAs(stopping);
+	}
+
+}
