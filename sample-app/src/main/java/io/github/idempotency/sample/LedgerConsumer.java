@@ -1,8 +1,11 @@
 package io.github.idempotency.sample;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
+import io.github.idempotency.IdempotencyKeyReusedException;
 import io.github.idempotency.IdempotentCallInProgressException;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -36,6 +39,8 @@ public class LedgerConsumer implements StreamListener<String, MapRecord<String, 
 
 	private final String stream;
 
+	private final String deadLetters;
+
 	private final String group;
 
 	private final String name;
@@ -46,6 +51,7 @@ public class LedgerConsumer implements StreamListener<String, MapRecord<String, 
 		this.streams = redis.opsForStream();
 		this.bookkeeping = bookkeeping;
 		this.stream = ledger.stream();
+		this.deadLetters = ledger.stream() + ":dead-letters";
 		this.group = ledger.group();
 		this.name = ledger.consumer();
 		this.reclaimIdle = ledger.reclaimIdle();
@@ -61,6 +67,16 @@ public class LedgerConsumer implements StreamListener<String, MapRecord<String, 
 		this.bookkeeping.delivered(event);
 		try {
 			this.bookkeeping.book(event);
+		}
+		catch (IdempotencyKeyReusedException ex) {
+			// Another event under this one's id: it can never be booked, so it moves to
+			// the dead-letter stream, for someone to look at, rather than stay pending.
+			Map<String, String> fields = new LinkedHashMap<>(record.getValue());
+			fields.put("reason", ex.getMessage());
+			this.streams.add(this.deadLetters, fields);
+			this.streams.acknowledge(this.group, record);
+			logger.warn("Event " + event.eventId() + " reuses the id of another; moved to " + this.deadLetters);
+			return;
 		}
 		catch (IdempotentCallInProgressException ex) {
 			// Not acknowledged: the event stays pending until the reclaim, by when the

@@ -21,6 +21,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
+import org.springframework.data.domain.Range;
 import org.springframework.data.redis.connection.stream.Consumer;
 import org.springframework.data.redis.connection.stream.MapRecord;
 import org.springframework.data.redis.connection.stream.ReadOffset;
@@ -98,6 +99,23 @@ class LedgerStreamTests {
 		this.bookkeeping.book(event);
 		await().atMost(PATIENCE).until(() -> this.bookkeeping.deliveries(event.eventId()) >= 1 && pending() == 0);
 		assertThat(bookings(event.paymentId())).hasSize(1);
+	}
+
+	@Test
+	void eventReusingTheIdOfAnotherShouldBeMovedToTheDeadLetterStream() throws Exception {
+		StreamOperations<String, String, String> streams = this.redis.opsForStream();
+		PaymentCaptured event = new PaymentCaptured(UUID.randomUUID().toString(), "pay_reused_" + UUID.randomUUID(),
+				500, "EUR");
+		streams.add(STREAM, event.toFields());
+		await().atMost(PATIENCE).until(() -> bookings(event.paymentId()).size() == 1);
+		streams.add(STREAM, new PaymentCaptured(event.eventId(), event.paymentId(), 900, "EUR").toFields());
+		await().atMost(PATIENCE)
+			.until(() -> streams.range(STREAM + ":dead-letters", Range.unbounded())
+				.stream()
+				.anyMatch((record) -> event.eventId().equals(record.getValue().get("eventId"))));
+		await().atMost(PATIENCE).until(() -> pending() == 0);
+		assertThat(bookings(event.paymentId())).singleElement()
+			.satisfies((entry) -> assertThat(entry.get("booking").get("amount").asLong()).isEqualTo(500));
 	}
 
 	// The live consumers take every event the moment it is published while they wait
