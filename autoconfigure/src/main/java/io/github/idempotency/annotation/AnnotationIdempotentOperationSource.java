@@ -1,8 +1,10 @@
 package io.github.idempotency.annotation;
 
+import java.lang.reflect.AnnotatedElement;
+import java.lang.reflect.Array;
 import java.lang.reflect.Method;
-import java.lang.reflect.Parameter;
 import java.lang.reflect.Modifier;
+import java.lang.reflect.Parameter;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
@@ -22,16 +25,17 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.aop.support.AopUtils;
 import org.springframework.boot.convert.DurationStyle;
+import org.springframework.context.EmbeddedValueResolverAware;
 import org.springframework.core.DefaultParameterNameDiscoverer;
 import org.springframework.core.MethodClassKey;
 import org.springframework.core.ParameterNameDiscoverer;
 import org.springframework.core.ResolvableType;
 import org.springframework.core.annotation.AnnotatedElementUtils;
-import org.springframework.context.EmbeddedValueResolverAware;
 import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.core.annotation.MergedAnnotation;
 import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
+import org.springframework.core.annotation.RepeatableContainers;
 import org.springframework.expression.ParseException;
 import org.springframework.expression.spel.SpelNode;
 import org.springframework.expression.spel.ast.VariableReference;
@@ -104,6 +108,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	private static final String RABBIT_LISTENER = "org.springframework.amqp.rabbit.annotation.RabbitListener";
 
 	private static final String RABBIT_HANDLER = "org.springframework.amqp.rabbit.annotation.RabbitHandler";
+
+	private static final String KAFKA_LISTENERS = "org.springframework.kafka.annotation.KafkaListeners";
+
+	private static final String RABBIT_LISTENERS = "org.springframework.amqp.rabbit.annotation.RabbitListeners";
 
 	private static final List<String> OTHER_LISTENERS = List.of("org.springframework.jms.annotation.JmsListener",
 			"io.awspring.cloud.sqs.annotation.SqsListener");
@@ -290,7 +298,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 					+ " for a batch, whose records change from one poll to the next. Process each record through an"
 					+ " @Idempotent method with KafkaBatch.forEachRecord");
 		}
-		if (listener && hasSeveralListeners(method)) {
+		if (listener && hasSeveralListeners(method, userClass)) {
 			throw new IllegalStateException("@Idempotent on " + name + ", which listens for several consumers: a"
 					+ " call cannot tell which one it was made for, so the first consumer to process a message would"
 					+ " answer for the others. Give each consumer a listener method of its own");
@@ -356,9 +364,21 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		return method.getName().equals("onMessage") && method.getParameterCount() == 1 && isA(owner, STREAM_LISTENER);
 	}
 
-	private static boolean hasSeveralListeners(Method method) {
-		MergedAnnotations annotations = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY);
-		return annotations.stream(KAFKA_LISTENER).count() + annotations.stream(RABBIT_LISTENER).count() > 1;
+	// Found as each library finds them: the nearest annotation, or the nearest container
+	// of repeated ones, on the method, or on the class for a handler method.
+	private static boolean hasSeveralListeners(Method method, @Nullable Class<?> userClass) {
+		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
+		boolean handler = hasAnnotation(method, KAFKA_HANDLER) || hasAnnotation(method, RABBIT_HANDLER);
+		return repeatsListener(method) || (handler && repeatsListener(owner));
+	}
+
+	private static boolean repeatsListener(AnnotatedElement element) {
+		MergedAnnotations annotations = MergedAnnotations.from(element, SearchStrategy.TYPE_HIERARCHY,
+				RepeatableContainers.none());
+		return Stream.of(KAFKA_LISTENERS, RABBIT_LISTENERS)
+			.map(annotations::get)
+			.filter(MergedAnnotation::isPresent)
+			.anyMatch((repeated) -> Array.getLength(repeated.getValue("value").orElse(new Object[0])) > 1);
 	}
 
 	// Kafka hands a listener an Acknowledgment only in a manual acknowledgment mode.

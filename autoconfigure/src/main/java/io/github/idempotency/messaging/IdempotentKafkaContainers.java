@@ -2,10 +2,14 @@ package io.github.idempotency.messaging;
 
 import java.time.Duration;
 
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
+import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.MessageListenerContainer;
@@ -13,12 +17,15 @@ import org.springframework.kafka.listener.MessageListenerContainer;
 /**
  * Gives every Kafka listener container, those of {@code @KafkaListener} methods and those
  * declared as beans, an {@link IdempotentKafkaErrorHandler} around the handler it has,
- * just before the containers start. A container registered after startup keeps the
- * handler it was given.
+ * just before the containers start. A container registered after startup (that of a lazy
+ * listener bean, say) keeps the handler it was given. A transactional container without a
+ * handler is left to its after-rollback processor, with a warning.
  *
  * @since 0.1.0
  */
 public class IdempotentKafkaContainers implements SmartLifecycle {
+
+	private static final Log logger = LogFactory.getLog(IdempotentKafkaContainers.class);
 
 	private final ObjectProvider<KafkaListenerEndpointRegistry> registry;
 
@@ -47,15 +54,34 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 	@Override
 	public void start() {
 		for (MessageListenerContainer container : this.registry.getObject().getAllListenerContainers()) {
-			if (container instanceof AbstractMessageListenerContainer<?, ?> configurable
-					&& !(configurable.getCommonErrorHandler() instanceof IdempotentKafkaErrorHandler)) {
-				CommonErrorHandler handler = configurable.getCommonErrorHandler();
-				configurable.setCommonErrorHandler(
-						new IdempotentKafkaErrorHandler((handler != null) ? handler : new DefaultErrorHandler(),
-								this.inProgressRetryAfter, this.storeUnavailableRetryAfter));
+			if (!(container instanceof AbstractMessageListenerContainer<?, ?> configurable)
+					|| configurable.getCommonErrorHandler() instanceof IdempotentKafkaErrorHandler) {
+				continue;
 			}
+			CommonErrorHandler handler = configurable.getCommonErrorHandler();
+			if (handler == null && isTransactional(configurable)) {
+				// Spring Kafka leaves a transactional container without a handler on
+				// purpose: its after-rollback processor decides.
+				logger.warn("Kafka listener container " + container.getListenerId() + " is transactional and has no"
+						+ " error handler: its AfterRollbackProcessor decides what happens to a record whose duplicate"
+						+ " is in progress, and its default gives up after 10 attempts. See docs/messaging.md");
+				continue;
+			}
+			if (configurable.isRunning()) {
+				logger.warn("Kafka listener container " + container.getListenerId() + " started before the"
+						+ " idempotency error handler could be given to it: a record whose duplicate is in progress"
+						+ " goes to its own handler until it restarts");
+			}
+			configurable.setCommonErrorHandler(
+					new IdempotentKafkaErrorHandler((handler != null) ? handler : new DefaultErrorHandler(),
+							this.inProgressRetryAfter, this.storeUnavailableRetryAfter));
 		}
 		this.running = true;
+	}
+
+	private static boolean isTransactional(AbstractMessageListenerContainer<?, ?> container) {
+		ContainerProperties properties = container.getContainerProperties();
+		return properties.getKafkaAwareTransactionManager() != null || properties.getTransactionManager() != null;
 	}
 
 	@Override
@@ -74,7 +100,8 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 	 */
 	@Override
 	public int getPhase() {
-		return Math.min(this.registry.getObject().getPhase(), AbstractMessageListenerContainer.DEFAULT_PHASE) - 1;
+		int phase = Math.min(this.registry.getObject().getPhase(), AbstractMessageListenerContainer.DEFAULT_PHASE);
+		return (phase > Integer.MIN_VALUE) ? phase - 1 : phase;
 	}
 
 }

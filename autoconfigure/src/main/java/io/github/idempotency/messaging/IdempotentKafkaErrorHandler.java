@@ -1,18 +1,25 @@
 package io.github.idempotency.messaging;
 
 import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
 
+import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotencyKeyReusedException;
-import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.InvalidIdempotencyKeyException;
-import io.github.idempotency.UnreadableRecordException;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.TopicPartition;
 
-import org.springframework.kafka.listener.CommonDelegatingErrorHandler;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.ExceptionClassifier;
+import org.springframework.kafka.listener.MessageListenerContainer;
+import org.springframework.kafka.support.TopicPartitionOffset;
 import org.springframework.util.backoff.FixedBackOff;
 
 /**
@@ -28,14 +35,20 @@ import org.springframework.util.backoff.FixedBackOff;
  * recoverer (a dead-letter topic, where one is configured) at once.
  *
  * <p>
- * The auto-configuration gives one to every listener container before it starts. Wrap the
+ * Everything else about handling errors is the application's handler's: whether it seeks
+ * or retries in memory, acknowledges after handling, counts delivery attempts. The
+ * auto-configuration gives one to every listener container before it starts. Wrap the
  * handler of a container created later in one yourself.
  *
  * @since 0.1.0
  */
-public class IdempotentKafkaErrorHandler extends CommonDelegatingErrorHandler {
+public class IdempotentKafkaErrorHandler implements CommonErrorHandler {
 
 	private final CommonErrorHandler applicationHandler;
+
+	private final DefaultErrorHandler inProgress;
+
+	private final DefaultErrorHandler storeUnavailable;
 
 	/**
 	 * Wraps a handler, and makes the refusals that retrying cannot help not retryable on
@@ -49,16 +62,13 @@ public class IdempotentKafkaErrorHandler extends CommonDelegatingErrorHandler {
 	 */
 	public IdempotentKafkaErrorHandler(CommonErrorHandler applicationHandler, Duration inProgressRetryAfter,
 			Duration storeUnavailableRetryAfter) {
-		super(classified(applicationHandler));
+		if (applicationHandler instanceof ExceptionClassifier classifier) {
+			classifier.addNotRetryableExceptions(IdempotencyKeyReusedException.class,
+					InvalidIdempotencyKeyException.class, IdempotentResultNotKeptException.class);
+		}
 		this.applicationHandler = applicationHandler;
-		// The refusal is usually the cause of the container's own exception, and of a
-		// BatchListenerFailedException for a batch.
-		setCauseChainTraversing(true);
-		// The most specific first: the first delegate whose type matches wins, and an
-		// unreadable record is not something a retry fixes.
-		addDelegate(UnreadableRecordException.class, applicationHandler);
-		addDelegate(IdempotentCallInProgressException.class, retryingForever(inProgressRetryAfter));
-		addDelegate(IdempotencyStoreException.class, retryingForever(storeUnavailableRetryAfter));
+		this.inProgress = retryingForever(inProgressRetryAfter);
+		this.storeUnavailable = retryingForever(storeUnavailableRetryAfter);
 	}
 
 	/**
@@ -73,18 +83,100 @@ public class IdempotentKafkaErrorHandler extends CommonDelegatingErrorHandler {
 	private DefaultErrorHandler retryingForever(Duration interval) {
 		DefaultErrorHandler handler = new DefaultErrorHandler(
 				new FixedBackOff(interval.toMillis(), FixedBackOff.UNLIMITED_ATTEMPTS));
-		// A delegate must treat offsets as the application's handler does.
+		// Whatever else the refusal's causes hold (a conversion error from the store,
+		// say), it is the refusal that decides: retry.
+		handler.setClassifications(Map.of(), true);
+		// Offsets are handled as the application's handler handles them, since the
+		// container asks that handler how.
 		handler.setSeekAfterError(this.applicationHandler.seeksAfterHandling());
 		handler.setAckAfterHandle(this.applicationHandler.isAckAfterHandle());
 		return handler;
 	}
 
-	private static CommonErrorHandler classified(CommonErrorHandler handler) {
-		if (handler instanceof ExceptionClassifier classifier) {
-			classifier.addNotRetryableExceptions(IdempotencyKeyReusedException.class,
-					InvalidIdempotencyKeyException.class, IdempotentResultNotKeptException.class);
+	private CommonErrorHandler handlerFor(Exception thrown) {
+		IdempotencyException refusal = Refusals.notYetProcessed(thrown);
+		if (refusal == null) {
+			return this.applicationHandler;
 		}
-		return handler;
+		return (refusal instanceof IdempotentCallInProgressException) ? this.inProgress : this.storeUnavailable;
+	}
+
+	@Override
+	public boolean handleOne(Exception thrownException, ConsumerRecord<?, ?> record, Consumer<?, ?> consumer,
+			MessageListenerContainer container) {
+		return handlerFor(thrownException).handleOne(thrownException, record, consumer, container);
+	}
+
+	@Override
+	public void handleRemaining(Exception thrownException, List<ConsumerRecord<?, ?>> records, Consumer<?, ?> consumer,
+			MessageListenerContainer container) {
+		handlerFor(thrownException).handleRemaining(thrownException, records, consumer, container);
+	}
+
+	@Override
+	public void handleBatch(Exception thrownException, ConsumerRecords<?, ?> data, Consumer<?, ?> consumer,
+			MessageListenerContainer container, Runnable invokeListener) {
+		handlerFor(thrownException).handleBatch(thrownException, data, consumer, container, invokeListener);
+	}
+
+	@Override
+	public <K, V> ConsumerRecords<K, V> handleBatchAndReturnRemaining(Exception thrownException,
+			ConsumerRecords<?, ?> data, Consumer<?, ?> consumer, MessageListenerContainer container,
+			Runnable invokeListener) {
+		return handlerFor(thrownException).handleBatchAndReturnRemaining(thrownException, data, consumer, container,
+				invokeListener);
+	}
+
+	@Override
+	public void handleOtherException(Exception thrownException, Consumer<?, ?> consumer,
+			MessageListenerContainer container, boolean batchListener) {
+		handlerFor(thrownException).handleOtherException(thrownException, consumer, container, batchListener);
+	}
+
+	@Override
+	public boolean seeksAfterHandling() {
+		return this.applicationHandler.seeksAfterHandling();
+	}
+
+	@Override
+	public boolean isAckAfterHandle() {
+		return this.applicationHandler.isAckAfterHandle();
+	}
+
+	@Override
+	public void setAckAfterHandle(boolean ack) {
+		this.applicationHandler.setAckAfterHandle(ack);
+		this.inProgress.setAckAfterHandle(ack);
+		this.storeUnavailable.setAckAfterHandle(ack);
+	}
+
+	@Override
+	public boolean deliveryAttemptHeader() {
+		return this.applicationHandler.deliveryAttemptHeader();
+	}
+
+	// A record being retried is tracked by the handler retrying it; every other one
+	// counts as its first attempt there.
+	@Override
+	public int deliveryAttempt(TopicPartitionOffset topicPartitionOffset) {
+		return Math.max(this.applicationHandler.deliveryAttempt(topicPartitionOffset),
+				Math.max(this.inProgress.deliveryAttempt(topicPartitionOffset),
+						this.storeUnavailable.deliveryAttempt(topicPartitionOffset)));
+	}
+
+	@Override
+	public void clearThreadState() {
+		this.applicationHandler.clearThreadState();
+		this.inProgress.clearThreadState();
+		this.storeUnavailable.clearThreadState();
+	}
+
+	@Override
+	public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions,
+			Runnable publishPause) {
+		this.applicationHandler.onPartitionsAssigned(consumer, partitions, publishPause);
+		this.inProgress.onPartitionsAssigned(consumer, partitions, publishPause);
+		this.storeUnavailable.onPartitionsAssigned(consumer, partitions, publishPause);
 	}
 
 }

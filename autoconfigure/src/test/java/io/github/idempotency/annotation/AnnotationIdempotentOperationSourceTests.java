@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.springframework.amqp.rabbit.annotation.RabbitListener;
+import org.springframework.kafka.annotation.KafkaHandler;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.listener.adapter.ConsumerRecordMetadata;
 import org.springframework.kafka.support.Acknowledgment;
@@ -205,6 +206,12 @@ class AnnotationIdempotentOperationSourceTests {
 	void listenerForSeveralConsumersShouldFailAsItCannotTellThemApart() {
 		assertThatIllegalStateException().isThrownBy(() -> operation(Listeners.class, "twoGroups", String.class))
 			.withMessageContaining("listens for several consumers");
+		assertThatIllegalStateException().isThrownBy(() -> operation(TwoGroupsOfHandlers.class, "handle", String.class))
+			.withMessageContaining("listens for several consumers");
+		// An override's own listener replaces the one it overrides, as Spring Kafka reads
+		// it.
+		assertThat(operation(OverridingListener.class, "byGroup", String.class, String.class, long.class).consumer())
+			.isEqualTo("kafka group audit");
 	}
 
 	@Test
@@ -263,6 +270,27 @@ class AnnotationIdempotentOperationSourceTests {
 		@KafkaListener(topics = "payments")
 		@Idempotent(key = "#p0[0].key()")
 		public void byRecords(List<ConsumerRecord<String, String>> records) {
+		}
+
+	}
+
+	@KafkaListener(groupId = "ledger", topics = "payments")
+	@KafkaListener(groupId = "audit", topics = "payments")
+	static class TwoGroupsOfHandlers {
+
+		@KafkaHandler
+		@Idempotent(key = "#p0")
+		public void handle(String event) {
+		}
+
+	}
+
+	static class OverridingListener extends Listeners {
+
+		@Override
+		@KafkaListener(topics = "payments", groupId = "audit")
+		@Idempotent(key = "#id")
+		public void byGroup(String event, @Header("id") String id, @Header(KafkaHeaders.OFFSET) long offset) {
 		}
 
 	}

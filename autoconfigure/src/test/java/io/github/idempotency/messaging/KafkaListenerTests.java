@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,6 +36,7 @@ import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
+import org.springframework.kafka.listener.CommonLoggingErrorHandler;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
@@ -71,6 +73,8 @@ class KafkaListenerTests {
 
 	static final String BATCH_TOPIC = "payments-batch";
 
+	static final String LOGGED_TOPIC = "payments-logged";
+
 	// How long a consumer stays busy in the takeover tests: longer than the poll
 	// interval, so that the other consumer takes over meanwhile.
 	static final Duration BUSY = Duration.ofSeconds(7);
@@ -100,6 +104,9 @@ class KafkaListenerTests {
 
 	@Autowired
 	DefaultErrorHandler errorHandler;
+
+	@Autowired
+	LoggedPaymentListener loggedListener;
 
 	@Test
 	void sameRecordDeliveredTwiceShouldBeBookedOnce() {
@@ -195,6 +202,21 @@ class KafkaListenerTests {
 	}
 
 	@Test
+	void duplicateInProgressShouldBeRetriedEvenWhereTheHandlerOnlyLogsFailures() {
+		String payment = newPayment();
+		// The same call the listener makes, from elsewhere, holding the key meanwhile.
+		CompletableFuture<Void> first = CompletableFuture.runAsync(() -> this.loggedListener.book("slow", payment));
+		await().atMost(PATIENCE).until(() -> this.ledger.started(payment));
+		this.kafka.send(LOGGED_TOPIC, payment, "slow").join();
+		await().atMost(PATIENCE)
+			.until(() -> this.deliveries.failures(payment).contains(IdempotentCallInProgressException.class));
+		// A handler that logs and moves on would have skipped it: it replays instead.
+		await().atMost(PATIENCE).until(() -> this.deliveries.processed(payment) == 1);
+		first.join();
+		assertThat(this.ledger.bookings(payment)).containsExactly("slow");
+	}
+
+	@Test
 	void everyContainerShouldHandleRefusalsAroundTheHandlerItWasGiven() {
 		assertThat(List.of("ledger", "batch-ledger", "dead-letters"))
 			.map((id) -> ((AbstractMessageListenerContainer<?, ?>) this.listeners.getListenerContainer(id))
@@ -253,6 +275,28 @@ class KafkaListenerTests {
 		@Bean
 		BatchListener batchListener(BatchBookings bookings) {
 			return new BatchListener(bookings);
+		}
+
+		// A container whose handler logs a failure and moves on to the next record,
+		// retrying nothing; it retries in place rather than seeking.
+		@Bean
+		ConcurrentKafkaListenerContainerFactory<Object, Object> loggingContainerFactory(
+				ConsumerFactory<Object, Object> consumerFactory, Deliveries deliveries) {
+			ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
+			factory.setConsumerFactory(consumerFactory);
+			factory.setCommonErrorHandler(new CommonLoggingErrorHandler());
+			factory.setRecordInterceptor(deliveries);
+			return factory;
+		}
+
+		@Bean
+		LoggedPaymentListener loggedPaymentListener(Ledger ledger) {
+			return new LoggedPaymentListener(ledger);
+		}
+
+		@Bean
+		NewTopic loggedPayments() {
+			return TopicBuilder.name(LOGGED_TOPIC).partitions(1).replicas(1).build();
 		}
 
 		// The batch listener's container retries failures, as Spring Kafka does by
@@ -317,6 +361,22 @@ class KafkaListenerTests {
 
 	}
 
+	static class LoggedPaymentListener {
+
+		private final Ledger ledger;
+
+		LoggedPaymentListener(Ledger ledger) {
+			this.ledger = ledger;
+		}
+
+		@KafkaListener(id = "logged-ledger", topics = LOGGED_TOPIC, containerFactory = "loggingContainerFactory")
+		@Idempotent(key = "#payment")
+		public void book(@Payload String amount, @Header(KafkaHeaders.RECEIVED_KEY) String payment) {
+			this.ledger.book(payment, amount);
+		}
+
+	}
+
 	/**
 	 * A batch listener that books each record of its batch through an idempotent method.
 	 */
@@ -367,7 +427,10 @@ class KafkaListenerTests {
 
 		private final Set<String> failed = ConcurrentHashMap.newKeySet();
 
+		private final Set<String> started = ConcurrentHashMap.newKeySet();
+
 		void book(String payment, String amount) {
+			this.started.add(payment);
 			if (amount.equals("fail-once") && this.failed.add(payment)) {
 				throw new IllegalStateException("The ledger is busy");
 			}
@@ -379,6 +442,10 @@ class KafkaListenerTests {
 
 		List<String> bookings(String payment) {
 			return this.bookings.getOrDefault(payment, List.of());
+		}
+
+		boolean started(String payment) {
+			return this.started.contains(payment);
 		}
 
 	}
@@ -401,7 +468,7 @@ class KafkaListenerTests {
 		@Override
 		public @Nullable ConsumerRecord<Object, Object> intercept(ConsumerRecord<Object, Object> record,
 				Consumer<Object, Object> consumer) {
-			if (record.topic().equals(TOPIC)) {
+			if (!record.topic().endsWith("-dlt")) {
 				this.delivered.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
 			}
 			return record;
@@ -409,7 +476,7 @@ class KafkaListenerTests {
 
 		@Override
 		public void success(ConsumerRecord<Object, Object> record, Consumer<Object, Object> consumer) {
-			if (!record.topic().equals(TOPIC)) {
+			if (record.topic().endsWith("-dlt")) {
 				return;
 			}
 			this.processed.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();

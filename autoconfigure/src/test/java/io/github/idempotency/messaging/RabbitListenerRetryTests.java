@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 import org.springframework.amqp.rabbit.retry.RepublishMessageRecoverer;
+import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
@@ -33,7 +34,8 @@ class RabbitListenerRetryTests extends AbstractRabbitListenerTests {
 
 	@Test
 	void applicationsRecovererShouldKeepItsTypeAroundTheRequeueOfMessagesNotYetProcessed() {
-		assertThat(this.recoverer).isInstanceOf(RepublishMessageRecoverer.class);
+		assertThat(AopUtils.isCglibProxy(this.recoverer)).isTrue();
+		assertThat(AopUtils.getTargetClass(this.recoverer)).isEqualTo(RepublishMessageRecoverer.class);
 	}
 
 	@TestConfiguration(proxyBeanMethods = false)
