@@ -102,6 +102,29 @@ class LedgerStreamTests {
 	}
 
 	@Test
+	void eventWhoseBookingFailedShouldBeBookedOnceWhenDeliveredAgain() throws Exception {
+		PaymentCaptured event = deliverToADeadConsumer();
+		// A booking of the event fails (it is interrupted while it books), which frees
+		// its key: the reclaim of the entry the dead consumer left pending books it,
+		// long before the failed booking's lease would have run out.
+		Thread booking = new Thread(() -> {
+			try {
+				this.bookkeeping.book(event);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		});
+		booking.start();
+		Thread.sleep(300);
+		booking.interrupt();
+		booking.join();
+		assertThat(bookings(event.paymentId())).isEmpty();
+		await().atMost(Duration.ofSeconds(10)).until(() -> bookings(event.paymentId()).size() == 1 && pending() == 0);
+		assertThat(this.bookkeeping.deliveries(event.eventId())).isOne();
+	}
+
+	@Test
 	void eventReusingTheIdOfAnotherShouldBeMovedToTheDeadLetterStream() throws Exception {
 		StreamOperations<String, String, String> streams = this.redis.opsForStream();
 		PaymentCaptured event = new PaymentCaptured(UUID.randomUUID().toString(), "pay_reused_" + UUID.randomUUID(),
