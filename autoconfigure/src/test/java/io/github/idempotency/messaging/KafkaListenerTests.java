@@ -36,6 +36,7 @@ import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
+import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.CommonLoggingErrorHandler;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
@@ -106,7 +107,7 @@ class KafkaListenerTests {
 	DefaultErrorHandler errorHandler;
 
 	@Autowired
-	LoggedPaymentListener loggedListener;
+	PaymentListener paymentListener;
 
 	@Test
 	void sameRecordDeliveredTwiceShouldBeBookedOnce() {
@@ -205,7 +206,8 @@ class KafkaListenerTests {
 	void duplicateInProgressShouldBeRetriedEvenWhereTheHandlerOnlyLogsFailures() {
 		String payment = newPayment();
 		// The same call the listener makes, from elsewhere, holding the key meanwhile.
-		CompletableFuture<Void> first = CompletableFuture.runAsync(() -> this.loggedListener.book("slow", payment));
+		CompletableFuture<Void> first = CompletableFuture
+			.runAsync(() -> this.paymentListener.bookLogged("slow", payment));
 		await().atMost(PATIENCE).until(() -> this.ledger.started(payment));
 		this.kafka.send(LOGGED_TOPIC, payment, "slow").join();
 		await().atMost(PATIENCE)
@@ -282,16 +284,10 @@ class KafkaListenerTests {
 		@Bean
 		ConcurrentKafkaListenerContainerFactory<Object, Object> loggingContainerFactory(
 				ConsumerFactory<Object, Object> consumerFactory, Deliveries deliveries) {
-			ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
-			factory.setConsumerFactory(consumerFactory);
-			factory.setCommonErrorHandler(new CommonLoggingErrorHandler());
+			ConcurrentKafkaListenerContainerFactory<Object, Object> factory = containerFactory(consumerFactory,
+					new CommonLoggingErrorHandler());
 			factory.setRecordInterceptor(deliveries);
 			return factory;
-		}
-
-		@Bean
-		LoggedPaymentListener loggedPaymentListener(Ledger ledger) {
-			return new LoggedPaymentListener(ledger);
 		}
 
 		@Bean
@@ -304,9 +300,14 @@ class KafkaListenerTests {
 		@Bean
 		ConcurrentKafkaListenerContainerFactory<Object, Object> batchContainerFactory(
 				ConsumerFactory<Object, Object> consumerFactory) {
+			return containerFactory(consumerFactory, new DefaultErrorHandler());
+		}
+
+		private static ConcurrentKafkaListenerContainerFactory<Object, Object> containerFactory(
+				ConsumerFactory<Object, Object> consumerFactory, CommonErrorHandler handler) {
 			ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
 			factory.setConsumerFactory(consumerFactory);
-			factory.setCommonErrorHandler(new DefaultErrorHandler());
+			factory.setCommonErrorHandler(handler);
 			return factory;
 		}
 
@@ -359,19 +360,9 @@ class KafkaListenerTests {
 			this.ledger.book(payment, amount);
 		}
 
-	}
-
-	static class LoggedPaymentListener {
-
-		private final Ledger ledger;
-
-		LoggedPaymentListener(Ledger ledger) {
-			this.ledger = ledger;
-		}
-
 		@KafkaListener(id = "logged-ledger", topics = LOGGED_TOPIC, containerFactory = "loggingContainerFactory")
 		@Idempotent(key = "#payment")
-		public void book(@Payload String amount, @Header(KafkaHeaders.RECEIVED_KEY) String payment) {
+		public void bookLogged(@Payload String amount, @Header(KafkaHeaders.RECEIVED_KEY) String payment) {
 			this.ledger.book(payment, amount);
 		}
 
