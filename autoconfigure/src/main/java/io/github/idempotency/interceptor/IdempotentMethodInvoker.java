@@ -16,13 +16,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
+import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotencyKeyReusedException;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.InvalidIdempotencyKeyException;
-import io.github.idempotency.UnreadableRecordException;
 import io.github.idempotency.StoredResponse;
+import io.github.idempotency.UnreadableRecordException;
 import io.github.idempotency.json.JsonCanonicalizer;
 import io.github.idempotency.json.ResultCodec;
 import org.aopalliance.intercept.MethodInterceptor;
@@ -356,7 +357,11 @@ public class IdempotentMethodInvoker {
 	}
 
 	private void failed(Claim claim, IdempotentOperation operation, Target target, Throwable failure) {
-		if (operation.finalExceptions().stream().noneMatch((type) -> type.isInstance(failure))) {
+		// A refusal from an idempotent call inside (a duplicate in progress, a store that
+		// did not answer) says nothing lasting about this call, however broad the final
+		// exceptions: kept, it would be replayed for the whole retention.
+		if (failure instanceof IdempotencyException
+				|| operation.finalExceptions().stream().noneMatch((type) -> type.isInstance(failure))) {
 			release(claim, target);
 			return;
 		}

@@ -7,14 +7,17 @@ import java.util.Map;
 
 import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotencyKeyReusedException;
+import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.InvalidIdempotencyKeyException;
+import io.github.idempotency.UnreadableRecordException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
 
+import org.springframework.kafka.KafkaException;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.ExceptionClassifier;
@@ -81,11 +84,16 @@ public class IdempotentKafkaErrorHandler implements CommonErrorHandler {
 	}
 
 	private DefaultErrorHandler retryingForever(Duration interval) {
-		DefaultErrorHandler handler = new DefaultErrorHandler(
-				new FixedBackOff(interval.toMillis(), FixedBackOff.UNLIMITED_ATTEMPTS));
-		// Whatever else the refusal's causes hold (a conversion error from the store,
-		// say), it is the refusal that decides: retry.
-		handler.setClassifications(Map.of(), true);
+		// Never recovers a record: a batch retried in place (a batch listener that does
+		// not say which record failed) stops when another failure interrupts the
+		// retries, and its recoverer is called then; throwing seeks the batch back, so
+		// that the next delivery meets the application's handler.
+		DefaultErrorHandler handler = new DefaultErrorHandler((record, failure) -> {
+			throw new KafkaException("Not processed yet, delivered again: " + failure.getMessage(), failure);
+		}, new FixedBackOff(interval.toMillis(), FixedBackOff.UNLIMITED_ATTEMPTS));
+		// Only a refusal is worth retrying here, whatever else its causes hold.
+		handler.setClassifications(Map.of(IdempotentCallInProgressException.class, true,
+				IdempotencyStoreException.class, true, UnreadableRecordException.class, false), false);
 		// Offsets are handled as the application's handler handles them, since the
 		// container asks that handler how.
 		handler.setSeekAfterError(this.applicationHandler.seeksAfterHandling());

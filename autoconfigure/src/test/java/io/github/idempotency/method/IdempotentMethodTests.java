@@ -14,11 +14,11 @@ import java.util.concurrent.TimeUnit;
 
 import io.github.idempotency.IdempotencyKeyReusedException;
 import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.InvalidIdempotencyKeyException;
 import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
 import io.github.idempotency.method.Payments.Charge;
-import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.method.Payments.DeclinedException;
 import io.github.idempotency.method.Payments.InsufficientFundsException;
 import io.github.idempotency.method.Payments.Receipt;
@@ -141,6 +141,18 @@ class IdempotentMethodTests {
 			.isThrownBy(() -> this.payments.insufficient(this.key))
 			.withMessage("balance too low " + (before + 1));
 		assertThat(this.payments.runs("insufficient")).isEqualTo(before + 1);
+	}
+
+	@Test
+	void refusalOfACallInsideShouldNotBeKeptEvenWhereEveryExceptionIsFinal() {
+		int before = this.payments.runs("settle");
+		assertThatExceptionOfType(IdempotentCallInProgressException.class)
+			.isThrownBy(() -> this.payments.settle(this.key, () -> {
+				throw new IdempotentCallInProgressException("the inner call is still running");
+			}));
+		assertThat(this.payments.settle(this.key, () -> new Receipt(this.key, 9, "settled")).note())
+			.isEqualTo("settled");
+		assertThat(this.payments.runs("settle")).isEqualTo(before + 2);
 	}
 
 	@Test

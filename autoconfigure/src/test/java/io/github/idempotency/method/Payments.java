@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import io.github.idempotency.annotation.Idempotent;
 import org.jspecify.annotations.Nullable;
@@ -119,6 +120,15 @@ public class Payments {
 	public Opaque opaque(String reference) {
 		ran("opaque");
 		return new Opaque();
+	}
+
+	/**
+	 * Runs a step that may itself be idempotent, with every exception final.
+	 */
+	@Idempotent(key = "#reference", fingerprint = "#reference", finalExceptions = RuntimeException.class)
+	public Receipt settle(String reference, Supplier<Receipt> step) {
+		ran("settle");
+		return step.get();
 	}
 
 	@Idempotent(key = "#reference", finalExceptions = DeclinedException.class)
