@@ -19,7 +19,6 @@ import org.springframework.amqp.rabbit.annotation.RabbitListener;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 import org.springframework.amqp.rabbit.listener.RabbitListenerEndpointRegistry;
 import org.springframework.boot.SpringApplication;
-import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.Lifecycle;
@@ -43,7 +42,7 @@ import org.springframework.messaging.handler.annotation.Payload;
  * consumer alone is measured. Run by {@code benchmarks/listeners.sh}; needs Redis on
  * 127.0.0.1:6379 and RabbitMQ on 127.0.0.1:5672.
  */
-@SpringBootConfiguration
+// Not a @Configuration: the benchmark application's component scan would pick it up.
 @EnableAutoConfiguration(excludeName = { "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
 		"org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
 public class ListenerLoadRun {
