@@ -33,7 +33,9 @@ import org.springframework.web.util.UrlPathHelper;
  * conditions (headers, parameters, media types) and the choice between several matching
  * handlers are left to the mapping: a request may match here and then reach an ordinary
  * handler, which costs it only the filter's wrappers, but a request that matches none of
- * them cannot reach an idempotent handler through these mappings.
+ * them cannot reach an idempotent handler through these mappings. Most requests to other
+ * handlers are told apart before any path is parsed, by the literal start of the routes'
+ * patterns, which their request URI does not begin with.
  *
  * <p>
  * A forwarded request is matched again on its forward, by the path it is forwarded to. A
@@ -85,7 +87,27 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 				}
 			});
 		}
-		this.routes = new Routes(List.copyOf(found), requestMethods(found));
+		this.routes = new Routes(List.copyOf(found), requestMethods(found), literalPrefixes(found));
+	}
+
+	// The literal start of each route's path patterns, up to the first variable or
+	// wildcard.
+	private static List<String> literalPrefixes(List<Route> routes) {
+		Set<String> prefixes = new HashSet<>();
+		for (Route route : routes) {
+			Set<String> patterns = route.info().getPatternValues();
+			if (patterns.isEmpty()) {
+				prefixes.add("");
+			}
+			for (String pattern : patterns) {
+				int end = 0;
+				while (end < pattern.length() && "{*?".indexOf(pattern.charAt(end)) < 0) {
+					end++;
+				}
+				prefixes.add(pattern.substring(0, end));
+			}
+		}
+		return List.copyOf(prefixes);
 	}
 
 	// The request methods any route accepts, or null if one accepts every method.
@@ -123,7 +145,8 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 			return true;
 		}
 		if (routes.all().isEmpty()
-				|| (routes.requestMethods() != null && !routes.requestMethods().contains(request.getMethod()))) {
+				|| (routes.requestMethods() != null && !routes.requestMethods().contains(request.getMethod()))
+				|| !startsLikeARoute(request, routes.literalPrefixes())) {
 			return false;
 		}
 		// The patterns read the path that the DispatcherServlet parses and keeps in the
@@ -168,11 +191,33 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 		}
 	}
 
+	// Whether the request's path may start with a route's literal prefix, read from the
+	// raw request URI so that most requests need no parsed path: after the context path,
+	// or after the servlet path where the DispatcherServlet has a path of its own. A URI
+	// whose path decoding, path parameters, doubled slashes or dot segments could change
+	// is left to the patterns. Case is ignored, as a mapping may ignore it.
+	private static boolean startsLikeARoute(HttpServletRequest request, List<String> prefixes) {
+		String uri = request.getRequestURI();
+		if (uri.indexOf('%') >= 0 || uri.indexOf(';') >= 0 || uri.contains("//") || uri.contains("/.")) {
+			return true;
+		}
+		int afterContext = request.getContextPath().length();
+		int afterServlet = afterContext + request.getServletPath().length();
+		for (String prefix : prefixes) {
+			if (uri.regionMatches(true, afterContext, prefix, 0, prefix.length())
+					|| uri.regionMatches(true, afterServlet, prefix, 0, prefix.length())) {
+				return true;
+			}
+		}
+		return false;
+	}
+
 	/**
-	 * The routes to idempotent handlers, and the request methods any of them accepts
-	 * ({@code null} for every method), published together.
+	 * The routes to idempotent handlers, the request methods any of them accepts
+	 * ({@code null} for every method) and the literal prefixes of their path patterns,
+	 * published together.
 	 */
-	private record Routes(List<Route> all, @Nullable Set<String> requestMethods) {
+	private record Routes(List<Route> all, @Nullable Set<String> requestMethods, List<String> literalPrefixes) {
 	}
 
 	/**

@@ -107,6 +107,10 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(mayReach("POST", "/nowhere")).isFalse();
 		assertThat(mayReach("HEAD", "/routing/report")).isTrue();
 		assertThat(mayReach("PUT", "/routing/report")).isFalse();
+		// Paths that only match once decoded, or without their path parameters.
+		assertThat(mayReach("POST", "/routing/%6Frders/7/pay")).isTrue();
+		assertThat(mayReach("POST", "/routing/orders;v=1/7/pay")).isTrue();
+		assertThat(mayReach("POST", "/%72outing/plain")).isFalse();
 	}
 
 	/**
