@@ -79,6 +79,9 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 		this.running = true;
 	}
 
+	// A container takes any PlatformTransactionManager too, through the property
+	// Spring Kafka deprecates.
+	@SuppressWarnings("removal")
 	private static boolean isTransactional(AbstractMessageListenerContainer<?, ?> container) {
 		ContainerProperties properties = container.getContainerProperties();
 		return properties.getKafkaAwareTransactionManager() != null || properties.getTransactionManager() != null;

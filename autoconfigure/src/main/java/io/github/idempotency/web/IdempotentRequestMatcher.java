@@ -8,11 +8,13 @@ import java.util.stream.Collectors;
 
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
+import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.util.AntPathMatcher;
 import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMapping;
@@ -74,40 +76,48 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 	@Override
 	public void afterSingletonsInstantiated() {
 		List<Route> found = new ArrayList<>();
+		Set<String> prefixes = new HashSet<>();
 		for (RequestMappingInfoHandlerMapping mapping : this.beanFactory
 			.getBeansOfType(RequestMappingInfoHandlerMapping.class, false, false)
 			.values()) {
 			UrlPathHelper urlPathHelper = (mapping.getPatternParser() != null) ? null : mapping.getUrlPathHelper();
+			// Only pattern syntaxes known here have a literal start; any other matcher's
+			// patterns may match anything.
+			boolean knownSyntax = mapping.getPatternParser() != null
+					|| mapping.getPathMatcher() instanceof AntPathMatcher;
 			mapping.getHandlerMethods().forEach((info, handler) -> {
 				IdempotentOperation operation = this.operations.getOperation(handler.getMethod(),
 						handler.getBeanType());
 				if (operation != null) {
 					found.add(new Route(info, urlPathHelper,
 							operation.declaredOnMethod() ? null : this.classLevelMethods));
+					prefixes.addAll(knownSyntax ? literalPrefixes(info) : Set.of(""));
 				}
 			});
 		}
-		this.routes = new Routes(List.copyOf(found), requestMethods(found), literalPrefixes(found));
+		this.routes = new Routes(List.copyOf(found), requestMethods(found), List.copyOf(prefixes));
 	}
 
-	// The literal start of each route's path patterns, up to the first variable or
-	// wildcard.
-	private static List<String> literalPrefixes(List<Route> routes) {
-		Set<String> prefixes = new HashSet<>();
-		for (Route route : routes) {
-			Set<String> patterns = route.info().getPatternValues();
-			if (patterns.isEmpty()) {
-				prefixes.add("");
-			}
-			for (String pattern : patterns) {
-				int end = 0;
-				while (end < pattern.length() && "{*?".indexOf(pattern.charAt(end)) < 0) {
-					end++;
-				}
-				prefixes.add(pattern.substring(0, end));
-			}
+	// The literal start of a route's path patterns, up to the first variable or wildcard,
+	// without the slash before it: "/files/{*path}" and "/hooks/**" match "/files" and
+	// "/hooks" too.
+	private static Set<String> literalPrefixes(RequestMappingInfo info) {
+		Set<String> patterns = info.getPatternValues();
+		if (patterns.isEmpty()) {
+			return Set.of("");
 		}
-		return List.copyOf(prefixes);
+		Set<String> prefixes = new HashSet<>();
+		for (String pattern : patterns) {
+			int end = 0;
+			while (end < pattern.length() && "{*?".indexOf(pattern.charAt(end)) < 0) {
+				end++;
+			}
+			if (end < pattern.length() && end > 0 && pattern.charAt(end - 1) == '/') {
+				end--;
+			}
+			prefixes.add(pattern.substring(0, end));
+		}
+		return prefixes;
 	}
 
 	// The request methods any route accepts, or null if one accepts every method.
@@ -198,10 +208,15 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 	// is left to the patterns. Case is ignored, as a mapping may ignore it.
 	private static boolean startsLikeARoute(HttpServletRequest request, List<String> prefixes) {
 		String uri = request.getRequestURI();
+		int afterContext = request.getContextPath().length();
+		// An include keeps the including request's URI and paths; the root of the
+		// context may be matched as "/".
+		if (request.getAttribute(RequestDispatcher.INCLUDE_REQUEST_URI) != null || uri.length() <= afterContext) {
+			return true;
+		}
 		if (uri.indexOf('%') >= 0 || uri.indexOf(';') >= 0 || uri.contains("//") || uri.contains("/.")) {
 			return true;
 		}
-		int afterContext = request.getContextPath().length();
 		int afterServlet = afterContext + request.getServletPath().length();
 		for (String prefix : prefixes) {
 			if (uri.regionMatches(true, afterContext, prefix, 0, prefix.length())

@@ -5,6 +5,7 @@ import java.net.http.HttpResponse;
 
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.RoutingController;
+import jakarta.servlet.RequestDispatcher;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -111,6 +112,26 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(mayReach("POST", "/routing/%6Frders/7/pay")).isTrue();
 		assertThat(mayReach("POST", "/routing/orders;v=1/7/pay")).isTrue();
 		assertThat(mayReach("POST", "/%72outing/plain")).isFalse();
+		// A pattern's wildcard may match nothing at all, the slash before it included.
+		assertThat(mayReach("POST", "/routing/hooks")).isTrue();
+		assertThat(mayReach("POST", "/routing/hooks/github/push")).isTrue();
+		assertThat(mayReach("POST", "/routing/hook")).isFalse();
+	}
+
+	@Test
+	void requestIncludingAnIdempotentHandlerShouldMatchByTheIncludedPath() {
+		// An include keeps the including request's URI and paths, and names the
+		// included ones in attributes.
+		MockHttpServletRequest included = request("POST", "/routing/orders/7/pay");
+		MockHttpServletRequest request = request("POST", "/routing/plain");
+		request.setAttribute(RequestDispatcher.INCLUDE_REQUEST_URI, included.getRequestURI());
+		request.setAttribute(RequestDispatcher.INCLUDE_CONTEXT_PATH, included.getContextPath());
+		request.setAttribute(RequestDispatcher.INCLUDE_SERVLET_PATH, included.getServletPath());
+		if (included.getPathInfo() != null) {
+			request.setAttribute(RequestDispatcher.INCLUDE_PATH_INFO, included.getPathInfo());
+		}
+		request.setAttribute(RequestDispatcher.INCLUDE_MAPPING, included.getHttpServletMapping());
+		assertThat(this.matcher.mayReachIdempotentHandler(request)).isTrue();
 	}
 
 	/**

@@ -45,6 +45,13 @@ public class RoutingController {
 		return "order " + id + " run " + this.executions.record(name) + " wrappers " + wrappers(request);
 	}
 
+	@PostMapping("/hooks/**")
+	@ResponseBody
+	@Idempotent
+	String hook(@RequestHeader("X-Test-Name") String name) {
+		return "hook run " + this.executions.record(name);
+	}
+
 	@GetMapping("/report")
 	@ResponseBody
 	@Idempotent
