@@ -163,13 +163,11 @@ public class IdempotentKafkaErrorHandler implements CommonErrorHandler {
 		return this.applicationHandler.deliveryAttemptHeader();
 	}
 
-	// A record being retried is tracked by the handler retrying it; every other one
-	// counts as its first attempt there.
+	// The application's handler's count only: retries while a duplicate is in progress
+	// are not attempts a listener should count towards giving up.
 	@Override
 	public int deliveryAttempt(TopicPartitionOffset topicPartitionOffset) {
-		return Math.max(this.applicationHandler.deliveryAttempt(topicPartitionOffset),
-				Math.max(this.inProgress.deliveryAttempt(topicPartitionOffset),
-						this.storeUnavailable.deliveryAttempt(topicPartitionOffset)));
+		return this.applicationHandler.deliveryAttempt(topicPartitionOffset);
 	}
 
 	@Override

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.kafka.listener.CommonContainerStoppingErrorHandler;
 import org.springframework.kafka.listener.CommonLoggingErrorHandler;
 import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.kafka.support.TopicPartitionOffset;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,6 +31,17 @@ class IdempotentKafkaErrorHandlerTests {
 		assertThat(application.removeClassification(InvalidIdempotencyKeyException.class)).isFalse();
 		assertThat(application.removeClassification(IdempotentResultNotKeptException.class)).isFalse();
 		assertThat(application.removeClassification(IdempotentCallInProgressException.class)).isNull();
+	}
+
+	@Test
+	void deliveryAttemptsShouldBeTheApplicationsHandlers() {
+		assertThat(new IdempotentKafkaErrorHandler(new DefaultErrorHandler(), PAUSE, PAUSE).deliveryAttemptHeader())
+			.isTrue();
+		assertThat(
+				new IdempotentKafkaErrorHandler(new CommonLoggingErrorHandler(), PAUSE, PAUSE).deliveryAttemptHeader())
+			.isFalse();
+		assertThat(new IdempotentKafkaErrorHandler(new DefaultErrorHandler(), PAUSE, PAUSE)
+			.deliveryAttempt(new TopicPartitionOffset("payments", 0, 7L))).isOne();
 	}
 
 	@Test
