@@ -435,7 +435,7 @@ public class IdempotentMethodInvoker {
 		}
 		if (declared == null) {
 			throw new UnreadableRecordException(recordKey,
-					"it keeps a " + typeName + ", which is not among the final" + " exceptions of " + operation.name()
+					"it keeps a " + typeName + ", which is not among the final exceptions of " + operation.name()
 							+ " (did the annotation change?). Delete the record (the"
 							+ " idempotency Actuator endpoint does) or wait for its retention to pass",
 					null);
