@@ -11,7 +11,7 @@ import org.springframework.kafka.listener.BatchListenerFailedException;
  * again, and hands the failed record to its error handler as it would a record
  * listener's. A record whose duplicate is still in progress is retried until it can be
  * replayed, and a reused key goes to the recoverer, as for a record listener (see
- * {@link KafkaErrorHandlerConfigurer}).
+ * {@link IdempotentKafkaErrorHandler}).
  *
  * <pre class="code">
  * &#64;KafkaListener(topics = "payments.captured", batch = "true")
