@@ -8,7 +8,6 @@ import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.InvalidIdempotencyKeyException;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.kafka.listener.CommonContainerStoppingErrorHandler;
 import org.springframework.kafka.listener.CommonLoggingErrorHandler;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.support.TopicPartitionOffset;
@@ -45,13 +44,16 @@ class IdempotentKafkaErrorHandlerTests {
 	}
 
 	@Test
-	void handlersThatDoNotSeekOrDoNotAcknowledgeShouldBeWrapped() {
-		// A delegate must agree with the handler it stands beside on both, or the
-		// delegating handler refuses it.
+	void seekingAndAcknowledgingShouldBeTheApplicationsHandlers() {
+		// The container asks the wrapper how offsets are handled, and the handlers that
+		// retry refusals must handle them the same way.
 		CommonLoggingErrorHandler logging = new CommonLoggingErrorHandler();
-		assertThat(new IdempotentKafkaErrorHandler(logging, PAUSE, PAUSE).seeksAfterHandling()).isFalse();
-		CommonContainerStoppingErrorHandler stopping = new CommonContainerStoppingErrorHandler();
-		assertThat(new IdempotentKafkaErrorHandler(stopping, PAUSE, PAUSE).getApplicationHandler()).isSameAs(stopping);
+		logging.setAckAfterHandle(false);
+		IdempotentKafkaErrorHandler handler = new IdempotentKafkaErrorHandler(logging, PAUSE, PAUSE);
+		assertThat(handler.seeksAfterHandling()).isFalse();
+		assertThat(handler.isAckAfterHandle()).isFalse();
+		handler.setAckAfterHandle(true);
+		assertThat(logging.isAckAfterHandle()).isTrue();
 	}
 
 }
