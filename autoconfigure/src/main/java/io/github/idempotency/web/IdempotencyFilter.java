@@ -38,11 +38,25 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 
 	private final IdempotentRequestMatcher matcher;
 
+	private volatile @Nullable String alreadyFilteredAttributeName;
+
 	/**
 	 * @param matcher tells which requests may reach an idempotent handler
 	 */
 	public IdempotencyFilter(IdempotentRequestMatcher matcher) {
 		this.matcher = matcher;
+	}
+
+	// Asked on every request: built once rather than concatenated each time. The name it
+	// is built from is fixed once the filter is initialized, before any request.
+	@Override
+	protected String getAlreadyFilteredAttributeName() {
+		String name = this.alreadyFilteredAttributeName;
+		if (name == null) {
+			name = super.getAlreadyFilteredAttributeName();
+			this.alreadyFilteredAttributeName = name;
+		}
+		return name;
 	}
 
 	@Override

@@ -57,6 +57,8 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 
 	private final Map<Method, Boolean> streaming = new ConcurrentHashMap<>();
 
+	private final Map<Method, HandlerOperation> handlerOperations = new ConcurrentHashMap<>();
+
 	/**
 	 * @param operations tells which handlers are idempotent
 	 * @param coordinator claims, decides and completes
@@ -80,8 +82,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 				|| request.getAttribute(IdempotentExchange.ATTRIBUTE) != null) {
 			return true;
 		}
-		IdempotentOperation operation = this.operations.getOperation(handlerMethod.getMethod(),
-				handlerMethod.getBeanType());
+		IdempotentOperation operation = operation(handlerMethod);
 		if (operation == null || !(operation.declaredOnMethod() || this.methods.contains(request.getMethod()))) {
 			return true;
 		}
@@ -130,6 +131,19 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		return true;
 	}
 
+	// Every request to every handler asks, idempotent or not: looked up by the method
+	// alone, which allocates nothing, and checked against the bean type it was found for.
+	// A method that several controllers inherit is looked up again when the type changes.
+	private @Nullable IdempotentOperation operation(HandlerMethod handler) {
+		Class<?> beanType = handler.getBeanType();
+		HandlerOperation known = this.handlerOperations.get(handler.getMethod());
+		if (known == null || known.beanType() != beanType) {
+			known = new HandlerOperation(beanType, this.operations.getOperation(handler.getMethod(), beanType));
+			this.handlerOperations.put(handler.getMethod(), known);
+		}
+		return known.operation();
+	}
+
 	// A StreamingResponseBody writes the stream itself, and flushes it to send. Decided
 	// once per handler: resolving a ResponseEntity's body type allocates.
 	private boolean writesItsOwnStream(HandlerMethod handler) {
@@ -169,6 +183,9 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		catch (IllegalArgumentException ex) {
 			return false;
 		}
+	}
+
+	private record HandlerOperation(Class<?> beanType, @Nullable IdempotentOperation operation) {
 	}
 
 }
