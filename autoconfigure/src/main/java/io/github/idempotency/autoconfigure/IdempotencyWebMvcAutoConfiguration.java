@@ -3,7 +3,6 @@ package io.github.idempotency.autoconfigure;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.openapi.IdempotencyOperationCustomizer;
-import io.github.idempotency.web.AsyncWorkTracker;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
 import io.github.idempotency.web.IdempotencyFilter;
@@ -29,7 +28,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.util.function.SingletonSupplier;
 import org.springframework.web.servlet.DispatcherServlet;
-import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
@@ -126,17 +124,10 @@ public class IdempotencyWebMvcAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean(name = "idempotencyWebMvcConfigurer")
 	WebMvcConfigurer idempotencyWebMvcConfigurer(IdempotentHandlerInterceptor interceptor) {
-		AsyncWorkTracker asyncWork = new AsyncWorkTracker();
 		return new WebMvcConfigurer() {
 			@Override
 			public void addInterceptors(InterceptorRegistry registry) {
 				registry.addInterceptor(interceptor);
-			}
-
-			@Override
-			public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
-				configurer.registerCallableInterceptors(asyncWork);
-				configurer.registerDeferredResultInterceptors(asyncWork);
 			}
 		};
 	}

@@ -37,7 +37,7 @@ import org.springframework.web.context.request.async.DeferredResultProcessingInt
  *
  * @since 0.1.0
  */
-public final class AsyncWorkTracker implements CallableProcessingInterceptor, DeferredResultProcessingInterceptor {
+final class AsyncWorkTracker implements CallableProcessingInterceptor, DeferredResultProcessingInterceptor {
 
 	private final Map<NativeWebRequest, IdempotentExchange> work = Collections.synchronizedMap(new WeakHashMap<>());
 

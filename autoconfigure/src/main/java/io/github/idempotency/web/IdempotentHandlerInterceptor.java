@@ -17,6 +17,8 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.http.MediaType;
+import org.springframework.web.context.request.async.WebAsyncManager;
+import org.springframework.web.context.request.async.WebAsyncUtils;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
@@ -29,7 +31,8 @@ import org.springframework.web.util.WebUtils;
  * <p>
  * Before the handler's arguments are bound, it reads the whole body (answering 413 above
  * {@code idempotency.max-body-size}) so that the fingerprint exists when the key is
- * claimed, and starts capturing the response. {@link IdempotencyFilter} has the claim
+ * claimed, starts capturing the response, and has the async work the handler may start
+ * followed to its end ({@link AsyncWorkTracker}). {@link IdempotencyFilter} has the claim
  * completed or released once the response is complete, and only then lets a body it held
  * back reach the client: a client that has seen a response will find it stored when it
  * retries.
@@ -54,6 +57,8 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	private final Set<String> methods;
 
 	private final IdempotentHandlerVerifier verifier;
+
+	private final AsyncWorkTracker asyncWork = new AsyncWorkTracker();
 
 	private final Map<Method, Boolean> streaming = new ConcurrentHashMap<>();
 
@@ -128,6 +133,11 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		swappableResponse.setResponse(captured);
 		request.setAttribute(IdempotentExchange.ATTRIBUTE, new IdempotentExchange(this.coordinator, operation,
 				handlerMethod.getMethod(), request, body, captured));
+		// For this request only: Spring MVC registers the interceptors of its
+		// configuration on every request, under keys it builds each time.
+		WebAsyncManager asyncManager = WebAsyncUtils.getAsyncManager(request);
+		asyncManager.registerCallableInterceptor(AsyncWorkTracker.class, this.asyncWork);
+		asyncManager.registerDeferredResultInterceptor(AsyncWorkTracker.class, this.asyncWork);
 		return true;
 	}
 
