@@ -47,6 +47,8 @@ final class IdempotentExchange implements IdempotentCall {
 
 	private final CapturedResponse response;
 
+	private final AsyncWorkTracker asyncWork;
+
 	private boolean begun;
 
 	private @Nullable Claim claim;
@@ -73,13 +75,14 @@ final class IdempotentExchange implements IdempotentCall {
 	private boolean deferredWorkUnknown;
 
 	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, Method handlerMethod,
-			HttpServletRequest request, byte @Nullable [] body, CapturedResponse response) {
+			HttpServletRequest request, byte @Nullable [] body, CapturedResponse response, AsyncWorkTracker asyncWork) {
 		this.coordinator = coordinator;
 		this.operation = operation;
 		this.handlerMethod = handlerMethod;
 		this.request = request;
 		this.body = body;
 		this.response = response;
+		this.asyncWork = asyncWork;
 	}
 
 	@Override
@@ -90,6 +93,13 @@ final class IdempotentExchange implements IdempotentCall {
 			return false;
 		}
 		this.begun = true;
+		// On idempotent requests only: Spring MVC puts the interceptors of its
+		// configuration into every request, under keys it builds each time. Registered
+		// after those, as post-processing runs in reverse order and stops at the first
+		// failure: the tracker learns of the work's end before any of them can fail.
+		WebAsyncManager asyncManager = WebAsyncUtils.getAsyncManager(this.request);
+		asyncManager.registerCallableInterceptor(AsyncWorkTracker.class, this.asyncWork);
+		asyncManager.registerDeferredResultInterceptor(AsyncWorkTracker.class, this.asyncWork);
 		this.coordinator.begin(this, method, arguments);
 		return true;
 	}

@@ -17,8 +17,6 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.http.MediaType;
-import org.springframework.web.context.request.async.WebAsyncManager;
-import org.springframework.web.context.request.async.WebAsyncUtils;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
@@ -131,13 +129,9 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		CapturedResponse captured = new CapturedResponse((HttpServletResponse) swappableResponse.getResponse(),
 				this.coordinator.policy().maxResponseSize(), writesItsOwnStream(handlerMethod));
 		swappableResponse.setResponse(captured);
-		request.setAttribute(IdempotentExchange.ATTRIBUTE, new IdempotentExchange(this.coordinator, operation,
-				handlerMethod.getMethod(), request, body, captured));
-		// For this request only: Spring MVC registers the interceptors of its
-		// configuration on every request, under keys it builds each time.
-		WebAsyncManager asyncManager = WebAsyncUtils.getAsyncManager(request);
-		asyncManager.registerCallableInterceptor(AsyncWorkTracker.class, this.asyncWork);
-		asyncManager.registerDeferredResultInterceptor(AsyncWorkTracker.class, this.asyncWork);
+		IdempotentExchange exchange = new IdempotentExchange(this.coordinator, operation, handlerMethod.getMethod(),
+				request, body, captured, this.asyncWork);
+		request.setAttribute(IdempotentExchange.ATTRIBUTE, exchange);
 		return true;
 	}
 

@@ -112,6 +112,20 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// The application's own async interceptor failing after the work must not hide the
+	// work's end from the starter: the failure is not stored, and the key is free at
+	// once.
+	@Test
+	void workWhoseInterceptorFailedAfterwardsShouldFreeItsKeyAtOnce() {
+		HttpResponse<byte[]> first = slow("/edge/async/deferred", 0).header(EdgeApplication.FAIL_POST_PROCESS, "true")
+			.send();
+		HttpResponse<byte[]> retry = slow("/edge/async/deferred", 0).send();
+
+		assertThat(first.statusCode()).isEqualTo(500);
+		assertThat(retry.statusCode()).as(TestHttp.text(retry)).isEqualTo(200);
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
 	@Test
 	void bodyLeftInTheWriterShouldBeStoredWhole() {
 		HttpResponse<byte[]> first = this.http.post("/edge/writer").key(this.key).name(this.key).send();

@@ -2,8 +2,16 @@ package io.github.idempotency.web.edge;
 
 import io.github.idempotency.web.app.Executions;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.web.context.request.NativeWebRequest;
+import org.springframework.web.context.request.async.DeferredResult;
+import org.springframework.web.context.request.async.DeferredResultProcessingInterceptor;
+import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
  * An application shaped like the ones users really have, around idempotent endpoints: a
@@ -25,5 +33,29 @@ import org.springframework.context.annotation.Import;
 		"org.springframework.boot.security.autoconfigure.actuate.web.servlet.ManagementWebSecurityAutoConfiguration" })
 @Import(Executions.class)
 public class EdgeApplication {
+
+	/**
+	 * Asked by a request, an async interceptor of the application's own fails once the
+	 * work of a {@code DeferredResult} is done, as one that restores a context may.
+	 */
+	public static final String FAIL_POST_PROCESS = "X-Fail-Post-Process";
+
+	@Bean
+	WebMvcConfigurer failingAsyncInterceptor() {
+		return new WebMvcConfigurer() {
+			@Override
+			public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
+				configurer.registerDeferredResultInterceptors(new DeferredResultProcessingInterceptor() {
+					@Override
+					public <T> void postProcess(NativeWebRequest request, DeferredResult<T> deferredResult,
+							@Nullable Object concurrentResult) {
+						if (request.getHeader(FAIL_POST_PROCESS) != null) {
+							throw new IllegalStateException("The application's post-processing failed");
+						}
+					}
+				});
+			}
+		};
+	}
 
 }
