@@ -78,24 +78,33 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
 		// The async dispatch carries the wrappers of the first one.
-		boolean first = !isAsyncDispatch(request);
+		SwappableRequest swappable = isAsyncDispatch(request) ? null : new SwappableRequest(request);
 		try {
-			chain.doFilter(first ? new SwappableRequest(request) : request,
-					first ? new SwappableResponse(response) : response);
+			chain.doFilter((swappable != null) ? swappable : request,
+					(swappable != null) ? new SwappableResponse(response) : response);
 		}
 		catch (IOException | ServletException | RuntimeException | Error ex) {
-			finish(request, ex);
+			finish(request, swappable, ex);
 			throw ex;
 		}
-		finish(request, null);
+		finish(request, swappable, null);
 	}
 
-	private static void finish(HttpServletRequest request, @Nullable Throwable failure) throws IOException {
-		if (!(request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange)
-				|| (failure == null && request.isAsyncStarted())) {
+	// The exchange is found through the wrapper too: the DispatcherServlet removes the
+	// attributes an include added, the exchange's among them, before the include returns.
+	private static void finish(HttpServletRequest request, @Nullable SwappableRequest swappable,
+			@Nullable Throwable failure) throws IOException {
+		IdempotentExchange exchange = (swappable != null) ? swappable.exchange : null;
+		if (request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange found) {
+			exchange = found;
+		}
+		if (exchange == null || (failure == null && request.isAsyncStarted())) {
 			return;
 		}
 		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
+		if (swappable != null) {
+			swappable.exchange = null;
+		}
 		exchange.finish(failure);
 	}
 
@@ -103,6 +112,9 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 	 * The request wrapper the interceptor can swap a buffered body into.
 	 */
 	static final class SwappableRequest extends HttpServletRequestWrapper {
+
+		// Set by the interceptor on the dispatching thread, read by the filter on it.
+		@Nullable IdempotentExchange exchange;
 
 		SwappableRequest(HttpServletRequest request) {
 			super(request);

@@ -132,6 +132,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		IdempotentExchange exchange = new IdempotentExchange(this.coordinator, operation, handlerMethod.getMethod(),
 				request, body, captured, this.asyncWork);
 		request.setAttribute(IdempotentExchange.ATTRIBUTE, exchange);
+		swappableRequest.exchange = exchange;
 		return true;
 	}
 

@@ -66,6 +66,18 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// The DispatcherServlet removes the attributes an include added, the starter's among
+	// them, before the include returns: the response must still be stored and sent.
+	@Test
+	void requestIncludingAnIdempotentHandlerShouldBeProtected() {
+		HttpResponse<byte[]> first = this.http.post(path("/routing/include")).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post(path("/routing/include")).key(this.key).name(this.key).send();
+
+		assertThat(TestHttp.text(first)).startsWith("order included run 1");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// Spring MVC hands a HEAD request to the GET handler, so it must be prepared too.
 	@Test
 	void headRequestToAnIdempotentGetHandlerShouldBeProtected() {

@@ -1,13 +1,16 @@
 package io.github.idempotency.web.edge;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.web.app.Executions;
+import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletRequestWrapper;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.MappingMatch;
 
 import org.springframework.stereotype.Controller;
@@ -65,6 +68,13 @@ public class RoutingController {
 		String servletPath = (request.getHttpServletMapping().getMappingMatch() == MappingMatch.PATH)
 				? request.getServletPath() : "";
 		return "forward:" + servletPath + "/routing/orders/forwarded/pay";
+	}
+
+	@PostMapping("/include")
+	void include(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
+		String servletPath = (request.getHttpServletMapping().getMappingMatch() == MappingMatch.PATH)
+				? request.getServletPath() : "";
+		request.getRequestDispatcher(servletPath + "/routing/orders/included/pay").include(request, response);
 	}
 
 	/**
