@@ -7,6 +7,11 @@ import org.jspecify.annotations.Nullable;
 /**
  * Tells which methods are idempotent and how.
  *
+ * <p>
+ * The answer for a method and target class must not change while the application runs:
+ * proxies, the request matcher and the handler interceptor each decide once and keep what
+ * they were told.
+ *
  * @since 0.1.0
  */
 public interface IdempotentOperationSource {
