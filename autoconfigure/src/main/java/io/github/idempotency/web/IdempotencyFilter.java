@@ -2,6 +2,7 @@ package io.github.idempotency.web;
 
 import java.io.IOException;
 
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -116,8 +117,17 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		// Set by the interceptor on the dispatching thread, read by the filter on it.
 		@Nullable IdempotentExchange exchange;
 
+		// Kept as it was when the filter ran: a container may report an include's type
+		// for the request it includes from.
+		private final DispatcherType dispatcherType;
+
 		SwappableRequest(HttpServletRequest request) {
 			super(request);
+			this.dispatcherType = request.getDispatcherType();
+		}
+
+		DispatcherType dispatcherType() {
+			return this.dispatcherType;
 		}
 
 	}

@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.apache.commons.logging.Log;
@@ -96,7 +97,11 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		String unprotected = (swappableRequest == null || swappableResponse == null) ? operation.name()
 				+ " is @Idempotent but the request reached it without IdempotencyFilter's preparation: the filter is"
 				+ " not registered in front of the DispatcherServlet, or the handler was mapped after startup"
-				: this.verifier.problem(handlerMethod, handlerMethod.getBean());
+				: includedIntoAnother(request, swappableRequest)
+						? operation.name() + " is @Idempotent but was"
+								+ " included by a request that IdempotencyFilter prepared for the including handler: an"
+								+ " include is protected only from a request that no idempotent route matches"
+						: this.verifier.problem(handlerMethod, handlerMethod.getBean());
 		if (unprotected != null) {
 			this.problemWriter.write(
 					new IdempotencyProblemException(IdempotencyProblem.NOT_PROTECTED,
@@ -134,6 +139,14 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		request.setAttribute(IdempotentExchange.ATTRIBUTE, exchange);
 		swappableRequest.exchange = exchange;
 		return true;
+	}
+
+	// The filter skips an include when it prepared the including request: the wrappers
+	// are that request's, which finishes once, at its end, whatever its includes did.
+	private static boolean includedIntoAnother(HttpServletRequest request,
+			IdempotencyFilter.SwappableRequest swappableRequest) {
+		return request.getDispatcherType() == DispatcherType.INCLUDE
+				&& swappableRequest.dispatcherType() != DispatcherType.INCLUDE;
 	}
 
 	// Every request to every handler asks, idempotent or not: looked up by the method

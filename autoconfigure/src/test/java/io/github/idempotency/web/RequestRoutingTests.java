@@ -78,6 +78,25 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// Included into a request the filter prepared for the including handler, it would
+	// share that request's wrappers and its one ending: refused, and never run.
+	@Test
+	void idempotentHandlerIncludedIntoAPreparedRequestShouldBeRefused() {
+		HttpResponse<byte[]> including = this.http.post(path("/routing/orders/outer/pay"))
+			.key(this.key)
+			.name(this.key)
+			.header("X-Include", "true")
+			.send();
+		HttpResponse<byte[]> direct = this.http.post(path("/routing/hooks/included"))
+			.key(this.key)
+			.name(this.key)
+			.send();
+
+		assertThat(TestHttp.text(including)).contains("idempotency-not-protected");
+		assertThat(TestHttp.text(direct)).isEqualTo("hook run 1");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// Spring MVC hands a HEAD request to the GET handler, so it must be prepared too.
 	@Test
 	void headRequestToAnIdempotentGetHandlerShouldBeProtected() {

@@ -72,9 +72,15 @@ public class RoutingController {
 
 	@PostMapping("/include")
 	void include(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
-		String servletPath = (request.getHttpServletMapping().getMappingMatch() == MappingMatch.PATH)
-				? request.getServletPath() : "";
-		request.getRequestDispatcher(servletPath + "/routing/orders/included/pay").include(request, response);
+		include(request, response, "/routing/orders/included/pay");
+	}
+
+	// The idempotent route's method and pattern, picked over it by its header: the filter
+	// prepares the request, for a handler that is not idempotent.
+	@PostMapping(path = "/orders/{id}/pay", headers = "X-Include")
+	void includeFromAnIdempotentRoute(HttpServletRequest request, HttpServletResponse response)
+			throws ServletException, IOException {
+		include(request, response, "/routing/hooks/included");
 	}
 
 	/**
@@ -84,6 +90,14 @@ public class RoutingController {
 	@Idempotent
 	public String mappedLate(@RequestHeader("X-Test-Name") String name) {
 		return "run " + this.executions.record(name);
+	}
+
+	private static void include(HttpServletRequest request, HttpServletResponse response, String path)
+			throws ServletException, IOException {
+		// Relative to the application, as a forward's path.
+		String servletPath = (request.getHttpServletMapping().getMappingMatch() == MappingMatch.PATH)
+				? request.getServletPath() : "";
+		request.getRequestDispatcher(servletPath + path).include(request, response);
 	}
 
 	private static List<String> wrappers(ServletRequest request) {
