@@ -103,9 +103,6 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 			return;
 		}
 		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
-		if (swappable != null) {
-			swappable.exchange = null;
-		}
 		exchange.finish(failure);
 	}
 

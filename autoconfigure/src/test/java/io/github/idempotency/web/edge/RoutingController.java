@@ -64,10 +64,7 @@ public class RoutingController {
 
 	@PostMapping("/forward")
 	String forward(HttpServletRequest request) {
-		// A forward's path is relative to the application, not to the DispatcherServlet.
-		String servletPath = (request.getHttpServletMapping().getMappingMatch() == MappingMatch.PATH)
-				? request.getServletPath() : "";
-		return "forward:" + servletPath + "/routing/orders/forwarded/pay";
+		return "forward:" + servletPath(request) + "/routing/orders/forwarded/pay";
 	}
 
 	@PostMapping("/include")
@@ -94,10 +91,13 @@ public class RoutingController {
 
 	private static void include(HttpServletRequest request, HttpServletResponse response, String path)
 			throws ServletException, IOException {
-		// Relative to the application, as a forward's path.
-		String servletPath = (request.getHttpServletMapping().getMappingMatch() == MappingMatch.PATH)
-				? request.getServletPath() : "";
-		request.getRequestDispatcher(servletPath + path).include(request, response);
+		request.getRequestDispatcher(servletPath(request) + path).include(request, response);
+	}
+
+	// A forward's or an include's path is relative to the application, not to the
+	// DispatcherServlet.
+	private static String servletPath(HttpServletRequest request) {
+		return (request.getHttpServletMapping().getMappingMatch() == MappingMatch.PATH) ? request.getServletPath() : "";
 	}
 
 	private static List<String> wrappers(ServletRequest request) {
