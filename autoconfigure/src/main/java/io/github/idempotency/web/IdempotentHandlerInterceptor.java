@@ -94,14 +94,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 				IdempotencyFilter.SwappableRequest.class);
 		IdempotencyFilter.SwappableResponse swappableResponse = WebUtils.getNativeResponse(response,
 				IdempotencyFilter.SwappableResponse.class);
-		String unprotected = (swappableRequest == null || swappableResponse == null) ? operation.name()
-				+ " is @Idempotent but the request reached it without IdempotencyFilter's preparation: the filter is"
-				+ " not registered in front of the DispatcherServlet, or the handler was mapped after startup"
-				: includedIntoAnother(request, swappableRequest)
-						? operation.name() + " is @Idempotent but was"
-								+ " included by a request that IdempotencyFilter prepared for the including handler: an"
-								+ " include is protected only from a request that no idempotent route matches"
-						: this.verifier.problem(handlerMethod, handlerMethod.getBean());
+		String unprotected = whyUnprotected(request, handlerMethod, operation, swappableRequest, swappableResponse);
 		if (unprotected != null) {
 			this.problemWriter.write(
 					new IdempotencyProblemException(IdempotencyProblem.NOT_PROTECTED,
@@ -139,6 +132,23 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		request.setAttribute(IdempotentExchange.ATTRIBUTE, exchange);
 		swappableRequest.exchange = exchange;
 		return true;
+	}
+
+	// Why the handler cannot be protected on this request, or null when it can.
+	private @Nullable String whyUnprotected(HttpServletRequest request, HandlerMethod handlerMethod,
+			IdempotentOperation operation, IdempotencyFilter.@Nullable SwappableRequest swappableRequest,
+			IdempotencyFilter.@Nullable SwappableResponse swappableResponse) {
+		if (swappableRequest == null || swappableResponse == null) {
+			return operation.name() + " is @Idempotent but the request reached it without IdempotencyFilter's"
+					+ " preparation: the filter is not registered in front of the DispatcherServlet, or the handler"
+					+ " was mapped after startup";
+		}
+		if (includedIntoAnother(request, swappableRequest)) {
+			return operation.name() + " is @Idempotent but was included by a request that IdempotencyFilter"
+					+ " prepared for the including handler: an include is protected only from a request that no"
+					+ " idempotent route matches";
+		}
+		return this.verifier.problem(handlerMethod, handlerMethod.getBean());
 	}
 
 	// The filter skips an include when it prepared the including request: the wrappers
