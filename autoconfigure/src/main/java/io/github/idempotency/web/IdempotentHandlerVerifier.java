@@ -3,7 +3,10 @@ package io.github.idempotency.web;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
 
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotentOperation;
@@ -16,12 +19,16 @@ import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.core.ReactiveAdapterRegistry;
 import org.springframework.core.ResolvableType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.util.ClassUtils;
+import org.springframework.web.context.request.async.DeferredResult;
+import org.springframework.web.context.request.async.WebAsyncTask;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
+import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 
 /**
  * Makes sure that no {@code @Idempotent} handler can run unprotected. The key is claimed
@@ -161,6 +168,21 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 			return ResolvableType.forMethodParameter(handler.getReturnType()).getGeneric(0).resolve(Object.class);
 		}
 		return type;
+	}
+
+	/**
+	 * Whether Spring MVC answers for the handler asynchronously: it decides that from the
+	 * declared return type (a {@code ResponseEntity}'s declared body type), never from
+	 * the value returned.
+	 */
+	static boolean answersAsynchronously(HandlerMethod handler) {
+		Class<?> declared = handler.getReturnType().getParameterType();
+		Class<?> body = returnedType(handler);
+		return Callable.class.isAssignableFrom(declared) || WebAsyncTask.class.isAssignableFrom(declared)
+				|| DeferredResult.class.isAssignableFrom(declared) || CompletionStage.class.isAssignableFrom(declared)
+				|| Future.class.isAssignableFrom(declared) || StreamingResponseBody.class.isAssignableFrom(body)
+				|| ResponseBodyEmitter.class.isAssignableFrom(body)
+				|| ReactiveAdapterRegistry.getSharedInstance().getAdapter(body) != null;
 	}
 
 	private boolean isLazy(String beanName) {

@@ -78,6 +78,24 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// Its work would end after the include returned, and Spring MVC would dispatch its
+	// result to the including handler: refused, and never run.
+	@Test
+	void includedIdempotentHandlerThatAnswersAsynchronouslyShouldBeRefused() {
+		HttpResponse<byte[]> including = this.http.post(path("/routing/include-async"))
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> direct = this.http.post(path("/routing/async/included"))
+			.key(this.key)
+			.name(this.key)
+			.send();
+
+		assertThat(TestHttp.text(including)).contains("idempotency-not-protected");
+		assertThat(TestHttp.text(direct)).isEqualTo("async included run 1");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// Included into a request the filter prepared for the including handler, it would
 	// share that request's wrappers and its one ending: refused, and never run.
 	@Test

@@ -3,6 +3,7 @@ package io.github.idempotency.web.edge;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.web.app.Executions;
@@ -55,6 +56,13 @@ public class RoutingController {
 		return "hook run " + this.executions.record(name);
 	}
 
+	@PostMapping("/async/{id}")
+	@ResponseBody
+	@Idempotent
+	Callable<String> asyncPay(@RequestHeader("X-Test-Name") String name, @PathVariable String id) {
+		return () -> "async " + id + " run " + this.executions.record(name);
+	}
+
 	@GetMapping("/report")
 	@ResponseBody
 	@Idempotent
@@ -70,6 +78,11 @@ public class RoutingController {
 	@PostMapping("/include")
 	void include(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
 		include(request, response, "/routing/orders/included/pay");
+	}
+
+	@PostMapping("/include-async")
+	void includeAsync(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
+		include(request, response, "/routing/async/included");
 	}
 
 	// The idempotent route's method and pattern, picked over it by its header: the filter
