@@ -66,6 +66,18 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// The async dispatch goes to the forwarded path, where the claim is finished.
+	@Test
+	void requestForwardedToAnIdempotentHandlerThatAnswersAsynchronouslyShouldBeProtected() {
+		HttpResponse<byte[]> first = this.http.post(path("/routing/forward-async")).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post(path("/routing/forward-async")).key(this.key).name(this.key).send();
+
+		assertThat(TestHttp.text(first)).isEqualTo("async forwarded run 1");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// The DispatcherServlet removes the attributes an include added, the starter's among
 	// them, before the include returns: the response must still be stored and sent.
 	@Test

@@ -75,6 +75,11 @@ public class RoutingController {
 		return "forward:" + servletPath(request) + "/routing/orders/forwarded/pay";
 	}
 
+	@PostMapping("/forward-async")
+	String forwardAsync(HttpServletRequest request) {
+		return "forward:" + servletPath(request) + "/routing/async/forwarded";
+	}
+
 	@PostMapping("/include")
 	void include(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
 		include(request, response, "/routing/orders/included/pay");
