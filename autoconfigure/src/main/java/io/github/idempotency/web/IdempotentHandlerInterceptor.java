@@ -148,13 +148,14 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 					+ " prepared for the including handler: an include is protected only from a request that no"
 					+ " idempotent route matches";
 		}
-		if (request.getDispatcherType() == DispatcherType.INCLUDE
-				&& IdempotentHandlerVerifier.answersAsynchronously(handlerMethod)) {
-			return operation.name() + " is @Idempotent but answers asynchronously, which an include cannot: its"
-					+ " work would end after the include returned, and Spring MVC would dispatch its result to the"
-					+ " including handler";
+		String problem = this.verifier.problem(handlerMethod, handlerMethod.getBean());
+		if (problem == null && request.getDispatcherType() == DispatcherType.INCLUDE
+				&& IdempotentHandlerVerifier.mayAnswerAsynchronously(handlerMethod)) {
+			return operation.name() + " is @Idempotent but may answer asynchronously, which an include cannot:"
+					+ " its work would end after the include returned, and Spring MVC would dispatch its result to"
+					+ " the including handler";
 		}
-		return this.verifier.problem(handlerMethod, handlerMethod.getBean());
+		return problem;
 	}
 
 	// The filter skips an include when it prepared the including request: the wrappers

@@ -2,6 +2,7 @@ package io.github.idempotency.web;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionStage;
@@ -19,8 +20,10 @@ import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.core.KotlinDetector;
 import org.springframework.core.ReactiveAdapterRegistry;
 import org.springframework.core.ResolvableType;
+import org.springframework.http.HttpEntity;
 import org.springframework.http.ResponseEntity;
 import org.springframework.util.ClassUtils;
 import org.springframework.web.context.request.async.DeferredResult;
@@ -48,6 +51,11 @@ import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBo
  * @since 0.1.0
  */
 public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
+
+	// The values Spring MVC answers asynchronously, besides reactive types. Future stands
+	// for Spring 6's ListenableFuture.
+	private static final List<Class<?>> ASYNC_VALUES = List.of(Callable.class, WebAsyncTask.class, DeferredResult.class,
+			CompletionStage.class, Future.class, StreamingResponseBody.class, ResponseBodyEmitter.class);
 
 	private final ConfigurableListableBeanFactory beanFactory;
 
@@ -171,18 +179,35 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 	}
 
 	/**
-	 * Whether Spring MVC answers for the handler asynchronously: it decides that from the
-	 * declared return type (a {@code ResponseEntity}'s declared body type), never from
-	 * the value returned.
+	 * Whether Spring MVC may answer for the handler asynchronously. It decides from the
+	 * class of the value returned, so a declared type that could hold such a value
+	 * ({@code Object}, say) counts; for a {@code ResponseEntity} or {@code HttpEntity} it
+	 * decides from the declared body type, as here. A Kotlin {@code suspend} function
+	 * always answers asynchronously. Return value handlers an application adds are not
+	 * known.
 	 */
-	static boolean answersAsynchronously(HandlerMethod handler) {
+	static boolean mayAnswerAsynchronously(HandlerMethod handler) {
+		if (KotlinDetector.isSuspendingFunction(handler.getMethod())) {
+			return true;
+		}
 		Class<?> declared = handler.getReturnType().getParameterType();
-		Class<?> body = returnedType(handler);
-		return Callable.class.isAssignableFrom(declared) || WebAsyncTask.class.isAssignableFrom(declared)
-				|| DeferredResult.class.isAssignableFrom(declared) || CompletionStage.class.isAssignableFrom(declared)
-				|| Future.class.isAssignableFrom(declared) || StreamingResponseBody.class.isAssignableFrom(body)
+		for (Class<?> async : ASYNC_VALUES) {
+			if (async.isAssignableFrom(declared) || declared.isAssignableFrom(async)) {
+				return true;
+			}
+		}
+		if (ReactiveAdapterRegistry.getSharedInstance().getAdapter(declared) != null) {
+			return true;
+		}
+		Class<?> body = HttpEntity.class.isAssignableFrom(declared)
+				? ResolvableType.forMethodParameter(handler.getReturnType())
+					.as(HttpEntity.class)
+					.getGeneric(0)
+					.resolve()
+				: null;
+		return body != null && (StreamingResponseBody.class.isAssignableFrom(body)
 				|| ResponseBodyEmitter.class.isAssignableFrom(body)
-				|| ReactiveAdapterRegistry.getSharedInstance().getAdapter(body) != null;
+				|| ReactiveAdapterRegistry.getSharedInstance().getAdapter(body) != null);
 	}
 
 	private boolean isLazy(String beanName) {

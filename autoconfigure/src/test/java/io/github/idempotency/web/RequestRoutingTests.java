@@ -103,6 +103,8 @@ class RequestRoutingTests extends AbstractWebTests {
 			.name(this.key)
 			.send();
 
+		// An include cannot set the status: the including handler's stands.
+		assertThat(including.statusCode()).isEqualTo(200);
 		assertThat(TestHttp.text(including)).contains("idempotency-not-protected");
 		assertThat(TestHttp.text(direct)).isEqualTo("async included run 1");
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
