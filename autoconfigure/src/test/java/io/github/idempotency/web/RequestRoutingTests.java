@@ -110,6 +110,24 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// What it includes starts async work inside the include: Spring MVC dispatches the
+	// result to the including request, and the claim is finished at the end of that.
+	@Test
+	void includedIdempotentHandlerThatIncludesAnAsyncHandlerShouldRunOnce() {
+		HttpResponse<byte[]> first = this.http.post(path("/routing/include-nested"))
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post(path("/routing/include-nested"))
+			.key(this.key)
+			.name(this.key)
+			.send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// Included into a request the filter prepared for the including handler, it would
 	// share that request's wrappers and its one ending: refused, and never run.
 	@Test

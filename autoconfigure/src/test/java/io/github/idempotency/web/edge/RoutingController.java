@@ -63,6 +63,21 @@ public class RoutingController {
 		return () -> "async " + id + " run " + this.executions.record(name);
 	}
 
+	@PostMapping("/callable")
+	@ResponseBody
+	Callable<String> callable() {
+		return () -> "callable";
+	}
+
+	// Idempotent and synchronous, but what it includes answers asynchronously.
+	@PostMapping("/nested/{id}")
+	@Idempotent
+	void nested(@RequestHeader("X-Test-Name") String name, @PathVariable String id, HttpServletRequest request,
+			HttpServletResponse response) throws ServletException, IOException {
+		response.getWriter().write("nested " + id + " run " + this.executions.record(name) + " ");
+		include(request, response, "/routing/callable");
+	}
+
 	@GetMapping("/report")
 	@ResponseBody
 	@Idempotent
@@ -88,6 +103,11 @@ public class RoutingController {
 	@PostMapping("/include-async")
 	void includeAsync(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
 		include(request, response, "/routing/async/included");
+	}
+
+	@PostMapping("/include-nested")
+	void includeNested(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
+		include(request, response, "/routing/nested/included");
 	}
 
 	// The idempotent route's method and pattern, picked over it by its header: the filter
