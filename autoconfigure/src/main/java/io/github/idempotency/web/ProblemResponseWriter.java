@@ -2,6 +2,7 @@ package io.github.idempotency.web;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -9,6 +10,7 @@ import java.util.function.Supplier;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -48,7 +50,10 @@ public class ProblemResponseWriter {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(kind.status(), exception.getMessage());
 		problem.setType(URI.create(kind.type()));
 		problem.setTitle(kind.title());
-		problem.setInstance(URI.create(request.getRequestURI()));
+		URI instance = instance(request);
+		if (instance != null) {
+			problem.setInstance(instance);
+		}
 		problem.setProperty("code", kind.code());
 		Duration retryAfter = exception.getRetryAfter();
 		if (retryAfter != null) {
@@ -65,6 +70,19 @@ public class ProblemResponseWriter {
 		output.getHeaders().setContentType(new MediaType(MediaType.TEXT_PLAIN, StandardCharsets.UTF_8));
 		output.getBody().write(String.valueOf(exception.getMessage()).getBytes(StandardCharsets.UTF_8));
 		output.flush();
+	}
+
+	// The request URI as the client sent it, which a container may accept with characters
+	// a URI cannot hold (Tomcat's relaxed-path-chars): the problem then names no
+	// instance,
+	// rather than fail to be written.
+	private static @Nullable URI instance(HttpServletRequest request) {
+		try {
+			return new URI(request.getRequestURI());
+		}
+		catch (URISyntaxException ex) {
+			return null;
+		}
 	}
 
 	// Whole seconds, rounded up: a client told 0 would retry at once, which is what
