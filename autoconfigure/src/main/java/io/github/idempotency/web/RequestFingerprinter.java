@@ -15,8 +15,8 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
 import org.springframework.util.LinkedMultiValueMap;
 import org.springframework.util.MultiValueMap;
+import org.springframework.util.StringUtils;
 import org.springframework.web.servlet.HandlerMapping;
-import org.springframework.web.util.UriComponentsBuilder;
 
 /**
  * Computes what makes two requests with the same key "the same request": a SHA-256 over
@@ -67,10 +67,11 @@ public class RequestFingerprinter {
 			update(digest, canonicalBody(request, body));
 		}
 		else {
-			request.getParameterMap().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach((entry) -> {
-				update(digest, entry.getKey());
-				Arrays.stream(entry.getValue()).forEach((value) -> update(digest, value));
-			});
+			request.getParameterMap()
+				.entrySet()
+				.stream()
+				.sorted(Map.Entry.comparingByKey())
+				.forEach((entry) -> updateParameter(digest, entry.getKey(), Arrays.asList(entry.getValue())));
 		}
 		return Hashing.hex(digest.digest());
 	}
@@ -100,18 +101,46 @@ public class RequestFingerprinter {
 		}
 	}
 
-	private static MultiValueMap<String, String> queryParameters(@Nullable String query) {
+	// As sent, not decoded. A pair without "=" has no value, which differs from an empty
+	// one; a pair that starts with "=" has an empty name.
+	private static MultiValueMap<String, @Nullable String> queryParameters(@Nullable String query) {
+		MultiValueMap<String, @Nullable String> parameters = new LinkedMultiValueMap<>();
 		if (query == null || query.isEmpty()) {
-			return new LinkedMultiValueMap<>();
+			return parameters;
 		}
-		return UriComponentsBuilder.newInstance().query(query).build().getQueryParams();
+		for (String pair : StringUtils.delimitedListToStringArray(query, "&")) {
+			if (pair.isEmpty()) {
+				continue;
+			}
+			int equals = pair.indexOf('=');
+			if (equals < 0) {
+				parameters.add(pair, null);
+			}
+			else {
+				parameters.add(pair.substring(0, equals), pair.substring(equals + 1));
+			}
+		}
+		return parameters;
 	}
 
-	private static void updateSorted(MessageDigest digest, MultiValueMap<String, String> parameters) {
-		new TreeMap<String, List<String>>(parameters).forEach((name, values) -> {
-			update(digest, name);
-			values.forEach((value) -> update(digest, String.valueOf(value)));
-		});
+	private static void updateSorted(MessageDigest digest, MultiValueMap<String, @Nullable String> parameters) {
+		new TreeMap<String, List<@Nullable String>>(parameters)
+			.forEach((name, values) -> updateParameter(digest, name, values));
+	}
+
+	// The number of values first, and a missing value apart from every string, so that no
+	// two different sets of parameters can produce the same input.
+	private static void updateParameter(MessageDigest digest, String name, List<@Nullable String> values) {
+		update(digest, name);
+		updateLength(digest, values.size());
+		for (String value : values) {
+			if (value != null) {
+				update(digest, value);
+			}
+			else {
+				updateLength(digest, -1);
+			}
+		}
 	}
 
 	private static void update(MessageDigest digest, String value) {
@@ -121,10 +150,13 @@ public class RequestFingerprinter {
 	// Length-prefixed, so that no two different sequences of fields can produce the same
 	// input.
 	private static void update(MessageDigest digest, byte[] value) {
-		int length = value.length;
+		updateLength(digest, value.length);
+		digest.update(value);
+	}
+
+	private static void updateLength(MessageDigest digest, int length) {
 		digest.update(
 				new byte[] { (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length });
-		digest.update(value);
 	}
 
 }

@@ -91,6 +91,34 @@ class RequestFingerprinterTests {
 	}
 
 	@Test
+	void queryParametersThatDifferShouldNotMatch() {
+		assertDifferentQueries("flag", "flag=null");
+		assertDifferentQueries("flag", "flag=");
+		assertDifferentQueries("x", "=x");
+		// Without the number of values, both would hash as a, 1, b, "".
+		assertDifferentQueries("a=1&a=b&a=", "a=1&b=");
+	}
+
+	@Test
+	void formParametersThatDifferOnlyInHowValuesAreGroupedShouldNotMatch() {
+		MockHttpServletRequest first = request("application/x-www-form-urlencoded");
+		first.addParameter("a", "1", "b", "");
+		MockHttpServletRequest second = request("application/x-www-form-urlencoded");
+		second.addParameter("a", "1");
+		second.addParameter("b", "");
+		assertThat(this.fingerprinter.fingerprint(first, null))
+			.isNotEqualTo(this.fingerprinter.fingerprint(second, null));
+	}
+
+	private void assertDifferentQueries(String query, String other) {
+		MockHttpServletRequest first = request("text/plain");
+		first.setQueryString(query);
+		MockHttpServletRequest second = request("text/plain");
+		second.setQueryString(other);
+		assertThat(fingerprint(first, "")).as(query + " against " + other).isNotEqualTo(fingerprint(second, ""));
+	}
+
+	@Test
 	void recordKeyShouldBeFixedLengthHexAndDependOnScope() {
 		String key = Hashing.recordKey("POST /orders", "{tag}\r\nDEL *");
 		assertThat(key).matches("[0-9a-f]{64}");
