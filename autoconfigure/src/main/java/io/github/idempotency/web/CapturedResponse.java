@@ -5,6 +5,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.UnsupportedEncodingException;
 import java.util.Arrays;
+import java.util.Locale;
 
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
@@ -48,6 +49,8 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 	private boolean errorSent;
 
+	private boolean localeSet;
+
 	private boolean flushingWriter;
 
 	private @Nullable ServletOutputStream stream;
@@ -68,6 +71,19 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 	boolean isErrorSent() {
 		return this.errorSent;
+	}
+
+	/**
+	 * The {@code Content-Language} the container sends for a locale the response was
+	 * given ({@code setLocale}, as Spring MVC calls it to render a view), or
+	 * {@code null}. The container keeps it apart from the headers, which do not list it.
+	 */
+	@Nullable String contentLanguage() {
+		if (!this.localeSet) {
+			return null;
+		}
+		String tag = getLocale().toLanguageTag();
+		return "und".equals(tag) ? null : tag;
 	}
 
 	/**
@@ -219,6 +235,12 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 		finally {
 			this.flushingWriter = false;
 		}
+	}
+
+	@Override
+	public void setLocale(Locale locale) {
+		super.setLocale(locale);
+		this.localeSet = true;
 	}
 
 	@Override

@@ -279,6 +279,13 @@ public class IdempotencyCoordinator {
 				headers.put(name, response.getHeaders(name).stream().map(IdempotencyCoordinator::asSent).toList());
 			}
 		}
+		if (this.replayedHeaderNames.contains(HttpHeaders.CONTENT_LANGUAGE)
+				&& !headers.containsKey(HttpHeaders.CONTENT_LANGUAGE)) {
+			String language = response.contentLanguage();
+			if (language != null) {
+				headers.put(HttpHeaders.CONTENT_LANGUAGE, List.of(language));
+			}
+		}
 		return headers;
 	}
 

@@ -137,6 +137,17 @@ class EdgeCaseTests extends AbstractWebTests {
 	}
 
 	@Test
+	void contentLanguageSetThroughTheLocaleShouldBeReplayed() {
+		HttpResponse<byte[]> first = this.http.post("/edge/localized").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/localized").key(this.key).name(this.key).send();
+
+		assertThat(first.headers().firstValue("Content-Language")).hasValue("de-DE");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.headers().allValues("Content-Language")).containsExactly("de-DE");
+		assertThat(retry.body()).isEqualTo(first.body());
+	}
+
+	@Test
 	void streamCutShortByTheAsyncTimeoutShouldNeverBeReplayed() throws Exception {
 		long start = System.nanoTime();
 		try {

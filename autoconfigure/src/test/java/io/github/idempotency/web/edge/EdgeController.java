@@ -2,6 +2,7 @@ package io.github.idempotency.web.edge;
 
 import java.io.IOException;
 import java.net.URI;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -112,6 +113,14 @@ public class EdgeController {
 		// Left in the writer's buffer, as a view or a handler that never flushes leaves
 		// it.
 		response.getWriter().write("written with a writer, run " + run);
+	}
+
+	// The language of a rendered view reaches the response this way.
+	@PostMapping("/localized")
+	@Idempotent
+	String localized(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) {
+		response.setLocale(Locale.GERMANY);
+		return "run " + this.executions.record(name);
 	}
 
 	@PostMapping("/stream/stalled")
