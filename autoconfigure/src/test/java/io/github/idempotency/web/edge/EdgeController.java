@@ -15,6 +15,7 @@ import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.web.app.Executions;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -24,6 +25,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.WebAsyncTask;
+import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 
 /**
@@ -113,6 +115,14 @@ public class EdgeController {
 		// Left in the writer's buffer, as a view or a handler that never flushes leaves
 		// it.
 		response.getWriter().write("written with a writer, run " + run);
+	}
+
+	// Its work done, it refuses: a status Spring MVC sends with sendError by default.
+	@PostMapping("/refused-after-work")
+	@Idempotent
+	String refusedAfterWork(@RequestHeader("X-Test-Name") String name) {
+		this.executions.record(name);
+		throw new ResponseStatusException(HttpStatus.CONFLICT, "already shipped");
 	}
 
 	// The language of a rendered view reaches the response this way.
