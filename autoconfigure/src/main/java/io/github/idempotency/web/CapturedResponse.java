@@ -51,6 +51,10 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 	private boolean localeSet;
 
+	// The charset the writer encodes with, fixed when it was made. As in the container, a
+	// charset set after that changes neither the bytes nor the Content-Type naming them.
+	private @Nullable String writerEncoding;
+
 	private boolean flushingWriter;
 
 	private @Nullable ServletOutputStream stream;
@@ -175,6 +179,7 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 			String encoding = getCharacterEncoding();
 			try {
 				this.writer = new PrintWriter(new OutputStreamWriter(getOutputStream(), encoding));
+				this.writerEncoding = encoding;
 			}
 			catch (UnsupportedEncodingException ex) {
 				throw new IOException("Unsupported response encoding " + encoding, ex);
@@ -214,6 +219,14 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 		}
 	}
 
+	// The container drops what it buffered before it redirects, so the body held back
+	// here goes too: the client receives the redirect without it.
+	@Override
+	public void sendRedirect(String location) throws IOException {
+		resetBuffer();
+		super.sendRedirect(location);
+	}
+
 	// What the writer still holds was written before the reset, so it goes too: flushed
 	// into the held body, which the reset then clears.
 	private void discardWriterBuffer() {
@@ -238,9 +251,30 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	}
 
 	@Override
+	public void setCharacterEncoding(String charset) {
+		if (this.writerEncoding == null) {
+			super.setCharacterEncoding(charset);
+		}
+	}
+
+	@Override
+	public void setContentType(String type) {
+		super.setContentType(type);
+		keepWriterEncoding();
+	}
+
+	@Override
 	public void setLocale(Locale locale) {
 		super.setLocale(locale);
+		keepWriterEncoding();
 		this.localeSet = true;
+	}
+
+	// The container itself has no writer in use, since the writer is this response's.
+	private void keepWriterEncoding() {
+		if (this.writerEncoding != null) {
+			super.setCharacterEncoding(this.writerEncoding);
+		}
 	}
 
 	@Override

@@ -150,6 +150,32 @@ class EdgeCaseTests extends AbstractWebTests {
 	}
 
 	@Test
+	void charsetSetAfterTheWriterShouldBeIgnoredAsWithoutTheStarter() {
+		HttpResponse<byte[]> first = this.http.post("/edge/late-charset").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/late-charset").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> plain = this.http.post("/edge/late-charset-plain").send();
+
+		assertThat(first.headers().firstValue("Content-Type")).isEqualTo(plain.headers().firstValue("Content-Type"));
+		assertThat(first.body()).isEqualTo(plain.body());
+		assertThat(retry.headers().firstValue("Content-Type")).isEqualTo(plain.headers().firstValue("Content-Type"));
+		assertThat(retry.body()).isEqualTo(plain.body());
+	}
+
+	@Test
+	void redirectShouldBeReplayedWithoutTheBodyWrittenBeforeIt() {
+		HttpResponse<byte[]> first = this.http.post("/edge/redirected").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/redirected").key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).isEqualTo(302);
+		assertThat(first.body()).isEmpty();
+		assertThat(retry.statusCode()).isEqualTo(302);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.headers().firstValue("Location")).isEqualTo(first.headers().firstValue("Location"));
+		assertThat(retry.body()).isEmpty();
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
 	void contentLanguageSetThroughTheLocaleShouldBeReplayed() {
 		HttpResponse<byte[]> first = this.http.post("/edge/localized").key(this.key).name(this.key).send();
 		HttpResponse<byte[]> retry = this.http.post("/edge/localized").key(this.key).name(this.key).send();

@@ -1,6 +1,7 @@
 package io.github.idempotency.web.edge;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -123,6 +124,31 @@ public class EdgeController {
 	String refusedAfterWork(@RequestHeader("X-Test-Name") String name) {
 		this.executions.record(name);
 		throw new ResponseStatusException(HttpStatus.CONFLICT, "already shipped");
+	}
+
+	// The charset comes after the writer, too late to change its encoding.
+	@PostMapping("/late-charset")
+	@Idempotent
+	void lateCharset(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) throws IOException {
+		this.executions.record(name);
+		PrintWriter writer = response.getWriter();
+		response.setContentType("text/plain;charset=UTF-8");
+		writer.write("caf\u00e9");
+	}
+
+	@PostMapping("/late-charset-plain")
+	void lateCharsetPlain(HttpServletResponse response) throws IOException {
+		PrintWriter writer = response.getWriter();
+		response.setContentType("text/plain;charset=UTF-8");
+		writer.write("caf\u00e9");
+	}
+
+	// A body written before a redirect never reaches the client.
+	@PostMapping("/redirected")
+	@Idempotent
+	void redirected(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) throws IOException {
+		response.getWriter().write("run " + this.executions.record(name));
+		response.sendRedirect("/edge/payments");
 	}
 
 	// The language of a rendered view reaches the response this way.
