@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.UnsupportedEncodingException;
+import java.nio.charset.Charset;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -49,7 +50,8 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 	private boolean errorSent;
 
-	private boolean localeSet;
+	// The locale the response was given, whose language the container sends.
+	private @Nullable Locale locale;
 
 	// The charset the writer encodes with, fixed when it was made. As in the container, a
 	// charset set after that changes neither the bytes nor the Content-Type naming them.
@@ -83,11 +85,7 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	 * {@code null}. The container keeps it apart from the headers, which do not list it.
 	 */
 	@Nullable String contentLanguage() {
-		if (!this.localeSet) {
-			return null;
-		}
-		String tag = getLocale().toLanguageTag();
-		return "und".equals(tag) ? null : tag;
+		return (this.locale != null) ? this.locale.toLanguageTag() : null;
 	}
 
 	/**
@@ -214,6 +212,7 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	public void reset() {
 		discardWriterBuffer();
 		super.reset();
+		this.locale = null;
 		if (!this.passing) {
 			this.size = 0;
 		}
@@ -223,8 +222,14 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	// here goes too: the client receives the redirect without it.
 	@Override
 	public void sendRedirect(String location) throws IOException {
-		resetBuffer();
 		super.sendRedirect(location);
+		// Not in an include, where the container ignores the redirect.
+		if (getResponse().isCommitted()) {
+			discardWriterBuffer();
+			if (!this.passing) {
+				this.size = 0;
+			}
+		}
 	}
 
 	// What the writer still holds was written before the reset, so it goes too: flushed
@@ -257,6 +262,11 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 		}
 	}
 
+	// Servlet 6.1 adds this overload, which the wrapper would pass on untouched.
+	public void setCharacterEncoding(@Nullable Charset charset) {
+		setCharacterEncoding((charset != null) ? charset.name() : null);
+	}
+
 	@Override
 	public void setContentType(String type) {
 		super.setContentType(type);
@@ -267,7 +277,10 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	public void setLocale(Locale locale) {
 		super.setLocale(locale);
 		keepWriterEncoding();
-		this.localeSet = true;
+		// Ignored, as by the container, once the response is committed.
+		if (!isCommitted()) {
+			this.locale = locale;
+		}
 	}
 
 	// The container itself has no writer in use, since the writer is this response's.

@@ -194,6 +194,14 @@ public class IdempotencyCoordinator {
 			claim.release();
 			return;
 		}
+		// Whatever else keeps the record from being built, the claim must not stay held
+		// until its renewals run out.
+		catch (RuntimeException ex) {
+			logger.error("Response of " + exchange.operation().name() + " could not be stored; it was sent, and a"
+					+ " retry will run the handler again", ex);
+			claim.release();
+			return;
+		}
 		claim.complete(stored);
 	}
 

@@ -162,6 +162,29 @@ class EdgeCaseTests extends AbstractWebTests {
 	}
 
 	@Test
+	void charsetObjectSetAfterTheWriterShouldBeIgnoredAsWithoutTheStarter() {
+		HttpResponse<byte[]> first = this.http.post("/edge/late-charset-object").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> plain = this.http.post("/edge/late-charset-object-plain").send();
+
+		assertThat(first.headers().firstValue("Content-Type")).isEqualTo(plain.headers().firstValue("Content-Type"));
+		assertThat(first.body()).isEqualTo(plain.body());
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "/edge/locale-cleared", "/edge/locale-reset" })
+	void localeTakenBackShouldLeaveNoContentLanguage(String path) {
+		HttpResponse<byte[]> first = this.http.post(path).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post(path).key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(first.headers().firstValue("Content-Language")).isEmpty();
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.headers().firstValue("Content-Language")).isEmpty();
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
 	void redirectShouldBeReplayedWithoutTheBodyWrittenBeforeIt() {
 		HttpResponse<byte[]> first = this.http.post("/edge/redirected").key(this.key).name(this.key).send();
 		HttpResponse<byte[]> retry = this.http.post("/edge/redirected").key(this.key).name(this.key).send();

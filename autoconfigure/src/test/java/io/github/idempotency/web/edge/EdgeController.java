@@ -3,6 +3,8 @@ package io.github.idempotency.web.edge;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -141,6 +143,50 @@ public class EdgeController {
 		PrintWriter writer = response.getWriter();
 		response.setContentType("text/plain;charset=UTF-8");
 		writer.write("caf\u00e9");
+	}
+
+	// Servlet 6.1's overload where there is one (Spring Boot 4), which a wrapper passes
+	// on
+	// as it is.
+	@PostMapping("/late-charset-object")
+	@Idempotent
+	void lateCharsetObject(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) throws Exception {
+		this.executions.record(name);
+		writeWithLateCharset(response);
+	}
+
+	@PostMapping("/late-charset-object-plain")
+	void lateCharsetObjectPlain(HttpServletResponse response) throws Exception {
+		writeWithLateCharset(response);
+	}
+
+	private static void writeWithLateCharset(HttpServletResponse response) throws Exception {
+		PrintWriter writer = response.getWriter();
+		try {
+			HttpServletResponse.class.getMethod("setCharacterEncoding", Charset.class)
+				.invoke(response, StandardCharsets.UTF_8);
+		}
+		catch (NoSuchMethodException ex) {
+			response.setCharacterEncoding("UTF-8");
+		}
+		writer.write("caf\u00e9");
+	}
+
+	// A locale taken back: the container then sends no Content-Language.
+	@PostMapping("/locale-cleared")
+	@Idempotent
+	String localeCleared(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) {
+		response.setLocale(Locale.GERMANY);
+		response.setLocale(null);
+		return "run " + this.executions.record(name);
+	}
+
+	@PostMapping("/locale-reset")
+	@Idempotent
+	String localeReset(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) {
+		response.setLocale(Locale.GERMANY);
+		response.reset();
+		return "run " + this.executions.record(name);
 	}
 
 	// A body written before a redirect never reaches the client.
