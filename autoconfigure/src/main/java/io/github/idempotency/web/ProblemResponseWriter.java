@@ -73,8 +73,7 @@ public class ProblemResponseWriter {
 	}
 
 	// The request URI as the client sent it, which a container may accept with characters
-	// a URI cannot hold (Tomcat's relaxed-path-chars): the problem then names no
-	// instance,
+	// a URI cannot hold (Tomcat's relaxed-path-chars): the problem then names no instance
 	// rather than fail to be written.
 	private static @Nullable URI instance(HttpServletRequest request) {
 		try {
