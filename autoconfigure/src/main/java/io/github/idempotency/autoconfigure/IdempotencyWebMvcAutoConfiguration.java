@@ -6,6 +6,7 @@ import io.github.idempotency.openapi.IdempotencyOperationCustomizer;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
 import io.github.idempotency.web.IdempotencyFilter;
+import io.github.idempotency.web.IdempotencyRequestListener;
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
 import io.github.idempotency.web.IdempotencyScopeResolver;
 import io.github.idempotency.web.IdempotentHandlerInterceptor;
@@ -137,6 +138,14 @@ public class IdempotencyWebMvcAutoConfiguration {
 	IdempotentRequestMatcher idempotentRequestMatcher(ConfigurableListableBeanFactory beanFactory,
 			IdempotentOperationSource operations, IdempotencyProperties properties) {
 		return new IdempotentRequestMatcher(beanFactory, operations, properties.methodNames());
+	}
+
+	// A bean, so that Spring Boot registers it with the embedded container, the only one
+	// that calls it.
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotencyRequestListener idempotencyRequestListener() {
+		return new IdempotencyRequestListener();
 	}
 
 	@Bean(FILTER_REGISTRATION_BEAN_NAME)

@@ -28,7 +28,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>
  * Also notes whether the response went to the container's error page, whose body is
- * written later and cannot be captured. Confined to the request; not thread-safe.
+ * written in a later dispatch, into a capture of its own. Confined to the request; not
+ * thread-safe.
  */
 final class CapturedResponse extends HttpServletResponseWrapper {
 

@@ -151,11 +151,20 @@ public class IdempotencyCoordinator {
 	}
 
 	/**
+	 * Whether the answer of a request whose claim is ours went to the container's error
+	 * page and is one to store: the error page's output is then stored in its stead.
+	 */
+	boolean isStoredFromErrorPage(IdempotentExchange exchange, CapturedResponse response) {
+		return exchange.claim() != null && response.isErrorSent() && isReplayable(response.getStatus())
+				&& !exchange.isInterrupted() && !exchange.isWorkRunning();
+	}
+
+	/**
 	 * Stores the response of a request whose claim is ours, or releases the claim when
 	 * the response should not be replayed: a server error, an exception no handler
-	 * resolved, a response too large to keep, or one whose body went to the container's
-	 * error page. A claim whose request still has async work running (after an async
-	 * timeout) is released only once that work stops.
+	 * resolved, a response too large to keep, or one whose body went to an error page
+	 * that is not stored in its stead. A claim whose request still has async work running
+	 * (after an async timeout) is released only once that work stops.
 	 */
 	void finish(IdempotentExchange exchange, CapturedResponse response, @Nullable Throwable failure) {
 		Claim claim = exchange.claim();

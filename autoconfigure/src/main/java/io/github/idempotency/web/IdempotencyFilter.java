@@ -31,7 +31,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * that run after it, such as one that buffers bodies to log them, write their part on the
  * way out. So the record is stored (or the claim released) here, after the last dispatch
  * of the request, never earlier; replays pass down through those filters like any
- * response.
+ * response. An answer sent with {@code sendError} is complete later still, once the
+ * container has rendered its error page in a dispatch this filter also sees (see
+ * {@link IdempotencyRequestListener}).
  *
  * @since 0.1.0
  */
@@ -66,6 +68,11 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		if (isAsyncDispatch(request)) {
 			return request.getAttribute(IdempotentExchange.ATTRIBUTE) == null;
 		}
+		// And an error page only if one awaits it, never to prepare a request of its own.
+		if (request.getDispatcherType() == DispatcherType.ERROR) {
+			return !(request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange
+					&& exchange.awaitsErrorPage());
+		}
 		return !this.matcher.mayReachIdempotentHandler(request);
 	}
 
@@ -75,9 +82,19 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		return false;
 	}
 
+	// So does an answer the container renders as an error page.
+	@Override
+	protected boolean shouldNotFilterErrorDispatch() {
+		return false;
+	}
+
 	@Override
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
+		if (request.getDispatcherType() == DispatcherType.ERROR) {
+			captureErrorPage(request, response, chain);
+			return;
+		}
 		// The async dispatch carries the wrappers of the first one.
 		SwappableRequest swappable = isAsyncDispatch(request) ? null : new SwappableRequest(request);
 		try {
@@ -102,8 +119,31 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		if (exchange == null || (failure == null && request.isAsyncStarted())) {
 			return;
 		}
+		// The container ignores an error sent from an include, and renders no page.
+		if (failure == null && (swappable == null || swappable.dispatcherType() != DispatcherType.INCLUDE)
+				&& IdempotencyRequestListener.hearsTheEndOf(request) && exchange.awaitErrorPage()) {
+			return;
+		}
 		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
 		exchange.finish(failure);
+	}
+
+	// The answer is stored as the error page renders it, held back until then like any.
+	// The exchange is hidden from the dispatch, which prepares nothing of its own: an
+	// idempotent handler that serves as the error page is refused, as without the filter.
+	private static void captureErrorPage(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+			throws ServletException, IOException {
+		IdempotentExchange exchange = (IdempotentExchange) request.getAttribute(IdempotentExchange.ATTRIBUTE);
+		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
+		CapturedResponse page = exchange.errorPageStarting(response);
+		try {
+			chain.doFilter(request, page);
+		}
+		catch (IOException | ServletException | RuntimeException | Error ex) {
+			exchange.finishErrorPage(page, ex);
+			throw ex;
+		}
+		exchange.finishErrorPage(page, null);
 	}
 
 	/**

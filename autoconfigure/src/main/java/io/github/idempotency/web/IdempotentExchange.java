@@ -10,6 +10,7 @@ import io.github.idempotency.interceptor.Claim;
 import io.github.idempotency.interceptor.IdempotentCall;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.web.context.request.async.AsyncWebRequest;
@@ -50,6 +51,9 @@ final class IdempotentExchange implements IdempotentCall {
 	private final AsyncWorkTracker asyncWork;
 
 	private boolean begun;
+
+	// Set and read by the threads that dispatch the request, one after another.
+	private boolean awaitingErrorPage;
 
 	private @Nullable Claim claim;
 
@@ -157,6 +161,55 @@ final class IdempotentExchange implements IdempotentCall {
 		finally {
 			this.response.release();
 		}
+	}
+
+	/**
+	 * Leaves the claim open for the container's error page, when the handler's answer
+	 * went there and is one to store.
+	 * @return whether the error page is awaited
+	 */
+	boolean awaitErrorPage() {
+		if (!this.coordinator.isStoredFromErrorPage(this, this.response)) {
+			return false;
+		}
+		this.awaitingErrorPage = true;
+		return true;
+	}
+
+	boolean awaitsErrorPage() {
+		return this.awaitingErrorPage;
+	}
+
+	/**
+	 * The container renders the error page into the response this returns, which holds
+	 * its body back until {@link #finishErrorPage} has stored it.
+	 */
+	CapturedResponse errorPageStarting(HttpServletResponse response) {
+		this.awaitingErrorPage = false;
+		return new CapturedResponse(response, this.coordinator.policy().maxResponseSize(), false);
+	}
+
+	/**
+	 * Stores the error page as the answer, or releases the claim, then sends the body
+	 * held back.
+	 * @param page the response {@link #errorPageStarting} returned
+	 * @param failure what the error page threw, if anything
+	 */
+	void finishErrorPage(CapturedResponse page, @Nullable Throwable failure) throws IOException {
+		try {
+			this.coordinator.finish(this, page, failure);
+		}
+		finally {
+			page.release();
+		}
+	}
+
+	/**
+	 * The request ended without the error page it waited for.
+	 */
+	void errorPageMissed() {
+		this.awaitingErrorPage = false;
+		this.coordinator.releaseNow(this);
 	}
 
 	/**

@@ -137,15 +137,33 @@ class EdgeCaseTests extends AbstractWebTests {
 	}
 
 	// Spring MVC sends its status with sendError under Spring Boot's defaults: the error
-	// page writes the body after the filter has finished, so nothing can be stored.
+	// page writes the body after the handler's dispatch has ended.
 	@Test
-	void statusExceptionSentToTheErrorPageShouldReleaseTheKey() {
+	void statusExceptionSentToTheErrorPageShouldBeStoredAsThePageRendersIt() {
 		HttpResponse<byte[]> first = this.http.post("/edge/refused-after-work").key(this.key).name(this.key).send();
 		HttpResponse<byte[]> retry = this.http.post("/edge/refused-after-work").key(this.key).name(this.key).send();
 
 		assertThat(first.statusCode()).isEqualTo(409);
+		assertThat(TestHttp.text(first)).contains("\"path\":\"/edge/refused-after-work\"");
+		assertThat(retry.statusCode()).isEqualTo(409);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	// After an async dispatch, Tomcat ends the request before it renders the error page:
+	// the key is released then, and the page is not stored.
+	@Test
+	void statusExceptionOfAsyncWorkSentToTheErrorPageShouldReleaseTheKey() {
+		String path = "/edge/refused-after-async-work";
+		HttpResponse<byte[]> first = this.http.post(path).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post(path).key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).isEqualTo(409);
+		assertThat(TestHttp.text(first)).contains("\"path\":\"" + path + "\"");
 		assertThat(retry.statusCode()).isEqualTo(409);
 		assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(TestHttp.text(retry)).contains("\"path\":\"" + path + "\"");
 		assertThat(this.executions.count(this.key)).isEqualTo(2);
 	}
 

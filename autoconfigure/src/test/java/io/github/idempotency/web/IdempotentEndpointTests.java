@@ -303,12 +303,37 @@ class IdempotentEndpointTests extends AbstractWebTests {
 	}
 
 	@Test
-	void errorSentToContainerErrorPageShouldNotBeStored() {
+	void clientErrorSentToTheContainerErrorPageShouldBeStoredAsThePageRendersIt() {
 		HttpResponse<byte[]> first = this.http.post("/orders/send-error").key(this.key).name(this.key).send();
 		HttpResponse<byte[]> retry = this.http.post("/orders/send-error").key(this.key).name(this.key).send();
 
 		assertThat(first.statusCode()).isEqualTo(404);
+		// Spring Boot's error page, rendered after the handler returned.
+		assertThat(TestHttp.text(first)).contains("\"path\":\"/orders/send-error\"");
 		assertThat(retry.statusCode()).isEqualTo(404);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.headers().firstValue("Content-Type")).isEqualTo(first.headers().firstValue("Content-Type"));
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void serverErrorSentToTheContainerErrorPageShouldReleaseTheKey() {
+		HttpResponse<byte[]> first = this.http.post("/orders/send-error")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Status", "503")
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/send-error")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Status", "503")
+			.send();
+
+		assertThat(first.statusCode()).isEqualTo(503);
+		assertThat(TestHttp.text(first)).contains("\"path\":\"/orders/send-error\"");
+		assertThat(retry.statusCode()).isEqualTo(503);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
 		assertThat(this.executions.count(this.key)).isEqualTo(2);
 	}
 

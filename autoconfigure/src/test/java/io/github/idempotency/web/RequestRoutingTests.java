@@ -90,6 +90,21 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// The container ignores an error sent from an include and renders no error page: the
+	// key is released when the include returns, not kept for a page that never comes.
+	@Test
+	void includedIdempotentHandlerThatSendsAnErrorShouldReleaseTheKey() {
+		for (int attempt = 0; attempt < 2; attempt++) {
+			HttpResponse<byte[]> including = this.http.post(path("/routing/include-refused"))
+				.key(this.key)
+				.name(this.key)
+				.send();
+			assertThat(including.statusCode()).isEqualTo(200);
+			assertThat(including.body()).isEmpty();
+		}
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
 	// Its work would end after the include returned, and Spring MVC would dispatch its
 	// result to the including handler: refused, and never run.
 	@Test

@@ -135,9 +135,11 @@ public class OrderController {
 
 	@PostMapping("/send-error")
 	@Idempotent
-	void sendError(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) throws Exception {
+	void sendError(@RequestHeader("X-Test-Name") String name,
+			@RequestHeader(name = "X-Status", defaultValue = "404") int status, HttpServletResponse response)
+			throws Exception {
 		this.executions.record(name);
-		response.sendError(404);
+		response.sendError(status);
 	}
 
 	@PostMapping("/body-key")

@@ -128,6 +128,12 @@ public class EdgeController {
 		throw new ResponseStatusException(HttpStatus.CONFLICT, "already shipped");
 	}
 
+	@PostMapping("/refused-after-async-work")
+	@Idempotent
+	Callable<String> refusedAfterAsyncWork(@RequestHeader("X-Test-Name") String name) {
+		return () -> refusedAfterWork(name);
+	}
+
 	// The charset comes after the writer, too late to change its encoding.
 	@PostMapping("/late-charset")
 	@Idempotent

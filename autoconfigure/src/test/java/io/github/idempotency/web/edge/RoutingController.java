@@ -63,6 +63,13 @@ public class RoutingController {
 		return () -> "async " + id + " run " + this.executions.record(name);
 	}
 
+	@PostMapping("/refused/{id}")
+	@Idempotent
+	void refused(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) throws IOException {
+		this.executions.record(name);
+		response.sendError(404);
+	}
+
 	@PostMapping("/callable")
 	@ResponseBody
 	Callable<String> callable() {
@@ -103,6 +110,11 @@ public class RoutingController {
 	@PostMapping("/include-async")
 	void includeAsync(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
 		include(request, response, "/routing/async/included");
+	}
+
+	@PostMapping("/include-refused")
+	void includeRefused(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
+		include(request, response, "/routing/refused/included");
 	}
 
 	@PostMapping("/include-nested")
