@@ -140,8 +140,7 @@ public class IdempotencyWebMvcAutoConfiguration {
 		return new IdempotentRequestMatcher(beanFactory, operations, properties.methodNames());
 	}
 
-	// A bean, so that Spring Boot registers it with the embedded container, the only one
-	// that calls it.
+	// A bean, so that Spring Boot registers it with the servlet container.
 	@Bean
 	@ConditionalOnMissingBean
 	IdempotencyRequestListener idempotencyRequestListener() {

@@ -51,6 +51,9 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 	private boolean errorSent;
 
+	// The container took a redirect, and ignores whatever is written after it.
+	private boolean redirected;
+
 	// The locale the response was given, whose language the container sends.
 	private @Nullable Locale locale;
 
@@ -136,6 +139,9 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	}
 
 	private void write(byte[] bytes, int offset, int length) throws IOException {
+		if (this.redirected) {
+			return;
+		}
 		if (!this.passing) {
 			if (this.copy != null && length <= this.maxCopy - this.size) {
 				keep(bytes, offset, length);
@@ -219,8 +225,9 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 		}
 	}
 
-	// The container drops what it buffered before it redirects, so the body held back
-	// here goes too: the client receives the redirect without it.
+	// The container drops what it buffered before it redirects, and ignores what is
+	// written after, so the body held back here goes, and nothing more is kept: the
+	// client receives the redirect without a body.
 	@Override
 	public void sendRedirect(String location) throws IOException {
 		super.sendRedirect(location);
@@ -230,6 +237,7 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 			if (!this.passing) {
 				this.size = 0;
 			}
+			this.redirected = true;
 		}
 	}
 
@@ -293,14 +301,22 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 	@Override
 	public void sendError(int sc) throws IOException {
-		this.errorSent = true;
 		super.sendError(sc);
+		noteErrorSent(sc);
 	}
 
 	@Override
 	public void sendError(int sc, String msg) throws IOException {
-		this.errorSent = true;
 		super.sendError(sc, msg);
+		noteErrorSent(sc);
+	}
+
+	// Unless the container ignored it, as it does in an include: the response then stands
+	// as written, and no error page follows.
+	private void noteErrorSent(int sc) {
+		if (getStatus() == sc) {
+			this.errorSent = true;
+		}
 	}
 
 	private final class CapturingStream extends ServletOutputStream {

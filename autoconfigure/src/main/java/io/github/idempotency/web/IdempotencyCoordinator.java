@@ -155,8 +155,7 @@ public class IdempotencyCoordinator {
 	 * page and is one to store: the error page's output is then stored in its stead.
 	 */
 	boolean isStoredFromErrorPage(IdempotentExchange exchange, CapturedResponse response) {
-		return exchange.claim() != null && response.isErrorSent() && isReplayable(response.getStatus())
-				&& !exchange.isInterrupted() && !exchange.isWorkRunning();
+		return response.isErrorSent() && isOutcome(exchange, response.getStatus());
 	}
 
 	/**
@@ -174,8 +173,7 @@ public class IdempotencyCoordinator {
 		int status = response.getStatus();
 		// An interrupted response (an async timeout, a client gone, an exception once
 		// the body was committed) may look like a success with its body cut short.
-		if (failure != null || response.isErrorSent() || !isReplayable(status) || exchange.isInterrupted()
-				|| exchange.isWorkRunning()) {
+		if (failure != null || response.isErrorSent() || !isOutcome(exchange, status)) {
 			if (exchange.holdForRunningWork()) {
 				logger.warn(exchange.operation().name() + " answered " + status + " while its async work still runs"
 						+ " (did spring.mvc.async.request-timeout pass?); its idempotency key stays claimed, and"
@@ -268,6 +266,12 @@ public class IdempotencyCoordinator {
 					"The request has more than one " + name + " header.", null);
 		}
 		return value;
+	}
+
+	// Whether a response with this status is the outcome of the work, to be stored: not
+	// one cut short, nor one sent while the work still runs.
+	private boolean isOutcome(IdempotentExchange exchange, int status) {
+		return isReplayable(status) && !exchange.isInterrupted() && !exchange.isWorkRunning();
 	}
 
 	private boolean isReplayable(int status) {

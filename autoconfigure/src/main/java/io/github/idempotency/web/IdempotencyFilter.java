@@ -71,7 +71,7 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		// And an error page only if one awaits it, never to prepare a request of its own.
 		if (request.getDispatcherType() == DispatcherType.ERROR) {
 			return !(request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange
-					&& exchange.awaitsErrorPage());
+					&& exchange.isAwaitingErrorPage());
 		}
 		return !this.matcher.mayReachIdempotentHandler(request);
 	}
@@ -119,9 +119,10 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		if (exchange == null || (failure == null && request.isAsyncStarted())) {
 			return;
 		}
-		// The container ignores an error sent from an include, and renders no page.
+		// Not from an include, whose exchange the DispatcherServlet has taken off the
+		// request: neither the error page nor the listener could find it there.
 		if (failure == null && (swappable == null || swappable.dispatcherType() != DispatcherType.INCLUDE)
-				&& IdempotencyRequestListener.hearsTheEndOf(request) && exchange.awaitErrorPage()) {
+				&& IdempotencyRequestListener.hearsTheEndOf(request) && exchange.keepOpenForErrorPage()) {
 			return;
 		}
 		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
@@ -140,10 +141,10 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 			chain.doFilter(request, page);
 		}
 		catch (IOException | ServletException | RuntimeException | Error ex) {
-			exchange.finishErrorPage(page, ex);
+			exchange.finish(page, ex);
 			throw ex;
 		}
-		exchange.finishErrorPage(page, null);
+		exchange.finish(page, null);
 	}
 
 	/**

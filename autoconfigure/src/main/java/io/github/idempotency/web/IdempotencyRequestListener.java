@@ -49,7 +49,7 @@ public final class IdempotencyRequestListener implements ServletRequestListener 
 	public void requestDestroyed(ServletRequestEvent event) {
 		ServletRequest request = event.getServletRequest();
 		if (request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange
-				&& exchange.awaitsErrorPage()) {
+				&& exchange.isAwaitingErrorPage()) {
 			request.removeAttribute(IdempotentExchange.ATTRIBUTE);
 			exchange.errorPageMissed();
 		}

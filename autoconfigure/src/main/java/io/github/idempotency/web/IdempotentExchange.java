@@ -155,53 +155,51 @@ final class IdempotentExchange implements IdempotentCall {
 	 * Stores or releases the claim, then sends the body held back.
 	 */
 	void finish(@Nullable Throwable failure) throws IOException {
+		finish(this.response, failure);
+	}
+
+	/**
+	 * Stores the response as the answer, or releases the claim, then sends the body held
+	 * back.
+	 * @param response the handler's response, or the error page's that stands for it
+	 * @param failure what escaped while it was written, if anything
+	 */
+	void finish(CapturedResponse response, @Nullable Throwable failure) throws IOException {
 		try {
-			this.coordinator.finish(this, this.response, failure);
+			this.coordinator.finish(this, response, failure);
 		}
 		finally {
-			this.response.release();
+			response.release();
 		}
 	}
 
 	/**
-	 * Leaves the claim open for the container's error page, when the handler's answer
-	 * went there and is one to store.
+	 * Keeps the claim open for the container's error page, when the handler's answer went
+	 * there and is one to store. The lease is no longer renewed: the work is over, and a
+	 * page that never comes must not hold the key past the lock timeout.
 	 * @return whether the error page is awaited
 	 */
-	boolean awaitErrorPage() {
-		if (!this.coordinator.isStoredFromErrorPage(this, this.response)) {
+	boolean keepOpenForErrorPage() {
+		Claim claim = this.claim;
+		if (claim == null || !this.coordinator.isStoredFromErrorPage(this, this.response)) {
 			return false;
 		}
+		claim.stopRenewal();
 		this.awaitingErrorPage = true;
 		return true;
 	}
 
-	boolean awaitsErrorPage() {
+	boolean isAwaitingErrorPage() {
 		return this.awaitingErrorPage;
 	}
 
 	/**
 	 * The container renders the error page into the response this returns, which holds
-	 * its body back until {@link #finishErrorPage} has stored it.
+	 * its body back until {@link #finish(CapturedResponse, Throwable)} has stored it.
 	 */
 	CapturedResponse errorPageStarting(HttpServletResponse response) {
 		this.awaitingErrorPage = false;
 		return new CapturedResponse(response, this.coordinator.policy().maxResponseSize(), false);
-	}
-
-	/**
-	 * Stores the error page as the answer, or releases the claim, then sends the body
-	 * held back.
-	 * @param page the response {@link #errorPageStarting} returned
-	 * @param failure what the error page threw, if anything
-	 */
-	void finishErrorPage(CapturedResponse page, @Nullable Throwable failure) throws IOException {
-		try {
-			this.coordinator.finish(this, page, failure);
-		}
-		finally {
-			page.release();
-		}
 	}
 
 	/**

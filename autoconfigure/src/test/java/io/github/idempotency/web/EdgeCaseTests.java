@@ -203,7 +203,7 @@ class EdgeCaseTests extends AbstractWebTests {
 	}
 
 	@Test
-	void redirectShouldBeReplayedWithoutTheBodyWrittenBeforeIt() {
+	void redirectShouldBeReplayedWithoutTheBodyWrittenAroundIt() {
 		HttpResponse<byte[]> first = this.http.post("/edge/redirected").key(this.key).name(this.key).send();
 		HttpResponse<byte[]> retry = this.http.post("/edge/redirected").key(this.key).name(this.key).send();
 

@@ -195,12 +195,14 @@ public class EdgeController {
 		return "run " + this.executions.record(name);
 	}
 
-	// A body written before a redirect never reaches the client.
+	// A body written before a redirect never reaches the client, nor one written after.
 	@PostMapping("/redirected")
 	@Idempotent
 	void redirected(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) throws IOException {
-		response.getWriter().write("run " + this.executions.record(name));
+		PrintWriter writer = response.getWriter();
+		writer.write("run " + this.executions.record(name));
 		response.sendRedirect("/edge/payments");
+		writer.write("written after the redirect");
 	}
 
 	// The language of a rendered view reaches the response this way.

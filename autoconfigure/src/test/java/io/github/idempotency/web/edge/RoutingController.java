@@ -66,7 +66,7 @@ public class RoutingController {
 	@PostMapping("/refused/{id}")
 	@Idempotent
 	void refused(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) throws IOException {
-		this.executions.record(name);
+		response.getWriter().write("refused run " + this.executions.record(name));
 		response.sendError(404);
 	}
 
