@@ -16,6 +16,9 @@ out="benchmarks/target/profile-$line"
 rm -rf "$out"
 mkdir -p "$out"
 
+if ! command -v wrk >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
 version=4.1
 jar="$HOME/.m2/repository/tools/profiler/async-profiler/$version/async-profiler-$version.jar"
 [[ -f $jar ]] || ./mvnw -q dependency:get -Dartifact="tools.profiler:async-profiler:$version"
