@@ -6,7 +6,6 @@ import io.github.idempotency.openapi.IdempotencyOperationCustomizer;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
 import io.github.idempotency.web.IdempotencyFilter;
-import io.github.idempotency.web.IdempotencyRequestListener;
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
 import io.github.idempotency.web.IdempotencyScopeResolver;
 import io.github.idempotency.web.IdempotentHandlerInterceptor;
@@ -14,6 +13,7 @@ import io.github.idempotency.web.IdempotentHandlerVerifier;
 import io.github.idempotency.web.IdempotentRequestMatcher;
 import io.github.idempotency.json.JsonCanonicalizer;
 import io.github.idempotency.web.ProblemResponseWriter;
+import io.github.idempotency.web.RequestEndRegistration;
 import io.github.idempotency.web.RequestCallSource;
 import io.github.idempotency.web.RequestFingerprinter;
 
@@ -140,11 +140,10 @@ public class IdempotencyWebMvcAutoConfiguration {
 		return new IdempotentRequestMatcher(beanFactory, operations, properties.methodNames());
 	}
 
-	// A bean, so that Spring Boot registers it with the servlet container.
 	@Bean
 	@ConditionalOnMissingBean
-	IdempotencyRequestListener idempotencyRequestListener() {
-		return new IdempotencyRequestListener();
+	RequestEndRegistration idempotencyRequestEndRegistration() {
+		return new RequestEndRegistration();
 	}
 
 	@Bean(FILTER_REGISTRATION_BEAN_NAME)

@@ -120,8 +120,9 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 			return;
 		}
 		// Not from an include, whose exchange the DispatcherServlet has taken off the
-		// request: neither the error page nor the listener could find it there.
-		if (failure == null && (swappable == null || swappable.dispatcherType() != DispatcherType.INCLUDE)
+		// request: neither the error page nor the listener could find it there. Nor from
+		// an async dispatch (no swappable): Tomcat ends such a request before its page.
+		if (failure == null && swappable != null && swappable.dispatcherType() != DispatcherType.INCLUDE
 				&& IdempotencyRequestListener.hearsTheEndOf(request) && exchange.keepOpenForErrorPage()) {
 			return;
 		}

@@ -16,14 +16,14 @@ import jakarta.servlet.ServletRequestListener;
  * such a dispatch follows is up to the container: there may be no error page for the
  * status, or the client may be gone. So the container tells this listener when every
  * request ends, after any error page, and the listener releases a claim still waiting: a
- * retry then runs the handler again, as it would after any answer that was not stored. A
- * container may also end a request before its error page: Tomcat does after an async
- * dispatch. The claim is then released first, and the page goes out unstored.
+ * retry then runs the handler again, as it would after any answer that was not stored.
  *
  * <p>
- * The filter waits for an error page only on requests this listener heard begin, and
- * releases the claim at once on any other: those of a container it is not registered
- * with, or of {@code MockMvc}, which calls no listener and renders no error page.
+ * The filter waits for an error page only on requests whose end it will hear of, and
+ * releases the claim at once on any other: those of a container this listener is not
+ * registered with, or of {@code MockMvc}, which calls no listener and renders no error
+ * page. {@link RequestEndRegistration} registers it with every container but an embedded
+ * Tomcat, which hears the end of a request through a valve instead.
  *
  * @since 0.1.0
  */
@@ -32,27 +32,35 @@ public final class IdempotencyRequestListener implements ServletRequestListener 
 	private static final String HEARD = IdempotencyRequestListener.class.getName() + ".HEARD";
 
 	/**
-	 * Whether the container tells this listener of the end of a request.
+	 * Whether the container tells this listener (or the valve that stands in for it) of
+	 * the end of a request.
 	 * @param request the request
-	 * @return {@code true} if {@link #requestDestroyed} will be called for it
+	 * @return {@code true} if {@link #requestEnded} will be called for it
 	 */
 	static boolean hearsTheEndOf(ServletRequest request) {
 		return request.getAttribute(HEARD) != null;
 	}
 
-	@Override
-	public void requestInitialized(ServletRequestEvent event) {
-		event.getServletRequest().setAttribute(HEARD, Boolean.TRUE);
+	static void requestBegan(ServletRequest request) {
+		request.setAttribute(HEARD, Boolean.TRUE);
 	}
 
-	@Override
-	public void requestDestroyed(ServletRequestEvent event) {
-		ServletRequest request = event.getServletRequest();
+	static void requestEnded(ServletRequest request) {
 		if (request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange
 				&& exchange.isAwaitingErrorPage()) {
 			request.removeAttribute(IdempotentExchange.ATTRIBUTE);
 			exchange.errorPageMissed();
 		}
+	}
+
+	@Override
+	public void requestInitialized(ServletRequestEvent event) {
+		requestBegan(event.getServletRequest());
+	}
+
+	@Override
+	public void requestDestroyed(ServletRequestEvent event) {
+		requestEnded(event.getServletRequest());
 	}
 
 }

@@ -1,0 +1,65 @@
+package io.github.idempotency.web;
+
+import java.lang.reflect.Method;
+
+import jakarta.servlet.ServletContext;
+import org.apache.catalina.Valve;
+
+import org.springframework.boot.web.server.WebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.boot.web.servlet.ServletContextInitializer;
+import org.springframework.util.ClassUtils;
+import org.springframework.util.ReflectionUtils;
+
+/**
+ * Makes the servlet container tell {@link IdempotencyRequestListener} when each request
+ * ends: on an embedded Tomcat through a valve, on any other container (or a Tomcat that
+ * runs the application as a WAR) by registering the listener.
+ *
+ * <p>
+ * Spring Boot customizes its embedded server's factory, and so this registration's choice
+ * of a valve, before it starts the server and with it the servlet context that the
+ * listener would otherwise be added to.
+ *
+ * @since 0.1.0
+ */
+public final class RequestEndRegistration
+		implements WebServerFactoryCustomizer<WebServerFactory>, ServletContextInitializer {
+
+	private static final boolean TOMCAT_PRESENT = ClassUtils.isPresent("org.apache.catalina.Valve",
+			RequestEndRegistration.class.getClassLoader());
+
+	private volatile boolean valveAdded;
+
+	@Override
+	public void customize(WebServerFactory factory) {
+		if (TOMCAT_PRESENT && Tomcat.addValve(factory)) {
+			this.valveAdded = true;
+		}
+	}
+
+	@Override
+	public void onStartup(ServletContext servletContext) {
+		if (!this.valveAdded) {
+			servletContext.addListener(new IdempotencyRequestListener());
+		}
+	}
+
+	// Apart, so that nothing of Tomcat's is loaded unless it is there.
+	private static final class Tomcat {
+
+		// Spring Boot 3.5 and 4 name the factory's interface in different packages, so
+		// the method is found on the factory itself.
+		static boolean addValve(WebServerFactory factory) {
+			Method addEngineValves = ReflectionUtils.findMethod(factory.getClass(), "addEngineValves", Valve[].class);
+			if (addEngineValves == null) {
+				return false;
+			}
+			ReflectionUtils.invokeMethod(addEngineValves, factory,
+					(Object) new Valve[] { new TomcatRequestEndValve() });
+			return true;
+		}
+
+	}
+
+}
