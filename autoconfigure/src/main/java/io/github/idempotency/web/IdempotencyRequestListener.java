@@ -3,6 +3,9 @@ package io.github.idempotency.web;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletRequestEvent;
 import jakarta.servlet.ServletRequestListener;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Lets {@link IdempotencyFilter} store an answer that the container renders as an error
@@ -16,7 +19,9 @@ import jakarta.servlet.ServletRequestListener;
  * such a dispatch follows is up to the container: there may be no error page for the
  * status, or the client may be gone. So the container tells this listener when every
  * request ends, after any error page, and the listener releases a claim still waiting: a
- * retry then runs the handler again, as it would after any answer that was not stored.
+ * retry then runs the handler again, as it would after any answer that was not stored. A
+ * container may end a request before its error page: Tomcat does after an async dispatch.
+ * So the filter does not wait for the error page of an async dispatch.
  *
  * <p>
  * The filter waits for an error page only on requests whose end it will hear of, and
@@ -28,6 +33,8 @@ import jakarta.servlet.ServletRequestListener;
  * @since 0.1.0
  */
 public final class IdempotencyRequestListener implements ServletRequestListener {
+
+	private static final Log logger = LogFactory.getLog(IdempotencyRequestListener.class);
 
 	private static final String HEARD = IdempotencyRequestListener.class.getName() + ".HEARD";
 
@@ -45,12 +52,29 @@ public final class IdempotencyRequestListener implements ServletRequestListener 
 		request.setAttribute(HEARD, Boolean.TRUE);
 	}
 
+	static boolean awaitsItsEnd(ServletRequest request) {
+		return awaitingExchange(request) != null;
+	}
+
 	static void requestEnded(ServletRequest request) {
-		if (request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange
-				&& exchange.isAwaitingErrorPage()) {
-			request.removeAttribute(IdempotentExchange.ATTRIBUTE);
+		IdempotentExchange exchange = awaitingExchange(request);
+		if (exchange == null) {
+			return;
+		}
+		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
+		try {
 			exchange.errorPageMissed();
 		}
+		catch (RuntimeException ex) {
+			// The response has gone; what failed is the store's to report, not the
+			// container's to turn into a broken connection.
+			logger.error("Could not release the idempotency key of a request whose error page never came", ex);
+		}
+	}
+
+	private static @Nullable IdempotentExchange awaitingExchange(ServletRequest request) {
+		return (request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange
+				&& exchange.isAwaitingErrorPage()) ? exchange : null;
 	}
 
 	@Override

@@ -2,14 +2,17 @@ package io.github.idempotency.web;
 
 import java.io.IOException;
 
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ValveBase;
 
 /**
  * Tells {@link IdempotencyRequestListener} of the beginning and end of each request on an
- * embedded Tomcat, around the host, whose valve renders error pages. Registering the
+ * embedded Tomcat, from around the host, whose valve renders error pages. Registering the
  * listener itself would cost every request of the application more than the listener
  * does: once any request listener is registered, Tomcat builds an event and copies its
  * list of listeners on every {@code setAttribute} and {@code removeAttribute} of a
@@ -24,9 +27,7 @@ final class TomcatRequestEndValve extends ValveBase {
 
 	@Override
 	public void invoke(Request request, Response response) throws IOException, ServletException {
-		// Like the request listener, which Tomcat calls only around a request's first
-		// dispatch, and at its end only if that dispatch did not start async work. The
-		// filter does not wait for the error page of an async dispatch.
+		// A later dispatch of an async request: its end is heard through its first.
 		if (request.isAsync()) {
 			getNext().invoke(request, response);
 			return;
@@ -39,7 +40,35 @@ final class TomcatRequestEndValve extends ValveBase {
 			if (!request.isAsync()) {
 				IdempotencyRequestListener.requestEnded(request);
 			}
+			else if (IdempotencyRequestListener.awaitsItsEnd(request)) {
+				// Gone async after the handler, in the error page or a filter on the way
+				// out: the request ends when that work completes.
+				request.getAsyncContext().addListener(new AsyncEnd());
+			}
 		}
+	}
+
+	private static final class AsyncEnd implements AsyncListener {
+
+		@Override
+		public void onComplete(AsyncEvent event) {
+			ServletRequest request = event.getAsyncContext().getRequest();
+			IdempotencyRequestListener.requestEnded(request);
+		}
+
+		// Tomcat completes the request after these too.
+		@Override
+		public void onTimeout(AsyncEvent event) {
+		}
+
+		@Override
+		public void onError(AsyncEvent event) {
+		}
+
+		@Override
+		public void onStartAsync(AsyncEvent event) {
+		}
+
 	}
 
 }
