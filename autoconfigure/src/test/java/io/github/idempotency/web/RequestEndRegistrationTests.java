@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * How the container comes to tell the starter that a request has ended: through a valve
  * on an embedded Tomcat, where a request listener would make every request's attributes
- * notify it, and through the listener anywhere else.
+ * notify it, and through the listener anywhere else. The settings are EdgeCaseTests', so
+ * that both run in one application context.
  */
 @SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=edge-test", "spring.mvc.async.request-timeout=400ms",
