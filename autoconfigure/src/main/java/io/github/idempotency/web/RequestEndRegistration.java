@@ -3,6 +3,11 @@ package io.github.idempotency.web;
 import java.lang.reflect.Method;
 
 import jakarta.servlet.ServletContext;
+import org.apache.catalina.Context;
+import org.apache.catalina.Lifecycle;
+import org.apache.catalina.LifecycleEvent;
+import org.apache.catalina.LifecycleListener;
+import org.apache.catalina.Pipeline;
 import org.apache.catalina.Valve;
 
 import org.springframework.boot.web.server.WebServerFactory;
@@ -51,13 +56,31 @@ public final class RequestEndRegistration
 		// Spring Boot 3.5 and 4 name the factory's interface in different packages, so
 		// the method is found on the factory itself.
 		static boolean addValve(WebServerFactory factory) {
-			Method addEngineValves = ReflectionUtils.findMethod(factory.getClass(), "addEngineValves", Valve[].class);
-			if (addEngineValves == null) {
+			Method addListeners = ReflectionUtils.findMethod(factory.getClass(), "addContextLifecycleListeners",
+					LifecycleListener[].class);
+			if (addListeners == null) {
 				return false;
 			}
-			ReflectionUtils.invokeMethod(addEngineValves, factory,
-					(Object) new Valve[] { new TomcatRequestEndValve() });
+			ReflectionUtils.invokeMethod(addListeners, factory,
+					(Object) new LifecycleListener[] { Tomcat::addValveToHost });
 			return true;
+		}
+
+		// On the host, after the valve that renders Tomcat's own error report, which it
+		// sends complete: so a claim is released before the client has that report, as a
+		// request listener would have released it. The host adds that valve as it starts,
+		// before it starts the application's context.
+		private static void addValveToHost(LifecycleEvent event) {
+			if (Lifecycle.BEFORE_START_EVENT.equals(event.getType())
+					&& event.getLifecycle() instanceof Context context) {
+				Pipeline pipeline = context.getParent().getPipeline();
+				for (Valve valve : pipeline.getValves()) {
+					if (valve instanceof TomcatRequestEndValve) {
+						return;
+					}
+				}
+				pipeline.addValve(new TomcatRequestEndValve());
+			}
 		}
 
 	}

@@ -12,11 +12,13 @@ import org.apache.catalina.valves.ValveBase;
 
 /**
  * Tells {@link IdempotencyRequestListener} of the beginning and end of each request on an
- * embedded Tomcat, from around the host, whose valve renders error pages. Registering the
- * listener itself would cost every request of the application more than the listener
- * does: once any request listener is registered, Tomcat builds an event and copies its
- * list of listeners on every {@code setAttribute} and {@code removeAttribute} of a
- * request, and Spring MVC calls them a dozen times per request.
+ * embedded Tomcat, from the host's pipeline, around the valve that renders error pages
+ * and fires request listeners, so at the moment a request listener would hear of the
+ * request. Registering the listener itself would cost every request of the application
+ * more than the listener does: once any request listener is registered, Tomcat builds an
+ * event and copies its list of listeners on every {@code setAttribute} and
+ * {@code removeAttribute} of a request, and Spring MVC calls them a dozen times per
+ * request.
  */
 final class TomcatRequestEndValve extends ValveBase {
 
