@@ -2,6 +2,7 @@ package io.github.idempotency.contract;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -289,6 +290,18 @@ public abstract class AbstractIdempotencyStoreTests {
 		assertThat(record.completedAt()).isNotNull();
 		assertThat(record.expiresIn()).isGreaterThan(LEASE).isLessThanOrEqualTo(RETENTION);
 		assertThat(record.response()).isEqualTo(response(201, "{\"id\":1}"));
+	}
+
+	@Test
+	void findWhenCompletedShouldKeepFingerprintAndTimeOfClaim() {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		Instant claimedAt = store().find(key).orElseThrow().createdAt();
+		store().complete(key, token, response(200, "{}"), RETENTION);
+		IdempotencyRecord record = store().find(key).orElseThrow();
+		assertThat(record.fingerprint()).isEqualTo("fp");
+		assertThat(record.createdAt()).isEqualTo(claimedAt);
+		assertThat(record.completedAt()).isAfterOrEqualTo(claimedAt);
 	}
 
 	@Test

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -45,9 +46,11 @@ import org.springframework.util.StringUtils;
  * error, changing nothing: the store then claims with the claim script from then on (on
  * Redis 6.2 from its first claim; after a failover to an older replica, from there).
  * Renewal, completion and release are Lua scripts, sent by SHA with a fallback to the
- * full script when Redis has forgotten it (after a restart or failover). Every expiry is
- * relative ({@code PX} or {@code PEXPIRE}), so clocks of the application nodes never
- * matter.
+ * full script when Redis has forgotten it (after a restart or failover). Each acts only
+ * if the record is still, byte for byte, the claim the owner wrote: the owner token names
+ * that claim whole (owner, claim time and fingerprint), so the store rebuilds it and
+ * Redis compares two strings instead of parsing the record. Every expiry is relative
+ * ({@code PX} or {@code PEXPIRE}), so clocks of the application nodes never matter.
  *
  * <p>
  * Thread-safe.
@@ -154,23 +157,23 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	public ClaimResult claim(String key, String fingerprint, Duration lease) {
 		Assert.isTrue(StringUtils.hasText(fingerprint) && !StringUtils.containsWhitespace(fingerprint),
 				"fingerprint must be a single word");
-		String token = OwnerTokens.newToken();
-		String now = String.valueOf(System.currentTimeMillis());
+		ClaimToken claim = new ClaimToken(OwnerTokens.newToken(), String.valueOf(System.currentTimeMillis()),
+				fingerprint);
 		if (this.nativeClaim) {
-			ClaimResult result = claimNatively(key, fingerprint, token, now, lease);
+			ClaimResult result = claimNatively(key, claim, lease);
 			if (result != null) {
 				return result;
 			}
 		}
-		byte[] reply = execute(CLAIM, key, bytes(fingerprint), bytes(token), millis(lease), bytes(now),
-				bytes(FORMAT_VERSION));
+		byte[] reply = execute(CLAIM, key, bytes(fingerprint), bytes(claim.owner()), millis(lease),
+				bytes(claim.createdAt()), bytes(FORMAT_VERSION));
 		// A record starts with its version, a digit; every other reply is a word.
 		if (reply.length > 0 && Character.isDigit(reply[0])) {
 			return new ClaimResult.Completed(read(key, reply).response());
 		}
 		String answer = string(reply);
 		return switch (answer) {
-			case "claimed" -> new ClaimResult.Claimed(token);
+			case "claimed" -> new ClaimResult.Claimed(claim.token());
 			case "in_progress" -> new ClaimResult.InProgress();
 			case "mismatch" -> new ClaimResult.Mismatch();
 			default -> {
@@ -185,13 +188,12 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	// Null when the script must decide: the server refused the command, which changes
 	// nothing, because it is older than 7.0 (from then on) or because the key holds
 	// something other than a string (which the script names).
-	private @Nullable ClaimResult claimNatively(String key, String fingerprint, String token, String now,
-			Duration lease) {
-		byte[] claim = bytes(FORMAT_VERSION + " in_progress " + fingerprint + " " + token + " " + now + " - - 0\n");
+	private @Nullable ClaimResult claimNatively(String key, ClaimToken claim, Duration lease) {
+		byte[] record = claim.record();
 		byte[] existing;
 		try {
 			existing = this.redis.execute((RedisCallback<byte[]>) (connection) -> connection.stringCommands()
-				.setGet(bytes(redisKey(key)), claim, Expiration.milliseconds(Math.max(1, lease.toMillis())),
+				.setGet(bytes(redisKey(key)), record, Expiration.milliseconds(Math.max(1, lease.toMillis())),
 						SetOption.ifAbsent()));
 		}
 		catch (DataAccessException ex) {
@@ -205,7 +207,7 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			}
 			throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
 		}
-		return (existing != null) ? decide(key, existing, fingerprint) : new ClaimResult.Claimed(token);
+		return (existing != null) ? decide(key, existing, claim.fingerprint()) : new ClaimResult.Claimed(claim.token());
 	}
 
 	// What the claim script decides about a record it finds, from the record itself.
@@ -244,22 +246,30 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 
 	@Override
 	public boolean complete(String key, String token, StoredResponse response, Duration retention) {
-		Long stored = execute(COMPLETE, key, bytes(token), millis(retention), bytes(String.valueOf(response.status())),
-				HeaderLines.encode(response.headers()), response.body(),
-				bytes(String.valueOf(System.currentTimeMillis())));
+		ClaimToken claim = ClaimToken.parse(token);
+		if (claim == null) {
+			return false;
+		}
+		byte[] headers = HeaderLines.encode(response.headers());
+		byte[] head = bytes(FORMAT_VERSION + " completed " + claim.fingerprint() + " - " + claim.createdAt() + " "
+				+ System.currentTimeMillis() + " " + response.status() + " " + headers.length + "\n");
+		byte[] headAndHeaders = Arrays.copyOf(head, head.length + headers.length);
+		System.arraycopy(headers, 0, headAndHeaders, head.length, headers.length);
+		// The body goes as its own argument, so that the application never copies it.
+		Long stored = execute(COMPLETE, key, claim.record(), headAndHeaders, response.body(), millis(retention));
 		return stored == 1L;
 	}
 
 	@Override
 	public boolean renew(String key, String token, Duration lease) {
-		Long renewed = execute(RENEW, key, bytes(token), millis(lease));
-		return renewed == 1L;
+		ClaimToken claim = ClaimToken.parse(token);
+		return claim != null && execute(RENEW, key, claim.record(), millis(lease)) == 1L;
 	}
 
 	@Override
 	public boolean release(String key, String token) {
-		Long released = execute(RELEASE, key, bytes(token));
-		return released == 1L;
+		ClaimToken claim = ClaimToken.parse(token);
+		return claim != null && execute(RELEASE, key, claim.record()) == 1L;
 	}
 
 	// Replies hold raw bytes: the bodies are binary, and integers come back as Long
@@ -346,6 +356,40 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		catch (IOException ex) {
 			throw new UncheckedIOException("Could not read the script " + name, ex);
 		}
+	}
+
+	/**
+	 * What an owner token of this store names: the claim record it wrote, whole.
+	 *
+	 * @param owner 32 random hex digits, unique among the claims of a key
+	 * @param createdAt the claim's time, epoch milliseconds
+	 * @param fingerprint the fingerprint of the request that claimed
+	 */
+	private record ClaimToken(String owner, String createdAt, String fingerprint) {
+
+		// Neither the owner nor the time holds a slash; the fingerprint may.
+		private static final char SEPARATOR = '/';
+
+		static @Nullable ClaimToken parse(String token) {
+			int first = token.indexOf(SEPARATOR);
+			int second = (first >= 0) ? token.indexOf(SEPARATOR, first + 1) : -1;
+			if (second < 0) {
+				return null;
+			}
+			return new ClaimToken(token.substring(0, first), token.substring(first + 1, second),
+					token.substring(second + 1));
+		}
+
+		String token() {
+			return this.owner + SEPARATOR + this.createdAt + SEPARATOR + this.fingerprint;
+		}
+
+		// The claim as the native claim and the claim script write it (see RedisRecord).
+		byte[] record() {
+			return bytes(FORMAT_VERSION + " in_progress " + this.fingerprint + " " + this.owner + " " + this.createdAt
+					+ " - - 0\n");
+		}
+
 	}
 
 }

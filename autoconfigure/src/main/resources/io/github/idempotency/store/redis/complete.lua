@@ -1,14 +1,9 @@
--- Stores the response of the request that owns the claim on KEYS[1], and keeps it for the retention.
--- Does nothing when another token holds the record: the caller's lease expired and the key was claimed again.
--- ARGV: 1 owner token, 2 retention (ms), 3 status, 4 headers, 5 body, 6 completion time (epoch ms, for operators only)
-local record = redis.call('GET', KEYS[1])
-if not record then
+-- Stores a response on KEYS[1], kept for the retention, if the record there is still exactly the claim ARGV[1]:
+-- otherwise the owner's lease expired, and the record is gone, completed or another request's claim.
+-- ARGV: 1 the claim record as its owner wrote it, 2 the completed record's first line and headers, 3 the body,
+-- 4 retention (ms). The body comes apart from the rest so that the application never copies it.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
 end
-local version, state, fingerprint, token, created = string.match(record, '^(%S+) (%S+) (%S+) (%S+) (%S+) ')
-if state ~= 'in_progress' or token ~= ARGV[1] then
-  return 0
-end
-redis.call('SET', KEYS[1], version .. ' completed ' .. fingerprint .. ' - ' .. created .. ' ' .. ARGV[6] .. ' '
-  .. ARGV[3] .. ' ' .. #ARGV[4] .. '\n' .. ARGV[4] .. ARGV[5], 'PX', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[2] .. ARGV[3], 'PX', ARGV[4])
 return 1

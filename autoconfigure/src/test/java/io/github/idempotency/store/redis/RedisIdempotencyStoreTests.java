@@ -90,6 +90,30 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 		assertThat(redis.getExpire(name)).isBetween(1L, 30L);
 	}
 
+	// The owner token names the claim whole, and Redis compares the record whole: a token
+	// with the owner's random part but another claim's time or fingerprint owns nothing.
+	@Test
+	void tokenNamingAnotherClaimOfSameOwnerShouldChangeNothing() {
+		String key = UUID.randomUUID().toString();
+		String token = ((ClaimResult.Claimed) this.store.claim(key, "fp", Duration.ofSeconds(30))).token();
+		String name = "store-test:{" + key + "}";
+		String claim = redis.opsForValue().get(name);
+		String[] parts = token.split("/", 3);
+		assertThat(parts).hasSize(3).endsWith("fp");
+		List<String> forged = List.of(parts[0] + "/" + parts[1] + "/other", parts[0] + "/1/fp",
+				parts[0] + "/" + parts[1] + "/fp/", parts[0] + "/" + parts[1]);
+		for (String other : forged) {
+			StoredResponse response = new StoredResponse(200, Map.of(), new byte[0]);
+			assertThat(this.store.complete(key, other, response, Duration.ofHours(1))).as(other).isFalse();
+			assertThat(this.store.renew(key, other, Duration.ofHours(1))).as(other).isFalse();
+			assertThat(this.store.release(key, other)).as(other).isFalse();
+		}
+		assertThat(redis.opsForValue().get(name)).isEqualTo(claim);
+		assertThat(redis.getExpire(name)).isBetween(1L, 30L);
+		assertThat(this.store.complete(key, token, new StoredResponse(200, Map.of(), new byte[0]), Duration.ofHours(1)))
+			.isTrue();
+	}
+
 	@Test
 	void completedRecordShouldExpireAfterRetention() {
 		String key = UUID.randomUUID().toString();
