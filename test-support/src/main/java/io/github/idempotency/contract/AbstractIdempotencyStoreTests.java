@@ -293,15 +293,16 @@ public abstract class AbstractIdempotencyStoreTests {
 	}
 
 	@Test
-	void findWhenCompletedShouldKeepFingerprintAndTimeOfClaim() {
+	void findWhenCompletedShouldKeepFingerprintAndTimeOfClaim() throws InterruptedException {
 		String key = newKey();
 		String token = claimed(key, "fp");
 		Instant claimedAt = store().find(key).orElseThrow().createdAt();
-		store().complete(key, token, response(200, "{}"), RETENTION);
+		// So that a store writing the completion's time as the claim's is seen to.
+		Thread.sleep(5);
+		assertThat(store().complete(key, token, response(200, "{}"), RETENTION)).isTrue();
 		IdempotencyRecord record = store().find(key).orElseThrow();
 		assertThat(record.fingerprint()).isEqualTo("fp");
 		assertThat(record.createdAt()).isEqualTo(claimedAt);
-		assertThat(record.completedAt()).isAfterOrEqualTo(claimedAt);
 	}
 
 	@Test

@@ -15,11 +15,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>
  * The string starts with a line of space-separated fields: format version, state
- * ({@code in_progress} or {@code completed}), fingerprint, owner token ({@code -} once
- * completed), creation and completion times (epoch millis, {@code -} for none), status
- * ({@code -} while in progress) and the length of the header block. A later minor version
- * may append fields to this line. After it come the stored headers ({@link HeaderLines})
- * and the body, exactly as written.
+ * ({@code in_progress} or {@code completed}), fingerprint, owner (the random part of the
+ * owner token, {@code -} once completed), creation and completion times (epoch millis,
+ * {@code -} for none), status ({@code -} while in progress) and the length of the header
+ * block. A later minor version may append fields to this line. After it come the stored
+ * headers ({@link HeaderLines}) and the body, exactly as written.
  *
  * @param version the format version
  * @param completed whether the response is stored

@@ -3,7 +3,7 @@
 -- Redis. The reply is 'claimed', 'in_progress', 'mismatch', 'unreadable <why>', or the completed record itself.
 -- ARGV: 1 fingerprint, 2 owner (the random part of the owner token), 3 lease (ms), 4 creation time (epoch ms),
 -- 5 format version
--- A record is one string: a first line "version state fingerprint token created completed status headers-length",
+-- A record is one string: a first line "version state fingerprint owner created completed status headers-length",
 -- then, once completed, the headers and the body (see RedisRecord). Versions are "major" or "major.minor": minors
 -- only append fields to the first line, so any record of the same major is readable.
 local record = redis.pcall('GET', KEYS[1])
