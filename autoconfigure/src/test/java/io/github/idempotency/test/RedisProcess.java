@@ -16,6 +16,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@code redis-server} process of the test's own, on a free loopback port, for tests
@@ -23,6 +24,11 @@ import io.lettuce.core.api.sync.RedisCommands;
  * ({@link #isAvailable()}); {@code .ci/run} installs it where missing.
  */
 public final class RedisProcess implements AutoCloseable {
+
+	/**
+	 * The environment variable that names a {@code valkey-server} executable.
+	 */
+	public static final String VALKEY_VARIABLE = "IDEMPOTENCY_TEST_VALKEY_SERVER";
 
 	private final List<String> command;
 
@@ -64,10 +70,38 @@ public final class RedisProcess implements AutoCloseable {
 	 * @return the running server
 	 */
 	public static RedisProcess launch(String... arguments) throws IOException {
+		return launchServer("redis-server", arguments);
+	}
+
+	/**
+	 * The {@code valkey-server} named by {@value #VALKEY_VARIABLE}, which {@code .ci/run}
+	 * builds from Debian's sources: a server with {@code SET ... IFEQ}, which no Redis
+	 * this machine has offers. Once the variable is set the tests that need it must reach
+	 * it; without it they are skipped.
+	 * @return the executable, or {@code null} where the variable is not set
+	 */
+	public static @Nullable String valkeyServer() {
+		String server = System.getenv(VALKEY_VARIABLE);
+		return (server != null && !server.isBlank()) ? server : null;
+	}
+
+	/**
+	 * Starts the {@link #valkeyServer()} on a free port.
+	 * @return the running server
+	 */
+	public static RedisProcess launchValkey() throws IOException {
+		String server = valkeyServer();
+		if (server == null) {
+			throw new IllegalStateException(VALKEY_VARIABLE + " names no valkey-server");
+		}
+		return launchServer(server);
+	}
+
+	private static RedisProcess launchServer(String server, String... arguments) throws IOException {
 		int port = RedisTestServer.freePort();
 		Path directory = Files.createTempDirectory("redis-" + port);
-		List<String> command = new ArrayList<>(List.of("redis-server", "--port", String.valueOf(port), "--bind",
-				"127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.toString()));
+		List<String> command = new ArrayList<>(List.of(server, "--port", String.valueOf(port), "--bind", "127.0.0.1",
+				"--save", "", "--appendonly", "no", "--dir", directory.toString()));
 		command.addAll(List.of(arguments));
 		RedisProcess redis = new RedisProcess(port, directory, command);
 		redis.start();
@@ -107,7 +141,7 @@ public final class RedisProcess implements AutoCloseable {
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
 		while (!answers()) {
 			if (System.nanoTime() > deadline || !this.process.isAlive()) {
-				throw new IOException("redis-server on port " + this.port + " did not start: "
+				throw new IOException(this.command.get(0) + " on port " + this.port + " did not start: "
 						+ Files.readString(this.directory.resolve("redis.log")));
 			}
 			sleep(Duration.ofMillis(20));

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -21,6 +20,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.dao.DataAccessException;
+import org.springframework.data.redis.connection.RedisClusterConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.RedisStringCommands.SetOption;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -45,12 +45,16 @@ import org.springframework.util.StringUtils;
  * script would. A server before 7.0 refuses {@code NX} with {@code GET} as a syntax
  * error, changing nothing: the store then claims with the claim script from then on (on
  * Redis 6.2 from its first claim; after a failover to an older replica, from there).
- * Renewal, completion and release are Lua scripts, sent by SHA with a fallback to the
- * full script when Redis has forgotten it (after a restart or failover). Each acts only
- * if the record is still, byte for byte, the claim the owner wrote: the owner token names
- * that claim whole (owner, claim time and fingerprint), so the store rebuilds it and
- * Redis compares two strings instead of parsing the record. Every expiry is relative
- * ({@code PX} or {@code PEXPIRE}), so clocks of the application nodes never matter.
+ * Renewal, completion and release act only if the record is still, byte for byte, the
+ * claim the owner wrote: the owner token names that claim whole (owner, claim time and
+ * fingerprint), so the store rebuilds it and has it compared as one string. On Redis 8.4
+ * and later, and Valkey 8.1 and later, a completion is one native
+ * {@code SET ... IFEQ <claim> PX}; a server without {@code IFEQ} refuses it as a syntax
+ * error, changing nothing, and the store completes with the completion script from then
+ * on, as it claims. Renewal and release, and completion elsewhere, are Lua scripts, sent
+ * by SHA with a fallback to the full script when Redis has forgotten it (after a restart
+ * or failover). Every expiry is relative ({@code PX} or {@code PEXPIRE}), so clocks of
+ * the application nodes never matter.
  *
  * <p>
  * Thread-safe.
@@ -82,6 +86,10 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 
 	private static final RedisSerializer<byte[]> BYTES = RedisSerializer.byteArray();
 
+	private static final byte[] IFEQ = bytes("IFEQ");
+
+	private static final byte[] PX = bytes("PX");
+
 	private final RedisTemplate<String, byte[]> redis;
 
 	private final String keyPrefix;
@@ -91,6 +99,10 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	// Whether claims start with SET ... NX GET: until the server refuses it as older than
 	// 7.0.
 	private volatile boolean nativeClaim;
+
+	// Whether completions start with SET ... IFEQ: until the server refuses it as older
+	// than Redis 8.4 or Valkey 8.1.
+	private volatile boolean nativeCompletion;
 
 	/**
 	 * @param connectionFactory the connection to Redis
@@ -102,12 +114,13 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	}
 
 	/**
-	 * @param nativeClaim {@code false} to claim with the script whatever the server, for
-	 * tests of the script on servers that have the native command
+	 * @param nativeCommands {@code false} to claim and complete with the scripts whatever
+	 * the server, for tests of the scripts on servers that have the native commands
 	 */
-	RedisIdempotencyStore(RedisConnectionFactory connectionFactory, String keyPrefix, boolean nativeClaim) {
+	RedisIdempotencyStore(RedisConnectionFactory connectionFactory, String keyPrefix, boolean nativeCommands) {
 		Assert.hasText(keyPrefix, "keyPrefix must not be empty");
-		this.nativeClaim = nativeClaim;
+		this.nativeClaim = nativeCommands;
+		this.nativeCompletion = nativeCommands;
 		RedisTemplate<String, byte[]> template = new RedisTemplate<>();
 		template.setConnectionFactory(connectionFactory);
 		template.setKeySerializer(RedisSerializer.string());
@@ -197,12 +210,11 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 						SetOption.ifAbsent()));
 		}
 		catch (DataAccessException ex) {
-			String message = String.valueOf(ex.getMostSpecificCause().getMessage());
-			if (message.startsWith("ERR syntax error")) {
+			if (isSyntaxError(ex)) {
 				this.nativeClaim = false;
 				return null;
 			}
-			if (message.startsWith("WRONGTYPE")) {
+			if (String.valueOf(ex.getMostSpecificCause().getMessage()).startsWith("WRONGTYPE")) {
 				return null;
 			}
 			throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
@@ -253,11 +265,61 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		byte[] headers = HeaderLines.encode(response.headers());
 		byte[] head = bytes(FORMAT_VERSION + " completed " + claim.fingerprint() + " - " + claim.createdAt() + " "
 				+ System.currentTimeMillis() + " " + response.status() + " " + headers.length + "\n");
-		byte[] headAndHeaders = Arrays.copyOf(head, head.length + headers.length);
-		System.arraycopy(headers, 0, headAndHeaders, head.length, headers.length);
-		// The body goes as its own argument, so that the application never copies it.
-		Long stored = execute(COMPLETE, key, claim.record(), headAndHeaders, response.body(), millis(retention));
+		if (this.nativeCompletion) {
+			Boolean stored = completeNatively(key, claim, join(head, headers, response.body()), retention);
+			if (stored != null) {
+				return stored;
+			}
+		}
+		// The body goes as its own argument, so that the application does not copy it.
+		Long stored = execute(COMPLETE, key, claim.record(), join(head, headers), response.body(), millis(retention));
 		return stored == 1L;
+	}
+
+	// Null when the server refused the command as one without IFEQ (from then on). The
+	// record goes as one argument, so the body is copied into it.
+	private @Nullable Boolean completeNatively(String key, ClaimToken claim, byte[] record, Duration retention) {
+		byte[] name = bytes(redisKey(key));
+		byte[] expected = claim.record();
+		byte[] millis = millis(retention);
+		Object reply;
+		try {
+			reply = this.redis.execute((RedisCallback<Object>) (connection) -> {
+				if (connection instanceof RedisClusterConnection cluster) {
+					// Sent to the primary that serves the key's slot.
+					return cluster.execute("SET", name, List.of(record, IFEQ, expected, PX, millis));
+				}
+				return connection.execute("SET", name, record, IFEQ, expected, PX, millis);
+			});
+		}
+		catch (DataAccessException ex) {
+			if (isSyntaxError(ex)) {
+				this.nativeCompletion = false;
+				return null;
+			}
+			throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
+		}
+		// OK when stored; no reply when the key held anything but the claim.
+		return reply != null;
+	}
+
+	// How a server refuses an option it does not know, changing nothing.
+	private static boolean isSyntaxError(DataAccessException ex) {
+		return String.valueOf(ex.getMostSpecificCause().getMessage()).startsWith("ERR syntax error");
+	}
+
+	private static byte[] join(byte[]... parts) {
+		int length = 0;
+		for (byte[] part : parts) {
+			length += part.length;
+		}
+		byte[] joined = new byte[length];
+		int at = 0;
+		for (byte[] part : parts) {
+			System.arraycopy(part, 0, joined, at, part.length);
+			at += part.length;
+		}
+		return joined;
 	}
 
 	@Override
