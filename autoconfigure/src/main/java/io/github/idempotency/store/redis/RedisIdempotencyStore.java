@@ -20,7 +20,9 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.dao.DataAccessException;
-import org.springframework.data.redis.connection.RedisClusterConnection;
+import org.springframework.dao.QueryTimeoutException;
+import org.springframework.data.redis.RedisConnectionFailureException;
+import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.RedisStringCommands.SetOption;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -205,9 +207,12 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		byte[] record = claim.record();
 		byte[] existing;
 		try {
-			existing = this.redis.execute((RedisCallback<byte[]>) (connection) -> connection.stringCommands()
-				.setGet(bytes(redisKey(key)), record, Expiration.milliseconds(Math.max(1, lease.toMillis())),
-						SetOption.ifAbsent()));
+			existing = this.redis.execute((RedisCallback<byte[]>) (connection) -> {
+				refuseQueueing(connection);
+				return connection.stringCommands()
+					.setGet(bytes(redisKey(key)), record, Expiration.milliseconds(Math.max(1, lease.toMillis())),
+							SetOption.ifAbsent());
+			});
 		}
 		catch (DataAccessException ex) {
 			if (isSyntaxError(ex)) {
@@ -276,31 +281,44 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		return stored == 1L;
 	}
 
-	// Null when the server refused the command as one without IFEQ (from then on). The
-	// record goes as one argument, so the body is copied into it.
+	// Null when the server refused the command, which changes nothing: the script then
+	// decides. The record goes as one argument, so the body is copied into it.
 	private @Nullable Boolean completeNatively(String key, ClaimToken claim, byte[] record, Duration retention) {
 		byte[] name = bytes(redisKey(key));
 		byte[] expected = claim.record();
 		byte[] millis = millis(retention);
 		Object reply;
 		try {
+			// Every argument goes as a key, so a cluster connection routes by the first.
 			reply = this.redis.execute((RedisCallback<Object>) (connection) -> {
-				if (connection instanceof RedisClusterConnection cluster) {
-					// Sent to the primary that serves the key's slot.
-					return cluster.execute("SET", name, List.of(record, IFEQ, expected, PX, millis));
-				}
+				refuseQueueing(connection);
 				return connection.execute("SET", name, record, IFEQ, expected, PX, millis);
 			});
 		}
-		catch (DataAccessException ex) {
-			if (isSyntaxError(ex)) {
-				this.nativeCompletion = false;
-				return null;
-			}
+		catch (QueryTimeoutException | RedisConnectionFailureException ex) {
+			// Whether the command ran is not known, so nothing may be sent after it.
 			throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
+		}
+		catch (DataAccessException ex) {
+			// A server without IFEQ refuses it with its generic error (Redis: "ERR syntax
+			// error") and is not asked again; other refusals (a key of another type, a
+			// replica that became read-only) are the script's to report.
+			if (String.valueOf(ex.getMostSpecificCause().getMessage()).startsWith("ERR")) {
+				this.nativeCompletion = false;
+			}
+			return null;
 		}
 		// OK when stored; no reply when the key held anything but the claim.
 		return reply != null;
+	}
+
+	// A connection that another template bound to the thread may be inside MULTI or a
+	// pipeline, where every reply is null: it would read as "claimed" or "not stored".
+	private static void refuseQueueing(RedisConnection connection) {
+		if (connection.isQueueing() || connection.isPipelined()) {
+			throw new IdempotencyStoreException(
+					"The Redis connection bound to this thread is inside a transaction or pipeline");
+		}
 	}
 
 	// How a server refuses an option it does not know, changing nothing.

@@ -7,6 +7,7 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.test.RedisProcess;
 import io.github.idempotency.test.RedisTestServer;
@@ -22,6 +23,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -88,6 +90,33 @@ class RedisCompletionCommandTests {
 				.isFalse();
 			assertThat(redis.opsForValue().get(name)).isEqualTo(completed);
 			assertThat(this.sent).doesNotContain("EVALSHA", "EVAL");
+		}
+	}
+
+	// Refused for the key, not for the server: the script reports it, and the next
+	// completion is native again.
+	@Test
+	void valkeyRefusingOneKeyShouldStillBeCompletedNatively() throws Exception {
+		assumeTrue(RedisProcess.valkeyServer() != null, RedisProcess.VALKEY_VARIABLE + " is not set");
+		try (RedisProcess valkey = RedisProcess.launchValkey()) {
+			RedisIdempotencyStore store = connect(valkey.port());
+			StringRedisTemplate redis = new StringRedisTemplate(this.connectionFactory);
+			String key = UUID.randomUUID().toString();
+			String token = ((ClaimResult.Claimed) store.claim(key, "fp", Duration.ofSeconds(30))).token();
+			redis.delete(store.redisKey(key));
+			redis.opsForHash().put(store.redisKey(key), "field", "value");
+			this.sent.clear();
+
+			assertThatExceptionOfType(IdempotencyStoreException.class)
+				.isThrownBy(() -> store.complete(key, token, RESPONSE, Duration.ofMinutes(1)));
+
+			assertThat(this.sent).startsWith("SET", "EVALSHA");
+			assertThat(redis.opsForHash().get(store.redisKey(key), "field")).isEqualTo("value");
+			String next = UUID.randomUUID().toString();
+			String nextToken = ((ClaimResult.Claimed) store.claim(next, "fp", Duration.ofSeconds(30))).token();
+			this.sent.clear();
+			assertThat(store.complete(next, nextToken, RESPONSE, Duration.ofMinutes(1))).isTrue();
+			assertThat(this.sent).containsExactly("SET");
 		}
 	}
 

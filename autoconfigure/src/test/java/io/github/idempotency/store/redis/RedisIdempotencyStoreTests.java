@@ -22,9 +22,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.RedisConnectionUtils;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -222,6 +224,29 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 		assertThat(result).isEqualTo(new ClaimResult.Completed(
 				new StoredResponse(201, Map.of("Location", List.of("/a")), "{}".getBytes(StandardCharsets.UTF_8))));
 		assertThat(this.store.find(key)).isPresent();
+	}
+
+	// Another template with transaction support binds its connection to the thread, in
+	// MULTI, and this store's template is handed that connection: every reply is null.
+	@Test
+	void claimAndCompleteOnConnectionInTransactionShouldFailAsStoreError() {
+		String key = UUID.randomUUID().toString();
+		String token = ((ClaimResult.Claimed) this.store.claim(key, "fp", Duration.ofSeconds(30))).token();
+		String other = UUID.randomUUID().toString();
+		RedisConnection bound = RedisConnectionUtils.bindConnection(connectionFactory);
+		try {
+			bound.multi();
+			assertThatExceptionOfType(IdempotencyStoreException.class)
+				.isThrownBy(() -> this.store.claim(other, "fp", Duration.ofSeconds(30)));
+			assertThatExceptionOfType(IdempotencyStoreException.class).isThrownBy(() -> this.store.complete(key, token,
+					new StoredResponse(200, Map.of(), new byte[0]), Duration.ofMinutes(1)));
+			bound.discard();
+		}
+		finally {
+			RedisConnectionUtils.unbindConnection(connectionFactory);
+		}
+		assertThat(redis.hasKey("store-test:{" + other + "}")).isFalse();
+		assertThat(this.store.claim(key, "fp", Duration.ofSeconds(30))).isInstanceOf(ClaimResult.InProgress.class);
 	}
 
 	@Test
