@@ -51,12 +51,13 @@ import org.springframework.util.StringUtils;
  * claim the owner wrote: the owner token names that claim whole (owner, claim time and
  * fingerprint), so the store rebuilds it and has it compared as one string. On Redis 8.4
  * and later, and Valkey 8.1 and later, a completion is one native
- * {@code SET ... IFEQ <claim> PX}; a server without {@code IFEQ} refuses it as a syntax
- * error, changing nothing, and the store completes with the completion script from then
- * on, as it claims. Renewal and release, and completion elsewhere, are Lua scripts, sent
- * by SHA with a fallback to the full script when Redis has forgotten it (after a restart
- * or failover). Every expiry is relative ({@code PX} or {@code PEXPIRE}), so clocks of
- * the application nodes never matter.
+ * {@code SET ... IFEQ <claim> PX}; a server without {@code IFEQ} refuses it with its
+ * generic error ({@code ERR syntax error} on Redis 7), changing nothing, and the store
+ * completes with the completion script from then on; any other refusal sends that one
+ * completion to the script, which reports it. Renewal and release, and completion
+ * elsewhere, are Lua scripts, sent by SHA with a fallback to the full script when Redis
+ * has forgotten it (after a restart or failover). Every expiry is relative ({@code PX} or
+ * {@code PEXPIRE}), so clocks of the application nodes never matter.
  *
  * <p>
  * Thread-safe.
