@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import io.github.idempotency.ClaimResult;
@@ -12,15 +11,8 @@ import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.test.RedisProcess;
 import io.github.idempotency.test.RedisTestServer;
-import io.lettuce.core.AbstractRedisClient;
-import io.lettuce.core.event.command.CommandListener;
-import io.lettuce.core.event.command.CommandStartedEvent;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import redis.embedded.RedisServer;
-
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -30,18 +22,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * script on Redis 6.2, and the script from then on when a server turns out older than the
  * one first asked.
  */
-class RedisClaimCommandTests {
-
-	private final List<String> sent = new CopyOnWriteArrayList<>();
-
-	private LettuceConnectionFactory connectionFactory;
-
-	@AfterEach
-	void disconnect() {
-		if (this.connectionFactory != null) {
-			this.connectionFactory.destroy();
-		}
-	}
+class RedisClaimCommandTests extends AbstractCommandChoiceTests {
 
 	@Test
 	void redis62ShouldBeClaimedWithTheScript() throws Exception {
@@ -96,19 +77,6 @@ class RedisClaimCommandTests {
 				redis62.stop();
 			}
 		}
-	}
-
-	private RedisIdempotencyStore connect(int port) {
-		this.connectionFactory = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", port));
-		this.connectionFactory.afterPropertiesSet();
-		this.connectionFactory.start();
-		((AbstractRedisClient) this.connectionFactory.getRequiredNativeClient()).addListener(new CommandListener() {
-			@Override
-			public void commandStarted(CommandStartedEvent event) {
-				RedisClaimCommandTests.this.sent.add(event.getCommand().getType().toString());
-			}
-		});
-		return new RedisIdempotencyStore(this.connectionFactory, "claim-command-test");
 	}
 
 	// Every outcome of a claim, each in one command of the expected kind.

@@ -4,22 +4,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.test.RedisProcess;
 import io.github.idempotency.test.RedisTestServer;
-import io.lettuce.core.AbstractRedisClient;
-import io.lettuce.core.event.command.CommandListener;
-import io.lettuce.core.event.command.CommandStartedEvent;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import redis.embedded.RedisServer;
 
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,21 +24,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * server has it (Valkey 8.1 here), and the script from the first refusal on where it does
  * not (Redis 7 and 6.2).
  */
-class RedisCompletionCommandTests {
+class RedisCompletionCommandTests extends AbstractCommandChoiceTests {
 
 	private static final StoredResponse RESPONSE = new StoredResponse(201, Map.of("Location", List.of("/a")),
 			new byte[] { 0, 1, (byte) 0xff, '\r', '\n' });
-
-	private final List<String> sent = new CopyOnWriteArrayList<>();
-
-	private LettuceConnectionFactory connectionFactory;
-
-	@AfterEach
-	void disconnect() {
-		if (this.connectionFactory != null) {
-			this.connectionFactory.destroy();
-		}
-	}
 
 	@Test
 	void valkeyShouldBeCompletedNatively() throws Exception {
@@ -154,19 +136,6 @@ class RedisCompletionCommandTests {
 		this.sent.clear();
 		assertThat(store.complete(second, token, RESPONSE, Duration.ofMinutes(1))).isTrue();
 		assertThat(this.sent).containsExactly("EVALSHA");
-	}
-
-	private RedisIdempotencyStore connect(int port) {
-		this.connectionFactory = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", port));
-		this.connectionFactory.afterPropertiesSet();
-		this.connectionFactory.start();
-		((AbstractRedisClient) this.connectionFactory.getRequiredNativeClient()).addListener(new CommandListener() {
-			@Override
-			public void commandStarted(CommandStartedEvent event) {
-				RedisCompletionCommandTests.this.sent.add(event.getCommand().getType().toString());
-			}
-		});
-		return new RedisIdempotencyStore(this.connectionFactory, "completion-command-test");
 	}
 
 }
