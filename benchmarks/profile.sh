@@ -4,6 +4,7 @@
 # CPU samples of the application by component. Writes benchmarks/target/profile-<line>/.
 # async-profiler comes from Maven Central (tools.profiler:async-profiler), the library loaded into the running JVM.
 # Usage: benchmarks/profile.sh [boot3 | boot4, default boot3] [seconds per path, default 15]
+# REDIS_PORT names another server on 127.0.0.1 than the Redis on 6379, such as a Valkey with SET ... IFEQ.
 # Run benchmarks/run.sh (or its build step) for the line first: this uses its build. Attaching a profiler to a running
 # JVM is not free of risk: once on 2026-12-02 the application crashed (SIGSEGV in the JVM's GC code) right after the
 # profiler started; run it again when that happens.
@@ -12,6 +13,7 @@ cd "$(dirname "$0")/.."
 line="${1:-boot3}"
 duration="${2:-15}"
 port=8089
+redis_port="${REDIS_PORT:-6379}"
 out="benchmarks/target/profile-$line"
 rm -rf "$out"
 mkdir -p "$out"
@@ -28,9 +30,9 @@ profiler="$(pwd)/$out/linux-x64/libasyncProfiler.so"
 classes=benchmarks/target/classes
 [[ $line == boot4 ]] && classes=benchmarks/target/boot4/classes
 classpath="$classes:$(cat "benchmarks/target/classpath-$line.txt")"
-redis-cli --scan --pattern 'bench:*' | xargs -r -n 500 redis-cli del >/dev/null
+redis-cli -p "$redis_port" --scan --pattern 'bench:*' | xargs -r -n 500 redis-cli -p "$redis_port" del >/dev/null
 java -Xms512m -Xmx512m -cp "$classpath" io.github.idempotency.benchmarks.BenchmarkApplication \
-  --server.port=$port > "$out/app.log" 2>&1 &
+  --server.port=$port --spring.data.redis.port="$redis_port" > "$out/app.log" 2>&1 &
 app=$!
 trap 'kill $app 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do
@@ -40,7 +42,7 @@ for _ in $(seq 1 120); do
 done
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$app/stat"; }
-redis_cpu() { redis-cli info cpu | tr -d '\r' | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { printf "%.6f", s }'; }
+redis_cpu() { redis-cli -p "$redis_port" info cpu | tr -d '\r' | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { printf "%.6f", s }'; }
 ticks_per_second=$(getconf CLK_TCK)
 
 # Completes the 1,000 replay keys of both the starter and the floor.
