@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.UnsupportedEncodingException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.nio.charset.Charset;
 import java.util.Arrays;
 import java.util.Locale;
@@ -13,6 +16,8 @@ import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import org.jspecify.annotations.Nullable;
+
+import org.springframework.util.Assert;
 
 /**
  * The response of an idempotent handler, as the client receives it, with a copy of its
@@ -38,6 +43,8 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	private final boolean streaming;
 
 	private static final byte[] NOTHING_YET = new byte[0];
+
+	private static final @Nullable MethodHandle REDIRECT_WITH_STATUS = findRedirectWithStatus();
 
 	// Grown to the first write's size, then doubled: a body written in one go, as message
 	// converters write it, is copied once, and a replay that writes nothing here costs
@@ -231,13 +238,61 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	@Override
 	public void sendRedirect(String location) throws IOException {
 		super.sendRedirect(location);
+		noteRedirect(true);
+	}
+
+	// Servlet 6.1 adds these three overloads, which the wrapper would pass on untouched.
+	public void sendRedirect(String location, int sc) throws IOException {
+		sendRedirect(location, sc, true);
+	}
+
+	public void sendRedirect(String location, boolean clearBuffer) throws IOException {
+		sendRedirect(location, SC_FOUND, clearBuffer);
+	}
+
+	public void sendRedirect(String location, int sc, boolean clearBuffer) throws IOException {
+		Assert.state(REDIRECT_WITH_STATUS != null, "Servlet 6.1 redirect overload called on an earlier Servlet API");
+		if (!clearBuffer) {
+			// The container sends what was written along with the redirect, so it must
+			// have it; the copy keeps it for the record.
+			flushWriterHere();
+			sendHeld();
+		}
+		try {
+			REDIRECT_WITH_STATUS.invokeExact((HttpServletResponse) getResponse(), location, sc, clearBuffer);
+		}
+		catch (IOException | RuntimeException | Error ex) {
+			throw ex;
+		}
+		catch (Throwable ex) {
+			throw new IllegalStateException(ex);
+		}
+		noteRedirect(clearBuffer);
+	}
+
+	private void noteRedirect(boolean bodyCleared) {
 		// Not in an include, where the container ignores the redirect.
 		if (getResponse().isCommitted()) {
-			discardWriterBuffer();
-			if (!this.passing) {
-				this.size = 0;
+			if (bodyCleared) {
+				discardWriterBuffer();
+				if (!this.passing) {
+					this.size = 0;
+				}
 			}
 			this.redirected = true;
+		}
+	}
+
+	// Servlet 6.1's redirect with a status and a choice to keep the body: looked up, as
+	// this class is built against Servlet 6.0 too, where nothing calls the overloads.
+	private static @Nullable MethodHandle findRedirectWithStatus() {
+		try {
+			return MethodHandles.publicLookup()
+				.findVirtual(HttpServletResponse.class, "sendRedirect",
+						MethodType.methodType(void.class, String.class, int.class, boolean.class));
+		}
+		catch (NoSuchMethodException | IllegalAccessException ex) {
+			return null;
 		}
 	}
 

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import io.github.idempotency.web.edge.BodyLoggingFilter;
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.Gates;
+import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -26,6 +27,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The promise held in an application shaped like real ones: filters of its own, async
@@ -214,6 +216,38 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(retry.headers().firstValue("Location")).isEqualTo(first.headers().firstValue("Location"));
 		assertThat(retry.body()).isEmpty();
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "status", "keep", "both" })
+	void redirectThroughAServlet61OverloadShouldBeReplayedAsTheClientGotIt(String overload) throws Exception {
+		assumeTrue(hasServlet61Redirects(), "Servlet 6.1 is not on the classpath");
+		String path = "/edge/redirected/" + overload;
+		HttpResponse<byte[]> first = this.http.post(path).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post(path).key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).isEqualTo(overload.equals("keep") ? 302 : 303);
+		assertThat(first.headers().firstValue("Location"))
+			.hasValueSatisfying((l) -> assertThat(l).endsWith("/edge/payments"));
+		// What was written before the redirect goes with it unless the overload clears
+		// it;
+		// what was written after never does.
+		assertThat(TestHttp.text(first)).isEqualTo(overload.equals("status") ? "" : "run 1");
+		assertThat(retry.statusCode()).isEqualTo(first.statusCode());
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.headers().firstValue("Location")).isEqualTo(first.headers().firstValue("Location"));
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	private static boolean hasServlet61Redirects() {
+		try {
+			HttpServletResponse.class.getMethod("sendRedirect", String.class, int.class, boolean.class);
+			return true;
+		}
+		catch (NoSuchMethodException ex) {
+			return false;
+		}
 	}
 
 	@Test

@@ -20,6 +20,7 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
@@ -202,6 +203,26 @@ public class EdgeController {
 		PrintWriter writer = response.getWriter();
 		writer.write("run " + this.executions.record(name));
 		response.sendRedirect("/edge/payments");
+		writer.write("written after the redirect");
+	}
+
+	// The same through one of the overloads Servlet 6.1 adds, found by reflection so that
+	// this compiles against Servlet 6.0 too: "status" (303), "keep" (the body written
+	// before goes with the redirect) or "both".
+	@PostMapping("/redirected/{overload}")
+	@Idempotent
+	void redirectedWith(@RequestHeader("X-Test-Name") String name, @PathVariable String overload,
+			HttpServletResponse response) throws Exception {
+		PrintWriter writer = response.getWriter();
+		writer.write("run " + this.executions.record(name));
+		switch (overload) {
+			case "status" -> HttpServletResponse.class.getMethod("sendRedirect", String.class, int.class)
+				.invoke(response, "/edge/payments", 303);
+			case "keep" -> HttpServletResponse.class.getMethod("sendRedirect", String.class, boolean.class)
+				.invoke(response, "/edge/payments", false);
+			default -> HttpServletResponse.class.getMethod("sendRedirect", String.class, int.class, boolean.class)
+				.invoke(response, "/edge/payments", 303, false);
+		}
 		writer.write("written after the redirect");
 	}
 
