@@ -223,7 +223,7 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			if (String.valueOf(ex.getMostSpecificCause().getMessage()).startsWith("WRONGTYPE")) {
 				return null;
 			}
-			throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
+			throw failed(ex);
 		}
 		return (existing != null) ? decide(key, existing, claim.fingerprint()) : new ClaimResult.Claimed(claim.token());
 	}
@@ -298,7 +298,7 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		}
 		catch (QueryTimeoutException | RedisConnectionFailureException ex) {
 			// Whether the command ran is not known, so nothing may be sent after it.
-			throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
+			throw failed(ex);
 		}
 		catch (DataAccessException ex) {
 			// A server without IFEQ refuses it with its generic error (Redis: "ERR syntax
@@ -379,8 +379,16 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			return Boolean.TRUE.equals(this.redis.delete(redisKey(key)));
 		}
 		catch (DataAccessException ex) {
-			throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
+			throw failed(ex);
 		}
+	}
+
+	// Spring's message names the operation ("Error in execution"), the cause the server's
+	// or the client's reason (WRONGTYPE, OOM, a refused connection): both go in.
+	private static IdempotencyStoreException failed(DataAccessException ex) {
+		Throwable cause = ex.getMostSpecificCause();
+		String message = (cause != ex) ? ex.getMessage() + ": " + cause.getMessage() : ex.getMessage();
+		return new IdempotencyStoreException("Redis failed: " + message, ex);
 	}
 
 	private static String major(String version) {
@@ -406,7 +414,7 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 					(Object[]) arguments);
 		}
 		catch (DataAccessException ex) {
-			throw new IdempotencyStoreException("Redis failed: " + ex.getMessage(), ex);
+			throw failed(ex);
 		}
 		if (reply == null) {
 			throw new IdempotencyStoreException("Redis returned no reply (inside a transaction or pipeline?)");

@@ -89,8 +89,10 @@ class RedisCompletionCommandTests extends AbstractCommandChoiceTests {
 			redis.opsForHash().put(store.redisKey(key), "field", "value");
 			this.sent.clear();
 
+			// The server's own reason, not only Spring's "Error in execution".
 			assertThatExceptionOfType(IdempotencyStoreException.class)
-				.isThrownBy(() -> store.complete(key, token, RESPONSE, Duration.ofMinutes(1)));
+				.isThrownBy(() -> store.complete(key, token, RESPONSE, Duration.ofMinutes(1)))
+				.withMessageContaining("WRONGTYPE");
 
 			assertThat(this.sent).startsWith("SET", "EVALSHA");
 			assertThat(redis.opsForHash().get(store.redisKey(key), "field")).isEqualTo("value");
