@@ -161,7 +161,9 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 		sent.clear();
 		store.complete(key, token, new StoredResponse(201, Map.of("Location", List.of("/a")), new byte[10]),
 				Duration.ofMinutes(1));
-		assertThat(sent).containsExactly("EVALSHA");
+		// SET ... IFEQ on a server that has it (Redis 8.4, Valkey 8.1), the script on
+		// others.
+		assertThat(sent).singleElement().isIn("EVALSHA", "SET");
 		sent.clear();
 		assertThat(store.claim(key, "fp", Duration.ofSeconds(30))).isInstanceOf(ClaimResult.Completed.class);
 		assertThat(sent).containsExactly(claim);
