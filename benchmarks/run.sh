@@ -84,7 +84,8 @@ compare() { # round, then "name url mode [replay path]" per endpoint
 count_commands() { # name url mode [replay path]
   local name=$1 url=$2 mode=$3 replay=${4:-}
   local requests sent
-  rcli monitor > "$dir/monitor.txt" &
+  # Not through rcli: killing a function's subshell would leave redis-cli writing.
+  redis-cli -p "$redis_port" monitor > "$dir/monitor.txt" &
   local monitor=$!
   sleep 0.5
   # shellcheck disable=SC2086
