@@ -215,11 +215,14 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 
 	@Override
 	public void resetBuffer() {
-		discardWriterBuffer();
-		super.resetBuffer();
-		if (!this.passing) {
-			this.size = 0;
+		if (!this.passing || !getResponse().isCommitted()) {
+			flushWriterHere();
 		}
+		super.resetBuffer();
+		// Even once passing: the container throws when it has sent anything, so when it
+		// does not, it dropped all it was given. Tomcat clears its buffer in an include
+		// too; Jetty ignores the reset there, which cannot be told from here.
+		this.size = 0;
 	}
 
 	@Override
@@ -237,8 +240,9 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	// client receives the redirect without a body.
 	@Override
 	public void sendRedirect(String location) throws IOException {
+		boolean committed = getResponse().isCommitted();
 		super.sendRedirect(location);
-		noteRedirect(true);
+		noteRedirect(committed, true);
 	}
 
 	// Servlet 6.1 adds these three overloads, which the wrapper would pass on untouched.
@@ -258,6 +262,7 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 			flushWriterHere();
 			sendHeld();
 		}
+		boolean committed = getResponse().isCommitted();
 		try {
 			REDIRECT_WITH_STATUS.invokeExact((HttpServletResponse) getResponse(), location, sc, clearBuffer);
 		}
@@ -267,12 +272,13 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 		catch (Throwable ex) {
 			throw new IllegalStateException(ex);
 		}
-		noteRedirect(clearBuffer);
+		noteRedirect(committed, clearBuffer);
 	}
 
-	private void noteRedirect(boolean bodyCleared) {
-		// Not in an include, where the container ignores the redirect.
-		if (getResponse().isCommitted()) {
+	private void noteRedirect(boolean committedBefore, boolean bodyCleared) {
+		// The redirect commits the response, unless the container ignored it, as in an
+		// include (where the response may have been committed before).
+		if (!committedBefore && getResponse().isCommitted()) {
 			if (bodyCleared) {
 				discardWriterBuffer();
 				if (!this.passing) {

@@ -6,7 +6,10 @@ import java.net.http.HttpResponse;
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.RoutingController;
 import jakarta.servlet.RequestDispatcher;
+import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -18,6 +21,7 @@ import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Which requests the starter prepares: only those that may reach an idempotent handler
@@ -109,6 +113,41 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(retry.statusCode()).isEqualTo(200);
 		assertThat(retry.body()).isEqualTo(first.body());
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	// The container ignores a redirect from an include, so what the included handler
+	// writes after it stands, whether the response was committed before ("flushed") or
+	// the handler then resets the buffer ("reset", through a Servlet 6.1 redirect that
+	// hands the container the body first).
+	@ParameterizedTest
+	@ValueSource(strings = { "held", "flushed", "reset" })
+	void redirectFromAnIncludedHandlerShouldBeIgnoredAsTheContainerIgnoresIt(String how) {
+		assumeTrue(!how.equals("reset") || hasServlet61Redirects(), "Servlet 6.1 is not on the classpath");
+		// Jetty ignores a buffer reset in an include, where Tomcat clears the buffer; the
+		// capture follows Tomcat, since it cannot see which the container did.
+		assumeTrue(!how.equals("reset") || !JETTY, "Jetty keeps the buffer an include resets");
+		String path = path("/routing/include-redirecting/" + how);
+		HttpResponse<byte[]> first = this.http.post(path).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post(path).key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(TestHttp.text(first)).isEqualTo(switch (how) {
+			case "flushed" -> "including redirecting run 1 after";
+			case "reset" -> "after";
+			default -> "redirecting run 1 after";
+		});
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	private static boolean hasServlet61Redirects() {
+		try {
+			HttpServletResponse.class.getMethod("sendRedirect", String.class, boolean.class);
+			return true;
+		}
+		catch (NoSuchMethodException ex) {
+			return false;
+		}
 	}
 
 	// Its work would end after the include returned, and Spring MVC would dispatch its

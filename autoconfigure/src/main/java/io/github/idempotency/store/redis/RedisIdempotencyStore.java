@@ -384,10 +384,14 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	}
 
 	// Spring's message names the operation ("Error in execution"), the cause the server's
-	// or the client's reason (WRONGTYPE, OOM, a refused connection): both go in.
+	// or the client's reason (WRONGTYPE, OOM, a refused connection): both go in, once.
 	private static IdempotencyStoreException failed(DataAccessException ex) {
+		String message = String.valueOf(ex.getMessage());
 		Throwable cause = ex.getMostSpecificCause();
-		String message = (cause != ex) ? ex.getMessage() + ": " + cause.getMessage() : ex.getMessage();
+		String reason = (cause.getMessage() != null) ? cause.getMessage() : cause.toString();
+		if (cause != ex && !message.contains(reason)) {
+			message = message + ": " + reason;
+		}
 		return new IdempotencyStoreException("Redis failed: " + message, ex);
 	}
 

@@ -1,6 +1,7 @@
 package io.github.idempotency.web.edge;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -70,6 +71,26 @@ public class RoutingController {
 		response.sendError(404);
 	}
 
+	// Redirects, which the container ignores in an include, so that what is written
+	// after stands: written through a writer, or reset first when told "reset" (after
+	// Servlet 6.1's redirect that keeps the body, which an include ignores as well).
+	@PostMapping("/redirecting/{how}")
+	@Idempotent
+	void redirecting(@RequestHeader("X-Test-Name") String name, @PathVariable String how, HttpServletResponse response)
+			throws Exception {
+		response.getWriter().write("redirecting run " + this.executions.record(name) + " ");
+		if (how.equals("reset")) {
+			response.getWriter().flush();
+			HttpServletResponse.class.getMethod("sendRedirect", String.class, boolean.class)
+				.invoke(response, "/routing/plain", false);
+			response.resetBuffer();
+		}
+		else {
+			response.sendRedirect("/routing/plain");
+		}
+		response.getWriter().write("after");
+	}
+
 	@PostMapping("/callable")
 	@ResponseBody
 	Callable<String> callable() {
@@ -115,6 +136,21 @@ public class RoutingController {
 	@PostMapping("/include-refused")
 	void includeRefused(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
 		include(request, response, "/routing/refused/included");
+	}
+
+	// Writes and commits first when told "flushed", so that the redirect it includes
+	// finds the response committed. (Otherwise it writes nothing: Spring MVC clears the
+	// buffer before it resolves the exception a replay is sent through, which in an
+	// include takes what the including handler wrote with it.)
+	@PostMapping("/include-redirecting/{how}")
+	void includeRedirecting(@PathVariable String how, HttpServletRequest request, HttpServletResponse response)
+			throws ServletException, IOException {
+		if (how.equals("flushed")) {
+			// Through the stream, which the capture of what it includes writes to too.
+			response.getOutputStream().write("including ".getBytes(StandardCharsets.UTF_8));
+			response.flushBuffer();
+		}
+		include(request, response, "/routing/redirecting/" + how);
 	}
 
 	@PostMapping("/include-nested")
