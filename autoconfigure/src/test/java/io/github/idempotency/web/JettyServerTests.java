@@ -1,0 +1,37 @@
+package io.github.idempotency.web;
+
+import io.github.idempotency.web.edge.EdgeApplication;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.ApplicationContext;
+import org.springframework.test.util.ReflectionTestUtils;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The web tests' second run (the {@code jetty} execution of this module's build) is on
+ * Jetty, with no Tomcat to fall back to: without this, a classpath that kept Tomcat would
+ * quietly run them on Tomcat twice.
+ */
+@EnabledIfSystemProperty(named = "idempotency.test.server", matches = "jetty")
+@SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "idempotency.key-prefix=edge-test", "spring.mvc.async.request-timeout=400ms",
+				"idempotency.lock-timeout=600ms", "idempotency.lock-renewal.interval=590ms",
+				"idempotency.lock-renewal.max-duration=2500ms", "spring.task.execution.pool.core-size=1" })
+class JettyServerTests extends AbstractWebTests {
+
+	@Autowired
+	private ApplicationContext context;
+
+	@Test
+	void serverShouldBeJettyWithoutTomcat() {
+		// Spring Boot 3.5 and 4 name the web server's type differently.
+		Object webServer = ReflectionTestUtils.invokeMethod(this.context, "getWebServer");
+		assertThat(webServer.getClass().getSimpleName()).startsWith("Jetty");
+		assertThat(getClass().getClassLoader().getResource("org/apache/catalina/Valve.class")).isNull();
+	}
+
+}
