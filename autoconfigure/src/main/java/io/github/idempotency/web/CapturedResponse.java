@@ -136,12 +136,18 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	}
 
 	private void sendHeld() throws IOException {
+		sendHeld(Integer.MAX_VALUE);
+	}
+
+	private void sendHeld(int piece) throws IOException {
 		if (this.passing) {
 			return;
 		}
 		this.passing = true;
-		if (this.copy != null && this.size > 0) {
-			getResponse().getOutputStream().write(this.copy, 0, this.size);
+		if (this.copy != null) {
+			for (int sent = 0; sent < this.size; sent += piece) {
+				getResponse().getOutputStream().write(this.copy, sent, Math.min(piece, this.size - sent));
+			}
 		}
 	}
 
@@ -260,7 +266,10 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 			// The container sends what was written along with the redirect, so it must
 			// have it; the copy keeps it for the record.
 			flushWriterHere();
-			sendHeld();
+			// In pieces the container keeps in its buffer, as a writer's would be: Jetty
+			// sends a single write over a quarter of its buffer at once, committing the
+			// response, which the redirect would then fail on.
+			sendHeld(Math.max(1, getResponse().getBufferSize() / 4));
 		}
 		boolean committed = getResponse().isCommitted();
 		try {

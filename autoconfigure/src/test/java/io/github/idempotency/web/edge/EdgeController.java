@@ -213,13 +213,22 @@ public class EdgeController {
 	@Idempotent
 	void redirectedWith(@RequestHeader("X-Test-Name") String name, @PathVariable String overload,
 			HttpServletResponse response) throws Exception {
+		// For a body larger than a quarter of the buffer, which it still fits (Jetty's
+		// default buffer; Tomcat's is 8 KB).
+		if (overload.equals("keep-large") && response.getBufferSize() < 32 * 1024) {
+			response.setBufferSize(32 * 1024);
+		}
 		PrintWriter writer = response.getWriter();
 		writer.write("run " + this.executions.record(name));
+		if (overload.equals("keep-large")) {
+			writer.write(" " + "x".repeat(20_000));
+		}
 		switch (overload) {
 			case "status" -> HttpServletResponse.class.getMethod("sendRedirect", String.class, int.class)
 				.invoke(response, "/edge/payments", 303);
-			case "keep" -> HttpServletResponse.class.getMethod("sendRedirect", String.class, boolean.class)
-				.invoke(response, "/edge/payments", false);
+			case "keep", "keep-large" ->
+				HttpServletResponse.class.getMethod("sendRedirect", String.class, boolean.class)
+					.invoke(response, "/edge/payments", false);
 			default -> HttpServletResponse.class.getMethod("sendRedirect", String.class, int.class, boolean.class)
 				.invoke(response, "/edge/payments", 303, false);
 		}
