@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.github.idempotency.test.RedisTestServer;
 import io.github.idempotency.web.app.Executions;
+import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.BeforeEach;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -64,6 +65,20 @@ abstract class AbstractWebTests {
 		assertThat(retry.statusCode()).isEqualTo(first.statusCode());
 		assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
 		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
+	/**
+	 * Whether the Servlet API has the redirect overloads Servlet 6.1 added (Spring Boot
+	 * 4's Tomcat 11 and Jetty 12.1).
+	 */
+	protected static boolean hasServlet61Redirects() {
+		try {
+			HttpServletResponse.class.getMethod("sendRedirect", String.class, int.class, boolean.class);
+			return true;
+		}
+		catch (NoSuchMethodException ex) {
+			return false;
+		}
 	}
 
 	@DynamicPropertySource

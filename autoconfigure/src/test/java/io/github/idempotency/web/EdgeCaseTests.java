@@ -18,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import io.github.idempotency.web.edge.BodyLoggingFilter;
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.Gates;
-import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -246,16 +245,6 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(retry.headers().firstValue("Location")).isEqualTo(first.headers().firstValue("Location"));
 		assertThat(retry.body()).isEqualTo(first.body());
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
-	}
-
-	private static boolean hasServlet61Redirects() {
-		try {
-			HttpServletResponse.class.getMethod("sendRedirect", String.class, int.class, boolean.class);
-			return true;
-		}
-		catch (NoSuchMethodException ex) {
-			return false;
-		}
 	}
 
 	@Test

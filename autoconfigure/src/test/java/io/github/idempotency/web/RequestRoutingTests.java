@@ -6,7 +6,6 @@ import java.net.http.HttpResponse;
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.RoutingController;
 import jakarta.servlet.RequestDispatcher;
-import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -138,16 +137,6 @@ class RequestRoutingTests extends AbstractWebTests {
 		});
 		assertThat(retry.body()).isEqualTo(first.body());
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
-	}
-
-	private static boolean hasServlet61Redirects() {
-		try {
-			HttpServletResponse.class.getMethod("sendRedirect", String.class, boolean.class);
-			return true;
-		}
-		catch (NoSuchMethodException ex) {
-			return false;
-		}
 	}
 
 	// Its work would end after the include returned, and Spring MVC would dispatch its
