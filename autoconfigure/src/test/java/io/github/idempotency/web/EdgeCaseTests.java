@@ -232,8 +232,7 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(first.statusCode()).isEqualTo(overload.startsWith("keep") ? 302 : 303);
 		assertThat(first.headers().firstValue("Location"))
 			.hasValueSatisfying((l) -> assertThat(l).endsWith("/edge/payments"));
-		// What was written before the redirect goes with it unless the overload clears
-		// it;
+		// What was written before goes with the redirect unless the overload clears it;
 		// what was written after never does.
 		assertThat(TestHttp.text(first)).isEqualTo(switch (overload) {
 			case "status" -> "";

@@ -208,7 +208,8 @@ public class EdgeController {
 
 	// The same through one of the overloads Servlet 6.1 adds, found by reflection so that
 	// this compiles against Servlet 6.0 too: "status" (303), "keep" (the body written
-	// before goes with the redirect) or "both".
+	// before goes with the redirect), "keep-large" (the same with a 20 KB body) or
+	// "both".
 	@PostMapping("/redirected/{overload}")
 	@Idempotent
 	void redirectedWith(@RequestHeader("X-Test-Name") String name, @PathVariable String overload,
