@@ -123,7 +123,7 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		// request: neither the error page nor the listener could find it there. Nor from
 		// an async dispatch (no swappable): Tomcat ends such a request before its page.
 		if (failure == null && swappable != null && swappable.dispatcherType() != DispatcherType.INCLUDE
-				&& IdempotencyRequestListener.hearsTheEndOf(request) && exchange.keepOpenForErrorPage()) {
+				&& IdempotencyRequestListener.awaitErrorPage(request, exchange)) {
 			return;
 		}
 		request.removeAttribute(IdempotentExchange.ATTRIBUTE);

@@ -3,6 +3,7 @@ package io.github.idempotency.web;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletRequestEvent;
 import jakarta.servlet.ServletRequestListener;
+import jakarta.servlet.http.HttpServletRequest;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -27,8 +28,10 @@ import org.jspecify.annotations.Nullable;
  * The filter waits for an error page only on requests whose end it will hear of, and
  * releases the claim at once on any other: those of a container this listener is not
  * registered with, or of {@code MockMvc}, which calls no listener and renders no error
- * page. {@link RequestEndRegistration} registers it with every container but an embedded
- * Tomcat, which hears the end of a request through a valve instead.
+ * page. {@link RequestEndRegistration} registers it with every container but two: an
+ * embedded Tomcat hears the end of a request through a valve instead, and Jetty, which
+ * tells request listeners of the end of each dispatch, so before the error page's,
+ * through its response ({@link JettyRequestEnd}).
  *
  * @since 0.1.0
  */
@@ -39,13 +42,20 @@ public final class IdempotencyRequestListener implements ServletRequestListener 
 	private static final String HEARD = IdempotencyRequestListener.class.getName() + ".HEARD";
 
 	/**
-	 * Whether the container tells this listener (or the valve that stands in for it) of
-	 * the end of a request.
-	 * @param request the request
-	 * @return {@code true} if {@link #requestEnded} will be called for it
+	 * Keeps the exchange's claim open for the container's error page, when it has an
+	 * answer to store there and the end of the request will be heard of, so that a page
+	 * that never comes releases the claim.
+	 * @param request the request, as the filter received it
+	 * @param exchange the request's exchange
+	 * @return whether the error page is awaited
 	 */
-	static boolean hearsTheEndOf(ServletRequest request) {
-		return request.getAttribute(HEARD) != null;
+	static boolean awaitErrorPage(HttpServletRequest request, IdempotentExchange exchange) {
+		if (request.getAttribute(HEARD) != null) {
+			return exchange.keepOpenForErrorPage();
+		}
+		// Set only where Jetty's classes are there to be loaded.
+		Object jetty = request.getServletContext().getAttribute(JettyRequestEnd.ATTRIBUTE);
+		return jetty != null && ((JettyRequestEnd) jetty).awaitErrorPage(request, exchange);
 	}
 
 	static void requestBegan(ServletRequest request) {
@@ -62,6 +72,13 @@ public final class IdempotencyRequestListener implements ServletRequestListener 
 			return;
 		}
 		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
+		requestEnded(exchange);
+	}
+
+	static void requestEnded(IdempotentExchange exchange) {
+		if (!exchange.isAwaitingErrorPage()) {
+			return;
+		}
 		try {
 			exchange.errorPageMissed();
 		}

@@ -18,8 +18,9 @@ import org.springframework.util.ReflectionUtils;
 
 /**
  * Makes the servlet container tell {@link IdempotencyRequestListener} when each request
- * ends: on an embedded Tomcat through a valve, on any other container (or a Tomcat that
- * runs the application as a WAR) by registering the listener.
+ * ends: on an embedded Tomcat through a valve, on Jetty 12 through the response of each
+ * request that waits for its error page, on any other container (or a Tomcat that runs
+ * the application as a WAR) by registering the listener.
  *
  * <p>
  * Spring Boot customizes its embedded server's factory, and so this registration's choice
@@ -34,6 +35,9 @@ public final class RequestEndRegistration
 	private static final boolean TOMCAT_PRESENT = ClassUtils.isPresent("org.apache.catalina.Valve",
 			RequestEndRegistration.class.getClassLoader());
 
+	private static final boolean JETTY_PRESENT = ClassUtils.isPresent("org.eclipse.jetty.server.HttpStream",
+			RequestEndRegistration.class.getClassLoader());
+
 	private volatile boolean valveAdded;
 
 	@Override
@@ -45,7 +49,14 @@ public final class RequestEndRegistration
 
 	@Override
 	public void onStartup(ServletContext servletContext) {
-		if (!this.valveAdded) {
+		if (this.valveAdded) {
+			return;
+		}
+		JettyRequestEnd jetty = JETTY_PRESENT ? JettyRequestEnd.forContext(servletContext) : null;
+		if (jetty != null) {
+			servletContext.setAttribute(JettyRequestEnd.ATTRIBUTE, jetty);
+		}
+		else {
 			servletContext.addListener(new IdempotencyRequestListener());
 		}
 	}

@@ -1,6 +1,5 @@
 package io.github.idempotency.web;
 
-import java.net.http.HttpResponse;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -54,17 +53,6 @@ abstract class AbstractWebTests {
 			Thread.sleep(10);
 		}
 		assertThat(this.executions.count(name)).isEqualTo(count);
-	}
-
-	/**
-	 * Asserts what Jetty does with a status sent to its error page: it tells request
-	 * listeners that the request ended before it renders the page, so the key was
-	 * released, and the retry ran the handler again.
-	 */
-	protected void assertReleasedBeforeJettysErrorPage(HttpResponse<byte[]> first, HttpResponse<byte[]> retry) {
-		assertThat(retry.statusCode()).isEqualTo(first.statusCode());
-		assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
-		assertThat(this.executions.count(this.key)).isEqualTo(2);
 	}
 
 	/**

@@ -1,6 +1,7 @@
 package io.github.idempotency.web;
 
 import io.github.idempotency.web.edge.EdgeApplication;
+import jakarta.servlet.ServletContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -8,6 +9,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.ApplicationContext;
 import org.springframework.test.util.ReflectionTestUtils;
+import org.springframework.web.context.WebApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,6 +34,13 @@ class JettyServerTests extends AbstractWebTests {
 		Object webServer = ReflectionTestUtils.invokeMethod(this.context, "getWebServer");
 		assertThat(webServer.getClass().getSimpleName()).startsWith("Jetty");
 		assertThat(getClass().getClassLoader().getResource("org/apache/catalina/Valve.class")).isNull();
+	}
+
+	// Jetty's request listeners hear of each dispatch's end, before the error page's.
+	@Test
+	void endOfRequestShouldBeHeardFromJettysResponseRatherThanFromARequestListener() {
+		ServletContext servletContext = ((WebApplicationContext) this.context).getServletContext();
+		assertThat(servletContext.getAttribute(JettyRequestEnd.ATTRIBUTE)).isInstanceOf(JettyRequestEnd.class);
 	}
 
 }
