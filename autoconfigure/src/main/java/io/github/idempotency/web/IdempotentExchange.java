@@ -181,12 +181,20 @@ final class IdempotentExchange implements IdempotentCall {
 	 */
 	boolean keepOpenForErrorPage() {
 		Claim claim = this.claim;
-		if (claim == null || !this.coordinator.isStoredFromErrorPage(this, this.response)) {
+		if (claim == null || !hasAnswerForErrorPage()) {
 			return false;
 		}
 		claim.stopRenewal();
 		this.awaitingErrorPage = true;
 		return true;
+	}
+
+	/**
+	 * Whether the handler's answer went to the container's error page and is one to
+	 * store: what {@link #keepOpenForErrorPage()} keeps the claim open for.
+	 */
+	boolean hasAnswerForErrorPage() {
+		return this.claim != null && this.coordinator.isStoredFromErrorPage(this, this.response);
 	}
 
 	boolean isAwaitingErrorPage() {

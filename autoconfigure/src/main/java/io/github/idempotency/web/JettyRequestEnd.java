@@ -3,7 +3,6 @@ package io.github.idempotency.web;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.invoke.WrongMethodTypeException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -35,7 +34,7 @@ final class JettyRequestEnd {
 	// A constant, so that reading it loads nothing of Jetty's.
 	static final String ATTRIBUTE = "io.github.idempotency.web.JettyRequestEnd";
 
-	// (ServletRequest) -> Request: null for a request that is not Jetty's.
+	// (ServletRequest) -> Request
 	private final MethodHandle coreRequest;
 
 	private JettyRequestEnd(MethodHandle coreRequest) {
@@ -63,12 +62,17 @@ final class JettyRequestEnd {
 	private static @Nullable MethodHandle coreRequestLookup(String servletLayer, ClassLoader classLoader) {
 		try {
 			Class<?> requestType = Class.forName(servletLayer + ".ServletContextRequest", false, classLoader);
+			// A web application that brings its own copy of Jetty's core sees another
+			// Request than the server's.
+			if (!Request.class.isAssignableFrom(requestType)) {
+				return null;
+			}
 			return MethodHandles.publicLookup()
 				.findStatic(requestType, "getServletContextRequest",
 						MethodType.methodType(requestType, ServletRequest.class))
 				.asType(MethodType.methodType(Request.class, ServletRequest.class));
 		}
-		catch (ReflectiveOperationException | WrongMethodTypeException ex) {
+		catch (ReflectiveOperationException ex) {
 			return null;
 		}
 	}
@@ -79,6 +83,9 @@ final class JettyRequestEnd {
 	 * @return whether the error page is awaited
 	 */
 	boolean awaitErrorPage(ServletRequest request, IdempotentExchange exchange) {
+		if (!exchange.hasAnswerForErrorPage()) {
+			return false;
+		}
 		Request core = coreRequest(request);
 		if (core == null || !exchange.keepOpenForErrorPage()) {
 			return false;
@@ -97,7 +104,12 @@ final class JettyRequestEnd {
 		try {
 			return (Request) this.coreRequest.invokeExact(request);
 		}
-		catch (RuntimeException | Error ex) {
+		// Jetty's lookup throws for a request that is not Jetty's: one of MockMvc's, say,
+		// built on the context of a started server.
+		catch (RuntimeException ex) {
+			return null;
+		}
+		catch (Error ex) {
 			throw ex;
 		}
 		catch (Throwable ex) {

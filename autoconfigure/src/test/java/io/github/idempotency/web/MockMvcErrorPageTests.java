@@ -45,10 +45,7 @@ class MockMvcErrorPageTests {
 
 	@Test
 	void statusSentWithoutAContainerShouldReleaseTheKeyAtOnce() throws Exception {
-		Filter filter = this.context
-			.getBean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME, FilterRegistrationBean.class)
-			.getFilter();
-		MockMvc mvc = MockMvcBuilders.webAppContextSetup(this.context).addFilters(filter).build();
+		MockMvc mvc = mockMvc();
 		String key = UUID.randomUUID().toString();
 
 		for (int attempt = 0; attempt < 2; attempt++) {
@@ -57,6 +54,27 @@ class MockMvcErrorPageTests {
 				.andExpect(header().doesNotExist("Idempotent-Replayed"));
 		}
 		assertThat(this.executions.count(key)).isEqualTo(2);
+	}
+
+	@Test
+	void answerShouldBeStoredAndReplayed() throws Exception {
+		MockMvc mvc = mockMvc();
+		String key = UUID.randomUUID().toString();
+
+		mvc.perform(post("/edge/payments").header("Idempotency-Key", key).header("X-Test-Name", key).content("{}"))
+			.andExpect(status().isCreated())
+			.andExpect(header().doesNotExist("Idempotent-Replayed"));
+		mvc.perform(post("/edge/payments").header("Idempotency-Key", key).header("X-Test-Name", key).content("{}"))
+			.andExpect(status().isCreated())
+			.andExpect(header().string("Idempotent-Replayed", "true"));
+		assertThat(this.executions.count(key)).isEqualTo(1);
+	}
+
+	private MockMvc mockMvc() {
+		Filter filter = this.context
+			.getBean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME, FilterRegistrationBean.class)
+			.getFilter();
+		return MockMvcBuilders.webAppContextSetup(this.context).addFilters(filter).build();
 	}
 
 }
