@@ -27,6 +27,12 @@ abstract class AbstractWebTests {
 	 */
 	protected static final boolean JETTY = "jetty".equals(System.getProperty("idempotency.test.server"));
 
+	/**
+	 * Whether this run is the one on Undertow, Spring Boot 3.5's third server (see
+	 * {@link UndertowServerTests}).
+	 */
+	protected static final boolean UNDERTOW = "undertow".equals(System.getProperty("idempotency.test.server"));
+
 	@LocalServerPort
 	protected int port;
 

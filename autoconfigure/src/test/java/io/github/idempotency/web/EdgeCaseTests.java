@@ -24,6 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.http.MediaType;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -174,9 +175,12 @@ class EdgeCaseTests extends AbstractWebTests {
 		HttpResponse<byte[]> retry = this.http.post("/edge/late-charset").key(this.key).name(this.key).send();
 		HttpResponse<byte[]> plain = this.http.post("/edge/late-charset-plain").send();
 
-		assertThat(first.headers().firstValue("Content-Type")).isEqualTo(plain.headers().firstValue("Content-Type"));
+		// Undertow writes the type as it was last set, which the capture sets once more
+		// to keep the writer's charset: the same type, spaced differently.
+		assertThat(MediaType.parseMediaType(first.headers().firstValue("Content-Type").orElseThrow()))
+			.isEqualTo(MediaType.parseMediaType(plain.headers().firstValue("Content-Type").orElseThrow()));
 		assertThat(first.body()).isEqualTo(plain.body());
-		assertThat(retry.headers().firstValue("Content-Type")).isEqualTo(plain.headers().firstValue("Content-Type"));
+		assertThat(retry.headers().firstValue("Content-Type")).isEqualTo(first.headers().firstValue("Content-Type"));
 		assertThat(retry.body()).isEqualTo(plain.body());
 	}
 
@@ -192,6 +196,7 @@ class EdgeCaseTests extends AbstractWebTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "/edge/locale-cleared", "/edge/locale-reset" })
 	void localeTakenBackShouldLeaveNoContentLanguage(String path) {
+		assumeTrue(!UNDERTOW || !path.equals("/edge/locale-cleared"), "Undertow refuses a null locale");
 		HttpResponse<byte[]> first = this.http.post(path).key(this.key).name(this.key).send();
 		HttpResponse<byte[]> retry = this.http.post(path).key(this.key).name(this.key).send();
 
