@@ -23,13 +23,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 abstract class AbstractWebTests {
 
 	/**
-	 * Whether this run is the second one, on Jetty (see {@link JettyServerTests}).
+	 * Whether this run is the one on Jetty (see {@link OtherServerTests}).
 	 */
 	protected static final boolean JETTY = "jetty".equals(System.getProperty("idempotency.test.server"));
 
 	/**
 	 * Whether this run is the one on Undertow, Spring Boot 3.5's third server (see
-	 * {@link UndertowServerTests}).
+	 * {@link OtherServerTests}).
 	 */
 	protected static final boolean UNDERTOW = "undertow".equals(System.getProperty("idempotency.test.server"));
 
