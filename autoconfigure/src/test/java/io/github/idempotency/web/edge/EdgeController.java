@@ -19,6 +19,7 @@ import io.github.idempotency.web.app.Executions;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -60,6 +61,22 @@ public class EdgeController {
 		int run = this.executions.record(name);
 		Payment payment = new Payment(this.ids.incrementAndGet(), run);
 		return ResponseEntity.created(URI.create("/edge/payments/" + payment.id())).body(payment);
+	}
+
+	// Long enough for any server's compression.
+	@PostMapping(path = "/statement", produces = MediaType.TEXT_PLAIN_VALUE)
+	@Idempotent
+	String statement(@RequestHeader("X-Test-Name") String name) {
+		return statementOfRun(this.executions.record(name));
+	}
+
+	@PostMapping(path = "/statement-plain", produces = MediaType.TEXT_PLAIN_VALUE)
+	String statementPlain() {
+		return statementOfRun(1);
+	}
+
+	private static String statementOfRun(int run) {
+		return "statement of run " + run + "\n" + "line of the statement\n".repeat(200);
 	}
 
 	@PostMapping("/export")
