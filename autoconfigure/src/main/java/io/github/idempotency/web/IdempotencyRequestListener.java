@@ -50,8 +50,13 @@ public final class IdempotencyRequestListener implements ServletRequestListener 
 	 * @return whether the error page is awaited
 	 */
 	static boolean awaitErrorPage(HttpServletRequest request, IdempotentExchange exchange) {
+		// Most answers end here, on any container.
+		if (!exchange.hasAnswerForErrorPage()) {
+			return false;
+		}
 		if (request.getAttribute(HEARD) != null) {
-			return exchange.keepOpenForErrorPage();
+			exchange.keepOpenForErrorPage();
+			return true;
 		}
 		// Set only where Jetty's classes are there to be loaded.
 		Object jetty = request.getServletContext().getAttribute(JettyRequestEnd.ATTRIBUTE);

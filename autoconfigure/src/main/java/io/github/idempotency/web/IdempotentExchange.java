@@ -174,27 +174,25 @@ final class IdempotentExchange implements IdempotentCall {
 	}
 
 	/**
-	 * Keeps the claim open for the container's error page, when the handler's answer went
-	 * there and is one to store. The lease is no longer renewed: the work is over, and a
-	 * page that never comes must not hold the key past the lock timeout.
-	 * @return whether the error page is awaited
-	 */
-	boolean keepOpenForErrorPage() {
-		Claim claim = this.claim;
-		if (claim == null || !hasAnswerForErrorPage()) {
-			return false;
-		}
-		claim.stopRenewal();
-		this.awaitingErrorPage = true;
-		return true;
-	}
-
-	/**
 	 * Whether the handler's answer went to the container's error page and is one to
 	 * store: what {@link #keepOpenForErrorPage()} keeps the claim open for.
 	 */
 	boolean hasAnswerForErrorPage() {
 		return this.claim != null && this.coordinator.isStoredFromErrorPage(this, this.response);
+	}
+
+	/**
+	 * Keeps the claim open for the container's error page, once
+	 * {@link #hasAnswerForErrorPage()} has found an answer there to store. The lease is
+	 * no longer renewed: the work is over, and a page that never comes must not hold the
+	 * key past the lock timeout.
+	 */
+	void keepOpenForErrorPage() {
+		Claim claim = this.claim;
+		if (claim != null) {
+			claim.stopRenewal();
+			this.awaitingErrorPage = true;
+		}
 	}
 
 	boolean isAwaitingErrorPage() {

@@ -78,18 +78,16 @@ final class JettyRequestEnd {
 	}
 
 	/**
-	 * Keeps the exchange's claim open for the error page, when it has one to store, and
-	 * releases it when the response ends without the page stored.
+	 * Keeps the exchange's claim open for the error page, which has an answer to store,
+	 * and releases it when the response ends without the page stored.
 	 * @return whether the error page is awaited
 	 */
 	boolean awaitErrorPage(ServletRequest request, IdempotentExchange exchange) {
-		if (!exchange.hasAnswerForErrorPage()) {
-			return false;
-		}
 		Request core = coreRequest(request);
-		if (core == null || !exchange.keepOpenForErrorPage()) {
+		if (core == null) {
 			return false;
 		}
+		exchange.keepOpenForErrorPage();
 		try {
 			core.addHttpStreamWrapper((stream) -> new ResponseEnd(stream, exchange));
 		}
