@@ -218,7 +218,10 @@ abstract class AbstractRabbitListenerTests {
 
 		private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
 
+		private final Map<String, String> threads = new ConcurrentHashMap<>();
+
 		void book(String payment, String amount) {
+			this.threads.put(payment, Thread.currentThread().toString());
 			int attempt = this.attempts.computeIfAbsent(payment, (key) -> new AtomicInteger()).incrementAndGet();
 			if (amount.equals("fail-once") && attempt == 1) {
 				throw new IllegalStateException("The ledger is busy");
@@ -236,6 +239,10 @@ abstract class AbstractRabbitListenerTests {
 		int attempts(String payment) {
 			AtomicInteger count = this.attempts.get(payment);
 			return (count != null) ? count.get() : 0;
+		}
+
+		String thread(String payment) {
+			return this.threads.get(payment);
 		}
 
 	}

@@ -22,6 +22,7 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
@@ -116,6 +117,18 @@ class KafkaListenerTests {
 		send(payment, "100");
 		await().atMost(PATIENCE).until(() -> this.deliveries.processed(payment) >= 2);
 		assertThat(this.ledger.bookings(payment)).containsExactly("100");
+	}
+
+	// The module's virtual-threads run: Spring Boot gives the container virtual threads.
+	@Test
+	@EnabledIfSystemProperty(named = "idempotency.test.threads", matches = "virtual")
+	void sameRecordDeliveredTwiceToAVirtualThreadShouldBeBookedOnce() {
+		String payment = newPayment();
+		send(payment, "100");
+		send(payment, "100");
+		await().atMost(PATIENCE).until(() -> this.deliveries.processed(payment) >= 2);
+		assertThat(this.ledger.bookings(payment)).containsExactly("100");
+		assertThat(this.ledger.thread(payment)).startsWith("VirtualThread");
 	}
 
 	@Test
@@ -420,8 +433,11 @@ class KafkaListenerTests {
 
 		private final Set<String> started = ConcurrentHashMap.newKeySet();
 
+		private final Map<String, String> threads = new ConcurrentHashMap<>();
+
 		void book(String payment, String amount) {
 			this.started.add(payment);
+			this.threads.put(payment, Thread.currentThread().toString());
 			if (amount.equals("fail-once") && this.failed.add(payment)) {
 				throw new IllegalStateException("The ledger is busy");
 			}
@@ -437,6 +453,10 @@ class KafkaListenerTests {
 
 		boolean started(String payment) {
 			return this.started.contains(payment);
+		}
+
+		String thread(String payment) {
+			return this.threads.get(payment);
 		}
 
 	}

@@ -1,6 +1,7 @@
 package io.github.idempotency.messaging;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import org.springframework.boot.test.context.SpringBootTest;
 
@@ -15,6 +16,20 @@ import static org.awaitility.Awaitility.await;
 		webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = { "idempotency.key-prefix=rabbit-test",
 				"idempotency.in-progress-retry-after=200ms", "spring.liquibase.enabled=false" })
 class RabbitListenerTests extends AbstractRabbitListenerTests {
+
+	// The module's virtual-threads run: Spring Boot gives the container virtual threads.
+	@Test
+	@EnabledIfSystemProperty(named = "idempotency.test.threads", matches = "virtual")
+	void sameMessageDeliveredTwiceToAVirtualThreadShouldBeBookedOnce() {
+		String payment = newPayment();
+		send(payment, "100");
+		send(payment, "100");
+		await().atMost(PATIENCE).until(() -> this.deliveries.delivered(payment) >= 2);
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(payment).size() == 1);
+		assertThat(this.ledger.bookings(payment)).containsExactly("100");
+		assertThat(this.ledger.thread(payment)).startsWith("VirtualThread");
+		assertNothingDeadLettered();
+	}
 
 	@Test
 	void messageProcessedByAConsumerThatDiedBeforeAcknowledgingShouldNotBeBookedAgainByTheNext() {

@@ -33,6 +33,11 @@ abstract class AbstractWebTests {
 	 */
 	protected static final boolean UNDERTOW = "undertow".equals(System.getProperty("idempotency.test.server"));
 
+	/**
+	 * Whether this run is the one on virtual threads (see {@link VirtualThreadTests}).
+	 */
+	protected static final boolean VIRTUAL_THREADS = "virtual".equals(System.getProperty("idempotency.test.threads"));
+
 	@LocalServerPort
 	protected int port;
 
