@@ -120,10 +120,10 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 			return;
 		}
 		// Not from an include, whose exchange the DispatcherServlet has taken off the
-		// request: neither the error page nor the listener could find it there. Nor from
-		// an async dispatch (no swappable): Tomcat ends such a request before its page.
-		if (failure == null && swappable != null && swappable.dispatcherType() != DispatcherType.INCLUDE
-				&& IdempotencyRequestListener.awaitErrorPage(request, exchange)) {
+		// request: neither the error page nor the listener could find it there. An async
+		// dispatch has no swappable of its own.
+		if (failure == null && (swappable == null || swappable.dispatcherType() != DispatcherType.INCLUDE)
+				&& IdempotencyRequestListener.awaitErrorPage(request, exchange, swappable == null)) {
 			return;
 		}
 		request.removeAttribute(IdempotentExchange.ATTRIBUTE);

@@ -21,8 +21,10 @@ import org.jspecify.annotations.Nullable;
  * status, or the client may be gone. So the container tells this listener when every
  * request ends, after any error page, and the listener releases a claim still waiting: a
  * retry then runs the handler again, as it would after any answer that was not stored. A
- * container may end a request before its error page: Tomcat does after an async dispatch.
- * So the filter does not wait for the error page of an async dispatch.
+ * container may end a request before its error page, as Tomcat does after an async
+ * dispatch. So the filter waits for the error page of an async dispatch only where it
+ * hears the end of that dispatch, after the page: through Tomcat's valve or Jetty's
+ * response, not through this listener.
  *
  * <p>
  * The filter waits for an error page only on requests whose end it will hear of, and
@@ -41,20 +43,30 @@ public final class IdempotencyRequestListener implements ServletRequestListener 
 
 	private static final String HEARD = IdempotencyRequestListener.class.getName() + ".HEARD";
 
+	private static final Object HEARD_EACH_DISPATCH = new Object();
+
 	/**
 	 * Keeps the exchange's claim open for the container's error page, when it has an
 	 * answer to store there and the end of the request will be heard of, so that a page
 	 * that never comes releases the claim.
 	 * @param request the request, as the filter received it
 	 * @param exchange the request's exchange
+	 * @param asyncDispatch whether the answer comes from an async dispatch
 	 * @return whether the error page is awaited
 	 */
-	static boolean awaitErrorPage(HttpServletRequest request, IdempotentExchange exchange) {
+	static boolean awaitErrorPage(HttpServletRequest request, IdempotentExchange exchange, boolean asyncDispatch) {
 		// Most answers end here, on any container.
 		if (!exchange.hasAnswerForErrorPage()) {
 			return false;
 		}
-		if (request.getAttribute(HEARD) != null) {
+		Object heard = request.getAttribute(HEARD);
+		if (heard != null) {
+			// A container may tell request listeners that an async request ended before
+			// the error page of its last dispatch: Tomcat's valve hears that dispatch
+			// end.
+			if (asyncDispatch && heard != HEARD_EACH_DISPATCH) {
+				return false;
+			}
 			exchange.keepOpenForErrorPage();
 			return true;
 		}
@@ -65,6 +77,14 @@ public final class IdempotencyRequestListener implements ServletRequestListener 
 
 	static void requestBegan(ServletRequest request) {
 		request.setAttribute(HEARD, Boolean.TRUE);
+	}
+
+	/**
+	 * The request began, and the end of each of its dispatches, async ones included, will
+	 * be heard of after its error page.
+	 */
+	static void requestBeganHearingEachDispatch(ServletRequest request) {
+		request.setAttribute(HEARD, HEARD_EACH_DISPATCH);
 	}
 
 	static boolean awaitsItsEnd(ServletRequest request) {

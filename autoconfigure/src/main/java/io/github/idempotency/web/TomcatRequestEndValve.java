@@ -29,12 +29,12 @@ final class TomcatRequestEndValve extends ValveBase {
 
 	@Override
 	public void invoke(Request request, Response response) throws IOException, ServletException {
-		// A later dispatch of an async request: its end is heard through its first.
-		if (request.isAsync()) {
-			getNext().invoke(request, response);
-			return;
+		// A later dispatch of an async request passes here too, with the error page it
+		// renders: Tomcat completes the request, and tells request listeners so, before
+		// that page, but this valve hears of the dispatch after it.
+		if (!request.isAsync()) {
+			IdempotencyRequestListener.requestBeganHearingEachDispatch(request);
 		}
-		IdempotencyRequestListener.requestBegan(request);
 		try {
 			getNext().invoke(request, response);
 		}

@@ -153,20 +153,28 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
-	// After an async dispatch, Tomcat ends the request before it renders the error page:
-	// the key is released then, and the page is not stored.
-	@Test
-	void statusExceptionOfAsyncWorkSentToTheErrorPageShouldReleaseTheKey() {
-		String path = "/edge/refused-after-async-work";
+	// Stored where the starter hears the end of the async dispatch after its error page
+	// (Tomcat's valve, Jetty's response). Undertow, heard through the request listener,
+	// may end the request before that page: the key is released there instead.
+	@ParameterizedTest
+	@ValueSource(strings = { "/edge/refused-after-async-work", "/edge/refused-after-deferred-work" })
+	void statusExceptionOfAsyncWorkSentToTheErrorPageShouldBeStoredAsThePageRendersIt(String path) {
 		HttpResponse<byte[]> first = this.http.post(path).key(this.key).name(this.key).send();
 		HttpResponse<byte[]> retry = this.http.post(path).key(this.key).name(this.key).send();
 
 		assertThat(first.statusCode()).isEqualTo(409);
 		assertThat(TestHttp.text(first)).contains("\"path\":\"" + path + "\"");
 		assertThat(retry.statusCode()).isEqualTo(409);
-		assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
-		assertThat(TestHttp.text(retry)).contains("\"path\":\"" + path + "\"");
-		assertThat(this.executions.count(this.key)).isEqualTo(2);
+		if (UNDERTOW) {
+			assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
+			assertThat(TestHttp.text(retry)).contains("\"path\":\"" + path + "\"");
+			assertThat(this.executions.count(this.key)).isEqualTo(2);
+		}
+		else {
+			assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+			assertThat(retry.body()).isEqualTo(first.body());
+			assertThat(this.executions.count(this.key)).isEqualTo(1);
+		}
 	}
 
 	@Test

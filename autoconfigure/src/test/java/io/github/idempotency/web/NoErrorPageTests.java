@@ -5,7 +5,8 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 import io.github.idempotency.web.edge.EdgeApplication;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -36,10 +37,12 @@ class NoErrorPageTests extends AbstractWebTests {
 		registry.add("spring.autoconfigure.exclude", () -> errorPages);
 	}
 
-	@Test
-	void statusSentWithNoErrorPageShouldReleaseTheKeyWhenTheRequestEnds() {
-		HttpResponse<byte[]> first = this.http.post("/edge/refused-after-work").key(this.key).name(this.key).send();
-		HttpResponse<byte[]> retry = this.http.post("/edge/refused-after-work").key(this.key).name(this.key).send();
+	@ParameterizedTest
+	@ValueSource(strings = { "/edge/refused-after-work", "/edge/refused-after-async-work",
+			"/edge/refused-after-deferred-work" })
+	void statusSentWithNoErrorPageShouldReleaseTheKeyWhenTheRequestEnds(String path) {
+		HttpResponse<byte[]> first = this.http.post(path).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post(path).key(this.key).name(this.key).send();
 
 		assertThat(first.statusCode()).isEqualTo(409);
 		assertThat(first.headers().firstValue("Content-Type")).isNotEqualTo(Optional.of("application/problem+json"));

@@ -152,6 +152,17 @@ public class EdgeController {
 		return () -> refusedAfterWork(name);
 	}
 
+	@PostMapping("/refused-after-deferred-work")
+	@Idempotent
+	DeferredResult<String> refusedAfterDeferredWork(@RequestHeader("X-Test-Name") String name) {
+		DeferredResult<String> result = new DeferredResult<>();
+		CompletableFuture.runAsync(() -> {
+			this.executions.record(name);
+			result.setErrorResult(new ResponseStatusException(HttpStatus.CONFLICT, "already shipped"));
+		});
+		return result;
+	}
+
 	// The charset comes after the writer, too late to change its encoding.
 	@PostMapping("/late-charset")
 	@Idempotent
