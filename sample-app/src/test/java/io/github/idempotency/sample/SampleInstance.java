@@ -7,6 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +70,23 @@ final class SampleInstance implements AutoCloseable {
 	 */
 	void kill() throws InterruptedException {
 		this.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+	}
+
+	/**
+	 * Stops the JVM as a deployment does, with SIGTERM, which Spring Boot answers with a
+	 * graceful shutdown, and waits for it to exit.
+	 * @return whether it exited within the time given
+	 */
+	boolean terminate(Duration patience) throws InterruptedException {
+		this.process.destroy();
+		return this.process.waitFor(patience.toMillis(), TimeUnit.MILLISECONDS);
+	}
+
+	/**
+	 * What the instance has logged so far.
+	 */
+	String log() throws IOException {
+		return Files.readString(this.log);
 	}
 
 	@Override

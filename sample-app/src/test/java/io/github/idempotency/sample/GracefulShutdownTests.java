@@ -1,0 +1,114 @@
+package io.github.idempotency.sample;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.github.idempotency.interceptor.Hashing;
+import io.github.idempotency.test.RedisTestServer;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The instance running a request is stopped as a rolling deployment stops it (a real JVM,
+ * sent SIGTERM mid-request): Spring Boot's graceful shutdown lets the request finish, and
+ * the starter must still be there for it. The lease is renewed while the application
+ * shuts down, the response is stored before the instance exits, and a retry sent to
+ * another instance gets the replay rather than a second charge.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "sample.embedded-redis.enabled=false", "idempotency.key-prefix=shutdown-test" })
+class GracefulShutdownTests {
+
+	private static final String PAYMENT = "{\"amount\": 1250, \"currency\": \"EUR\", \"reference\": \"deploy\"}";
+
+	private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private StringRedisTemplate redis;
+
+	@DynamicPropertySource
+	static void redis(DynamicPropertyRegistry registry) {
+		registry.add("spring.data.redis.url", RedisTestServer::url);
+	}
+
+	@Test
+	void requestInFlightWhenTheInstanceIsStoppedShouldFinishAndBeReplayedByAnother() throws Exception {
+		// The charge outlasts the lock timeout several times over: only renewals during
+		// the shutdown keep the key from another instance.
+		try (SampleInstance owner = SampleInstance.start(
+				List.of("-cp", System.getProperty("java.class.path"), SampleApplication.class.getName()),
+				"--idempotency.key-prefix=shutdown-test", "--idempotency.lock-timeout=900ms",
+				"--sample.payments.processing-delay=3s")) {
+			String key = UUID.randomUUID().toString();
+			CompletableFuture<HttpResponse<String>> inFlight = this.client.sendAsync(post(owner.port(), key),
+					HttpResponse.BodyHandlers.ofString());
+			awaitClaimed(key);
+
+			long stopping = System.nanoTime();
+			CompletableFuture<Boolean> exited = CompletableFuture.supplyAsync(() -> {
+				try {
+					return owner.terminate(Duration.ofSeconds(30));
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					return false;
+				}
+			});
+			// Past the lock timeout, the owner shutting down still holds the key.
+			Thread.sleep(1500);
+			HttpResponse<String> duplicate = this.client.send(post(this.port, key),
+					HttpResponse.BodyHandlers.ofString());
+			assertThat(duplicate.statusCode()).as(duplicate.body()).isEqualTo(409);
+
+			HttpResponse<String> first = inFlight.get(30, TimeUnit.SECONDS);
+			assertThat(exited.get(30, TimeUnit.SECONDS)).as("the owner exited").isTrue();
+			System.out.println("Owner stopped mid-request: it answered " + first.statusCode() + " and exited "
+					+ TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopping) + " ms after SIGTERM");
+			assertThat(first.statusCode()).as(owner.log()).isEqualTo(201);
+
+			HttpResponse<String> retry = this.client.send(post(this.port, key), HttpResponse.BodyHandlers.ofString());
+			assertThat(retry.statusCode()).isEqualTo(201);
+			assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+			assertThat(retry.body()).isEqualTo(first.body());
+		}
+	}
+
+	private void awaitClaimed(String key) throws Exception {
+		String record = "shutdown-test:{" + Hashing.recordKey("POST /payments", key) + "}";
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+		while (System.nanoTime() < deadline) {
+			if (Boolean.TRUE.equals(this.redis.hasKey(record))) {
+				return;
+			}
+			Thread.sleep(50);
+		}
+		throw new AssertionError("The owner never claimed the key");
+	}
+
+	private static HttpRequest post(int port, String key) {
+		return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/payments"))
+			.header("Idempotency-Key", key)
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(PAYMENT))
+			.build();
+	}
+
+}
