@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
 		"sample.embedded-redis.enabled=false", "idempotency.key-prefix=crash-test", "idempotency.lock-timeout=3s" })
-class OwnerCrashTests {
+class OwnerShutdownTests {
 
 	private static final String PAYMENT = "{\"amount\": 1250, \"currency\": \"EUR\", \"reference\": \"crash\"}";
 
