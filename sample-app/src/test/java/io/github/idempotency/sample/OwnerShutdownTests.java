@@ -24,9 +24,13 @@ import org.springframework.test.context.DynamicPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The instance running a request dies (a real JVM, killed with SIGKILL mid-request): its
- * claim stops being renewed, duplicates get 409 until the lock timeout passes, and then
- * another instance takes the key over and runs it.
+ * The instance running a request goes away mid-request (a real JVM). Killed with SIGKILL,
+ * as a crash kills it: its claim stops being renewed, duplicates get 409 until the lock
+ * timeout passes, and then another instance takes the key over and runs it. Stopped with
+ * SIGTERM, as a rolling deployment stops it: Spring Boot's graceful shutdown lets the
+ * request finish, the starter is still there for it (the lease renewed, the response
+ * stored before the instance exits), and a retry sent to another instance gets the replay
+ * rather than a second charge.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
 		"sample.embedded-redis.enabled=false", "idempotency.key-prefix=crash-test", "idempotency.lock-timeout=3s" })
@@ -82,7 +86,47 @@ class OwnerShutdownTests {
 		}
 	}
 
-	// The owner is inside its 60 s charge once its claim is in Redis. Read from Redis
+	@Test
+	void stoppedOwnerShouldFinishTheRequestAndLeaveItsResponseToAnotherInstance() throws Exception {
+		// The charge outlasts the owner's lock timeout several times over: only renewals
+		// during the shutdown keep the key from another instance.
+		try (SampleInstance owner = SampleInstance.start(
+				List.of("-cp", System.getProperty("java.class.path"), SampleApplication.class.getName()),
+				"--idempotency.key-prefix=crash-test", "--idempotency.lock-timeout=900ms",
+				"--sample.payments.processing-delay=3s")) {
+			String key = UUID.randomUUID().toString();
+			CompletableFuture<HttpResponse<String>> inFlight = this.client.sendAsync(post(owner.port(), key),
+					HttpResponse.BodyHandlers.ofString());
+			awaitClaimed(key);
+
+			long stopping = System.nanoTime();
+			CompletableFuture<Boolean> exited = CompletableFuture.supplyAsync(() -> {
+				try {
+					return owner.terminate(Duration.ofSeconds(30));
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					return false;
+				}
+			});
+			Thread.sleep(1500);
+			HttpResponse<String> duplicate = this.client.send(post(this.port, key),
+					HttpResponse.BodyHandlers.ofString());
+			assertThat(duplicate.statusCode()).as(duplicate.body()).isEqualTo(409);
+
+			HttpResponse<String> first = inFlight.get(30, TimeUnit.SECONDS);
+			assertThat(exited.get(30, TimeUnit.SECONDS)).as("the owner exited").isTrue();
+			System.out.println("Owner stopped mid-request: it answered " + first.statusCode() + " and exited "
+					+ TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopping) + " ms after SIGTERM");
+			assertThat(first.statusCode()).as(owner.log()).isEqualTo(201);
+			HttpResponse<String> retry = this.client.send(post(this.port, key), HttpResponse.BodyHandlers.ofString());
+			assertThat(retry.statusCode()).isEqualTo(201);
+			assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+			assertThat(retry.body()).isEqualTo(first.body());
+		}
+	}
+
+	// The owner is inside its charge once its claim is in Redis. Read from Redis
 	// rather than probed with a duplicate: a probe sent before the owner's cold first
 	// request got there would claim the key itself.
 	private void awaitClaimed(String key) throws Exception {
