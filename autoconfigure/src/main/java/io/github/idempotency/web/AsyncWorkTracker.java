@@ -80,7 +80,7 @@ final class AsyncWorkTracker implements CallableProcessingInterceptor, DeferredR
 	public <T> void beforeConcurrentHandling(NativeWebRequest request, DeferredResult<T> deferredResult) {
 		IdempotentExchange exchange = track(request);
 		if (exchange != null) {
-			exchange.workRunning();
+			exchange.workRunning(request);
 		}
 	}
 

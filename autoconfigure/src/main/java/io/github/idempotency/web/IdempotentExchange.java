@@ -13,6 +13,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.async.AsyncWebRequest;
 import org.springframework.web.context.request.async.WebAsyncManager;
 import org.springframework.web.context.request.async.WebAsyncUtils;
@@ -77,6 +78,10 @@ final class IdempotentExchange implements IdempotentCall {
 	// A DeferredResult's work timed out or failed: whatever result it got next (its own
 	// fallback, say) says nothing of when the work behind it ends.
 	private boolean deferredWorkUnknown;
+
+	// The async request of the handler's own async phase, on which the exchange hears of
+	// timeouts and errors first.
+	private @Nullable AsyncWebRequest handlerAsyncRequest;
 
 	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, Method handlerMethod,
 			HttpServletRequest request, byte @Nullable [] body, CapturedResponse response, AsyncWorkTracker asyncWork) {
@@ -143,6 +148,7 @@ final class IdempotentExchange implements IdempotentCall {
 		if (async != null) {
 			async.addTimeoutHandler(() -> asyncInterrupted(manager));
 			async.addErrorHandler((failure) -> asyncInterrupted(manager));
+			this.handlerAsyncRequest = async;
 		}
 	}
 
@@ -226,10 +232,27 @@ final class IdempotentExchange implements IdempotentCall {
 	/**
 	 * Async work the handler set going elsewhere (a {@code DeferredResult}) runs from
 	 * now.
+	 * @param asyncRequest the async request Spring MVC waits for its result on
 	 */
-	synchronized void workRunning() {
+	synchronized void workRunning(NativeWebRequest asyncRequest) {
 		this.deferred = true;
 		if (!this.futureWork) {
+			this.work = Work.RUNNING;
+		}
+		// A later async phase (the DeferredResult a Callable returned, say) has an async
+		// request of its own, on which Spring MVC's timeout and error handlers come
+		// first: by the time these run, they may have set the result (an error, or the
+		// DeferredResult's own fallback), which then says nothing of the work's end.
+		if (asyncRequest != this.handlerAsyncRequest && asyncRequest instanceof AsyncWebRequest later) {
+			later.addTimeoutHandler(this::laterPhaseInterrupted);
+			later.addErrorHandler((failure) -> laterPhaseInterrupted());
+		}
+	}
+
+	private synchronized void laterPhaseInterrupted() {
+		this.interrupted = true;
+		this.deferredWorkUnknown = true;
+		if (this.work == Work.STOPPED) {
 			this.work = Work.RUNNING;
 		}
 	}

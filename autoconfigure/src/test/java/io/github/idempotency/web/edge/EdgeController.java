@@ -128,6 +128,22 @@ public class EdgeController {
 		return result;
 	}
 
+	// The DeferredResult comes from a Callable: Spring MVC waits for it in a second async
+	// phase, with an async request of its own.
+	@PostMapping("/async/nested-deferred")
+	@Idempotent
+	Callable<DeferredResult<String>> nestedDeferred(@RequestHeader("X-Test-Name") String name,
+			@RequestHeader("X-Delay-Millis") long delay) {
+		return () -> deferred(name, delay);
+	}
+
+	@PostMapping("/async/nested-deferred-fallback")
+	@Idempotent
+	Callable<DeferredResult<ResponseEntity<String>>> nestedDeferredWithFallback(
+			@RequestHeader("X-Test-Name") String name, @RequestHeader("X-Delay-Millis") long delay) {
+		return () -> deferredWithFallback(name, delay);
+	}
+
 	@PostMapping("/writer")
 	@Idempotent
 	void writer(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) throws IOException {
@@ -150,6 +166,35 @@ public class EdgeController {
 	@Idempotent
 	Callable<String> refusedAfterAsyncWork(@RequestHeader("X-Test-Name") String name) {
 		return () -> refusedAfterWork(name);
+	}
+
+	@PostMapping("/refused-after-future-work")
+	@Idempotent
+	CompletableFuture<String> refusedAfterFutureWork(@RequestHeader("X-Test-Name") String name) {
+		return CompletableFuture.supplyAsync(() -> refusedAfterWork(name), this.workers);
+	}
+
+	@PostMapping("/refused-by-failed-future")
+	@Idempotent
+	CompletableFuture<String> refusedByFailedFuture(@RequestHeader("X-Test-Name") String name) {
+		this.executions.record(name);
+		return CompletableFuture.failedFuture(new ResponseStatusException(HttpStatus.CONFLICT, "already shipped"));
+	}
+
+	@PostMapping("/refused-after-task-work")
+	@Idempotent
+	WebAsyncTask<String> refusedAfterTaskWork(@RequestHeader("X-Test-Name") String name) {
+		return new WebAsyncTask<>(() -> refusedAfterWork(name));
+	}
+
+	// Part of a body written, held back and never flushed, before the refusal.
+	@PostMapping("/refused-after-partial-stream")
+	@Idempotent
+	StreamingResponseBody refusedAfterPartialStream(@RequestHeader("X-Test-Name") String name) {
+		return (out) -> {
+			out.write("partial body".getBytes(StandardCharsets.UTF_8));
+			refusedAfterWork(name);
+		};
 	}
 
 	@PostMapping("/refused-after-deferred-work")
