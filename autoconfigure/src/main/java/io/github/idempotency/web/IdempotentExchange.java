@@ -79,9 +79,9 @@ final class IdempotentExchange implements IdempotentCall {
 	// fallback, say) says nothing of when the work behind it ends.
 	private boolean deferredWorkUnknown;
 
-	// The async request of the handler's own async phase, on which the exchange hears of
-	// timeouts and errors first.
-	private @Nullable AsyncWebRequest handlerAsyncRequest;
+	// How many async phases the request has begun: after the handler's own, Spring MVC
+	// starts another when the first one's result is itself async.
+	private int asyncPhases;
 
 	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, Method handlerMethod,
 			HttpServletRequest request, byte @Nullable [] body, CapturedResponse response, AsyncWorkTracker asyncWork) {
@@ -148,7 +148,6 @@ final class IdempotentExchange implements IdempotentCall {
 		if (async != null) {
 			async.addTimeoutHandler(() -> asyncInterrupted(manager));
 			async.addErrorHandler((failure) -> asyncInterrupted(manager));
-			this.handlerAsyncRequest = async;
 		}
 	}
 
@@ -226,6 +225,7 @@ final class IdempotentExchange implements IdempotentCall {
 	 * Async work was handed to an executor: it has not started yet.
 	 */
 	synchronized void workSubmitted() {
+		this.asyncPhases++;
 		this.work = Work.PENDING;
 	}
 
@@ -243,7 +243,7 @@ final class IdempotentExchange implements IdempotentCall {
 		// request of its own, on which Spring MVC's timeout and error handlers come
 		// first: by the time these run, they may have set the result (an error, or the
 		// DeferredResult's own fallback), which then says nothing of the work's end.
-		if (asyncRequest != this.handlerAsyncRequest && asyncRequest instanceof AsyncWebRequest later) {
+		if (this.asyncPhases++ > 0 && asyncRequest instanceof AsyncWebRequest later) {
 			later.addTimeoutHandler(this::laterPhaseInterrupted);
 			later.addErrorHandler((failure) -> laterPhaseInterrupted());
 		}
