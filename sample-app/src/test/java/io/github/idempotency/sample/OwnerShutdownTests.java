@@ -53,10 +53,7 @@ class OwnerShutdownTests {
 
 	@Test
 	void killedOwnerShouldBlockDuplicatesUntilLockTimeoutThenLetAnotherInstanceRun() throws Exception {
-		try (SampleInstance owner = SampleInstance.start(
-				List.of("-cp", System.getProperty("java.class.path"), SampleApplication.class.getName()),
-				"--idempotency.key-prefix=crash-test", "--idempotency.lock-timeout=3s",
-				"--sample.payments.processing-delay=60s")) {
+		try (SampleInstance owner = startOwner("3s", "60s")) {
 			String key = UUID.randomUUID().toString();
 			CompletableFuture<HttpResponse<String>> abandoned = this.client.sendAsync(post(owner.port(), key),
 					HttpResponse.BodyHandlers.ofString());
@@ -90,32 +87,21 @@ class OwnerShutdownTests {
 	void stoppedOwnerShouldFinishTheRequestAndLeaveItsResponseToAnotherInstance() throws Exception {
 		// The charge outlasts the owner's lock timeout several times over: only renewals
 		// during the shutdown keep the key from another instance.
-		try (SampleInstance owner = SampleInstance.start(
-				List.of("-cp", System.getProperty("java.class.path"), SampleApplication.class.getName()),
-				"--idempotency.key-prefix=crash-test", "--idempotency.lock-timeout=900ms",
-				"--sample.payments.processing-delay=3s")) {
+		try (SampleInstance owner = startOwner("900ms", "3s")) {
 			String key = UUID.randomUUID().toString();
 			CompletableFuture<HttpResponse<String>> inFlight = this.client.sendAsync(post(owner.port(), key),
 					HttpResponse.BodyHandlers.ofString());
 			awaitClaimed(key);
 
 			long stopping = System.nanoTime();
-			CompletableFuture<Boolean> exited = CompletableFuture.supplyAsync(() -> {
-				try {
-					return owner.terminate(Duration.ofSeconds(30));
-				}
-				catch (InterruptedException ex) {
-					Thread.currentThread().interrupt();
-					return false;
-				}
-			});
+			owner.terminate();
 			Thread.sleep(1500);
 			HttpResponse<String> duplicate = this.client.send(post(this.port, key),
 					HttpResponse.BodyHandlers.ofString());
 			assertThat(duplicate.statusCode()).as(duplicate.body()).isEqualTo(409);
 
 			HttpResponse<String> first = inFlight.get(30, TimeUnit.SECONDS);
-			assertThat(exited.get(30, TimeUnit.SECONDS)).as("the owner exited").isTrue();
+			assertThat(owner.exited(Duration.ofSeconds(30))).as("the owner exited").isTrue();
 			System.out.println("Owner stopped mid-request: it answered " + first.statusCode() + " and exited "
 					+ TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopping) + " ms after SIGTERM");
 			assertThat(first.statusCode()).as(owner.log()).isEqualTo(201);
@@ -124,6 +110,14 @@ class OwnerShutdownTests {
 			assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
 			assertThat(retry.body()).isEqualTo(first.body());
 		}
+	}
+
+	// Another instance of the sample, in its own JVM, that runs the requests sent to it.
+	private static SampleInstance startOwner(String lockTimeout, String processingDelay) throws Exception {
+		return SampleInstance.start(
+				List.of("-cp", System.getProperty("java.class.path"), SampleApplication.class.getName()),
+				"--idempotency.key-prefix=crash-test", "--idempotency.lock-timeout=" + lockTimeout,
+				"--sample.payments.processing-delay=" + processingDelay);
 	}
 
 	// The owner is inside its charge once its claim is in Redis. Read from Redis

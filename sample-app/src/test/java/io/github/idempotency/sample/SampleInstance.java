@@ -74,11 +74,17 @@ final class SampleInstance implements AutoCloseable {
 
 	/**
 	 * Stops the JVM as a deployment does, with SIGTERM, which Spring Boot answers with a
-	 * graceful shutdown, and waits for it to exit.
-	 * @return whether it exited within the time given
+	 * graceful shutdown; {@link #exited(Duration)} waits for it.
 	 */
-	boolean terminate(Duration patience) throws InterruptedException {
+	void terminate() {
 		this.process.destroy();
+	}
+
+	/**
+	 * Waits up to the time given for the JVM to exit.
+	 * @return whether it exited
+	 */
+	boolean exited(Duration patience) throws InterruptedException {
 		return this.process.waitFor(patience.toMillis(), TimeUnit.MILLISECONDS);
 	}
 
