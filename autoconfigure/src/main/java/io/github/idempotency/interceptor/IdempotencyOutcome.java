@@ -41,6 +41,12 @@ public enum IdempotencyOutcome {
 	TOO_LARGE,
 
 	/**
+	 * The body ended before the length it announced, or could not be read in full, so the
+	 * handler did not run: 400.
+	 */
+	INCOMPLETE,
+
+	/**
 	 * The store could not be reached: 503, or the handler ran unprotected with
 	 * {@code on-store-failure: proceed}.
 	 */

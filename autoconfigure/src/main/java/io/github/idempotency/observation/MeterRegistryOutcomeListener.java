@@ -12,8 +12,8 @@ import io.micrometer.core.instrument.MeterRegistry;
  * Counts requests to idempotent endpoints in the counter {@code idempotency.requests},
  * tagged with {@code operation} (request method and route pattern) and {@code outcome}
  * ({@code executed}, {@code replayed}, {@code conflict}, {@code mismatch},
- * {@code invalid_key}, {@code too_large}, {@code store_unavailable}, {@code bypassed}).
- * Thread-safe.
+ * {@code invalid_key}, {@code too_large}, {@code incomplete}, {@code store_unavailable},
+ * {@code unreadable_record}, {@code bypassed}). Thread-safe.
  *
  * @since 0.1.0
  */

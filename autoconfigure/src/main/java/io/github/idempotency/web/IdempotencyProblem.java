@@ -27,6 +27,13 @@ public enum IdempotencyProblem {
 			"Request too large for idempotency"),
 
 	/**
+	 * The body ended before the length its {@code Content-Length} announced, or could not
+	 * be read in full: the client stopped sending it (over HTTP/2, by resetting the
+	 * stream), and what arrived is not the request it meant.
+	 */
+	REQUEST_INCOMPLETE(HttpStatus.BAD_REQUEST, "idempotency-request-incomplete", "Request body incomplete"),
+
+	/**
 	 * A request with the same key is still being processed.
 	 */
 	REQUEST_IN_PROGRESS(HttpStatus.CONFLICT, "idempotency-request-in-progress", "Request in progress"),

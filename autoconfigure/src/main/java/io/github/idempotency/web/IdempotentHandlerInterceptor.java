@@ -110,7 +110,17 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		}
 		byte[] body = null;
 		if (!isFormData(request)) {
-			body = readBody(request);
+			long declared = request.getContentLengthLong();
+			try {
+				body = readBody(request, declared);
+			}
+			catch (IOException ex) {
+				// The client stopped sending, or its connection broke: as Spring MVC
+				// answers
+				// a body it cannot read. The container may have answered 400 already.
+				logger.debug("The body of a request to an idempotent handler could not be read", ex);
+				return refuseIncomplete(request, response, "The request body could not be read in full.");
+			}
 			if (body == null) {
 				this.coordinator.record(request, IdempotencyOutcome.TOO_LARGE);
 				this.problemWriter.write(
@@ -120,6 +130,13 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 								null),
 						request, response);
 				return false;
+			}
+			// A container may end the body of an HTTP/2 request whose client reset the
+			// stream as if it were complete: run on what arrived, the handler would do
+			// what the client never asked, and the key would refuse the body it retries.
+			if (body.length < declared) {
+				return refuseIncomplete(request, response, "The request body ended after " + body.length + " of the "
+						+ declared + " bytes its Content-Length announced.");
 			}
 			swappableRequest
 				.setRequest(new BufferedBodyRequest((HttpServletRequest) swappableRequest.getRequest(), body));
@@ -132,6 +149,14 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		request.setAttribute(IdempotentExchange.ATTRIBUTE, exchange);
 		swappableRequest.exchange = exchange;
 		return true;
+	}
+
+	private boolean refuseIncomplete(HttpServletRequest request, HttpServletResponse response, String detail)
+			throws IOException {
+		this.coordinator.record(request, IdempotencyOutcome.INCOMPLETE);
+		this.problemWriter.write(new IdempotencyProblemException(IdempotencyProblem.REQUEST_INCOMPLETE, detail, null),
+				request, response);
+		return false;
 	}
 
 	// Why the handler cannot be protected on this request, or null when it can.
@@ -186,10 +211,10 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			.isAssignableFrom(IdempotentHandlerVerifier.returnedType(handler)));
 	}
 
-	// Null when the body is larger than allowed.
-	private byte @Nullable [] readBody(HttpServletRequest request) throws IOException {
+	// Null when the body is larger than allowed; shorter than declared when it ended
+	// early.
+	private byte @Nullable [] readBody(HttpServletRequest request, long declared) throws IOException {
 		long limit = this.coordinator.policy().maxBodySize();
-		long declared = request.getContentLengthLong();
 		if (declared > limit) {
 			return null;
 		}

@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -15,9 +16,12 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.web.edge.BodyLoggingFilter;
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.Gates;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -27,6 +31,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.MediaType;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -48,6 +53,9 @@ class EdgeCaseTests extends AbstractWebTests {
 	@Autowired
 	private Gates gates;
 
+	@Autowired
+	private MeterRegistry registry;
+
 	@Test
 	void responseBufferedByAFilterInsideOursShouldBeStoredWhole() {
 		HttpResponse<byte[]> first = this.http.post("/edge/payments").key(this.key).name(this.key).json("{}").send();
@@ -61,6 +69,38 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 		// The replay went through the application's filter like any response.
 		assertThat(this.bodyLog.logged()).last().isEqualTo(TestHttp.text(first));
+	}
+
+	// The client hangs up before its whole body arrived: the handler must not run on the
+	// part that did, and the retry that sends it whole must.
+	@ParameterizedTest
+	@ValueSource(strings = { "Content-Length: 40", "Transfer-Encoding: chunked" })
+	void bodyCutShortByTheClientShouldNeverRunTheHandlerAndLeaveTheKeyFree(String framing) throws Exception {
+		String part = "a".repeat(20);
+		String cut = framing.startsWith("Content-Length") ? part : "14\r\n" + part + "\r\n";
+		double refusedBefore = incompleteCount();
+		try (Socket socket = new Socket("127.0.0.1", this.port)) {
+			socket.setSoTimeout(10_000);
+			socket.getOutputStream()
+				.write(("POST /edge/payments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nX-Test-Name: "
+						+ this.key + "\r\nIdempotency-Key: " + this.key + "\r\n" + framing + "\r\n\r\n" + cut)
+					.getBytes(StandardCharsets.US_ASCII));
+			socket.shutdownOutput();
+			// The server answers 400, the container's or the starter's, or just closes,
+			// once it has given up on the rest.
+			String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+			assertThat(answer).matches((text) -> text.isEmpty() || text.startsWith("HTTP/1.1 400"), "400 or nothing");
+		}
+		// Refused before the handler could run: the handler never runs after this.
+		await().atMost(5, TimeUnit.SECONDS).until(() -> incompleteCount() == refusedBefore + 1);
+		assertThat(this.executions.count(this.key)).isZero();
+		HttpResponse<byte[]> whole = this.http.post("/edge/payments")
+			.key(this.key)
+			.name(this.key)
+			.body(part.repeat(2).getBytes(StandardCharsets.US_ASCII), "text/plain")
+			.send();
+		assertThat(whole.statusCode()).isEqualTo(201);
+		assertThat(this.executions.count(this.key)).isOne();
 	}
 
 	@ParameterizedTest
@@ -464,6 +504,14 @@ class EdgeCaseTests extends AbstractWebTests {
 			.isEqualTo(first.headers().allValues("Content-Disposition"))
 			.hasSize(1);
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	private double incompleteCount() {
+		Counter counter = this.registry.find("idempotency.requests")
+			.tag("operation", "POST /edge/payments")
+			.tag("outcome", IdempotencyOutcome.INCOMPLETE.tagValue())
+			.counter();
+		return (counter != null) ? counter.count() : 0;
 	}
 
 	private TestHttp.Request slow(String path, long millis) {

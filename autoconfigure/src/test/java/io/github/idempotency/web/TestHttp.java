@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A plain HTTP client for the web tests: raw bytes, every header as sent, nothing
@@ -16,14 +17,20 @@ import java.util.Base64;
  */
 final class TestHttp {
 
-	private final HttpClient client = HttpClient.newBuilder()
-		.version(HttpClient.Version.HTTP_1_1)
-		.connectTimeout(Duration.ofSeconds(5))
-		.build();
+	private final HttpClient client;
 
 	private final String base;
 
 	TestHttp(int port) {
+		this(port, HttpClient.Version.HTTP_1_1);
+	}
+
+	/**
+	 * A client that speaks the given version: {@code HTTP_2} upgrades the first request
+	 * of a connection from HTTP/1.1 (h2c), and multiplexes every later one over it.
+	 */
+	TestHttp(int port, HttpClient.Version version) {
+		this.client = HttpClient.newBuilder().version(version).connectTimeout(Duration.ofSeconds(5)).build();
 		this.base = "http://127.0.0.1:" + port;
 	}
 
@@ -100,9 +107,7 @@ final class TestHttp {
 
 		HttpResponse<byte[]> send() {
 			try {
-				return TestHttp.this.client.send(
-						this.builder.method(this.method, HttpRequest.BodyPublishers.ofByteArray(this.body)).build(),
-						HttpResponse.BodyHandlers.ofByteArray());
+				return TestHttp.this.client.send(build(), HttpResponse.BodyHandlers.ofByteArray());
 			}
 			catch (IOException ex) {
 				throw new UncheckedIOException(ex);
@@ -111,6 +116,18 @@ final class TestHttp {
 				Thread.currentThread().interrupt();
 				throw new IllegalStateException(ex);
 			}
+		}
+
+		/**
+		 * Sends the request without waiting for its answer; cancelling the future
+		 * abandons the exchange (over HTTP/2, resets the stream).
+		 */
+		CompletableFuture<HttpResponse<byte[]>> sendAsync() {
+			return TestHttp.this.client.sendAsync(build(), HttpResponse.BodyHandlers.ofByteArray());
+		}
+
+		private HttpRequest build() {
+			return this.builder.method(this.method, HttpRequest.BodyPublishers.ofByteArray(this.body)).build();
 		}
 
 	}
