@@ -111,7 +111,8 @@ class Http2Tests extends AbstractWebTests {
 
 	// A client that cancels an upload resets its stream. Tomcat ends the body of a stream
 	// reset before it was read where the reset came, as if it were complete: here what
-	// arrived is a whole order of its own. Sent frame by frame, the reset in the same
+	// arrived is a whole order of its own. Undertow fails the read; Jetty drops the
+	// request before it reaches the starter. Sent frame by frame, the reset in the same
 	// write as the body so that it comes first: the JDK's client cannot stop a body
 	// halfway.
 	@Test
@@ -128,15 +129,20 @@ class Http2Tests extends AbstractWebTests {
 			output.flush();
 			awaitEndOfStream(new DataInputStream(socket.getInputStream()), output, 1);
 		}
-		// Refused before the handler could run: the handler never runs after this.
-		await().atMost(5, TimeUnit.SECONDS).until(() -> incompleteCount() == refusedBefore + 1);
+		if (!JETTY) {
+			// Refused before the handler could run: the handler never runs after this.
+			await().atMost(5, TimeUnit.SECONDS).until(() -> incompleteCount() == refusedBefore + 1);
+		}
 		assertThat(this.executions.count(this.key)).isZero();
+		// The fingerprint of JSON ignores the spaces: the retry would be the replay of a
+		// run on the part that arrived.
 		HttpResponse<byte[]> retry = this.http.post("/orders")
 			.key(this.key)
 			.name(this.key)
 			.body(whole, "application/json")
 			.send();
 		assertThat(retry.statusCode()).isEqualTo(201);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
 		assertThat(this.executions.count(this.key)).isOne();
 	}
 
