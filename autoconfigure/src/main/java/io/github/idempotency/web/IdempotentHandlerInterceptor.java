@@ -11,6 +11,8 @@ import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletRequestWrapper;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.apache.commons.logging.Log;
@@ -134,7 +136,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			// A container may end the body of an HTTP/2 request whose client reset the
 			// stream as if it were complete: run on what arrived, the handler would do
 			// what the client never asked, and the key would refuse the body it retries.
-			if (body.length < declared) {
+			if (body.length < declared && readsTheContainersStream(request)) {
 				return refuseIncomplete(request, response, "The request body ended after " + body.length + " of the "
 						+ declared + " bytes its Content-Length announced.");
 			}
@@ -227,6 +229,23 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		}
 		byte[] body = input.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
 		return (body.length > limit) ? null : body;
+	}
+
+	// Whether the body comes from the container as the client sent it, rather than from a
+	// filter that hands on another (decrypted or unwrapped, say) and may leave the
+	// Content-Length the client sent.
+	private static boolean readsTheContainersStream(HttpServletRequest request) {
+		ServletRequest container = request;
+		while (container instanceof ServletRequestWrapper wrapper) {
+			container = wrapper.getRequest();
+		}
+		try {
+			return container.getInputStream() == request.getInputStream();
+		}
+		catch (IOException | IllegalStateException ex) {
+			// A filter read the container's body as characters: the stream is its own.
+			return false;
+		}
 	}
 
 	// The container parses form data into parameters itself, reading the body from its

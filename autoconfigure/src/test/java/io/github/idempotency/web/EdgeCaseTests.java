@@ -71,6 +71,30 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.bodyLog.logged()).last().isEqualTo(TestHttp.text(first));
 	}
 
+	// A filter may hand the handler another body than the client sent, and the
+	// Content-Length the client sent with it: that body is the request, not one cut
+	// short.
+	@Test
+	void bodyAFilterShortenedShouldBeTakenAsTheFilterGivesIt() {
+		byte[] sent = "envelope:payload".getBytes(StandardCharsets.US_ASCII);
+		HttpResponse<byte[]> first = this.http.post("/edge/payments")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Envelope", "on")
+			.body(sent, "text/plain")
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/payments")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Envelope", "on")
+			.body(sent, "text/plain")
+			.send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(201);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isOne();
+	}
+
 	// The client hangs up before its whole body arrived: the handler must not run on the
 	// part that did, and the retry that sends it whole must.
 	@ParameterizedTest
