@@ -112,7 +112,9 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		}
 		byte[] body = null;
 		if (!isFormData(request)) {
-			long declared = request.getContentLengthLong();
+			// The length the client declared is the body's only if the body is the
+			// container's: a filter may hand on a body of another length with it.
+			long declared = readsTheContainersStream(request) ? request.getContentLengthLong() : -1;
 			try {
 				body = readBody(request, declared);
 			}
@@ -136,7 +138,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			// A container may end the body of an HTTP/2 request whose client reset the
 			// stream as if it were complete: run on what arrived, the handler would do
 			// what the client never asked, and the key would refuse the body it retries.
-			if (body.length < declared && readsTheContainersStream(request)) {
+			if (body.length < declared) {
 				return refuseIncomplete(request, response, "The request body ended after " + body.length + " of the "
 						+ declared + " bytes its Content-Length announced.");
 			}
@@ -214,7 +216,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	}
 
 	// Null when the body is larger than allowed; shorter than declared when it ended
-	// early.
+	// early. The declared length is -1 when unknown, or not the body's.
 	private byte @Nullable [] readBody(HttpServletRequest request, long declared) throws IOException {
 		long limit = this.coordinator.policy().maxBodySize();
 		if (declared > limit) {
@@ -232,8 +234,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	}
 
 	// Whether the body comes from the container as the client sent it, rather than from a
-	// filter that hands on another (decrypted or unwrapped, say) and may leave the
-	// Content-Length the client sent.
+	// filter that hands on another (decrypted, unwrapped or inflated, say).
 	private static boolean readsTheContainersStream(HttpServletRequest request) {
 		ServletRequest container = request;
 		while (container instanceof ServletRequestWrapper wrapper) {

@@ -17,9 +17,10 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * A filter that hands the handler a shorter body than the client sent, and leaves the
- * {@code Content-Length} it came with, as one that decrypts or unwraps a payload may.
- * Applied to requests with an {@code X-Envelope} header.
+ * A filter that hands the handler another body than the client sent, and leaves the
+ * {@code Content-Length} it came with, as one that decrypts, unwraps or inflates a
+ * payload may. {@code X-Envelope: open} takes off the envelope the body came in (a
+ * shorter body); {@code X-Envelope: inflate} hands on the body twice over (a longer one).
  */
 @Component
 public class EnvelopeFilter extends OncePerRequestFilter {
@@ -35,7 +36,8 @@ public class EnvelopeFilter extends OncePerRequestFilter {
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
 		byte[] sent = request.getInputStream().readAllBytes();
-		byte[] inner = Arrays.copyOfRange(sent, Math.min(ENVELOPE.length, sent.length), sent.length);
+		byte[] inner = "inflate".equals(request.getHeader("X-Envelope")) ? twice(sent)
+				: Arrays.copyOfRange(sent, Math.min(ENVELOPE.length, sent.length), sent.length);
 		chain.doFilter(new HttpServletRequestWrapper(request) {
 
 			@Override
@@ -44,6 +46,12 @@ public class EnvelopeFilter extends OncePerRequestFilter {
 			}
 
 		}, response);
+	}
+
+	private static byte[] twice(byte[] body) {
+		byte[] twice = Arrays.copyOf(body, body.length * 2);
+		System.arraycopy(body, 0, twice, body.length, body.length);
+		return twice;
 	}
 
 }
