@@ -23,6 +23,7 @@ import org.springframework.http.MediaType;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
+import org.springframework.web.util.ContentCachingRequestWrapper;
 import org.springframework.web.util.WebUtils;
 
 /**
@@ -48,6 +49,23 @@ import org.springframework.web.util.WebUtils;
 public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 
 	private static final Log logger = LogFactory.getLog(IdempotentHandlerInterceptor.class);
+
+	// A wrapper that does not override getInputStream, or Spring's caching one, which
+	// keeps a copy of what it passes on.
+	private static final ClassValue<Boolean> PASSES_THE_STREAM_ON = new ClassValue<>() {
+
+		@Override
+		protected Boolean computeValue(Class<?> type) {
+			try {
+				return type == ContentCachingRequestWrapper.class
+						|| type.getMethod("getInputStream").getDeclaringClass() == ServletRequestWrapper.class;
+			}
+			catch (NoSuchMethodException ex) {
+				return false;
+			}
+		}
+
+	};
 
 	private final IdempotentOperationSource operations;
 
@@ -114,14 +132,17 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		if (!isFormData(request)) {
 			// The length the client declared is the body's only if the body is the
 			// container's: a filter may hand on a body of another length with it.
-			long declared = readsTheContainersStream(request) ? request.getContentLengthLong() : -1;
+			boolean containersStream = readsTheContainersStream(request);
+			long declared = containersStream ? request.getContentLengthLong() : -1;
 			try {
 				body = readBody(request, declared);
 			}
 			catch (IOException ex) {
-				// The client stopped sending, or its connection broke: as Spring MVC
-				// answers
-				// a body it cannot read. The container may have answered 400 already.
+				if (!containersStream) {
+					throw ex;
+				}
+				// The client stopped sending, or its connection broke. The container may
+				// have answered already (Tomcat does, with its own error page).
 				logger.debug("The body of a request to an idempotent handler could not be read", ex);
 				return refuseIncomplete(request, response, "The request body could not be read in full.");
 			}
@@ -233,20 +254,20 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		return (body.length > limit) ? null : body;
 	}
 
-	// Whether the body comes from the container as the client sent it, rather than from a
-	// filter that hands on another (decrypted, unwrapped or inflated, say).
-	private static boolean readsTheContainersStream(HttpServletRequest request) {
-		ServletRequest container = request;
-		while (container instanceof ServletRequestWrapper wrapper) {
-			container = wrapper.getRequest();
+	// Whether the body is read from the container's stream as the client sent it, rather
+	// than from a filter's that hands on another (decrypted, unwrapped or inflated, say):
+	// every wrapper on the way passes the stream on. Decided from their classes, so that
+	// no stream is asked for twice, nor before the body is known to be wanted (asking
+	// sends 100 Continue).
+	private static boolean readsTheContainersStream(ServletRequest request) {
+		ServletRequest current = request;
+		while (current instanceof ServletRequestWrapper wrapper) {
+			if (!PASSES_THE_STREAM_ON.get(wrapper.getClass())) {
+				return false;
+			}
+			current = wrapper.getRequest();
 		}
-		try {
-			return container.getInputStream() == request.getInputStream();
-		}
-		catch (IOException | IllegalStateException ex) {
-			// A filter read the container's body as characters: the stream is its own.
-			return false;
-		}
+		return true;
 	}
 
 	// The container parses form data into parameters itself, reading the body from its

@@ -96,6 +96,31 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isOne();
 	}
 
+	// The container's stream ends before the length the request declared: refused before
+	// the key is claimed, so the retry with the whole body runs.
+	@Test
+	void bodyShorterThanItsDeclaredLengthShouldBeRefusedAndLeaveTheKeyFree() throws Exception {
+		byte[] body = "payload".getBytes(StandardCharsets.US_ASCII);
+		HttpResponse<byte[]> cut = this.http.post("/edge/payments")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Overstated-By", "10")
+			.body(body, "text/plain")
+			.send();
+		HttpResponse<byte[]> whole = this.http.post("/edge/payments")
+			.key(this.key)
+			.name(this.key)
+			.body(body, "text/plain")
+			.send();
+
+		assertThat(cut.statusCode()).isEqualTo(400);
+		assertThat(TestHttp.text(cut)).contains("idempotency-request-incomplete")
+			.contains("ended after 7 of the 17 bytes");
+		assertThat(whole.statusCode()).isEqualTo(201);
+		assertThat(whole.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(this.executions.count(this.key)).isOne();
+	}
+
 	// The client hangs up before its whole body arrived: the handler must not run on the
 	// part that did, and the retry that sends it whole must.
 	@ParameterizedTest
