@@ -1,6 +1,7 @@
 package io.github.idempotency.web;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
 
 import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.web.edge.BodyLoggingFilter;
@@ -89,6 +91,32 @@ class EdgeCaseTests extends AbstractWebTests {
 			.name(this.key)
 			.header("X-Envelope", envelope)
 			.body(sent, "text/plain")
+			.send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(201);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isOne();
+	}
+
+	// A wrapper that decompresses the body as it is read, and makes a new stream on each
+	// call: its stream must be asked for once, or the second loses the gzip header.
+	@Test
+	void bodyAFilterDecompressesAsItIsReadShouldBeTakenWhole() throws Exception {
+		ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+		try (GZIPOutputStream gzip = new GZIPOutputStream(compressed)) {
+			gzip.write("payload".getBytes(StandardCharsets.US_ASCII));
+		}
+		HttpResponse<byte[]> first = this.http.post("/edge/payments")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Request-Encoding", "gzip")
+			.body(compressed.toByteArray(), "text/plain")
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/payments")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Request-Encoding", "gzip")
+			.body(compressed.toByteArray(), "text/plain")
 			.send();
 
 		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(201);
