@@ -3,8 +3,11 @@ package io.github.idempotency.web;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.test.RedisTestServer;
 import io.github.idempotency.web.app.Executions;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.BeforeEach;
 
@@ -78,6 +81,17 @@ abstract class AbstractWebTests {
 		catch (NoSuchMethodException ex) {
 			return false;
 		}
+	}
+
+	/**
+	 * How many requests to the operation the starter refused as incomplete so far.
+	 */
+	protected static double incompleteCount(MeterRegistry registry, String operation) {
+		Counter counter = registry.find("idempotency.requests")
+			.tag("operation", operation)
+			.tag("outcome", IdempotencyOutcome.INCOMPLETE.tagValue())
+			.counter();
+		return (counter != null) ? counter.count() : 0;
 	}
 
 	@DynamicPropertySource

@@ -18,11 +18,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
 
-import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.web.edge.BodyLoggingFilter;
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.Gates;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -156,7 +154,7 @@ class EdgeCaseTests extends AbstractWebTests {
 	void bodyCutShortByTheClientShouldNeverRunTheHandlerAndLeaveTheKeyFree(String framing) throws Exception {
 		String part = "a".repeat(20);
 		String cut = framing.startsWith("Content-Length") ? part : "14\r\n" + part + "\r\n";
-		double refusedBefore = incompleteCount();
+		double refusedBefore = incompleteCount(this.registry, "POST /edge/payments");
 		try (Socket socket = new Socket("127.0.0.1", this.port)) {
 			socket.setSoTimeout(10_000);
 			socket.getOutputStream()
@@ -170,7 +168,8 @@ class EdgeCaseTests extends AbstractWebTests {
 			assertThat(answer).matches((text) -> text.isEmpty() || text.startsWith("HTTP/1.1 400"), "400 or nothing");
 		}
 		// Refused before the handler could run: the handler never runs after this.
-		await().atMost(5, TimeUnit.SECONDS).until(() -> incompleteCount() == refusedBefore + 1);
+		await().atMost(5, TimeUnit.SECONDS)
+			.until(() -> incompleteCount(this.registry, "POST /edge/payments") == refusedBefore + 1);
 		assertThat(this.executions.count(this.key)).isZero();
 		HttpResponse<byte[]> whole = this.http.post("/edge/payments")
 			.key(this.key)
@@ -583,14 +582,6 @@ class EdgeCaseTests extends AbstractWebTests {
 			.isEqualTo(first.headers().allValues("Content-Disposition"))
 			.hasSize(1);
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
-	}
-
-	private double incompleteCount() {
-		Counter counter = this.registry.find("idempotency.requests")
-			.tag("operation", "POST /edge/payments")
-			.tag("outcome", IdempotencyOutcome.INCOMPLETE.tagValue())
-			.counter();
-		return (counter != null) ? counter.count() : 0;
 	}
 
 	private TestHttp.Request slow(String path, long millis) {
