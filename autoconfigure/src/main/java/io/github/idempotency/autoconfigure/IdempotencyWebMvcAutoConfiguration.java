@@ -148,9 +148,10 @@ public class IdempotencyWebMvcAutoConfiguration {
 
 	@Bean(FILTER_REGISTRATION_BEAN_NAME)
 	@ConditionalOnMissingBean(name = FILTER_REGISTRATION_BEAN_NAME)
-	FilterRegistrationBean<IdempotencyFilter> idempotencyFilterRegistration(IdempotentRequestMatcher matcher) {
+	FilterRegistrationBean<IdempotencyFilter> idempotencyFilterRegistration(IdempotentRequestMatcher matcher,
+			IdempotencyProperties properties) {
 		FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(
-				new IdempotencyFilter(matcher));
+				new IdempotencyFilter(matcher, properties.getMaxBodySize().toBytes()));
 		registration.setOrder(FILTER_ORDER);
 		return registration;
 	}

@@ -1,10 +1,16 @@
 package io.github.idempotency.web;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
@@ -12,6 +18,7 @@ import jakarta.servlet.http.HttpServletResponseWrapper;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.servlet.HandlerMapping;
 
 /**
  * Gives {@link IdempotentHandlerInterceptor} a place to buffer the request body and
@@ -24,7 +31,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * says may reach an idempotent handler, the filter passes down wrappers that do nothing
  * by themselves; the interceptor swaps buffering and capturing delegates into them once
  * it sees an idempotent handler. Every other request, including streaming responses and
- * uploads to ordinary endpoints, passes through untouched.
+ * uploads to ordinary endpoints, passes through untouched. The body is buffered as it
+ * reaches this filter: what filters that run after it read of the body before the handler
+ * is chosen passes through the request wrapper, which keeps a copy (up to
+ * {@code idempotency.max-body-size}) for the interceptor.
  *
  * <p>
  * The response is complete only when the filter chain returns to this filter: filters
@@ -41,13 +51,18 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 
 	private final IdempotentRequestMatcher matcher;
 
+	private final long maxBodySize;
+
 	private volatile @Nullable String alreadyFilteredAttributeName;
 
 	/**
 	 * @param matcher tells which requests may reach an idempotent handler
+	 * @param maxBodySize the largest request body kept, in bytes
+	 * ({@code idempotency.max-body-size})
 	 */
-	public IdempotencyFilter(IdempotentRequestMatcher matcher) {
+	public IdempotencyFilter(IdempotentRequestMatcher matcher, long maxBodySize) {
 		this.matcher = matcher;
+		this.maxBodySize = maxBodySize;
 	}
 
 	// Asked on every request: built once rather than concatenated each time. The name it
@@ -96,7 +111,7 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 			return;
 		}
 		// The async dispatch carries the wrappers of the first one.
-		SwappableRequest swappable = isAsyncDispatch(request) ? null : new SwappableRequest(request);
+		SwappableRequest swappable = isAsyncDispatch(request) ? null : new SwappableRequest(request, this.maxBodySize);
 		try {
 			chain.doFilter((swappable != null) ? swappable : request,
 					(swappable != null) ? new SwappableResponse(response) : response);
@@ -153,6 +168,8 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 	 */
 	static final class SwappableRequest extends HttpServletRequestWrapper {
 
+		private static final byte[] NOTHING = {};
+
 		// Set by the interceptor on the dispatching thread, read by the filter on it.
 		@Nullable IdempotentExchange exchange;
 
@@ -160,13 +177,67 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		// for the request it includes from.
 		private final DispatcherType dispatcherType;
 
-		SwappableRequest(HttpServletRequest request) {
+		private final long maxBodySize;
+
+		// The body as read by the wrappers made after this one before the handler was
+		// chosen, if they read it.
+		private @Nullable RecordingBodyStream readEarly;
+
+		SwappableRequest(HttpServletRequest request, long maxBodySize) {
 			super(request);
 			this.dispatcherType = request.getDispatcherType();
+			this.maxBodySize = maxBodySize;
 		}
 
 		DispatcherType dispatcherType() {
 			return this.dispatcherType;
+		}
+
+		/**
+		 * What the wrappers made after this one read of the body before the handler was
+		 * chosen, or {@code null} when that is more than
+		 * {@code idempotency.max-body-size}.
+		 */
+		byte @Nullable [] bodyReadEarly() {
+			return (this.readEarly != null) ? this.readEarly.recorded() : NOTHING;
+		}
+
+		/**
+		 * The stream the rest of the body is read from, asked for once.
+		 */
+		InputStream restOfBody() throws IOException {
+			return (this.readEarly != null) ? this.readEarly.source() : getRequest().getInputStream();
+		}
+
+		/**
+		 * Hands the buffered body to the handler, and to the wrappers that read it early.
+		 */
+		void buffer(byte[] body) {
+			setRequest(new BufferedBodyRequest((HttpServletRequest) getRequest(), body));
+			if (this.readEarly != null) {
+				this.readEarly.goOnFrom(body);
+			}
+		}
+
+		// Until the handler is chosen, the body is read by filters, and what they read
+		// is recorded; after, by the handler or on its behalf, from the buffered body if
+		// the handler is idempotent.
+		@Override
+		public ServletInputStream getInputStream() throws IOException {
+			if (this.readEarly == null && getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) == null) {
+				this.readEarly = new RecordingBodyStream(getRequest().getInputStream(), this.maxBodySize);
+			}
+			return (this.readEarly != null) ? this.readEarly : super.getInputStream();
+		}
+
+		@Override
+		public BufferedReader getReader() throws IOException {
+			if (this.readEarly == null && getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) != null) {
+				return super.getReader();
+			}
+			String encoding = getCharacterEncoding();
+			Charset charset = (encoding != null) ? Charset.forName(encoding) : StandardCharsets.ISO_8859_1;
+			return new BufferedReader(new InputStreamReader(getInputStream(), charset));
 		}
 
 	}

@@ -3,6 +3,7 @@ package io.github.idempotency.web;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Method;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -130,12 +131,16 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		}
 		byte[] body = null;
 		if (!isFormData(request)) {
-			// The length the client declared is the body's only if the body is the
-			// container's: a filter may hand on a body of another length with it.
-			boolean containersStream = readsTheContainersStream(request);
-			long declared = containersStream ? request.getContentLengthLong() : -1;
+			// The body is taken as it reached the starter's filter, beneath the wrappers
+			// made after it: one that decodes as it is read then decodes it once, when
+			// the
+			// handler reads. The length the client declared is the body's only if the
+			// body is the container's: a filter may hand on a body of another length.
+			ServletRequest beneath = swappableRequest.getRequest();
+			boolean containersStream = readsTheContainersStream(beneath);
+			long declared = containersStream ? beneath.getContentLengthLong() : -1;
 			try {
-				body = readBody(request, declared);
+				body = readBody(swappableRequest, declared);
 			}
 			catch (IOException ex) {
 				if (!containersStream) {
@@ -163,8 +168,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 				return refuseIncomplete(request, response, "The request body ended after " + body.length + " of the "
 						+ declared + " bytes its Content-Length announced.");
 			}
-			swappableRequest
-				.setRequest(new BufferedBodyRequest((HttpServletRequest) swappableRequest.getRequest(), body));
+			swappableRequest.buffer(body);
 		}
 		CapturedResponse captured = new CapturedResponse((HttpServletResponse) swappableResponse.getResponse(),
 				this.coordinator.policy().maxResponseSize(), writesItsOwnStream(handlerMethod));
@@ -237,21 +241,35 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	}
 
 	// Null when the body is larger than allowed; shorter than declared when it ended
-	// early. The declared length is -1 when unknown, or not the body's.
-	private byte @Nullable [] readBody(HttpServletRequest request, long declared) throws IOException {
+	// early. The declared length is -1 when unknown, or not the body's. Filters may have
+	// read a part already, before the handler was chosen.
+	private byte @Nullable [] readBody(IdempotencyFilter.SwappableRequest request, long declared) throws IOException {
 		long limit = this.coordinator.policy().maxBodySize();
 		if (declared > limit) {
 			return null;
 		}
-		InputStream input = request.getInputStream();
+		byte[] early = request.bodyReadEarly();
+		if (early == null) {
+			return null;
+		}
+		InputStream rest = request.restOfBody();
 		if (declared >= 0) {
 			// The common case: read exactly what was announced, then check nothing
 			// follows.
-			byte[] body = input.readNBytes((int) declared);
-			return (input.read() == -1) ? body : null;
+			byte[] body = joined(early, rest.readNBytes((int) Math.max(0, declared - early.length)));
+			return (rest.read() == -1) ? body : null;
 		}
-		byte[] body = input.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+		byte[] body = joined(early, rest.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1 - early.length)));
 		return (body.length > limit) ? null : body;
+	}
+
+	private static byte[] joined(byte[] first, byte[] second) {
+		if (first.length == 0) {
+			return second;
+		}
+		byte[] joined = Arrays.copyOf(first, first.length + second.length);
+		System.arraycopy(second, 0, joined, first.length, second.length);
+		return joined;
 	}
 
 	// Whether the body is read from the container's stream as the client sent it, rather

@@ -5,6 +5,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.github.idempotency.autoconfigure.IdempotencyProperties;
 import io.github.idempotency.autoconfigure.IdempotencyWebMvcAutoConfiguration;
 import io.github.idempotency.web.edge.EdgeApplication;
 import jakarta.servlet.AsyncContext;
@@ -57,9 +58,9 @@ class AsyncAfterErrorTests extends AbstractWebTests {
 
 		@Bean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME)
 		FilterRegistrationBean<IdempotencyFilter> idempotencyFilterWithoutErrorDispatch(
-				IdempotentRequestMatcher matcher) {
+				IdempotentRequestMatcher matcher, IdempotencyProperties properties) {
 			FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(
-					new IdempotencyFilter(matcher));
+					new IdempotencyFilter(matcher, properties.getMaxBodySize().toBytes()));
 			registration.setOrder(IdempotencyWebMvcAutoConfiguration.FILTER_ORDER);
 			registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC);
 			return registration;

@@ -1,7 +1,9 @@
 package io.github.idempotency.web;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
@@ -13,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +24,7 @@ import java.util.zip.GZIPOutputStream;
 import io.github.idempotency.web.edge.BodyLoggingFilter;
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.Gates;
+import io.github.idempotency.web.edge.RequestPayloadLoggingFilter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -54,6 +58,9 @@ class EdgeCaseTests extends AbstractWebTests {
 	private Gates gates;
 
 	@Autowired
+	private RequestPayloadLoggingFilter payloadLog;
+
+	@Autowired
 	private MeterRegistry registry;
 
 	@Test
@@ -75,7 +82,7 @@ class EdgeCaseTests extends AbstractWebTests {
 	// Content-Length the client sent with it: that body is the request, neither cut
 	// short nor too long.
 	@ParameterizedTest
-	@ValueSource(strings = { "open", "inflate" })
+	@ValueSource(strings = { "open", "open-text", "inflate" })
 	void bodyAFilterChangedShouldBeTakenAsTheFilterGivesIt(String envelope) {
 		byte[] sent = "envelope:payload".getBytes(StandardCharsets.US_ASCII);
 		HttpResponse<byte[]> first = this.http.post("/edge/payments")
@@ -96,30 +103,97 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isOne();
 	}
 
-	// A wrapper that decompresses the body as it is read, and makes a new stream on each
-	// call: its stream must be asked for once, or the second loses the gzip header.
-	@Test
-	void bodyAFilterDecompressesAsItIsReadShouldBeTakenWhole() throws Exception {
-		ByteArrayOutputStream compressed = new ByteArrayOutputStream();
-		try (GZIPOutputStream gzip = new GZIPOutputStream(compressed)) {
-			gzip.write("payload".getBytes(StandardCharsets.US_ASCII));
-		}
-		HttpResponse<byte[]> first = this.http.post("/edge/payments")
+	// A wrapper that decompresses the body as it is read, with a new stream on each call
+	// or one stream handed out again (made on the first call, or with the wrapper, which
+	// reads the gzip header before the handler is chosen), made before the starter's
+	// filter or after it: the handler reads the body decompressed once, the retry is
+	// answered from the store, and another body under the key is refused.
+	@ParameterizedTest
+	@ValueSource(strings = { "gzip", "gzip-after", "gzip-after-one-stream", "gzip-after-made-at-once" })
+	void bodyAFilterDecompressesAsItIsReadShouldBeTakenWhole(String encoding) throws Exception {
+		byte[] compressed = gzip("payload");
+		HttpResponse<byte[]> first = this.http.post("/edge/echo")
 			.key(this.key)
 			.name(this.key)
-			.header("X-Request-Encoding", "gzip")
-			.body(compressed.toByteArray(), "text/plain")
+			.header("X-Request-Encoding", encoding)
+			.body(compressed, "text/plain")
 			.send();
-		HttpResponse<byte[]> retry = this.http.post("/edge/payments")
+		HttpResponse<byte[]> retry = this.http.post("/edge/echo")
 			.key(this.key)
 			.name(this.key)
-			.header("X-Request-Encoding", "gzip")
-			.body(compressed.toByteArray(), "text/plain")
+			.header("X-Request-Encoding", encoding)
+			.body(compressed, "text/plain")
 			.send();
 
-		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(201);
+		HttpResponse<byte[]> other = this.http.post("/edge/echo")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Request-Encoding", encoding)
+			.body(gzip("another payload"), "text/plain")
+			.send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(200);
+		assertThat(TestHttp.text(first)).isEqualTo("1:payload");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(other.statusCode()).isEqualTo(422);
+		assertThat(this.executions.count(this.key)).isOne();
+	}
+
+	private static byte[] gzip(String text) throws IOException {
+		ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+		try (GZIPOutputStream gzip = new GZIPOutputStream(compressed)) {
+			gzip.write(text.getBytes(StandardCharsets.US_ASCII));
+		}
+		return compressed.toByteArray();
+	}
+
+	// A filter inside the starter's reads a body of unknown length, larger than
+	// idempotency.max-body-size, before the handler is chosen: refused like any such
+	// body.
+	@Test
+	void bodyAFilterReadBeforeTheHandlerWasChosenShouldGet413AboveTheMaximum() throws Exception {
+		byte[] sent = new byte[1024 * 1024 + 1];
+		Arrays.fill(sent, (byte) 'a');
+		HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/edge/payments"))
+			.header("Idempotency-Key", this.key)
+			.header("X-Test-Name", this.key)
+			.header("X-Envelope", "open")
+			.header("Content-Type", "text/plain")
+			// Of unknown length: sent in chunks.
+			.POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(sent)))
+			.build();
+		HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+
+		assertThat(response.statusCode()).isEqualTo(413);
+		assertThat(response.body()).contains("idempotency-request-too-large");
+		assertThat(this.executions.count(this.key)).isZero();
+	}
+
+	// Spring's request logging, with the payload, by a filter inside the starter's: its
+	// wrapper hands out one stream, made on the first call, and caches what is read
+	// through it. The handler must still read the whole body, and the log must show it.
+	@Test
+	void bodyLoggedByAFilterInsideOursShouldReachTheHandlerWhole() {
+		HttpResponse<byte[]> first = this.http.post("/edge/echo")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Log-Payload", "true")
+			.body("payload".getBytes(StandardCharsets.US_ASCII), "text/plain")
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/echo")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Log-Payload", "true")
+			.body("payload".getBytes(StandardCharsets.US_ASCII), "text/plain")
+			.send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(200);
+		assertThat(TestHttp.text(first)).isEqualTo("1:payload");
 		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
 		assertThat(this.executions.count(this.key)).isOne();
+		// Only this test asks for the log: the first request's is the first.
+		assertThat(this.payloadLog.logged()).first().asString().contains("payload=payload");
 	}
 
 	// The container's stream ends before the length the request declared: refused before

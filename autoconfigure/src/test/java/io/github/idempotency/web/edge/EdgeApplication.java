@@ -5,8 +5,10 @@ import io.github.idempotency.web.app.Executions;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.Ordered;
 import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.DeferredResultProcessingInterceptor;
@@ -39,6 +41,32 @@ public class EdgeApplication {
 	 * work of a {@code DeferredResult} is done, as one that restores a context may.
 	 */
 	public static final String FAIL_POST_PROCESS = "X-Fail-Post-Process";
+
+	// The starter's filter is ordered -90; Boot orders a filter without an order last.
+	@Bean
+	FilterRegistrationBean<GzipRequestFilter> gzipBeforeTheStarter() {
+		FilterRegistrationBean<GzipRequestFilter> registration = new FilterRegistrationBean<>(
+				new GzipRequestFilter("gzip", GzipRequestFilter.Streams.EACH_CALL));
+		registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+		return registration;
+	}
+
+	@Bean
+	FilterRegistrationBean<GzipRequestFilter> gzipAfterTheStarter() {
+		return new FilterRegistrationBean<>(new GzipRequestFilter("gzip-after", GzipRequestFilter.Streams.EACH_CALL));
+	}
+
+	@Bean
+	FilterRegistrationBean<GzipRequestFilter> gzipAfterTheStarterOneStream() {
+		return new FilterRegistrationBean<>(
+				new GzipRequestFilter("gzip-after-one-stream", GzipRequestFilter.Streams.ONE));
+	}
+
+	@Bean
+	FilterRegistrationBean<GzipRequestFilter> gzipAfterTheStarterOneStreamMadeAtOnce() {
+		return new FilterRegistrationBean<>(
+				new GzipRequestFilter("gzip-after-made-at-once", GzipRequestFilter.Streams.ONE_MADE_AT_ONCE));
+	}
 
 	@Bean
 	WebMvcConfigurer failingAsyncInterceptor() {

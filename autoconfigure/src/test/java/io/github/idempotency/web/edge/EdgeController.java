@@ -63,6 +63,12 @@ public class EdgeController {
 		return ResponseEntity.created(URI.create("/edge/payments/" + payment.id())).body(payment);
 	}
 
+	@PostMapping(path = "/echo", produces = MediaType.TEXT_PLAIN_VALUE)
+	@Idempotent
+	String echo(@RequestHeader("X-Test-Name") String name, @RequestBody String body) {
+		return this.executions.record(name) + ":" + body;
+	}
+
 	// Long enough for any server's compression.
 	@PostMapping(path = "/statement", produces = MediaType.TEXT_PLAIN_VALUE)
 	@Idempotent

@@ -14,13 +14,15 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.mock.web.DelegatingServletInputStream;
 import org.springframework.stereotype.Component;
+import org.springframework.util.FileCopyUtils;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * A filter that hands the handler another body than the client sent, and leaves the
  * {@code Content-Length} it came with, as one that decrypts, unwraps or inflates a
  * payload may. {@code X-Envelope: open} takes off the envelope the body came in (a
- * shorter body); {@code X-Envelope: inflate} hands on the body twice over (a longer one).
+ * shorter body), {@code open-text} too, reading the body as text; {@code inflate} hands
+ * on the body twice over (a longer one). It reads the body before the handler is chosen.
  */
 @Component
 public class EnvelopeFilter extends OncePerRequestFilter {
@@ -35,8 +37,11 @@ public class EnvelopeFilter extends OncePerRequestFilter {
 	@Override
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
-		byte[] sent = request.getInputStream().readAllBytes();
-		byte[] inner = "inflate".equals(request.getHeader("X-Envelope")) ? twice(sent)
+		String envelope = request.getHeader("X-Envelope");
+		byte[] sent = envelope.equals("open-text")
+				? FileCopyUtils.copyToString(request.getReader()).getBytes(StandardCharsets.US_ASCII)
+				: request.getInputStream().readAllBytes();
+		byte[] inner = "inflate".equals(envelope) ? twice(sent)
 				: Arrays.copyOfRange(sent, Math.min(ENVELOPE.length, sent.length), sent.length);
 		chain.doFilter(new HttpServletRequestWrapper(request) {
 
