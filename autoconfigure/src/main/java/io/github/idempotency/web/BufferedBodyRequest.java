@@ -2,6 +2,7 @@ package io.github.idempotency.web;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UnsupportedEncodingException;
 import java.nio.charset.Charset;
@@ -11,6 +12,7 @@ import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A request whose body was read in full before its handler ran, so that it could be
@@ -21,6 +23,9 @@ final class BufferedBodyRequest extends HttpServletRequestWrapper {
 	private final byte[] body;
 
 	private final ByteArrayInputStream input;
+
+	// Made once, as the container's: a reader reads ahead of what it hands out.
+	private @Nullable BufferedReader reader;
 
 	BufferedBodyRequest(HttpServletRequest request, byte[] body) {
 		super(request);
@@ -76,9 +81,23 @@ final class BufferedBodyRequest extends HttpServletRequestWrapper {
 
 	@Override
 	public BufferedReader getReader() throws UnsupportedEncodingException {
-		String encoding = getCharacterEncoding();
-		Charset charset = (encoding != null) ? Charset.forName(encoding) : StandardCharsets.ISO_8859_1;
-		return new BufferedReader(new InputStreamReader(getInputStream(), charset));
+		if (this.reader == null) {
+			this.reader = reader(getInputStream(), getCharacterEncoding());
+		}
+		return this.reader;
+	}
+
+	// A reader of the body in the request's encoding, or in ISO-8859-1, the Servlet
+	// specification's default, when it names none.
+	static BufferedReader reader(InputStream input, @Nullable String encoding) throws UnsupportedEncodingException {
+		Charset charset;
+		try {
+			charset = (encoding != null) ? Charset.forName(encoding) : StandardCharsets.ISO_8859_1;
+		}
+		catch (IllegalArgumentException ex) {
+			throw new UnsupportedEncodingException(encoding);
+		}
+		return new BufferedReader(new InputStreamReader(input, charset));
 	}
 
 }

@@ -3,9 +3,6 @@ package io.github.idempotency.web;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
@@ -179,14 +176,22 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 
 		private final long maxBodySize;
 
+		// The handler of the dispatch this one comes from, if any (a forward's): this
+		// dispatch's handler is chosen once another is set.
+		private final @Nullable Object handlerBefore;
+
 		// The body as read by the wrappers made after this one before the handler was
 		// chosen, if they read it.
 		private @Nullable RecordingBodyStream readEarly;
+
+		// Made once, as the container's: a reader reads ahead of what it hands out.
+		private @Nullable BufferedReader reader;
 
 		SwappableRequest(HttpServletRequest request, long maxBodySize) {
 			super(request);
 			this.dispatcherType = request.getDispatcherType();
 			this.maxBodySize = maxBodySize;
+			this.handlerBefore = request.getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE);
 		}
 
 		DispatcherType dispatcherType() {
@@ -203,7 +208,8 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		}
 
 		/**
-		 * The stream the rest of the body is read from, asked for once.
+		 * The stream the rest of the body is read from: the one the early reads came
+		 * from, as the stream beneath may be made anew on each call.
 		 */
 		InputStream restOfBody() throws IOException {
 			return (this.readEarly != null) ? this.readEarly.source() : getRequest().getInputStream();
@@ -219,12 +225,21 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 			}
 		}
 
+		/**
+		 * Stops keeping what is read of a body that is not buffered.
+		 */
+		void keepNoBody() {
+			if (this.readEarly != null) {
+				this.readEarly.stopRecording();
+			}
+		}
+
 		// Until the handler is chosen, the body is read by filters, and what they read
 		// is recorded; after, by the handler or on its behalf, from the buffered body if
 		// the handler is idempotent.
 		@Override
 		public ServletInputStream getInputStream() throws IOException {
-			if (this.readEarly == null && getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) == null) {
+			if (this.readEarly == null && !handlerChosen()) {
 				this.readEarly = new RecordingBodyStream(getRequest().getInputStream(), this.maxBodySize);
 			}
 			return (this.readEarly != null) ? this.readEarly : super.getInputStream();
@@ -232,12 +247,17 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 
 		@Override
 		public BufferedReader getReader() throws IOException {
-			if (this.readEarly == null && getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) != null) {
-				return super.getReader();
+			if (this.reader == null) {
+				if (this.readEarly == null && handlerChosen()) {
+					return super.getReader();
+				}
+				this.reader = BufferedBodyRequest.reader(getInputStream(), getCharacterEncoding());
 			}
-			String encoding = getCharacterEncoding();
-			Charset charset = (encoding != null) ? Charset.forName(encoding) : StandardCharsets.ISO_8859_1;
-			return new BufferedReader(new InputStreamReader(getInputStream(), charset));
+			return this.reader;
+		}
+
+		private boolean handlerChosen() {
+			return getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) != this.handlerBefore;
 		}
 
 	}

@@ -20,6 +20,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.http.MediaType;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerInterceptor;
@@ -67,6 +68,10 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		}
 
 	};
+
+	// Tomcat's reasons for a form it could not parse whole because the body broke off.
+	private static final Set<String> FORM_CUT_SHORT = Set.of("CLIENT_DISCONNECT", "REQUEST_BODY_INCOMPLETE",
+			"IO_ERROR");
 
 	private final IdempotentOperationSource operations;
 
@@ -127,13 +132,19 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		if (operation.keyExpression() == null && !operation.required()
 				&& request.getHeader(this.coordinator.headerName(operation)) == null) {
 			this.coordinator.record(request, IdempotencyOutcome.BYPASSED);
+			swappableRequest.keepNoBody();
 			return true;
 		}
 		byte[] body = null;
-		if (!isFormData(request)) {
+		if (isFormData(request)) {
+			swappableRequest.keepNoBody();
+			if (formCutShort(request)) {
+				return refuseIncomplete(request, response, "The form data could not be read in full.");
+			}
+		}
+		else {
 			// The body is taken as it reached the starter's filter, beneath the wrappers
-			// made after it: one that decodes as it is read then decodes it once, when
-			// the
+			// made after it: one that decodes as it is read decodes it once, when the
 			// handler reads. The length the client declared is the body's only if the
 			// body is the container's: a filter may hand on a body of another length.
 			ServletRequest beneath = swappableRequest.getRequest();
@@ -249,7 +260,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			return null;
 		}
 		byte[] early = request.bodyReadEarly();
-		if (early == null) {
+		if (early == null || early.length > limit) {
 			return null;
 		}
 		InputStream rest = request.restOfBody();
@@ -264,8 +275,8 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	}
 
 	private static byte[] joined(byte[] first, byte[] second) {
-		if (first.length == 0) {
-			return second;
+		if (first.length == 0 || second.length == 0) {
+			return (first.length == 0) ? second : first;
 		}
 		byte[] joined = Arrays.copyOf(first, first.length + second.length);
 		System.arraycopy(second, 0, joined, first.length, second.length);
@@ -286,6 +297,25 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			current = wrapper.getRequest();
 		}
 		return true;
+	}
+
+	// The container parses form data when its parameters are first asked for. Jetty and
+	// Undertow fail when the body broke off; Tomcat keeps the parameters it parsed
+	// before,
+	// and tells so only in this attribute: the handler would run on part of the form.
+	private static boolean formCutShort(HttpServletRequest request) {
+		try {
+			request.getParameterMap();
+		}
+		catch (RuntimeException ex) {
+			if (!(NestedExceptionUtils.getMostSpecificCause(ex) instanceof IOException)) {
+				throw ex;
+			}
+			logger.debug("The form data of a request to an idempotent handler could not be read", ex);
+			return true;
+		}
+		Object reason = request.getAttribute("org.apache.catalina.parameter_parse_failed_reason");
+		return reason != null && FORM_CUT_SHORT.contains(reason.toString());
 	}
 
 	// The container parses form data into parameters itself, reading the body from its

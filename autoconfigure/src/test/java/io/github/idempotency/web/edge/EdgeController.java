@@ -2,6 +2,7 @@ package io.github.idempotency.web.edge;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Reader;
 import java.net.URI;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +23,9 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.util.FileCopyUtils;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestAttribute;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -61,6 +64,20 @@ public class EdgeController {
 		int run = this.executions.record(name);
 		Payment payment = new Payment(this.ids.incrementAndGet(), run);
 		return ResponseEntity.created(URI.create("/edge/payments/" + payment.id())).body(payment);
+	}
+
+	@PostMapping(path = "/form", produces = MediaType.TEXT_PLAIN_VALUE)
+	@Idempotent
+	String form(@RequestHeader("X-Test-Name") String name, @RequestParam(required = false) String item,
+			@RequestParam(required = false) String note) {
+		return this.executions.record(name) + ":" + item + ":" + note;
+	}
+
+	@PostMapping(path = "/echo-reader", produces = MediaType.TEXT_PLAIN_VALUE)
+	@Idempotent
+	String echoFromTheReader(@RequestHeader("X-Test-Name") String name,
+			@RequestAttribute(FirstLineFilter.FIRST_LINE) String firstLine, Reader body) throws IOException {
+		return this.executions.record(name) + ":" + firstLine + ":" + FileCopyUtils.copyToString(body);
 	}
 
 	@PostMapping(path = "/echo", produces = MediaType.TEXT_PLAIN_VALUE)

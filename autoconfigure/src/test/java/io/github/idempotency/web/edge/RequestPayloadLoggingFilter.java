@@ -10,9 +10,8 @@ import org.springframework.web.filter.AbstractRequestLoggingFilter;
 
 /**
  * Spring's request logging with the payload, as {@code CommonsRequestLoggingFilter} does
- * it: every request is wrapped in a {@code ContentCachingRequestWrapper}, and those sent
- * with {@code X-Log-Payload} are logged. No {@code @Order}, so it runs inside the
- * starter's filter.
+ * it (through a {@code ContentCachingRequestWrapper}), for requests sent with
+ * {@code X-Log-Payload}. No {@code @Order}, so it runs inside the starter's filter.
  */
 @Component
 public class RequestPayloadLoggingFilter extends AbstractRequestLoggingFilter {
@@ -26,8 +25,13 @@ public class RequestPayloadLoggingFilter extends AbstractRequestLoggingFilter {
 	}
 
 	@Override
+	protected boolean shouldNotFilter(HttpServletRequest request) {
+		return request.getHeader("X-Log-Payload") == null;
+	}
+
+	@Override
 	protected boolean shouldLog(HttpServletRequest request) {
-		return request.getHeader("X-Log-Payload") != null;
+		return true;
 	}
 
 	@Override
