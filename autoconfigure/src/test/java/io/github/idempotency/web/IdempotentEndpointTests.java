@@ -711,10 +711,8 @@ class IdempotentEndpointTests extends AbstractWebTests {
 	@Test
 	void requestBodyAboveMaximumShouldGet413Problem() throws Exception {
 		// Refused on its Content-Length, before a byte of the body is read, so the body
-		// is
-		// never sent: a client still writing it can lose the answer when the server
-		// closes
-		// the connection it will not read to the end (seen once on Jetty 12.1).
+		// is never sent: a client still writing it can lose the answer when the server
+		// closes the connection it will not read to the end (seen once on Jetty 12.1).
 		try (Socket socket = new Socket("127.0.0.1", this.port)) {
 			socket.setSoTimeout(10_000);
 			socket.getOutputStream()
