@@ -14,6 +14,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.util.Assert;
 import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.servlet.HandlerMapping;
 
@@ -225,24 +226,14 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 			}
 		}
 
-		/**
-		 * Stops keeping what is read of a body that is not buffered.
-		 */
-		void keepNoBody() {
-			if (this.readEarly != null) {
-				this.readEarly.stopRecording();
-			}
-		}
-
 		// Until the handler is chosen, the body is read by filters, and what they read
 		// is recorded; after, by the handler or on its behalf, from the buffered body if
-		// the handler is idempotent.
+		// the handler is idempotent. The stream and the reader exclude each other, as
+		// the container's do: the reader reads ahead of what it hands out.
 		@Override
 		public ServletInputStream getInputStream() throws IOException {
-			if (this.readEarly == null && !handlerChosen()) {
-				this.readEarly = new RecordingBodyStream(getRequest().getInputStream(), this.maxBodySize);
-			}
-			return (this.readEarly != null) ? this.readEarly : super.getInputStream();
+			Assert.state(this.reader == null, "getReader() has already been called for this request");
+			return body();
 		}
 
 		@Override
@@ -251,9 +242,17 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 				if (this.readEarly == null && handlerChosen()) {
 					return super.getReader();
 				}
-				this.reader = BufferedBodyRequest.reader(getInputStream(), getCharacterEncoding());
+				Assert.state(this.readEarly == null, "getInputStream() has already been called for this request");
+				this.reader = BufferedBodyRequest.reader(body(), getCharacterEncoding());
 			}
 			return this.reader;
+		}
+
+		private ServletInputStream body() throws IOException {
+			if (this.readEarly == null && !handlerChosen()) {
+				this.readEarly = new RecordingBodyStream(getRequest().getInputStream(), this.maxBodySize);
+			}
+			return (this.readEarly != null) ? this.readEarly : super.getInputStream();
 		}
 
 		private boolean handlerChosen() {

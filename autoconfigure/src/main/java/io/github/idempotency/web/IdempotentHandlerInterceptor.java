@@ -1,8 +1,10 @@
 package io.github.idempotency.web;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Method;
+import java.nio.channels.ClosedChannelException;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
@@ -20,7 +22,6 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.core.NestedExceptionUtils;
 import org.springframework.http.MediaType;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerInterceptor;
@@ -132,12 +133,10 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		if (operation.keyExpression() == null && !operation.required()
 				&& request.getHeader(this.coordinator.headerName(operation)) == null) {
 			this.coordinator.record(request, IdempotencyOutcome.BYPASSED);
-			swappableRequest.keepNoBody();
 			return true;
 		}
 		byte[] body = null;
 		if (isFormData(request)) {
-			swappableRequest.keepNoBody();
 			if (formCutShort(request)) {
 				return refuseIncomplete(request, response, "The form data could not be read in full.");
 			}
@@ -308,7 +307,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			request.getParameterMap();
 		}
 		catch (RuntimeException ex) {
-			if (!(NestedExceptionUtils.getMostSpecificCause(ex) instanceof IOException)) {
+			if (!brokeOff(ex)) {
 				throw ex;
 			}
 			logger.debug("The form data of a request to an idempotent handler could not be read", ex);
@@ -316,6 +315,22 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		}
 		Object reason = request.getAttribute("org.apache.catalina.parameter_parse_failed_reason");
 		return reason != null && FORM_CUT_SHORT.contains(reason.toString());
+	}
+
+	// Whether a form could not be parsed because its body broke off (the client stopped
+	// sending, or its connection broke), rather than because it is malformed or too
+	// large, which containers also report with IOExceptions, of their own types: an end
+	// of stream, a closed channel, Tomcat's ClientAbortException, or a bare IOException
+	// (Undertow's).
+	private static boolean brokeOff(Throwable failure) {
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof EOFException || cause instanceof ClosedChannelException
+					|| cause.getClass() == IOException.class
+					|| cause.getClass().getName().equals("org.apache.catalina.connector.ClientAbortException")) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	// The container parses form data into parameters itself, reading the body from its

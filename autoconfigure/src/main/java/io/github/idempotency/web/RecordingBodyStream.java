@@ -22,8 +22,8 @@ final class RecordingBodyStream extends ServletInputStream {
 
 	private final long limit;
 
-	// Null once the body is buffered, or known not to be, or once more than the limit
-	// was read: such a body is refused before it is fingerprinted.
+	// Null once the body is buffered, or once more than the limit was read: such a body
+	// is refused before it is fingerprinted.
 	private @Nullable ByteArrayOutputStream recorded = new ByteArrayOutputStream();
 
 	private @Nullable ByteArrayInputStream buffered;
@@ -45,13 +45,6 @@ final class RecordingBodyStream extends ServletInputStream {
 	 */
 	byte @Nullable [] recorded() {
 		return (this.recorded != null) ? this.recorded.toByteArray() : null;
-	}
-
-	/**
-	 * Stops recording, for a body that is not to be buffered.
-	 */
-	void stopRecording() {
-		this.recorded = null;
 	}
 
 	/**

@@ -290,6 +290,22 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isOne();
 	}
 
+	// A complete form that does not parse (a bad escape) is not one cut short: it reaches
+	// the application as it would without the starter, which runs it or refuses it as its
+	// container does.
+	@Test
+	void malformedFormShouldNotPassForOneCutShort() {
+		double refusedBefore = incompleteCount(this.registry, "POST /edge/form");
+		HttpResponse<byte[]> response = this.http.post("/edge/form")
+			.key(this.key)
+			.name(this.key)
+			.form("item=pen&note=100%")
+			.send();
+
+		assertThat(TestHttp.text(response)).doesNotContain("idempotency-request-incomplete");
+		assertThat(incompleteCount(this.registry, "POST /edge/form")).isEqualTo(refusedBefore);
+	}
+
 	// The client hangs up before its whole body arrived: the handler must not run on the
 	// part that did, and the retry that sends it whole must.
 	@ParameterizedTest
