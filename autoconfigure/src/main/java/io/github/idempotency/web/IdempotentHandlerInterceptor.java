@@ -298,10 +298,10 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		return true;
 	}
 
-	// The container parses form data when its parameters are first asked for. Jetty and
-	// Undertow fail when the body broke off; Tomcat keeps the parameters it parsed
-	// before,
-	// and tells so only in this attribute: the handler would run on part of the form.
+	// The container parses form data when its parameters are first asked for. Jetty,
+	// Undertow and Tomcat 11 fail when the body broke off; Tomcat 10.1 keeps the
+	// parameters it parsed before and tells so only in an attribute: the handler would
+	// run on part of the form.
 	private static boolean formCutShort(HttpServletRequest request) {
 		try {
 			request.getParameterMap();

@@ -183,8 +183,7 @@ class EdgeCaseTests extends AbstractWebTests {
 	}
 
 	// A filter inside the starter's reads a body of unknown length, larger than
-	// idempotency.max-body-size, before the handler is chosen: refused like any such
-	// body.
+	// idempotency.max-body-size, before the handler is chosen: refused like any other.
 	@Test
 	void bodyAFilterReadBeforeTheHandlerWasChosenShouldGet413AboveTheMaximum() throws Exception {
 		byte[] sent = new byte[1024 * 1024 + 1];
@@ -256,9 +255,8 @@ class EdgeCaseTests extends AbstractWebTests {
 	}
 
 	// Form data, which the container reads into parameters: the handler must not run on
-	// the part of the form that arrived (Tomcat would give it the parameters parsed
-	// before
-	// the break), and the retry that sends it whole must.
+	// the part of the form that arrived (Tomcat 10.1 would give it the parameters parsed
+	// before the break), and the retry that sends it whole must.
 	@ParameterizedTest
 	@ValueSource(strings = { "Content-Length: 60", "Transfer-Encoding: chunked" })
 	void formCutShortByTheClientShouldNeverRunTheHandlerAndLeaveTheKeyFree(String framing) throws Exception {

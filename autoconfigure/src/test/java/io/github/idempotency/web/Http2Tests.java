@@ -257,8 +257,7 @@ class Http2Tests extends AbstractWebTests {
 	}
 
 	// HPACK's static table numbers the pseudo-headers' names, which are not tokens:
-	// Tomcat
-	// 11 refuses them written out.
+	// Tomcat 11 refuses them written out.
 	private static final Map<String, Integer> PSEUDO_HEADER_INDEXES = Map.of(":authority", 1, ":method", 2, ":path", 4,
 			":scheme", 6);
 
