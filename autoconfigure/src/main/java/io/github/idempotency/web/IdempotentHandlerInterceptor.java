@@ -70,9 +70,9 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 
 	};
 
-	// Tomcat's reasons for a form it could not parse whole because the body broke off.
-	private static final Set<String> FORM_CUT_SHORT = Set.of("CLIENT_DISCONNECT", "REQUEST_BODY_INCOMPLETE",
-			"IO_ERROR");
+	// Tomcat 10.1's reasons for a form it could not parse whole because the body broke
+	// off (it no longer sets its REQUEST_BODY_INCOMPLETE).
+	private static final Set<String> FORM_CUT_SHORT = Set.of("CLIENT_DISCONNECT", "IO_ERROR");
 
 	private final IdempotentOperationSource operations;
 
