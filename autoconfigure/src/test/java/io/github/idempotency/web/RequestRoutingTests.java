@@ -2,6 +2,7 @@ package io.github.idempotency.web;
 
 import java.lang.reflect.Method;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.RoutingController;
@@ -67,6 +68,32 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(TestHttp.text(first)).startsWith("order forwarded run 1");
 		assertThat(retry.body()).isEqualTo(first.body());
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	// A filter that reads the body on the forward does so before the forwarded handler
+	// is chosen, though the request already names the handler that forwarded it: what it
+	// read must still be part of the buffered body.
+	@Test
+	void bodyAFilterBeganToReadOnTheForwardShouldGoOnForTheHandler() {
+		byte[] sent = ("first line\n" + "x".repeat(10_000)).getBytes(StandardCharsets.US_ASCII);
+		HttpResponse<byte[]> first = this.http.post(path("/routing/forward-reading"))
+			.key(this.key)
+			.name(this.key)
+			.header("X-First-Line", "on-forward")
+			.body(sent, "text/plain")
+			.send();
+		HttpResponse<byte[]> retry = this.http.post(path("/routing/forward-reading"))
+			.key(this.key)
+			.name(this.key)
+			.header("X-First-Line", "on-forward")
+			.body(sent, "text/plain")
+			.send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(200);
+		assertThat(TestHttp.text(first)).isEqualTo("1:first line:" + "x".repeat(10_000));
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isOne();
 	}
 
 	// The async dispatch goes to the forwarded path, where the claim is finished.

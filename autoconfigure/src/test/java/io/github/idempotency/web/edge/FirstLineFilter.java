@@ -2,6 +2,7 @@ package io.github.idempotency.web.edge;
 
 import java.io.IOException;
 
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -14,6 +15,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * Reads the first line of a body sent with {@code X-First-Line} through the request's
  * reader, as a filter that looks for a preamble may, keeps it in a request attribute, and
  * passes the request on unwrapped: the handler reads the rest through the same reader.
+ * With {@code X-First-Line: on-forward} it reads only once the request is forwarded, as a
+ * filter mapped to forwards does.
  */
 @Component
 public class FirstLineFilter extends OncePerRequestFilter {
@@ -25,7 +28,8 @@ public class FirstLineFilter extends OncePerRequestFilter {
 
 	@Override
 	protected boolean shouldNotFilter(HttpServletRequest request) {
-		return request.getHeader("X-First-Line") == null;
+		String when = request.getHeader("X-First-Line");
+		return when == null || when.equals("on-forward") != (request.getDispatcherType() == DispatcherType.FORWARD);
 	}
 
 	@Override

@@ -118,6 +118,11 @@ public class RoutingController {
 		return "forward:" + servletPath(request) + "/routing/orders/forwarded/pay";
 	}
 
+	@PostMapping("/forward-reading")
+	String forwardReading(HttpServletRequest request) {
+		return "forward:" + servletPath(request) + "/edge/echo-reader";
+	}
+
 	@PostMapping("/forward-async")
 	String forwardAsync(HttpServletRequest request) {
 		return "forward:" + servletPath(request) + "/routing/async/forwarded";
