@@ -728,12 +728,20 @@ public class IdempotentMethodInvoker {
 		// is
 		// locked for the commit only, not for the rest of the caller's transaction. An
 		// outcome kept whatever the transaction does (a final exception) is stored on its
-		// own after a rollback.
+		// own after a rollback. A call made while the transaction commits (from a
+		// before-commit or after-commit callback) registers too late for the commit's
+		// callbacks, which were taken before it ran: its outcome is stored once the
+		// transaction has committed.
 		private static void keepWithinTransaction(Claim claim, StoredResponse outcome, boolean onlyIfCommitted) {
 			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+				// Called on the transaction's thread only.
+				private boolean storedAtCommit;
+
 				@Override
 				public void beforeCommit(boolean readOnly) {
 					claim.completeInCurrentTransaction(outcome);
+					this.storedAtCommit = true;
 				}
 
 				@Override
@@ -741,7 +749,7 @@ public class IdempotentMethodInvoker {
 					if (status == STATUS_ROLLED_BACK && onlyIfCommitted) {
 						claim.release();
 					}
-					else if (status == STATUS_ROLLED_BACK) {
+					else if (status == STATUS_ROLLED_BACK || (status == STATUS_COMMITTED && !this.storedAtCommit)) {
 						claim.complete(outcome);
 					}
 					else if (status == STATUS_UNKNOWN) {

@@ -21,6 +21,8 @@ import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.aop.support.DefaultPointcutAdvisor;
 import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
@@ -36,6 +38,8 @@ import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.interceptor.TransactionAspectSupport;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -82,6 +86,40 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
 		assertThat(bookings()).isOne();
 		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
+	// Called while the transaction commits: from a before-commit callback (as a
+	// @TransactionalEventListener of that phase is), or from an after-commit one, which
+	// Spring still runs within the transaction. The callbacks of the commit were taken
+	// before the call registered its own: its outcome must count all the same.
+	@ParameterizedTest
+	@ValueSource(booleans = { true, false })
+	void callMadeWhileTheTransactionCommitsShouldNeverRunAgain(boolean beforeCommit) {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult(
+				(status) -> TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+					@Override
+					public void beforeCommit(boolean readOnly) {
+						if (beforeCommit) {
+							AbstractTransactionalMethodTests.this.ledger.book(AbstractTransactionalMethodTests.this.key,
+									100);
+						}
+					}
+
+					@Override
+					public void afterCommit() {
+						if (!beforeCommit) {
+							AbstractTransactionalMethodTests.this.ledger.book(AbstractTransactionalMethodTests.this.key,
+									100);
+						}
+					}
+				}));
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+		assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+		if (beforeCommit) {
+			assertThat(bookings()).isOne();
+		}
 	}
 
 	@Test
