@@ -312,29 +312,46 @@ public class IdempotentMethodInvoker {
 		}
 		if (target.async && result instanceof CompletionStage<?> stage) {
 			CompletableFuture<?> work = stage.toCompletableFuture();
+			// The caller gets its own copy: cancelling it, or completing it with a
+			// fallback, touches neither the work nor what is kept of it. The copy
+			// completes once the outcome is kept, so that what the caller does next
+			// (change the value, or commit a message's offset) comes after.
+			CompletableFuture<Object> copy = new CompletableFuture<>();
 			work.whenComplete((value, failure) -> {
-				if (failure == null) {
-					returned(claim, operation, target, value);
+				try {
+					settled(claim, operation, target, value, failure);
 				}
-				else if (failure instanceof CancellationException) {
-					// Cancelling a future does not stop the work that would complete it:
-					// its end is unknown, so the key is held until its lease runs out.
-					claim.stopRenewal();
-					logger.warn("The future " + operation.name() + " returned was cancelled; its key stays claimed"
-							+ " until the lock timeout passes, as the work behind it may still run");
-				}
-				else {
-					failed(claim, operation, target,
-							(failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause()
-									: failure);
+				finally {
+					if (failure == null) {
+						copy.complete(value);
+					}
+					else {
+						copy.completeExceptionally(failure);
+					}
 				}
 			});
-			// The caller gets its own copy: cancelling it, or completing it with a
-			// fallback, touches neither the work nor what is kept of it.
-			return target.copyableFuture ? work.copy() : result;
+			return target.copyableFuture ? copy : result;
 		}
 		returned(claim, operation, target, result);
 		return result;
+	}
+
+	private void settled(Claim claim, IdempotentOperation operation, Target target, @Nullable Object value,
+			@Nullable Throwable failure) {
+		if (failure == null) {
+			returned(claim, operation, target, value);
+		}
+		else if (failure instanceof CancellationException) {
+			// Cancelling a future does not stop the work that would complete it: its end
+			// is unknown, so the key is held until its lease runs out.
+			claim.stopRenewal();
+			logger.warn("The future " + operation.name() + " returned was cancelled; its key stays claimed until the"
+					+ " lock timeout passes, as the work behind it may still run");
+		}
+		else {
+			failed(claim, operation, target, (failure instanceof CompletionException && failure.getCause() != null)
+					? failure.getCause() : failure);
+		}
 	}
 
 	private void returned(Claim claim, IdempotentOperation operation, Target target, @Nullable Object value) {
@@ -723,15 +740,13 @@ public class IdempotentMethodInvoker {
 		}
 
 		// Stored as the transaction commits, within it: the record and the method's
-		// writes
-		// commit together or not at all. At the commit rather than now, so that the row
-		// is
-		// locked for the commit only, not for the rest of the caller's transaction. An
-		// outcome kept whatever the transaction does (a final exception) is stored on its
-		// own after a rollback. A call made while the transaction commits (from a
-		// before-commit or after-commit callback) registers too late for the commit's
-		// callbacks, which were taken before it ran: its outcome is stored once the
-		// transaction has committed.
+		// writes commit together or not at all. At the commit rather than now, so that
+		// the row is locked for the commit only, not for the rest of the caller's
+		// transaction. An outcome kept whatever the transaction does (a final exception)
+		// is stored on its own after a rollback. A call made while the transaction
+		// commits (from a before-commit or after-commit callback) registers too late for
+		// the commit's callbacks, which were taken before it ran: its outcome is stored
+		// once the transaction has committed.
 		private static void keepWithinTransaction(Claim claim, StoredResponse outcome, boolean onlyIfCommitted) {
 			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
 

@@ -1,5 +1,7 @@
 package io.github.idempotency.method;
 
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -85,6 +87,14 @@ public class Payments {
 	public CompletableFuture<Receipt> later(String reference) {
 		ran("later");
 		return CompletableFuture.supplyAsync(() -> new Receipt(reference, 3, "later " + runs("later")));
+	}
+
+	@Idempotent(key = "#reference", fingerprint = "#reference")
+	public CompletableFuture<List<String>> gathered(String reference, CompletableFuture<Void> ready) {
+		ran("gathered");
+		CompletableFuture<List<String>> gathered = new CompletableFuture<>();
+		ready.thenRun(() -> gathered.complete(new ArrayList<>(List.of("gathered"))));
+		return gathered;
 	}
 
 	@Idempotent(key = "#reference")
