@@ -1,6 +1,9 @@
 package io.github.idempotency.interceptor;
 
 import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -11,8 +14,10 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.context.expression.MethodBasedEvaluationContext;
 import org.springframework.core.DefaultParameterNameDiscoverer;
 import org.springframework.core.ParameterNameDiscoverer;
+import org.springframework.expression.EvaluationException;
 import org.springframework.expression.Expression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
+import org.springframework.util.ReflectionUtils;
 
 /**
  * Evaluates {@code @Idempotent(key = "...")} expressions against a method's arguments,
@@ -26,6 +31,16 @@ public final class KeyExpressionEvaluator {
 
 	private static final Pattern VARIABLE = Pattern.compile("#([A-Za-z_$][A-Za-z0-9_$]*)");
 
+	// Whether a class's toString() is its own (or a superclass's other than Object's),
+	// rather than Object's identity text.
+	private static final ClassValue<Boolean> HAS_OWN_TEXT = new ClassValue<>() {
+		@Override
+		protected Boolean computeValue(Class<?> type) {
+			Method toString = ReflectionUtils.findMethod(type, "toString");
+			return toString != null && toString.getDeclaringClass() != Object.class;
+		}
+	};
+
 	private final SpelExpressionParser parser = new SpelExpressionParser();
 
 	private final ParameterNameDiscoverer parameterNames = new CachedParameterNames();
@@ -33,16 +48,43 @@ public final class KeyExpressionEvaluator {
 	private final Map<Compiled.Key, Compiled> compiled = new ConcurrentHashMap<>();
 
 	/**
-	 * Evaluates an expression to a key.
+	 * Evaluates an expression to a key. Bytes ({@code byte[]}, a {@link ByteBuffer}'s
+	 * remaining ones), as message headers and record keys often come, are read as UTF-8
+	 * text; any other value gives its {@code toString()}. A value whose text would differ
+	 * between equal values (another array, an object that keeps {@code Object}'s
+	 * {@code toString()}), and bytes that are not UTF-8, fail: every call would get a key
+	 * of its own.
 	 * @param expression the SpEL expression
 	 * @param method the method whose arguments it sees
 	 * @param arguments the arguments
 	 * @return the value as a string, or {@code null}
-	 * @throws org.springframework.expression.EvaluationException if it fails
+	 * @throws EvaluationException if it fails, or gives a value that cannot be a key
 	 */
 	public @Nullable String evaluate(String expression, Method method, Object[] arguments) {
 		Object key = value(expression, method, arguments);
-		return (key != null) ? key.toString() : null;
+		if (key == null || key instanceof String) {
+			return (String) key;
+		}
+		if (key instanceof byte[] bytes) {
+			return text(expression, ByteBuffer.wrap(bytes));
+		}
+		if (key instanceof ByteBuffer buffer) {
+			return text(expression, buffer.duplicate());
+		}
+		if (key.getClass().isArray() || !HAS_OWN_TEXT.get(key.getClass())) {
+			throw new EvaluationException(expression, "gave a " + key.getClass().getTypeName() + ", whose text is not"
+					+ " the same for equal values; name a value that is text, a number or bytes");
+		}
+		return key.toString();
+	}
+
+	private static String text(String expression, ByteBuffer bytes) {
+		try {
+			return StandardCharsets.UTF_8.newDecoder().decode(bytes).toString();
+		}
+		catch (CharacterCodingException ex) {
+			throw new EvaluationException(expression, "gave bytes that are not UTF-8 text");
+		}
 	}
 
 	/**

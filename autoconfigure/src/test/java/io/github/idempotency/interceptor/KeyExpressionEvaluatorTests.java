@@ -1,12 +1,16 @@
 package io.github.idempotency.interceptor;
 
 import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
 
+import org.springframework.expression.EvaluationException;
 import org.springframework.util.ReflectionUtils;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Expressions that only name an argument are read directly; they must give what SpEL
@@ -54,9 +58,47 @@ class KeyExpressionEvaluatorTests {
 		assertThat(this.evaluator.value("#unknown", this.method, this.arguments)).isNull();
 	}
 
+	// As a Kafka header's value or a record's key arrives: a new array on each delivery,
+	// whose identity text would make every delivery a key of its own.
+	@Test
+	void bytesShouldBeReadAsText() {
+		Method take = ReflectionUtils.findMethod(Samples.class, "take", Object.class);
+		byte[] bytes = "event-1".getBytes(StandardCharsets.UTF_8);
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { bytes })).isEqualTo("event-1");
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { bytes.clone() })).isEqualTo("event-1");
+		ByteBuffer buffer = ByteBuffer.wrap("xevent-1".getBytes(StandardCharsets.UTF_8), 1, 7);
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { buffer })).isEqualTo("event-1");
+		assertThat(buffer.remaining()).isEqualTo(7);
+		assertThatExceptionOfType(EvaluationException.class)
+			.isThrownBy(() -> this.evaluator.evaluate("#p0", take, new Object[] { new byte[] { (byte) 0xC3 } }))
+			.withMessageContaining("not UTF-8");
+	}
+
+	@Test
+	void valueWhoseTextDiffersBetweenEqualValuesShouldFail() {
+		Method take = ReflectionUtils.findMethod(Samples.class, "take", Object.class);
+		assertThatExceptionOfType(EvaluationException.class)
+			.isThrownBy(() -> this.evaluator.evaluate("#p0", take, new Object[] { new Object() }))
+			.withMessageContaining("java.lang.Object");
+		assertThatExceptionOfType(EvaluationException.class)
+			.isThrownBy(() -> this.evaluator.evaluate("#p0", take, new Object[] { new long[] { 1 } }))
+			.withMessageContaining("long[]");
+		assertThatExceptionOfType(EvaluationException.class)
+			.isThrownBy(() -> this.evaluator.evaluate("#root", this.method, this.arguments));
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { new Reference("order-1") }))
+			.isEqualTo("Reference[id=order-1]");
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { 42L })).isEqualTo("42");
+	}
+
+	record Reference(String id) {
+	}
+
 	static class Samples {
 
 		void book(String reference, Integer count, String p2) {
+		}
+
+		void take(Object value) {
 		}
 
 		void shadow(String p1, String root) {

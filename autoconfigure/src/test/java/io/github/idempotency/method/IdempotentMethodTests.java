@@ -1,5 +1,6 @@
 package io.github.idempotency.method;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -209,6 +210,26 @@ class IdempotentMethodTests {
 		this.payments.optional(null);
 		this.payments.optional(null);
 		assertThat(this.payments.runs("optional")).isEqualTo(before + 2);
+	}
+
+	// A key in bytes, as a message header's value comes: a new array on each delivery.
+	@Test
+	void keyGivenAsBytesShouldBeTheSameForEqualBytes() {
+		int before = this.payments.runs("receive");
+		Receipt first = this.payments.receive(this.key.getBytes(StandardCharsets.UTF_8), 700);
+		Receipt retry = this.payments.receive(this.key.getBytes(StandardCharsets.UTF_8), 700);
+		assertThat(retry).isEqualTo(first);
+		assertThat(first.reference()).isEqualTo(this.key);
+		assertThat(this.payments.runs("receive")).isEqualTo(before + 1);
+	}
+
+	@Test
+	void keyWhoseTextIsItsIdentityShouldThrowWithoutRunning() {
+		int before = this.payments.runs("order");
+		assertThatExceptionOfType(InvalidIdempotencyKeyException.class)
+			.isThrownBy(() -> this.payments.order(new Payments.Command(this.key)))
+			.withMessageContaining("Payments$Command");
+		assertThat(this.payments.runs("order")).isEqualTo(before);
 	}
 
 	@Test

@@ -183,7 +183,32 @@ public class Payments {
 		return new Receipt(reference, 1, "rebooked");
 	}
 
+	@Idempotent(key = "#eventId")
+	public Receipt receive(byte[] eventId, long amountCents) {
+		ran("receive");
+		return new Receipt(new String(eventId, StandardCharsets.UTF_8), amountCents, "received");
+	}
+
+	@Idempotent(key = "#command")
+	public Receipt order(Command command) {
+		ran("order");
+		return new Receipt(command.reference, 1, "ordered");
+	}
+
 	public record Charge(String reference, long amountCents) {
+	}
+
+	/**
+	 * A command without a {@code toString()} of its own.
+	 */
+	public static class Command {
+
+		public String reference;
+
+		public Command(String reference) {
+			this.reference = reference;
+		}
+
 	}
 
 	public record Receipt(String reference, long amountCents, String note) {
