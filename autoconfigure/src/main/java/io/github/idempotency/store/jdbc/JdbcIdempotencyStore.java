@@ -264,14 +264,20 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 	/**
 	 * {@code true} if the thread runs a read-write transaction on this store's
-	 * {@link DataSource} that sees rows other transactions commit (on PostgreSQL, one at
-	 * read committed: a snapshot taken before the claim committed would not find the
-	 * claim's row).
+	 * {@link DataSource} that sees rows other transactions commit: on PostgreSQL, one at
+	 * read committed, as a snapshot taken before the claim committed would not find the
+	 * claim's row; on MariaDB, also one at repeatable read, unless it checks its snapshot
+	 * when it locks a row ({@code innodb_snapshot_isolation}, on by default since MariaDB
+	 * 11.6.2), which fails the update of a claim committed after the transaction's first
+	 * read.
 	 */
 	@Override
 	public boolean canCompleteInCurrentTransaction() {
-		return inTransaction()
-				&& (this.dialect != JdbcDialect.POSTGRESQL || isolation() <= Connection.TRANSACTION_READ_COMMITTED);
+		if (!inTransaction()) {
+			return false;
+		}
+		return isolation() <= Connection.TRANSACTION_READ_COMMITTED
+				|| (this.dialect == JdbcDialect.MARIADB && !checksSnapshots());
 	}
 
 	// A read-write transaction on this store's DataSource: transaction managers bind the
@@ -301,6 +307,22 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		}
 	}
 
+	// Asked of the transaction's connection, as a session may set it. A server that does
+	// not know the variable (MySQL, MariaDB before 10.6.18) does not check.
+	private boolean checksSnapshots() {
+		Connection connection = DataSourceUtils.getConnection(this.connections);
+		try (Statement statement = connection.createStatement();
+				ResultSet row = statement.executeQuery("SELECT @@innodb_snapshot_isolation")) {
+			return row.next() && row.getBoolean(1);
+		}
+		catch (SQLException ex) {
+			return false;
+		}
+		finally {
+			DataSourceUtils.releaseConnection(connection, this.connections);
+		}
+	}
+
 	@Override
 	public ClaimResult claim(String key, String fingerprint, Duration lease) {
 		Assert.isTrue(fingerprint.length() <= 128, "fingerprint must not be longer than 128 characters");
@@ -312,14 +334,24 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 				}
 			}
 			catch (IdempotencyStoreException ex) {
-				if (attempt == CLAIM_ATTEMPTS || !(ex.getCause() instanceof SQLException cause)
-						|| cause.getSQLState() == null || !cause.getSQLState().startsWith("40")) {
+				if (attempt == CLAIM_ATTEMPTS || !(ex.getCause() instanceof SQLException cause) || !isConflict(cause)) {
 					throw ex;
 				}
 			}
 		}
 		throw new IdempotencyStoreException("The record " + key + " in " + this.tableName + " kept vanishing"
 				+ " between a claim and the read after it");
+	}
+
+	// Another transaction's write came between the claim's statements, where the claim
+	// runs in a transaction of its own (a pool that turns auto-commit off): a
+	// serialization failure or deadlock, or on MariaDB a row locked that the
+	// transaction's snapshot does not hold (ER_CHECKREAD, with
+	// innodb_snapshot_isolation).
+	// Tried again, the claim reads the row the other wrote.
+	private boolean isConflict(SQLException failure) {
+		return (failure.getSQLState() != null && failure.getSQLState().startsWith("40"))
+				|| (this.dialect == JdbcDialect.MARIADB && failure.getErrorCode() == 1020);
 	}
 
 	// Null when the row vanished or expired between the statements.
