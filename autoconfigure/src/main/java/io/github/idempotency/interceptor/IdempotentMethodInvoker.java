@@ -664,25 +664,33 @@ public class IdempotentMethodInvoker {
 
 		private static final String TRANSACTIONAL = "org.springframework.transaction.annotation.Transactional";
 
+		// Which Spring honours too; its TxType names the propagations as Spring does.
+		private static final String JTA_TRANSACTIONAL = "jakarta.transaction.Transactional";
+
 		static boolean joinsCaller(Method method, Class<?> userClass) {
-			MergedAnnotation<?> transactional = transactional(method, userClass);
-			return !transactional.isPresent()
-					|| !OWN_TRANSACTION.contains(transactional.getEnum("propagation", Propagation.class).name());
+			MergedAnnotation<?> transactional = transactional(method, userClass, TRANSACTIONAL);
+			if (transactional.isPresent()) {
+				return !OWN_TRANSACTION.contains(transactional.getEnum("propagation", Propagation.class).name());
+			}
+			MergedAnnotation<?> jta = transactional(method, userClass, JTA_TRANSACTIONAL);
+			return !jta.isPresent() || !jta.getValue("value")
+				.map((type) -> OWN_TRANSACTION.contains(((Enum<?>) type).name()))
+				.orElse(false);
 		}
 
 		// A method that begins a transaction when called outside one, and joins the
 		// caller's otherwise.
 		static boolean opensOwn(Method method, Class<?> userClass) {
-			MergedAnnotation<?> transactional = transactional(method, userClass);
+			MergedAnnotation<?> transactional = transactional(method, userClass, TRANSACTIONAL);
 			return transactional.isPresent()
 					&& transactional.getEnum("propagation", Propagation.class) == Propagation.REQUIRED;
 		}
 
-		private static MergedAnnotation<?> transactional(Method method, Class<?> userClass) {
+		private static MergedAnnotation<?> transactional(Method method, Class<?> userClass, String annotation) {
 			MergedAnnotation<?> transactional = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY)
-				.get(TRANSACTIONAL);
+				.get(annotation);
 			return transactional.isPresent() ? transactional
-					: MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).get(TRANSACTIONAL);
+					: MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).get(annotation);
 		}
 
 		static boolean active() {

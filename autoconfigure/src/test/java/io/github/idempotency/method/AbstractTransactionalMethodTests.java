@@ -156,6 +156,20 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.ledger.runs()).isEqualTo(before + 1);
 	}
 
+	// Spring honours the Jakarta annotation as its own.
+	@Test
+	void methodWithItsOwnJakartaTransactionShouldBeKeptWhenItReturnsWhateverTheCallerDoes() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			this.ledger.bookAloneByJakarta(this.key, 100);
+			status.setRollbackOnly();
+		});
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.bookAloneByJakarta(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
 	int bookings() {
 		Integer count = this.jdbc.queryForObject("select count(*) from idempotency_test_ledger where reference = ?",
 				Integer.class, this.key);
@@ -272,6 +286,13 @@ abstract class AbstractTransactionalMethodTests {
 		@Idempotent(key = "#reference")
 		@Transactional(propagation = Propagation.REQUIRES_NEW)
 		public int bookAlone(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+		@Idempotent(key = "#reference")
+		@jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.REQUIRES_NEW)
+		public int bookAloneByJakarta(String reference, long amountCents) {
 			this.runs.incrementAndGet();
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
 		}
