@@ -267,8 +267,9 @@ public class IdempotentMethodInvoker {
 		String expression = operation.fingerprintExpression();
 		byte[] json;
 		try {
-			json = (expression != null) ? this.codec.write(this.expressions.value(expression, method, arguments), ANY)
-					: this.codec.write(arguments, ARGUMENTS);
+			json = (expression != null)
+					? this.codec.writeForFingerprint(this.expressions.value(expression, method, arguments), ANY)
+					: this.codec.writeForFingerprint(arguments, ARGUMENTS);
 		}
 		catch (IllegalArgumentException | EvaluationException ex) {
 			throw new IllegalStateException("The arguments of " + operation.name() + " cannot be fingerprinted ("

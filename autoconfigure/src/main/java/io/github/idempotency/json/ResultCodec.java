@@ -24,6 +24,20 @@ public interface ResultCodec {
 	byte[] write(@Nullable Object value, ResolvableType type);
 
 	/**
+	 * Writes a value as JSON for a fingerprint: as {@link #write} does, but with the
+	 * elements of every {@link java.util.Set} in the order of their JSON, so that two
+	 * equal sets give the same JSON whatever order they iterate in (a {@code HashSet} of
+	 * enum constants, or {@code Set.of(...)}, iterates in another order in each JVM).
+	 * @param value the value, possibly {@code null}
+	 * @param type the type it is declared as, generics included
+	 * @return the JSON bytes
+	 * @throws IllegalArgumentException if the value cannot be written
+	 */
+	default byte[] writeForFingerprint(@Nullable Object value, ResolvableType type) {
+		return write(value, type);
+	}
+
+	/**
 	 * Reads a value written by {@link #write}.
 	 * @param json the JSON bytes
 	 * @param type the type to read, generics included

@@ -2,6 +2,7 @@ package io.github.idempotency.method;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -230,6 +231,21 @@ class IdempotentMethodTests {
 			.isThrownBy(() -> this.payments.order(new Payments.Command(this.key)))
 			.withMessageContaining("Payments$Command");
 		assertThat(this.payments.runs("order")).isEqualTo(before);
+	}
+
+	// Equal sets are the same arguments whatever order they iterate in: a HashSet of enum
+	// constants, or Set.of(...), iterates in another order in each JVM.
+	@Test
+	void setsIteratingInAnotherOrderShouldBeTheSameArguments() {
+		int before = this.payments.runs("tag");
+		Receipt first = this.payments.tag(this.key, new LinkedHashSet<>(List.of("a", "b", "c")),
+				new Payments.Tagged(new LinkedHashSet<>(List.of("x", "y"))));
+		Receipt retry = this.payments.tag(this.key, new LinkedHashSet<>(List.of("c", "a", "b")),
+				new Payments.Tagged(new LinkedHashSet<>(List.of("y", "x"))));
+		assertThat(retry).isEqualTo(first);
+		assertThat(this.payments.runs("tag")).isEqualTo(before + 1);
+		assertThatExceptionOfType(IdempotencyKeyReusedException.class).isThrownBy(() -> this.payments.tag(this.key,
+				new LinkedHashSet<>(List.of("a", "b")), new Payments.Tagged(new LinkedHashSet<>(List.of("x", "y")))));
 	}
 
 	@Test

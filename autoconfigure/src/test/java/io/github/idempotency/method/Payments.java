@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -195,7 +196,16 @@ public class Payments {
 		return new Receipt(command.reference, 1, "ordered");
 	}
 
+	@Idempotent(key = "#reference")
+	public Receipt tag(String reference, Set<String> tags, Tagged tagged) {
+		ran("tag");
+		return new Receipt(reference, tags.size() + tagged.tags().size(), "tagged");
+	}
+
 	public record Charge(String reference, long amountCents) {
+	}
+
+	public record Tagged(Set<String> tags) {
 	}
 
 	/**
