@@ -1,5 +1,6 @@
 package io.github.idempotency.messaging;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,7 @@ import io.github.idempotency.test.RedisTestServer;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -76,6 +78,8 @@ class KafkaListenerTests {
 	static final String BATCH_TOPIC = "payments-batch";
 
 	static final String LOGGED_TOPIC = "payments-logged";
+
+	static final String EVENT_TOPIC = "payment-events";
 
 	// How long a consumer stays busy in the takeover tests: longer than the poll
 	// interval, so that the other consumer takes over meanwhile.
@@ -248,6 +252,25 @@ class KafkaListenerTests {
 			.isNotSameAs(this.errorHandler);
 	}
 
+	// The key in a header, whose value Kafka hands over as bytes, a new array for each
+	// delivery: two records of one event are one booking.
+	@Test
+	void recordsOfOneEventKeyedByAHeaderInBytesShouldBeBookedOnce() {
+		String event = newPayment();
+		String next = newPayment();
+		sendEvent(event, "100");
+		sendEvent(event, "100");
+		sendEvent(next, "200");
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(next).size() == 1);
+		assertThat(this.ledger.bookings(event)).containsExactly("100");
+	}
+
+	private void sendEvent(String event, String amount) {
+		ProducerRecord<String, String> record = new ProducerRecord<>(EVENT_TOPIC, event, amount);
+		record.headers().add("eventId", event.getBytes(StandardCharsets.UTF_8));
+		this.kafka.send(record).join();
+	}
+
 	private void assertNextRecordIsBooked() {
 		String next = newPayment();
 		send(next, "100");
@@ -340,6 +363,11 @@ class KafkaListenerTests {
 		}
 
 		@Bean
+		NewTopic paymentEvents() {
+			return TopicBuilder.name(EVENT_TOPIC).partitions(1).replicas(1).build();
+		}
+
+		@Bean
 		NewTopic payments() {
 			return TopicBuilder.name(TOPIC).partitions(1).replicas(1).build();
 		}
@@ -371,6 +399,12 @@ class KafkaListenerTests {
 		@Idempotent(key = "#payment")
 		public void book(@Payload String amount, @Header(KafkaHeaders.RECEIVED_KEY) String payment) {
 			this.ledger.book(payment, amount);
+		}
+
+		@KafkaListener(id = "event-ledger", topics = EVENT_TOPIC)
+		@Idempotent(key = "#eventId")
+		public void bookEvent(@Payload String amount, @Header("eventId") byte[] eventId) {
+			this.ledger.book(new String(eventId, StandardCharsets.UTF_8), amount);
 		}
 
 		@KafkaListener(id = "logged-ledger", topics = LOGGED_TOPIC, containerFactory = "loggingContainerFactory")
