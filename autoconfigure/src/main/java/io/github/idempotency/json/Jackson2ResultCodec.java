@@ -1,27 +1,41 @@
 package io.github.idempotency.json;
 
 import java.io.IOException;
+import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.type.WritableTypeId;
 import com.fasterxml.jackson.databind.BeanDescription;
+import com.fasterxml.jackson.databind.BeanProperty;
 import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationConfig;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.BeanSerializerModifier;
+import com.fasterxml.jackson.databind.ser.ContextualSerializer;
+import com.fasterxml.jackson.databind.ser.ResolvableSerializer;
 import com.fasterxml.jackson.databind.type.CollectionType;
 import com.fasterxml.jackson.databind.type.TypeFactory;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.ResolvableType;
@@ -34,11 +48,15 @@ import org.springframework.core.ResolvableType;
  */
 public final class Jackson2ResultCodec implements ResultCodec {
 
+	private static final Log logger = LogFactory.getLog(Jackson2ResultCodec.class);
+
+	private static final JsonFactory JSON = new JsonFactory();
+
 	private final ObjectMapper mapper;
 
-	// The application's, writing sets in order; the application's itself where it cannot
-	// be copied (a subclass that does not say how).
-	private final ObjectMapper fingerprintMapper;
+	// A copy of the application's that writes sets and maps in order, made on first use
+	// so that it has what the application configured after this codec was made.
+	private volatile @Nullable ObjectMapper fingerprintMapper;
 
 	// Per declared type, as making a writer or reader costs more than using one.
 	private final Map<ResolvableType, ObjectWriter> writers = new ConcurrentHashMap<>();
@@ -52,19 +70,6 @@ public final class Jackson2ResultCodec implements ResultCodec {
 	 */
 	public Jackson2ResultCodec(ObjectMapper mapper) {
 		this.mapper = mapper;
-		this.fingerprintMapper = writingSetsInOrder(mapper);
-	}
-
-	private static ObjectMapper writingSetsInOrder(ObjectMapper mapper) {
-		ObjectMapper copy;
-		try {
-			copy = mapper.copy();
-		}
-		catch (IllegalStateException ex) {
-			return mapper;
-		}
-		copy.registerModule(new SimpleModule("idempotency-fingerprint").setSerializerModifier(new OrderedSets(copy)));
-		return copy;
 	}
 
 	@Override
@@ -72,9 +77,40 @@ public final class Jackson2ResultCodec implements ResultCodec {
 		return write(value, type, this.mapper, this.writers);
 	}
 
+	// What the ordering cannot write (a serializer of the application's that it takes
+	// apart), it leaves in the order the application's mapper writes it.
 	@Override
 	public byte[] writeForFingerprint(@Nullable Object value, ResolvableType type) {
-		return write(value, type, this.fingerprintMapper, this.fingerprintWriters);
+		try {
+			return write(value, type, fingerprintMapper(), this.fingerprintWriters);
+		}
+		catch (IllegalArgumentException ex) {
+			return write(value, type);
+		}
+	}
+
+	private ObjectMapper fingerprintMapper() {
+		ObjectMapper fingerprints = this.fingerprintMapper;
+		if (fingerprints == null) {
+			fingerprints = inOrder(this.mapper);
+			this.fingerprintMapper = fingerprints;
+		}
+		return fingerprints;
+	}
+
+	private static ObjectMapper inOrder(ObjectMapper mapper) {
+		try {
+			ObjectMapper copy = mapper.copy();
+			copy.enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+			copy.registerModule(new SimpleModule("idempotency-fingerprint").setSerializerModifier(new OrderedSets()));
+			return copy;
+		}
+		catch (RuntimeException ex) {
+			logger.warn("The application's ObjectMapper (" + mapper.getClass().getName() + ") cannot be copied ("
+					+ ex.getMessage() + "): fingerprints write sets in the order they iterate in, which may differ"
+					+ " between instances");
+			return mapper;
+		}
 	}
 
 	private byte[] write(@Nullable Object value, ResolvableType type, ObjectMapper mapper,
@@ -117,40 +153,94 @@ public final class Jackson2ResultCodec implements ResultCodec {
 	 */
 	private static final class OrderedSets extends BeanSerializerModifier {
 
-		private final ObjectMapper mapper;
-
-		OrderedSets(ObjectMapper mapper) {
-			this.mapper = mapper;
-		}
-
 		@Override
 		public JsonSerializer<?> modifyCollectionSerializer(SerializationConfig config, CollectionType valueType,
 				BeanDescription description, JsonSerializer<?> serializer) {
-			return Set.class.isAssignableFrom(valueType.getRawClass()) ? new OrderedSet(this.mapper) : serializer;
+			return Set.class.isAssignableFrom(valueType.getRawClass()) ? new OrderedSet(serializer) : serializer;
 		}
 
 	}
 
-	private static final class OrderedSet extends JsonSerializer<Set<?>> {
+	/**
+	 * Has the set written by the serializer Jackson chose for it (with the settings of
+	 * the property it is in), then writes that serializer's elements sorted by their
+	 * JSON.
+	 */
+	@SuppressWarnings("unchecked")
+	private static final class OrderedSet extends JsonSerializer<Object>
+			implements ContextualSerializer, ResolvableSerializer {
 
-		private final ObjectMapper mapper;
+		private final JsonSerializer<Object> written;
 
-		OrderedSet(ObjectMapper mapper) {
-			this.mapper = mapper;
+		OrderedSet(JsonSerializer<?> written) {
+			this.written = (JsonSerializer<Object>) written;
 		}
 
 		@Override
-		public void serialize(Set<?> set, JsonGenerator generator, SerializerProvider provider) throws IOException {
-			List<String> elements = new ArrayList<>(set.size());
-			for (Object element : set) {
-				elements.add(this.mapper.writeValueAsString(element));
+		public JsonSerializer<?> createContextual(SerializerProvider provider, @Nullable BeanProperty property)
+				throws JsonMappingException {
+			if (this.written instanceof ContextualSerializer contextual) {
+				JsonSerializer<?> made = contextual.createContextual(provider, property);
+				return (made != this.written) ? new OrderedSet(made) : this;
 			}
-			Collections.sort(elements);
-			generator.writeStartArray(set, elements.size());
-			for (String element : elements) {
-				generator.writeRawValue(element);
+			return this;
+		}
+
+		@Override
+		public void resolve(SerializerProvider provider) throws JsonMappingException {
+			if (this.written instanceof ResolvableSerializer resolvable) {
+				resolvable.resolve(provider);
 			}
+		}
+
+		@Override
+		public boolean isEmpty(SerializerProvider provider, Object value) {
+			return this.written.isEmpty(provider, value);
+		}
+
+		@Override
+		public void serialize(Object set, JsonGenerator generator, SerializerProvider provider) throws IOException {
+			generator.writeStartArray(set);
+			writeElements(set, generator, provider);
 			generator.writeEndArray();
+		}
+
+		@Override
+		public void serializeWithType(Object set, JsonGenerator generator, SerializerProvider provider,
+				TypeSerializer types) throws IOException {
+			WritableTypeId typeId = types.writeTypePrefix(generator, types.typeId(set, JsonToken.START_ARRAY));
+			writeElements(set, generator, provider);
+			types.writeTypeSuffix(generator, typeId);
+		}
+
+		private void writeElements(Object set, JsonGenerator generator, SerializerProvider provider)
+				throws IOException {
+			TokenBuffer whole = new TokenBuffer(generator.getCodec(), false);
+			this.written.serialize(set, whole, provider);
+			List<Element> elements = new ArrayList<>();
+			try (JsonParser parser = whole.asParser()) {
+				parser.nextToken();
+				while (parser.nextToken() != JsonToken.END_ARRAY) {
+					TokenBuffer element = new TokenBuffer(parser);
+					element.copyCurrentStructure(parser);
+					elements.add(new Element(text(element), element));
+				}
+			}
+			elements.sort(Comparator.comparing(Element::text));
+			for (Element element : elements) {
+				element.tokens().serialize(generator);
+			}
+		}
+
+		private static String text(TokenBuffer element) throws IOException {
+			StringWriter text = new StringWriter();
+			try (JsonGenerator generator = JSON.createGenerator(text)) {
+				element.serialize(generator);
+			}
+			return text.toString();
+		}
+
+		private record Element(String text, TokenBuffer tokens) {
 		}
 
 	}

@@ -1,28 +1,39 @@
 package io.github.idempotency.json;
 
+import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.type.WritableTypeId;
 import tools.jackson.databind.BeanDescription;
+import tools.jackson.databind.BeanProperty;
 import tools.jackson.databind.JavaType;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.ObjectWriter;
 import tools.jackson.databind.SerializationConfig;
 import tools.jackson.databind.SerializationContext;
+import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.ValueSerializer;
+import tools.jackson.databind.jsontype.TypeSerializer;
 import tools.jackson.databind.module.SimpleModule;
 import tools.jackson.databind.ser.ValueSerializerModifier;
 import tools.jackson.databind.type.CollectionType;
 import tools.jackson.databind.type.TypeFactory;
+import tools.jackson.databind.util.TokenBuffer;
 
 import org.springframework.core.ResolvableType;
 
@@ -34,10 +45,14 @@ import org.springframework.core.ResolvableType;
  */
 public final class Jackson3ResultCodec implements ResultCodec {
 
+	private static final Log logger = LogFactory.getLog(Jackson3ResultCodec.class);
+
+	private static final JsonFactory JSON = new JsonFactory();
+
 	private final ObjectMapper mapper;
 
-	// The application's, rebuilt to write sets in order.
-	private final ObjectMapper fingerprintMapper;
+	// The application's, rebuilt to write sets and maps in order, on first use.
+	private volatile @Nullable ObjectMapper fingerprintMapper;
 
 	// Per declared type, as making a writer or reader costs more than using one.
 	private final Map<ResolvableType, ObjectWriter> writers = new ConcurrentHashMap<>();
@@ -51,11 +66,6 @@ public final class Jackson3ResultCodec implements ResultCodec {
 	 */
 	public Jackson3ResultCodec(ObjectMapper mapper) {
 		this.mapper = mapper;
-		OrderedSets orderedSets = new OrderedSets();
-		this.fingerprintMapper = mapper.rebuild()
-			.addModule(new SimpleModule("idempotency-fingerprint").setSerializerModifier(orderedSets))
-			.build();
-		orderedSets.mapper = this.fingerprintMapper;
 	}
 
 	@Override
@@ -63,9 +73,40 @@ public final class Jackson3ResultCodec implements ResultCodec {
 		return write(value, type, this.mapper, this.writers);
 	}
 
+	// What the ordering cannot write (a serializer of the application's that it takes
+	// apart), it leaves in the order the application's mapper writes it.
 	@Override
 	public byte[] writeForFingerprint(@Nullable Object value, ResolvableType type) {
-		return write(value, type, this.fingerprintMapper, this.fingerprintWriters);
+		try {
+			return write(value, type, fingerprintMapper(), this.fingerprintWriters);
+		}
+		catch (IllegalArgumentException ex) {
+			return write(value, type);
+		}
+	}
+
+	private ObjectMapper fingerprintMapper() {
+		ObjectMapper fingerprints = this.fingerprintMapper;
+		if (fingerprints == null) {
+			fingerprints = inOrder(this.mapper);
+			this.fingerprintMapper = fingerprints;
+		}
+		return fingerprints;
+	}
+
+	private static ObjectMapper inOrder(ObjectMapper mapper) {
+		try {
+			return mapper.rebuild()
+				.enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+				.addModule(new SimpleModule("idempotency-fingerprint").setSerializerModifier(new OrderedSets()))
+				.build();
+		}
+		catch (RuntimeException ex) {
+			logger.warn("The application's ObjectMapper (" + mapper.getClass().getName() + ") cannot be rebuilt ("
+					+ ex.getMessage() + "): fingerprints write sets in the order they iterate in, which may differ"
+					+ " between instances");
+			return mapper;
+		}
 	}
 
 	private byte[] write(@Nullable Object value, ResolvableType type, ObjectMapper mapper,
@@ -104,43 +145,90 @@ public final class Jackson3ResultCodec implements ResultCodec {
 	}
 
 	/**
-	 * Writes every set with its elements in the order of their JSON, through the mapper
-	 * it is part of, set once that is built.
+	 * Writes every set with its elements in the order of their JSON.
 	 */
 	private static final class OrderedSets extends ValueSerializerModifier {
-
-		private volatile @Nullable ObjectMapper mapper;
 
 		@Override
 		public ValueSerializer<?> modifyCollectionSerializer(SerializationConfig config, CollectionType valueType,
 				BeanDescription.Supplier description, ValueSerializer<?> serializer) {
-			ObjectMapper mapper = this.mapper;
-			return (mapper != null && Set.class.isAssignableFrom(valueType.getRawClass())) ? new OrderedSet(mapper)
-					: serializer;
+			return Set.class.isAssignableFrom(valueType.getRawClass()) ? new OrderedSet(serializer) : serializer;
 		}
 
 	}
 
-	private static final class OrderedSet extends ValueSerializer<Set<?>> {
+	/**
+	 * Has the set written by the serializer Jackson chose for it (with the settings of
+	 * the property it is in), then writes that serializer's elements sorted by their
+	 * JSON.
+	 */
+	@SuppressWarnings("unchecked")
+	private static final class OrderedSet extends ValueSerializer<Object> {
 
-		private final ObjectMapper mapper;
+		private final ValueSerializer<Object> written;
 
-		OrderedSet(ObjectMapper mapper) {
-			this.mapper = mapper;
+		OrderedSet(ValueSerializer<?> written) {
+			this.written = (ValueSerializer<Object>) written;
 		}
 
 		@Override
-		public void serialize(Set<?> set, JsonGenerator generator, SerializationContext context) {
-			List<String> elements = new ArrayList<>(set.size());
-			for (Object element : set) {
-				elements.add(this.mapper.writeValueAsString(element));
-			}
-			Collections.sort(elements);
-			generator.writeStartArray(set, elements.size());
-			for (String element : elements) {
-				generator.writeRawValue(element);
-			}
+		public ValueSerializer<?> createContextual(SerializationContext context, @Nullable BeanProperty property) {
+			ValueSerializer<?> made = this.written.createContextual(context, property);
+			return (made != this.written) ? new OrderedSet(made) : this;
+		}
+
+		@Override
+		public void resolve(SerializationContext context) {
+			this.written.resolve(context);
+		}
+
+		@Override
+		public boolean isEmpty(SerializationContext context, Object value) {
+			return this.written.isEmpty(context, value);
+		}
+
+		@Override
+		public void serialize(Object set, JsonGenerator generator, SerializationContext context) {
+			generator.writeStartArray(set);
+			writeElements(set, generator, context);
 			generator.writeEndArray();
+		}
+
+		@Override
+		public void serializeWithType(Object set, JsonGenerator generator, SerializationContext context,
+				TypeSerializer types) {
+			WritableTypeId typeId = types.writeTypePrefix(generator, context, types.typeId(set, JsonToken.START_ARRAY));
+			writeElements(set, generator, context);
+			types.writeTypeSuffix(generator, context, typeId);
+		}
+
+		private void writeElements(Object set, JsonGenerator generator, SerializationContext context) {
+			TokenBuffer whole = context.bufferForValueConversion();
+			this.written.serialize(set, whole, context);
+			List<Element> elements = new ArrayList<>();
+			try (JsonParser parser = whole.asParser()) {
+				parser.nextToken();
+				while (parser.nextToken() != JsonToken.END_ARRAY) {
+					TokenBuffer element = context.bufferForValueConversion();
+					element.copyCurrentStructure(parser);
+					elements.add(new Element(text(element), element));
+				}
+			}
+			elements.sort(Comparator.comparing(Element::text));
+			for (Element element : elements) {
+				element.tokens().serialize(generator);
+			}
+		}
+
+		private static String text(TokenBuffer element) {
+			StringWriter text = new StringWriter();
+			try (JsonGenerator generator = JSON.createGenerator(text)) {
+				element.serialize(generator);
+			}
+			return text.toString();
+		}
+
+		private record Element(String text, TokenBuffer tokens) {
 		}
 
 	}
