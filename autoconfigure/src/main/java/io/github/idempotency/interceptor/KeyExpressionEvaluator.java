@@ -4,6 +4,7 @@ import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -50,10 +51,11 @@ public final class KeyExpressionEvaluator {
 	/**
 	 * Evaluates an expression to a key. Bytes ({@code byte[]}, a {@link ByteBuffer}'s
 	 * remaining ones), as message headers and record keys often come, are read as UTF-8
-	 * text; any other value gives its {@code toString()}. A value whose text would differ
-	 * between equal values (another array, an object that keeps {@code Object}'s
-	 * {@code toString()}), and bytes that are not UTF-8, fail: every call would get a key
-	 * of its own.
+	 * text, or taken in Base64 where they are not text (not UTF-8, or with control
+	 * characters, as a number a serializer wrote in binary); any other value gives its
+	 * {@code toString()}. A value whose text would differ between equal values (another
+	 * array, an object that keeps {@code Object}'s {@code toString()}) fails: every call
+	 * would get a key of its own.
 	 * @param expression the SpEL expression
 	 * @param method the method whose arguments it sees
 	 * @param arguments the arguments
@@ -66,10 +68,10 @@ public final class KeyExpressionEvaluator {
 			return (String) key;
 		}
 		if (key instanceof byte[] bytes) {
-			return text(expression, ByteBuffer.wrap(bytes));
+			return text(ByteBuffer.wrap(bytes));
 		}
 		if (key instanceof ByteBuffer buffer) {
-			return text(expression, buffer.duplicate());
+			return text(buffer.duplicate());
 		}
 		if (key.getClass().isArray() || !HAS_OWN_TEXT.get(key.getClass())) {
 			throw new EvaluationException(expression, "gave a " + key.getClass().getTypeName() + ", whose text is not"
@@ -78,13 +80,19 @@ public final class KeyExpressionEvaluator {
 		return key.toString();
 	}
 
-	private static String text(String expression, ByteBuffer bytes) {
+	private static String text(ByteBuffer bytes) {
 		try {
-			return StandardCharsets.UTF_8.newDecoder().decode(bytes).toString();
+			String text = StandardCharsets.UTF_8.newDecoder().decode(bytes.duplicate()).toString();
+			if (text.chars().noneMatch(Character::isISOControl)) {
+				return text;
+			}
 		}
 		catch (CharacterCodingException ex) {
-			throw new EvaluationException(expression, "gave bytes that are not UTF-8 text");
+			// Not text: taken in Base64 below.
 		}
+		byte[] raw = new byte[bytes.remaining()];
+		bytes.duplicate().get(raw);
+		return Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
 	}
 
 	/**

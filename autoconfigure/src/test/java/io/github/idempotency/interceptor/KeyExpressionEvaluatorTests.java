@@ -69,9 +69,18 @@ class KeyExpressionEvaluatorTests {
 		ByteBuffer buffer = ByteBuffer.wrap("xevent-1".getBytes(StandardCharsets.UTF_8), 1, 7);
 		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { buffer })).isEqualTo("event-1");
 		assertThat(buffer.remaining()).isEqualTo(7);
-		assertThatExceptionOfType(EvaluationException.class)
-			.isThrownBy(() -> this.evaluator.evaluate("#p0", take, new Object[] { new byte[] { (byte) 0xC3 } }))
-			.withMessageContaining("not UTF-8");
+	}
+
+	// A number a serializer wrote in binary, or bytes that are not UTF-8: the same bytes
+	// give the same key, one without control characters.
+	@Test
+	void bytesThatAreNotTextShouldBeTakenInBase64() {
+		Method take = ReflectionUtils.findMethod(Samples.class, "take", Object.class);
+		byte[] number = ByteBuffer.allocate(8).putLong(42).array();
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { number })).isEqualTo("AAAAAAAAACo");
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { ByteBuffer.wrap(number) }))
+			.isEqualTo("AAAAAAAAACo");
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { new byte[] { (byte) 0xC3 } })).isEqualTo("ww");
 	}
 
 	@Test
