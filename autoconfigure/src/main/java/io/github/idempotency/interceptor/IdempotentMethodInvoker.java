@@ -48,9 +48,13 @@ import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.expression.EvaluationException;
 import org.springframework.transaction.NoTransactionException;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.TransactionStatus;
 import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.AnnotationTransactionAttributeSource;
 import org.springframework.transaction.interceptor.TransactionAspectSupport;
+import org.springframework.transaction.interceptor.TransactionAttribute;
+import org.springframework.transaction.interceptor.TransactionAttributeSource;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.ClassUtils;
@@ -326,8 +330,10 @@ public class IdempotentMethodInvoker {
 					if (failure == null) {
 						copy.complete(value);
 					}
+					// Wrapped as a dependent future's failure is, as the copy's was.
 					else {
-						copy.completeExceptionally(failure);
+						copy.completeExceptionally(
+								(failure instanceof CompletionException) ? failure : new CompletionException(failure));
 					}
 				}
 			});
@@ -661,37 +667,33 @@ public class IdempotentMethodInvoker {
 	private static final class Transactions {
 
 		// Propagations under which a method's writes are not the caller's transaction's.
-		private static final Set<String> OWN_TRANSACTION = Set.of("REQUIRES_NEW", "NOT_SUPPORTED", "NEVER");
+		private static final Set<Integer> OWN_TRANSACTION = Set.of(TransactionDefinition.PROPAGATION_REQUIRES_NEW,
+				TransactionDefinition.PROPAGATION_NOT_SUPPORTED, TransactionDefinition.PROPAGATION_NEVER);
 
 		private static final String TRANSACTIONAL = "org.springframework.transaction.annotation.Transactional";
 
-		// Which Spring honours too; its TxType names the propagations as Spring does.
-		private static final String JTA_TRANSACTIONAL = "jakarta.transaction.Transactional";
+		// Reads the transaction annotations as Spring's transaction advice does: its own,
+		// Jakarta's and EJB's, the method's before its class's.
+		private static final TransactionAttributeSource ATTRIBUTES = new AnnotationTransactionAttributeSource(false);
 
 		static boolean joinsCaller(Method method, Class<?> userClass) {
-			MergedAnnotation<?> transactional = transactional(method, userClass, TRANSACTIONAL);
-			if (transactional.isPresent()) {
-				return !OWN_TRANSACTION.contains(transactional.getEnum("propagation", Propagation.class).name());
-			}
-			MergedAnnotation<?> jta = transactional(method, userClass, JTA_TRANSACTIONAL);
-			return !jta.isPresent() || !jta.getValue("value")
-				.map((type) -> OWN_TRANSACTION.contains(((Enum<?>) type).name()))
-				.orElse(false);
+			TransactionAttribute attribute = ATTRIBUTES.getTransactionAttribute(method, userClass);
+			return attribute == null || !OWN_TRANSACTION.contains(attribute.getPropagationBehavior());
 		}
 
 		// A method that begins a transaction when called outside one, and joins the
 		// caller's otherwise.
 		static boolean opensOwn(Method method, Class<?> userClass) {
-			MergedAnnotation<?> transactional = transactional(method, userClass, TRANSACTIONAL);
+			MergedAnnotation<?> transactional = transactional(method, userClass);
 			return transactional.isPresent()
 					&& transactional.getEnum("propagation", Propagation.class) == Propagation.REQUIRED;
 		}
 
-		private static MergedAnnotation<?> transactional(Method method, Class<?> userClass, String annotation) {
+		private static MergedAnnotation<?> transactional(Method method, Class<?> userClass) {
 			MergedAnnotation<?> transactional = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY)
-				.get(annotation);
+				.get(TRANSACTIONAL);
 			return transactional.isPresent() ? transactional
-					: MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).get(annotation);
+					: MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).get(TRANSACTIONAL);
 		}
 
 		static boolean active() {

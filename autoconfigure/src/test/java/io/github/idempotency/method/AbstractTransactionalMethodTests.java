@@ -61,6 +61,9 @@ abstract class AbstractTransactionalMethodTests {
 	Ledger ledger;
 
 	@Autowired
+	JakartaLedger jakartaLedger;
+
+	@Autowired
 	TransactionTemplate transactions;
 
 	@Autowired
@@ -156,18 +159,18 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.ledger.runs()).isEqualTo(before + 1);
 	}
 
-	// Spring honours the Jakarta annotation as its own.
+	// Spring honours the Jakarta annotation as its own, the method's over its class's.
 	@Test
 	void methodWithItsOwnJakartaTransactionShouldBeKeptWhenItReturnsWhateverTheCallerDoes() {
-		int before = this.ledger.runs();
+		int before = this.jakartaLedger.runs();
 		this.transactions.executeWithoutResult((status) -> {
-			this.ledger.bookAloneByJakarta(this.key, 100);
+			this.jakartaLedger.bookAlone(this.key, 100);
 			status.setRollbackOnly();
 		});
 		assertThat(bookings()).isOne();
-		assertThat(this.ledger.bookAloneByJakarta(this.key, 100)).isEqualTo(1);
+		assertThat(this.jakartaLedger.bookAlone(this.key, 100)).isEqualTo(1);
 		assertThat(bookings()).isOne();
-		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+		assertThat(this.jakartaLedger.runs()).isEqualTo(before + 1);
 	}
 
 	int bookings() {
@@ -210,6 +213,11 @@ abstract class AbstractTransactionalMethodTests {
 		@Bean
 		TransactionTemplate transactionTemplate(DataSourceTransactionManager transactionManager) {
 			return new TransactionTemplate(transactionManager);
+		}
+
+		@Bean
+		JakartaLedger jakartaLedger(JdbcTemplate jdbc, Ledger ledger) {
+			return new JakartaLedger(jdbc);
 		}
 
 		@Bean
@@ -291,18 +299,39 @@ abstract class AbstractTransactionalMethodTests {
 		}
 
 		@Idempotent(key = "#reference")
-		@jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.REQUIRES_NEW)
-		public int bookAloneByJakarta(String reference, long amountCents) {
-			this.runs.incrementAndGet();
-			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
-		}
-
-		@Idempotent(key = "#reference")
 		public int book(String reference, long amountCents) {
 			this.runs.incrementAndGet();
 			if (amountCents < 0) {
 				throw new IllegalArgumentException("negative amount");
 			}
+			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+	}
+
+	/**
+	 * Books in a transaction of its own, as Jakarta's annotation on the method says,
+	 * whatever Spring's on the class says.
+	 */
+	@Transactional
+	public static class JakartaLedger {
+
+		private final JdbcTemplate jdbc;
+
+		private final AtomicInteger runs = new AtomicInteger();
+
+		JakartaLedger(JdbcTemplate jdbc) {
+			this.jdbc = jdbc;
+		}
+
+		public int runs() {
+			return this.runs.get();
+		}
+
+		@Idempotent(key = "#reference")
+		@jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.REQUIRES_NEW)
+		public int bookAlone(String reference, long amountCents) {
+			this.runs.incrementAndGet();
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
 		}
 
