@@ -27,6 +27,8 @@ import io.github.idempotency.StoredResponse;
 import io.github.idempotency.UnreadableRecordException;
 import io.github.idempotency.store.HeaderLines;
 import io.github.idempotency.store.OwnerTokens;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.io.ByteArrayResource;
@@ -80,7 +82,12 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	// How often a claim starts again: after a row vanished or expired between its
 	// statements, or after the database gave it up as a deadlock or serialization
 	// failure (SQL state class 40), which concurrent upserts of one key may meet.
+	private static final Log logger = LogFactory.getLog(JdbcIdempotencyStore.class);
+
 	private static final int CLAIM_ATTEMPTS = 3;
+
+	// MariaDB's and MySQL's ER_UNKNOWN_SYSTEM_VARIABLE.
+	private static final int UNKNOWN_SYSTEM_VARIABLE = 1193;
 
 	private final DataSource dataSource;
 
@@ -112,6 +119,12 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	private final String purge;
 
 	private final String description;
+
+	// Set once the server turned out not to know innodb_snapshot_isolation.
+	private volatile boolean snapshotsNeverChecked;
+
+	// So that the fallback is told once, not on every call.
+	private volatile boolean toldSnapshotsChecked;
 
 	/**
 	 * Creates a store that completes records in their own transactions, recognising the
@@ -308,15 +321,30 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	}
 
 	// Asked of the transaction's connection, as a session may set it. A server that does
-	// not know the variable (MySQL, MariaDB before 10.6.18) does not check.
+	// not know the variable (MySQL, MariaDB before 10.6.18) does not check, and is not
+	// asked again; one that cannot answer counts as checking.
 	private boolean checksSnapshots() {
+		if (this.snapshotsNeverChecked) {
+			return false;
+		}
 		Connection connection = DataSourceUtils.getConnection(this.connections);
 		try (Statement statement = connection.createStatement();
 				ResultSet row = statement.executeQuery("SELECT @@innodb_snapshot_isolation")) {
-			return row.next() && row.getBoolean(1);
+			boolean checks = row.next() && row.getBoolean(1);
+			if (checks && !this.toldSnapshotsChecked) {
+				this.toldSnapshotsChecked = true;
+				logger.warn("MariaDB checks the snapshot of transactions above read committed"
+						+ " (innodb_snapshot_isolation): outcomes of calls in such transactions are stored after the"
+						+ " commit, not within it. Run them at read committed to store them within it");
+			}
+			return checks;
 		}
 		catch (SQLException ex) {
-			return false;
+			if (ex.getErrorCode() == UNKNOWN_SYSTEM_VARIABLE) {
+				this.snapshotsNeverChecked = true;
+				return false;
+			}
+			return true;
 		}
 		finally {
 			DataSourceUtils.releaseConnection(connection, this.connections);
