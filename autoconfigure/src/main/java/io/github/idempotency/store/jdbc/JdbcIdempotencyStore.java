@@ -373,10 +373,9 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 	// Another transaction's write came between the claim's statements, where the claim
 	// runs in a transaction of its own (a pool that turns auto-commit off): a
-	// serialization failure or deadlock, or on MariaDB a row locked that the
-	// transaction's snapshot does not hold (ER_CHECKREAD, with
-	// innodb_snapshot_isolation).
-	// Tried again, the claim reads the row the other wrote.
+	// serialization failure or deadlock, or on MariaDB a row locked that the snapshot
+	// does not hold (ER_CHECKREAD, under innodb_snapshot_isolation). Tried again, the
+	// claim reads the row the other wrote.
 	private boolean isConflict(SQLException failure) {
 		return (failure.getSQLState() != null && failure.getSQLState().startsWith("40"))
 				|| (this.dialect == JdbcDialect.MARIADB && failure.getErrorCode() == 1020);
