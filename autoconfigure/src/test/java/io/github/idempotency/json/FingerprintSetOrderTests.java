@@ -73,6 +73,20 @@ class FingerprintSetOrderTests {
 			.isEqualTo("[{\"items\":[{\"name\":\"ink\"},{\"name\":\"pen\"}]}]");
 	}
 
+	// Map keys that cannot be put in order are left in the order the map gives them.
+	@ParameterizedTest
+	@MethodSource("codecs")
+	void mapsWhoseKeysHaveNoOrderShouldStillBeWritten(Function<Boolean, ResultCodec> codecs) {
+		ResultCodec codec = codecs.apply(false);
+		Map<Point, Integer> map = new LinkedHashMap<>();
+		map.put(new Point(2), 2);
+		map.put(new Point(1), 1);
+		assertThat(fingerprint(codec, map)).isEqualTo("[{\"Point[x=2]\":2,\"Point[x=1]\":1}]");
+	}
+
+	record Point(int x) {
+	}
+
 	private static String fingerprint(ResultCodec codec, Object... arguments) {
 		return text(codec.writeForFingerprint(arguments, ARGUMENTS));
 	}
