@@ -5,8 +5,10 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.security.MessageDigest;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -367,7 +369,7 @@ public class IdempotentMethodInvoker {
 			json = this.codec.write(target.voidResult ? null : value, target.valueType);
 			// Read back at once: a value that writes but does not read (no creator, an
 			// abstract field) would fail every replay instead.
-			this.codec.read(json, target.valueType);
+			warnIfReplayedAsAnother(operation, target, value, this.codec.read(json, target.valueType));
 		}
 		catch (IllegalArgumentException ex) {
 			// The method did its work: running it again for a retry would do it twice.
@@ -378,6 +380,22 @@ public class IdempotentMethodInvoker {
 			return;
 		}
 		keep(claim, new StoredResponse(RETURNED, JSON, json), target, true);
+	}
+
+	// A value read back as another class than the one returned (a subclass of the
+	// declared type, a Long where Number is declared) is replayed as that class: said
+	// once per method, at the first call, rather than found by a replay. Collections,
+	// maps and optionals are made as the declared type says, whatever class was returned.
+	private static void warnIfReplayedAsAnother(IdempotentOperation operation, Target target, @Nullable Object value,
+			@Nullable Object readBack) {
+		if (value == null || readBack == null || value.getClass() == readBack.getClass() || value instanceof Collection
+				|| value instanceof Map || value instanceof Optional || target.toldOfReplayedClass) {
+			return;
+		}
+		target.toldOfReplayedClass = true;
+		logger.warn(operation.name() + " returned a " + value.getClass().getName() + ", which its replays return as a "
+				+ readBack.getClass().getName() + ", read back as the " + target.valueType + " it declares. Declare"
+				+ " the type it returns, or a type whose JSON names its subtype (@JsonTypeInfo)");
 	}
 
 	private void failed(Claim claim, IdempotentOperation operation, Target target, Throwable failure) {
@@ -513,6 +531,9 @@ public class IdempotentMethodInvoker {
 		private final boolean opensOwnTransaction;
 
 		private final boolean completeInTransaction;
+
+		// Whether a replay's class other than the returned value's was told of.
+		private volatile boolean toldOfReplayedClass;
 
 		// Whether the transaction advice comes right after the idempotency advice on this
 		// method; null until the first call that asks.

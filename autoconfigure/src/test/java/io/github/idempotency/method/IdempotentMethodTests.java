@@ -27,11 +27,14 @@ import io.github.idempotency.method.Payments.Receipt;
 import io.github.idempotency.test.RedisTestServer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -246,6 +249,17 @@ class IdempotentMethodTests {
 		assertThat(this.payments.runs("tag")).isEqualTo(before + 1);
 		assertThatExceptionOfType(IdempotencyKeyReusedException.class).isThrownBy(() -> this.payments.tag(this.key,
 				new LinkedHashSet<>(List.of("a", "b")), new Payments.Tagged(new LinkedHashSet<>(List.of("x", "y")))));
+	}
+
+	// Declared as a Number, a Long is read back as an Integer: the replay differs in
+	// class, which the first call says.
+	@Test
+	@ExtendWith(OutputCaptureExtension.class)
+	void valueReplayedAsAnotherClassShouldBeToldOfAtTheFirstCall(CapturedOutput output) {
+		assertThat(this.payments.total(this.key)).isEqualTo(1250L);
+		assertThat(output)
+			.contains("Payments.total returned a java.lang.Long, which its replays return as a" + " java.lang.Integer");
+		assertThat(this.payments.total(this.key)).isEqualTo(1250);
 	}
 
 	@Test

@@ -202,6 +202,12 @@ public class Payments {
 		return new Receipt(reference, tags.size() + tagged.tags().size(), "tagged");
 	}
 
+	@Idempotent(key = "#reference")
+	public Number total(String reference) {
+		ran("total");
+		return 1250L;
+	}
+
 	public record Charge(String reference, long amountCents) {
 	}
 
