@@ -1,6 +1,7 @@
 package io.github.idempotency.interceptor;
 
 import java.lang.reflect.AccessibleObject;
+import java.lang.reflect.AnnotatedElement;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.security.MessageDigest;
@@ -50,13 +51,9 @@ import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.expression.EvaluationException;
 import org.springframework.transaction.NoTransactionException;
-import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.TransactionStatus;
 import org.springframework.transaction.annotation.Propagation;
-import org.springframework.transaction.annotation.AnnotationTransactionAttributeSource;
 import org.springframework.transaction.interceptor.TransactionAspectSupport;
-import org.springframework.transaction.interceptor.TransactionAttribute;
-import org.springframework.transaction.interceptor.TransactionAttributeSource;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.ClassUtils;
@@ -688,18 +685,33 @@ public class IdempotentMethodInvoker {
 	private static final class Transactions {
 
 		// Propagations under which a method's writes are not the caller's transaction's.
-		private static final Set<Integer> OWN_TRANSACTION = Set.of(TransactionDefinition.PROPAGATION_REQUIRES_NEW,
-				TransactionDefinition.PROPAGATION_NOT_SUPPORTED, TransactionDefinition.PROPAGATION_NEVER);
+		private static final Set<String> OWN_TRANSACTION = Set.of("REQUIRES_NEW", "NOT_SUPPORTED", "NEVER");
 
 		private static final String TRANSACTIONAL = "org.springframework.transaction.annotation.Transactional";
 
-		// Reads the transaction annotations as Spring's transaction advice does: its own,
-		// Jakarta's and EJB's, the method's before its class's.
-		private static final TransactionAttributeSource ATTRIBUTES = new AnnotationTransactionAttributeSource(false);
+		// Which Spring honours too; its TxType names the propagations as Spring does.
+		private static final String JTA_TRANSACTIONAL = "jakarta.transaction.Transactional";
 
+		// Read as Spring's transaction advice reads them: the method's annotation before
+		// its class's, Spring's before Jakarta's on either. Only the propagation is read,
+		// so nothing else in the annotation (a placeholder) is resolved here.
 		static boolean joinsCaller(Method method, Class<?> userClass) {
-			TransactionAttribute attribute = ATTRIBUTES.getTransactionAttribute(method, userClass);
-			return attribute == null || !OWN_TRANSACTION.contains(attribute.getPropagationBehavior());
+			String propagation = propagation(method, SearchStrategy.DIRECT);
+			if (propagation == null) {
+				propagation = propagation(userClass, SearchStrategy.INHERITED_ANNOTATIONS);
+			}
+			return propagation == null || !OWN_TRANSACTION.contains(propagation);
+		}
+
+		private static @Nullable String propagation(AnnotatedElement element, SearchStrategy jakartaSearch) {
+			MergedAnnotation<?> spring = MergedAnnotations.from(element, SearchStrategy.TYPE_HIERARCHY)
+				.get(TRANSACTIONAL);
+			if (spring.isPresent()) {
+				return spring.getEnum("propagation", Propagation.class).name();
+			}
+			MergedAnnotation<?> jakarta = MergedAnnotations.from(element, jakartaSearch).get(JTA_TRANSACTIONAL);
+			return jakarta.isPresent() ? jakarta.getValue("value").map((type) -> ((Enum<?>) type).name()).orElse(null)
+					: null;
 		}
 
 		// A method that begins a transaction when called outside one, and joins the

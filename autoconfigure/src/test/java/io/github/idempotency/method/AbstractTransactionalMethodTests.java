@@ -173,6 +173,17 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.jakartaLedger.runs()).isEqualTo(before + 1);
 	}
 
+	// Only the propagation is read: a placeholder elsewhere in the annotation is the
+	// transaction advice's to resolve.
+	@Test
+	void methodWhoseTransactionHasAPlaceholderShouldRunOnce() {
+		int before = this.ledger.runs();
+		assertThat(this.ledger.bookWithinTimeout(this.key, 100)).isEqualTo(1);
+		assertThat(this.ledger.bookWithinTimeout(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
 	int bookings() {
 		Integer count = this.jdbc.queryForObject("select count(*) from idempotency_test_ledger where reference = ?",
 				Integer.class, this.key);
@@ -294,6 +305,13 @@ abstract class AbstractTransactionalMethodTests {
 		@Idempotent(key = "#reference")
 		@Transactional(propagation = Propagation.REQUIRES_NEW)
 		public int bookAlone(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+		@Idempotent(key = "#reference")
+		@Transactional(timeoutString = "${ledger.timeout-seconds:30}")
+		public int bookWithinTimeout(String reference, long amountCents) {
 			this.runs.incrementAndGet();
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
 		}
