@@ -198,8 +198,14 @@ public final class Jackson2ResultCodec implements ResultCodec {
 			return this.written.isEmpty(provider, value);
 		}
 
+		// A set of one element has no order, and may be written as that element alone
+		// (WRITE_SINGLE_ELEM_ARRAYS_UNWRAPPED): it is written as Jackson writes it.
 		@Override
 		public void serialize(Object set, JsonGenerator generator, SerializerProvider provider) throws IOException {
+			if (((Set<?>) set).size() < 2) {
+				this.written.serialize(set, generator, provider);
+				return;
+			}
 			generator.writeStartArray(set);
 			writeElements(set, generator, provider);
 			generator.writeEndArray();
@@ -208,6 +214,10 @@ public final class Jackson2ResultCodec implements ResultCodec {
 		@Override
 		public void serializeWithType(Object set, JsonGenerator generator, SerializerProvider provider,
 				TypeSerializer types) throws IOException {
+			if (((Set<?>) set).size() < 2) {
+				this.written.serializeWithType(set, generator, provider, types);
+				return;
+			}
 			WritableTypeId typeId = types.writeTypePrefix(generator, types.typeId(set, JsonToken.START_ARRAY));
 			writeElements(set, generator, provider);
 			types.writeTypeSuffix(generator, typeId);
@@ -219,7 +229,9 @@ public final class Jackson2ResultCodec implements ResultCodec {
 			this.written.serialize(set, whole, provider);
 			List<Element> elements = new ArrayList<>();
 			try (JsonParser parser = whole.asParser()) {
-				parser.nextToken();
+				if (parser.nextToken() != JsonToken.START_ARRAY) {
+					throw JsonMappingException.from(provider, "A set written other than as an array");
+				}
 				while (parser.nextToken() != JsonToken.END_ARRAY) {
 					TokenBuffer element = new TokenBuffer(parser);
 					element.copyCurrentStructure(parser);

@@ -20,6 +20,7 @@ import tools.jackson.core.json.JsonFactory;
 import tools.jackson.core.type.WritableTypeId;
 import tools.jackson.databind.BeanDescription;
 import tools.jackson.databind.BeanProperty;
+import tools.jackson.databind.DatabindException;
 import tools.jackson.databind.JavaType;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.ObjectReader;
@@ -187,8 +188,14 @@ public final class Jackson3ResultCodec implements ResultCodec {
 			return this.written.isEmpty(context, value);
 		}
 
+		// A set of one element has no order, and may be written as that element alone
+		// (WRITE_SINGLE_ELEM_ARRAYS_UNWRAPPED): it is written as Jackson writes it.
 		@Override
 		public void serialize(Object set, JsonGenerator generator, SerializationContext context) {
+			if (((Set<?>) set).size() < 2) {
+				this.written.serialize(set, generator, context);
+				return;
+			}
 			generator.writeStartArray(set);
 			writeElements(set, generator, context);
 			generator.writeEndArray();
@@ -197,6 +204,10 @@ public final class Jackson3ResultCodec implements ResultCodec {
 		@Override
 		public void serializeWithType(Object set, JsonGenerator generator, SerializationContext context,
 				TypeSerializer types) {
+			if (((Set<?>) set).size() < 2) {
+				this.written.serializeWithType(set, generator, context, types);
+				return;
+			}
 			WritableTypeId typeId = types.writeTypePrefix(generator, context, types.typeId(set, JsonToken.START_ARRAY));
 			writeElements(set, generator, context);
 			types.writeTypeSuffix(generator, context, typeId);
@@ -207,7 +218,9 @@ public final class Jackson3ResultCodec implements ResultCodec {
 			this.written.serialize(set, whole, context);
 			List<Element> elements = new ArrayList<>();
 			try (JsonParser parser = whole.asParser()) {
-				parser.nextToken();
+				if (parser.nextToken() != JsonToken.START_ARRAY) {
+					throw DatabindException.from(generator, "A set written other than as an array");
+				}
 				while (parser.nextToken() != JsonToken.END_ARRAY) {
 					TokenBuffer element = context.bufferForValueConversion();
 					element.copyCurrentStructure(parser);
