@@ -79,11 +79,11 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 	private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
 
+	private static final Log logger = LogFactory.getLog(JdbcIdempotencyStore.class);
+
 	// How often a claim starts again: after a row vanished or expired between its
 	// statements, or after the database gave it up as a deadlock or serialization
 	// failure (SQL state class 40), which concurrent upserts of one key may meet.
-	private static final Log logger = LogFactory.getLog(JdbcIdempotencyStore.class);
-
 	private static final int CLAIM_ATTEMPTS = 3;
 
 	// MariaDB's and MySQL's ER_UNKNOWN_SYSTEM_VARIABLE.

@@ -54,6 +54,7 @@ class MariaDbStoreTests extends AbstractJdbcStoreTests {
 			new JdbcTemplate(checking).queryForObject("SELECT COUNT(*) FROM store_charge", Integer.class);
 			store.claim(UUID.randomUUID().toString(), "fp", Duration.ofSeconds(30));
 			assertThat(store.canCompleteInCurrentTransaction()).isFalse();
+			assertThat(store.canCompleteInCurrentTransaction()).isFalse();
 		});
 		assertThat(output).containsOnlyOnce("outcomes of calls in such transactions are stored after the commit");
 		TransactionTemplate readCommitted = new TransactionTemplate(new DataSourceTransactionManager(checking));
