@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -54,19 +55,20 @@ import org.springframework.util.StringValueResolver;
  * A method's own annotation wins over its class's, and applies to requests of every HTTP
  * method. The class's annotation covers, for the request methods listed in
  * {@code idempotency.methods}, every handler method ({@code @RequestMapping} and its
- * variants) a class-based proxy can intercept (neither private nor static), since handler
- * methods are often package-private, and no other method: not the controller's
- * {@code @InitBinder}, {@code @ModelAttribute} or {@code @ExceptionHandler} methods,
- * which run before the request is known to be valid, or after it failed. A method is a
- * web handler when it is mapped, or belongs to a {@code @Controller}; the annotation on
- * any other bean's method makes its every call idempotent, keyed by its key expression.
- * Declarations are checked when first read, which for proxied beans is at startup: a bad
- * duration, a SpEL expression that does not parse or names a variable the method does not
- * have, a header name combined with a key expression, the annotation on one of those
- * controller methods, and, outside web handlers, a missing key expression, a return type
- * a replay cannot read back ({@code Object}, or an abstract type without
- * {@code @JsonTypeInfo}) or a final exception that cannot be made again fail with a
- * message naming the method.
+ * variants) mapped to one of them or to no method in particular, that a class-based proxy
+ * can intercept (neither private nor static), since handler methods are often
+ * package-private, and no other method: not the controller's {@code @InitBinder},
+ * {@code @ModelAttribute} or {@code @ExceptionHandler} methods, which run before the
+ * request is known to be valid, or after it failed. A method is a web handler when it is
+ * mapped, or belongs to a {@code @Controller}; the annotation on any other bean's method
+ * makes its every call idempotent, keyed by its key expression. Declarations are checked
+ * when first read, which for proxied beans is at startup: a bad duration, a SpEL
+ * expression that does not parse or names a variable the method does not have, a header
+ * name that is not one or is combined with a key expression, the annotation on one of
+ * those controller methods, a fingerprint or final exceptions on a web handler, and,
+ * outside web handlers, a missing key expression, a return type a replay cannot read back
+ * ({@code Object}, or an abstract type without {@code @JsonTypeInfo}) or a final
+ * exception that cannot be made again fail with a message naming the method.
  *
  * <p>
  * Thread-safe.
@@ -147,7 +149,26 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	private final Set<Class<?>> checkedClasses = ConcurrentHashMap.newKeySet();
 
+	private final Set<String> classLevelMethods;
+
 	private @Nullable StringValueResolver valueResolver;
+
+	/**
+	 * A source whose class-level annotations cover handlers of {@code POST} and
+	 * {@code PATCH} requests, the default of {@code idempotency.methods}.
+	 */
+	public AnnotationIdempotentOperationSource() {
+		this(List.of("POST", "PATCH"));
+	}
+
+	/**
+	 * A source whose class-level annotations cover handlers of the given request methods.
+	 * @param classLevelMethods the request methods, as {@code idempotency.methods} lists
+	 * them
+	 */
+	public AnnotationIdempotentOperationSource(Collection<String> classLevelMethods) {
+		this.classLevelMethods = Set.copyOf(classLevelMethods);
+	}
 
 	/**
 	 * Resolves placeholders and expressions in the listener annotations that name a
@@ -231,13 +252,36 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 					+ " to make idempotent, with its key expression.");
 		}
 		if (!Modifier.isPrivate(specific.getModifiers()) && !Modifier.isStatic(specific.getModifiers())
-				&& hasAnnotation(specific, REQUEST_MAPPING)) {
+				&& hasAnnotation(specific, REQUEST_MAPPING) && mapsCoveredMethod(specific, owner)) {
 			annotation = AnnotatedElementUtils.findMergedAnnotation(specific.getDeclaringClass(), Idempotent.class);
 			if (annotation == null && userClass != null) {
 				annotation = AnnotatedElementUtils.findMergedAnnotation(userClass, Idempotent.class);
 			}
 		}
 		return (annotation != null) ? parse(annotation, specific, userClass, false, true, null) : null;
+	}
+
+	// A handler mapped to none of the request methods a class-level annotation covers
+	// (a GET beside the POSTs) is not idempotent: it is not checked at startup either.
+	// Spring MVC joins the methods of the class's mapping to the method's, and a mapping
+	// that names none takes them all.
+	private boolean mapsCoveredMethod(Method method, Class<?> owner) {
+		Set<String> mapped = new HashSet<>();
+		addRequestMethods(MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY).get(REQUEST_MAPPING), mapped);
+		addRequestMethods(MergedAnnotations.from(owner, SearchStrategy.TYPE_HIERARCHY).get(REQUEST_MAPPING), mapped);
+		if (mapped.contains("GET")) {
+			// Spring MVC answers HEAD with the GET handler.
+			mapped.add("HEAD");
+		}
+		return mapped.isEmpty() || mapped.stream().anyMatch(this.classLevelMethods::contains);
+	}
+
+	private static void addRequestMethods(MergedAnnotation<?> mapping, Set<String> methods) {
+		if (mapping.isPresent()) {
+			for (Object method : (Object[]) mapping.getValue("method").orElse(new Object[0])) {
+				methods.add(((Enum<?>) method).name());
+			}
+		}
 	}
 
 	// A method of a controller may be mapped while the application runs, by no
@@ -274,6 +318,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		String name = ClassUtils.getQualifiedMethodName(method);
 		String headerName = StringUtils.hasText(annotation.headerName()) ? annotation.headerName().trim() : null;
 		String keyExpression = StringUtils.hasText(annotation.key()) ? annotation.key() : null;
+		if (headerName != null && !isToken(headerName)) {
+			throw new IllegalStateException("@Idempotent on " + name + " names the header '" + headerName
+					+ "', which is not a valid HTTP header name: no request could carry it");
+		}
 		if (headerName != null && keyExpression != null) {
 			throw new IllegalStateException("@Idempotent on " + name
 					+ " sets both headerName and key; a key comes either from a header or from an expression");
@@ -339,6 +387,12 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			throw new IllegalStateException("@Idempotent on " + name + " sets completion, which applies outside web"
 					+ " handlers only: the response a retry gets exists only once the handler has returned");
 		}
+		if (handler && (fingerprintExpression != null || !finalExceptions.isEmpty())) {
+			throw new IllegalStateException("@Idempotent on " + name + " sets "
+					+ ((fingerprintExpression != null) ? "fingerprint" : "finalExceptions") + ", which applies outside"
+					+ " web handlers only: a request is told apart by its method, route and body, and its response"
+					+ " is what a retry gets, whatever the handler threw");
+		}
 		String scope = StringUtils.hasText(annotation.scope()) ? annotation.scope().trim() : null;
 		String consumer = (listener && scope == null) ? consumer(method, userClass, resolver) : null;
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
@@ -350,6 +404,13 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 					case IN_TRANSACTION -> true;
 					case AFTER_COMMIT -> false;
 				}, consumer);
+	}
+
+	// RFC 9110's token, which a field name is.
+	private static boolean isToken(String value) {
+		return value.chars()
+			.allMatch((c) -> (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+					|| "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
 	}
 
 	private static boolean isListener(Method method, @Nullable Class<?> userClass) {

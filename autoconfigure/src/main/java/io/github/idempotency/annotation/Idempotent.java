@@ -42,7 +42,8 @@ public @interface Idempotent {
 	/**
 	 * Name of the request header that carries the idempotency key. Empty means
 	 * {@code idempotency.header-name} ({@code Idempotency-Key} unless configured). Cannot
-	 * be combined with {@link #key()}.
+	 * be combined with {@link #key()}. A name that is not a valid header name fails at
+	 * startup.
 	 * @return the header name
 	 */
 	String headerName() default "";
@@ -106,7 +107,8 @@ public @interface Idempotent {
 	 * the same, over its arguments like {@link #key()}. Empty means every argument, as
 	 * canonical JSON written by the application's JSON mapper. A call whose key was used
 	 * with another fingerprint throws
-	 * {@link io.github.idempotency.IdempotencyKeyReusedException}.
+	 * {@link io.github.idempotency.IdempotencyKeyReusedException}. Set on a web handler,
+	 * it fails at startup.
 	 * @return the fingerprint expression
 	 */
 	String fingerprint() default "";
@@ -116,7 +118,7 @@ public @interface Idempotent {
 	 * call is recorded as failed, and retries throw the same exception type, with the
 	 * same message, without running the method. Any other exception releases the key, so
 	 * that a retry runs the method again. Each type needs a public constructor taking a
-	 * message, or none.
+	 * message, or none. Set on a web handler, they fail at startup.
 	 * @return the exception types kept
 	 */
 	Class<? extends Throwable>[] finalExceptions() default {};

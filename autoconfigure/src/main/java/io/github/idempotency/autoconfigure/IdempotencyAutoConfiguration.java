@@ -1,6 +1,7 @@
 package io.github.idempotency.autoconfigure;
 
 import java.util.List;
+import java.util.Locale;
 
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
@@ -38,6 +39,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClas
 import org.springframework.boot.autoconfigure.condition.ConditionalOnNotWebApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
@@ -238,8 +241,14 @@ public class IdempotencyAutoConfiguration {
 		@Bean
 		@ConditionalOnMissingBean
 		@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
-		static IdempotentOperationSource idempotentOperationSource() {
-			return new AnnotationIdempotentOperationSource();
+		static IdempotentOperationSource idempotentOperationSource(Environment environment) {
+			// Read from the environment: this bean is created before properties are
+			// bound.
+			List<String> methods = Binder.get(environment)
+				.bind("idempotency.methods", Bindable.listOf(String.class))
+				.orElseGet(() -> new IdempotencyProperties().getMethods());
+			return new AnnotationIdempotentOperationSource(
+					methods.stream().map((method) -> method.trim().toUpperCase(Locale.ROOT)).toList());
 		}
 
 		@Bean

@@ -19,8 +19,13 @@ import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.messaging.Message;
 import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.util.ReflectionUtils;
+import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.ModelAttribute;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestMethod;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
@@ -61,6 +66,31 @@ class AnnotationIdempotentOperationSourceTests {
 	}
 
 	@Test
+	void classAnnotationShouldCoverOnlyHandlersOfTheConfiguredRequestMethods() {
+		assertThat(operation(ClassLevelWithReads.class, "create", String.class)).isNotNull();
+		assertThat(operation(ClassLevelWithReads.class, "anyMethod", String.class)).isNotNull();
+		assertThat(operation(ClassLevelWithReads.class, "readOrWrite", String.class)).isNotNull();
+		// Its key names a variable it does not have, and it returns events: neither is
+		// checked, since it is not covered.
+		assertThat(operation(ClassLevelWithReads.class, "events")).isNull();
+		assertThat(operation(ClassLevelWithReads.class, "replace", String.class)).isNull();
+		AnnotationIdempotentOperationSource puts = new AnnotationIdempotentOperationSource(List.of("PUT"));
+		assertThat(puts.getOperation(method(ClassLevelWithReads.class, "replace"), ClassLevelWithReads.class))
+			.isNotNull();
+		assertThat(puts.getOperation(method(ClassLevelWithReads.class, "create"), ClassLevelWithReads.class)).isNull();
+		AnnotationIdempotentOperationSource heads = new AnnotationIdempotentOperationSource(List.of("HEAD"));
+		assertThat(heads.getOperation(method(ClassLevelWithReads.class, "lookup"), ClassLevelWithReads.class))
+			.isNotNull();
+		assertThat(operation(ClassLevelWithReads.class, "lookup", String.class)).isNull();
+	}
+
+	@Test
+	void requestMethodsOfTheClassMappingShouldJoinTheMethodsOwn() {
+		assertThat(operation(WritesMappedOnTheClass.class, "read")).isNotNull();
+		assertThat(operation(ReadsMappedOnTheClass.class, "read")).isNull();
+	}
+
+	@Test
 	void classAnnotationShouldNotCoverMethodsThatAreNotHandlers() {
 		assertThat(operation(ClassLevel.class, "model")).isNull();
 		assertThat(operation(ClassLevel.class, "helper")).isNull();
@@ -71,6 +101,24 @@ class AnnotationIdempotentOperationSourceTests {
 		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "both"))
 			.withMessageContaining("Invalid.both")
 			.withMessageContaining("both headerName and key");
+	}
+
+	@Test
+	void headerNameThatNoRequestCouldCarryShouldFailNamingMethod() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "spacedHeader"))
+			.withMessageContaining("Invalid.spacedHeader")
+			.withMessageContaining("'Idempotency Key', which is not a valid HTTP header name");
+	}
+
+	@Test
+	void fingerprintOrFinalExceptionsOnAHandlerShouldFailNamingMethod() {
+		assertThatIllegalStateException()
+			.isThrownBy(() -> operation(Invalid.class, "handlerWithFingerprint", String.class))
+			.withMessageContaining(
+					"Invalid.handlerWithFingerprint sets fingerprint, which applies outside web handlers");
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "handlerWithFinalExceptions"))
+			.withMessageContaining(
+					"Invalid.handlerWithFinalExceptions sets finalExceptions, which applies outside web handlers");
 	}
 
 	@Test
@@ -245,6 +293,10 @@ class AnnotationIdempotentOperationSourceTests {
 		assertThat(operation(Handlers.class, "afterCommit", String.class).fingerprintExpression()).isNull();
 	}
 
+	private static Method method(Class<?> type, String name) {
+		return ReflectionUtils.findMethod(type, name, (Class<?>[]) null);
+	}
+
 	private IdempotentOperation operation(Class<?> type, String name, Class<?>... parameterTypes) {
 		Method method = ReflectionUtils.findMethod(type, name, parameterTypes);
 		return this.source.getOperation(method, type);
@@ -392,11 +444,79 @@ class AnnotationIdempotentOperationSourceTests {
 
 	}
 
+	@org.springframework.web.bind.annotation.RestController
+	@Idempotent(key = "#order")
+	static class ClassLevelWithReads {
+
+		@PostMapping
+		void create(String order) {
+		}
+
+		@RequestMapping("/any")
+		void anyMethod(String order) {
+		}
+
+		@RequestMapping(path = "/either", method = { RequestMethod.GET, RequestMethod.POST })
+		void readOrWrite(String order) {
+		}
+
+		@GetMapping("/events")
+		SseEmitter events() {
+			return new SseEmitter();
+		}
+
+		@PutMapping("/replace")
+		void replace(String order) {
+		}
+
+		@GetMapping("/lookup")
+		void lookup(String order) {
+		}
+
+	}
+
+	@org.springframework.web.bind.annotation.RestController
+	@RequestMapping(path = "/writes", method = RequestMethod.POST)
+	@Idempotent
+	static class WritesMappedOnTheClass {
+
+		@GetMapping
+		void read() {
+		}
+
+	}
+
+	@org.springframework.web.bind.annotation.RestController
+	@RequestMapping(path = "/reads", method = RequestMethod.GET)
+	@Idempotent
+	static class ReadsMappedOnTheClass {
+
+		@RequestMapping
+		void read() {
+		}
+
+	}
+
 	static class Invalid {
 
 		@PostMapping("/completion")
 		@Idempotent(completion = Completion.IN_TRANSACTION)
 		void handlerWithCompletion() {
+		}
+
+		@PostMapping("/fingerprint")
+		@Idempotent(fingerprint = "#p0")
+		void handlerWithFingerprint(String order) {
+		}
+
+		@PostMapping("/final-exceptions")
+		@Idempotent(finalExceptions = IllegalArgumentException.class)
+		void handlerWithFinalExceptions() {
+		}
+
+		@PostMapping("/spaced-header")
+		@Idempotent(headerName = "Idempotency Key")
+		void spacedHeader() {
 		}
 
 		@Idempotent

@@ -612,6 +612,10 @@ class IdempotentEndpointTests extends AbstractWebTests {
 		assertThat(TestHttp.text(classMapped)).isEqualTo("item run 4");
 		assertThat(second.headers().firstValue("Idempotent-Replayed")).isEmpty();
 		assertThat(withoutKey.statusCode()).isEqualTo(200);
+		// The application started with these handlers, which the starter's checks
+		// would refuse for an idempotent handler.
+		assertThat(TestHttp.text(this.http.get("/class-level/read").send())).isEqualTo("read");
+		assertThat(this.http.get("/class-level/events").send().statusCode()).isEqualTo(200);
 	}
 
 	@Test

@@ -2,14 +2,16 @@ package io.github.idempotency.web.app;
 
 import io.github.idempotency.annotation.Idempotent;
 
+import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 /**
  * {@code @Idempotent} on the class covers every handler method, for the request methods
- * in {@code idempotency.methods}.
+ * in {@code idempotency.methods}; handlers mapped to other methods only are left alone.
  */
 @RestController
 @Idempotent
@@ -29,6 +31,20 @@ public class ClassLevelController {
 	@PostMapping("/class-level/second")
 	String second(@RequestHeader("X-Test-Name") String name) {
 		return "second run " + this.executions.record(name);
+	}
+
+	// Not covered: a stream of events, which an idempotent handler could not be, and a
+	// final method, which no proxy reaches, start all the same.
+	@GetMapping("/class-level/events")
+	SseEmitter events() {
+		SseEmitter emitter = new SseEmitter();
+		emitter.complete();
+		return emitter;
+	}
+
+	@GetMapping("/class-level/read")
+	final String read() {
+		return "read";
 	}
 
 	@PutMapping("/class-level/put")
