@@ -403,6 +403,16 @@ public class IdempotencyProperties implements Validator {
 		if (properties.methods == null || properties.methods.isEmpty()) {
 			errors.rejectValue("methods", "empty", property("methods") + " must name at least one request method");
 		}
+		else {
+			for (String method : properties.methods) {
+				// "POST PATCH" would be one method no request has, and a class-level
+				// annotation would cover nothing.
+				if (method == null || !isHeaderName(method.trim())) {
+					errors.rejectValue("methods", "invalid", property("methods") + " '" + method
+							+ "' is not a request method; list them one by one, such as POST,PATCH");
+				}
+			}
+		}
 		if (properties.maxBodySize == null || properties.maxBodySize.toBytes() <= 0) {
 			errors.rejectValue("maxBodySize", "notPositive", property("maxBodySize") + " must be positive");
 		}

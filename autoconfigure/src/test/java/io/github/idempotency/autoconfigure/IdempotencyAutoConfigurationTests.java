@@ -257,6 +257,11 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	@Test
+	void startWithMethodsInOneEntryShouldFailNamingProperty() {
+		assertStartupFailure("idempotency.methods=POST PATCH", "methods", "is not a request method");
+	}
+
+	@Test
 	void startWithZeroTtlShouldFailNamingProperty() {
 		assertStartupFailure("idempotency.ttl=0s", "ttl", "must be positive");
 	}
