@@ -89,6 +89,18 @@ class JdbcStoreAutoConfigurationTests {
 	}
 
 	@Test
+	void blankStoreShouldCountAsUnset() {
+		// As "${IDEMPOTENCY_STORE:}" gives when the variable is not set.
+		ApplicationContextRunner blank = this.runner.withPropertyValues("idempotency.store= ",
+				"idempotency.jdbc.initialize-schema=always");
+		blank.run((context) -> assertThat(context).hasSingleBean(JdbcIdempotencyStore.class));
+		blank.withConfiguration(AutoConfigurations.of(BootLine.redisAutoConfiguration()))
+			.withPropertyValues("spring.data.redis.url=" + RedisTestServer.url())
+			.run((context) -> assertThat(context).hasSingleBean(RedisIdempotencyStore.class)
+				.doesNotHaveBean(InMemoryIdempotencyStore.class));
+	}
+
+	@Test
 	void dataSourceWithoutSpringJdbcShouldLeaveRecordsInMemory() {
 		this.runner.withClassLoader(new FilteredClassLoader("org.springframework.jdbc"))
 			.run((context) -> assertThat(context).hasSingleBean(InMemoryIdempotencyStore.class)
