@@ -3,6 +3,7 @@ package io.github.idempotency.actuate;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 import io.github.idempotency.interceptor.Hashing;
@@ -102,7 +103,7 @@ public class IdempotencyEndpoint {
 	private static Map<String, Object> describe(String recordKey, IdempotencyRecord record, boolean includeBody) {
 		Map<String, Object> description = new LinkedHashMap<>();
 		description.put("recordKey", recordKey);
-		description.put("state", record.state().name().toLowerCase());
+		description.put("state", record.state().name().toLowerCase(Locale.ROOT));
 		description.put("fingerprint", record.fingerprint());
 		putIfPresent(description, "createdAt", record.createdAt());
 		putIfPresent(description, "completedAt", record.completedAt());
