@@ -6,8 +6,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyRecord;
@@ -25,12 +27,10 @@ import org.springframework.data.redis.RedisConnectionFailureException;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.RedisStringCommands.SetOption;
+import org.springframework.data.redis.connection.ReturnType;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
-import org.springframework.data.redis.core.RedisCallback;
-import org.springframework.data.redis.core.RedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.data.redis.core.types.Expiration;
-import org.springframework.data.redis.serializer.RedisSerializer;
 import org.springframework.util.Assert;
 import org.springframework.util.StringUtils;
 
@@ -57,7 +57,10 @@ import org.springframework.util.StringUtils;
  * completion to the script, which reports it. Renewal and release, and completion
  * elsewhere, are Lua scripts, sent by SHA with a fallback to the full script when Redis
  * has forgotten it (after a restart or failover). Every expiry is relative ({@code PX} or
- * {@code PEXPIRE}), so clocks of the application nodes never matter.
+ * {@code PEXPIRE}), so clocks of the application nodes never matter. A claim or
+ * completion that finds exactly what it writes counts as done: the client sent it again
+ * after a reconnect. The store takes its own connections from the factory, never one
+ * bound to the thread by a template with transaction support.
  *
  * <p>
  * Thread-safe.
@@ -87,13 +90,11 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 
 	private static final RedisScript<List> INSPECT = script("inspect.lua", List.class);
 
-	private static final RedisSerializer<byte[]> BYTES = RedisSerializer.byteArray();
-
 	private static final byte[] IFEQ = bytes("IFEQ");
 
 	private static final byte[] PX = bytes("PX");
 
-	private final RedisTemplate<String, byte[]> redis;
+	private final RedisConnectionFactory connectionFactory;
 
 	private final String keyPrefix;
 
@@ -124,15 +125,7 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		Assert.hasText(keyPrefix, "keyPrefix must not be empty");
 		this.nativeClaim = nativeCommands;
 		this.nativeCompletion = nativeCommands;
-		RedisTemplate<String, byte[]> template = new RedisTemplate<>();
-		template.setConnectionFactory(connectionFactory);
-		template.setKeySerializer(RedisSerializer.string());
-		template.setValueSerializer(BYTES);
-		// Only Spring Data's own script executor uses the connection, so it needs no
-		// close-suppressing proxy, which would be built by reflection on every call.
-		template.setExposeConnection(true);
-		template.afterPropertiesSet();
-		this.redis = template;
+		this.connectionFactory = connectionFactory;
 		this.keyPrefix = keyPrefix;
 		this.description = "Redis (" + describe(connectionFactory) + ", key prefix '" + keyPrefix + "')";
 	}
@@ -208,12 +201,9 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		byte[] record = claim.record();
 		byte[] existing;
 		try {
-			existing = this.redis.execute((RedisCallback<byte[]>) (connection) -> {
-				refuseQueueing(connection);
-				return connection.stringCommands()
-					.setGet(bytes(redisKey(key)), record, Expiration.milliseconds(Math.max(1, lease.toMillis())),
-							SetOption.ifAbsent());
-			});
+			existing = withConnection((connection) -> connection.stringCommands()
+				.setGet(bytes(redisKey(key)), record, Expiration.milliseconds(Math.max(1, lease.toMillis())),
+						SetOption.ifAbsent()));
 		}
 		catch (DataAccessException ex) {
 			if (isSyntaxError(ex)) {
@@ -225,11 +215,17 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			}
 			throw failed(ex);
 		}
-		return (existing != null) ? decide(key, existing, claim.fingerprint()) : new ClaimResult.Claimed(claim.token());
+		return (existing != null) ? decide(key, existing, claim) : new ClaimResult.Claimed(claim.token());
 	}
 
 	// What the claim script decides about a record it finds, from the record itself.
-	private ClaimResult decide(String key, byte[] record, String fingerprint) {
+	private ClaimResult decide(String key, byte[] record, ClaimToken claim) {
+		// This very claim: the client sent the command again after a reconnect, as
+		// Lettuce does with commands that had no reply yet.
+		if (Arrays.equals(record, claim.record())) {
+			return new ClaimResult.Claimed(claim.token());
+		}
+		String fingerprint = claim.fingerprint();
 		RedisRecord.Head head = RedisRecord.head(record);
 		if (head == null || !leadingDigits(head.version()).equals(leadingDigits(FORMAT_VERSION))) {
 			throw unreadable(key, "format version '" + ((head != null) ? utf8(head.version()) : "") + "'");
@@ -291,9 +287,12 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		Object reply;
 		try {
 			// Every argument goes as a key, so a cluster connection routes by the first.
-			reply = this.redis.execute((RedisCallback<Object>) (connection) -> {
-				refuseQueueing(connection);
-				return connection.execute("SET", name, record, IFEQ, expected, PX, millis);
+			reply = withConnection((connection) -> {
+				Object stored = connection.execute("SET", name, record, IFEQ, expected, PX, millis);
+				// Stored already when the client sent the command again after a
+				// reconnect, as Lettuce does with commands that had no reply yet.
+				return (stored != null) ? stored
+						: (Arrays.equals(connection.stringCommands().get(name), record)) ? record : null;
 			});
 		}
 		catch (QueryTimeoutException | RedisConnectionFailureException ex) {
@@ -311,15 +310,6 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		}
 		// OK when stored; no reply when the key held anything but the claim.
 		return reply != null;
-	}
-
-	// A connection that another template bound to the thread may be inside MULTI or a
-	// pipeline, where every reply is null: it would read as "claimed" or "not stored".
-	private static void refuseQueueing(RedisConnection connection) {
-		if (connection.isQueueing() || connection.isPipelined()) {
-			throw new IdempotencyStoreException(
-					"The Redis connection bound to this thread is inside a transaction or pipeline");
-		}
 	}
 
 	// How a server refuses an option it does not know, changing nothing.
@@ -376,7 +366,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	@Override
 	public boolean delete(String key) {
 		try {
-			return Boolean.TRUE.equals(this.redis.delete(redisKey(key)));
+			Long deleted = withConnection((connection) -> connection.keyCommands().del(bytes(redisKey(key))));
+			return deleted != null && deleted > 0;
 		}
 		catch (DataAccessException ex) {
 			throw failed(ex);
@@ -411,19 +402,60 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		}
 	}
 
+	// Sent by SHA, and whole when the server does not know it (after SCRIPT FLUSH, a
+	// restart, or a failover to a replica that never ran it).
 	private <T> T execute(RedisScript<T> script, String key, byte[]... arguments) {
+		byte[][] keysAndArguments = new byte[arguments.length + 1][];
+		keysAndArguments[0] = bytes(redisKey(key));
+		System.arraycopy(arguments, 0, keysAndArguments, 1, arguments.length);
+		ReturnType type = ReturnType.fromJavaType(script.getResultType());
 		T reply;
 		try {
-			reply = (T) this.redis.execute((RedisScript) script, BYTES, (RedisSerializer) BYTES, List.of(redisKey(key)),
-					(Object[]) arguments);
+			reply = withConnection((connection) -> {
+				try {
+					return connection.scriptingCommands().evalSha(script.getSha1(), type, 1, keysAndArguments);
+				}
+				catch (DataAccessException ex) {
+					if (!isUnknownScript(ex)) {
+						throw ex;
+					}
+					return connection.scriptingCommands()
+						.eval(bytes(script.getScriptAsString()), type, 1, keysAndArguments);
+				}
+			});
 		}
 		catch (DataAccessException ex) {
 			throw failed(ex);
 		}
 		if (reply == null) {
-			throw new IdempotencyStoreException("Redis returned no reply (inside a transaction or pipeline?)");
+			throw new IdempotencyStoreException("Redis returned no reply to the " + script.getSha1() + " script");
 		}
 		return reply;
+	}
+
+	private static boolean isUnknownScript(Throwable ex) {
+		for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+			if (cause.getMessage() != null && cause.getMessage().startsWith("NOSCRIPT")) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	// A connection of the store's own, never one another template bound to the thread:
+	// inside its MULTI or pipeline, commands would be queued, to run at its EXEC or to be
+	// thrown away by its DISCARD. Failures other than Redis's (a connection factory that
+	// was stopped as the application shuts down) are the store's failures too.
+	private <T> @Nullable T withConnection(Function<RedisConnection, @Nullable T> action) {
+		try (RedisConnection connection = this.connectionFactory.getConnection()) {
+			return action.apply(connection);
+		}
+		catch (DataAccessException | IdempotencyStoreException ex) {
+			throw ex;
+		}
+		catch (RuntimeException ex) {
+			throw new IdempotencyStoreException("Redis failed: " + ex, ex);
+		}
 	}
 
 	private static byte[] millis(Duration duration) {

@@ -11,9 +11,11 @@ if type(record) == 'table' then
   -- Not a string: a record written by an earlier format (a hash), or something else using the prefix.
   return 'unreadable a Redis ' .. redis.call('TYPE', KEYS[1])['ok'] .. ' where a string was expected'
 end
+local function claim()
+  return ARGV[5] .. ' in_progress ' .. ARGV[1] .. ' ' .. ARGV[2] .. ' ' .. ARGV[4] .. ' - - 0\n'
+end
 if not record then
-  redis.call('SET', KEYS[1], ARGV[5] .. ' in_progress ' .. ARGV[1] .. ' ' .. ARGV[2] .. ' ' .. ARGV[4] .. ' - - 0\n',
-    'PX', ARGV[3])
+  redis.call('SET', KEYS[1], claim(), 'PX', ARGV[3])
   return 'claimed'
 end
 local version, state, fingerprint = string.match(record, '^(%S+) (%S+) (%S+) ')
@@ -24,6 +26,11 @@ if fingerprint ~= ARGV[1] then
   return 'mismatch'
 end
 if state == 'in_progress' then
+  -- This very claim, when the client sent the script again after a reconnect, as Lettuce does with commands that
+  -- had no reply yet.
+  if record == claim() then
+    return 'claimed'
+  end
   return 'in_progress'
 end
 return record

@@ -2,7 +2,13 @@
 -- otherwise the owner's lease expired, and the record is gone, completed or another request's claim.
 -- ARGV: 1 the claim record as its owner wrote it, 2 the completed record's first line and headers, 3 the body,
 -- 4 retention (ms). The body comes apart from the rest so that the application never copies it.
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+local record = redis.call('GET', KEYS[1])
+if record ~= ARGV[1] then
+  -- Stored already when the client sent the script again after a reconnect, as Lettuce does with commands that had
+  -- no reply yet.
+  if record == ARGV[2] .. ARGV[3] then
+    return 1
+  end
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[2] .. ARGV[3], 'PX', ARGV[4])

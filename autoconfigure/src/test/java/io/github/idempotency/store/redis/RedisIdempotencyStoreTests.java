@@ -1,5 +1,6 @@
 package io.github.idempotency.store.redis;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -10,10 +11,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.github.idempotency.contract.AbstractIdempotencyStoreTests;
 import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyRecord;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.test.RedisTestServer;
+import io.github.idempotency.test.ReplyDroppingProxy;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.event.command.CommandListener;
 import io.lettuce.core.event.command.CommandStartedEvent;
@@ -229,26 +232,102 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 	}
 
 	// Another template with transaction support binds its connection to the thread, in
-	// MULTI, and this store's template is handed that connection: every reply is null.
+	// MULTI: a store using that connection would have its commands queued, to run at EXEC
+	// (or never), and get no reply to decide on.
 	@Test
-	void claimAndCompleteOnConnectionInTransactionShouldFailAsStoreError() {
+	void storeShouldNotUseAConnectionAnotherTemplateBoundInATransaction() {
 		String key = UUID.randomUUID().toString();
 		String token = ((ClaimResult.Claimed) this.store.claim(key, "fp", Duration.ofSeconds(30))).token();
 		String other = UUID.randomUUID().toString();
+		String released = UUID.randomUUID().toString();
+		String releasedToken = ((ClaimResult.Claimed) this.store.claim(released, "fp", Duration.ofSeconds(30))).token();
 		RedisConnection bound = RedisConnectionUtils.bindConnection(connectionFactory);
 		try {
 			bound.multi();
-			assertThatExceptionOfType(IdempotencyStoreException.class)
-				.isThrownBy(() -> this.store.claim(other, "fp", Duration.ofSeconds(30)));
-			assertThatExceptionOfType(IdempotencyStoreException.class).isThrownBy(() -> this.store.complete(key, token,
-					new StoredResponse(200, Map.of(), new byte[0]), Duration.ofMinutes(1)));
-			bound.discard();
+			assertThat(this.store.claim(other, "fp", Duration.ofSeconds(30))).isInstanceOf(ClaimResult.Claimed.class);
+			assertThat(this.store.complete(key, token, new StoredResponse(200, Map.of(), new byte[0]),
+					Duration.ofMinutes(1)))
+				.isTrue();
+			assertThat(this.store.release(released, releasedToken)).isTrue();
+			// Read through the store: the test's template would use the bound connection.
+			assertThat(this.store.find(other)).isPresent();
+			assertThat(this.store.find(key)).hasValueSatisfying(
+					(record) -> assertThat(record.state()).isEqualTo(IdempotencyRecord.State.COMPLETED));
+			assertThat(this.store.find(released)).isEmpty();
+			bound.exec();
 		}
 		finally {
 			RedisConnectionUtils.unbindConnection(connectionFactory);
 		}
-		assertThat(redis.hasKey("store-test:{" + other + "}")).isFalse();
-		assertThat(this.store.claim(key, "fp", Duration.ofSeconds(30))).isInstanceOf(ClaimResult.InProgress.class);
+		assertThat(this.store.claim(other, "fp", Duration.ofSeconds(30))).isInstanceOf(ClaimResult.InProgress.class);
+		assertThat(this.store.claim(key, "fp", Duration.ofSeconds(30))).isInstanceOf(ClaimResult.Completed.class);
+		assertThat(this.store.claim(released, "fp", Duration.ofSeconds(30))).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	// Lettuce sends a command again, after it reconnected, when the connection closed
+	// before its reply came: the claim, or the completion, reaches Redis twice.
+	@Test
+	void claimAndCompletionSentAgainAfterAReconnectShouldCountAsDone() throws IOException {
+		try (ReplyDroppingProxy proxy = new ReplyDroppingProxy(RedisTestServer.host(), RedisTestServer.port())) {
+			LettuceConnectionFactory throughProxy = new LettuceConnectionFactory(
+					new RedisStandaloneConfiguration("127.0.0.1", proxy.port()));
+			throughProxy.afterPropertiesSet();
+			throughProxy.start();
+			try {
+				RedisIdempotencyStore store = new RedisIdempotencyStore(throughProxy, "store-test", claimsNatively());
+				// Connected, and told which commands the server has, so that what is
+				// dropped is the reply to this claim, and then to this completion.
+				String first = UUID.randomUUID().toString();
+				store.complete(first, ((ClaimResult.Claimed) store.claim(first, "fp", Duration.ofSeconds(30))).token(),
+						new StoredResponse(200, Map.of(), new byte[0]), Duration.ofMinutes(1));
+				String key = UUID.randomUUID().toString();
+				proxy.dropNextReply();
+				ClaimResult claim = store.claim(key, "fp", Duration.ofSeconds(30));
+				assertThat(proxy.isDropPending()).isFalse();
+				assertThat(claim).isInstanceOf(ClaimResult.Claimed.class);
+				assertThat(this.store.claim(key, "fp", Duration.ofSeconds(30)))
+					.isInstanceOf(ClaimResult.InProgress.class);
+				proxy.dropNextReply();
+				assertThat(store.complete(key, ((ClaimResult.Claimed) claim).token(),
+						new StoredResponse(201, Map.of(), "done".getBytes(StandardCharsets.UTF_8)),
+						Duration.ofMinutes(1)))
+					.isTrue();
+				assertThat(proxy.isDropPending()).isFalse();
+				assertThat(this.store.claim(key, "fp", Duration.ofSeconds(30))).isEqualTo(new ClaimResult.Completed(
+						new StoredResponse(201, Map.of(), "done".getBytes(StandardCharsets.UTF_8))));
+			}
+			finally {
+				throughProxy.destroy();
+			}
+		}
+	}
+
+	// A stopped connection factory, as while the application shuts down, fails with its
+	// own exception, which is not Spring's DataAccessException.
+	@Test
+	void everyOperationOnAStoppedConnectionFactoryShouldThrowStoreException() {
+		LettuceConnectionFactory stopped = new LettuceConnectionFactory(
+				new RedisStandaloneConfiguration(RedisTestServer.host(), RedisTestServer.port()));
+		stopped.afterPropertiesSet();
+		stopped.start();
+		RedisIdempotencyStore store = new RedisIdempotencyStore(stopped, "store-test", claimsNatively());
+		String key = UUID.randomUUID().toString();
+		String token = ((ClaimResult.Claimed) store.claim(key, "fp", Duration.ofSeconds(30))).token();
+		stopped.stop();
+		try {
+			assertThatExceptionOfType(IdempotencyStoreException.class)
+				.isThrownBy(() -> store.claim(key, "fp", Duration.ofSeconds(30)));
+			assertThatExceptionOfType(IdempotencyStoreException.class).isThrownBy(() -> store.complete(key, token,
+					new StoredResponse(200, Map.of(), new byte[0]), Duration.ofMinutes(1)));
+			assertThatExceptionOfType(IdempotencyStoreException.class)
+				.isThrownBy(() -> store.renew(key, token, Duration.ofSeconds(30)));
+			assertThatExceptionOfType(IdempotencyStoreException.class).isThrownBy(() -> store.release(key, token));
+			assertThatExceptionOfType(IdempotencyStoreException.class).isThrownBy(() -> store.find(key));
+			assertThatExceptionOfType(IdempotencyStoreException.class).isThrownBy(() -> store.delete(key));
+		}
+		finally {
+			stopped.destroy();
+		}
 	}
 
 	@Test
