@@ -217,6 +217,22 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			.count();
 	}
 
+	/**
+	 * The web handler methods found idempotent so far: at startup, at least one of every
+	 * controller proxied for them.
+	 * @return their names, sorted
+	 */
+	public List<String> handlerOperationNames() {
+		return this.cache.values()
+			.stream()
+			.flatMap(Optional::stream)
+			.filter(IdempotentOperation::handler)
+			.map(IdempotentOperation::name)
+			.distinct()
+			.sorted()
+			.toList();
+	}
+
 	// Proxying asks about a final, private or static method only if no other method of
 	// its class matched first, so such an annotated method, which no proxy intercepts,
 	// is read as soon as any method of its class is, to fail there.

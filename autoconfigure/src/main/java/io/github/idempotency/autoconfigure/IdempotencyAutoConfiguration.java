@@ -38,6 +38,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnNotWebApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -136,6 +137,27 @@ public class IdempotencyAutoConfiguration {
 				return null;
 			}
 			return beanFactory.getBeanProvider(TransactionInterceptor.class).getIfUnique();
+		}
+
+	}
+
+	// The reactive application's check, in a member class, is registered first.
+	@Bean
+	@ConditionalOnMissingBean
+	static IdempotentOperationsCheck idempotentOperationsCheck(IdempotentOperationSource operations,
+			ObjectProvider<IdempotentMethodInvoker> invoker) {
+		return new IdempotentOperationsCheck(operations, invoker, false);
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+	static class ReactiveWebConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		static IdempotentOperationsCheck idempotentReactiveOperationsCheck(IdempotentOperationSource operations,
+				ObjectProvider<IdempotentMethodInvoker> invoker) {
+			return new IdempotentOperationsCheck(operations, invoker, true);
 		}
 
 	}

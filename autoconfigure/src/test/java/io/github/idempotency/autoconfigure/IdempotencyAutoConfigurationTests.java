@@ -12,7 +12,6 @@ import io.github.idempotency.StoredResponse;
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
-import io.github.idempotency.interceptor.IdempotentMethodInvoker;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import io.github.idempotency.store.redis.RedisIdempotencyStore;
@@ -34,6 +33,7 @@ import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -45,7 +45,6 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 @ExtendWith(OutputCaptureExtension.class)
 class IdempotencyAutoConfigurationTests {
@@ -165,17 +164,26 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	@Test
-	void idempotentMethodWithoutJsonMapperShouldSaySoWhenCalled() {
+	void idempotentMethodWithoutJsonMapperShouldFailStartup() {
 		new ApplicationContextRunner()
 			.withClassLoader(new FilteredClassLoader("com.fasterxml.jackson", "tools.jackson"))
 			.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class, AopAutoConfiguration.class))
 			.withBean(Bookings.class)
-			.run((context) -> {
-				assertThat(context).hasNotFailed().doesNotHaveBean(IdempotentMethodInvoker.class);
-				Bookings bookings = context.getBean(Bookings.class);
-				assertThatIllegalStateException().isThrownBy(() -> bookings.book("r-1"))
-					.withMessageContaining("no JSON mapper");
-			});
+			.run((context) -> assertThat(context).getFailure().hasMessageContaining("no JSON mapper"));
+	}
+
+	@Test
+	void idempotentWebFluxHandlerShouldFailStartupNamingIt() {
+		ReactiveWebApplicationContextRunner reactive = new ReactiveWebApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class, AopAutoConfiguration.class,
+					BootLine.jacksonAutoConfiguration()));
+		reactive.withUserConfiguration(IdempotentController.class)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("IdempotentController.create, handled by WebFlux"));
+		// Methods outside web handlers work there as anywhere.
+		reactive.withUserConfiguration(PlainController.class)
+			.withBean(Bookings.class)
+			.run((context) -> assertThat(context).hasNotFailed());
 	}
 
 	@Test
