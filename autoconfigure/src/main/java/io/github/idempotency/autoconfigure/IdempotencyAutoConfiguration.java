@@ -1,5 +1,6 @@
 package io.github.idempotency.autoconfigure;
 
+import java.lang.reflect.Method;
 import java.util.List;
 import java.util.Locale;
 
@@ -26,6 +27,8 @@ import io.github.idempotency.json.ResultCodec;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
 import org.aopalliance.intercept.MethodInterceptor;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ListableBeanFactory;
@@ -49,6 +52,7 @@ import org.springframework.context.annotation.Role;
 import org.springframework.core.env.Environment;
 import org.springframework.transaction.interceptor.TransactionInterceptor;
 import org.springframework.util.ClassUtils;
+import org.springframework.util.ReflectionUtils;
 
 /**
  * Auto-configuration of what every idempotent operation needs, whatever brings its calls:
@@ -78,6 +82,8 @@ import org.springframework.util.ClassUtils;
 		IdempotencyAutoConfiguration.Jackson2Configuration.class })
 public class IdempotencyAutoConfiguration {
 
+	private static final Log logger = LogFactory.getLog(IdempotencyAutoConfiguration.class);
+
 	private static final String TRANSACTION_INTERCEPTOR = "org.springframework.transaction.interceptor.TransactionInterceptor";
 
 	private static final String JDBC_TEMPLATE = "org.springframework.jdbc.core.JdbcTemplate";
@@ -106,6 +112,11 @@ public class IdempotencyAutoConfiguration {
 			ObjectProvider<RefusalTranslator> refusalTranslators, ListableBeanFactory beanFactory) {
 		IdempotentMethodInvoker invoker = new IdempotentMethodInvoker(lifecycle, codec, canonicalizer);
 		invoker.setCompleteInTransaction(properties.getJdbc().isCompleteInTransaction());
+		if (properties.getJdbc().isCompleteInTransaction() && neverJoinsTransactions(store)) {
+			logger.warn("idempotency.jdbc.complete-in-transaction is set, but records are kept in " + store
+					+ ", which cannot store them within a transaction: outcomes are stored once the transaction has"
+					+ " committed. Set idempotency.store=jdbc to store them with the method's writes");
+		}
 		List<RefusalTranslator> translators = refusalTranslators.orderedStream().toList();
 		// Each translator knows its own transport's methods and leaves others' alone.
 		invoker.setRefusalTranslator((refusal, method) -> {
@@ -123,6 +134,12 @@ public class IdempotencyAutoConfiguration {
 			invoker.setTransactionAdvice(TransactionAdvice.find(store, beanFactory));
 		}
 		return invoker;
+	}
+
+	// A store that keeps the interface's answer to whether it can join a transaction.
+	private static boolean neverJoinsTransactions(IdempotencyStore store) {
+		Method answer = ReflectionUtils.findMethod(store.getClass(), "canCompleteInCurrentTransaction");
+		return answer != null && answer.getDeclaringClass() == IdempotencyStore.class;
 	}
 
 	/**

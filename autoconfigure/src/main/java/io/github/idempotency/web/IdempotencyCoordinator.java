@@ -1,10 +1,12 @@
 package io.github.idempotency.web;
 
 import java.lang.reflect.Method;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.StoredResponse;
@@ -21,6 +23,8 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.expression.EvaluationException;
+import org.springframework.expression.spel.SpelEvaluationException;
+import org.springframework.expression.spel.SpelMessage;
 import org.springframework.http.HttpHeaders;
 import org.springframework.util.LinkedCaseInsensitiveMap;
 import org.springframework.web.servlet.HandlerMapping;
@@ -46,6 +50,9 @@ public class IdempotencyCoordinator {
 
 	private static final Log logger = LogFactory.getLog(IdempotencyCoordinator.class);
 
+	private static final Set<SpelMessage> ON_NULL = EnumSet.of(SpelMessage.PROPERTY_OR_FIELD_NOT_READABLE_ON_NULL,
+			SpelMessage.METHOD_CALL_ON_NULL_OBJECT_NOT_ALLOWED, SpelMessage.CANNOT_INDEX_INTO_NULL_VALUE);
+
 	private final IdempotencyLifecycle lifecycle;
 
 	private final HttpPolicy policy;
@@ -57,6 +64,8 @@ public class IdempotencyCoordinator {
 	private final IdempotencyScopeResolver scopeResolver;
 
 	private final KeyExpressionEvaluator keyExpressions = new KeyExpressionEvaluator();
+
+	private final Set<String> toldOfFailingKeys = ConcurrentHashMap.newKeySet();
 
 	// The replayed headers but Content-Type, which the container may hold outside its
 	// header list; compared ignoring case, as HTTP does.
@@ -232,6 +241,7 @@ public class IdempotencyCoordinator {
 				raw = this.keyExpressions.evaluate(operation.keyExpression(), method, arguments);
 			}
 			catch (EvaluationException ex) {
+				warnOnceUnlessOnNull(operation, ex);
 				raw = null;
 			}
 		}
@@ -252,6 +262,21 @@ public class IdempotencyCoordinator {
 		}
 		catch (IdempotencyKeyParser.InvalidKeyException ex) {
 			throw new IdempotencyProblemException(IdempotencyProblem.KEY_INVALID, ex.getMessage(), null);
+		}
+	}
+
+	// A request whose body lacks what the expression reads through (#order.customer.id
+	// without a customer) has no key. Any other failure (a misspelt property, a value
+	// without its own text) fails every request alike: said once per operation, as it
+	// would otherwise look like clients sending no key.
+	private void warnOnceUnlessOnNull(IdempotentOperation operation, EvaluationException ex) {
+		if (ex instanceof SpelEvaluationException spel && ON_NULL.contains(spel.getMessageCode())) {
+			return;
+		}
+		if (this.toldOfFailingKeys.add(operation.name())) {
+			logger.warn(operation.name() + ": its key expression '" + operation.keyExpression() + "' failed ("
+					+ ex.getMessage() + "), and the request was handled as one without a key. Check the expression;"
+					+ " this is said once");
 		}
 	}
 

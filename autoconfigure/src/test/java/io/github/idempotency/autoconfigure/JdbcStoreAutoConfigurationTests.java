@@ -3,6 +3,7 @@ package io.github.idempotency.autoconfigure;
 import javax.sql.DataSource;
 
 import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.interceptor.IdempotentMethodInvoker;
 import io.github.idempotency.store.jdbc.JdbcIdempotencyStore;
 import io.github.idempotency.store.jdbc.JdbcRecordPurger;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
@@ -98,6 +99,19 @@ class JdbcStoreAutoConfigurationTests {
 			.withPropertyValues("spring.data.redis.url=" + RedisTestServer.url())
 			.run((context) -> assertThat(context).hasSingleBean(RedisIdempotencyStore.class)
 				.doesNotHaveBean(InMemoryIdempotencyStore.class));
+	}
+
+	@Test
+	void completeInTransactionShouldBeToldOfWhereTheStoreCannot(CapturedOutput output) {
+		ApplicationContextRunner inTransaction = this.runner
+			.withConfiguration(AutoConfigurations.of(BootLine.jacksonAutoConfiguration()))
+			.withPropertyValues("idempotency.jdbc.initialize-schema=always",
+					"idempotency.jdbc.complete-in-transaction=true");
+		inTransaction.run((context) -> assertThat(context).hasSingleBean(IdempotentMethodInvoker.class));
+		assertThat(output).doesNotContain("complete-in-transaction is set");
+		inTransaction.withPropertyValues("idempotency.store=memory")
+			.run((context) -> assertThat(context).hasSingleBean(IdempotentMethodInvoker.class));
+		assertThat(output).contains("idempotency.jdbc.complete-in-transaction is set, but records are kept in memory");
 	}
 
 	@Test

@@ -20,9 +20,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.web.app.TestApplication;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.HttpHeaders;
 
@@ -35,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=endpoint-test", "idempotency.max-body-size=16KB",
 				"idempotency.max-response-size=64KB" })
+@ExtendWith(OutputCaptureExtension.class)
 class IdempotentEndpointTests extends AbstractWebTests {
 
 	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
@@ -377,6 +381,18 @@ class IdempotentEndpointTests extends AbstractWebTests {
 		assertThat(retry.body()).isEmpty();
 		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void keyExpressionThatFailsForEveryRequestShouldBeToldOfOnce(CapturedOutput output) throws Exception {
+		String order = "{\"item\":\"book\",\"quantity\":1}";
+		HttpResponse<byte[]> first = this.http.post("/orders/misspelt-key").name(this.key).json(order).send();
+		HttpResponse<byte[]> second = this.http.post("/orders/misspelt-key").name(this.key).json(order).send();
+
+		assertProblem(first, 400, "idempotency-key-missing");
+		assertProblem(second, 400, "idempotency-key-missing");
+		assertThat(this.executions.count(this.key)).isZero();
+		assertThat(output.getAll().split("its key expression '#request.itme' failed", -1)).hasSize(2);
 	}
 
 	@Test

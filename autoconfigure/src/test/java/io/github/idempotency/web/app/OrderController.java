@@ -149,6 +149,14 @@ public class OrderController {
 		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
 	}
 
+	// "itme": a misspelt property, which no request can give.
+	@PostMapping("/misspelt-key")
+	@Idempotent(key = "#request.itme")
+	Order misspeltKey(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
+		int run = this.executions.record(name);
+		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+	}
+
 	@PostMapping("/tenant")
 	@Idempotent(key = "#tenant + ':' + #key")
 	Order perTenant(@RequestHeader("X-Test-Name") String name, @RequestHeader("X-Tenant-Id") String tenant,
