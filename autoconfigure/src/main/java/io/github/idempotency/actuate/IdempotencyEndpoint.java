@@ -13,6 +13,7 @@ import io.github.idempotency.StoredResponse;
 import io.github.idempotency.web.IdempotencyScopeResolver;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -26,7 +27,9 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  * A record is named either by its record key (the 64 hex characters the logs show) or by
  * the operation, the client's key and, for authenticated requests, the principal; the
  * latter works with the default scope rule only. The stored body is shown only when asked
- * for.
+ * for. Reading is allowed by default; deleting only once
+ * {@code management.endpoint.idempotency.access} is {@code unrestricted}, since a deleted
+ * record lets a retry run its operation again.
  *
  * <p>
  * Optional parameters carry Spring's own {@code @Nullable}, the annotation by which
@@ -34,7 +37,7 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  *
  * @since 0.1.0
  */
-@Endpoint(id = "idempotency")
+@Endpoint(id = "idempotency", defaultAccess = Access.READ_ONLY)
 public class IdempotencyEndpoint {
 
 	private final IdempotencyStore store;

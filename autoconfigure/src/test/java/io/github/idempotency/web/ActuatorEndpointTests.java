@@ -27,7 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=endpoint-actuator-test",
-				"management.endpoints.web.exposure.include=idempotency" })
+				"management.endpoints.web.exposure.include=idempotency",
+				"management.endpoint.idempotency.access=unrestricted" })
 class ActuatorEndpointTests extends AbstractWebTests {
 
 	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
