@@ -274,7 +274,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 				annotation = AnnotatedElementUtils.findMergedAnnotation(userClass, Idempotent.class);
 			}
 		}
-		return (annotation != null) ? parse(annotation, specific, userClass, false, true, null) : null;
+		return (annotation != null) ? parse(annotation, specific, userClass, false, true, this.valueResolver) : null;
 	}
 
 	// A handler mapped to none of the request methods a class-level annotation covers
@@ -412,10 +412,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		String scope = StringUtils.hasText(annotation.scope()) ? annotation.scope().trim() : null;
 		String consumer = (listener && scope == null) ? consumer(method, userClass, resolver) : null;
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
-				duration(annotation.ttl(), "ttl", name, false),
-				duration(annotation.lockTimeout(), "lockTimeout", name, false),
-				duration(annotation.waitTimeout(), "waitTimeout", name, true), declaredOnMethod, handler, scope,
-				fingerprintExpression, finalExceptions, switch (annotation.completion()) {
+				duration(annotation.ttl(), "ttl", name, false, resolver),
+				duration(annotation.lockTimeout(), "lockTimeout", name, false, resolver),
+				duration(annotation.waitTimeout(), "waitTimeout", name, true, resolver), declaredOnMethod, handler,
+				scope, fingerprintExpression, finalExceptions, switch (annotation.completion()) {
 					case DEFAULT -> null;
 					case IN_TRANSACTION -> true;
 					case AFTER_COMMIT -> false;
@@ -673,7 +673,18 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		return parameters == null;
 	}
 
-	private static @Nullable Duration duration(String value, String attribute, String method, boolean zeroAllowed) {
+	private static @Nullable Duration duration(String written, String attribute, String method, boolean zeroAllowed,
+			@Nullable StringValueResolver resolver) {
+		String value = written;
+		if (resolver != null && (written.contains("${") || written.contains("#{"))) {
+			try {
+				value = resolver.resolveStringValue(written);
+			}
+			catch (RuntimeException ex) {
+				throw new IllegalStateException("@Idempotent on " + method + " has " + attribute + " '" + written
+						+ "', which cannot be resolved: " + ex.getMessage(), ex);
+			}
+		}
 		if (!StringUtils.hasText(value)) {
 			return null;
 		}

@@ -74,14 +74,16 @@ public @interface Idempotent {
 
 	/**
 	 * How long a completed response is kept for replay, counted from completion, such as
-	 * {@code "1h"} or {@code "PT30M"}. Empty means {@code idempotency.ttl}.
+	 * {@code "1h"} or {@code "PT30M"}, or a placeholder such as
+	 * {@code "${payments.ttl}"}. Empty means {@code idempotency.ttl}.
 	 * @return the retention
 	 */
 	String ttl() default "";
 
 	/**
 	 * How long a claim holds while the method runs before another request may take the
-	 * key over, such as {@code "2m"}. Empty means {@code idempotency.lock-timeout}.
+	 * key over, such as {@code "2m"}, or a placeholder. Empty means
+	 * {@code idempotency.lock-timeout}.
 	 * @return the lock timeout
 	 */
 	String lockTimeout() default "";
@@ -89,8 +91,8 @@ public @interface Idempotent {
 	/**
 	 * How long a duplicate of a call still running waits for it to finish, and then
 	 * replays its outcome, such as {@code "2s"}; {@code "0s"} answers at once (409, or
-	 * {@link io.github.idempotency.IdempotentCallInProgressException} outside HTTP).
-	 * Empty means {@code idempotency.wait-timeout}.
+	 * {@link io.github.idempotency.IdempotentCallInProgressException} outside HTTP). A
+	 * placeholder is resolved. Empty means {@code idempotency.wait-timeout}.
 	 * @return the wait timeout
 	 */
 	String waitTimeout() default "";

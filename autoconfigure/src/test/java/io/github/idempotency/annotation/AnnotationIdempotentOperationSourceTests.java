@@ -18,6 +18,7 @@ import org.springframework.kafka.support.Acknowledgment;
 import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.messaging.Message;
 import org.springframework.messaging.handler.annotation.Header;
+import org.springframework.mock.env.MockEnvironment;
 import org.springframework.util.ReflectionUtils;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.ModelAttribute;
@@ -101,6 +102,18 @@ class AnnotationIdempotentOperationSourceTests {
 		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "both"))
 			.withMessageContaining("Invalid.both")
 			.withMessageContaining("both headerName and key");
+	}
+
+	@Test
+	void durationsShouldResolvePlaceholders() {
+		MockEnvironment environment = new MockEnvironment().withProperty("payments.ttl", "2h");
+		this.source.setEmbeddedValueResolver(environment::resolveRequiredPlaceholders);
+		IdempotentOperation operation = operation(Placeholders.class, "resolved");
+		assertThat(operation.ttl()).isEqualTo(Duration.ofHours(2));
+		assertThat(operation.lockTimeout()).isEqualTo(Duration.ofSeconds(45));
+		assertThatIllegalStateException().isThrownBy(() -> operation(Placeholders.class, "unresolved"))
+			.withMessageContaining(
+					"Placeholders.unresolved has waitTimeout '${payments.wait}', which cannot be resolved");
 	}
 
 	@Test
@@ -493,6 +506,20 @@ class AnnotationIdempotentOperationSourceTests {
 
 		@RequestMapping
 		void read() {
+		}
+
+	}
+
+	static class Placeholders {
+
+		@PostMapping("/resolved")
+		@Idempotent(ttl = "${payments.ttl}", lockTimeout = "${payments.lock:45s}")
+		void resolved() {
+		}
+
+		@PostMapping("/unresolved")
+		@Idempotent(waitTimeout = "${payments.wait}")
+		void unresolved() {
 		}
 
 	}

@@ -336,6 +336,15 @@ class IdempotencyAutoConfigurationTests {
 		});
 	}
 
+	@Test
+	void durationPlaceholderShouldBeResolvedFromTheApplicationsProperties() {
+		this.runner.withUserConfiguration(PlaceholderController.class)
+			.withPropertyValues("payments.ttl=7d")
+			.run((context) -> assertThat(context.getBean(IdempotentOperationSource.class)
+				.getOperation(PlaceholderController.class.getDeclaredMethod("create"), PlaceholderController.class)
+				.ttl()).isEqualTo(Duration.ofDays(7)));
+	}
+
 	private void assertStartupFailure(String property, String field, String reason) {
 		this.runner.withPropertyValues(property).run((context) -> {
 			assertThat(context).hasFailed();
@@ -458,6 +467,17 @@ class IdempotencyAutoConfigurationTests {
 		@Idempotent(ttl = "soon")
 		String create() {
 			return "c";
+		}
+
+	}
+
+	@RestController
+	static class PlaceholderController {
+
+		@PostMapping("/p")
+		@Idempotent(ttl = "${payments.ttl}")
+		String create() {
+			return "p";
 		}
 
 	}
