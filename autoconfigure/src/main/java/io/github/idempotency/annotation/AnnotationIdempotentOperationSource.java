@@ -149,6 +149,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	private final Set<Class<?>> checkedClasses = ConcurrentHashMap.newKeySet();
 
+	private final Map<String, String> kafkaContainerFactories = new ConcurrentHashMap<>();
+
 	private final Set<String> classLevelMethods;
 
 	private @Nullable StringValueResolver valueResolver;
@@ -218,6 +220,30 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	}
 
 	/**
+	 * The container factory that decides whether each idempotent Kafka listener found so
+	 * far is called with batches, by the listener's method name: the bean name its
+	 * {@code @KafkaListener} gives, or an empty string for the default factory. A
+	 * listener whose annotation sets {@code batch} itself is left out: {@code "false"}
+	 * overrides the factory, and {@code "true"} fails when the annotation is read.
+	 * @return the factory of each listener
+	 */
+	public Map<String, String> kafkaListenerContainerFactories() {
+		return Map.copyOf(this.kafkaContainerFactories);
+	}
+
+	private void rememberKafkaFactory(Method method, @Nullable Class<?> userClass, IdempotentOperation operation) {
+		if (operation.handler()) {
+			return;
+		}
+		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
+		MergedAnnotation<?> kafka = listenerAnnotation(method, owner, KAFKA_LISTENER, KAFKA_HANDLER);
+		if (kafka.isPresent() && kafka.getString("batch").isBlank()) {
+			this.kafkaContainerFactories.put(operation.name(),
+					resolve(kafka.getString("containerFactory"), this.valueResolver));
+		}
+	}
+
+	/**
 	 * The web handler methods found idempotent so far: at startup, at least one of every
 	 * controller proxied for them.
 	 * @return their names, sorted
@@ -257,7 +283,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 							+ " idempotent");
 				}
 			}
-			return parse(annotation, specific, userClass, true, isHandler(specific, userClass), this.valueResolver);
+			IdempotentOperation operation = parse(annotation, specific, userClass, true, isHandler(specific, userClass),
+					this.valueResolver);
+			rememberKafkaFactory(specific, userClass, operation);
+			return operation;
 		}
 		Class<?> owner = (userClass != null) ? userClass : specific.getDeclaringClass();
 		if ((AnnotatedElementUtils.hasAnnotation(specific.getDeclaringClass(), Idempotent.class)

@@ -1,12 +1,14 @@
 package io.github.idempotency.autoconfigure;
 
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
+import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.messaging.IdempotentKafkaContainers;
 import io.github.idempotency.messaging.RabbitInProgressRecoverer;
 import io.github.idempotency.messaging.RabbitRefusalTranslator;
 
 import org.springframework.amqp.rabbit.retry.MessageRecoverer;
 import org.springframework.amqp.rabbit.retry.RejectAndDontRequeueRecoverer;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -45,6 +47,13 @@ public class IdempotencyMessagingAutoConfiguration {
 				IdempotencyProperties properties) {
 			return new IdempotentKafkaContainers(registry, properties.getInProgressRetryAfter(),
 					properties.getStoreUnavailableRetryAfter());
+		}
+
+		@Bean
+		@ConditionalOnMissingBean
+		static KafkaBatchFactoryCheck idempotencyKafkaBatchFactoryCheck(IdempotentOperationSource operations,
+				ListableBeanFactory beanFactory) {
+			return new KafkaBatchFactoryCheck(operations, beanFactory);
 		}
 
 	}
