@@ -278,8 +278,9 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		return stored == 1L;
 	}
 
-	// Null when the server refused the command, which changes nothing: the script then
-	// decides. The record goes as one argument, so the body is copied into it.
+	// True when stored; null when the server refused the command, which changes nothing,
+	// or did not store: the script then decides. The record goes as one argument, so the
+	// body is copied into it.
 	private @Nullable Boolean completeNatively(String key, ClaimToken claim, byte[] record, Duration retention) {
 		byte[] name = bytes(redisKey(key));
 		byte[] expected = claim.record();
@@ -287,13 +288,7 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		Object reply;
 		try {
 			// Every argument goes as a key, so a cluster connection routes by the first.
-			reply = withConnection((connection) -> {
-				Object stored = connection.execute("SET", name, record, IFEQ, expected, PX, millis);
-				// Stored already when the client sent the command again after a
-				// reconnect, as Lettuce does with commands that had no reply yet.
-				return (stored != null) ? stored
-						: (Arrays.equals(connection.stringCommands().get(name), record)) ? record : null;
-			});
+			reply = withConnection((connection) -> connection.execute("SET", name, record, IFEQ, expected, PX, millis));
 		}
 		catch (QueryTimeoutException | RedisConnectionFailureException ex) {
 			// Whether the command ran is not known, so nothing may be sent after it.
@@ -308,8 +303,11 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			}
 			return null;
 		}
-		// OK when stored; no reply when the key held anything but the claim.
-		return reply != null;
+		// OK when stored. No reply when the key held anything but the claim: the script
+		// then tells, on the primary and without sending the record back, whether what it
+		// holds is this very completion, stored by an earlier send of the command that
+		// the client repeated after a reconnect.
+		return (reply != null) ? Boolean.TRUE : null;
 	}
 
 	// How a server refuses an option it does not know, changing nothing.

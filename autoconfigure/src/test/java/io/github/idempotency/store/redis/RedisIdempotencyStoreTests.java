@@ -268,13 +268,28 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 	// before its reply came: the claim, or the completion, reaches Redis twice.
 	@Test
 	void claimAndCompletionSentAgainAfterAReconnectShouldCountAsDone() throws IOException {
-		try (ReplyDroppingProxy proxy = new ReplyDroppingProxy(RedisTestServer.host(), RedisTestServer.port())) {
+		assertSentAgainCountsAsDone(RedisTestServer.host(), RedisTestServer.port(), "store-test", claimsNatively(),
+				this.store);
+	}
+
+	/**
+	 * Claims and completes through a proxy that drops the reply to each, so that the
+	 * client sends them again once it has reconnected.
+	 * @param host the server's host
+	 * @param port the server's port
+	 * @param prefix the stores' key prefix
+	 * @param nativeCommands whether the store tries the native commands
+	 * @param direct a store of the same prefix, connected directly, to check with
+	 */
+	static void assertSentAgainCountsAsDone(String host, int port, String prefix, boolean nativeCommands,
+			RedisIdempotencyStore direct) throws IOException {
+		try (ReplyDroppingProxy proxy = new ReplyDroppingProxy(host, port)) {
 			LettuceConnectionFactory throughProxy = new LettuceConnectionFactory(
 					new RedisStandaloneConfiguration("127.0.0.1", proxy.port()));
 			throughProxy.afterPropertiesSet();
 			throughProxy.start();
 			try {
-				RedisIdempotencyStore store = new RedisIdempotencyStore(throughProxy, "store-test", claimsNatively());
+				RedisIdempotencyStore store = new RedisIdempotencyStore(throughProxy, prefix, nativeCommands);
 				// Connected, and told which commands the server has, so that what is
 				// dropped is the reply to this claim, and then to this completion.
 				String first = UUID.randomUUID().toString();
@@ -285,15 +300,14 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 				ClaimResult claim = store.claim(key, "fp", Duration.ofSeconds(30));
 				assertThat(proxy.isDropPending()).isFalse();
 				assertThat(claim).isInstanceOf(ClaimResult.Claimed.class);
-				assertThat(this.store.claim(key, "fp", Duration.ofSeconds(30)))
-					.isInstanceOf(ClaimResult.InProgress.class);
+				assertThat(direct.claim(key, "fp", Duration.ofSeconds(30))).isInstanceOf(ClaimResult.InProgress.class);
 				proxy.dropNextReply();
 				assertThat(store.complete(key, ((ClaimResult.Claimed) claim).token(),
 						new StoredResponse(201, Map.of(), "done".getBytes(StandardCharsets.UTF_8)),
 						Duration.ofMinutes(1)))
 					.isTrue();
 				assertThat(proxy.isDropPending()).isFalse();
-				assertThat(this.store.claim(key, "fp", Duration.ofSeconds(30))).isEqualTo(new ClaimResult.Completed(
+				assertThat(direct.claim(key, "fp", Duration.ofSeconds(30))).isEqualTo(new ClaimResult.Completed(
 						new StoredResponse(201, Map.of(), "done".getBytes(StandardCharsets.UTF_8))));
 			}
 			finally {

@@ -1,10 +1,13 @@
 package io.github.idempotency.store.redis;
 
+import java.io.IOException;
+
 import io.github.idempotency.contract.AbstractIdempotencyStoreTests;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.test.RedisProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -47,6 +50,14 @@ class ValkeyStoreContractTests extends AbstractIdempotencyStoreTests {
 	@Override
 	protected IdempotencyStore store() {
 		return store;
+	}
+
+	// A completion the native command did not store goes to the script, which finds it
+	// stored by the first send.
+	@Test
+	void claimAndCompletionSentAgainAfterAReconnectShouldCountAsDone() throws IOException {
+		RedisIdempotencyStoreTests.assertSentAgainCountsAsDone("127.0.0.1", valkey.port(), "valkey-contract", true,
+				store);
 	}
 
 }
