@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -54,21 +55,22 @@ import org.springframework.util.StringValueResolver;
  * <p>
  * A method's own annotation wins over its class's, and applies to requests of every HTTP
  * method. The class's annotation covers, for the request methods listed in
- * {@code idempotency.methods}, every handler method ({@code @RequestMapping} and its
- * variants) mapped to one of them or to no method in particular, that a class-based proxy
- * can intercept (neither private nor static), since handler methods are often
- * package-private, and no other method: not the controller's {@code @InitBinder},
- * {@code @ModelAttribute} or {@code @ExceptionHandler} methods, which run before the
- * request is known to be valid, or after it failed. A method is a web handler when it is
- * mapped, or belongs to a {@code @Controller}; the annotation on any other bean's method
- * makes its every call idempotent, keyed by its key expression. Declarations are checked
- * when first read, which for proxied beans is at startup: a bad duration, a SpEL
- * expression that does not parse or names a variable the method does not have, a header
- * name that is not one or is combined with a key expression, the annotation on one of
- * those controller methods, a fingerprint or final exceptions on a web handler, and,
- * outside web handlers, a missing key expression, a return type a replay cannot read back
- * ({@code Object}, or an abstract type without {@code @JsonTypeInfo}) or a final
- * exception that cannot be made again fail with a message naming the method.
+ * {@code idempotency.methods}, every handler method ({@code @RequestMapping},
+ * {@code @HttpExchange} and their variants) mapped to one of them or to no method in
+ * particular, that a class-based proxy can intercept (neither private nor static), since
+ * handler methods are often package-private, and no other method: not the controller's
+ * {@code @InitBinder}, {@code @ModelAttribute} or {@code @ExceptionHandler} methods,
+ * which run before the request is known to be valid, or after it failed. A method is a
+ * web handler when it is mapped, or belongs to a {@code @Controller}; the annotation on
+ * any other bean's method makes its every call idempotent, keyed by its key expression.
+ * Declarations are checked when first read, which for proxied beans is at startup: a bad
+ * duration, a SpEL expression that does not parse or names a variable the method does not
+ * have, a header name that is not one or is combined with a key expression, the
+ * annotation on one of those controller methods, a fingerprint or final exceptions on a
+ * web handler, and, outside web handlers, a missing key expression, a return type a
+ * replay cannot read back ({@code Object}, or an abstract type without
+ * {@code @JsonTypeInfo}) or a final exception that cannot be made again fail with a
+ * message naming the method.
  *
  * <p>
  * Thread-safe.
@@ -151,16 +153,19 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	private final Map<String, String> kafkaContainerFactories = new ConcurrentHashMap<>();
 
-	private final Set<String> classLevelMethods;
+	// Null when class-level annotations cover handlers of every request method, which the
+	// handler interceptor then filters by idempotency.methods.
+	private final @Nullable Set<String> classLevelMethods;
 
 	private @Nullable StringValueResolver valueResolver;
 
 	/**
-	 * A source whose class-level annotations cover handlers of {@code POST} and
-	 * {@code PATCH} requests, the default of {@code idempotency.methods}.
+	 * A source whose class-level annotations cover handlers of any request method; the
+	 * handler interceptor still handles only requests whose method
+	 * {@code idempotency.methods} lists, but startup checks each of them.
 	 */
 	public AnnotationIdempotentOperationSource() {
-		this(List.of("POST", "PATCH"));
+		this.classLevelMethods = null;
 	}
 
 	/**
@@ -243,22 +248,6 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		}
 	}
 
-	/**
-	 * The web handler methods found idempotent so far: at startup, at least one of every
-	 * controller proxied for them.
-	 * @return their names, sorted
-	 */
-	public List<String> handlerOperationNames() {
-		return this.cache.values()
-			.stream()
-			.flatMap(Optional::stream)
-			.filter(IdempotentOperation::handler)
-			.map(IdempotentOperation::name)
-			.distinct()
-			.sorted()
-			.toList();
-	}
-
 	// Proxying asks about a final, private or static method only if no other method of
 	// its class matched first, so such an annotated method, which no proxy intercepts,
 	// is read as soon as any method of its class is, to fail there.
@@ -297,7 +286,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 					+ " to make idempotent, with its key expression.");
 		}
 		if (!Modifier.isPrivate(specific.getModifiers()) && !Modifier.isStatic(specific.getModifiers())
-				&& hasAnnotation(specific, REQUEST_MAPPING) && mapsCoveredMethod(specific, owner)) {
+				&& (hasAnnotation(specific, REQUEST_MAPPING) || hasAnnotation(specific, HTTP_EXCHANGE))
+				&& mapsCoveredMethod(specific, owner)) {
 			annotation = AnnotatedElementUtils.findMergedAnnotation(specific.getDeclaringClass(), Idempotent.class);
 			if (annotation == null && userClass != null) {
 				annotation = AnnotatedElementUtils.findMergedAnnotation(userClass, Idempotent.class);
@@ -311,9 +301,12 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	// Spring MVC joins the methods of the class's mapping to the method's, and a mapping
 	// that names none takes them all.
 	private boolean mapsCoveredMethod(Method method, Class<?> owner) {
+		if (this.classLevelMethods == null) {
+			return true;
+		}
 		Set<String> mapped = new HashSet<>();
-		addRequestMethods(MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY).get(REQUEST_MAPPING), mapped);
-		addRequestMethods(MergedAnnotations.from(owner, SearchStrategy.TYPE_HIERARCHY).get(REQUEST_MAPPING), mapped);
+		addRequestMethods(method, mapped);
+		addRequestMethods(owner, mapped);
 		if (mapped.contains("GET")) {
 			// Spring MVC answers HEAD with the GET handler.
 			mapped.add("HEAD");
@@ -321,11 +314,17 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		return mapped.isEmpty() || mapped.stream().anyMatch(this.classLevelMethods::contains);
 	}
 
-	private static void addRequestMethods(MergedAnnotation<?> mapping, Set<String> methods) {
+	private static void addRequestMethods(AnnotatedElement element, Set<String> methods) {
+		MergedAnnotations annotations = MergedAnnotations.from(element, SearchStrategy.TYPE_HIERARCHY);
+		MergedAnnotation<?> mapping = annotations.get(REQUEST_MAPPING);
 		if (mapping.isPresent()) {
 			for (Object method : (Object[]) mapping.getValue("method").orElse(new Object[0])) {
 				methods.add(((Enum<?>) method).name());
 			}
+		}
+		MergedAnnotation<?> exchange = annotations.get(HTTP_EXCHANGE);
+		if (exchange.isPresent() && StringUtils.hasText(exchange.getString("method"))) {
+			methods.add(exchange.getString("method").trim().toUpperCase(Locale.ROOT));
 		}
 	}
 

@@ -162,8 +162,8 @@ public class IdempotencyAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	static IdempotentOperationsCheck idempotentOperationsCheck(IdempotentOperationSource operations,
-			ObjectProvider<IdempotentMethodInvoker> invoker) {
-		return new IdempotentOperationsCheck(operations, invoker, false);
+			ObjectProvider<IdempotentMethodInvoker> invoker, ListableBeanFactory beanFactory) {
+		return new IdempotentOperationsCheck(operations, invoker, beanFactory, false);
 	}
 
 	@Configuration(proxyBeanMethods = false)
@@ -173,8 +173,8 @@ public class IdempotencyAutoConfiguration {
 		@Bean
 		@ConditionalOnMissingBean
 		static IdempotentOperationsCheck idempotentReactiveOperationsCheck(IdempotentOperationSource operations,
-				ObjectProvider<IdempotentMethodInvoker> invoker) {
-			return new IdempotentOperationsCheck(operations, invoker, true);
+				ObjectProvider<IdempotentMethodInvoker> invoker, ListableBeanFactory beanFactory) {
+			return new IdempotentOperationsCheck(operations, invoker, beanFactory, true);
 		}
 
 	}

@@ -1,19 +1,28 @@
 package io.github.idempotency.autoconfigure;
 
-import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
 import io.github.idempotency.interceptor.IdempotentMethodInvoker;
+import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.core.annotation.MergedAnnotations;
+import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
+import org.springframework.stereotype.Controller;
+import org.springframework.util.ClassUtils;
+import org.springframework.util.ReflectionUtils;
 
 /**
  * Fails startup, once every singleton is proxied, for idempotent operations the
  * application cannot run: methods outside web handlers when there is no JSON mapper to
  * keep their values, and, in a reactive web application, WebFlux handlers, whose requests
- * nothing prepares, so that each request and each retry would run unprotected.
+ * nothing prepares, so that each request and each retry would run unprotected. Handlers
+ * are found from the controllers' bean definitions, so lazy controllers count too.
  */
 class IdempotentOperationsCheck implements SmartInitializingSingleton {
 
@@ -21,30 +30,53 @@ class IdempotentOperationsCheck implements SmartInitializingSingleton {
 
 	private final ObjectProvider<IdempotentMethodInvoker> invoker;
 
+	private final ListableBeanFactory beanFactory;
+
 	private final boolean reactiveWeb;
 
 	IdempotentOperationsCheck(IdempotentOperationSource operations, ObjectProvider<IdempotentMethodInvoker> invoker,
-			boolean reactiveWeb) {
+			ListableBeanFactory beanFactory, boolean reactiveWeb) {
 		this.operations = operations;
 		this.invoker = invoker;
+		this.beanFactory = beanFactory;
 		this.reactiveWeb = reactiveWeb;
 	}
 
 	@Override
 	public void afterSingletonsInstantiated() {
-		if (!(this.operations instanceof AnnotationIdempotentOperationSource annotations)) {
-			return;
-		}
-		if (annotations.methodOperationCount() > 0 && this.invoker.getIfAvailable() == null) {
+		if (this.operations instanceof AnnotationIdempotentOperationSource annotations
+				&& annotations.methodOperationCount() > 0 && this.invoker.getIfAvailable() == null) {
 			throw new IllegalStateException("@Idempotent methods outside web handlers keep their return values as"
 					+ " JSON, and this application has no JSON mapper: add spring-boot-starter-json");
 		}
-		List<String> handlers = annotations.handlerOperationNames();
-		if (this.reactiveWeb && !handlers.isEmpty()) {
-			throw new IllegalStateException("@Idempotent on " + String.join(", ", handlers) + ", handled by WebFlux:"
-					+ " this version protects Spring MVC handlers only, so every request to them, and every retry,"
-					+ " would run. Run the application on Spring MVC, or remove @Idempotent from these handlers");
+		if (this.reactiveWeb) {
+			Set<String> handlers = idempotentHandlers();
+			if (!handlers.isEmpty()) {
+				throw new IllegalStateException("@Idempotent on " + String.join(", ", handlers) + ", handled by"
+						+ " WebFlux: this version protects Spring MVC handlers only, so every request to them, and"
+						+ " every retry, would run. Run the application on Spring MVC, or remove @Idempotent from"
+						+ " these handlers");
+			}
 		}
+	}
+
+	private Set<String> idempotentHandlers() {
+		Set<String> handlers = new TreeSet<>();
+		for (String name : this.beanFactory.getBeanDefinitionNames()) {
+			Class<?> type = this.beanFactory.getType(name, false);
+			if (type == null
+					|| !MergedAnnotations.from(type, SearchStrategy.TYPE_HIERARCHY).isPresent(Controller.class)) {
+				continue;
+			}
+			Class<?> userClass = ClassUtils.getUserClass(type);
+			ReflectionUtils.doWithMethods(userClass, (method) -> {
+				IdempotentOperation operation = this.operations.getOperation(method, userClass);
+				if (operation != null && operation.handler()) {
+					handlers.add(operation.name());
+				}
+			}, ReflectionUtils.USER_DECLARED_METHODS);
+		}
+		return handlers;
 	}
 
 }

@@ -26,6 +26,8 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestMethod;
+import org.springframework.web.service.annotation.GetExchange;
+import org.springframework.web.service.annotation.PostExchange;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,7 +35,8 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class AnnotationIdempotentOperationSourceTests {
 
-	private final AnnotationIdempotentOperationSource source = new AnnotationIdempotentOperationSource();
+	private final AnnotationIdempotentOperationSource source = new AnnotationIdempotentOperationSource(
+			List.of("POST", "PATCH"));
 
 	@Test
 	void methodAnnotationShouldBeParsed() {
@@ -79,10 +82,20 @@ class AnnotationIdempotentOperationSourceTests {
 		assertThat(puts.getOperation(method(ClassLevelWithReads.class, "replace"), ClassLevelWithReads.class))
 			.isNotNull();
 		assertThat(puts.getOperation(method(ClassLevelWithReads.class, "create"), ClassLevelWithReads.class)).isNull();
+		// Without the methods, every handler is covered: the interceptor filters them.
+		assertThat(new AnnotationIdempotentOperationSource().getOperation(method(ClassLevelWithReads.class, "replace"),
+				ClassLevelWithReads.class))
+			.isNotNull();
 		AnnotationIdempotentOperationSource heads = new AnnotationIdempotentOperationSource(List.of("HEAD"));
 		assertThat(heads.getOperation(method(ClassLevelWithReads.class, "lookup"), ClassLevelWithReads.class))
 			.isNotNull();
 		assertThat(operation(ClassLevelWithReads.class, "lookup", String.class)).isNull();
+	}
+
+	@Test
+	void classAnnotationShouldCoverExchangeMappedHandlers() {
+		assertThat(operation(ExchangeMapped.class, "create")).isNotNull();
+		assertThat(operation(ExchangeMapped.class, "read")).isNull();
 	}
 
 	@Test
@@ -484,6 +497,20 @@ class AnnotationIdempotentOperationSourceTests {
 
 		@GetMapping("/lookup")
 		void lookup(String order) {
+		}
+
+	}
+
+	@org.springframework.web.bind.annotation.RestController
+	@Idempotent
+	static class ExchangeMapped {
+
+		@PostExchange("/exchanges")
+		void create() {
+		}
+
+		@GetExchange("/exchanges")
+		void read() {
 		}
 
 	}

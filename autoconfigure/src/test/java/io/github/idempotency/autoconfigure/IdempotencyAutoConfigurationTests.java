@@ -180,6 +180,12 @@ class IdempotencyAutoConfigurationTests {
 		reactive.withUserConfiguration(IdempotentController.class)
 			.run((context) -> assertThat(context).getFailure()
 				.hasMessageContaining("IdempotentController.create, handled by WebFlux"));
+		// A lazy controller is not proxied at startup: found by its bean definition.
+		reactive
+			.withBean(IdempotentController.class, IdempotentController::new,
+					(definition) -> definition.setLazyInit(true))
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("IdempotentController.create, handled by WebFlux"));
 		// Methods outside web handlers work there as anywhere.
 		reactive.withUserConfiguration(PlainController.class)
 			.withBean(Bookings.class)
