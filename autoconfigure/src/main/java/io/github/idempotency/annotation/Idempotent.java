@@ -58,8 +58,8 @@ public @interface Idempotent {
 	 * It runs after argument binding and validation. A {@code null} result counts as a
 	 * missing key, an empty one as an invalid key. An expression naming a variable the
 	 * method does not have fails at startup. On a web handler, an expression that fails
-	 * counts as a missing key too; one that fails for another reason than a {@code null}
-	 * on its way (a misspelt property) is logged once, as a warning.
+	 * counts as a missing key too; one that fails whatever the request (a property its
+	 * type lacks) is logged once, as a warning.
 	 * @return the key expression
 	 */
 	String key() default "";

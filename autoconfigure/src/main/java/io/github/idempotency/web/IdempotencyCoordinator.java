@@ -50,8 +50,8 @@ public class IdempotencyCoordinator {
 
 	private static final Log logger = LogFactory.getLog(IdempotencyCoordinator.class);
 
-	private static final Set<SpelMessage> ON_NULL = EnumSet.of(SpelMessage.PROPERTY_OR_FIELD_NOT_READABLE_ON_NULL,
-			SpelMessage.METHOD_CALL_ON_NULL_OBJECT_NOT_ALLOWED, SpelMessage.CANNOT_INDEX_INTO_NULL_VALUE);
+	private static final Set<SpelMessage> WHATEVER_THE_REQUEST = EnumSet.of(SpelMessage.PROPERTY_OR_FIELD_NOT_READABLE,
+			SpelMessage.METHOD_NOT_FOUND, SpelMessage.TYPE_NOT_FOUND);
 
 	private final IdempotencyLifecycle lifecycle;
 
@@ -241,7 +241,7 @@ public class IdempotencyCoordinator {
 				raw = this.keyExpressions.evaluate(operation.keyExpression(), method, arguments);
 			}
 			catch (EvaluationException ex) {
-				warnOnceUnlessOnNull(operation, ex);
+				warnOnceIfNoRequestCouldPass(operation, ex);
 				raw = null;
 			}
 		}
@@ -266,11 +266,13 @@ public class IdempotencyCoordinator {
 	}
 
 	// A request whose body lacks what the expression reads through (#order.customer.id
-	// without a customer) has no key. Any other failure (a misspelt property, a value
-	// without its own text) fails every request alike: said once per operation, as it
-	// would otherwise look like clients sending no key.
-	private void warnOnceUnlessOnNull(IdempotentOperation operation, EvaluationException ex) {
-		if (ex instanceof SpelEvaluationException spel && ON_NULL.contains(spel.getMessageCode())) {
+	// without a customer) has no key, and so on for whatever depends on the request.
+	// A property or method the type does not have, or a value without a text of its own,
+	// fails every request alike: said once per operation, as it would otherwise look like
+	// clients sending no key. The message names the expression's parts, not the
+	// request's.
+	private void warnOnceIfNoRequestCouldPass(IdempotentOperation operation, EvaluationException ex) {
+		if (ex instanceof SpelEvaluationException spel && !WHATEVER_THE_REQUEST.contains(spel.getMessageCode())) {
 			return;
 		}
 		if (this.toldOfFailingKeys.add(operation.name())) {
