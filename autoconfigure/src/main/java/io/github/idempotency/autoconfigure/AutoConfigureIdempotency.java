@@ -12,8 +12,9 @@ import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 /**
  * Brings idempotency into a test slice, such as {@code @WebMvcTest}, which leaves it out
  * along with the AOP proxying {@code @Idempotent} needs: the store (Redis when the slice
- * has a {@code RedisConnectionFactory}, else memory), the advice, and the Spring MVC
- * filter and interceptor. The auto-configurations it imports are listed in
+ * has a {@code RedisConnectionFactory}, the JDBC store when it has a {@code DataSource},
+ * else memory), the advice, and the Spring MVC filter and interceptor. The
+ * auto-configurations it imports are listed in
  * {@code META-INF/spring/io.github.idempotency.autoconfigure.AutoConfigureIdempotency.imports}.
  *
  * @since 0.1.0

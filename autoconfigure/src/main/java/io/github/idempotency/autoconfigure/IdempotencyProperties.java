@@ -59,8 +59,10 @@ public class IdempotencyProperties implements Validator {
 	private Duration ttl = Duration.ofHours(24);
 
 	/**
-	 * How long a claim holds while its request runs. Past it, a retry may run the handler
-	 * again, so keep it above the slowest handler's run time.
+	 * How long a claim holds without renewal: how soon a retry may take over the key of
+	 * an instance that stopped mid-request. With renewal on, a running handler keeps its
+	 * claim up to lock-renewal.max-duration; with it off, keep this above the slowest
+	 * handler's run time.
 	 */
 	private Duration lockTimeout = Duration.ofSeconds(30);
 

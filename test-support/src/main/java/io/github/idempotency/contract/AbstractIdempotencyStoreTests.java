@@ -25,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The contract every {@link IdempotencyStore} fulfils. A store implementation's test
  * extends this class and supplies the store; a new store that does not pass it is not
- * done. The Redis and in-memory stores pass it, standalone and on a Redis Cluster.
+ * done. The Redis store passes it (standalone, on a Redis Cluster and on Valkey), and so
+ * do the JDBC store on PostgreSQL and MariaDB and the in-memory store.
  *
  * @since 0.1.0
  */

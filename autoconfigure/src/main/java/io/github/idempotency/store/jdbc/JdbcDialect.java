@@ -116,8 +116,8 @@ public enum JdbcDialect {
 			return MARIADB;
 		}
 		throw new IllegalStateException("The JDBC idempotency store supports PostgreSQL and MariaDB (or MySQL), not "
-				+ productName + ". Keep idempotency records in Redis, or in memory for a single node"
-				+ " (idempotency.store=memory), or implement IdempotencyStore for it.");
+				+ productName + ". Keep idempotency records in Redis, or in memory for a single node or a test on an"
+				+ " embedded database (idempotency.store=memory), or implement IdempotencyStore for it.");
 	}
 
 	/**
