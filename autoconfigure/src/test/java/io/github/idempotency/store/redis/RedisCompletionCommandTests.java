@@ -46,7 +46,9 @@ class RedisCompletionCommandTests extends AbstractCommandChoiceTests {
 	}
 
 	// IFEQ writes only over the claim itself: never where there is no record, nor over a
-	// completed one or another request's claim.
+	// completed one or another request's claim. Each completion it refuses goes to the
+	// script, which tells a send the client repeated after a reconnect (stored by the
+	// first) from a lease lost, and stores nothing either.
 	@Test
 	void valkeyShouldCompleteNothingButTheClaim() throws Exception {
 		assumeTrue(RedisProcess.valkeyServer() != null, RedisProcess.VALKEY_VARIABLE + " is not set");
@@ -71,7 +73,7 @@ class RedisCompletionCommandTests extends AbstractCommandChoiceTests {
 			assertThat(store.complete(key, owner, new StoredResponse(200, Map.of(), new byte[0]), Duration.ofHours(1)))
 				.isFalse();
 			assertThat(redis.opsForValue().get(name)).isEqualTo(completed);
-			assertThat(this.sent).doesNotContain("EVALSHA", "EVAL");
+			assertThat(this.sent).contains("EVALSHA");
 		}
 	}
 
