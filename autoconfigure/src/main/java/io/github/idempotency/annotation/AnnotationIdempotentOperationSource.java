@@ -151,7 +151,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	private final Set<Class<?>> checkedClasses = ConcurrentHashMap.newKeySet();
 
-	private final Map<String, String> kafkaContainerFactories = new ConcurrentHashMap<>();
+	private final Map<MethodClassKey, KafkaListenerDeclaration> kafkaListeners = new ConcurrentHashMap<>();
 
 	// Null when class-level annotations cover handlers of every request method, which the
 	// handler interceptor then filters by idempotency.methods.
@@ -225,26 +225,24 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	}
 
 	/**
-	 * The container factory that decides whether each idempotent Kafka listener found so
-	 * far is called with batches, by the listener's method name: the bean name its
-	 * {@code @KafkaListener} gives, or an empty string for the default factory. A
-	 * listener whose annotation sets {@code batch} itself is left out: {@code "false"}
-	 * overrides the factory, and {@code "true"} fails when the annotation is read.
-	 * @return the factory of each listener
+	 * The idempotent Kafka listeners found so far, with their container factory and batch
+	 * mode as their annotation writes them. They are resolved by whoever reads them once
+	 * the application's beans exist: an expression there may name a bean.
+	 * @return the listeners
 	 */
-	public Map<String, String> kafkaListenerContainerFactories() {
-		return Map.copyOf(this.kafkaContainerFactories);
+	public Collection<KafkaListenerDeclaration> kafkaListeners() {
+		return List.copyOf(this.kafkaListeners.values());
 	}
 
-	private void rememberKafkaFactory(Method method, @Nullable Class<?> userClass, IdempotentOperation operation) {
+	private void rememberKafkaListener(Method method, @Nullable Class<?> userClass, IdempotentOperation operation) {
 		if (operation.handler()) {
 			return;
 		}
 		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
 		MergedAnnotation<?> kafka = listenerAnnotation(method, owner, KAFKA_LISTENER, KAFKA_HANDLER);
-		if (kafka.isPresent() && kafka.getString("batch").isBlank()) {
-			this.kafkaContainerFactories.put(operation.name(),
-					resolve(kafka.getString("containerFactory"), this.valueResolver));
+		if (kafka.isPresent()) {
+			this.kafkaListeners.put(new MethodClassKey(method, owner), new KafkaListenerDeclaration(operation.name(),
+					kafka.getString("containerFactory").trim(), kafka.getString("batch").trim()));
 		}
 	}
 
@@ -274,7 +272,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			}
 			IdempotentOperation operation = parse(annotation, specific, userClass, true, isHandler(specific, userClass),
 					this.valueResolver);
-			rememberKafkaFactory(specific, userClass, operation);
+			rememberKafkaListener(specific, userClass, operation);
 			return operation;
 		}
 		Class<?> owner = (userClass != null) ? userClass : specific.getDeclaringClass();
@@ -729,6 +727,19 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 					+ "'; it must be " + (zeroAllowed ? "zero or positive" : "positive"));
 		}
 		return duration;
+	}
+
+	/**
+	 * How an idempotent Kafka listener's annotation names its container factory and batch
+	 * mode, unresolved.
+	 *
+	 * @param listener the listener method's name
+	 * @param containerFactory the {@code containerFactory} attribute, empty for the
+	 * default factory
+	 * @param batch the {@code batch} attribute, empty when the factory decides
+	 */
+	public record KafkaListenerDeclaration(String listener, String containerFactory, String batch) {
+
 	}
 
 }

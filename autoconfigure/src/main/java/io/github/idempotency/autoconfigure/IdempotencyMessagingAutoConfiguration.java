@@ -8,9 +8,9 @@ import io.github.idempotency.messaging.RabbitRefusalTranslator;
 
 import org.springframework.amqp.rabbit.retry.MessageRecoverer;
 import org.springframework.amqp.rabbit.retry.RejectAndDontRequeueRecoverer;
-import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -52,7 +52,7 @@ public class IdempotencyMessagingAutoConfiguration {
 		@Bean
 		@ConditionalOnMissingBean
 		static KafkaBatchFactoryCheck idempotencyKafkaBatchFactoryCheck(IdempotentOperationSource operations,
-				ListableBeanFactory beanFactory) {
+				ConfigurableListableBeanFactory beanFactory) {
 			return new KafkaBatchFactoryCheck(operations, beanFactory);
 		}
 

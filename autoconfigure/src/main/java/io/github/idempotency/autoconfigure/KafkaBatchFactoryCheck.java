@@ -1,19 +1,26 @@
 package io.github.idempotency.autoconfigure;
 
-import java.util.Map;
-
 import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
+import io.github.idempotency.annotation.AnnotationIdempotentOperationSource.KafkaListenerDeclaration;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
+import org.jspecify.annotations.Nullable;
 
-import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.BeanExpressionContext;
+import org.springframework.beans.factory.config.BeanExpressionResolver;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.kafka.annotation.KafkaListenerConfigurer;
 import org.springframework.kafka.config.AbstractKafkaListenerContainerFactory;
 
 /**
- * Fails startup for an idempotent Kafka listener whose container factory hands it batches
- * ({@code spring.kafka.listener.type=batch}): one key would stand for a whole batch,
- * whose records change from one poll to the next. The listener's own {@code batch}
- * attribute is checked when the annotation is read.
+ * Fails startup for an idempotent Kafka listener that is called with batches because its
+ * container factory says so ({@code spring.kafka.listener.type=batch}), or its
+ * {@code batch} attribute through a placeholder: one key would stand for a whole batch,
+ * whose records change from one poll to the next. A literal {@code batch = "true"} fails
+ * when the annotation is read. The attributes are resolved as Spring Kafka resolves them,
+ * once every singleton exists. Listener beans created later (lazy ones) are not checked,
+ * and neither is the default factory where a {@link KafkaListenerConfigurer} may name
+ * another.
  */
 class KafkaBatchFactoryCheck implements SmartInitializingSingleton {
 
@@ -22,9 +29,9 @@ class KafkaBatchFactoryCheck implements SmartInitializingSingleton {
 
 	private final IdempotentOperationSource operations;
 
-	private final ListableBeanFactory beanFactory;
+	private final ConfigurableListableBeanFactory beanFactory;
 
-	KafkaBatchFactoryCheck(IdempotentOperationSource operations, ListableBeanFactory beanFactory) {
+	KafkaBatchFactoryCheck(IdempotentOperationSource operations, ConfigurableListableBeanFactory beanFactory) {
 		this.operations = operations;
 		this.beanFactory = beanFactory;
 	}
@@ -34,18 +41,50 @@ class KafkaBatchFactoryCheck implements SmartInitializingSingleton {
 		if (!(this.operations instanceof AnnotationIdempotentOperationSource annotations)) {
 			return;
 		}
-		for (Map.Entry<String, String> listener : annotations.kafkaListenerContainerFactories().entrySet()) {
-			String name = listener.getValue().isEmpty() ? DEFAULT_FACTORY : listener.getValue();
-			if (this.beanFactory.containsBean(name)
-					&& this.beanFactory.getBean(name) instanceof AbstractKafkaListenerContainerFactory<?, ?, ?> factory
-					&& Boolean.TRUE.equals(factory.isBatchListener())) {
-				throw new IllegalStateException("@Idempotent on " + listener.getKey() + ", a Kafka listener that the"
-						+ " container factory '" + name
-						+ "' calls with batches: one key cannot stand for a batch, whose"
-						+ " records change from one poll to the next. Process each record through an @Idempotent"
-						+ " method with KafkaBatch.forEachRecord, or give this listener batch = \"false\"");
+		for (KafkaListenerDeclaration listener : annotations.kafkaListeners()) {
+			Object batch = resolve(listener.batch());
+			if (batch != null && !"".equals(batch)) {
+				if (Boolean.parseBoolean(batch.toString().trim())) {
+					throw batchListener(listener, "its batch attribute says so");
+				}
+				continue;
+			}
+			Object factory = resolve(listener.containerFactory());
+			String name = (factory instanceof String named && !named.isBlank()) ? named.trim() : null;
+			if (factory == null || "".equals(factory)) {
+				if (this.beanFactory.getBeanNamesForType(KafkaListenerConfigurer.class, false, false).length > 0) {
+					continue;
+				}
+				name = DEFAULT_FACTORY;
+			}
+			if (name != null) {
+				factory = this.beanFactory.containsBean(name) ? this.beanFactory.getBean(name) : null;
+			}
+			if (factory instanceof AbstractKafkaListenerContainerFactory<?, ?, ?> batching
+					&& Boolean.TRUE.equals(batching.isBatchListener())) {
+				throw batchListener(listener, "the container factory" + ((name != null) ? " '" + name + "'" : "")
+						+ " calls it with batches (spring.kafka.listener.type=batch, for Spring Boot's)");
 			}
 		}
+	}
+
+	// Placeholders, then an expression, which may give a bean.
+	private @Nullable Object resolve(String value) {
+		if (value.isEmpty()) {
+			return "";
+		}
+		String resolved = this.beanFactory.resolveEmbeddedValue(value);
+		BeanExpressionResolver expressions = this.beanFactory.getBeanExpressionResolver();
+		return (resolved != null && expressions != null)
+				? expressions.evaluate(resolved, new BeanExpressionContext(this.beanFactory, null)) : resolved;
+	}
+
+	private static IllegalStateException batchListener(KafkaListenerDeclaration listener, String why) {
+		return new IllegalStateException("@Idempotent on " + listener.listener() + ", a Kafka listener that is called"
+				+ " with batches: " + why + ". One key cannot stand for a batch, whose records change from one poll"
+				+ " to the next. Process each record through an @Idempotent method with KafkaBatch.forEachRecord;"
+				+ " or, if it takes one record, give its @KafkaListener batch = \"false\" or a record container"
+				+ " factory");
 	}
 
 }

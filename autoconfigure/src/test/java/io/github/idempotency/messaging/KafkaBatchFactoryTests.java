@@ -16,6 +16,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.annotation.EnableKafka;
+import org.springframework.kafka.annotation.KafkaListenerConfigurer;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
@@ -39,17 +40,43 @@ class KafkaBatchFactoryTests {
 	void listenerOfABatchFactoryShouldFailStartupNamingIt() {
 		this.runner.withBean(LedgerOfTheDefaultFactory.class)
 			.run((context) -> assertThat(context).getFailure()
-				.hasMessageContaining("LedgerOfTheDefaultFactory.book, a Kafka listener that the container factory"
-						+ " 'kafkaListenerContainerFactory' calls with batches"));
+				.hasMessageContaining("LedgerOfTheDefaultFactory.book, a Kafka listener that is called with batches:"
+						+ " the container factory 'kafkaListenerContainerFactory' calls it with batches"));
 		this.runner.withBean(LedgerOfANamedFactory.class)
 			.run((context) -> assertThat(context).getFailure()
-				.hasMessageContaining("the container factory 'batchFactory' calls with batches"));
+				.hasMessageContaining("the container factory 'batchFactory' calls it with batches"));
+		// An expression that gives the factory itself, as Spring Kafka allows.
+		this.runner.withBean(LedgerOfAFactoryExpression.class)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("LedgerOfAFactoryExpression.book, a Kafka listener that is called with batches:"
+						+ " the container factory calls it"));
+	}
+
+	@Test
+	void listenerWhoseBatchPlaceholderSaysSoShouldFailStartup() {
+		this.runner.withBean(LedgerOfAPlaceholder.class)
+			.withPropertyValues("ledger.batch=true")
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("LedgerOfAPlaceholder.book, a Kafka listener that is called with batches: its"
+						+ " batch attribute says so"));
+		this.runner.withBean(LedgerOfAPlaceholder.class)
+			.withPropertyValues("ledger.batch=false")
+			.run((context) -> assertThat(context).hasNotFailed());
 	}
 
 	@Test
 	void listenerThatIsNotCalledWithBatchesShouldStart() {
 		this.runner.withBean(LedgerOfARecordFactory.class)
 			.withBean(LedgerOverridingItsFactory.class)
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	// A configurer may name another default factory than the bean of the default name.
+	@Test
+	void defaultFactoryShouldNotBeAssumedWhereAConfigurerMayNameAnother() {
+		this.runner.withBean(LedgerOfTheDefaultFactory.class)
+			.withBean(KafkaListenerConfigurer.class,
+					() -> (registrar) -> registrar.setContainerFactoryBeanName("recordFactory"))
 			.run((context) -> assertThat(context).hasNotFailed());
 	}
 
@@ -97,6 +124,24 @@ class KafkaBatchFactoryTests {
 	public static class LedgerOfANamedFactory {
 
 		@KafkaListener(topics = "payments", containerFactory = "batchFactory")
+		@Idempotent(key = "#p0")
+		public void book(String payment) {
+		}
+
+	}
+
+	public static class LedgerOfAFactoryExpression {
+
+		@KafkaListener(topics = "payments", containerFactory = "#{@batchFactory}")
+		@Idempotent(key = "#p0")
+		public void book(String payment) {
+		}
+
+	}
+
+	public static class LedgerOfAPlaceholder {
+
+		@KafkaListener(topics = "payments", containerFactory = "recordFactory", batch = "${ledger.batch}")
 		@Idempotent(key = "#p0")
 		public void book(String payment) {
 		}

@@ -54,7 +54,7 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 		}
 		throw new IllegalStateException("The idempotency store " + this.store + " has no table of the columns it"
 				+ " needs. Create it with a migration of your own (the SQL is classpath:io/github/idempotency/store/jdbc/"
-				+ this.store.dialect().schemaScript() + " in the starter's jar), or set"
+				+ this.store.dialect().schemaScript() + " in the auto-configuration jar), or set"
 				+ " idempotency.jdbc.initialize-schema=always to have it created at startup:\n" + this.store.schema());
 	}
 
