@@ -178,8 +178,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	}
 
 	/**
-	 * Resolves placeholders and expressions in the listener annotations that name a
-	 * method's consumer, such as {@code @KafkaListener(groupId = "${ledger.group}")}.
+	 * Resolves placeholders and expressions in the annotation's durations, such as
+	 * {@code @Idempotent(ttl = "${payments.ttl}")}, and in the listener annotations that
+	 * name a method's consumer, such as {@code @KafkaListener(groupId =
+	 * "${ledger.group}")}.
 	 * @param resolver the application context's resolver
 	 */
 	@Override
@@ -202,11 +204,15 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		if (known != null) {
 			return known.orElse(null);
 		}
-		// Outside computeIfAbsent: checking a class reads its other methods here.
 		if (targetClass != null) {
 			checkOnce(ClassUtils.getUserClass(targetClass));
 		}
-		return this.cache.computeIfAbsent(key, (absent) -> Optional.ofNullable(find(method, targetClass))).orElse(null);
+		// Not in computeIfAbsent: reading a declaration can resolve a placeholder or an
+		// expression that creates a bean, whose proxying asks this cache again. Two
+		// threads may both read the same method; the answer is the same.
+		Optional<IdempotentOperation> found = Optional.ofNullable(find(method, targetClass));
+		Optional<IdempotentOperation> first = this.cache.putIfAbsent(key, found);
+		return ((first != null) ? first : found).orElse(null);
 	}
 
 	/**
