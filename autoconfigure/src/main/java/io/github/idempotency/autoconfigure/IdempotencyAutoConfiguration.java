@@ -2,7 +2,6 @@ package io.github.idempotency.autoconfigure;
 
 import java.lang.reflect.Method;
 import java.util.List;
-import java.util.Locale;
 
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
@@ -286,8 +285,7 @@ public class IdempotencyAutoConfiguration {
 			List<String> methods = Binder.get(environment)
 				.bind("idempotency.methods", Bindable.listOf(String.class))
 				.orElseGet(() -> new IdempotencyProperties().getMethods());
-			return new AnnotationIdempotentOperationSource(
-					methods.stream().map((method) -> method.trim().toUpperCase(Locale.ROOT)).toList());
+			return new AnnotationIdempotentOperationSource(IdempotencyProperties.methodNames(methods));
 		}
 
 		@Bean

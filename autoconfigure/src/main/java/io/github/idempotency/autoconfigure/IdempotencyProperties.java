@@ -333,7 +333,16 @@ public class IdempotencyProperties implements Validator {
 	 * @return the methods
 	 */
 	Set<String> methodNames() {
-		return Set.copyOf(this.methods.stream().map((method) -> method.trim().toUpperCase(Locale.ROOT)).toList());
+		return methodNames(this.methods);
+	}
+
+	/**
+	 * Request methods as {@code idempotency.methods} lists them, upper case.
+	 * @param methods the methods as written
+	 * @return the methods
+	 */
+	static Set<String> methodNames(List<String> methods) {
+		return Set.copyOf(methods.stream().map((method) -> method.trim().toUpperCase(Locale.ROOT)).toList());
 	}
 
 	/**

@@ -47,7 +47,8 @@ class IdempotentOperationsCheck implements SmartInitializingSingleton {
 		if (this.operations instanceof AnnotationIdempotentOperationSource annotations
 				&& annotations.methodOperationCount() > 0 && this.invoker.getIfAvailable() == null) {
 			throw new IllegalStateException("@Idempotent methods outside web handlers keep their return values as"
-					+ " JSON, and this application has no JSON mapper: add spring-boot-starter-json (spring-boot-starter-jackson on Spring Boot 4)");
+					+ " JSON, and this application has no JSON mapper: add spring-boot-starter-json"
+					+ " (spring-boot-starter-jackson on Spring Boot 4)");
 		}
 		if (this.reactiveWeb) {
 			Set<String> handlers = idempotentHandlers();

@@ -44,7 +44,8 @@ public class IdempotencyInterceptor implements MethodInterceptor {
 			IdempotentMethodInvoker invoker = methods.getIfAvailable();
 			if (invoker == null) {
 				throw new IllegalStateException("@Idempotent methods outside web handlers keep their return values as"
-						+ " JSON, and this application has no JSON mapper: add spring-boot-starter-json (spring-boot-starter-jackson on Spring Boot 4)");
+						+ " JSON, and this application has no JSON mapper: add spring-boot-starter-json"
+						+ " (spring-boot-starter-jackson on Spring Boot 4)");
 			}
 			return invoker;
 		});
