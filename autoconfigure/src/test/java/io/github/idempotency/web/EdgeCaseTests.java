@@ -26,6 +26,7 @@ import io.github.idempotency.web.edge.BodyLoggingFilter;
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.Gates;
 import io.github.idempotency.web.edge.RequestPayloadLoggingFilter;
+import io.github.idempotency.web.edge.SignedBodyCheck;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -77,6 +78,50 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 		// The replay went through the application's filter like any response.
 		assertThat(this.bodyLog.logged()).last().isEqualTo(TestHttp.text(first));
+	}
+
+	// An interceptor of the application's, registered without an order, reads the body
+	// before the handler through a wrapper that keeps it for the handler: the starter
+	// reads it first, so that both see the body the client sent.
+	@Test
+	void bodyAnApplicationInterceptorReadsShouldBeTheOneFingerprinted() {
+		byte[] body = "{\"amount\":10}".getBytes(StandardCharsets.UTF_8);
+		byte[] another = "{\"amount\":99}".getBytes(StandardCharsets.UTF_8);
+		HttpResponse<byte[]> first = signed("/edge/payments", body);
+		HttpResponse<byte[]> retry = signed("/edge/payments", body);
+		HttpResponse<byte[]> reused = signed("/edge/payments", another);
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(201);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(reused.statusCode()).as(TestHttp.text(reused)).isEqualTo(422);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	@Test
+	void requestAnApplicationInterceptorRefusesShouldLeaveTheKeyFree() {
+		byte[] body = "{\"amount\":10}".getBytes(StandardCharsets.UTF_8);
+		HttpResponse<byte[]> refused = this.http.post("/edge/payments")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Signature", SignedBodyCheck.signature("{}".getBytes(StandardCharsets.UTF_8)))
+			.body(body, "application/json")
+			.send();
+		HttpResponse<byte[]> signed = signed("/edge/payments", body);
+
+		assertThat(refused.statusCode()).isEqualTo(401);
+		assertThat(signed.statusCode()).as(TestHttp.text(signed)).isEqualTo(201);
+		assertThat(signed.headers().firstValue("Idempotent-Replayed")).isEmpty();
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	private HttpResponse<byte[]> signed(String path, byte[] body) {
+		return this.http.post(path)
+			.key(this.key)
+			.name(this.key)
+			.header("X-Signature", SignedBodyCheck.signature(body))
+			.body(body, "application/json")
+			.send();
 	}
 
 	// A filter may hand the handler another body than the client sent, and the

@@ -13,6 +13,7 @@ import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.DeferredResultProcessingInterceptor;
 import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
+import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
@@ -66,6 +67,21 @@ public class EdgeApplication {
 	FilterRegistrationBean<GzipRequestFilter> gzipAfterTheStarterOneStreamMadeAtOnce() {
 		return new FilterRegistrationBean<>(
 				new GzipRequestFilter("gzip-after-made-at-once", GzipRequestFilter.Streams.ONE_MADE_AT_ONCE));
+	}
+
+	@Bean
+	FilterRegistrationBean<SignedBodyCheck.RereadableBodyFilter> rereadableBodyFilter() {
+		return new FilterRegistrationBean<>(new SignedBodyCheck.RereadableBodyFilter());
+	}
+
+	@Bean
+	WebMvcConfigurer signatureInterceptor() {
+		return new WebMvcConfigurer() {
+			@Override
+			public void addInterceptors(InterceptorRegistry registry) {
+				registry.addInterceptor(new SignedBodyCheck.SignatureInterceptor());
+			}
+		};
 	}
 
 	@Bean
