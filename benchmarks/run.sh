@@ -3,7 +3,7 @@
 #   1. a load run over loopback against a real Redis: one trivial JSON handler exposed plain, plus the Redis work no
 #      idempotency layer can avoid (the floor), and @Idempotent, for unique keys, replays and a mix; and the plain
 #      handler of the same application started without the starter's jar, for what the starter costs endpoints
-#      without @Idempotent;
+#      without @Idempotent, beside a third process with the starter that serves nothing but that handler;
 #   2. Redis commands each request sends, counted with MONITOR over a short run of each path;
 #   3. the memory one stored record takes in Redis, for a 1 KB JSON response;
 #   4. JMH: the interceptor's own cost and allocations, with the in-memory store.
@@ -21,6 +21,7 @@ jmh_rounds="${4:-2}"
 redis_port="${REDIS_PORT:-6379}"
 port=8089
 bare_port=8090
+only_plain_port=8091
 out=benchmarks/target
 mkdir -p "$out"
 report="$out/report.md"
@@ -118,13 +119,20 @@ measure() { # line: boot3 or boot4
   bare_classpath=$(tr ':' '\n' <<< "$classpath" | grep -v 'idempotency-spring-boot-autoconfigure' | paste -sd:)
 
   rcli --scan --pattern 'bench:*' | xargs -r -n 500 redis-cli -p "$redis_port" del >/dev/null
-  local app bare
+  # The application without the starter only ever serves the plain handler, and the one with it serves every path,
+  # so a third process with the starter serves the plain handler alone: the plain handler's cost in it against the
+  # one without tells the starter's cost from what the other paths' traffic leaves behind in a process (the JIT's
+  # profiles of shared code, the heap).
+  local app bare only_plain
   app=$(start_app $port "$classpath" "$dir/app.log")
   bare=$(start_app $bare_port "$bare_classpath" "$dir/bare.log")
-  trap "kill $app $bare 2>/dev/null || true" EXIT
+  only_plain=$(start_app $only_plain_port "$classpath" "$dir/only-plain.log")
+  trap "kill $app $bare $only_plain 2>/dev/null || true" EXIT
   await_app $port
   await_app $bare_port
+  await_app $only_plain_port
   local base="http://127.0.0.1:$port" bare_base="http://127.0.0.1:$bare_port"
+  local only_plain_base="http://127.0.0.1:$only_plain_port"
   # A replay from the application without the starter would be a plain run: make sure it really has none.
   for _ in 1 2; do
     curl -s -D - -o /dev/null -X POST "$bare_base/idempotent" -H 'Idempotency-Key: bare-probe' \
@@ -148,7 +156,7 @@ measure() { # line: boot3 or boot4
   : > "$dir/commands.txt"
   echo "Warming up and completing the 1,000 replay keys ($line)"
   for url in "$base/idempotent replay" "$base/floor replay" "$base/plain unique" "$bare_base/plain unique" \
-    "$base/idempotent unique"; do
+    "$only_plain_base/plain unique" "$base/idempotent unique"; do
     # shellcheck disable=SC2086
     wrk -t1 -c32 -d20s -s benchmarks/wrk/requests.lua ${url% *} -- ${url#* } >/dev/null
   done
@@ -157,7 +165,8 @@ measure() { # line: boot3 or boot4
   for round in $(seq 0 "$rounds"); do
     load=$dir/load.txt
     ((round > 0)) || load=/dev/null
-    compare "$round" "plain-without-starter $bare_base/plain unique" "plain-with-starter $base/plain unique"
+    compare "$round" "plain-without-starter $bare_base/plain unique" "plain-with-starter $base/plain unique" \
+      "plain-only-with-starter $only_plain_base/plain unique"
     compare "$round" "unique-plain $base/plain unique" "unique-floor $base/floor unique" \
       "unique-idempotent $base/idempotent unique"
     compare "$round" "replay-floor $base/floor-replay replay" "replay-idempotent $base/idempotent replay"
@@ -169,8 +178,8 @@ measure() { # line: boot3 or boot4
   count_commands mixed-floor "$base/floor" mixed /floor-replay
   count_commands replay-idempotent "$base/idempotent" replay
   count_commands mixed-idempotent "$base/idempotent" mixed
-  kill $app $bare
-  wait $app $bare 2>/dev/null || true
+  kill $app $bare $only_plain
+  wait $app $bare $only_plain 2>/dev/null || true
   trap - EXIT
 
   echo "Running JMH ($line)"
@@ -266,6 +275,8 @@ done
     echo "| $1 | $(for l in $lines; do printf '%s | ' "$(rps_ratio "$l" "$3" "$4")"; done)$2 |"
   }
   row "plain endpoint: with the starter / without" "≥ 0.99" plain-with-starter plain-without-starter
+  row "plain endpoint, in a process serving nothing else: with the starter / without" "≥ 0.99" \
+    plain-only-with-starter plain-without-starter
   row "unique keys: @Idempotent / floor" "≥ 1.00" unique-idempotent unique-floor
   row "unique keys: @Idempotent / plain" "≥ 0.49" unique-idempotent unique-plain
   row "replays: @Idempotent / floor" "" replay-idempotent replay-floor
@@ -281,7 +292,7 @@ done
     echo
     echo "| Workload | Endpoint | Requests/s | p50 | p99 | p99.9 | Non-2xx | Redis commands per request |"
     echo "|---|---|---|---|---|---|---|---|"
-    for run in plain-without-starter plain-with-starter unique-plain unique-floor unique-idempotent replay-floor \
+    for run in plain-without-starter plain-with-starter plain-only-with-starter unique-plain unique-floor unique-idempotent replay-floor \
       replay-idempotent mixed-floor mixed-idempotent; do
       echo "| ${run%%-*} | ${run#*-} | $(field "$line" $run rps) | $(field "$line" $run p50) | $(field "$line" $run p99) | $(field "$line" $run p999) | $(field "$line" $run non2xx) | $(commands "$line" $run) |"
     done
