@@ -26,10 +26,11 @@ import org.springframework.util.Assert;
  * <p>
  * A body that fits in {@code idempotency.max-response-size} is held back until
  * {@link #release()}, so that its record is stored before the client can see the response
- * and retry. A body that grows past that size, or whose writer flushes the response
- * ({@link #flushBuffer()}, as server-sent events and other streams do), goes to the
- * client as it is written instead; the copy is kept while it fits, and dropped once it
- * does not, so a streamed response never costs more memory than that size.
+ * and retry. A body that grows past that size, or that a streaming handler flushes, goes
+ * to the client as it is written instead; the copy is kept while it fits, and dropped
+ * once it does not, so a streamed response never costs more memory than that size. Other
+ * flushes send nothing early: Spring MVC flushes every {@code ResponseEntity}, and
+ * buffering filters flush what they copy back.
  *
  * <p>
  * Also notes whether the response went to the container's error page, whose body is

@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.GZIPOutputStream;
 
@@ -37,6 +38,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.MediaType;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -740,6 +742,32 @@ class EdgeCaseTests extends AbstractWebTests {
 		HttpResponse<byte[]> retry = this.http.post("/edge/stream/flushed").key(this.key).name(this.key).send();
 		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
 		assertThat(TestHttp.text(retry)).isEqualTo("first chunk\nlast chunk\n");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	// Spring MVC flushes every ResponseEntity, and buffering filters flush what they copy
+	// back: only a streaming handler's flush sends a body before its record is stored.
+	@Test
+	void flushOfAHandlerThatDoesNotStreamShouldSendNothingBeforeTheRecordIsStored() throws Exception {
+		HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+		HttpRequest request = HttpRequest
+			.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/edge/flushed-by-handler"))
+			.header("Idempotency-Key", this.key)
+			.header("X-Test-Name", this.key)
+			.POST(HttpRequest.BodyPublishers.noBody())
+			.build();
+		CompletableFuture<HttpResponse<InputStream>> headers = client.sendAsync(request,
+				HttpResponse.BodyHandlers.ofInputStream());
+		awaitExecutions(this.key, 1);
+
+		assertThatThrownBy(() -> headers.get(500, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+		this.gates.release(this.key);
+		HttpResponse<InputStream> first = headers.get(10, TimeUnit.SECONDS);
+		assertThat(new String(first.body().readAllBytes(), StandardCharsets.UTF_8))
+			.isEqualTo("written, then flushed\ndone\n");
+		HttpResponse<byte[]> retry = this.http.post("/edge/flushed-by-handler").key(this.key).name(this.key).send();
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(TestHttp.text(retry)).isEqualTo("written, then flushed\ndone\n");
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 

@@ -366,6 +366,23 @@ public class EdgeController {
 		return work(name, delay);
 	}
 
+	// Not a stream: the flush sends nothing before the record is stored.
+	@PostMapping("/flushed-by-handler")
+	@Idempotent
+	void flushedByHandler(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) throws IOException {
+		this.executions.record(name);
+		response.setContentType(MediaType.TEXT_PLAIN_VALUE);
+		response.getOutputStream().write("written, then flushed\n".getBytes(StandardCharsets.UTF_8));
+		response.flushBuffer();
+		try {
+			this.gates.open(name).await(20, TimeUnit.SECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		response.getOutputStream().write("done\n".getBytes(StandardCharsets.UTF_8));
+	}
+
 	@PostMapping("/stream/flushed")
 	@Idempotent
 	StreamingResponseBody flushed(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) {
