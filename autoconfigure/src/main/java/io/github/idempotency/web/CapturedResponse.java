@@ -196,6 +196,9 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	public PrintWriter getWriter() throws IOException {
 		if (this.writer == null) {
 			String encoding = getCharacterEncoding();
+			// As the container does when its own writer is asked for: the type then names
+			// the charset the body is written in.
+			super.setCharacterEncoding(encoding);
 			try {
 				this.writer = new PrintWriter(new OutputStreamWriter(getOutputStream(), encoding));
 				this.writerEncoding = encoding;

@@ -525,6 +525,20 @@ class EdgeCaseTests extends AbstractWebTests {
 	}
 
 	@Test
+	void writersCharsetShouldBeNamedInTheTypeAsWithoutTheStarter() {
+		HttpResponse<byte[]> first = this.http.post("/edge/writer-default-charset").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/writer-default-charset").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> plain = this.http.post("/edge/writer-default-charset-plain").send();
+
+		assertThat(MediaType.parseMediaType(first.headers().firstValue("Content-Type").orElseThrow()))
+			.isEqualTo(MediaType.parseMediaType(plain.headers().firstValue("Content-Type").orElseThrow()));
+		assertThat(first.body()).isEqualTo(plain.body());
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.headers().firstValue("Content-Type")).isEqualTo(first.headers().firstValue("Content-Type"));
+		assertThat(retry.body()).isEqualTo(plain.body());
+	}
+
+	@Test
 	void charsetObjectSetAfterTheWriterShouldBeIgnoredAsWithoutTheStarter() {
 		HttpResponse<byte[]> first = this.http.post("/edge/late-charset-object").key(this.key).name(this.key).send();
 		HttpResponse<byte[]> plain = this.http.post("/edge/late-charset-object-plain").send();

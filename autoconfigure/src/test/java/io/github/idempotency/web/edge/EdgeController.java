@@ -251,6 +251,26 @@ public class EdgeController {
 		writer.write("caf\u00e9");
 	}
 
+	// A type without a charset, then the writer: the container names the writer's charset
+	// in the type.
+	@PostMapping("/writer-default-charset")
+	@Idempotent
+	void writerDefaultCharset(@RequestHeader("X-Test-Name") String name, HttpServletResponse response)
+			throws IOException {
+		this.executions.record(name);
+		writeWithDefaultCharset(response);
+	}
+
+	@PostMapping("/writer-default-charset-plain")
+	void writerDefaultCharsetPlain(HttpServletResponse response) throws IOException {
+		writeWithDefaultCharset(response);
+	}
+
+	private static void writeWithDefaultCharset(HttpServletResponse response) throws IOException {
+		response.setContentType("text/html");
+		response.getWriter().write("caf\u00e9");
+	}
+
 	// Servlet 6.1's overload where there is one (Spring Boot 4), which a wrapper passes
 	// on
 	// as it is.
