@@ -26,7 +26,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
-import org.springframework.core.Ordered;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.util.function.SingletonSupplier;
 import org.springframework.web.servlet.DispatcherServlet;
@@ -129,11 +128,7 @@ public class IdempotencyWebMvcAutoConfiguration {
 		return new WebMvcConfigurer() {
 			@Override
 			public void addInterceptors(InterceptorRegistry registry) {
-				// First: an interceptor of the application's may read the body through a
-				// wrapper that keeps it for the handler, which would leave the starter
-				// nothing to read. The starter's claims nothing here, so the interceptors
-				// after it may still refuse the request and leave its key free.
-				registry.addInterceptor(interceptor).order(Ordered.HIGHEST_PRECEDENCE);
+				registry.addInterceptor(interceptor);
 			}
 		};
 	}

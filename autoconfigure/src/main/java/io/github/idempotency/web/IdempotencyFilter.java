@@ -16,7 +16,6 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.util.Assert;
 import org.springframework.web.filter.OncePerRequestFilter;
-import org.springframework.web.servlet.HandlerMapping;
 
 /**
  * Gives {@link IdempotentHandlerInterceptor} a place to buffer the request body and
@@ -177,12 +176,13 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 
 		private final long maxBodySize;
 
-		// The handler of the dispatch this one comes from, if any (a forward's): this
-		// dispatch's handler is chosen once another is set.
-		private final @Nullable Object handlerBefore;
+		// Set once the starter's interceptor has seen the request: reads before it, by
+		// the
+		// wrappers of later filters or by the application's interceptors that run first,
+		// are recorded.
+		private boolean interceptorRan;
 
-		// The body as read by the wrappers made after this one before the handler was
-		// chosen, if they read it.
+		// The body as read before the starter's interceptor ran, if it was.
 		private @Nullable RecordingBodyStream readEarly;
 
 		// Made once, as the container's: a reader reads ahead of what it hands out.
@@ -192,7 +192,6 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 			super(request);
 			this.dispatcherType = request.getDispatcherType();
 			this.maxBodySize = maxBodySize;
-			this.handlerBefore = request.getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE);
 		}
 
 		DispatcherType dispatcherType() {
@@ -200,9 +199,8 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		}
 
 		/**
-		 * What the wrappers made after this one read of the body before the handler was
-		 * chosen, or {@code null} when that is more than
-		 * {@code idempotency.max-body-size}.
+		 * What was read of the body before the starter's interceptor ran, or {@code null}
+		 * when that is more than {@code idempotency.max-body-size}.
 		 */
 		byte @Nullable [] bodyReadEarly() {
 			return (this.readEarly != null) ? this.readEarly.recorded() : NOTHING;
@@ -226,9 +224,10 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 			}
 		}
 
-		// Until the handler is chosen, the body is read by filters, and what they read
-		// is recorded; after, by the handler or on its behalf, from the buffered body if
-		// the handler is idempotent. The stream and the reader exclude each other, as
+		// Until the starter's interceptor runs, the body is read by filters, or by the
+		// application's interceptors that run first, and what they read is recorded;
+		// after, by the handler or on its behalf, from the buffered body if the handler
+		// is idempotent. The stream and the reader exclude each other, as
 		// the container's do: the reader reads ahead of what it hands out.
 		@Override
 		public ServletInputStream getInputStream() throws IOException {
@@ -239,7 +238,7 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		@Override
 		public BufferedReader getReader() throws IOException {
 			if (this.reader == null) {
-				if (this.readEarly == null && handlerChosen()) {
+				if (this.readEarly == null && this.interceptorRan) {
 					return super.getReader();
 				}
 				Assert.state(this.readEarly == null, "getInputStream() has already been called for this request");
@@ -249,14 +248,18 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		}
 
 		private ServletInputStream body() throws IOException {
-			if (this.readEarly == null && !handlerChosen()) {
+			if (this.readEarly == null && !this.interceptorRan) {
 				this.readEarly = new RecordingBodyStream(getRequest().getInputStream(), this.maxBodySize);
 			}
 			return (this.readEarly != null) ? this.readEarly : super.getInputStream();
 		}
 
-		private boolean handlerChosen() {
-			return getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) != this.handlerBefore;
+		/**
+		 * The starter's interceptor has seen the request: what is read from now on is the
+		 * handler's, from the buffered body if the handler is idempotent.
+		 */
+		void interceptorRan() {
+			this.interceptorRan = true;
 		}
 
 	}

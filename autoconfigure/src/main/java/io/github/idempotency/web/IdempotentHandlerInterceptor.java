@@ -109,6 +109,12 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	@Override
 	public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler)
 			throws IOException {
+		// Only requests the filter prepared have one.
+		IdempotencyFilter.SwappableRequest swappableRequest = WebUtils.getNativeRequest(request,
+				IdempotencyFilter.SwappableRequest.class);
+		if (swappableRequest != null) {
+			swappableRequest.interceptorRan();
+		}
 		if (!(handler instanceof HandlerMethod handlerMethod)
 				|| request.getAttribute(IdempotentExchange.ATTRIBUTE) != null) {
 			return true;
@@ -117,8 +123,6 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		if (operation == null || !(operation.declaredOnMethod() || this.methods.contains(request.getMethod()))) {
 			return true;
 		}
-		IdempotencyFilter.SwappableRequest swappableRequest = WebUtils.getNativeRequest(request,
-				IdempotencyFilter.SwappableRequest.class);
 		IdempotencyFilter.SwappableResponse swappableResponse = WebUtils.getNativeResponse(response,
 				IdempotencyFilter.SwappableResponse.class);
 		String unprotected = whyUnprotected(request, handlerMethod, operation, swappableRequest, swappableResponse);

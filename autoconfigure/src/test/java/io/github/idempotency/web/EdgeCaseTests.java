@@ -82,9 +82,9 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.bodyLog.logged()).last().isEqualTo(TestHttp.text(first));
 	}
 
-	// An interceptor of the application's, registered without an order, reads the body
-	// before the handler through a wrapper that keeps it for the handler: the starter
-	// reads it first, so that both see the body the client sent.
+	// An interceptor of the application's, registered without an order and so run before
+	// the starter's, reads the body through a wrapper that keeps it for the handler: the
+	// starter's wrapper records what it reads, so that both see the body the client sent.
 	@Test
 	void bodyAnApplicationInterceptorReadsShouldBeTheOneFingerprinted() {
 		byte[] body = "{\"amount\":10}".getBytes(StandardCharsets.UTF_8);
