@@ -195,6 +195,9 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	@Override
 	public PrintWriter getWriter() throws IOException {
 		if (this.writer == null) {
+			// As the container's: a forward's end asks for the writer, then for the
+			// stream if the writer is refused.
+			Assert.state(this.stream == null, "getOutputStream() has already been called for this response");
 			String encoding = getCharacterEncoding();
 			// As the container does when its own writer is asked for: the type then names
 			// the charset the body is written in.

@@ -524,14 +524,31 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(retry.body()).isEqualTo(plain.body());
 	}
 
-	@Test
-	void writersCharsetShouldBeNamedInTheTypeAsWithoutTheStarter() {
-		HttpResponse<byte[]> first = this.http.post("/edge/writer-default-charset").key(this.key).name(this.key).send();
-		HttpResponse<byte[]> retry = this.http.post("/edge/writer-default-charset").key(this.key).name(this.key).send();
-		HttpResponse<byte[]> plain = this.http.post("/edge/writer-default-charset-plain").send();
+	// Jetty leaves the charset it assumes for JSON (UTF-8) out of the type its own writer
+	// sends; the starter, which cannot tell an assumed charset from one set, names it.
+	@ParameterizedTest
+	@ValueSource(strings = { "text/html", "application/json" })
+	void writersCharsetShouldBeNamedInTheTypeAsWithoutTheStarter(String type) {
+		String query = "?type=" + URLEncoder.encode(type, StandardCharsets.UTF_8);
+		HttpResponse<byte[]> first = this.http.post("/edge/writer-default-charset" + query)
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/writer-default-charset" + query)
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> plain = this.http.post("/edge/writer-default-charset-plain" + query).send();
 
-		assertThat(MediaType.parseMediaType(first.headers().firstValue("Content-Type").orElseThrow()))
-			.isEqualTo(MediaType.parseMediaType(plain.headers().firstValue("Content-Type").orElseThrow()));
+		MediaType sent = MediaType.parseMediaType(first.headers().firstValue("Content-Type").orElseThrow());
+		MediaType sentWithout = MediaType.parseMediaType(plain.headers().firstValue("Content-Type").orElseThrow());
+		if (JETTY && type.equals("application/json")) {
+			assertThat(sentWithout.getCharset()).isNull();
+			assertThat(sent).isEqualTo(MediaType.parseMediaType("application/json;charset=utf-8"));
+		}
+		else {
+			assertThat(sent).isEqualTo(sentWithout);
+		}
 		assertThat(first.body()).isEqualTo(plain.body());
 		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
 		assertThat(retry.headers().firstValue("Content-Type")).isEqualTo(first.headers().firstValue("Content-Type"));

@@ -70,6 +70,26 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	@Test
+	void answerAnIdempotentHandlerForwardsShouldBeSentAsWithoutTheStarter() {
+		HttpResponse<byte[]> first = this.http.post(path("/routing/idempotent-forward"))
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post(path("/routing/idempotent-forward"))
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> plain = this.http.post(path("/routing/plain-forward")).send();
+
+		assertThat(first.headers().firstValue("Content-Type")).isEqualTo(plain.headers().firstValue("Content-Type"));
+		assertThat(first.body()).isEqualTo(plain.body());
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.headers().firstValue("Content-Type")).isEqualTo(first.headers().firstValue("Content-Type"));
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// A filter that reads the body on the forward does so before the forwarded handler
 	// is chosen, though the request already names the handler that forwarded it: what it
 	// read must still be part of the buffered body.

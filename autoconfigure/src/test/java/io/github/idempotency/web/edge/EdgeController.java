@@ -255,20 +255,20 @@ public class EdgeController {
 	// in the type.
 	@PostMapping("/writer-default-charset")
 	@Idempotent
-	void writerDefaultCharset(@RequestHeader("X-Test-Name") String name, HttpServletResponse response)
-			throws IOException {
+	void writerDefaultCharset(@RequestHeader("X-Test-Name") String name, @RequestParam String type,
+			HttpServletResponse response) throws IOException {
 		this.executions.record(name);
-		writeWithDefaultCharset(response);
+		writeWithDefaultCharset(type, response);
 	}
 
 	@PostMapping("/writer-default-charset-plain")
-	void writerDefaultCharsetPlain(HttpServletResponse response) throws IOException {
-		writeWithDefaultCharset(response);
+	void writerDefaultCharsetPlain(@RequestParam String type, HttpServletResponse response) throws IOException {
+		writeWithDefaultCharset(type, response);
 	}
 
-	private static void writeWithDefaultCharset(HttpServletResponse response) throws IOException {
-		response.setContentType("text/html");
-		response.getWriter().write("caf\u00e9");
+	private static void writeWithDefaultCharset(String type, HttpServletResponse response) throws IOException {
+		response.setContentType(type);
+		response.getWriter().write("\"caf\u00e9\"");
 	}
 
 	// Servlet 6.1's overload where there is one (Spring Boot 4), which a wrapper passes

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import io.github.idempotency.annotation.Idempotent;
@@ -116,6 +117,26 @@ public class RoutingController {
 	@PostMapping("/forward")
 	String forward(HttpServletRequest request) {
 		return "forward:" + servletPath(request) + "/routing/orders/forwarded/pay";
+	}
+
+	// An idempotent handler whose answer another handler writes, as JSON without a
+	// charset, on a forward: the container ends a forward by asking for the writer.
+	@PostMapping("/idempotent-forward")
+	@Idempotent
+	String idempotentForward(@RequestHeader("X-Test-Name") String name, HttpServletRequest request) {
+		this.executions.record(name);
+		return "forward:" + servletPath(request) + "/routing/json";
+	}
+
+	@PostMapping("/plain-forward")
+	String plainForward(HttpServletRequest request) {
+		return "forward:" + servletPath(request) + "/routing/json";
+	}
+
+	@PostMapping(path = "/json", produces = "application/json")
+	@ResponseBody
+	Map<String, String> json() {
+		return Map.of("answer", "caf\u00e9");
 	}
 
 	@PostMapping("/forward-reading")
