@@ -21,11 +21,16 @@ import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.core.KotlinDetector;
+import org.springframework.core.ReactiveAdapter;
 import org.springframework.core.ReactiveAdapterRegistry;
 import org.springframework.core.ResolvableType;
+import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.http.HttpEntity;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.util.ClassUtils;
+import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.WebAsyncTask;
 import org.springframework.web.method.HandlerMethod;
@@ -40,7 +45,9 @@ import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBo
  * proxy cannot intercept (final or private) would run every request as if the annotation
  * were not there. Also refuses handlers whose responses cannot be replayed: a
  * {@link ResponseBodyEmitter} (and so {@code SseEmitter}) streams events for as long as
- * it lives.
+ * it lives, and so does a reactive stream ({@code Flux}) that Spring MVC answers as one:
+ * of {@code ServerSentEvent}s or of text, or from a handler that produces
+ * {@code text/event-stream} or a JSON stream.
  *
  * <p>
  * Every handler of every {@link RequestMappingHandlerMapping} is checked once the
@@ -56,6 +63,11 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 	// for Spring 6's ListenableFuture.
 	private static final List<Class<?>> ASYNC_VALUES = List.of(Callable.class, WebAsyncTask.class, DeferredResult.class,
 			CompletionStage.class, Future.class, StreamingResponseBody.class, ResponseBodyEmitter.class);
+
+	// The types Spring MVC streams a reactive stream's elements as, when a handler
+	// produces one of them.
+	private static final List<MediaType> STREAMED_TYPES = List.of(MediaType.TEXT_EVENT_STREAM,
+			MediaType.APPLICATION_NDJSON, MediaType.parseMediaType("application/stream+json"));
 
 	private final ConfigurableListableBeanFactory beanFactory;
 
@@ -144,6 +156,11 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 					+ ", a stream of events that a replay cannot repeat; remove @Idempotent, or return the result as"
 					+ " one response";
 		}
+		String stream = streamOfEvents(handler);
+		if (stream != null) {
+			return name + " is @Idempotent but returns " + stream + ", which Spring MVC streams for as long as it"
+					+ " lasts and a replay cannot repeat; remove @Idempotent, or return the result as one response";
+		}
 		if (!(bean instanceof Advised advised) || !hasIdempotencyAdvisor(advised)) {
 			return name + " is @Idempotent but its bean is not proxied with the idempotency advice, so every"
 					+ " request would run unprotected. Check that an auto-proxy creator is active (spring.aop.auto is"
@@ -156,6 +173,44 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 					+ " overridable";
 		}
 		return null;
+	}
+
+	// What a handler returns, if it is a reactive stream that Spring MVC answers as a
+	// stream rather than as one collected body.
+	private static @Nullable String streamOfEvents(HandlerMethod handler) {
+		ResolvableType returned = ResolvableType.forMethodParameter(handler.getReturnType());
+		if (ResponseEntity.class.isAssignableFrom(returned.toClass())) {
+			returned = returned.getGeneric(0);
+		}
+		ReactiveAdapter adapter = ReactiveAdapterRegistry.getSharedInstance().getAdapter(returned.toClass());
+		if (adapter == null || !adapter.isMultiValue()) {
+			return null;
+		}
+		Class<?> element = returned.getGeneric(0).resolve(Object.class);
+		String type = returned.toClass().getSimpleName();
+		if (ServerSentEvent.class.isAssignableFrom(element) || CharSequence.class.isAssignableFrom(element)) {
+			return "a " + type + " of " + element.getSimpleName();
+		}
+		for (String produced : producedTypes(handler)) {
+			MediaType produces = MediaType.parseMediaType(produced);
+			for (MediaType streamed : STREAMED_TYPES) {
+				if (streamed.includes(produces)) {
+					return "a " + type + " it produces as " + streamed;
+				}
+			}
+		}
+		return null;
+	}
+
+	// The method's own, or else its class's, as Spring MVC combines them.
+	private static String[] producedTypes(HandlerMethod handler) {
+		RequestMapping mapping = handler.getMethodAnnotation(RequestMapping.class);
+		if (mapping != null && mapping.produces().length > 0) {
+			return mapping.produces();
+		}
+		RequestMapping onClass = AnnotatedElementUtils.findMergedAnnotation(handler.getBeanType(),
+				RequestMapping.class);
+		return (onClass != null) ? onClass.produces() : new String[0];
 	}
 
 	private static boolean hasIdempotencyAdvisor(Advised advised) {

@@ -6,6 +6,7 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.interceptor.IdempotencyInterceptor;
@@ -15,6 +16,9 @@ import org.aspectj.lang.ProceedingJoinPoint;
 import org.aspectj.lang.annotation.Around;
 import org.aspectj.lang.annotation.Aspect;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Flux;
 
 import org.springframework.aop.Advisor;
 import org.springframework.aop.aspectj.AspectJAroundAdvice;
@@ -26,6 +30,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.security.access.prepost.PreAuthorize;
 import org.springframework.security.config.annotation.method.configuration.EnableMethodSecurity;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
@@ -36,6 +42,7 @@ import org.springframework.validation.beanvalidation.MethodValidationInterceptor
 import org.springframework.validation.beanvalidation.MethodValidationPostProcessor;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
@@ -90,6 +97,24 @@ class AdviceOrderTests {
 			assertThat(rootMessage(context.getStartupFailure())).contains("EventsController.events")
 				.contains("SseEmitter");
 		});
+	}
+
+	@ParameterizedTest
+	@ValueSource(classes = { ServerSentEventsController.class, TextStreamController.class,
+			ProducedEventStreamController.class, ProducedJsonStreamController.class })
+	void reactiveStreamSpringMvcStreamsShouldFailStartup(Class<?> controller) {
+		this.runner.withUserConfiguration(controller).run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(rootMessage(context.getStartupFailure())).contains(controller.getSimpleName() + ".events")
+				.contains("Flux");
+		});
+	}
+
+	// Collected into one JSON array, replayed as any body.
+	@Test
+	void reactiveStreamSpringMvcCollectsShouldStart() {
+		this.runner.withUserConfiguration(CollectedStreamController.class)
+			.run((context) -> assertThat(context).hasNotFailed());
 	}
 
 	@Test
@@ -216,6 +241,62 @@ class AdviceOrderTests {
 		@Idempotent
 		public SseEmitter events() {
 			return new SseEmitter();
+		}
+
+	}
+
+	@RestController
+	static class ServerSentEventsController {
+
+		@PostMapping("/events")
+		@Idempotent
+		public Flux<ServerSentEvent<String>> events() {
+			return Flux.just(ServerSentEvent.builder("paid").build());
+		}
+
+	}
+
+	@RestController
+	static class TextStreamController {
+
+		@PostMapping("/events")
+		@Idempotent
+		public Flux<String> events() {
+			return Flux.just("paid");
+		}
+
+	}
+
+	@RestController
+	static class ProducedEventStreamController {
+
+		@PostMapping(path = "/events", produces = { "application/json", "text/event-stream" })
+		@Idempotent
+		public Flux<Map<String, String>> events() {
+			return Flux.just(Map.of("status", "paid"));
+		}
+
+	}
+
+	@RestController
+	@RequestMapping(produces = "application/x-ndjson")
+	static class ProducedJsonStreamController {
+
+		@PostMapping("/events")
+		@Idempotent
+		public ResponseEntity<Flux<Map<String, String>>> events() {
+			return ResponseEntity.ok(Flux.just(Map.of("status", "paid")));
+		}
+
+	}
+
+	@RestController
+	static class CollectedStreamController {
+
+		@PostMapping(path = "/events", produces = "application/json")
+		@Idempotent
+		public Flux<Map<String, String>> events() {
+			return Flux.just(Map.of("status", "paid"));
 		}
 
 	}
