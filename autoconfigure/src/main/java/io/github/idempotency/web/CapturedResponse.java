@@ -242,6 +242,11 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	public void reset() {
 		discardWriterBuffer();
 		super.reset();
+		// As the container, which has not refused the reset, forgets whether its stream
+		// or its writer was used.
+		this.stream = null;
+		this.writer = null;
+		this.writerEncoding = null;
 		this.locale = null;
 		if (!this.passing) {
 			this.size = 0;

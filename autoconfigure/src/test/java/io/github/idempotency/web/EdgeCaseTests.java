@@ -524,6 +524,21 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(retry.body()).isEqualTo(plain.body());
 	}
 
+	@Test
+	void writerAfterAResetShouldBeTheContainersAsWithoutTheStarter() {
+		HttpResponse<byte[]> first = this.http.post("/edge/reset-to-writer").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/reset-to-writer").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> plain = this.http.post("/edge/reset-to-writer-plain").send();
+
+		assertThat(plain.statusCode()).isEqualTo(409);
+		assertThat(first.statusCode()).isEqualTo(409);
+		assertThat(first.headers().firstValue("Content-Type")).isEqualTo(plain.headers().firstValue("Content-Type"));
+		assertThat(first.body()).isEqualTo(plain.body());
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(plain.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// Jetty leaves the charset it assumes for JSON (UTF-8) out of the type its own writer
 	// sends; the starter, which cannot tell an assumed charset from one set, names it.
 	@ParameterizedTest

@@ -251,6 +251,28 @@ public class EdgeController {
 		writer.write("caf\u00e9");
 	}
 
+	// A download that fails partway, answered anew through the writer after a reset.
+	@PostMapping("/reset-to-writer")
+	@Idempotent
+	void resetToWriter(@RequestHeader("X-Test-Name") String name, HttpServletResponse response) throws IOException {
+		this.executions.record(name);
+		writeThenResetToWriter(response);
+	}
+
+	@PostMapping("/reset-to-writer-plain")
+	void resetToWriterPlain(HttpServletResponse response) throws IOException {
+		writeThenResetToWriter(response);
+	}
+
+	private static void writeThenResetToWriter(HttpServletResponse response) throws IOException {
+		response.setContentType("application/octet-stream");
+		response.getOutputStream().write(new byte[] { 1, 2, 3 });
+		response.reset();
+		response.setStatus(HttpServletResponse.SC_CONFLICT);
+		response.setContentType("text/plain;charset=UTF-8");
+		response.getWriter().write("download failed");
+	}
+
 	// A type without a charset, then the writer: the container names the writer's charset
 	// in the type.
 	@PostMapping("/writer-default-charset")
