@@ -16,6 +16,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.util.Assert;
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.servlet.HandlerMapping;
 
 /**
  * Gives {@link IdempotentHandlerInterceptor} a place to buffer the request body and
@@ -167,6 +168,8 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 
 		private static final byte[] NOTHING = {};
 
+		private static final Object NOT_YET = new Object();
+
 		// Set by the interceptor on the dispatching thread, read by the filter on it.
 		@Nullable IdempotentExchange exchange;
 
@@ -176,11 +179,11 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 
 		private final long maxBodySize;
 
-		// Set once the starter's interceptor has seen the request: reads before it, by
-		// the
-		// wrappers of later filters or by the application's interceptors that run first,
-		// are recorded.
-		private boolean interceptorRan;
+		// The handler the starter's interceptor last saw chosen, NOT_YET before it
+		// ran. Reads until it sees the handler now chosen are recorded: those of later
+		// filters' wrappers, or of the application's interceptors that run first, on
+		// a forward too.
+		private @Nullable Object intercepted = NOT_YET;
 
 		// The body as read before the starter's interceptor ran, if it was.
 		private @Nullable RecordingBodyStream readEarly;
@@ -238,7 +241,7 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		@Override
 		public BufferedReader getReader() throws IOException {
 			if (this.reader == null) {
-				if (this.readEarly == null && this.interceptorRan) {
+				if (this.readEarly == null && interceptorSawTheHandler()) {
 					return super.getReader();
 				}
 				Assert.state(this.readEarly == null, "getInputStream() has already been called for this request");
@@ -248,7 +251,7 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		}
 
 		private ServletInputStream body() throws IOException {
-			if (this.readEarly == null && !this.interceptorRan) {
+			if (this.readEarly == null && !interceptorSawTheHandler()) {
 				this.readEarly = new RecordingBodyStream(getRequest().getInputStream(), this.maxBodySize);
 			}
 			return (this.readEarly != null) ? this.readEarly : super.getInputStream();
@@ -256,10 +259,15 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 
 		/**
 		 * The starter's interceptor has seen the request: what is read from now on is the
-		 * handler's, from the buffered body if the handler is idempotent.
+		 * chosen handler's, from the buffered body if the handler is idempotent.
 		 */
 		void interceptorRan() {
-			this.interceptorRan = true;
+			this.intercepted = getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE);
+		}
+
+		private boolean interceptorSawTheHandler() {
+			return this.intercepted != NOT_YET
+					&& getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) == this.intercepted;
 		}
 
 	}

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.RoutingController;
+import io.github.idempotency.web.edge.SignedBodyCheck;
 import jakarta.servlet.RequestDispatcher;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -68,6 +69,34 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(TestHttp.text(first)).startsWith("order forwarded run 1");
 		assertThat(retry.body()).isEqualTo(first.body());
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	// Prepared for the idempotent route, the request reaches an ordinary handler, whose
+	// forward reaches an idempotent one: what an interceptor of the application's reads
+	// there, before the starter's, is still part of the body fingerprinted.
+	@Test
+	void bodyAnInterceptorReadsOnAForwardFromAPreparedRequestShouldBeTheOneFingerprinted() {
+		byte[] body = "{\"amount\":10}".getBytes(StandardCharsets.UTF_8);
+		byte[] another = "{\"amount\":99}".getBytes(StandardCharsets.UTF_8);
+		HttpResponse<byte[]> first = forwardSigned(body);
+		HttpResponse<byte[]> retry = forwardSigned(body);
+		HttpResponse<byte[]> reused = forwardSigned(another);
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(201);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(reused.statusCode()).as(TestHttp.text(reused)).isEqualTo(422);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	private HttpResponse<byte[]> forwardSigned(byte[] body) {
+		return this.http.post(path("/routing/orders/7/pay"))
+			.key(this.key)
+			.name(this.key)
+			.header("X-Forward", "true")
+			.header("X-Signature", SignedBodyCheck.signature(body))
+			.body(body, "application/json")
+			.send();
 	}
 
 	@Test

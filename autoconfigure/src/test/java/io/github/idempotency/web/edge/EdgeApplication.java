@@ -79,7 +79,7 @@ public class EdgeApplication {
 		return new WebMvcConfigurer() {
 			@Override
 			public void addInterceptors(InterceptorRegistry registry) {
-				registry.addInterceptor(new SignedBodyCheck.SignatureInterceptor());
+				registry.addInterceptor(new SignedBodyCheck.SignatureInterceptor()).addPathPatterns("/edge/**");
 			}
 		};
 	}

@@ -192,6 +192,13 @@ public class RoutingController {
 		include(request, response, "/routing/hooks/included");
 	}
 
+	// The same, for a handler that forwards to an idempotent one, whose body an
+	// interceptor of the application's checks on the forward.
+	@PostMapping(path = "/orders/{id}/pay", headers = "X-Forward")
+	String forwardFromAnIdempotentRoute(HttpServletRequest request) {
+		return "forward:" + servletPath(request) + "/edge/payments";
+	}
+
 	/**
 	 * Idempotent, but mapped by no annotation: tests map it while the application runs.
 	 */

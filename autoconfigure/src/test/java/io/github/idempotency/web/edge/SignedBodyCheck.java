@@ -22,8 +22,8 @@ import org.springframework.web.servlet.HandlerInterceptor;
  * A check of a body's signature as applications write one: a filter, inside the
  * starter's, wraps requests sent with {@code X-Signature} so that their body can be read
  * more than once, reading it only when first asked; an interceptor of the application's,
- * registered without an order, reads it before the handler and refuses (401) a body whose
- * SHA-256 is not the signature.
+ * registered without an order for the paths under {@code /edge}, reads it before the
+ * handler and refuses (401) a body whose SHA-256 is not the signature.
  */
 public final class SignedBodyCheck {
 
