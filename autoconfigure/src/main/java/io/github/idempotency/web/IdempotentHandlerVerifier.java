@@ -73,7 +73,7 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 
 	private final IdempotentOperationSource operations;
 
-	private final Map<Method, String> problems = new ConcurrentHashMap<>();
+	private final Map<Method, Verdict> verdicts = new ConcurrentHashMap<>();
 
 	private volatile int operationCount;
 
@@ -130,18 +130,21 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 
 	/**
 	 * Why an idempotent handler cannot be run safely, or {@code null} if it can. Cached
-	 * per method.
+	 * per method, and found again when the bean type changes: controllers that inherit a
+	 * method may differ in their annotations and in the types it returns.
 	 * @param handler the handler, with its bean resolved
 	 * @param bean the handler's bean
 	 * @return the reason, naming the method, or {@code null}
 	 */
 	@Nullable String problem(HandlerMethod handler, Object bean) {
-		String problem = this.problems.computeIfAbsent(handler.getMethod(), (method) -> {
-			String found = findProblem(handler,
-					(bean instanceof ScopedObject scoped) ? scoped.getTargetObject() : bean);
-			return (found != null) ? found : "";
-		});
-		return problem.isEmpty() ? null : problem;
+		Class<?> beanType = handler.getBeanType();
+		Verdict verdict = this.verdicts.get(handler.getMethod());
+		if (verdict == null || verdict.beanType() != beanType) {
+			verdict = new Verdict(beanType,
+					findProblem(handler, (bean instanceof ScopedObject scoped) ? scoped.getTargetObject() : bean));
+			this.verdicts.put(handler.getMethod(), verdict);
+		}
+		return verdict.problem();
 	}
 
 	private @Nullable String findProblem(HandlerMethod handler, Object bean) {
@@ -271,6 +274,9 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 		}
 		BeanDefinition definition = this.beanFactory.getBeanDefinition(beanName);
 		return definition.isLazyInit();
+	}
+
+	private record Verdict(Class<?> beanType, @Nullable String problem) {
 	}
 
 }

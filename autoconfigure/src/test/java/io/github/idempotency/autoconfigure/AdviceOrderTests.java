@@ -110,6 +110,16 @@ class AdviceOrderTests {
 		});
 	}
 
+	// One method, inherited by two controllers: streamed for one of them only.
+	@Test
+	void inheritedHandlerShouldBeCheckedForEachController() {
+		this.runner.withUserConfiguration(CollectedEventsController.class, StreamedEventsController.class)
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				assertThat(rootMessage(context.getStartupFailure())).contains("StreamedEventsController.events");
+			});
+	}
+
 	// Collected into one JSON array, replayed as any body.
 	@Test
 	void reactiveStreamSpringMvcCollectsShouldStart() {
@@ -287,6 +297,28 @@ class AdviceOrderTests {
 		public ResponseEntity<Flux<Map<String, String>>> events() {
 			return ResponseEntity.ok(Flux.just(Map.of("status", "paid")));
 		}
+
+	}
+
+	abstract static class EventsBase<T> {
+
+		@PostMapping("/events")
+		@Idempotent
+		public Flux<T> events() {
+			return Flux.empty();
+		}
+
+	}
+
+	@RestController
+	@RequestMapping("/collected")
+	static class CollectedEventsController extends EventsBase<Map<String, String>> {
+
+	}
+
+	@RestController
+	@RequestMapping("/streamed")
+	static class StreamedEventsController extends EventsBase<String> {
 
 	}
 
