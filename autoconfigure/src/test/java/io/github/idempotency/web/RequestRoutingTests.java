@@ -97,6 +97,25 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	@Test
+	void forwardFromAPreparedRequestToAnIdempotentHandlerShouldBeProtected() {
+		HttpResponse<byte[]> first = this.http.post(path("/routing/orders/8/pay"))
+			.key(this.key)
+			.name(this.key)
+			.header("X-Forward-Hook", "true")
+			.send();
+		HttpResponse<byte[]> retry = this.http.post(path("/routing/orders/8/pay"))
+			.key(this.key)
+			.name(this.key)
+			.header("X-Forward-Hook", "true")
+			.send();
+
+		assertThat(TestHttp.text(first)).isEqualTo("hook run 1");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	private HttpResponse<byte[]> forwardSigned(byte[] body) {
 		return this.http.post(path("/routing/orders/7/pay"))
 			.key(this.key)

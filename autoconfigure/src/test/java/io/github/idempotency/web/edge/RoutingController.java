@@ -199,6 +199,12 @@ public class RoutingController {
 		return "forward:" + servletPath(request) + "/edge/payments";
 	}
 
+	// The same, forwarding to an idempotent handler that no filter wraps the response of.
+	@PostMapping(path = "/orders/{id}/pay", headers = "X-Forward-Hook")
+	String forwardToAHookFromAnIdempotentRoute(HttpServletRequest request) {
+		return "forward:" + servletPath(request) + "/routing/hooks/forwarded";
+	}
+
 	/**
 	 * Idempotent, but mapped by no annotation: tests map it while the application runs.
 	 */
