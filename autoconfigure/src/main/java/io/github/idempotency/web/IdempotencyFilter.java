@@ -4,14 +4,19 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.util.Assert;
@@ -166,6 +171,8 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 	 */
 	static final class SwappableRequest extends HttpServletRequestWrapper {
 
+		private static final Log logger = LogFactory.getLog(IdempotencyFilter.class);
+
 		private static final byte[] NOTHING = {};
 
 		private static final Object NOT_YET = new Object();
@@ -268,6 +275,34 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		private boolean interceptorSawTheHandler() {
 			return this.intercepted != NOT_YET
 					&& getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) == this.intercepted;
+		}
+
+		@Override
+		public AsyncContext startAsync() {
+			refuseUnannouncedAsync();
+			return super.startAsync();
+		}
+
+		@Override
+		public AsyncContext startAsync(ServletRequest request, ServletResponse response) {
+			refuseUnannouncedAsync();
+			return super.startAsync(request, response);
+		}
+
+		// Spring MVC's async processing, for a Callable or a DeferredResult the handler
+		// returns, ends in a dispatch or a callback the exchange follows. Async
+		// processing a handler or a filter starts itself ends where the exchange cannot
+		// hear it: its key would stay claimed until its renewals ran out, and a retry
+		// would then run it again.
+		private void refuseUnannouncedAsync() {
+			IdempotentExchange exchange = this.exchange;
+			if (exchange != null && !exchange.takeAsyncStartAnnouncement()) {
+				logger.error(exchange.operation().name() + " is @Idempotent but its request started async"
+						+ " processing outside Spring MVC's (request.startAsync()), whose end idempotency cannot"
+						+ " follow: return a Callable, DeferredResult or CompletableFuture instead");
+				throw new IdempotencyProblemException(IdempotencyProblem.NOT_PROTECTED,
+						"This operation cannot be processed safely: idempotency is not in effect for it.", null);
+			}
 		}
 
 	}

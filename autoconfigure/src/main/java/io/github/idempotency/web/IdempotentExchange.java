@@ -83,6 +83,10 @@ final class IdempotentExchange implements IdempotentCall {
 	// starts another when the first one's result is itself async.
 	private int asyncPhases;
 
+	// Spring MVC is about to start async processing, for what the handler returned. Set
+	// and read on the dispatching thread.
+	private boolean asyncStartAnnounced;
+
 	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, Method handlerMethod,
 			HttpServletRequest request, byte @Nullable [] body, CapturedResponse response, AsyncWorkTracker asyncWork) {
 		this.coordinator = coordinator;
@@ -219,6 +223,24 @@ final class IdempotentExchange implements IdempotentCall {
 	void errorPageMissed() {
 		this.awaitingErrorPage = false;
 		this.coordinator.releaseNow(this);
+	}
+
+	/**
+	 * Spring MVC is about to start async processing for what the handler returned: the
+	 * only async processing whose end the exchange hears of.
+	 */
+	void asyncStartAnnounced() {
+		this.asyncStartAnnounced = true;
+	}
+
+	/**
+	 * Whether async processing starting now was announced by
+	 * {@link #asyncStartAnnounced()}; the announcement is used up.
+	 */
+	boolean takeAsyncStartAnnouncement() {
+		boolean announced = this.asyncStartAnnounced;
+		this.asyncStartAnnounced = false;
+		return announced;
 	}
 
 	/**

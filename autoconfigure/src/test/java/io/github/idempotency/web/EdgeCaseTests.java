@@ -676,6 +676,34 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(TestHttp.text(afterWork)).endsWith("run 2\n");
 	}
 
+	// Without the refusal, the key stayed claimed after the answer, until its renewals
+	// ran out, and a retry then ran the work again.
+	@ParameterizedTest
+	@ValueSource(booleans = { false, true })
+	void asyncProcessingAHandlerStartsItselfShouldBeRefusedBeforeItsWork(boolean wrapped) {
+		HttpResponse<byte[]> first = this.http.post("/edge/async/raw?wrapped=" + wrapped)
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/async/raw?wrapped=" + wrapped)
+			.key(this.key)
+			.name(this.key)
+			.send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(503);
+		assertThat(TestHttp.text(first)).contains("idempotency-not-protected");
+		assertThat(retry.statusCode()).as(TestHttp.text(retry)).isEqualTo(503);
+		assertThat(this.executions.count(this.key)).isZero();
+	}
+
+	@Test
+	void asyncProcessingAnOrdinaryHandlerStartsItselfShouldBeLeftAlone() {
+		HttpResponse<byte[]> response = this.http.post("/edge/async/raw-plain").key(this.key).name(this.key).send();
+
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(TestHttp.text(response)).isEqualTo("raw run 1");
+	}
+
 	@Test
 	void callableThatTimedOutBeforeStartingShouldNeverRun() throws Exception {
 		assumeTrue(!VIRTUAL_THREADS, "Spring Boot's executor starts a virtual thread for each task: none waits");

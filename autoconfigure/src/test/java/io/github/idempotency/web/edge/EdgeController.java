@@ -3,6 +3,7 @@ package io.github.idempotency.web.edge;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Reader;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.web.app.Executions;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.http.HttpStatus;
@@ -165,6 +168,34 @@ public class EdgeController {
 	Callable<DeferredResult<ResponseEntity<String>>> nestedDeferredWithFallback(
 			@RequestHeader("X-Test-Name") String name, @RequestHeader("X-Delay-Millis") long delay) {
 		return () -> deferredWithFallback(name, delay);
+	}
+
+	// Async processing of the handler's own, outside Spring MVC's: its work answers and
+	// completes on another thread, through the container's response or the one it got.
+	@PostMapping("/async/raw")
+	@Idempotent
+	void raw(@RequestHeader("X-Test-Name") String name, @RequestParam boolean wrapped, HttpServletRequest request,
+			HttpServletResponse response) {
+		answerOnAnotherThread(name, wrapped ? request.startAsync(request, response) : request.startAsync());
+	}
+
+	@PostMapping("/async/raw-plain")
+	void rawPlain(@RequestHeader("X-Test-Name") String name, HttpServletRequest request) {
+		answerOnAnotherThread(name, request.startAsync());
+	}
+
+	private void answerOnAnotherThread(String name, AsyncContext async) {
+		this.workers.execute(() -> {
+			try {
+				async.getResponse().getWriter().write("raw run " + this.executions.record(name));
+			}
+			catch (IOException ex) {
+				throw new UncheckedIOException(ex);
+			}
+			finally {
+				async.complete();
+			}
+		});
 	}
 
 	@PostMapping("/writer")
