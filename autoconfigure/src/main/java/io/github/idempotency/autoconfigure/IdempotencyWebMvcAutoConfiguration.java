@@ -1,5 +1,7 @@
 package io.github.idempotency.autoconfigure;
 
+import java.util.EnumSet;
+
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.openapi.IdempotencyOperationCustomizer;
@@ -16,6 +18,7 @@ import io.github.idempotency.web.ProblemResponseWriter;
 import io.github.idempotency.web.RequestEndRegistration;
 import io.github.idempotency.web.RequestCallSource;
 import io.github.idempotency.web.RequestFingerprinter;
+import jakarta.servlet.DispatcherType;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
@@ -153,6 +156,9 @@ public class IdempotencyWebMvcAutoConfiguration {
 		FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(
 				new IdempotencyFilter(matcher, properties.getMaxBodySize().toBytes()));
 		registration.setOrder(FILTER_ORDER);
+		// Async handlers finish on an async dispatch, answers sent with sendError on
+		// the error page's, and a forward or include may reach an idempotent handler.
+		registration.setDispatcherTypes(EnumSet.allOf(DispatcherType.class));
 		return registration;
 	}
 

@@ -20,7 +20,7 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.util.Assert;
-import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.filter.GenericFilterBean;
 import org.springframework.web.servlet.HandlerMapping;
 
 /**
@@ -48,15 +48,21 @@ import org.springframework.web.servlet.HandlerMapping;
  * container has rendered its error page in a dispatch this filter also sees (see
  * {@link IdempotencyRequestListener}).
  *
+ * <p>
+ * Register it for every dispatcher type: it finishes async handlers on their async
+ * dispatch, error pages on theirs, and prepares a forward or include that reaches an
+ * idempotent handler from a request it did not prepare.
+ *
  * @since 0.1.0
  */
-public class IdempotencyFilter extends OncePerRequestFilter {
+public class IdempotencyFilter extends GenericFilterBean {
+
+	// Set while this filter handles a dispatch of the request.
+	private static final String HANDLING = IdempotencyFilter.class.getName() + ".HANDLING";
 
 	private final IdempotentRequestMatcher matcher;
 
 	private final long maxBodySize;
-
-	private volatile @Nullable String alreadyFilteredAttributeName;
 
 	/**
 	 * @param matcher tells which requests may reach an idempotent handler
@@ -68,53 +74,67 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 		this.maxBodySize = maxBodySize;
 	}
 
-	// Asked on every request: built once rather than concatenated each time. The name it
-	// is built from is fixed once the filter is initialized, before any request.
 	@Override
-	protected String getAlreadyFilteredAttributeName() {
-		String name = this.alreadyFilteredAttributeName;
-		if (name == null) {
-			name = super.getAlreadyFilteredAttributeName();
-			this.alreadyFilteredAttributeName = name;
+	public void doFilter(ServletRequest servletRequest, ServletResponse servletResponse, FilterChain chain)
+			throws IOException, ServletException {
+		if (!(servletRequest instanceof HttpServletRequest request)
+				|| !(servletResponse instanceof HttpServletResponse response)) {
+			chain.doFilter(servletRequest, servletResponse);
+			return;
 		}
-		return name;
-	}
-
-	@Override
-	protected boolean shouldNotFilter(HttpServletRequest request) {
-		// An async dispatch has work to finish only if the first dispatch left some.
-		if (isAsyncDispatch(request)) {
-			return request.getAttribute(IdempotentExchange.ATTRIBUTE) == null;
+		switch (request.getDispatcherType()) {
+			// An async dispatch has work to finish only if the first dispatch left some.
+			case ASYNC -> {
+				if (request.getAttribute(IdempotentExchange.ATTRIBUTE) == null) {
+					chain.doFilter(request, response);
+				}
+				else {
+					handled(request, response, chain);
+				}
+			}
+			// And an error page only if one awaits it, never to prepare a request of its
+			// own.
+			case ERROR -> {
+				if (request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange
+						&& exchange.isAwaitingErrorPage()) {
+					handled(request, response, chain);
+				}
+				else {
+					chain.doFilter(request, response);
+				}
+			}
+			// A forward or include from a request this filter is handling passes on.
+			default -> {
+				if (request.getAttribute(HANDLING) != null || !this.matcher.mayReachIdempotentHandler(request)) {
+					chain.doFilter(request, response);
+				}
+				else {
+					handled(request, response, chain);
+				}
+			}
 		}
-		// And an error page only if one awaits it, never to prepare a request of its own.
-		if (request.getDispatcherType() == DispatcherType.ERROR) {
-			return !(request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange
-					&& exchange.isAwaitingErrorPage());
+	}
+
+	private void handled(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+			throws ServletException, IOException {
+		request.setAttribute(HANDLING, Boolean.TRUE);
+		try {
+			doFilterInternal(request, response, chain);
 		}
-		return !this.matcher.mayReachIdempotentHandler(request);
+		finally {
+			request.removeAttribute(HANDLING);
+		}
 	}
 
-	// Async handlers finish on a later dispatch, which this filter must see too.
-	@Override
-	protected boolean shouldNotFilterAsyncDispatch() {
-		return false;
-	}
-
-	// So does an answer the container renders as an error page.
-	@Override
-	protected boolean shouldNotFilterErrorDispatch() {
-		return false;
-	}
-
-	@Override
-	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+	private void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
 		if (request.getDispatcherType() == DispatcherType.ERROR) {
 			captureErrorPage(request, response, chain);
 			return;
 		}
 		// The async dispatch carries the wrappers of the first one.
-		SwappableRequest swappable = isAsyncDispatch(request) ? null : new SwappableRequest(request, this.maxBodySize);
+		SwappableRequest swappable = (request.getDispatcherType() == DispatcherType.ASYNC) ? null
+				: new SwappableRequest(request, this.maxBodySize);
 		try {
 			chain.doFilter((swappable != null) ? swappable : request,
 					(swappable != null) ? new SwappableResponse(response) : response);
