@@ -22,6 +22,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.util.Assert;
 import org.springframework.web.filter.GenericFilterBean;
 import org.springframework.web.servlet.HandlerMapping;
+import org.springframework.web.util.WebUtils;
 
 /**
  * Gives {@link IdempotentHandlerInterceptor} a place to buffer the request body and
@@ -44,9 +45,10 @@ import org.springframework.web.servlet.HandlerMapping;
  * that run after it, such as one that buffers bodies to log them, write their part on the
  * way out. So the record is stored (or the claim released) here, after the last dispatch
  * of the request, never earlier; replays pass down through those filters like any
- * response. An answer sent with {@code sendError} is complete later still, once the
- * container has rendered its error page in a dispatch this filter also sees (see
- * {@link IdempotencyRequestListener}).
+ * response. A forward ends the response, so a forward from a request this filter prepared
+ * is finished as the forward returns here. An answer sent with {@code sendError} is
+ * complete later still, once the container has rendered its error page in a dispatch this
+ * filter also sees (see {@link IdempotencyRequestListener}).
  *
  * <p>
  * Register it for every dispatcher type: it finishes async handlers on their async
@@ -105,11 +107,17 @@ public class IdempotencyFilter extends GenericFilterBean {
 			}
 			// A forward or include from a request this filter is handling passes on.
 			default -> {
-				if (request.getAttribute(HANDLING) != null || !this.matcher.mayReachIdempotentHandler(request)) {
+				if (request.getAttribute(HANDLING) != null) {
 					chain.doFilter(request, response);
+					if (request.getDispatcherType() == DispatcherType.FORWARD) {
+						forwardEnded(request, response);
+					}
+				}
+				else if (this.matcher.mayReachIdempotentHandler(request)) {
+					handled(request, response, chain);
 				}
 				else {
-					handled(request, response, chain);
+					chain.doFilter(request, response);
 				}
 			}
 		}
@@ -166,6 +174,26 @@ public class IdempotencyFilter extends GenericFilterBean {
 		}
 		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
 		exchange.finish(failure);
+	}
+
+	// Tomcat 11 finishes the response as a forward returns, before this filter could send
+	// what it held back on the way out of the request that forwarded. So a forward from
+	// a request this filter prepared is finished at its end, once the forward's filters
+	// wrote their part, when the response it was handed is the filter's own: no wrapper
+	// of the request that forwarded may still hold part of the body.
+	private static void forwardEnded(HttpServletRequest request, HttpServletResponse response) throws IOException {
+		if (!(response instanceof SwappableResponse) || request.isAsyncStarted()
+				|| !(request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange)) {
+			return;
+		}
+		SwappableRequest swappable = WebUtils.getNativeRequest(request, SwappableRequest.class);
+		if (swappable == null || swappable.exchange != exchange || swappable.dispatcherType() == DispatcherType.INCLUDE
+				|| exchange.hasAnswerForErrorPage()) {
+			return;
+		}
+		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
+		swappable.exchange = null;
+		exchange.finish(null);
 	}
 
 	// The answer is stored as the error page renders it, held back until then like any.

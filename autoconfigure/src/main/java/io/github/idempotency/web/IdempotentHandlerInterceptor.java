@@ -194,29 +194,6 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		return true;
 	}
 
-	// Tomcat 11 finishes the response as a forward returns, before the filter could send
-	// what it held back. So a forward from a request the filter prepared on its way in is
-	// finished here, at the end of its handling, when the response the forward handed on
-	// is the filter's own: no wrapper above it may still hold part of the body.
-	@Override
-	public void afterCompletion(HttpServletRequest request, HttpServletResponse response, Object handler,
-			@Nullable Exception ex) throws IOException {
-		if (!(response instanceof IdempotencyFilter.SwappableResponse) || ex != null
-				|| request.getDispatcherType() != DispatcherType.FORWARD || request.isAsyncStarted()
-				|| !(request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange)) {
-			return;
-		}
-		IdempotencyFilter.SwappableRequest swappableRequest = WebUtils.getNativeRequest(request,
-				IdempotencyFilter.SwappableRequest.class);
-		if (swappableRequest == null || swappableRequest.exchange != exchange
-				|| swappableRequest.dispatcherType() == DispatcherType.FORWARD || exchange.hasAnswerForErrorPage()) {
-			return;
-		}
-		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
-		swappableRequest.exchange = null;
-		exchange.finish(null);
-	}
-
 	private boolean refuseIncomplete(HttpServletRequest request, HttpServletResponse response, String detail)
 			throws IOException {
 		this.coordinator.record(request, IdempotencyOutcome.INCOMPLETE);

@@ -6,6 +6,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.core.Ordered;
@@ -42,6 +43,11 @@ public class EdgeApplication {
 	 * work of a {@code DeferredResult} is done, as one that restores a context may.
 	 */
 	public static final String FAIL_POST_PROCESS = "X-Fail-Post-Process";
+
+	@Bean
+	ServletRegistrationBean<AnsweringServlet> answeringServlet() {
+		return new ServletRegistrationBean<>(new AnsweringServlet(), AnsweringServlet.PATH);
+	}
 
 	// The starter's filter is ordered -90; Boot orders a filter without an order last.
 	@Bean

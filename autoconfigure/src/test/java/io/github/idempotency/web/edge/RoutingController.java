@@ -128,6 +128,15 @@ public class RoutingController {
 		return "forward:" + servletPath(request) + "/routing/json";
 	}
 
+	// An idempotent handler whose answer a servlet of the application's writes, as a
+	// JSP view's would be.
+	@PostMapping("/servlet-forward")
+	@Idempotent
+	String servletForward(@RequestHeader("X-Test-Name") String name) {
+		this.executions.record(name);
+		return "forward:" + AnsweringServlet.PATH;
+	}
+
 	@PostMapping("/plain-forward")
 	String plainForward(HttpServletRequest request) {
 		return "forward:" + servletPath(request) + "/routing/json";
