@@ -20,6 +20,7 @@ import io.github.idempotency.web.RequestCallSource;
 import io.github.idempotency.web.RequestFingerprinter;
 import jakarta.servlet.DispatcherType;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -160,6 +161,12 @@ public class IdempotencyWebMvcAutoConfiguration {
 		// the error page's, and a forward or include may reach an idempotent handler.
 		registration.setDispatcherTypes(EnumSet.allOf(DispatcherType.class));
 		return registration;
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	static IdempotencyFilterRegistrationCheck idempotencyFilterRegistrationCheck(ListableBeanFactory beanFactory) {
+		return new IdempotencyFilterRegistrationCheck(beanFactory);
 	}
 
 	@Configuration(proxyBeanMethods = false)

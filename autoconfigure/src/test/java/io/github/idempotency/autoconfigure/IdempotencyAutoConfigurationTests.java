@@ -19,11 +19,14 @@ import io.github.idempotency.test.BootLine;
 import io.github.idempotency.test.RedisTestServer;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
+import io.github.idempotency.web.IdempotencyFilter;
 import io.github.idempotency.web.IdempotentHandlerInterceptor;
+import io.github.idempotency.web.IdempotentRequestMatcher;
 import io.github.idempotency.json.Jackson2JsonCanonicalizer;
 import io.github.idempotency.json.Jackson3JsonCanonicalizer;
 import io.github.idempotency.json.JsonCanonicalizer;
 import io.github.idempotency.web.RequestFingerprinter;
+import jakarta.servlet.DispatcherType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -161,6 +164,26 @@ class IdempotencyAutoConfigurationTests {
 				assertThat(context).doesNotHaveBean(IdempotencyCoordinator.class);
 				assertThat(context).doesNotHaveBean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME);
 			});
+	}
+
+	// Spring Boot registers the filter for every dispatcher type only through a
+	// registration that says so: a bean alone gets REQUEST dispatches.
+	@Test
+	void filterRegisteredWithoutItsAsyncAndForwardDispatchesShouldFailStartup() {
+		this.runner.withUserConfiguration(RequestOnlyRegistrationConfiguration.class)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("bean '" + IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME + "'")
+				.hasMessageContaining("[REQUEST, ERROR] dispatches only"));
+		this.runner.withUserConfiguration(FilterBeanConfiguration.class)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("bean 'idempotencyFilter'")
+				.hasMessageContaining("[REQUEST] dispatches only"));
+	}
+
+	@Test
+	void filterRegisteredWithoutItsErrorDispatchesShouldStart() {
+		this.runner.withUserConfiguration(NoErrorRegistrationConfiguration.class)
+			.run((context) -> assertThat(context).hasNotFailed());
 	}
 
 	@Test
@@ -359,6 +382,43 @@ class IdempotencyAutoConfigurationTests {
 				.hasMessageContaining("on field '" + field + "'")
 				.hasMessageContaining(reason);
 		});
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class RequestOnlyRegistrationConfiguration {
+
+		@Bean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME)
+		FilterRegistrationBean<IdempotencyFilter> idempotencyFilterRegistration(IdempotentRequestMatcher matcher) {
+			FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(
+					new IdempotencyFilter(matcher, 1024));
+			registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ERROR);
+			return registration;
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class NoErrorRegistrationConfiguration {
+
+		@Bean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME)
+		FilterRegistrationBean<IdempotencyFilter> idempotencyFilterRegistration(IdempotentRequestMatcher matcher) {
+			FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(
+					new IdempotencyFilter(matcher, 1024));
+			registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.FORWARD,
+					DispatcherType.INCLUDE);
+			return registration;
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class FilterBeanConfiguration {
+
+		@Bean
+		IdempotencyFilter idempotencyFilter(IdempotentRequestMatcher matcher) {
+			return new IdempotencyFilter(matcher, 1024);
+		}
+
 	}
 
 	@Configuration(proxyBeanMethods = false)

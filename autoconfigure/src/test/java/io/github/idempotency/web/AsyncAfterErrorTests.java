@@ -62,7 +62,7 @@ class AsyncAfterErrorTests extends AbstractWebTests {
 			FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(
 					new IdempotencyFilter(matcher, properties.getMaxBodySize().toBytes()));
 			registration.setOrder(IdempotencyWebMvcAutoConfiguration.FILTER_ORDER);
-			registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC);
+			registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.FORWARD);
 			return registration;
 		}
 
