@@ -33,9 +33,8 @@ import org.springframework.web.context.request.async.DeferredResultProcessingInt
  * never read after the first callback, as the container may recycle the request before
  * work that outlived it ends. Keys are held weakly, so work that is cancelled before it
  * starts leaves nothing behind; work that started is followed to its end on its own
- * thread. Timeouts and errors are noted by the exchange itself. Each start of async
- * processing is announced to the exchange just before Spring MVC makes it: the request
- * refuses any other. Thread-safe.
+ * thread. Timeouts and errors are noted by the exchange itself, which also hears from
+ * here of each start of async processing that Spring MVC is about to make. Thread-safe.
  *
  * @since 0.1.0
  */

@@ -11,6 +11,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
+import jakarta.servlet.ServletResponseWrapper;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
@@ -58,6 +59,31 @@ import org.springframework.web.util.WebUtils;
  * @since 0.1.0
  */
 public class IdempotencyFilter extends GenericFilterBean {
+
+	// Spring MVC's wrapper of an async request's response, whose stream and writer pass
+	// writes on as they come, once they checked the request is still usable.
+	private static final String ASYNC_RESPONSE = "org.springframework.web.context.request.async."
+			+ "StandardServletAsyncWebRequest$LifecycleHttpServletResponse";
+
+	// A response wrapper that passes writes on as they come: one that hands out the
+	// stream and the writer of the response it wraps, or Spring MVC's async one.
+	private static final ClassValue<Boolean> PASSES_WRITES_ON = new ClassValue<>() {
+
+		@Override
+		protected Boolean computeValue(Class<?> type) {
+			if (type.getName().equals(ASYNC_RESPONSE)) {
+				return true;
+			}
+			try {
+				return type.getMethod("getOutputStream").getDeclaringClass() == ServletResponseWrapper.class
+						&& type.getMethod("getWriter").getDeclaringClass() == ServletResponseWrapper.class;
+			}
+			catch (NoSuchMethodException ex) {
+				return false;
+			}
+		}
+
+	};
 
 	// Set while this filter handles a dispatch of the request.
 	private static final String HANDLING = IdempotencyFilter.class.getName() + ".HANDLING";
@@ -179,10 +205,11 @@ public class IdempotencyFilter extends GenericFilterBean {
 	// Tomcat 11 finishes the response as a forward returns, before this filter could send
 	// what it held back on the way out of the request that forwarded. So a forward from
 	// a request this filter prepared is finished at its end, once the forward's filters
-	// wrote their part, when the response it was handed is the filter's own: no wrapper
-	// of the request that forwarded may still hold part of the body.
+	// wrote their part, when what is written to the response it was handed reaches the
+	// filter's own at once: no wrapper of the request that forwarded may still hold part
+	// of the body.
 	private static void forwardEnded(HttpServletRequest request, HttpServletResponse response) throws IOException {
-		if (!(response instanceof SwappableResponse) || request.isAsyncStarted()
+		if (!writesReachTheFilter(response) || request.isAsyncStarted()
 				|| !(request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange)) {
 			return;
 		}
@@ -194,6 +221,19 @@ public class IdempotencyFilter extends GenericFilterBean {
 		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
 		swappable.exchange = null;
 		exchange.finish(null);
+	}
+
+	// Every wrapper above the filter's own passes writes on as they come, as Spring
+	// Security's firewall, which wraps the response on each dispatch, does.
+	private static boolean writesReachTheFilter(ServletResponse response) {
+		ServletResponse current = response;
+		while (!(current instanceof SwappableResponse)) {
+			if (!(current instanceof ServletResponseWrapper wrapper) || !PASSES_WRITES_ON.get(wrapper.getClass())) {
+				return false;
+			}
+			current = wrapper.getResponse();
+		}
+		return true;
 	}
 
 	// The answer is stored as the error page renders it, held back until then like any.
@@ -327,27 +367,30 @@ public class IdempotencyFilter extends GenericFilterBean {
 
 		@Override
 		public AsyncContext startAsync() {
-			refuseUnannouncedAsync();
+			refuseAsyncOfTheHandler();
 			return super.startAsync();
 		}
 
 		@Override
 		public AsyncContext startAsync(ServletRequest request, ServletResponse response) {
-			refuseUnannouncedAsync();
+			refuseAsyncOfTheHandler();
 			return super.startAsync(request, response);
 		}
 
-		// Spring MVC's async processing, for a Callable or a DeferredResult the handler
+		// Spring MVC's async processing, for a Callable or a DeferredResult a handler
 		// returns, ends in a dispatch or a callback the exchange follows. Async
-		// processing a handler or a filter starts itself ends where the exchange cannot
-		// hear it: its key would stay claimed until its renewals ran out, and a retry
-		// would then run it again.
-		private void refuseUnannouncedAsync() {
+		// processing
+		// the idempotent handler starts itself ends where the exchange cannot hear it:
+		// its key would stay claimed until its renewals ran out, and a retry would then
+		// run it again. Refused like a failure of the handler's: never stored, the key
+		// released.
+		private void refuseAsyncOfTheHandler() {
 			IdempotentExchange exchange = this.exchange;
-			if (exchange != null && !exchange.takeAsyncStartAnnouncement()) {
-				logger.error(exchange.operation().name() + " is @Idempotent but its request started async"
-						+ " processing outside Spring MVC's (request.startAsync()), whose end idempotency cannot"
-						+ " follow: return a Callable, DeferredResult or CompletableFuture instead");
+			if (exchange != null && exchange.isAsyncStartedByTheHandler()) {
+				exchange.interrupted();
+				logger.error(exchange.operation().name() + " is @Idempotent but started async processing itself"
+						+ " (request.startAsync()), whose end idempotency cannot follow: return a Callable,"
+						+ " DeferredResult or CompletableFuture instead");
 				throw new IdempotencyProblemException(IdempotencyProblem.NOT_PROTECTED,
 						"This operation cannot be processed safely: idempotency is not in effect for it.", null);
 			}

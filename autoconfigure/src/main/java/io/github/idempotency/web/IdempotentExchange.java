@@ -83,8 +83,12 @@ final class IdempotentExchange implements IdempotentCall {
 	// starts another when the first one's result is itself async.
 	private int asyncPhases;
 
-	// Spring MVC is about to start async processing, for what the handler returned. Set
-	// and read on the dispatching thread.
+	// The handler is running on a claim of its own. Set and read on the dispatching
+	// thread, as is the next one.
+	private boolean handlerRunning;
+
+	// Spring MVC is about to start async processing for what a handler returned: one the
+	// idempotent handler includes, say, while it runs.
 	private boolean asyncStartAnnounced;
 
 	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, Method handlerMethod,
@@ -114,6 +118,7 @@ final class IdempotentExchange implements IdempotentCall {
 		asyncManager.registerCallableInterceptor(AsyncWorkTracker.class, this.asyncWork);
 		asyncManager.registerDeferredResultInterceptor(AsyncWorkTracker.class, this.asyncWork);
 		this.coordinator.begin(this, method, arguments);
+		this.handlerRunning = this.claim != null;
 		return true;
 	}
 
@@ -122,6 +127,7 @@ final class IdempotentExchange implements IdempotentCall {
 		if (!this.begun || !isHandler(method)) {
 			return;
 		}
+		this.handlerRunning = false;
 		noteAsyncTimeoutsAndErrors();
 		if (result instanceof CompletionStage<?> future) {
 			synchronized (this) {
@@ -226,21 +232,22 @@ final class IdempotentExchange implements IdempotentCall {
 	}
 
 	/**
-	 * Spring MVC is about to start async processing for what the handler returned: the
-	 * only async processing whose end the exchange hears of.
+	 * Spring MVC is about to start async processing for what a handler returned, which
+	 * the exchange follows to its end.
 	 */
 	void asyncStartAnnounced() {
 		this.asyncStartAnnounced = true;
 	}
 
 	/**
-	 * Whether async processing starting now was announced by
-	 * {@link #asyncStartAnnounced()}; the announcement is used up.
+	 * Whether async processing starting now was started by the handler itself, while it
+	 * runs on a claim of its own, rather than announced by Spring MVC; the announcement
+	 * is used up.
 	 */
-	boolean takeAsyncStartAnnouncement() {
+	boolean isAsyncStartedByTheHandler() {
 		boolean announced = this.asyncStartAnnounced;
 		this.asyncStartAnnounced = false;
-		return announced;
+		return this.handlerRunning && !announced;
 	}
 
 	/**

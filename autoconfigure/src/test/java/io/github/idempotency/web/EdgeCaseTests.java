@@ -680,7 +680,7 @@ class EdgeCaseTests extends AbstractWebTests {
 	// ran out, and a retry then ran the work again.
 	@ParameterizedTest
 	@ValueSource(booleans = { false, true })
-	void asyncProcessingAHandlerStartsItselfShouldBeRefusedBeforeItsWork(boolean wrapped) {
+	void asyncProcessingAHandlerStartsItselfShouldBeRefused(boolean wrapped) {
 		HttpResponse<byte[]> first = this.http.post("/edge/async/raw?wrapped=" + wrapped)
 			.key(this.key)
 			.name(this.key)
@@ -702,6 +702,32 @@ class EdgeCaseTests extends AbstractWebTests {
 
 		assertThat(response.statusCode()).isEqualTo(200);
 		assertThat(TestHttp.text(response)).isEqualTo("raw run 1");
+	}
+
+	// Spring MVC streams the Flux when the client accepts a stream: held back until it
+	// ends, sent and stored whole, and replayed byte for byte.
+	@ParameterizedTest
+	@ValueSource(strings = { "application/json", "text/event-stream", "application/x-ndjson" })
+	void fluxShouldBeStoredWholeHoweverTheClientAcceptsIt(String accept) {
+		HttpResponse<byte[]> first = this.http.post("/edge/flux")
+			.key(this.key)
+			.name(this.key)
+			.header("Accept", accept)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/flux")
+			.key(this.key)
+			.name(this.key)
+			.header("Accept", accept)
+			.send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(200);
+		assertThat(first.headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type).startsWith(accept));
+		assertThat(TestHttp.text(first)).contains("\"id\":1", "\"id\":3");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.headers().firstValue("Content-Type")).isEqualTo(first.headers().firstValue("Content-Type"));
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
 	@Test

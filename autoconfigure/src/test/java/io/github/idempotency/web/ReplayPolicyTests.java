@@ -35,6 +35,22 @@ class ReplayPolicyTests extends AbstractWebTests {
 		assertThat(this.executions.count(key)).isEqualTo(1);
 	}
 
+	// The refusal is the starter's, not the handler's answer, whatever the policy: the
+	// key is released, as after any failure of the handler, which then runs again.
+	@Test
+	void refusalOfAsyncProcessingTheHandlerStartedShouldNeverBeReplayed() {
+		String key = UUID.randomUUID().toString();
+		TestHttp http = new TestHttp(this.port);
+		HttpResponse<byte[]> first = http.post("/orders/raw-async").key(key).name(key).send();
+		HttpResponse<byte[]> retry = http.post("/orders/raw-async").key(key).name(key).send();
+
+		assertThat(first.statusCode()).isEqualTo(503);
+		assertThat(TestHttp.text(first)).contains("idempotency-not-protected");
+		assertThat(retry.statusCode()).isEqualTo(503);
+		assertThat(retry.headers().firstValue("X-Replayed")).isEmpty();
+		assertThat(this.executions.count(key)).isEqualTo(2);
+	}
+
 	@Test
 	void clientErrorShouldBeReleasedWhenConfigured() {
 		String key = UUID.randomUUID().toString();

@@ -138,6 +138,24 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	@Test
+	void answerAnAsyncHandlerForwardsShouldBeSentAsWithoutTheStarter() {
+		HttpResponse<byte[]> first = this.http.post(path("/routing/async-idempotent-forward"))
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post(path("/routing/async-idempotent-forward"))
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> plain = this.http.post(path("/routing/plain-forward")).send();
+
+		assertThat(first.body()).isEqualTo(plain.body());
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// Spring MVC does not see the end of a forward to a servlet of its own, as to a JSP;
 	// Tomcat 11 finishes the response as the forward returns.
 	@Test

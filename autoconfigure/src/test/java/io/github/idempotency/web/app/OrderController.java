@@ -1,12 +1,14 @@
 package io.github.idempotency.web.app;
 
 import java.net.URI;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.idempotency.annotation.Idempotent;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
@@ -26,6 +28,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.request.async.DeferredResult;
+import org.springframework.web.servlet.ModelAndView;
 
 /**
  * Idempotent endpoints of every shape the starter must handle. Each handler records its
@@ -118,6 +121,29 @@ public class OrderController {
 		int run = this.executions.record(name);
 		return (run == 1) ? ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).body("try later")
 				: ResponseEntity.ok("run " + run);
+	}
+
+	// Answered by another handler on a forward, which Spring Security's firewall wraps
+	// the response of.
+	@PostMapping("/forwarding")
+	@Idempotent
+	ModelAndView forwarding(@RequestHeader("X-Test-Name") String name) {
+		this.executions.record(name);
+		return new ModelAndView("forward:/orders/forwarded");
+	}
+
+	@PostMapping("/forwarded")
+	Map<String, Long> forwarded() {
+		return Map.of("receipt", this.ids.incrementAndGet());
+	}
+
+	// Starts async processing of its own once its work is done, which the starter
+	// refuses.
+	@PostMapping("/raw-async")
+	@Idempotent
+	void rawAsync(@RequestHeader("X-Test-Name") String name, HttpServletRequest request) {
+		this.executions.record(name);
+		request.startAsync();
 	}
 
 	@PostMapping("/declined")

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -21,6 +22,7 @@ import io.github.idempotency.web.app.Executions;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import reactor.core.publisher.Flux;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -196,6 +198,15 @@ public class EdgeController {
 				async.complete();
 			}
 		});
+	}
+
+	// Collected into one JSON array, or streamed when the client's Accept asks for a
+	// stream: no startup check can tell which.
+	@PostMapping("/flux")
+	@Idempotent
+	Flux<Payment> flux(@RequestHeader("X-Test-Name") String name) {
+		int run = this.executions.record(name);
+		return Flux.range(1, 3).delayElements(Duration.ofMillis(20)).map((id) -> new Payment(id, run));
 	}
 
 	@PostMapping("/writer")

@@ -137,6 +137,17 @@ public class RoutingController {
 		return "forward:" + AnsweringServlet.PATH;
 	}
 
+	// The same, with the forward rendered in the async dispatch.
+	@PostMapping("/async-idempotent-forward")
+	@Idempotent
+	Callable<String> asyncIdempotentForward(@RequestHeader("X-Test-Name") String name, HttpServletRequest request) {
+		String path = servletPath(request);
+		return () -> {
+			this.executions.record(name);
+			return "forward:" + path + "/routing/json";
+		};
+	}
+
 	@PostMapping("/plain-forward")
 	String plainForward(HttpServletRequest request) {
 		return "forward:" + servletPath(request) + "/routing/json";
