@@ -1,8 +1,6 @@
 package io.github.idempotency.autoconfigure;
 
-import java.util.Collections;
 import java.util.EnumSet;
-import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -14,14 +12,13 @@ import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.web.servlet.AbstractFilterRegistrationBean;
 
 /**
- * Fails startup when an {@link IdempotencyFilter} the application registers itself will
- * not see the dispatches it needs: without its async dispatch, an async handler's answer
- * never reaches the client and its key stays claimed until the lease renewals run out;
- * without a forward's, the answer of a forward from a prepared request may be lost
- * (Tomcat 11 finishes the response as a forward returns). Spring Boot registers a filter
- * bean that no registration bean holds for {@code REQUEST} dispatches alone. Error
- * dispatches may be left out: an answer whose error page the filter does not see is
- * released.
+ * Fails startup when a registration bean holds an {@link IdempotencyFilter} (the
+ * application's own in place of the starter's, say) for too few dispatcher types: without
+ * its async dispatch, an async handler's answer never reaches the client and its key
+ * stays claimed until the lease renewals run out; without a forward's, the answer of a
+ * forward from a prepared request may be lost (Tomcat 11 finishes the response as a
+ * forward returns). Error dispatches may be left out: an answer whose error page the
+ * filter does not see is released.
  */
 class IdempotencyFilterRegistrationCheck implements SmartInitializingSingleton {
 
@@ -36,31 +33,22 @@ class IdempotencyFilterRegistrationCheck implements SmartInitializingSingleton {
 
 	@Override
 	public void afterSingletonsInstantiated() {
-		Set<Object> held = Collections.newSetFromMap(new IdentityHashMap<>());
 		for (Map.Entry<String, AbstractFilterRegistrationBean> entry : this.beanFactory
 			.getBeansOfType(AbstractFilterRegistrationBean.class, false, false)
 			.entrySet()) {
 			AbstractFilterRegistrationBean<?> registration = entry.getValue();
-			if (registration.getFilter() instanceof IdempotencyFilter filter) {
-				held.add(filter);
+			if (registration.getFilter() instanceof IdempotencyFilter) {
 				Set<DispatcherType> types = registration.determineDispatcherTypes();
 				if (registration.isEnabled() && !types.containsAll(NEEDED)) {
 					throw tooFew(entry.getKey(), types);
 				}
 			}
 		}
-		for (Map.Entry<String, IdempotencyFilter> entry : this.beanFactory
-			.getBeansOfType(IdempotencyFilter.class, false, false)
-			.entrySet()) {
-			if (!held.contains(entry.getValue())) {
-				throw tooFew(entry.getKey(), EnumSet.of(DispatcherType.REQUEST));
-			}
-		}
 	}
 
 	private static IllegalStateException tooFew(String beanName, Set<DispatcherType> types) {
 		return new IllegalStateException("IdempotencyFilter (bean '" + beanName + "') is registered for " + types
-				+ " dispatches only: register it through a FilterRegistrationBean for every dispatcher type"
+				+ " dispatches only: register it for every dispatcher type"
 				+ " (setDispatcherTypes(EnumSet.allOf(DispatcherType.class))), as the starter's own registration"
 				+ " is. Without ASYNC dispatches an async handler's answer never reaches the client and its"
 				+ " idempotency key stays claimed; without FORWARD dispatches a forward's answer may be lost.");

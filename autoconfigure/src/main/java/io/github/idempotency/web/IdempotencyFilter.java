@@ -367,30 +367,30 @@ public class IdempotencyFilter extends GenericFilterBean {
 
 		@Override
 		public AsyncContext startAsync() {
-			refuseAsyncOfTheHandler();
+			refuseUnannouncedAsync();
 			return super.startAsync();
 		}
 
 		@Override
 		public AsyncContext startAsync(ServletRequest request, ServletResponse response) {
-			refuseAsyncOfTheHandler();
+			refuseUnannouncedAsync();
 			return super.startAsync(request, response);
 		}
 
-		// Spring MVC's async processing, for a Callable or a DeferredResult a handler
-		// returns, ends in a dispatch or a callback the exchange follows. Async
-		// processing
-		// the idempotent handler starts itself ends where the exchange cannot hear it:
-		// its key would stay claimed until its renewals ran out, and a retry would then
-		// run it again. Refused like a failure of the handler's: never stored, the key
-		// released.
-		private void refuseAsyncOfTheHandler() {
+		// Spring MVC's async processing, for a Callable or a DeferredResult a
+		// handler returns, ends in a dispatch or a callback the exchange follows.
+		// Async processing that anything else starts on a request holding its claim
+		// (the handler, a filter, an interceptor) ends where the exchange cannot hear
+		// it: the body held back would never be sent, and the key would stay claimed
+		// until its renewals ran out, then run again. Refused like a failure: never
+		// stored, the key released.
+		private void refuseUnannouncedAsync() {
 			IdempotentExchange exchange = this.exchange;
-			if (exchange != null && exchange.isAsyncStartedByTheHandler()) {
+			if (exchange != null && exchange.isAsyncStartUnannounced()) {
 				exchange.interrupted();
-				logger.error(exchange.operation().name() + " is @Idempotent but started async processing itself"
-						+ " (request.startAsync()), whose end idempotency cannot follow: return a Callable,"
-						+ " DeferredResult or CompletableFuture instead");
+				logger.error(exchange.operation().name() + " is @Idempotent but its request started async"
+						+ " processing outside Spring MVC's (request.startAsync()), whose end idempotency cannot"
+						+ " follow: return a Callable, DeferredResult or CompletableFuture instead");
 				throw new IdempotencyProblemException(IdempotencyProblem.NOT_PROTECTED,
 						"This operation cannot be processed safely: idempotency is not in effect for it.", null);
 			}

@@ -83,12 +83,8 @@ final class IdempotentExchange implements IdempotentCall {
 	// starts another when the first one's result is itself async.
 	private int asyncPhases;
 
-	// The handler is running on a claim of its own. Set and read on the dispatching
-	// thread, as is the next one.
-	private boolean handlerRunning;
-
-	// Spring MVC is about to start async processing for what a handler returned: one the
-	// idempotent handler includes, say, while it runs.
+	// Spring MVC is about to start async processing for what a handler returned. Set
+	// and read on the dispatching thread.
 	private boolean asyncStartAnnounced;
 
 	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, Method handlerMethod,
@@ -118,7 +114,6 @@ final class IdempotentExchange implements IdempotentCall {
 		asyncManager.registerCallableInterceptor(AsyncWorkTracker.class, this.asyncWork);
 		asyncManager.registerDeferredResultInterceptor(AsyncWorkTracker.class, this.asyncWork);
 		this.coordinator.begin(this, method, arguments);
-		this.handlerRunning = this.claim != null;
 		return true;
 	}
 
@@ -127,7 +122,6 @@ final class IdempotentExchange implements IdempotentCall {
 		if (!this.begun || !isHandler(method)) {
 			return;
 		}
-		this.handlerRunning = false;
 		noteAsyncTimeoutsAndErrors();
 		if (result instanceof CompletionStage<?> future) {
 			synchronized (this) {
@@ -240,14 +234,14 @@ final class IdempotentExchange implements IdempotentCall {
 	}
 
 	/**
-	 * Whether async processing starting now was started by the handler itself, while it
-	 * runs on a claim of its own, rather than announced by Spring MVC; the announcement
-	 * is used up.
+	 * Whether async processing starting now on a request that holds its claim goes
+	 * unannounced by Spring MVC: started by the handler, or by a filter, interceptor or
+	 * advice on its request. The announcement is used up.
 	 */
-	boolean isAsyncStartedByTheHandler() {
+	boolean isAsyncStartUnannounced() {
 		boolean announced = this.asyncStartAnnounced;
 		this.asyncStartAnnounced = false;
-		return this.handlerRunning && !announced;
+		return this.claim != null && !announced;
 	}
 
 	/**

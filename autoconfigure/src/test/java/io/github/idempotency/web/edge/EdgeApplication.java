@@ -1,6 +1,12 @@
 package io.github.idempotency.web.edge;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
 import io.github.idempotency.web.app.Executions;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.Filter;
+import jakarta.servlet.http.HttpServletRequest;
 
 import org.jspecify.annotations.Nullable;
 
@@ -43,6 +49,25 @@ public class EdgeApplication {
 	 * work of a {@code DeferredResult} is done, as one that restores a context may.
 	 */
 	public static final String FAIL_POST_PROCESS = "X-Fail-Post-Process";
+
+	/**
+	 * Asked by a request, a filter of the application's turns it async once the handler
+	 * answered, and completes it from another thread without a dispatch, as one that
+	 * paces answers might.
+	 */
+	public static final String ASYNC_AFTER_THE_CHAIN = "X-Async-After-The-Chain";
+
+	@Bean
+	FilterRegistrationBean<Filter> asyncAfterTheChain() {
+		Filter filter = (request, response, chain) -> {
+			chain.doFilter(request, response);
+			if (((HttpServletRequest) request).getHeader(ASYNC_AFTER_THE_CHAIN) != null) {
+				AsyncContext async = request.startAsync();
+				CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS).execute(async::complete);
+			}
+		};
+		return new FilterRegistrationBean<>(filter);
+	}
 
 	@Bean
 	ServletRegistrationBean<AnsweringServlet> answeringServlet() {
