@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 
 import io.github.idempotency.web.app.TestApplication;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -109,14 +111,15 @@ class Http2Tests extends AbstractWebTests {
 
 	// A client that cancels an upload resets its stream. Tomcat ends the body of a stream
 	// reset before it was read where the reset came, as if it were complete: here what
-	// arrived is a whole order of its own. Undertow fails the read; Jetty drops the
-	// request before it reaches the starter. Sent frame by frame, the reset in the same
-	// write as the body so that it comes first: the JDK's client cannot stop a body
-	// halfway.
+	// arrived is a whole order of its own. Undertow fails the read, or now and then (5
+	// runs in 60 here) drops the request before dispatching it, as Jetty always does.
+	// Sent frame by frame, the reset in the same write as the body so that it comes
+	// first: the JDK's client cannot stop a body halfway.
 	@Test
 	void uploadTheClientCancelsShouldNeverRunTheHandlerAndLeaveTheKeyFree() throws Exception {
 		byte[] whole = (ORDER + " ".repeat(16)).getBytes(StandardCharsets.US_ASCII);
 		double refusedBefore = incompleteCount(this.registry, "POST /orders");
+		long answeredBefore = answeredCount();
 		try (Socket socket = priorKnowledgeConnection()) {
 			DataOutputStream output = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
 			startConnection(output);
@@ -129,8 +132,16 @@ class Http2Tests extends AbstractWebTests {
 		}
 		if (!JETTY) {
 			// Refused before the handler could run: the handler never runs after this.
-			await().atMost(5, TimeUnit.SECONDS)
-				.until(() -> incompleteCount(this.registry, "POST /orders") == refusedBefore + 1);
+			try {
+				await().atMost(5, TimeUnit.SECONDS)
+					.until(() -> incompleteCount(this.registry, "POST /orders") == refusedBefore + 1);
+			}
+			catch (ConditionTimeoutException ex) {
+				// Or never dispatched: the application answered nothing in the meantime.
+				if (!UNDERTOW || answeredCount() != answeredBefore) {
+					throw ex;
+				}
+			}
 		}
 		assertThat(this.executions.count(this.key)).isZero();
 		// The fingerprint of JSON ignores the spaces: the retry would be the replay of a
@@ -285,6 +296,11 @@ class Http2Tests extends AbstractWebTests {
 
 	// Pings the server and reads its frames until it answers: it handles a connection's
 	// frames in order, so it has taken in every frame sent before the ping.
+	// Requests the application answered, as Spring Boot's observation counts them.
+	private long answeredCount() {
+		return this.registry.find("http.server.requests").timers().stream().mapToLong(Timer::count).sum();
+	}
+
 	private static void awaitFramesTakenIn(DataInputStream input, DataOutputStream output) throws IOException {
 		frame(output, PING, 0, 0, new byte[8]);
 		output.flush();
