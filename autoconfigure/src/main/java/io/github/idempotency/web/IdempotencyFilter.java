@@ -47,9 +47,10 @@ import org.springframework.web.util.WebUtils;
  * way out. So the record is stored (or the claim released) here, after the last dispatch
  * of the request, never earlier; replays pass down through those filters like any
  * response. A forward ends the response, so a forward from a request this filter prepared
- * is finished as the forward returns here. An answer sent with {@code sendError} is
- * complete later still, once the container has rendered its error page in a dispatch this
- * filter also sees (see {@link IdempotencyRequestListener}).
+ * is finished as the forward returns here, as is one from an error page it captures. An
+ * answer sent with {@code sendError} is complete later still, once the container has
+ * rendered its error page in a dispatch this filter also sees (see
+ * {@link IdempotencyRequestListener}).
  *
  * <p>
  * Register it for every dispatcher type: it finishes async handlers on their async
@@ -88,6 +89,9 @@ public class IdempotencyFilter extends GenericFilterBean {
 	// Set while this filter handles a dispatch of the request.
 	private static final String HANDLING = IdempotencyFilter.class.getName() + ".HANDLING";
 
+	// Set while the container's error page renders a stored answer, until stored.
+	private static final String ERROR_PAGE = IdempotencyFilter.class.getName() + ".ERROR_PAGE";
+
 	private final IdempotentRequestMatcher matcher;
 
 	private final long maxBodySize;
@@ -121,9 +125,14 @@ public class IdempotencyFilter extends GenericFilterBean {
 				}
 			}
 			// And an error page only if one awaits it, never to prepare a request of its
-			// own.
+			// own. Tomcat keeps the type of the error dispatch for a forward from its
+			// page.
 			case ERROR -> {
-				if (request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange
+				if (request.getAttribute(HANDLING) != null) {
+					chain.doFilter(request, response);
+					forwardEnded(request, response);
+				}
+				else if (request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange
 						&& exchange.isAwaitingErrorPage()) {
 					handled(request, response, chain);
 				}
@@ -204,13 +213,23 @@ public class IdempotencyFilter extends GenericFilterBean {
 
 	// Tomcat 11 finishes the response as a forward returns, before this filter could send
 	// what it held back on the way out of the request that forwarded. So a forward from
-	// a request this filter prepared is finished at its end, once the forward's filters
-	// wrote their part, when what is written to the response it was handed reaches the
-	// filter's own at once: no wrapper of the request that forwarded may still hold part
-	// of the body.
+	// a request this filter prepared, or from the error page it captures, is finished
+	// at its end, once the forward's filters wrote their part, when what is written to
+	// the response it was handed reaches the capture at once: no wrapper of the request
+	// that forwarded may still hold part of the body.
 	private static void forwardEnded(HttpServletRequest request, HttpServletResponse response) throws IOException {
-		if (!writesReachTheFilter(response) || request.isAsyncStarted()
-				|| !(request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange)) {
+		if (request.isAsyncStarted()) {
+			return;
+		}
+		if (request.getAttribute(ERROR_PAGE) instanceof ErrorPage page) {
+			if (writesReach(response, page.response())) {
+				request.removeAttribute(ERROR_PAGE);
+				page.exchange().finish(page.response(), null);
+			}
+			return;
+		}
+		if (!(request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange)
+				|| !writesReach(response, exchange.response())) {
 			return;
 		}
 		SwappableRequest swappable = WebUtils.getNativeRequest(request, SwappableRequest.class);
@@ -223,11 +242,11 @@ public class IdempotencyFilter extends GenericFilterBean {
 		exchange.finish(null);
 	}
 
-	// Every wrapper above the filter's own passes writes on as they come, as Spring
-	// Security's firewall, which wraps the response on each dispatch, does.
-	private static boolean writesReachTheFilter(ServletResponse response) {
+	// Every wrapper above the capture passes writes on as they come, as Spring Security's
+	// firewall, which wraps the response on each dispatch, does.
+	private static boolean writesReach(ServletResponse response, CapturedResponse capture) {
 		ServletResponse current = response;
-		while (!(current instanceof SwappableResponse)) {
+		while (current != capture) {
 			if (!(current instanceof ServletResponseWrapper wrapper) || !PASSES_WRITES_ON.get(wrapper.getClass())) {
 				return false;
 			}
@@ -239,19 +258,35 @@ public class IdempotencyFilter extends GenericFilterBean {
 	// The answer is stored as the error page renders it, held back until then like any.
 	// The exchange is hidden from the dispatch, which prepares nothing of its own: an
 	// idempotent handler that serves as the error page is refused, as without the filter.
+	// A page rendered through a forward is stored as the forward ends.
 	private static void captureErrorPage(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
 		IdempotentExchange exchange = (IdempotentExchange) request.getAttribute(IdempotentExchange.ATTRIBUTE);
 		request.removeAttribute(IdempotentExchange.ATTRIBUTE);
-		CapturedResponse page = exchange.errorPageStarting(response);
+		ErrorPage page = new ErrorPage(exchange, exchange.errorPageStarting(response));
+		request.setAttribute(ERROR_PAGE, page);
 		try {
-			chain.doFilter(request, page);
+			chain.doFilter(request, page.response());
 		}
 		catch (IOException | ServletException | RuntimeException | Error ex) {
-			exchange.finish(page, ex);
+			if (pageUnfinished(request, page)) {
+				exchange.finish(page.response(), ex);
+			}
 			throw ex;
 		}
-		exchange.finish(page, null);
+		if (pageUnfinished(request, page)) {
+			exchange.finish(page.response(), null);
+		}
+	}
+
+	private static boolean pageUnfinished(HttpServletRequest request, ErrorPage page) {
+		boolean unfinished = request.getAttribute(ERROR_PAGE) == page;
+		request.removeAttribute(ERROR_PAGE);
+		return unfinished;
+	}
+
+	// The error page of a request, and the exchange that stores it.
+	private record ErrorPage(IdempotentExchange exchange, CapturedResponse response) {
 	}
 
 	/**

@@ -378,6 +378,13 @@ final class IdempotentExchange implements IdempotentCall {
 		return this.operation;
 	}
 
+	/**
+	 * The response the handler's answer is captured in.
+	 */
+	CapturedResponse response() {
+		return this.response;
+	}
+
 	HttpServletRequest request() {
 		return this.request;
 	}

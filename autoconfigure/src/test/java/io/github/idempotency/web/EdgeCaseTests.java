@@ -482,6 +482,29 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// As an application whose pages are JSPs renders it: the error view forwards to a
+	// servlet of its own, and Tomcat 11 finishes the response as that forward returns.
+	@Test
+	void statusSentToAnErrorPageThatForwardsShouldBeSentAndStored() {
+		HttpResponse<byte[]> first = this.http.post("/edge/refused-after-work")
+			.key(this.key)
+			.name(this.key)
+			.header("Accept", "text/html")
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/refused-after-work")
+			.key(this.key)
+			.name(this.key)
+			.header("Accept", "text/html")
+			.send();
+
+		assertThat(first.statusCode()).isEqualTo(409);
+		assertThat(TestHttp.text(first)).startsWith("servlet answer ");
+		assertThat(retry.statusCode()).isEqualTo(409);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// Stored where the starter hears the end of the async dispatch after its error page
 	// (Tomcat's valve, Jetty's response). Undertow, heard through the request listener,
 	// calls it before that page (tried on 2026-12-04: waiting for the page there sent the

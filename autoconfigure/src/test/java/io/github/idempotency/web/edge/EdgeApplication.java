@@ -21,7 +21,9 @@ import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.DeferredResultProcessingInterceptor;
 import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
+import org.springframework.web.servlet.View;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+import org.springframework.web.servlet.view.InternalResourceView;
 
 /**
  * An application shaped like the ones users really have, around idempotent endpoints: a
@@ -72,6 +74,13 @@ public class EdgeApplication {
 	@Bean
 	ServletRegistrationBean<AnsweringServlet> answeringServlet() {
 		return new ServletRegistrationBean<>(new AnsweringServlet(), AnsweringServlet.PATH);
+	}
+
+	// The error view of an application whose pages are JSPs: a forward to a servlet of
+	// its own, rendered for clients that accept HTML.
+	@Bean
+	View error() {
+		return new InternalResourceView(AnsweringServlet.PATH);
 	}
 
 	// The starter's filter is ordered -90; Boot orders a filter without an order last.
