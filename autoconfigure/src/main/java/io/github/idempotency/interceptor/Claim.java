@@ -32,13 +32,16 @@ public final class Claim {
 
 	private final LeaseRenewals.@Nullable Lease lease;
 
+	private final Runnable onLeaseLost;
+
 	Claim(IdempotencyStore store, String recordKey, String token, Duration retention,
-			LeaseRenewals.@Nullable Lease lease) {
+			LeaseRenewals.@Nullable Lease lease, Runnable onLeaseLost) {
 		this.store = store;
 		this.recordKey = recordKey;
 		this.token = token;
 		this.retention = retention;
 		this.lease = lease;
+		this.onLeaseLost = onLeaseLost;
 	}
 
 	/**
@@ -63,6 +66,7 @@ public final class Claim {
 			}
 			logger.warn("Lease on idempotency record " + this.recordKey + " was lost before the outcome was stored;"
 					+ " raise idempotency.lock-timeout above the operation's longest run");
+			leaseLost();
 		}
 		catch (IdempotencyStoreException ex) {
 			logger.error("Could not store the outcome of idempotency record " + this.recordKey + "; retries are told"
@@ -101,9 +105,19 @@ public final class Claim {
 	public void completeInCurrentTransaction(StoredResponse outcome) {
 		stopRenewal();
 		if (!this.store.completeInCurrentTransaction(this.recordKey, this.token, outcome, this.retention)) {
+			leaseLost();
 			throw new IdempotencyStoreException("Lease on idempotency record " + this.recordKey + " was lost before"
 					+ " the outcome was stored; the transaction rolls back so that its writes do not outlive their"
 					+ " record. Raise idempotency.lock-timeout above the operation's longest run");
+		}
+	}
+
+	private void leaseLost() {
+		if (this.lease != null) {
+			this.lease.lost();
+		}
+		else {
+			this.onLeaseLost.run();
 		}
 	}
 

@@ -96,8 +96,9 @@ public class IdempotencyLifecycle implements AutoCloseable {
 			if (result instanceof ClaimResult.Claimed claimed) {
 				record(tag, IdempotencyOutcome.EXECUTED);
 				Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
+				Runnable onLeaseLost = () -> this.outcomes.onLeaseLost(tag);
 				return new Decision.Proceed(new Claim(this.store, recordKey, claimed.token(), ttl,
-						renewWhileRunning(recordKey, claimed.token(), lease)));
+						renewWhileRunning(recordKey, claimed.token(), lease, onLeaseLost), onLeaseLost));
 			}
 			if (result instanceof ClaimResult.Completed completed) {
 				record(tag, IdempotencyOutcome.REPLAYED);
@@ -152,7 +153,8 @@ public class IdempotencyLifecycle implements AutoCloseable {
 		return new Decision.Unavailable(ex);
 	}
 
-	private LeaseRenewals.@Nullable Lease renewWhileRunning(String recordKey, String token, Duration lease) {
+	private LeaseRenewals.@Nullable Lease renewWhileRunning(String recordKey, String token, Duration lease,
+			Runnable onLost) {
 		if (!this.policy.lockRenewal()) {
 			return null;
 		}
@@ -163,7 +165,7 @@ public class IdempotencyLifecycle implements AutoCloseable {
 		Duration third = Duration.ofNanos(lease.toNanos() / 3);
 		Duration configured = this.policy.lockRenewalInterval();
 		Duration interval = (configured != null && configured.compareTo(third) < 0) ? configured : third;
-		return this.renewals.start(recordKey, token, lease, interval);
+		return this.renewals.start(recordKey, token, lease, interval, onLost);
 	}
 
 	private static boolean pause(long millis) {

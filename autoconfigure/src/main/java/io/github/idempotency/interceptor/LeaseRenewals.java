@@ -71,9 +71,9 @@ final class LeaseRenewals implements AutoCloseable {
 	 * Starts renewing a claim every interval until {@link Lease#stop()}, or until the
 	 * maximum duration has passed.
 	 */
-	Lease start(String recordKey, String token, Duration lease, Duration interval) {
+	Lease start(String recordKey, String token, Duration lease, Duration interval, Runnable onLost) {
 		long now = System.nanoTime();
-		Lease claim = new Lease(recordKey, token, lease, interval.toNanos(), now + this.maxDuration.toNanos());
+		Lease claim = new Lease(recordKey, token, lease, interval.toNanos(), now + this.maxDuration.toNanos(), onLost);
 		this.dueAt.put(claim, now + claim.intervalNanos);
 		return claim;
 	}
@@ -126,6 +126,7 @@ final class LeaseRenewals implements AutoCloseable {
 			else if (this.dueAt.remove(claim) != null) {
 				logger.warn("Lease on idempotency record " + claim.recordKey + " was lost while its call was"
 						+ " running; a retry may run it again, and this call's outcome will not be" + " stored");
+				claim.lost();
 			}
 		}
 		catch (Throwable ex) {
@@ -168,12 +169,28 @@ final class LeaseRenewals implements AutoCloseable {
 
 		private final AtomicBoolean renewing = new AtomicBoolean();
 
-		private Lease(String recordKey, String token, Duration lease, long intervalNanos, long giveUpAt) {
+		private final Runnable onLost;
+
+		// Found by a renewal or by the completion, whichever came first.
+		private final AtomicBoolean lost = new AtomicBoolean();
+
+		private Lease(String recordKey, String token, Duration lease, long intervalNanos, long giveUpAt,
+				Runnable onLost) {
 			this.recordKey = recordKey;
 			this.token = token;
 			this.lease = lease;
 			this.intervalNanos = intervalNanos;
 			this.giveUpAt = giveUpAt;
+			this.onLost = onLost;
+		}
+
+		/**
+		 * The claim is gone from the store: reported once, however often it is found.
+		 */
+		void lost() {
+			if (this.lost.compareAndSet(false, true)) {
+				this.onLost.run();
+			}
 		}
 
 		void stop() {

@@ -39,6 +39,20 @@ class IdempotencyLifecycleTests {
 
 	private final ConcurrentLinkedQueue<String> outcomes = new ConcurrentLinkedQueue<>();
 
+	private final IdempotencyOutcomeListener listener = new IdempotencyOutcomeListener() {
+
+		@Override
+		public void onOutcome(String operation, IdempotencyOutcome outcome) {
+			IdempotencyLifecycleTests.this.outcomes.add(operation + " " + outcome.tagValue());
+		}
+
+		@Override
+		public void onLeaseLost(String operation) {
+			IdempotencyLifecycleTests.this.outcomes.add(operation + " lease lost");
+		}
+
+	};
+
 	private IdempotencyLifecycle lifecycle = lifecycle(Duration.ZERO, OnStoreFailure.REJECT);
 
 	@AfterEach
@@ -78,8 +92,7 @@ class IdempotencyLifecycleTests {
 		this.lifecycle.close();
 		this.lifecycle = new IdempotencyLifecycle(this.store, new IdempotencyPolicy(Duration.ofMinutes(1),
 				Duration.ofSeconds(10), false, null, Duration.ofMinutes(1), Duration.ZERO, 255, OnStoreFailure.REJECT),
-				(operation, outcome) -> {
-				});
+				this.listener);
 		Claim stale = proceed(this.lifecycle.begin(shortLease, "Ledger#book", "k4", "fp"));
 		Thread.sleep(120);
 		Claim current = proceed(this.lifecycle.begin(shortLease, "Ledger#book", "k4", "fp"));
@@ -87,6 +100,20 @@ class IdempotencyLifecycleTests {
 		stale.release();
 		assertThat(this.lifecycle.begin(shortLease, "Ledger#book", "k4", "fp")).isInstanceOf(Decision.InProgress.class);
 		assertThat(current.complete(OUTCOME)).isTrue();
+		assertThat(this.outcomes).containsExactly("Ledger#book executed", "Ledger#book executed",
+				"Ledger#book lease lost", "Ledger#book conflict");
+	}
+
+	@Test
+	void leaseLostWhileTheCallRunsShouldBeReportedOnce() throws InterruptedException {
+		IdempotentOperation shortLease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
+				Duration.ofMillis(300), null, true, false, null, null, List.of(), null, null);
+		Claim claim = proceed(this.lifecycle.begin(shortLease, "Ledger#book", "k9", "fp"));
+		this.store.delete("k9");
+		Thread.sleep(400);
+		assertThat(this.outcomes).containsExactly("Ledger#book executed", "Ledger#book lease lost");
+		assertThat(claim.complete(OUTCOME)).isFalse();
+		assertThat(this.outcomes).containsExactly("Ledger#book executed", "Ledger#book lease lost");
 	}
 
 	@Test
@@ -144,10 +171,9 @@ class IdempotencyLifecycleTests {
 	}
 
 	private IdempotencyLifecycle lifecycle(Duration waitTimeout, OnStoreFailure onStoreFailure) {
-		return new IdempotencyLifecycle(this.outage,
-				new IdempotencyPolicy(Duration.ofMinutes(1), Duration.ofSeconds(10), true, null, Duration.ofMinutes(1),
-						waitTimeout, 255, onStoreFailure),
-				(operation, outcome) -> this.outcomes.add(operation + " " + outcome.tagValue()));
+		return new IdempotencyLifecycle(this.outage, new IdempotencyPolicy(Duration.ofMinutes(1),
+				Duration.ofSeconds(10), true, null, Duration.ofMinutes(1), waitTimeout, 255, onStoreFailure),
+				this.listener);
 	}
 
 	private static void sleep(long millis) {

@@ -42,7 +42,8 @@ class LeaseRenewalsTests {
 		}), Duration.ofMinutes(1));
 		String token = claim("erring");
 
-		this.renewals.start("erring", token, LEASE, INTERVAL);
+		this.renewals.start("erring", token, LEASE, INTERVAL, () -> {
+		});
 		Thread.sleep(1000);
 
 		assertThat(calls.get()).isGreaterThanOrEqualTo(4);
@@ -56,8 +57,10 @@ class LeaseRenewalsTests {
 				sleep(3000);
 			}
 		}), Duration.ofMinutes(1));
-		this.renewals.start("slow", claim("slow"), LEASE, INTERVAL);
-		this.renewals.start("fast", claim("fast"), LEASE, INTERVAL);
+		this.renewals.start("slow", claim("slow"), LEASE, INTERVAL, () -> {
+		});
+		this.renewals.start("fast", claim("fast"), LEASE, INTERVAL, () -> {
+		});
 
 		Thread.sleep(1000);
 
@@ -67,7 +70,8 @@ class LeaseRenewalsTests {
 	@Test
 	void renewalShouldStopAtTheMaximumDuration() throws InterruptedException {
 		this.renewals = new LeaseRenewals(this.store, Duration.ofMillis(500));
-		this.renewals.start("endless", claim("endless"), LEASE, INTERVAL);
+		this.renewals.start("endless", claim("endless"), LEASE, INTERVAL, () -> {
+		});
 
 		Thread.sleep(300);
 		assertThat(this.store.claim("endless", "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);

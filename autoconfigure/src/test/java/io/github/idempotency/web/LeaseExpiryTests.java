@@ -9,8 +9,10 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.idempotency.web.app.TestApplication;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,6 +29,9 @@ class LeaseExpiryTests extends AbstractWebTests {
 	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
 
 	private final ObjectMapper json = new ObjectMapper();
+
+	@Autowired
+	private MeterRegistry registry;
 
 	@Test
 	void requestWhoseLeaseExpiredShouldNotOverwriteNewOwnersResponse() throws Exception {
@@ -63,6 +68,10 @@ class LeaseExpiryTests extends AbstractWebTests {
 			assertThat(this.json.readTree(takeover.body()).get("run").asInt()).isEqualTo(2);
 			assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
 			assertThat(replay.body()).isEqualTo(takeover.body());
+			assertThat(this.registry.get("idempotency.leases.lost")
+				.tag("operation", "POST /orders/short-lease")
+				.counter()
+				.count()).isEqualTo(1);
 		}
 		finally {
 			executor.shutdownNow();
