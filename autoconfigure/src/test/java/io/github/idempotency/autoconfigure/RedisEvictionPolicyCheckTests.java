@@ -1,6 +1,7 @@
 package io.github.idempotency.autoconfigure;
 
 import io.github.idempotency.test.BootLine;
+import io.github.idempotency.test.RedisClusterProcesses;
 import io.github.idempotency.test.RedisProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,11 +26,15 @@ class RedisEvictionPolicyCheckTests {
 	private static RedisProcess redis;
 
 	private WebApplicationContextRunner runner() {
+		return runner("spring.data.redis.url=" + redis.url());
+	}
+
+	private WebApplicationContextRunner runner(String redisProperty) {
 		return new WebApplicationContextRunner()
 			.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class,
 					IdempotencyWebMvcAutoConfiguration.class, BootLine.redisAutoConfiguration(),
 					BootLine.webMvcAutoConfiguration(), AopAutoConfiguration.class))
-			.withPropertyValues("spring.data.redis.url=" + redis.url());
+			.withPropertyValues(redisProperty);
 	}
 
 	@BeforeAll
@@ -96,6 +101,33 @@ class RedisEvictionPolicyCheckTests {
 		runner().withPropertyValues("idempotency.redis.eviction-check=fail")
 			.run((context) -> assertThat(context).hasNotFailed());
 		assertThat(output).doesNotContain("Redis may evict idempotency records");
+	}
+
+	// A cluster connection reads the settings of every node; a node evicts only under a
+	// limit of its own.
+	@Test
+	void startOnAClusterShouldTellEachNodeThatMayEvict(CapturedOutput output) {
+		assumeTrue(RedisClusterProcesses.isAvailable(), "redis-server or redis-cli is not installed");
+		String cluster = "spring.data.redis.cluster.nodes=" + RedisClusterProcesses.nodes();
+		try {
+			RedisClusterProcesses.configSet(0, "maxmemory", "100mb");
+			RedisClusterProcesses.configSet(1, "maxmemory-policy", "allkeys-lru");
+			runner(cluster).withPropertyValues("idempotency.redis.eviction-check=fail")
+				.run((context) -> assertThat(context).hasNotFailed());
+			assertThat(output).doesNotContain("Redis may evict idempotency records");
+
+			RedisClusterProcesses.configSet(2, "maxmemory", "100mb");
+			RedisClusterProcesses.configSet(2, "maxmemory-policy", "volatile-lru");
+			runner(cluster).run((context) -> assertThat(context).hasNotFailed());
+			assertThat(output).contains("Redis may evict idempotency records (127.0.0.1:"
+					+ RedisClusterProcesses.port(2) + ": maxmemory 104857600, maxmemory-policy volatile-lru);");
+		}
+		finally {
+			for (int node = 0; node < RedisClusterProcesses.size(); node++) {
+				RedisClusterProcesses.configSet(node, "maxmemory", "0");
+				RedisClusterProcesses.configSet(node, "maxmemory-policy", "noeviction");
+			}
+		}
 	}
 
 	private static void evicting(String policy) {

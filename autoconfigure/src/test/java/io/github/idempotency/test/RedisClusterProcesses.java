@@ -39,6 +39,36 @@ public final class RedisClusterProcesses {
 		return started().stream().map((node) -> "127.0.0.1:" + node.port()).collect(Collectors.joining(","));
 	}
 
+	/**
+	 * The port of one node.
+	 * @param node the node's index, from 0
+	 * @return its port
+	 */
+	public static int port(int node) {
+		return started().get(node).port();
+	}
+
+	/**
+	 * Sets a configuration parameter on one node, as {@code CONFIG SET} does.
+	 * @param node the node's index, from 0
+	 * @param name the parameter
+	 * @param value its value
+	 */
+	public static void configSet(int node, String name, String value) {
+		Result result = run(List.of("redis-cli", "-p", String.valueOf(port(node)), "config", "set", name, value), 10);
+		if (result.exitCode != 0 || !result.output.trim().equals("OK")) {
+			throw new IllegalStateException("CONFIG SET " + name + " failed on node " + node + ": " + result.output);
+		}
+	}
+
+	/**
+	 * The number of nodes.
+	 * @return how many nodes the cluster has
+	 */
+	public static int size() {
+		return NODES;
+	}
+
 	private static List<RedisProcess> started() {
 		List<RedisProcess> current = nodes;
 		if (current == null) {

@@ -1,6 +1,8 @@
 package io.github.idempotency.store.redis;
 
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -25,6 +27,10 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 public class RedisEvictionPolicyCheck implements SmartInitializingSingleton {
 
 	private static final Log logger = LogFactory.getLog(RedisEvictionPolicyCheck.class);
+
+	private static final String LIMIT = "maxmemory";
+
+	private static final String POLICY = "maxmemory-policy";
 
 	private final RedisConnectionFactory connectionFactory;
 
@@ -52,31 +58,48 @@ public class RedisEvictionPolicyCheck implements SmartInitializingSingleton {
 			logger.debug("Could not read maxmemory-policy from Redis to check that it keeps idempotency records", ex);
 			return;
 		}
-		if (config == null || !evicts(config)) {
+		Map<String, String> evicting = (config != null) ? evictingNodes(config) : Map.of();
+		if (evicting.isEmpty()) {
 			return;
 		}
-		String message = "Redis may evict idempotency records (" + config + "); a retry whose record was evicted runs"
-				+ " again. Set maxmemory-policy to noeviction on the Redis holding them.";
+		String message = "Redis may evict idempotency records (" + describe(evicting) + "); a retry whose record was"
+				+ " evicted runs again. Set maxmemory-policy to noeviction on the Redis holding them.";
 		if (this.action == Action.FAIL) {
 			throw new IllegalStateException(message + " (idempotency.redis.eviction-check=fail)");
 		}
 		logger.warn(message + " Set idempotency.redis.eviction-check=off to silence this.");
 	}
 
-	// Cluster connections prefix each setting with its node, so match on the name's end.
-	private static boolean evicts(Properties config) {
-		boolean limited = false;
-		boolean evicting = false;
+	// The policy of each node that may evict, by node: a cluster connection prefixes
+	// each setting with its node and a dot, a single server's has no prefix. A node
+	// evicts only under a memory limit of its own.
+	private static Map<String, String> evictingNodes(Properties config) {
+		Map<String, String> evicting = new TreeMap<>();
 		for (String name : config.stringPropertyNames()) {
-			String value = config.getProperty(name).trim();
-			if (name.endsWith("maxmemory") && !value.equals("0")) {
-				limited = true;
-			}
-			if (name.endsWith("maxmemory-policy") && !value.equals("noeviction")) {
-				evicting = true;
+			if (name.endsWith(POLICY)) {
+				String node = name.substring(0, name.length() - POLICY.length());
+				String policy = config.getProperty(name).trim();
+				String limit = config.getProperty(node + LIMIT, "0").trim();
+				if (!policy.equals("noeviction") && !limit.equals("0")) {
+					evicting.put(node, LIMIT + " " + limit + ", " + POLICY + " " + policy);
+				}
 			}
 		}
-		return limited && evicting;
+		return evicting;
+	}
+
+	private static String describe(Map<String, String> evicting) {
+		StringBuilder description = new StringBuilder();
+		evicting.forEach((node, settings) -> {
+			if (!description.isEmpty()) {
+				description.append("; ");
+			}
+			if (!node.isEmpty()) {
+				description.append(node, 0, node.length() - 1).append(": ");
+			}
+			description.append(settings);
+		});
+		return description.toString();
 	}
 
 	/**
