@@ -50,10 +50,7 @@ import org.springframework.core.annotation.MergedAnnotation;
 import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.expression.EvaluationException;
-import org.springframework.transaction.NoTransactionException;
-import org.springframework.transaction.TransactionStatus;
 import org.springframework.transaction.annotation.Propagation;
-import org.springframework.transaction.interceptor.TransactionAspectSupport;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.ClassUtils;
@@ -290,9 +287,7 @@ public class IdempotentMethodInvoker {
 		try {
 			return transactionAdvice.invoke(new Within(invocation, () -> {
 				ran.set(true);
-				Object result = run(invocation, operation, target, claim);
-				Transactions.passOnRollbackOnly();
-				return result;
+				return run(invocation, operation, target, claim);
 			}));
 		}
 		catch (Throwable ex) {
@@ -731,23 +726,6 @@ public class IdempotentMethodInvoker {
 
 		static boolean active() {
 			return TransactionSynchronizationManager.isActualTransactionActive();
-		}
-
-		// The method's own transaction advice, entered again inside the transaction begun
-		// around it, turns a rollback the method asked for into a mark on the whole
-		// transaction, whose commit would then throw UnexpectedRollbackException. Marking
-		// the outer status as well rolls it back quietly, as the method's advice alone
-		// would have.
-		static void passOnRollbackOnly() {
-			try {
-				TransactionStatus status = TransactionAspectSupport.currentTransactionStatus();
-				if (status.isRollbackOnly()) {
-					status.setRollbackOnly();
-				}
-			}
-			catch (NoTransactionException ex) {
-				// Not begun by Spring's transaction advice: nothing to pass on.
-			}
 		}
 
 		/**

@@ -34,6 +34,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
+import org.springframework.transaction.UnexpectedRollbackException;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
@@ -173,6 +174,20 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.jakartaLedger.runs()).isEqualTo(before + 1);
 	}
 
+	// A participant's failure marks the whole transaction rollback-only; the method that
+	// began it catches the failure and returns. Its caller must learn that nothing was
+	// booked, as without the starter, and the call runs again.
+	@Test
+	void methodWhoseTransactionAParticipantMarkedRollbackOnlyShouldFailAndRunAgain() {
+		int before = this.ledger.runs();
+		assertThatExceptionOfType(UnexpectedRollbackException.class)
+			.isThrownBy(() -> this.ledger.bookThenSwallowAFailedAudit(this.key, 100));
+		assertThat(bookings()).isZero();
+		assertThatExceptionOfType(UnexpectedRollbackException.class)
+			.isThrownBy(() -> this.ledger.bookThenSwallowAFailedAudit(this.key, 100));
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
+	}
+
 	// Only the propagation is read: a placeholder elsewhere in the annotation is the
 	// transaction advice's to resolve.
 	@Test
@@ -232,10 +247,15 @@ abstract class AbstractTransactionalMethodTests {
 		}
 
 		@Bean
-		Ledger ledger(JdbcTemplate jdbc) {
+		Ledger ledger(JdbcTemplate jdbc, AuditTrail audit) {
 			jdbc.execute(
 					"create table if not exists idempotency_test_ledger (reference varchar(64), amount_cents bigint)");
-			return new Ledger(jdbc);
+			return new Ledger(jdbc, audit);
+		}
+
+		@Bean
+		AuditTrail auditTrail() {
+			return new AuditTrail();
 		}
 
 	}
@@ -247,10 +267,13 @@ abstract class AbstractTransactionalMethodTests {
 
 		private final JdbcTemplate jdbc;
 
+		private final AuditTrail audit;
+
 		private final AtomicInteger runs = new AtomicInteger();
 
-		Ledger(JdbcTemplate jdbc) {
+		Ledger(JdbcTemplate jdbc, AuditTrail audit) {
 			this.jdbc = jdbc;
+			this.audit = audit;
 		}
 
 		public int runs() {
@@ -281,6 +304,20 @@ abstract class AbstractTransactionalMethodTests {
 			this.runs.incrementAndGet();
 			this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
 			TransactionAspectSupport.currentTransactionStatus().setRollbackOnly();
+			return 1;
+		}
+
+		@Idempotent(key = "#reference")
+		@Transactional
+		public int bookThenSwallowAFailedAudit(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+			try {
+				this.audit.record(reference);
+			}
+			catch (IllegalStateException ex) {
+				// Booked all the same, the method believes.
+			}
 			return 1;
 		}
 
@@ -323,6 +360,19 @@ abstract class AbstractTransactionalMethodTests {
 				throw new IllegalArgumentException("negative amount");
 			}
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+	}
+
+	/**
+	 * Fails in the caller's transaction, which its transaction advice then marks
+	 * rollback-only.
+	 */
+	public static class AuditTrail {
+
+		@Transactional
+		public void record(String reference) {
+			throw new IllegalStateException("audit trail unavailable for " + reference);
 		}
 
 	}
