@@ -1,6 +1,7 @@
 package io.github.idempotency.interceptor;
 
 import java.lang.reflect.Method;
+import java.lang.reflect.RecordComponent;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +32,8 @@ import org.springframework.util.ReflectionUtils;
 public final class KeyExpressionEvaluator {
 
 	private static final Pattern VARIABLE = Pattern.compile("#([A-Za-z_$][A-Za-z0-9_$]*)");
+
+	private static final int MAX_RECORD_DEPTH = 8;
 
 	// Whether a class's toString() is its own (or a superclass's other than Object's),
 	// rather than Object's identity text.
@@ -73,11 +76,36 @@ public final class KeyExpressionEvaluator {
 		if (key instanceof ByteBuffer buffer) {
 			return text(buffer.duplicate());
 		}
-		if (key.getClass().isArray() || !HAS_OWN_TEXT.get(key.getClass())) {
-			throw new EvaluationException(expression, "gave a " + key.getClass().getTypeName() + ", whose text is not"
-					+ " the same for equal values; name a value that is text, a number or bytes");
+		Class<?> unstable = unstableText(key, 0);
+		if (unstable != null) {
+			throw new EvaluationException(expression,
+					"gave a " + key.getClass().getTypeName() + ", whose text is not the same for equal values"
+							+ ((unstable != key.getClass()) ? " (it holds a " + unstable.getTypeName() + ")" : "")
+							+ "; name a value that is text, a number or bytes");
 		}
 		return key.toString();
+	}
+
+	// The type of the value, or of a part of it, whose text names its identity: an
+	// array, or an object that keeps Object's toString(). A record's text is that of its
+	// components, so they are looked into, as far as records nest.
+	private static @Nullable Class<?> unstableText(Object value, int depth) {
+		Class<?> type = value.getClass();
+		if (type.isArray() || !HAS_OWN_TEXT.get(type)) {
+			return type;
+		}
+		if (value instanceof Record && depth < MAX_RECORD_DEPTH) {
+			for (RecordComponent component : type.getRecordComponents()) {
+				Method accessor = component.getAccessor();
+				ReflectionUtils.makeAccessible(accessor);
+				Object part = ReflectionUtils.invokeMethod(accessor, value);
+				Class<?> unstable = (part != null) ? unstableText(part, depth + 1) : null;
+				if (unstable != null) {
+					return unstable;
+				}
+			}
+		}
+		return null;
 	}
 
 	private static String text(ByteBuffer bytes) {

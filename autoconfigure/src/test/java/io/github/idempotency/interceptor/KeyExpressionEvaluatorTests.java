@@ -99,7 +99,31 @@ class KeyExpressionEvaluatorTests {
 		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { 42L })).isEqualTo("42");
 	}
 
+	// A record's text is its components': one that holds an array, even in a record it
+	// holds, names that array's identity.
+	@Test
+	void recordHoldingAValueWhoseTextDiffersShouldFail() {
+		Method take = ReflectionUtils.findMethod(Samples.class, "take", Object.class);
+		assertThatExceptionOfType(EvaluationException.class).isThrownBy(
+				() -> this.evaluator.evaluate("#p0", take, new Object[] { new Signed("order-1", new byte[] { 1 }) }))
+			.withMessageContaining("Signed")
+			.withMessageContaining("byte[]");
+		assertThatExceptionOfType(EvaluationException.class)
+			.isThrownBy(() -> this.evaluator.evaluate("#p0", take,
+					new Object[] { new Command(new Signed("order-1", new byte[] { 1 }), new Reference("order-1")) }))
+			.withMessageContaining("byte[]");
+		assertThat(this.evaluator.evaluate("#p0", take,
+				new Object[] { new Command(new Signed("order-1", null), new Reference("order-1")) }))
+			.isEqualTo("Command[signed=Signed[id=order-1, signature=null], reference=Reference[id=order-1]]");
+	}
+
 	record Reference(String id) {
+	}
+
+	record Signed(String id, byte[] signature) {
+	}
+
+	record Command(Signed signed, Reference reference) {
 	}
 
 	static class Samples {
