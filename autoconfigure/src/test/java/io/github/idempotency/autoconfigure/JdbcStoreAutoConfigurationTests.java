@@ -1,5 +1,7 @@
 package io.github.idempotency.autoconfigure;
 
+import java.nio.charset.StandardCharsets;
+
 import javax.sql.DataSource;
 
 import io.github.idempotency.IdempotencyStore;
@@ -9,19 +11,25 @@ import io.github.idempotency.store.jdbc.JdbcRecordPurger;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import io.github.idempotency.store.redis.RedisIdempotencyStore;
 import io.github.idempotency.test.BootLine;
+import io.github.idempotency.test.MariaDbTestServer;
 import io.github.idempotency.test.PostgresTestServer;
 import io.github.idempotency.test.RedisTestServer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.core.io.ByteArrayResource;
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
+import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -74,6 +82,54 @@ class JdbcStoreAutoConfigurationTests {
 	void existingTableShouldBeUsedAsItIs() {
 		new JdbcIdempotencyStore(postgres(), TABLE).createTable();
 		this.runner.run((context) -> assertThat(context).hasNotFailed().hasSingleBean(JdbcIdempotencyStore.class));
+	}
+
+	// A table of the application's own migration, without the primary key: on MariaDB a
+	// second claim of a key would insert a row of its own, and both calls would run.
+	@ParameterizedTest
+	@ValueSource(strings = { "postgresql", "mariadb" })
+	void tableWithoutAUniqueRecordKeyShouldFailStartup(String database) {
+		DataSource dataSource = database.equals("postgresql") ? postgres() : mariaDb();
+		JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, TABLE);
+		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
+		try {
+			String withoutKey = store.schema().replace("NOT NULL PRIMARY KEY", "NOT NULL");
+			assertThat(withoutKey).isNotEqualTo(store.schema());
+			new ResourceDatabasePopulator(new ByteArrayResource(withoutKey.getBytes(StandardCharsets.UTF_8)))
+				.execute(dataSource);
+			ApplicationContextRunner runner = new ApplicationContextRunner()
+				.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class))
+				.withBean(DataSource.class, () -> dataSource)
+				.withPropertyValues("idempotency.jdbc.table-name=" + TABLE);
+			runner.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("no unique index on record_key alone"));
+			jdbc.execute("CREATE UNIQUE INDEX " + TABLE + "_key_and_status ON " + TABLE + " (record_key, status)");
+			runner.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("no unique index on record_key alone"));
+			jdbc.execute("CREATE UNIQUE INDEX " + TABLE + "_key ON " + TABLE + " (record_key)");
+			runner.run((context) -> assertThat(context).hasNotFailed());
+			runner.withPropertyValues("idempotency.jdbc.table-name=" + schemaOf(jdbc) + "." + TABLE)
+				.run((context) -> assertThat(context).hasNotFailed());
+			jdbc.execute("DROP TABLE " + TABLE);
+			store.createTable();
+			runner.run((context) -> assertThat(context).hasNotFailed());
+		}
+		finally {
+			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
+		}
+	}
+
+	private static String schemaOf(JdbcTemplate jdbc) {
+		return jdbc.execute((ConnectionCallback<String>) (connection) -> (connection.getSchema() != null)
+				? connection.getSchema() : connection.getCatalog());
+	}
+
+	private static DataSource mariaDb() {
+		SimpleDriverDataSource dataSource = new SimpleDriverDataSource();
+		dataSource.setDriverClass(org.mariadb.jdbc.Driver.class);
+		dataSource.setUrl(MariaDbTestServer.url());
+		return dataSource;
 	}
 
 	@Test

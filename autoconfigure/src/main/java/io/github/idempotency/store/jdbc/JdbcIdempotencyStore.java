@@ -10,9 +10,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -240,6 +243,60 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		catch (SQLException ex) {
 			throw failure(ex);
 		}
+	}
+
+	/**
+	 * Whether the table keeps each record key to one row: it has a unique index (its
+	 * primary key, in the shipped script) on {@code record_key} alone. Without one, a
+	 * claim on MariaDB inserts a second row for a key already claimed, and both calls
+	 * run; on PostgreSQL every claim fails. A table the database's metadata does not show
+	 * (a name in another case, a schema outside the current one) counts as keeping them.
+	 * @return {@code false} if the table is found without such an index
+	 * @throws IdempotencyStoreException if the database cannot be asked
+	 */
+	public boolean keepsKeysUnique() {
+		int dot = this.tableName.lastIndexOf('.');
+		String qualifier = (dot >= 0) ? this.tableName.substring(0, dot) : null;
+		try (Connection connection = this.connections.getConnection()) {
+			DatabaseMetaData metaData = connection.getMetaData();
+			String table = storedCase(metaData, this.tableName.substring(dot + 1));
+			// MariaDB's driver names a database a catalog; PostgreSQL's, a schema.
+			String catalog = (this.dialect == JdbcDialect.MARIADB)
+					? ((qualifier != null) ? qualifier : connection.getCatalog()) : null;
+			String schema = (this.dialect == JdbcDialect.POSTGRESQL)
+					? ((qualifier != null) ? storedCase(metaData, qualifier) : connection.getSchema()) : null;
+			try (ResultSet tables = metaData.getTables(catalog, schema, table, null)) {
+				if (!tables.next()) {
+					return true;
+				}
+			}
+			Map<String, Integer> columns = new HashMap<>();
+			Set<String> onRecordKey = new HashSet<>();
+			try (ResultSet index = metaData.getIndexInfo(catalog, schema, table, true, false)) {
+				while (index.next()) {
+					String name = index.getString("INDEX_NAME");
+					String column = index.getString("COLUMN_NAME");
+					if (name == null || column == null || index.getBoolean("NON_UNIQUE")) {
+						continue;
+					}
+					columns.merge(name, 1, Integer::sum);
+					if (column.equalsIgnoreCase("record_key")) {
+						onRecordKey.add(name);
+					}
+				}
+			}
+			return onRecordKey.stream().anyMatch((name) -> columns.get(name) == 1);
+		}
+		catch (SQLException ex) {
+			throw failure(ex);
+		}
+	}
+
+	private static String storedCase(DatabaseMetaData metaData, String identifier) throws SQLException {
+		if (metaData.storesLowerCaseIdentifiers()) {
+			return identifier.toLowerCase(Locale.ROOT);
+		}
+		return metaData.storesUpperCaseIdentifiers() ? identifier.toUpperCase(Locale.ROOT) : identifier;
 	}
 
 	/**

@@ -31,11 +31,13 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 	}
 
 	/**
-	 * @throws IllegalStateException if the table is missing and is not to be created
+	 * @throws IllegalStateException if the table is missing and is not to be created, or
+	 * does not keep each record key to one row
 	 */
 	@Override
 	public void afterSingletonsInstantiated() {
 		if (this.store.hasTable()) {
+			requireUniqueKeys();
 			return;
 		}
 		if (this.createMissingTable) {
@@ -56,6 +58,15 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 				+ " needs. Create it with a migration of your own (the SQL is classpath:io/github/idempotency/store/jdbc/"
 				+ this.store.dialect().schemaScript() + " in the auto-configuration jar), or set"
 				+ " idempotency.jdbc.initialize-schema=always to have it created at startup:\n" + this.store.schema());
+	}
+
+	// A table made by a migration of the application's own may lack the primary key.
+	private void requireUniqueKeys() {
+		if (!this.store.keepsKeysUnique()) {
+			throw new IllegalStateException("The table of the idempotency store " + this.store + " has no unique index"
+					+ " on record_key alone: two claims of one key would not exclude each other. Make record_key its"
+					+ " primary key, as the shipped script does:\n" + this.store.schema());
+		}
 	}
 
 }

@@ -312,6 +312,7 @@ abstract class AbstractJdbcStoreTests {
 		JdbcIdempotencyStore migrated = new JdbcIdempotencyStore(this.dataSource,
 				JdbcIdempotencyStore.DEFAULT_TABLE_NAME);
 		assertThat(migrated.hasTable()).isTrue();
+		assertThat(migrated.keepsKeysUnique()).isTrue();
 		String key = newKey();
 		assertThat(migrated.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
 	}
@@ -326,6 +327,7 @@ abstract class AbstractJdbcStoreTests {
 			// Twice, as two instances starting at once would.
 			other.createTable();
 			assertThat(other.hasTable()).isTrue();
+			assertThat(other.keepsKeysUnique()).isTrue();
 			assertThat(other.claim(newKey(), "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
 			this.jdbc.execute("DROP TABLE " + table);
 		}
