@@ -153,6 +153,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	private final Map<MethodClassKey, KafkaListenerDeclaration> kafkaListeners = new ConcurrentHashMap<>();
 
+	private final Map<MethodClassKey, RabbitListenerDeclaration> rabbitListeners = new ConcurrentHashMap<>();
+
 	// Null when class-level annotations cover handlers of every request method, which the
 	// handler interceptor then filters by idempotency.methods.
 	private final @Nullable Set<String> classLevelMethods;
@@ -240,7 +242,16 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		return List.copyOf(this.kafkaListeners.values());
 	}
 
-	private void rememberKafkaListener(Method method, @Nullable Class<?> userClass, IdempotentOperation operation) {
+	/**
+	 * The idempotent RabbitMQ listeners found so far, with their container factory and
+	 * acknowledge mode as their annotation writes them, unresolved.
+	 * @return the listeners
+	 */
+	public Collection<RabbitListenerDeclaration> rabbitListeners() {
+		return List.copyOf(this.rabbitListeners.values());
+	}
+
+	private void rememberListener(Method method, @Nullable Class<?> userClass, IdempotentOperation operation) {
 		if (operation.handler()) {
 			return;
 		}
@@ -249,6 +260,11 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		if (kafka.isPresent()) {
 			this.kafkaListeners.put(new MethodClassKey(method, owner), new KafkaListenerDeclaration(operation.name(),
 					kafka.getString("containerFactory").trim(), kafka.getString("batch").trim()));
+		}
+		MergedAnnotation<?> rabbit = listenerAnnotation(method, owner, RABBIT_LISTENER, RABBIT_HANDLER);
+		if (rabbit.isPresent()) {
+			this.rabbitListeners.put(new MethodClassKey(method, owner), new RabbitListenerDeclaration(operation.name(),
+					rabbit.getString("containerFactory").trim(), rabbit.getString("ackMode").trim()));
 		}
 	}
 
@@ -278,7 +294,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			}
 			IdempotentOperation operation = parse(annotation, specific, userClass, true, isHandler(specific, userClass),
 					this.valueResolver);
-			rememberKafkaListener(specific, userClass, operation);
+			rememberListener(specific, userClass, operation);
 			return operation;
 		}
 		Class<?> owner = (userClass != null) ? userClass : specific.getDeclaringClass();
@@ -745,6 +761,19 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	 * @param batch the {@code batch} attribute, empty when the factory decides
 	 */
 	public record KafkaListenerDeclaration(String listener, String containerFactory, String batch) {
+
+	}
+
+	/**
+	 * An idempotent RabbitMQ listener method, with the container factory and acknowledge
+	 * mode its annotation names, unresolved.
+	 *
+	 * @param listener the listener method's name
+	 * @param containerFactory the {@code containerFactory} attribute, empty for the
+	 * default factory
+	 * @param ackMode the {@code ackMode} attribute, empty when the factory decides
+	 */
+	public record RabbitListenerDeclaration(String listener, String containerFactory, String ackMode) {
 
 	}
 

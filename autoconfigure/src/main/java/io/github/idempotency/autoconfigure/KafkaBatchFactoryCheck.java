@@ -3,11 +3,8 @@ package io.github.idempotency.autoconfigure;
 import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
 import io.github.idempotency.annotation.AnnotationIdempotentOperationSource.KafkaListenerDeclaration;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
-import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.SmartInitializingSingleton;
-import org.springframework.beans.factory.config.BeanExpressionContext;
-import org.springframework.beans.factory.config.BeanExpressionResolver;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.kafka.annotation.KafkaListenerConfigurer;
 import org.springframework.kafka.config.AbstractKafkaListenerContainerFactory;
@@ -29,11 +26,11 @@ class KafkaBatchFactoryCheck implements SmartInitializingSingleton {
 
 	private final IdempotentOperationSource operations;
 
-	private final ConfigurableListableBeanFactory beanFactory;
+	private final ListenerAttributes attributes;
 
 	KafkaBatchFactoryCheck(IdempotentOperationSource operations, ConfigurableListableBeanFactory beanFactory) {
 		this.operations = operations;
-		this.beanFactory = beanFactory;
+		this.attributes = new ListenerAttributes(beanFactory);
 	}
 
 	@Override
@@ -42,41 +39,21 @@ class KafkaBatchFactoryCheck implements SmartInitializingSingleton {
 			return;
 		}
 		for (KafkaListenerDeclaration listener : annotations.kafkaListeners()) {
-			Object batch = resolve(listener.batch());
+			Object batch = this.attributes.resolve(listener.batch());
 			if (batch != null && !"".equals(batch)) {
 				if (Boolean.parseBoolean(batch.toString().trim())) {
 					throw batchListener(listener, "its batch attribute says so");
 				}
 				continue;
 			}
-			Object factory = resolve(listener.containerFactory());
-			String name = (factory instanceof String named && !named.isBlank()) ? named.trim() : null;
-			if (factory == null || "".equals(factory)) {
-				if (this.beanFactory.getBeanNamesForType(KafkaListenerConfigurer.class, false, false).length > 0) {
-					continue;
-				}
-				name = DEFAULT_FACTORY;
-			}
-			if (name != null) {
-				factory = this.beanFactory.containsBean(name) ? this.beanFactory.getBean(name) : null;
-			}
-			if (factory instanceof AbstractKafkaListenerContainerFactory<?, ?, ?> batching
+			ListenerAttributes.ContainerFactory factory = this.attributes.containerFactory(listener.containerFactory(),
+					DEFAULT_FACTORY, KafkaListenerConfigurer.class);
+			if (factory != null && factory.factory() instanceof AbstractKafkaListenerContainerFactory<?, ?, ?> batching
 					&& Boolean.TRUE.equals(batching.isBatchListener())) {
-				throw batchListener(listener, "the container factory" + ((name != null) ? " '" + name + "'" : "")
+				throw batchListener(listener, factory.describe()
 						+ " calls it with batches (spring.kafka.listener.type=batch, for Spring Boot's)");
 			}
 		}
-	}
-
-	// Placeholders, then an expression, which may give a bean.
-	private @Nullable Object resolve(String value) {
-		if (value.isEmpty()) {
-			return "";
-		}
-		String resolved = this.beanFactory.resolveEmbeddedValue(value);
-		BeanExpressionResolver expressions = this.beanFactory.getBeanExpressionResolver();
-		return (resolved != null && expressions != null)
-				? expressions.evaluate(resolved, new BeanExpressionContext(this.beanFactory, null)) : resolved;
 	}
 
 	private static IllegalStateException batchListener(KafkaListenerDeclaration listener, String why) {
