@@ -68,6 +68,13 @@ public class IdempotencyMessagingAutoConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
+		static RabbitAckModeCheck idempotencyRabbitAckModeCheck(IdempotentOperationSource operations,
+				ConfigurableListableBeanFactory beanFactory) {
+			return new RabbitAckModeCheck(operations, beanFactory);
+		}
+
+		@Bean
+		@ConditionalOnMissingBean
 		RabbitRefusalTranslator idempotencyRabbitRefusalTranslator(IdempotencyProperties properties) {
 			return new RabbitRefusalTranslator(properties.getInProgressRetryAfter(),
 					properties.getStoreUnavailableRetryAfter());

@@ -45,6 +45,15 @@ public final class BootLine {
 				: "org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration");
 	}
 
+	/**
+	 * RabbitMQ's auto-configuration on the line under test.
+	 * @return the auto-configuration class
+	 */
+	public static Class<?> rabbitAutoConfiguration() {
+		return load(BOOT_4 ? "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration"
+				: "org.springframework.boot.autoconfigure.amqp.RabbitAutoConfiguration");
+	}
+
 	private static Class<?> load(String name) {
 		return ClassUtils.resolveClassName(name, BootLine.class.getClassLoader());
 	}

@@ -1,0 +1,76 @@
+package io.github.idempotency.autoconfigure;
+
+import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
+import io.github.idempotency.annotation.AnnotationIdempotentOperationSource.RabbitListenerDeclaration;
+import io.github.idempotency.interceptor.IdempotentOperationSource;
+
+import org.springframework.amqp.core.AcknowledgeMode;
+import org.springframework.amqp.rabbit.annotation.RabbitListenerConfigurer;
+import org.springframework.amqp.rabbit.listener.AbstractMessageListenerContainer;
+import org.springframework.amqp.rabbit.listener.MessageListenerContainer;
+import org.springframework.amqp.rabbit.listener.RabbitListenerContainerFactory;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+
+/**
+ * Fails startup for an idempotent RabbitMQ listener whose messages its own code must
+ * acknowledge because its container factory says so
+ * ({@code spring.rabbitmq.listener.simple.acknowledge-mode=manual}, for Spring Boot's),
+ * or its {@code ackMode} attribute through a placeholder: a duplicate does not run the
+ * listener, so it would never be acknowledged. A literal {@code ackMode = "MANUAL"} fails
+ * when the annotation is read. The factory's mode is read from a container it makes,
+ * which is never started. Listener beans created later (lazy ones) are not checked, and
+ * neither is the default factory where a {@link RabbitListenerConfigurer} may name
+ * another.
+ */
+class RabbitAckModeCheck implements SmartInitializingSingleton {
+
+	// The name Spring AMQP looks a listener's factory up by when it names none.
+	private static final String DEFAULT_FACTORY = "rabbitListenerContainerFactory";
+
+	private final IdempotentOperationSource operations;
+
+	private final ListenerAttributes attributes;
+
+	RabbitAckModeCheck(IdempotentOperationSource operations, ConfigurableListableBeanFactory beanFactory) {
+		this.operations = operations;
+		this.attributes = new ListenerAttributes(beanFactory);
+	}
+
+	@Override
+	public void afterSingletonsInstantiated() {
+		if (!(this.operations instanceof AnnotationIdempotentOperationSource annotations)) {
+			return;
+		}
+		for (RabbitListenerDeclaration listener : annotations.rabbitListeners()) {
+			Object ackMode = this.attributes.resolve(listener.ackMode());
+			if (ackMode != null && !"".equals(ackMode)) {
+				if (ackMode.toString().trim().equalsIgnoreCase(AcknowledgeMode.MANUAL.name())) {
+					throw manualListener(listener, "its ackMode attribute says so");
+				}
+				continue;
+			}
+			ListenerAttributes.ContainerFactory factory = this.attributes.containerFactory(listener.containerFactory(),
+					DEFAULT_FACTORY, RabbitListenerConfigurer.class);
+			if (factory != null && factory.factory() instanceof RabbitListenerContainerFactory<?> containers
+					&& acknowledgesManually(containers)) {
+				throw manualListener(listener, factory.describe() + " acknowledges manually"
+						+ " (spring.rabbitmq.listener.simple.acknowledge-mode=manual, for Spring Boot's)");
+			}
+		}
+	}
+
+	private static boolean acknowledgesManually(RabbitListenerContainerFactory<?> factory) {
+		MessageListenerContainer container = factory.createListenerContainer();
+		return container instanceof AbstractMessageListenerContainer configured
+				&& configured.getAcknowledgeMode() == AcknowledgeMode.MANUAL;
+	}
+
+	private static IllegalStateException manualListener(RabbitListenerDeclaration listener, String why) {
+		return new IllegalStateException("@Idempotent on " + listener.listener() + ", a RabbitMQ listener whose"
+				+ " messages its own code acknowledges: " + why + ". A duplicate does not run it, so it would never"
+				+ " be acknowledged. Put @Idempotent on the method that does the work, and acknowledge in the"
+				+ " listener once that method returns");
+	}
+
+}

@@ -1,0 +1,160 @@
+package io.github.idempotency.messaging;
+
+import io.github.idempotency.annotation.Idempotent;
+import io.github.idempotency.autoconfigure.IdempotencyAutoConfiguration;
+import io.github.idempotency.autoconfigure.IdempotencyMessagingAutoConfiguration;
+import io.github.idempotency.test.BootLine;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.amqp.core.AcknowledgeMode;
+import org.springframework.amqp.rabbit.annotation.EnableRabbit;
+import org.springframework.amqp.rabbit.annotation.RabbitListener;
+import org.springframework.amqp.rabbit.annotation.RabbitListenerConfigurer;
+import org.springframework.amqp.rabbit.config.SimpleRabbitListenerContainerFactory;
+import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * An idempotent RabbitMQ listener whose container factory, not its annotation, says its
+ * code acknowledges the messages fails startup, as one whose annotation says so does: a
+ * duplicate would never be acknowledged. No broker is needed: the containers never start.
+ */
+class RabbitAckModeTests {
+
+	private final ApplicationContextRunner runner = new ApplicationContextRunner().withConfiguration(
+			AutoConfigurations.of(IdempotencyAutoConfiguration.class, IdempotencyMessagingAutoConfiguration.class,
+					AopAutoConfiguration.class, BootLine.jacksonAutoConfiguration()));
+
+	@Test
+	void listenerOfAFactoryThatAcknowledgesManuallyShouldFailStartupNamingIt() {
+		ApplicationContextRunner factories = this.runner.withUserConfiguration(Factories.class);
+		factories.withBean(LedgerOfTheDefaultFactory.class)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("LedgerOfTheDefaultFactory.book, a RabbitMQ listener whose messages its own code"
+						+ " acknowledges: the container factory 'rabbitListenerContainerFactory' acknowledges"
+						+ " manually"));
+		factories.withBean(LedgerOfAFactoryExpression.class)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("the container factory acknowledges manually"));
+		factories.withBean(LedgerOfAnAutomaticFactory.class)
+			.withBean(LedgerOverridingItsFactory.class)
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	@Test
+	void listenerWhoseAckModePlaceholderSaysManualShouldFailStartup() {
+		ApplicationContextRunner factories = this.runner.withUserConfiguration(Factories.class)
+			.withBean(LedgerOfAPlaceholder.class);
+		factories.withPropertyValues("ledger.ack-mode=MANUAL")
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("LedgerOfAPlaceholder.book, a RabbitMQ listener whose messages its own code"
+						+ " acknowledges: its ackMode attribute says so"));
+		factories.withPropertyValues("ledger.ack-mode=AUTO").run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	// Spring Boot's own factory, set up from its properties.
+	@Test
+	void listenerOfSpringBootsFactoryShouldFailStartupWhenItsPropertySaysManual() {
+		ApplicationContextRunner boot = this.runner
+			.withConfiguration(AutoConfigurations.of(BootLine.rabbitAutoConfiguration()))
+			.withUserConfiguration(EnableRabbitOnly.class)
+			.withBean(LedgerOfTheDefaultFactory.class)
+			.withPropertyValues("spring.rabbitmq.port=9", "spring.rabbitmq.listener.simple.auto-startup=false");
+		boot.withPropertyValues("spring.rabbitmq.listener.simple.acknowledge-mode=manual")
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("the container factory 'rabbitListenerContainerFactory' acknowledges manually"));
+		boot.run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	// A configurer may name another default factory than the bean of the default name.
+	@Test
+	void defaultFactoryShouldNotBeAssumedWhereAConfigurerMayNameAnother() {
+		this.runner.withUserConfiguration(Factories.class)
+			.withBean(LedgerOfTheDefaultFactory.class)
+			.withBean(RabbitListenerConfigurer.class,
+					() -> (registrar) -> registrar.setContainerFactoryBeanName("automaticFactory"))
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@EnableRabbit
+	static class EnableRabbitOnly {
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@EnableRabbit
+	static class Factories {
+
+		@Bean
+		SimpleRabbitListenerContainerFactory rabbitListenerContainerFactory() {
+			return factory(AcknowledgeMode.MANUAL);
+		}
+
+		@Bean
+		SimpleRabbitListenerContainerFactory automaticFactory() {
+			return factory(AcknowledgeMode.AUTO);
+		}
+
+		private static SimpleRabbitListenerContainerFactory factory(AcknowledgeMode mode) {
+			SimpleRabbitListenerContainerFactory factory = new SimpleRabbitListenerContainerFactory();
+			factory.setConnectionFactory(new CachingConnectionFactory("127.0.0.1", 9));
+			factory.setAcknowledgeMode(mode);
+			factory.setAutoStartup(false);
+			return factory;
+		}
+
+	}
+
+	public static class LedgerOfTheDefaultFactory {
+
+		@RabbitListener(queues = "payments")
+		@Idempotent(key = "#p0")
+		public void book(String payment) {
+		}
+
+	}
+
+	public static class LedgerOfAFactoryExpression {
+
+		@RabbitListener(queues = "payments", containerFactory = "#{@rabbitListenerContainerFactory}")
+		@Idempotent(key = "#p0")
+		public void book(String payment) {
+		}
+
+	}
+
+	public static class LedgerOfAPlaceholder {
+
+		@RabbitListener(queues = "payments", containerFactory = "automaticFactory", ackMode = "${ledger.ack-mode}")
+		@Idempotent(key = "#p0")
+		public void book(String payment) {
+		}
+
+	}
+
+	public static class LedgerOfAnAutomaticFactory {
+
+		@RabbitListener(queues = "payments", containerFactory = "automaticFactory")
+		@Idempotent(key = "#p0")
+		public void book(String payment) {
+		}
+
+	}
+
+	public static class LedgerOverridingItsFactory {
+
+		@RabbitListener(queues = "payments", ackMode = "AUTO")
+		@Idempotent(key = "#p0")
+		public void book(String payment) {
+		}
+
+	}
+
+}
