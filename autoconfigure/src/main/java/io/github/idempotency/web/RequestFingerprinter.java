@@ -1,5 +1,8 @@
 package io.github.idempotency.web;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Arrays;
@@ -16,7 +19,10 @@ import org.springframework.http.MediaType;
 import org.springframework.util.LinkedMultiValueMap;
 import org.springframework.util.MultiValueMap;
 import org.springframework.util.StringUtils;
+import org.springframework.web.multipart.MultipartFile;
+import org.springframework.web.multipart.MultipartHttpServletRequest;
 import org.springframework.web.servlet.HandlerMapping;
+import org.springframework.web.util.WebUtils;
 
 /**
  * Computes what makes two requests with the same key "the same request": a SHA-256 over
@@ -26,7 +32,8 @@ import org.springframework.web.servlet.HandlerMapping;
  * Query parameters are compared by name, in any order. A JSON body is compared in
  * canonical form, so that a client that re-serializes its retry with other key order or
  * whitespace is still recognised; any other body is compared byte for byte, and form data
- * by its parameters. Thread-safe.
+ * by its parameters, and the files uploaded with it (multipart data Spring MVC resolved)
+ * by their part name, file name, type and content. Thread-safe.
  *
  * @since 0.1.0
  */
@@ -72,8 +79,51 @@ public class RequestFingerprinter {
 				.stream()
 				.sorted(Map.Entry.comparingByKey())
 				.forEach((entry) -> updateParameter(digest, entry.getKey(), Arrays.asList(entry.getValue())));
+			MultipartHttpServletRequest multipart = WebUtils.getNativeRequest(request,
+					MultipartHttpServletRequest.class);
+			if (multipart != null) {
+				updateFiles(digest, multipart.getMultiFileMap());
+			}
 		}
 		return Hashing.hex(digest.digest());
+	}
+
+	// Files are not parameters. Each is told by its part's name, its file name and type
+	// as sent, and a digest of its content, read from where the container keeps it.
+	private static void updateFiles(MessageDigest digest, MultiValueMap<String, MultipartFile> files) {
+		update(digest, "files");
+		new TreeMap<>(files).forEach((name, parts) -> {
+			update(digest, name);
+			updateLength(digest, parts.size());
+			for (MultipartFile file : parts) {
+				updateNullable(digest, file.getOriginalFilename());
+				updateNullable(digest, file.getContentType());
+				update(digest, contentDigest(file));
+			}
+		});
+	}
+
+	private static byte[] contentDigest(MultipartFile file) {
+		MessageDigest digest = Hashing.sha256();
+		try (InputStream content = file.getInputStream()) {
+			byte[] buffer = new byte[8192];
+			for (int read = content.read(buffer); read >= 0; read = content.read(buffer)) {
+				digest.update(buffer, 0, read);
+			}
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not read the uploaded file of part '" + file.getName() + "'", ex);
+		}
+		return digest.digest();
+	}
+
+	private static void updateNullable(MessageDigest digest, @Nullable String value) {
+		if (value != null) {
+			update(digest, value);
+		}
+		else {
+			updateLength(digest, -1);
+		}
 	}
 
 	private byte[] canonicalBody(HttpServletRequest request, byte[] body) {
@@ -134,12 +184,7 @@ public class RequestFingerprinter {
 		update(digest, name);
 		updateLength(digest, values.size());
 		for (String value : values) {
-			if (value != null) {
-				update(digest, value);
-			}
-			else {
-				updateLength(digest, -1);
-			}
+			updateNullable(digest, value);
 		}
 	}
 

@@ -319,6 +319,36 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isOne();
 	}
 
+	// A file uploaded with form data is no parameter: its content, name and type tell one
+	// upload from another, and none of them depends on the boundary the client chose.
+	@Test
+	void uploadShouldBeFingerprintedByItsFilesToo() {
+		HttpResponse<byte[]> first = upload("a.txt", "text/plain", "first content", "boundary-1");
+		HttpResponse<byte[]> retry = upload("a.txt", "text/plain", "first content", "boundary-2");
+		HttpResponse<byte[]> otherContent = upload("a.txt", "text/plain", "other content", "boundary-3");
+		HttpResponse<byte[]> otherName = upload("b.txt", "text/plain", "first content", "boundary-4");
+		HttpResponse<byte[]> otherType = upload("a.txt", "application/octet-stream", "first content", "boundary-5");
+
+		assertThat(TestHttp.text(first)).isEqualTo("1:receipt:a.txt:first content");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(otherContent.statusCode()).isEqualTo(422);
+		assertThat(otherName.statusCode()).isEqualTo(422);
+		assertThat(otherType.statusCode()).isEqualTo(422);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	private HttpResponse<byte[]> upload(String filename, String type, String content, String boundary) {
+		String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nreceipt\r\n--"
+				+ boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename
+				+ "\"\r\nContent-Type: " + type + "\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
+		return this.http.post("/edge/upload")
+			.key(this.key)
+			.name(this.key)
+			.body(body.getBytes(StandardCharsets.UTF_8), "multipart/form-data; boundary=" + boundary)
+			.send();
+	}
+
 	// A complete form that does not parse (a bad escape) is not one cut short: it reaches
 	// the application as it would without the starter, which runs it or refuses it as its
 	// container does.

@@ -38,6 +38,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.WebAsyncTask;
+import org.springframework.web.multipart.MultipartFile;
 import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 
@@ -76,6 +77,14 @@ public class EdgeController {
 	String form(@RequestHeader("X-Test-Name") String name, @RequestParam(required = false) String item,
 			@RequestParam(required = false) String note) {
 		return this.executions.record(name) + ":" + item + ":" + note;
+	}
+
+	@PostMapping(path = "/upload", produces = MediaType.TEXT_PLAIN_VALUE)
+	@Idempotent
+	String upload(@RequestHeader("X-Test-Name") String name, @RequestParam String note,
+			@RequestParam MultipartFile file) throws IOException {
+		return this.executions.record(name) + ":" + note + ":" + file.getOriginalFilename() + ":"
+				+ new String(file.getBytes(), StandardCharsets.UTF_8);
 	}
 
 	@PostMapping(path = "/echo-reader", produces = MediaType.TEXT_PLAIN_VALUE)
