@@ -54,6 +54,15 @@ public final class IdempotencyKeyParser {
 			if (c < 0x20 || c == 0x7f) {
 				throw new InvalidKeyException("The idempotency key contains a control character.");
 			}
+			// Text without a character there: UTF-8 would write it as '?', so that two
+			// keys shared one record.
+			if (Character.isSurrogate(c)) {
+				if (!Character.isHighSurrogate(c) || i + 1 == key.length()
+						|| !Character.isLowSurrogate(key.charAt(i + 1))) {
+					throw new InvalidKeyException("The idempotency key contains a surrogate without its pair.");
+				}
+				i++;
+			}
 		}
 		return key;
 	}

@@ -29,14 +29,14 @@ class IdempotencyKeyParserTests {
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "", "a\nb", "a\u0000b", "0123456789abcdefg" })
+	@ValueSource(strings = { "", "a\nb", "a\u0000b", "0123456789abcdefg", "A\ud800", "\udc00A", "\ud800\ud800" })
 	void checkWhenKeyFromExpressionIsUnusableShouldReject(String key) {
 		assertThatExceptionOfType(IdempotencyKeyParser.InvalidKeyException.class)
 			.isThrownBy(() -> this.parser.check(key));
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "order 42", "caf\u00e9", "x" })
+	@ValueSource(strings = { "order 42", "caf\u00e9", "x", "\ud83d\ude00" })
 	void checkWhenKeyFromExpressionIsPrintableShouldAccept(String key) {
 		assertThat(this.parser.check(key)).isEqualTo(key);
 	}
