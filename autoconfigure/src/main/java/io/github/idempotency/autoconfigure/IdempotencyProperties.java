@@ -32,8 +32,15 @@ public class IdempotencyProperties implements Validator {
 	 * is configured.
 	 */
 	static final Set<String> NEVER_REPLAYED = Set.of("set-cookie", "set-cookie2", "authorization",
-			"proxy-authorization", "www-authenticate", "proxy-authenticate", "cookie", "content-length",
-			"transfer-encoding", "connection", "keep-alive", "date");
+			"proxy-authorization", "www-authenticate", "proxy-authenticate", "authentication-info", "cookie",
+			"content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "upgrade", "te",
+			"trailer", "date");
+
+	/**
+	 * Starts of header names that are worked out for each request (CORS, rate limits),
+	 * which a replay must not overwrite with another request's.
+	 */
+	static final List<String> NEVER_REPLAYED_PREFIXES = List.of("access-control-", "x-ratelimit-", "ratelimit");
 
 	/**
 	 * Whether @Idempotent endpoints are handled. When false, annotated methods run as if
@@ -120,7 +127,7 @@ public class IdempotencyProperties implements Validator {
 	/**
 	 * Response headers stored with a response and sent again on replay. Credential and
 	 * connection headers (Set-Cookie, Authorization, Content-Length, ...) are never
-	 * allowed.
+	 * allowed, nor those worked out for each request (Access-Control-*, X-RateLimit-*).
 	 */
 	private List<String> replayedHeaders = new ArrayList<>(
 			List.of("Content-Type", "Content-Language", "Content-Disposition", "Content-Encoding", "Content-Location",
@@ -438,6 +445,10 @@ public class IdempotencyProperties implements Validator {
 			else if (NEVER_REPLAYED.contains(header.toLowerCase(Locale.ROOT))) {
 				errors.rejectValue("replayedHeaders", "forbidden", property("replayedHeaders") + " '" + header
 						+ "' is never replayed: it carries credentials or belongs to one connection");
+			}
+			else if (NEVER_REPLAYED_PREFIXES.stream().anyMatch(header.toLowerCase(Locale.ROOT)::startsWith)) {
+				errors.rejectValue("replayedHeaders", "forbidden", property("replayedHeaders") + " '" + header
+						+ "' is never replayed: it is worked out for each request");
 			}
 		}
 	}

@@ -338,6 +338,16 @@ class IdempotencyAutoConfigurationTests {
 				"'Set-Cookie' is never replayed");
 	}
 
+	// Worked out for each request: a replay would answer with another request's.
+	@Test
+	void startWithPerRequestHeaderReplayedShouldFailNamingProperty() {
+		assertStartupFailure("idempotency.replayed-headers=Location,Access-Control-Allow-Origin", "replayedHeaders",
+				"'Access-Control-Allow-Origin' is never replayed: it is worked out for each request");
+		assertStartupFailure("idempotency.replayed-headers=X-RateLimit-Remaining", "replayedHeaders",
+				"'X-RateLimit-Remaining' is never replayed");
+		assertStartupFailure("idempotency.replayed-headers=Upgrade", "replayedHeaders", "'Upgrade' is never replayed");
+	}
+
 	@Test
 	void startWithInvalidHeaderNameShouldFailNamingProperty() {
 		assertStartupFailure("idempotency.header-name=Idempotency Key", "headerName",
