@@ -13,6 +13,8 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.Ordered;
+import org.springframework.http.HttpHeaders;
+import org.springframework.util.StringUtils;
 import org.springframework.web.context.request.async.AsyncRequestNotUsableException;
 import org.springframework.web.context.request.async.AsyncRequestTimeoutException;
 import org.springframework.web.servlet.HandlerExceptionResolver;
@@ -109,8 +111,28 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 			}
 		});
 		response.setHeader(this.replayedHeaderName, "true");
+		exposeToCrossOriginCaller(response);
 		response.setContentLength(stored.body().length);
 		response.getOutputStream().write(stored.body());
+	}
+
+	// A browser shows a script of another origin only the response headers CORS exposes,
+	// which Spring MVC set before the handler was called.
+	private void exposeToCrossOriginCaller(HttpServletResponse response) {
+		if (response.getHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN) == null) {
+			return;
+		}
+		boolean credentials = "true".equals(response.getHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_CREDENTIALS));
+		for (String exposed : response.getHeaders(HttpHeaders.ACCESS_CONTROL_EXPOSE_HEADERS)) {
+			for (String name : StringUtils.commaDelimitedListToStringArray(exposed)) {
+				// A wildcard is no wildcard for a request with credentials.
+				if (name.trim().equalsIgnoreCase(this.replayedHeaderName)
+						|| (name.trim().equals("*") && !credentials)) {
+					return;
+				}
+			}
+		}
+		response.addHeader(HttpHeaders.ACCESS_CONTROL_EXPOSE_HEADERS, this.replayedHeaderName);
 	}
 
 	@Override

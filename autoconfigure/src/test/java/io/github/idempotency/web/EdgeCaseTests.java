@@ -319,6 +319,33 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isOne();
 	}
 
+	// A script of another origin can read only the headers CORS exposes: the replay adds
+	// its own to those the handler's CORS configuration names.
+	@Test
+	void replayToAScriptOfAnotherOriginShouldExposeTheReplayedHeader() {
+		HttpResponse<byte[]> first = this.http.post("/edge/cross-origin")
+			.key(this.key)
+			.name(this.key)
+			.header("Origin", "https://shop.example")
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/cross-origin")
+			.key(this.key)
+			.name(this.key)
+			.header("Origin", "https://shop.example")
+			.send();
+		HttpResponse<byte[]> sameOrigin = this.http.post("/edge/cross-origin").key(this.key).name(this.key).send();
+
+		assertThat(first.headers().allValues("Access-Control-Expose-Headers")).containsExactly("Location");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.headers().firstValue("Access-Control-Allow-Origin")).hasValue("https://shop.example");
+		assertThat(String.join(",", retry.headers().allValues("Access-Control-Expose-Headers")))
+			.isEqualTo("Location,Idempotent-Replayed");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(sameOrigin.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(sameOrigin.headers().firstValue("Access-Control-Expose-Headers")).isEmpty();
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// A file uploaded with form data is no parameter: its content, name and type tell one
 	// upload from another, and none of them depends on the boundary the client chose.
 	@Test

@@ -27,6 +27,7 @@ import reactor.core.publisher.Flux;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.CrossOrigin;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.util.FileCopyUtils;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -77,6 +78,13 @@ public class EdgeController {
 	String form(@RequestHeader("X-Test-Name") String name, @RequestParam(required = false) String item,
 			@RequestParam(required = false) String note) {
 		return this.executions.record(name) + ":" + item + ":" + note;
+	}
+
+	@PostMapping(path = "/cross-origin", produces = MediaType.TEXT_PLAIN_VALUE)
+	@CrossOrigin(origins = "https://shop.example", exposedHeaders = "Location")
+	@Idempotent
+	String crossOrigin(@RequestHeader("X-Test-Name") String name) {
+		return "run " + this.executions.record(name);
 	}
 
 	@PostMapping(path = "/upload", produces = MediaType.TEXT_PLAIN_VALUE)
