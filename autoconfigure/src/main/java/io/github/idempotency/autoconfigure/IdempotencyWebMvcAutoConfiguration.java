@@ -69,8 +69,9 @@ public class IdempotencyWebMvcAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	RequestFingerprinter idempotencyRequestFingerprinter(ObjectProvider<JsonCanonicalizer> jsonCanonicalizer) {
-		return new RequestFingerprinter(jsonCanonicalizer.getIfAvailable());
+	RequestFingerprinter idempotencyRequestFingerprinter(ObjectProvider<JsonCanonicalizer> jsonCanonicalizer,
+			IdempotentRequestMatcher matcher) {
+		return new RequestFingerprinter(jsonCanonicalizer.getIfAvailable(), matcher::sharesItsRoute);
 	}
 
 	@Bean

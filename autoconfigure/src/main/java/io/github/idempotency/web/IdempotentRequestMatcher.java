@@ -1,8 +1,11 @@
 package io.github.idempotency.web;
 
+import java.lang.reflect.Method;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -77,6 +80,7 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 	public void afterSingletonsInstantiated() {
 		List<Route> found = new ArrayList<>();
 		Set<String> prefixes = new HashSet<>();
+		Map<String, Set<Method>> handlersByPattern = new HashMap<>();
 		for (RequestMappingInfoHandlerMapping mapping : this.beanFactory
 			.getBeansOfType(RequestMappingInfoHandlerMapping.class, false, false)
 			.values()) {
@@ -92,10 +96,27 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 					found.add(new Route(info, urlPathHelper,
 							operation.declaredOnMethod() ? null : this.classLevelMethods));
 					prefixes.addAll(knownSyntax ? literalPrefixes(info) : Set.of(""));
+					info.getPatternValues()
+						.forEach((pattern) -> handlersByPattern.computeIfAbsent(pattern, (key) -> new HashSet<>())
+							.add(handler.getMethod()));
 				}
 			});
 		}
-		this.routes = new Routes(List.copyOf(found), requestMethods(found), List.copyOf(prefixes));
+		Set<Method> sharing = new HashSet<>();
+		handlersByPattern.values().stream().filter((handlers) -> handlers.size() > 1).forEach(sharing::addAll);
+		this.routes = new Routes(List.copyOf(found), requestMethods(found), List.copyOf(prefixes), Set.copyOf(sharing));
+	}
+
+	/**
+	 * Whether an idempotent handler shares a path pattern with another one, which the
+	 * conditions of their mappings (headers, parameters, media types) tell apart: their
+	 * requests have the same route, and so the same default scope.
+	 * @param handler the handler method
+	 * @return {@code true} if another idempotent handler is mapped to one of its patterns
+	 */
+	public boolean sharesItsRoute(Method handler) {
+		Routes routes = this.routes;
+		return routes != null && routes.sharingARoute().contains(handler);
 	}
 
 	// The literal start of a route's path patterns, up to the first variable or wildcard,
@@ -229,10 +250,11 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 
 	/**
 	 * The routes to idempotent handlers, the request methods any of them accepts
-	 * ({@code null} for every method) and the literal prefixes of their path patterns,
-	 * published together.
+	 * ({@code null} for every method), the literal prefixes of their path patterns and
+	 * the handlers that share a pattern, published together.
 	 */
-	private record Routes(List<Route> all, @Nullable Set<String> requestMethods, List<String> literalPrefixes) {
+	private record Routes(List<Route> all, @Nullable Set<String> requestMethods, List<String> literalPrefixes,
+			Set<Method> sharingARoute) {
 	}
 
 	/**

@@ -3,12 +3,14 @@ package io.github.idempotency.web;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.json.JsonCanonicalizer;
@@ -19,6 +21,7 @@ import org.springframework.http.MediaType;
 import org.springframework.util.LinkedMultiValueMap;
 import org.springframework.util.MultiValueMap;
 import org.springframework.util.StringUtils;
+import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.multipart.MultipartFile;
 import org.springframework.web.multipart.MultipartHttpServletRequest;
 import org.springframework.web.servlet.HandlerMapping;
@@ -26,7 +29,9 @@ import org.springframework.web.util.WebUtils;
 
 /**
  * Computes what makes two requests with the same key "the same request": a SHA-256 over
- * the method, the route pattern, the path variables, the query parameters and the body.
+ * the method, the route pattern, the path variables, the query parameters and the body,
+ * and the handler method where another idempotent handler shares its route pattern (told
+ * apart by headers, parameters or media types).
  *
  * <p>
  * Query parameters are compared by name, in any order. A JSON body is compared in
@@ -42,12 +47,26 @@ public class RequestFingerprinter {
 	// Never updated, only copied.
 	private final @Nullable JsonCanonicalizer jsonCanonicalizer;
 
+	private final Predicate<Method> sharesItsRoute;
+
 	/**
 	 * @param jsonCanonicalizer canonicalizes JSON bodies, or {@code null} to compare them
 	 * byte for byte
 	 */
 	public RequestFingerprinter(@Nullable JsonCanonicalizer jsonCanonicalizer) {
+		this(jsonCanonicalizer, (handler) -> false);
+	}
+
+	/**
+	 * @param jsonCanonicalizer puts JSON bodies in canonical form; {@code null} compares
+	 * them byte for byte
+	 * @param sharesItsRoute tells the idempotent handlers that share a route pattern with
+	 * another one, which their requests name too, so that one's key sent to the other is
+	 * told apart ({@link IdempotentRequestMatcher#sharesItsRoute})
+	 */
+	public RequestFingerprinter(@Nullable JsonCanonicalizer jsonCanonicalizer, Predicate<Method> sharesItsRoute) {
 		this.jsonCanonicalizer = jsonCanonicalizer;
+		this.sharesItsRoute = sharesItsRoute;
 	}
 
 	/**
@@ -61,6 +80,14 @@ public class RequestFingerprinter {
 		MessageDigest digest = Hashing.sha256();
 		update(digest, request.getMethod());
 		update(digest, String.valueOf(request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE)));
+		// Only then, so that the fingerprints of every other handler survive its
+		// renaming.
+		if (request.getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) instanceof HandlerMethod handler
+				&& this.sharesItsRoute.test(handler.getMethod())) {
+			update(digest, "handler");
+			update(digest, handler.getBeanType().getName() + '#' + handler.getMethod().getName()
+					+ Arrays.toString(handler.getMethod().getParameterTypes()));
+		}
 		if (request.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE) instanceof Map<?, ?> variables) {
 			new TreeMap<>(variables).forEach((name, value) -> {
 				update(digest, String.valueOf(name));

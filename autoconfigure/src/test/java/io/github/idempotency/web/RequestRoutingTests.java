@@ -50,6 +50,40 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(TestHttp.text(response)).startsWith("wrappers ").doesNotContain("Swappable");
 	}
 
+	// Handlers that share a route share its scope: a key sent to one and then to the
+	// other
+	// is a key reused for another request.
+	@Test
+	void keyOfOneHandlerSentToAnotherOnTheSameRouteShouldBeRefused() throws NoSuchMethodException {
+		HttpResponse<byte[]> cancel = this.http.post(path("/routing/actions/7"))
+			.key(this.key)
+			.name(this.key)
+			.header("X-Action", "cancel")
+			.json("{}")
+			.send();
+		HttpResponse<byte[]> refund = this.http.post(path("/routing/actions/7"))
+			.key(this.key)
+			.name(this.key)
+			.header("X-Action", "refund")
+			.json("{}")
+			.send();
+		HttpResponse<byte[]> retry = this.http.post(path("/routing/actions/7"))
+			.key(this.key)
+			.name(this.key)
+			.header("X-Action", "cancel")
+			.json("{}")
+			.send();
+
+		assertThat(TestHttp.text(cancel)).isEqualTo("cancelled 7 run 1");
+		assertThat(refund.statusCode()).isEqualTo(422);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(cancel.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+		Method pay = RoutingController.class.getDeclaredMethod("pay", String.class, String.class,
+				jakarta.servlet.http.HttpServletRequest.class);
+		assertThat(this.matcher.sharesItsRoute(pay)).isFalse();
+	}
+
 	@Test
 	void requestToAnIdempotentHandlerWithPathVariablesShouldBeProtected() {
 		HttpResponse<byte[]> first = this.http.post(path("/routing/orders/42/pay")).key(this.key).name(this.key).send();

@@ -204,6 +204,21 @@ public class RoutingController {
 		include(request, response, "/routing/nested/included");
 	}
 
+	// Two idempotent actions on one route, which a header picks between.
+	@PostMapping(path = "/actions/{id}", headers = "X-Action=cancel")
+	@ResponseBody
+	@Idempotent
+	String cancel(@RequestHeader("X-Test-Name") String name, @PathVariable String id) {
+		return "cancelled " + id + " run " + this.executions.record(name);
+	}
+
+	@PostMapping(path = "/actions/{id}", headers = "X-Action=refund")
+	@ResponseBody
+	@Idempotent
+	String refund(@RequestHeader("X-Test-Name") String name, @PathVariable String id) {
+		return "refunded " + id + " run " + this.executions.record(name);
+	}
+
 	// The idempotent route's method and pattern, picked over it by its header: the filter
 	// prepares the request, for a handler that is not idempotent.
 	@PostMapping(path = "/orders/{id}/pay", headers = "X-Include")
