@@ -71,7 +71,7 @@ public class IdempotencyWebMvcAutoConfiguration {
 	@ConditionalOnMissingBean
 	RequestFingerprinter idempotencyRequestFingerprinter(ObjectProvider<JsonCanonicalizer> jsonCanonicalizer,
 			IdempotentRequestMatcher matcher) {
-		return new RequestFingerprinter(jsonCanonicalizer.getIfAvailable(), matcher::sharesItsRoute);
+		return new RequestFingerprinter(jsonCanonicalizer.getIfAvailable(), matcher::sharedRouteConditions);
 	}
 
 	@Bean

@@ -6,9 +6,9 @@ import io.github.idempotency.interceptor.IdempotentOperationSource;
 
 import org.springframework.amqp.core.AcknowledgeMode;
 import org.springframework.amqp.rabbit.annotation.RabbitListenerConfigurer;
+import org.springframework.amqp.rabbit.config.AbstractRabbitListenerContainerFactory;
 import org.springframework.amqp.rabbit.listener.AbstractMessageListenerContainer;
 import org.springframework.amqp.rabbit.listener.MessageListenerContainer;
-import org.springframework.amqp.rabbit.listener.RabbitListenerContainerFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 
@@ -52,7 +52,7 @@ class RabbitAckModeCheck implements SmartInitializingSingleton {
 			}
 			ListenerAttributes.ContainerFactory factory = this.attributes.containerFactory(listener.containerFactory(),
 					DEFAULT_FACTORY, RabbitListenerConfigurer.class);
-			if (factory != null && factory.factory() instanceof RabbitListenerContainerFactory<?> containers
+			if (factory != null && factory.factory() instanceof AbstractRabbitListenerContainerFactory<?> containers
 					&& acknowledgesManually(containers)) {
 				throw manualListener(listener, factory.describe() + " acknowledges manually"
 						+ " (spring.rabbitmq.listener.simple.acknowledge-mode=manual, for Spring Boot's)");
@@ -60,8 +60,17 @@ class RabbitAckModeCheck implements SmartInitializingSingleton {
 		}
 	}
 
-	private static boolean acknowledgesManually(RabbitListenerContainerFactory<?> factory) {
-		MessageListenerContainer container = factory.createListenerContainer();
+	// Spring AMQP's own factories (simple and direct containers) keep the mode they were
+	// given for the containers they make, and make one without an endpoint.
+	private static boolean acknowledgesManually(AbstractRabbitListenerContainerFactory<?> factory) {
+		MessageListenerContainer container;
+		try {
+			container = factory.createListenerContainer();
+		}
+		// One that cannot make a container without an endpoint cannot be told.
+		catch (RuntimeException ex) {
+			return false;
+		}
 		return container instanceof AbstractMessageListenerContainer configured
 				&& configured.getAcknowledgeMode() == AcknowledgeMode.MANUAL;
 	}

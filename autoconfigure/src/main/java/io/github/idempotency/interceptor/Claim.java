@@ -113,12 +113,7 @@ public final class Claim {
 	}
 
 	private void leaseLost() {
-		if (this.lease != null) {
-			this.lease.lost();
-		}
-		else {
-			this.onLeaseLost.run();
-		}
+		this.onLeaseLost.run();
 	}
 
 	/**

@@ -1,6 +1,7 @@
 package io.github.idempotency.interceptor;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyStore;
@@ -96,7 +97,7 @@ public class IdempotencyLifecycle implements AutoCloseable {
 			if (result instanceof ClaimResult.Claimed claimed) {
 				record(tag, IdempotencyOutcome.EXECUTED);
 				Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
-				Runnable onLeaseLost = () -> this.outcomes.onLeaseLost(tag);
+				Runnable onLeaseLost = leaseLostOnce(tag);
 				return new Decision.Proceed(new Claim(this.store, recordKey, claimed.token(), ttl,
 						renewWhileRunning(recordKey, claimed.token(), lease, onLeaseLost), onLeaseLost));
 			}
@@ -151,6 +152,17 @@ public class IdempotencyLifecycle implements AutoCloseable {
 		}
 		this.storeFailures.failed("refusing " + operation.name() + " (idempotency.on-store-failure=reject)", ex);
 		return new Decision.Unavailable(ex);
+	}
+
+	// Found by a renewal or by a completion (the one in the transaction, then the one
+	// after it), whichever comes first: reported once however often it is found.
+	private Runnable leaseLostOnce(String tag) {
+		AtomicBoolean reported = new AtomicBoolean();
+		return () -> {
+			if (reported.compareAndSet(false, true)) {
+				this.outcomes.onLeaseLost(tag);
+			}
+		};
 	}
 
 	private LeaseRenewals.@Nullable Lease renewWhileRunning(String recordKey, String token, Duration lease,

@@ -7,6 +7,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
+import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -87,22 +88,39 @@ public final class KeyExpressionEvaluator {
 	}
 
 	// The type of the value, or of a part of it, whose text names its identity: an
-	// array, or an object that keeps Object's toString(). A record's text is that of its
-	// components, so they are looked into, as far as records nest.
+	// array, or an object that keeps Object's toString(). The text a record is given
+	// shows its components' (which are looked into, as far as records nest); one it
+	// writes itself is its own. Collections are not looked into.
 	private static @Nullable Class<?> unstableText(Object value, int depth) {
 		Class<?> type = value.getClass();
 		if (type.isArray() || !HAS_OWN_TEXT.get(type)) {
 			return type;
 		}
-		if (value instanceof Record && depth < MAX_RECORD_DEPTH) {
-			for (RecordComponent component : type.getRecordComponents()) {
-				Method accessor = component.getAccessor();
+		if (!(value instanceof Record) || depth >= MAX_RECORD_DEPTH) {
+			return null;
+		}
+		RecordComponent[] components = type.getRecordComponents();
+		Object[] parts = new Object[components.length];
+		StringJoiner given = new StringJoiner(", ", type.getSimpleName() + "[", "]");
+		try {
+			for (int i = 0; i < components.length; i++) {
+				Method accessor = components[i].getAccessor();
 				ReflectionUtils.makeAccessible(accessor);
-				Object part = ReflectionUtils.invokeMethod(accessor, value);
-				Class<?> unstable = (part != null) ? unstableText(part, depth + 1) : null;
-				if (unstable != null) {
-					return unstable;
-				}
+				parts[i] = accessor.invoke(value);
+				given.add(components[i].getName() + "=" + parts[i]);
+			}
+		}
+		// An accessor of its own that fails: the record's text is left to it.
+		catch (ReflectiveOperationException | RuntimeException ex) {
+			return null;
+		}
+		if (!given.toString().equals(value.toString())) {
+			return null;
+		}
+		for (Object part : parts) {
+			Class<?> unstable = (part != null) ? unstableText(part, depth + 1) : null;
+			if (unstable != null) {
+				return unstable;
 			}
 		}
 		return null;

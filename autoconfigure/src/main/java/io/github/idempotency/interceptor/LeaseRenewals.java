@@ -126,7 +126,7 @@ final class LeaseRenewals implements AutoCloseable {
 			else if (this.dueAt.remove(claim) != null) {
 				logger.warn("Lease on idempotency record " + claim.recordKey + " was lost while its call was"
 						+ " running; a retry may run it again, and this call's outcome will not be" + " stored");
-				claim.lost();
+				claim.onLost.run();
 			}
 		}
 		catch (Throwable ex) {
@@ -171,9 +171,6 @@ final class LeaseRenewals implements AutoCloseable {
 
 		private final Runnable onLost;
 
-		// Found by a renewal or by the completion, whichever came first.
-		private final AtomicBoolean lost = new AtomicBoolean();
-
 		private Lease(String recordKey, String token, Duration lease, long intervalNanos, long giveUpAt,
 				Runnable onLost) {
 			this.recordKey = recordKey;
@@ -182,15 +179,6 @@ final class LeaseRenewals implements AutoCloseable {
 			this.intervalNanos = intervalNanos;
 			this.giveUpAt = giveUpAt;
 			this.onLost = onLost;
-		}
-
-		/**
-		 * The claim is gone from the store: reported once, however often it is found.
-		 */
-		void lost() {
-			if (this.lost.compareAndSet(false, true)) {
-				this.onLost.run();
-			}
 		}
 
 		void stop() {

@@ -80,7 +80,7 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 	public void afterSingletonsInstantiated() {
 		List<Route> found = new ArrayList<>();
 		Set<String> prefixes = new HashSet<>();
-		Map<String, Set<Method>> handlersByPattern = new HashMap<>();
+		Map<String, List<Mapped>> byPattern = new HashMap<>();
 		for (RequestMappingInfoHandlerMapping mapping : this.beanFactory
 			.getBeansOfType(RequestMappingInfoHandlerMapping.class, false, false)
 			.values()) {
@@ -96,27 +96,49 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 					found.add(new Route(info, urlPathHelper,
 							operation.declaredOnMethod() ? null : this.classLevelMethods));
 					prefixes.addAll(knownSyntax ? literalPrefixes(info) : Set.of(""));
+					Mapped mapped = new Mapped(handler.getMethod(), info);
 					info.getPatternValues()
-						.forEach((pattern) -> handlersByPattern.computeIfAbsent(pattern, (key) -> new HashSet<>())
-							.add(handler.getMethod()));
+						.forEach((pattern) -> byPattern.computeIfAbsent(pattern, (key) -> new ArrayList<>())
+							.add(mapped));
 				}
 			});
 		}
-		Set<Method> sharing = new HashSet<>();
-		handlersByPattern.values().stream().filter((handlers) -> handlers.size() > 1).forEach(sharing::addAll);
-		this.routes = new Routes(List.copyOf(found), requestMethods(found), List.copyOf(prefixes), Set.copyOf(sharing));
+		this.routes = new Routes(List.copyOf(found), requestMethods(found), List.copyOf(prefixes),
+				Map.copyOf(sharedRoutes(byPattern)));
+	}
+
+	// Handlers mapped to one pattern with request methods in common, by what else of
+	// their mappings tells them apart (headers, parameters, media types), or by the
+	// handler method where that is all the same.
+	private static Map<Method, String> sharedRoutes(Map<String, List<Mapped>> byPattern) {
+		Map<Method, String> shared = new HashMap<>();
+		for (List<Mapped> onPattern : byPattern.values()) {
+			for (Mapped one : onPattern) {
+				for (Mapped other : onPattern) {
+					if (one.handler().equals(other.handler()) || !one.methodsOverlap(other)) {
+						continue;
+					}
+					String conditions = one.conditions();
+					shared.put(one.handler(), conditions.equals(other.conditions())
+							? conditions + ' ' + one.handler().toGenericString() : conditions);
+				}
+			}
+		}
+		return shared;
 	}
 
 	/**
-	 * Whether an idempotent handler shares a path pattern with another one, which the
-	 * conditions of their mappings (headers, parameters, media types) tell apart: their
-	 * requests have the same route, and so the same default scope.
+	 * What tells an idempotent handler's requests from those of another idempotent
+	 * handler mapped to the same path pattern and request method: the other conditions of
+	 * its mapping (headers, parameters, media types). Their requests have the same route,
+	 * and so the same default scope.
 	 * @param handler the handler method
-	 * @return {@code true} if another idempotent handler is mapped to one of its patterns
+	 * @return the conditions, or {@code null} where no other idempotent handler shares
+	 * the handler's route
 	 */
-	public boolean sharesItsRoute(Method handler) {
+	public @Nullable String sharedRouteConditions(Method handler) {
 		Routes routes = this.routes;
-		return routes != null && routes.sharingARoute().contains(handler);
+		return (routes != null) ? routes.sharedRoutes().get(handler) : null;
 	}
 
 	// The literal start of a route's path patterns, up to the first variable or wildcard,
@@ -251,10 +273,29 @@ public class IdempotentRequestMatcher implements SmartInitializingSingleton {
 	/**
 	 * The routes to idempotent handlers, the request methods any of them accepts
 	 * ({@code null} for every method), the literal prefixes of their path patterns and
-	 * the handlers that share a pattern, published together.
+	 * the handlers that share a route with what tells them apart, published together.
 	 */
 	private record Routes(List<Route> all, @Nullable Set<String> requestMethods, List<String> literalPrefixes,
-			Set<Method> sharingARoute) {
+			Map<Method, String> sharedRoutes) {
+	}
+
+	/**
+	 * An idempotent handler method and one of its mappings.
+	 */
+	private record Mapped(Method handler, RequestMappingInfo info) {
+
+		boolean methodsOverlap(Mapped other) {
+			Set<RequestMethod> mine = this.info.getMethodsCondition().getMethods();
+			Set<RequestMethod> theirs = other.info.getMethodsCondition().getMethods();
+			return mine.isEmpty() || theirs.isEmpty() || mine.stream().anyMatch(theirs::contains);
+		}
+
+		String conditions() {
+			return this.info.getHeadersCondition() + " " + this.info.getParamsCondition() + " "
+					+ this.info.getConsumesCondition() + " " + this.info.getProducesCondition() + " "
+					+ this.info.getCustomCondition();
+		}
+
 	}
 
 	/**

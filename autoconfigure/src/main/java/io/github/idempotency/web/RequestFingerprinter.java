@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Predicate;
+import java.util.function.Function;
 
 import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.json.JsonCanonicalizer;
@@ -30,8 +30,8 @@ import org.springframework.web.util.WebUtils;
 /**
  * Computes what makes two requests with the same key "the same request": a SHA-256 over
  * the method, the route pattern, the path variables, the query parameters and the body,
- * and the handler method where another idempotent handler shares its route pattern (told
- * apart by headers, parameters or media types).
+ * and, where another idempotent handler shares the route, the conditions of the mapping
+ * that tell them apart (headers, parameters, media types).
  *
  * <p>
  * Query parameters are compared by name, in any order. A JSON body is compared in
@@ -47,26 +47,28 @@ public class RequestFingerprinter {
 	// Never updated, only copied.
 	private final @Nullable JsonCanonicalizer jsonCanonicalizer;
 
-	private final Predicate<Method> sharesItsRoute;
+	private final Function<Method, @Nullable String> sharedRouteConditions;
 
 	/**
 	 * @param jsonCanonicalizer canonicalizes JSON bodies, or {@code null} to compare them
 	 * byte for byte
 	 */
 	public RequestFingerprinter(@Nullable JsonCanonicalizer jsonCanonicalizer) {
-		this(jsonCanonicalizer, (handler) -> false);
+		this(jsonCanonicalizer, (handler) -> null);
 	}
 
 	/**
 	 * @param jsonCanonicalizer puts JSON bodies in canonical form; {@code null} compares
 	 * them byte for byte
-	 * @param sharesItsRoute tells the idempotent handlers that share a route pattern with
-	 * another one, which their requests name too, so that one's key sent to the other is
-	 * told apart ({@link IdempotentRequestMatcher#sharesItsRoute})
+	 * @param sharedRouteConditions what tells an idempotent handler that shares its route
+	 * with another one from that one, {@code null} for one that shares none
+	 * ({@link IdempotentRequestMatcher#sharedRouteConditions}): a key sent to one and
+	 * then to the other is then told apart
 	 */
-	public RequestFingerprinter(@Nullable JsonCanonicalizer jsonCanonicalizer, Predicate<Method> sharesItsRoute) {
+	public RequestFingerprinter(@Nullable JsonCanonicalizer jsonCanonicalizer,
+			Function<Method, @Nullable String> sharedRouteConditions) {
 		this.jsonCanonicalizer = jsonCanonicalizer;
-		this.sharesItsRoute = sharesItsRoute;
+		this.sharedRouteConditions = sharedRouteConditions;
 	}
 
 	/**
@@ -80,13 +82,13 @@ public class RequestFingerprinter {
 		MessageDigest digest = Hashing.sha256();
 		update(digest, request.getMethod());
 		update(digest, String.valueOf(request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE)));
-		// Only then, so that the fingerprints of every other handler survive its
-		// renaming.
-		if (request.getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) instanceof HandlerMethod handler
-				&& this.sharesItsRoute.test(handler.getMethod())) {
-			update(digest, "handler");
-			update(digest, handler.getBeanType().getName() + '#' + handler.getMethod().getName()
-					+ Arrays.toString(handler.getMethod().getParameterTypes()));
+		// Only then, so that the fingerprints of every other handler stay as they were.
+		if (request.getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) instanceof HandlerMethod handler) {
+			String conditions = this.sharedRouteConditions.apply(handler.getMethod());
+			if (conditions != null) {
+				update(digest, "conditions");
+				update(digest, conditions);
+			}
 		}
 		if (request.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE) instanceof Map<?, ?> variables) {
 			new TreeMap<>(variables).forEach((name, value) -> {

@@ -14,6 +14,7 @@ import io.github.idempotency.test.BootLine;
 import io.github.idempotency.test.MariaDbTestServer;
 import io.github.idempotency.test.PostgresTestServer;
 import io.github.idempotency.test.RedisTestServer;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -87,9 +88,10 @@ class JdbcStoreAutoConfigurationTests {
 	// A table of the application's own migration, without the primary key: on MariaDB a
 	// second claim of a key would insert a row of its own, and both calls would run.
 	@ParameterizedTest
-	@ValueSource(strings = { "postgresql", "mariadb" })
+	@ValueSource(strings = { "postgresql", "mariadb", "mariadb-schema-term" })
 	void tableWithoutAUniqueRecordKeyShouldFailStartup(String database) {
-		DataSource dataSource = database.equals("postgresql") ? postgres() : mariaDb();
+		DataSource dataSource = database.equals("postgresql") ? postgres()
+				: mariaDb(database.endsWith("schema-term") ? "useCatalogTerm=Schema" : null);
 		JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, TABLE);
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
 		jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
@@ -125,11 +127,37 @@ class JdbcStoreAutoConfigurationTests {
 				? connection.getSchema() : connection.getCatalog());
 	}
 
-	private static DataSource mariaDb() {
+	private static DataSource mariaDb(@Nullable String option) {
+		String url = MariaDbTestServer.url();
 		SimpleDriverDataSource dataSource = new SimpleDriverDataSource();
 		dataSource.setDriverClass(org.mariadb.jdbc.Driver.class);
-		dataSource.setUrl(MariaDbTestServer.url());
+		dataSource.setUrl((option != null) ? url + (url.contains("?") ? "&" : "?") + option : url);
 		return dataSource;
+	}
+
+	// A table of the same name in another database, with its key: its index must not
+	// count for the one checked.
+	@Test
+	void tableOfTheSameNameInAnotherDatabaseShouldNotCount() {
+		DataSource dataSource = mariaDb("useCatalogTerm=Schema");
+		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		jdbc.execute("CREATE DATABASE IF NOT EXISTS idempotency_other");
+		try {
+			new JdbcIdempotencyStore(dataSource, "idempotency_other." + TABLE).createTable();
+			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
+			JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, TABLE);
+			store.createTable();
+			assertThat(store.keepsKeysUnique()).isTrue();
+			jdbc.execute("DROP TABLE " + TABLE);
+			new ResourceDatabasePopulator(new ByteArrayResource(
+					store.schema().replace("NOT NULL PRIMARY KEY", "NOT NULL").getBytes(StandardCharsets.UTF_8)))
+				.execute(dataSource);
+			assertThat(store.keepsKeysUnique()).isFalse();
+		}
+		finally {
+			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
+			jdbc.execute("DROP DATABASE IF EXISTS idempotency_other");
+		}
 	}
 
 	@Test

@@ -115,6 +115,18 @@ class KeyExpressionEvaluatorTests {
 		assertThat(this.evaluator.evaluate("#p0", take,
 				new Object[] { new Command(new Signed("order-1", null), new Reference("order-1")) }))
 			.isEqualTo("Command[signed=Signed[id=order-1, signature=null], reference=Reference[id=order-1]]");
+		// A text the record writes itself is its own.
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { new Named("order-1", new byte[] { 1 }) }))
+			.isEqualTo("order-1");
+	}
+
+	record Named(String id, byte[] signature) {
+
+		@Override
+		public String toString() {
+			return this.id;
+		}
+
 	}
 
 	record Reference(String id) {

@@ -72,6 +72,24 @@ class RabbitAckModeTests {
 		boot.run((context) -> assertThat(context).hasNotFailed());
 	}
 
+	// The container the check makes has no queues: a customizer that expects some must
+	// not fail startup, which leaves the factory unchecked.
+	@Test
+	void factoryWhoseCustomizerFailsWithoutQueuesShouldLeaveTheListenerUnchecked() {
+		this.runner.withUserConfiguration(EnableRabbitOnly.class)
+			.withBean(LedgerOfTheDefaultFactory.class)
+			.withBean("rabbitListenerContainerFactory", SimpleRabbitListenerContainerFactory.class, () -> {
+				SimpleRabbitListenerContainerFactory factory = Factories.factory(AcknowledgeMode.AUTO);
+				factory.setContainerCustomizer((container) -> {
+					if (container.getQueueNames().length == 0) {
+						throw new IllegalStateException("a container of no queue");
+					}
+				});
+				return factory;
+			})
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
 	// A configurer may name another default factory than the bean of the default name.
 	@Test
 	void defaultFactoryShouldNotBeAssumedWhereAConfigurerMayNameAnother() {

@@ -79,9 +79,11 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
 		assertThat(retry.body()).isEqualTo(cancel.body());
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
-		Method pay = RoutingController.class.getDeclaredMethod("pay", String.class, String.class,
-				jakarta.servlet.http.HttpServletRequest.class);
-		assertThat(this.matcher.sharesItsRoute(pay)).isFalse();
+		Method cancelling = RoutingController.class.getDeclaredMethod("cancel", String.class, String.class);
+		Method replacing = RoutingController.class.getDeclaredMethod("replace", String.class, String.class);
+		assertThat(this.matcher.sharedRouteConditions(cancelling)).contains("X-Action=cancel");
+		// Another request method on the route: its scope is another already.
+		assertThat(this.matcher.sharedRouteConditions(replacing)).isNull();
 	}
 
 	@Test

@@ -250,9 +250,9 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	 * primary key, in the shipped script) on {@code record_key} alone. Without one, a
 	 * claim on MariaDB inserts a second row for a key already claimed, and both calls
 	 * run; on PostgreSQL every claim fails. A table the database's metadata does not show
-	 * (a name in another case, a schema outside the current one) counts as keeping them.
+	 * (a name in another case, a schema outside the current one), or whose indexes it
+	 * will not give, counts as keeping them.
 	 * @return {@code false} if the table is found without such an index
-	 * @throws IdempotencyStoreException if the database cannot be asked
 	 */
 	public boolean keepsKeysUnique() {
 		int dot = this.tableName.lastIndexOf('.');
@@ -260,16 +260,29 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		try (Connection connection = this.connections.getConnection()) {
 			DatabaseMetaData metaData = connection.getMetaData();
 			String table = storedCase(metaData, this.tableName.substring(dot + 1));
-			// MariaDB's driver names a database a catalog; PostgreSQL's, a schema.
-			String catalog = (this.dialect == JdbcDialect.MARIADB)
-					? ((qualifier != null) ? qualifier : connection.getCatalog()) : null;
-			String schema = (this.dialect == JdbcDialect.POSTGRESQL)
-					? ((qualifier != null) ? storedCase(metaData, qualifier) : connection.getSchema()) : null;
+			String catalog;
+			String schema;
+			if (this.dialect == JdbcDialect.MARIADB && connection.getSchema() == null) {
+				// The drivers of MariaDB and MySQL name a database a catalog, unless told
+				// to name it a schema; a null one would mean every database.
+				catalog = (qualifier != null) ? qualifier : connection.getCatalog();
+				schema = null;
+			}
+			else if (this.dialect == JdbcDialect.MARIADB) {
+				catalog = connection.getCatalog();
+				schema = (qualifier != null) ? qualifier : connection.getSchema();
+			}
+			else {
+				catalog = null;
+				schema = (qualifier != null) ? storedCase(metaData, qualifier) : connection.getSchema();
+			}
 			try (ResultSet tables = metaData.getTables(catalog, schema, table, null)) {
 				if (!tables.next()) {
 					return true;
 				}
 			}
+			// By table as well as by name: the metadata of tables of that name elsewhere
+			// must not add columns to this one's indexes.
 			Map<String, Integer> columns = new HashMap<>();
 			Set<String> onRecordKey = new HashSet<>();
 			try (ResultSet index = metaData.getIndexInfo(catalog, schema, table, true, false)) {
@@ -279,16 +292,21 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 					if (name == null || column == null || index.getBoolean("NON_UNIQUE")) {
 						continue;
 					}
-					columns.merge(name, 1, Integer::sum);
+					String indexOfTable = index.getString("TABLE_CAT") + '\n' + index.getString("TABLE_SCHEM") + '\n'
+							+ index.getString("TABLE_NAME") + '\n' + name;
+					columns.merge(indexOfTable, 1, Integer::sum);
 					if (column.equalsIgnoreCase("record_key")) {
-						onRecordKey.add(name);
+						onRecordKey.add(indexOfTable);
 					}
 				}
 			}
 			return onRecordKey.stream().anyMatch((name) -> columns.get(name) == 1);
 		}
+		// Metadata the database will not give (rights, a driver's gap) leaves the table
+		// unchecked, as a table it does not show does.
 		catch (SQLException ex) {
-			throw failure(ex);
+			logger.debug("Could not read the indexes of " + this.tableName + " to check its record keys", ex);
+			return true;
 		}
 	}
 

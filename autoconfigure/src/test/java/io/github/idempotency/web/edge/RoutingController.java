@@ -20,6 +20,7 @@ import org.springframework.stereotype.Controller;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.ResponseBody;
@@ -217,6 +218,13 @@ public class RoutingController {
 	@Idempotent
 	String refund(@RequestHeader("X-Test-Name") String name, @PathVariable String id) {
 		return "refunded " + id + " run " + this.executions.record(name);
+	}
+
+	@PutMapping("/actions/{id}")
+	@ResponseBody
+	@Idempotent
+	String replace(@RequestHeader("X-Test-Name") String name, @PathVariable String id) {
+		return "replaced " + id + " run " + this.executions.record(name);
 	}
 
 	// The idempotent route's method and pattern, picked over it by its header: the filter
