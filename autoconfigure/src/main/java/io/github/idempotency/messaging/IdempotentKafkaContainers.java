@@ -17,9 +17,11 @@ import org.springframework.kafka.listener.MessageListenerContainer;
 /**
  * Gives every Kafka listener container, those of {@code @KafkaListener} methods and those
  * declared as beans, an {@link IdempotentKafkaErrorHandler} around the handler it has,
- * just before the containers start. A container registered after startup (that of a lazy
- * listener bean, say) keeps the handler it was given. A transactional container without a
- * handler is left to its after-rollback processor, with a warning.
+ * just before the containers start, and every transactional one (with a transaction
+ * manager) an {@link IdempotentKafkaAfterRollbackProcessor} around its after-rollback
+ * processor, which decides after a rollback. A container registered after startup (that
+ * of a lazy listener bean, say) keeps the handler and processor it was given. A
+ * transactional container without a handler keeps none, as Spring Kafka means it to.
  *
  * @since 0.1.0
  */
@@ -54,17 +56,21 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 	@Override
 	public void start() {
 		for (MessageListenerContainer container : this.registry.getObject().getAllListenerContainers()) {
-			if (!(container instanceof AbstractMessageListenerContainer<?, ?> configurable)
-					|| configurable.getCommonErrorHandler() instanceof IdempotentKafkaErrorHandler) {
+			if (!(container instanceof AbstractMessageListenerContainer<?, ?> configurable)) {
 				continue;
 			}
+			// After a rollback, the after-rollback processor decides, whatever the error
+			// handler did in the transaction.
+			boolean transactional = isTransactional(configurable);
+			if (transactional
+					&& !(configurable.getAfterRollbackProcessor() instanceof IdempotentKafkaAfterRollbackProcessor)) {
+				configurable.setAfterRollbackProcessor(
+						new IdempotentKafkaAfterRollbackProcessor(configurable.getAfterRollbackProcessor(),
+								this.inProgressRetryAfter, this.storeUnavailableRetryAfter));
+			}
 			CommonErrorHandler handler = configurable.getCommonErrorHandler();
-			if (handler == null && isTransactional(configurable)) {
-				// Spring Kafka leaves a transactional container without a handler on
-				// purpose: its after-rollback processor decides.
-				logger.warn("Kafka listener container " + container.getListenerId() + " is transactional and has no"
-						+ " error handler: its AfterRollbackProcessor decides what happens to a record whose duplicate"
-						+ " is in progress, and its default gives up after 10 attempts. See docs/messaging.md");
+			// Spring Kafka leaves a transactional container without a handler on purpose.
+			if (handler instanceof IdempotentKafkaErrorHandler || (handler == null && transactional)) {
 				continue;
 			}
 			if (configurable.isRunning()) {

@@ -27,8 +27,10 @@ public final class KafkaTestBroker {
 				current = broker;
 				if (current == null) {
 					current = new EmbeddedKafkaKraftBroker(1, 1);
-					// A consumer group forms at once, without waiting for more members.
-					current.brokerProperties(Map.of("group.initial.rebalance.delay.ms", "0"));
+					// A consumer group forms at once, without waiting for more members;
+					// transactions keep their log on the one broker there is.
+					current.brokerProperties(Map.of("group.initial.rebalance.delay.ms", "0",
+							"transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
 					current.afterPropertiesSet();
 					Runtime.getRuntime().addShutdownHook(new Thread(current::destroy));
 					broker = current;

@@ -1,0 +1,207 @@
+package io.github.idempotency.messaging;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.idempotency.annotation.Idempotent;
+import io.github.idempotency.test.KafkaTestBroker;
+import io.github.idempotency.test.RedisTestServer;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Bean;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.AbstractMessageListenerContainer;
+import org.springframework.kafka.listener.RecordInterceptor;
+import org.springframework.kafka.support.KafkaHeaders;
+import org.springframework.messaging.handler.annotation.Header;
+import org.springframework.messaging.handler.annotation.Payload;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * An idempotent listener in a transactional container (Kafka transactions, as Spring Boot
+ * sets them up from {@code spring.kafka.producer.transaction-id-prefix}): after the
+ * rollback of a record whose duplicate is still being processed, the container's
+ * after-rollback processor decides, and its default one would skip the record after ten
+ * attempts. The record must wait instead, and be replayed.
+ */
+@SpringBootTest(classes = KafkaTransactionalListenerTests.LedgerApplication.class,
+		webEnvironment = SpringBootTest.WebEnvironment.NONE,
+		properties = { "idempotency.key-prefix=kafka-tx-test", "idempotency.in-progress-retry-after=100ms",
+				"spring.kafka.producer.transaction-id-prefix=idempotency-test-tx-",
+				"spring.kafka.consumer.auto-offset-reset=earliest", "spring.kafka.listener.poll-timeout=500ms",
+				"spring.liquibase.enabled=false", "logging.level.org.apache.kafka=warn", "logging.level.kafka=warn",
+				"logging.level.state.change.logger=warn",
+				"logging.level.org.springframework.kafka.listener.KafkaMessageListenerContainer=off" })
+class KafkaTransactionalListenerTests {
+
+	static final String TOPIC = "payments-in-transactions";
+
+	@Autowired
+	KafkaTemplate<String, String> kafka;
+
+	@Autowired
+	PaymentListener listener;
+
+	@Autowired
+	Deliveries deliveries;
+
+	@Autowired
+	KafkaListenerEndpointRegistry listeners;
+
+	@Test
+	void containerShouldBeTransactionalAndWrapped() {
+		AbstractMessageListenerContainer<?, ?> container = (AbstractMessageListenerContainer<?, ?>) this.listeners
+			.getListenerContainer("transactional-ledger");
+		assertThat(container.getContainerProperties().getKafkaAwareTransactionManager()).isNotNull();
+		assertThat(container.getAfterRollbackProcessor()).isInstanceOf(IdempotentKafkaAfterRollbackProcessor.class);
+	}
+
+	// Held by a call of the listener method itself, in progress for longer than the
+	// default processor's ten quick attempts take.
+	@Test
+	void recordWhoseDuplicateIsInProgressShouldWaitAndBeReplayedNotSkipped() throws Exception {
+		String payment = "payment-" + UUID.randomUUID();
+		CompletableFuture<Void> holder = CompletableFuture.runAsync(() -> this.listener.book("hold", payment));
+		assertThat(this.listener.awaitHolding()).isTrue();
+		this.kafka.executeInTransaction((template) -> template.send(TOPIC, payment, "hold"));
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.deliveries.failures(payment) >= 15);
+		assertThat(this.deliveries.processed(payment)).isZero();
+
+		this.listener.release();
+		holder.get(10, TimeUnit.SECONDS);
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.deliveries.processed(payment) == 1);
+		assertThat(this.listener.bookings(payment)).containsExactly("hold");
+
+		String next = "payment-" + UUID.randomUUID();
+		this.kafka.executeInTransaction((template) -> template.send(TOPIC, next, "10"));
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.deliveries.processed(next) == 1);
+		assertThat(this.listener.bookings(next)).containsExactly("10");
+	}
+
+	@DynamicPropertySource
+	static void servers(DynamicPropertyRegistry registry) {
+		registry.add("spring.data.redis.url", RedisTestServer::url);
+		registry.add("spring.kafka.bootstrap-servers", KafkaTestBroker::bootstrapServers);
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class LedgerApplication {
+
+		@Bean
+		PaymentListener paymentListener() {
+			return new PaymentListener();
+		}
+
+		@Bean
+		Deliveries deliveries() {
+			return new Deliveries();
+		}
+
+		@Bean
+		NewTopic paymentsInTransactions() {
+			return TopicBuilder.name(TOPIC).partitions(1).replicas(1).build();
+		}
+
+	}
+
+	// Reached through its proxy: state is read through methods.
+	static class PaymentListener {
+
+		private final CountDownLatch holding = new CountDownLatch(1);
+
+		private final CountDownLatch release = new CountDownLatch(1);
+
+		private final Map<String, List<String>> bookings = new ConcurrentHashMap<>();
+
+		@KafkaListener(id = "transactional-ledger", topics = TOPIC)
+		@Idempotent(key = "#payment")
+		public void book(@Payload String amount, @Header(KafkaHeaders.RECEIVED_KEY) String payment) {
+			if (amount.equals("hold")) {
+				this.holding.countDown();
+				try {
+					this.release.await(60, TimeUnit.SECONDS);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}
+			this.bookings.computeIfAbsent(payment, (key) -> new CopyOnWriteArrayList<>()).add(amount);
+		}
+
+		List<String> bookings(String payment) {
+			return this.bookings.getOrDefault(payment, List.of());
+		}
+
+		boolean awaitHolding() throws InterruptedException {
+			return this.holding.await(10, TimeUnit.SECONDS);
+		}
+
+		void release() {
+			this.release.countDown();
+		}
+
+	}
+
+	/**
+	 * Counts how each delivery of a record ended.
+	 */
+	static class Deliveries implements RecordInterceptor<Object, Object> {
+
+		private final Map<Object, AtomicInteger> processed = new ConcurrentHashMap<>();
+
+		private final Map<Object, AtomicInteger> failures = new ConcurrentHashMap<>();
+
+		@Override
+		public @Nullable ConsumerRecord<Object, Object> intercept(ConsumerRecord<Object, Object> record,
+				Consumer<Object, Object> consumer) {
+			return record;
+		}
+
+		@Override
+		public void success(ConsumerRecord<Object, Object> record, Consumer<Object, Object> consumer) {
+			this.processed.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
+		}
+
+		@Override
+		public void failure(ConsumerRecord<Object, Object> record, Exception exception,
+				Consumer<Object, Object> consumer) {
+			this.failures.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
+		}
+
+		int processed(String payment) {
+			AtomicInteger count = this.processed.get(payment);
+			return (count != null) ? count.get() : 0;
+		}
+
+		int failures(String payment) {
+			AtomicInteger count = this.failures.get(payment);
+			return (count != null) ? count.get() : 0;
+		}
+
+	}
+
+}
