@@ -3,6 +3,7 @@ package io.github.idempotency.web;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
@@ -402,13 +403,13 @@ public class IdempotencyFilter extends GenericFilterBean {
 
 		@Override
 		public AsyncContext startAsync() {
-			refuseUnannouncedAsync();
+			asyncStarting();
 			return super.startAsync();
 		}
 
 		@Override
 		public AsyncContext startAsync(ServletRequest request, ServletResponse response) {
-			refuseUnannouncedAsync();
+			asyncStarting();
 			return super.startAsync(request, response);
 		}
 
@@ -417,18 +418,33 @@ public class IdempotencyFilter extends GenericFilterBean {
 		// Async processing that anything else starts on a request holding its claim
 		// (the handler, a filter, an interceptor) ends where the exchange cannot hear
 		// it: the body held back would never be sent, and the key would stay claimed
-		// until its renewals ran out, then run again. Refused like a failure: never
-		// stored, the key released.
-		private void refuseUnannouncedAsync() {
+		// until its renewals ran out, then run again. Refused like a failure (never
+		// stored, the key released) unless the handler's answer is already whole.
+		private void asyncStarting() {
 			IdempotentExchange exchange = this.exchange;
-			if (exchange != null && exchange.isAsyncStartUnannounced()) {
-				exchange.interrupted();
-				logger.error(exchange.operation().name() + " is @Idempotent but its request started async"
-						+ " processing outside Spring MVC's (request.startAsync()), whose end idempotency cannot"
-						+ " follow: return a Callable, DeferredResult or CompletableFuture instead");
-				throw new IdempotencyProblemException(IdempotencyProblem.NOT_PROTECTED,
-						"This operation cannot be processed safely: idempotency is not in effect for it.", null);
+			if (exchange == null || !exchange.isAsyncStartUnannounced()) {
+				return;
 			}
+			// Started by a filter once the handler's answer was whole: finished now, as
+			// the filter would finish it on the way out, and what that processing writes
+			// later is its own.
+			if (exchange.isDispatchEnded() && !exchange.hasAnswerForErrorPage()) {
+				removeAttribute(IdempotentExchange.ATTRIBUTE);
+				this.exchange = null;
+				try {
+					exchange.finish(null);
+				}
+				catch (IOException ex) {
+					throw new UncheckedIOException(ex);
+				}
+				return;
+			}
+			exchange.interrupted();
+			logger.error(exchange.operation().name() + " is @Idempotent but its request started async"
+					+ " processing outside Spring MVC's (request.startAsync()), whose end idempotency cannot"
+					+ " follow: return a Callable, DeferredResult or CompletableFuture instead");
+			throw new IdempotencyProblemException(IdempotencyProblem.NOT_PROTECTED,
+					"This operation cannot be processed safely: idempotency is not in effect for it.", null);
 		}
 
 	}

@@ -87,6 +87,10 @@ final class IdempotentExchange implements IdempotentCall {
 	// and read on the dispatching thread.
 	private boolean asyncStartAnnounced;
 
+	// The DispatcherServlet is done with the dispatch that runs the handler, or with the
+	// async dispatch after its work. Set and read on the dispatching thread.
+	private boolean dispatchEnded;
+
 	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, Method handlerMethod,
 			HttpServletRequest request, byte @Nullable [] body, CapturedResponse response, AsyncWorkTracker asyncWork) {
 		this.coordinator = coordinator;
@@ -242,6 +246,18 @@ final class IdempotentExchange implements IdempotentCall {
 		boolean announced = this.asyncStartAnnounced;
 		this.asyncStartAnnounced = false;
 		return this.claim != null && !announced;
+	}
+
+	/**
+	 * The {@code DispatcherServlet} is done with the request's dispatch: the answer is
+	 * whole, short of what filters write on the way out.
+	 */
+	void dispatchEnded() {
+		this.dispatchEnded = true;
+	}
+
+	boolean isDispatchEnded() {
+		return this.dispatchEnded;
 	}
 
 	/**
