@@ -3,7 +3,6 @@ package io.github.idempotency.web;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
@@ -198,7 +197,8 @@ public class IdempotencyFilter extends GenericFilterBean {
 		if (request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange found) {
 			exchange = found;
 		}
-		if (exchange == null || (failure == null && request.isAsyncStarted())) {
+		if (exchange == null
+				|| (failure == null && request.isAsyncStarted() && !exchange.isAsyncStartedAfterTheAnswer())) {
 			return;
 		}
 		// Not from an include, whose exchange the DispatcherServlet has taken off the
@@ -425,18 +425,10 @@ public class IdempotencyFilter extends GenericFilterBean {
 			if (exchange == null || !exchange.isAsyncStartUnannounced()) {
 				return;
 			}
-			// Started by a filter once the handler's answer was whole: finished now, as
-			// the filter would finish it on the way out, and what that processing writes
-			// later is its own.
+			// Started by a filter once the handler's answer was whole: finished as the
+			// chain returns here, once the filters between wrote their part, as any.
 			if (exchange.isDispatchEnded() && !exchange.hasAnswerForErrorPage()) {
-				removeAttribute(IdempotentExchange.ATTRIBUTE);
-				this.exchange = null;
-				try {
-					exchange.finish(null);
-				}
-				catch (IOException ex) {
-					throw new UncheckedIOException(ex);
-				}
+				exchange.asyncStartedAfterTheAnswer();
 				return;
 			}
 			exchange.interrupted();

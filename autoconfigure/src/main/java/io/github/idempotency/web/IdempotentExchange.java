@@ -91,6 +91,11 @@ final class IdempotentExchange implements IdempotentCall {
 	// async dispatch after its work. Set and read on the dispatching thread.
 	private boolean dispatchEnded;
 
+	// A filter started async processing after that: the answer is finished all the same
+	// as the dispatch returns to the starter's filter. Set and read on the dispatching
+	// thread.
+	private boolean asyncStartedAfterTheAnswer;
+
 	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, Method handlerMethod,
 			HttpServletRequest request, byte @Nullable [] body, CapturedResponse response, AsyncWorkTracker asyncWork) {
 		this.coordinator = coordinator;
@@ -258,6 +263,18 @@ final class IdempotentExchange implements IdempotentCall {
 
 	boolean isDispatchEnded() {
 		return this.dispatchEnded;
+	}
+
+	/**
+	 * A filter started async processing once the answer was whole, which the starter's
+	 * filter then finishes as the dispatch returns to it, as if it had not.
+	 */
+	void asyncStartedAfterTheAnswer() {
+		this.asyncStartedAfterTheAnswer = true;
+	}
+
+	boolean isAsyncStartedAfterTheAnswer() {
+		return this.asyncStartedAfterTheAnswer;
 	}
 
 	/**

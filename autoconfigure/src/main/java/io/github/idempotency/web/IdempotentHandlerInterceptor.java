@@ -106,13 +106,13 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		this.verifier = verifier;
 	}
 
-	// The handler's answer is whole once the DispatcherServlet is done with the dispatch
-	// (not a forward or include, which ends inside another): what is written after, by a
-	// filter, is the filter's.
+	// The handler's answer is whole, short of what filters write on the way out, once the
+	// DispatcherServlet is done with the dispatch (not a forward or include, which ends
+	// inside another) without an exception it passes on.
 	@Override
 	public void afterCompletion(HttpServletRequest request, HttpServletResponse response, Object handler,
 			@Nullable Exception ex) {
-		if (request.getDispatcherType() != DispatcherType.FORWARD
+		if (ex == null && request.getDispatcherType() != DispatcherType.FORWARD
 				&& request.getDispatcherType() != DispatcherType.INCLUDE
 				&& request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange) {
 			exchange.dispatchEnded();

@@ -7,6 +7,7 @@ import io.github.idempotency.web.app.Executions;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.Filter;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 
 import org.jspecify.annotations.Nullable;
 
@@ -23,6 +24,7 @@ import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.View;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+import org.springframework.web.util.ContentCachingResponseWrapper;
 import org.springframework.web.servlet.view.InternalResourceView;
 
 /**
@@ -62,10 +64,18 @@ public class EdgeApplication {
 	@Bean
 	FilterRegistrationBean<Filter> asyncAfterTheChain() {
 		Filter filter = (request, response, chain) -> {
-			chain.doFilter(request, response);
-			if (((HttpServletRequest) request).getHeader(ASYNC_AFTER_THE_CHAIN) != null) {
+			String how = ((HttpServletRequest) request).getHeader(ASYNC_AFTER_THE_CHAIN);
+			// "buffered": the body reaches the response only after async processing
+			// started, as through a body-logging filter between the starter's and this.
+			ContentCachingResponseWrapper buffered = "buffered".equals(how)
+					? new ContentCachingResponseWrapper((HttpServletResponse) response) : null;
+			chain.doFilter(request, (buffered != null) ? buffered : response);
+			if (how != null) {
 				AsyncContext async = request.startAsync();
 				CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS).execute(async::complete);
+			}
+			if (buffered != null) {
+				buffered.copyBodyToResponse();
 			}
 		};
 		return new FilterRegistrationBean<>(filter);
