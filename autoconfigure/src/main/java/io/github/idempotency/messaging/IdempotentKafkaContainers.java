@@ -61,26 +61,31 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 			}
 			// After a rollback, the after-rollback processor decides, whatever the error
 			// handler did in the transaction.
-			boolean transactional = isTransactional(configurable);
-			if (transactional
-					&& !(configurable.getAfterRollbackProcessor() instanceof IdempotentKafkaAfterRollbackProcessor)) {
-				configurable.setAfterRollbackProcessor(
-						new IdempotentKafkaAfterRollbackProcessor(configurable.getAfterRollbackProcessor(),
-								this.inProgressRetryAfter, this.storeUnavailableRetryAfter));
-			}
+			boolean transactional = isTransactional(configurable.getContainerProperties());
+			boolean wrapProcessor = transactional
+					&& !(configurable.getAfterRollbackProcessor() instanceof IdempotentKafkaAfterRollbackProcessor);
 			CommonErrorHandler handler = configurable.getCommonErrorHandler();
 			// Spring Kafka leaves a transactional container without a handler on purpose.
-			if (handler instanceof IdempotentKafkaErrorHandler || (handler == null && transactional)) {
+			boolean wrapHandler = !(handler instanceof IdempotentKafkaErrorHandler)
+					&& !(handler == null && transactional);
+			if (!wrapProcessor && !wrapHandler) {
 				continue;
 			}
 			if (configurable.isRunning()) {
 				logger.warn("Kafka listener container " + container.getListenerId() + " started before the"
-						+ " idempotency error handler could be given to it: a record whose duplicate is in progress"
-						+ " goes to its own handler until it restarts");
+						+ " idempotency error handling could be given to it: a record whose duplicate is in progress"
+						+ " goes to its own handler or after-rollback processor until it restarts");
 			}
-			configurable.setCommonErrorHandler(
-					new IdempotentKafkaErrorHandler((handler != null) ? handler : new DefaultErrorHandler(),
-							this.inProgressRetryAfter, this.storeUnavailableRetryAfter));
+			if (wrapProcessor) {
+				configurable.setAfterRollbackProcessor(
+						new IdempotentKafkaAfterRollbackProcessor(configurable.getAfterRollbackProcessor(),
+								this.inProgressRetryAfter, this.storeUnavailableRetryAfter));
+			}
+			if (wrapHandler) {
+				configurable.setCommonErrorHandler(
+						new IdempotentKafkaErrorHandler((handler != null) ? handler : new DefaultErrorHandler(),
+								this.inProgressRetryAfter, this.storeUnavailableRetryAfter));
+			}
 		}
 		this.running = true;
 	}
@@ -88,8 +93,7 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 	// A container takes any PlatformTransactionManager too, through the property
 	// Spring Kafka deprecates.
 	@SuppressWarnings("removal")
-	private static boolean isTransactional(AbstractMessageListenerContainer<?, ?> container) {
-		ContainerProperties properties = container.getContainerProperties();
+	static boolean isTransactional(ContainerProperties properties) {
 		return properties.getKafkaAwareTransactionManager() != null || properties.getTransactionManager() != null;
 	}
 

@@ -101,10 +101,18 @@ public class IdempotentKafkaErrorHandler implements CommonErrorHandler {
 		return handler;
 	}
 
-	private CommonErrorHandler handlerFor(Exception thrown) {
+	// In a transactional container a refusal is left to the after-rollback processor,
+	// which the starter wraps too: handled here, it would be retried twice as slowly, and
+	// a batch's records before the refused one would be committed outside the
+	// transaction that then rolls back.
+	private CommonErrorHandler handlerFor(Exception thrown, MessageListenerContainer container) {
 		IdempotencyException refusal = Refusals.notYetProcessed(thrown);
 		if (refusal == null) {
 			return this.applicationHandler;
+		}
+		if (IdempotentKafkaContainers.isTransactional(container.getContainerProperties())) {
+			throw (thrown instanceof RuntimeException unchecked) ? unchecked : new KafkaException(
+					"Not processed yet, delivered again after the rollback: " + thrown.getMessage(), thrown);
 		}
 		return (refusal instanceof IdempotentCallInProgressException) ? this.inProgress : this.storeUnavailable;
 	}
@@ -112,33 +120,34 @@ public class IdempotentKafkaErrorHandler implements CommonErrorHandler {
 	@Override
 	public boolean handleOne(Exception thrownException, ConsumerRecord<?, ?> record, Consumer<?, ?> consumer,
 			MessageListenerContainer container) {
-		return handlerFor(thrownException).handleOne(thrownException, record, consumer, container);
+		return handlerFor(thrownException, container).handleOne(thrownException, record, consumer, container);
 	}
 
 	@Override
 	public void handleRemaining(Exception thrownException, List<ConsumerRecord<?, ?>> records, Consumer<?, ?> consumer,
 			MessageListenerContainer container) {
-		handlerFor(thrownException).handleRemaining(thrownException, records, consumer, container);
+		handlerFor(thrownException, container).handleRemaining(thrownException, records, consumer, container);
 	}
 
 	@Override
 	public void handleBatch(Exception thrownException, ConsumerRecords<?, ?> data, Consumer<?, ?> consumer,
 			MessageListenerContainer container, Runnable invokeListener) {
-		handlerFor(thrownException).handleBatch(thrownException, data, consumer, container, invokeListener);
+		handlerFor(thrownException, container).handleBatch(thrownException, data, consumer, container, invokeListener);
 	}
 
 	@Override
 	public <K, V> ConsumerRecords<K, V> handleBatchAndReturnRemaining(Exception thrownException,
 			ConsumerRecords<?, ?> data, Consumer<?, ?> consumer, MessageListenerContainer container,
 			Runnable invokeListener) {
-		return handlerFor(thrownException).handleBatchAndReturnRemaining(thrownException, data, consumer, container,
-				invokeListener);
+		return handlerFor(thrownException, container).handleBatchAndReturnRemaining(thrownException, data, consumer,
+				container, invokeListener);
 	}
 
 	@Override
 	public void handleOtherException(Exception thrownException, Consumer<?, ?> consumer,
 			MessageListenerContainer container, boolean batchListener) {
-		handlerFor(thrownException).handleOtherException(thrownException, consumer, container, batchListener);
+		handlerFor(thrownException, container).handleOtherException(thrownException, consumer, container,
+				batchListener);
 	}
 
 	@Override

@@ -30,12 +30,14 @@ import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
+import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.messaging.handler.annotation.Payload;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.util.backoff.FixedBackOff;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -45,7 +47,8 @@ import static org.awaitility.Awaitility.await;
  * sets them up from {@code spring.kafka.producer.transaction-id-prefix}): after the
  * rollback of a record whose duplicate is still being processed, the container's
  * after-rollback processor decides, and its default one would skip the record after ten
- * attempts. The record must wait instead, and be replayed.
+ * attempts, and the application's error handler, which runs first in the transaction,
+ * would skip it at once. The record must wait instead, and be replayed.
  */
 @SpringBootTest(classes = KafkaTransactionalListenerTests.LedgerApplication.class,
 		webEnvironment = SpringBootTest.WebEnvironment.NONE,
@@ -77,6 +80,7 @@ class KafkaTransactionalListenerTests {
 			.getListenerContainer("transactional-ledger");
 		assertThat(container.getContainerProperties().getKafkaAwareTransactionManager()).isNotNull();
 		assertThat(container.getAfterRollbackProcessor()).isInstanceOf(IdempotentKafkaAfterRollbackProcessor.class);
+		assertThat(container.getCommonErrorHandler()).isInstanceOf(IdempotentKafkaErrorHandler.class);
 	}
 
 	// Held by a call of the listener method itself, in progress for longer than the
@@ -119,6 +123,13 @@ class KafkaTransactionalListenerTests {
 		@Bean
 		Deliveries deliveries() {
 			return new Deliveries();
+		}
+
+		// Spring Boot gives it to the transactional container: one that retries nothing,
+		// and would skip a record at once if a refusal reached it.
+		@Bean
+		DefaultErrorHandler errorHandler() {
+			return new DefaultErrorHandler(new FixedBackOff(0, 0));
 		}
 
 		@Bean
