@@ -2,24 +2,16 @@ package io.github.idempotency.messaging;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 import io.github.idempotency.IdempotencyException;
-import io.github.idempotency.IdempotencyKeyReusedException;
-import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.IdempotentCallInProgressException;
-import io.github.idempotency.IdempotentResultNotKeptException;
-import io.github.idempotency.InvalidIdempotencyKeyException;
-import io.github.idempotency.UnreadableRecordException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 
-import org.springframework.kafka.KafkaException;
 import org.springframework.kafka.listener.AfterRollbackProcessor;
 import org.springframework.kafka.listener.ContainerProperties.EOSMode;
 import org.springframework.kafka.listener.DefaultAfterRollbackProcessor;
-import org.springframework.kafka.listener.ExceptionClassifier;
 import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.util.backoff.FixedBackOff;
 
@@ -61,10 +53,7 @@ public class IdempotentKafkaAfterRollbackProcessor implements AfterRollbackProce
 	@SuppressWarnings("unchecked")
 	public IdempotentKafkaAfterRollbackProcessor(AfterRollbackProcessor<?, ?> applicationProcessor,
 			Duration inProgressRetryAfter, Duration storeUnavailableRetryAfter) {
-		if (applicationProcessor instanceof ExceptionClassifier classifier) {
-			classifier.addNotRetryableExceptions(IdempotencyKeyReusedException.class,
-					InvalidIdempotencyKeyException.class, IdempotentResultNotKeptException.class);
-		}
+		KafkaRefusals.notRetryableOn(applicationProcessor);
 		// Records reach it as the container holds them, whatever its type parameters say.
 		this.applicationProcessor = (AfterRollbackProcessor<Object, Object>) applicationProcessor;
 		this.inProgress = retryingForever(inProgressRetryAfter);
@@ -81,13 +70,8 @@ public class IdempotentKafkaAfterRollbackProcessor implements AfterRollbackProce
 	}
 
 	private static DefaultAfterRollbackProcessor<Object, Object> retryingForever(Duration interval) {
-		DefaultAfterRollbackProcessor<Object, Object> processor = new DefaultAfterRollbackProcessor<>(
-				(record, failure) -> {
-					throw new KafkaException("Not processed yet, delivered again: " + failure.getMessage(), failure);
-				}, new FixedBackOff(interval.toMillis(), FixedBackOff.UNLIMITED_ATTEMPTS));
-		processor.setClassifications(Map.of(IdempotentCallInProgressException.class, true,
-				IdempotencyStoreException.class, true, UnreadableRecordException.class, false), false);
-		return processor;
+		return KafkaRefusals.retryingOnlyRefusals(new DefaultAfterRollbackProcessor<>(KafkaRefusals::neverRecovered,
+				new FixedBackOff(interval.toMillis(), FixedBackOff.UNLIMITED_ATTEMPTS)));
 	}
 
 	private AfterRollbackProcessor<Object, Object> processorFor(Exception exception) {

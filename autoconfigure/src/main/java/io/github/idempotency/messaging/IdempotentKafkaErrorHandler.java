@@ -3,15 +3,9 @@ package io.github.idempotency.messaging;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 
 import io.github.idempotency.IdempotencyException;
-import io.github.idempotency.IdempotencyKeyReusedException;
-import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.IdempotentCallInProgressException;
-import io.github.idempotency.IdempotentResultNotKeptException;
-import io.github.idempotency.InvalidIdempotencyKeyException;
-import io.github.idempotency.UnreadableRecordException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -20,7 +14,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.springframework.kafka.KafkaException;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.DefaultErrorHandler;
-import org.springframework.kafka.listener.ExceptionClassifier;
 import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.kafka.support.TopicPartitionOffset;
 import org.springframework.util.backoff.FixedBackOff;
@@ -65,10 +58,7 @@ public class IdempotentKafkaErrorHandler implements CommonErrorHandler {
 	 */
 	public IdempotentKafkaErrorHandler(CommonErrorHandler applicationHandler, Duration inProgressRetryAfter,
 			Duration storeUnavailableRetryAfter) {
-		if (applicationHandler instanceof ExceptionClassifier classifier) {
-			classifier.addNotRetryableExceptions(IdempotencyKeyReusedException.class,
-					InvalidIdempotencyKeyException.class, IdempotentResultNotKeptException.class);
-		}
+		KafkaRefusals.notRetryableOn(applicationHandler);
 		this.applicationHandler = applicationHandler;
 		this.inProgress = retryingForever(inProgressRetryAfter);
 		this.storeUnavailable = retryingForever(storeUnavailableRetryAfter);
@@ -88,12 +78,8 @@ public class IdempotentKafkaErrorHandler implements CommonErrorHandler {
 		// not say which record failed) stops when another failure interrupts the
 		// retries, and its recoverer is called then; throwing seeks the batch back, so
 		// that the next delivery meets the application's handler.
-		DefaultErrorHandler handler = new DefaultErrorHandler((record, failure) -> {
-			throw new KafkaException("Not processed yet, delivered again: " + failure.getMessage(), failure);
-		}, new FixedBackOff(interval.toMillis(), FixedBackOff.UNLIMITED_ATTEMPTS));
-		// Only a refusal is worth retrying here, whatever else its causes hold.
-		handler.setClassifications(Map.of(IdempotentCallInProgressException.class, true,
-				IdempotencyStoreException.class, true, UnreadableRecordException.class, false), false);
+		DefaultErrorHandler handler = KafkaRefusals.retryingOnlyRefusals(new DefaultErrorHandler(
+				KafkaRefusals::neverRecovered, new FixedBackOff(interval.toMillis(), FixedBackOff.UNLIMITED_ATTEMPTS)));
 		// Offsets are handled as the application's handler handles them, since the
 		// container asks that handler how.
 		handler.setSeekAfterError(this.applicationHandler.seeksAfterHandling());
