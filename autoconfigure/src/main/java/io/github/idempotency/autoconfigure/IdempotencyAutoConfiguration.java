@@ -111,6 +111,7 @@ public class IdempotencyAutoConfiguration {
 			ObjectProvider<RefusalTranslator> refusalTranslators, ListableBeanFactory beanFactory) {
 		IdempotentMethodInvoker invoker = new IdempotentMethodInvoker(lifecycle, codec, canonicalizer);
 		invoker.setCompleteInTransaction(properties.getJdbc().isCompleteInTransaction());
+		invoker.setMaxResultSize(properties.getMaxResultSize().toBytes());
 		if (properties.getJdbc().isCompleteInTransaction() && neverJoinsTransactions(store)) {
 			logger.warn("idempotency.jdbc.complete-in-transaction is set, but records are kept in " + store
 					+ ", which cannot store them within a transaction: outcomes are stored once the transaction has"

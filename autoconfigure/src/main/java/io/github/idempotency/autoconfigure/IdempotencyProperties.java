@@ -171,6 +171,14 @@ public class IdempotencyProperties implements Validator {
 	 */
 	private DataSize maxResponseSize = DataSize.ofMegabytes(1);
 
+	/**
+	 * Largest outcome an @Idempotent method or listener keeps, as JSON: its return value,
+	 * or the message of a final exception. A larger value is still returned, but retries
+	 * with its key throw IdempotentResultNotKeptException rather than run it again; a
+	 * larger message is kept without it.
+	 */
+	private DataSize maxResultSize = DataSize.ofMegabytes(1);
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -335,6 +343,14 @@ public class IdempotencyProperties implements Validator {
 		this.maxResponseSize = maxResponseSize;
 	}
 
+	public DataSize getMaxResultSize() {
+		return this.maxResultSize;
+	}
+
+	public void setMaxResultSize(DataSize maxResultSize) {
+		this.maxResultSize = maxResultSize;
+	}
+
 	/**
 	 * The request methods, upper case.
 	 * @return the methods
@@ -436,6 +452,9 @@ public class IdempotencyProperties implements Validator {
 		}
 		if (properties.maxResponseSize == null || properties.maxResponseSize.toBytes() <= 0) {
 			errors.rejectValue("maxResponseSize", "notPositive", property("maxResponseSize") + " must be positive");
+		}
+		if (properties.maxResultSize == null || properties.maxResultSize.toBytes() <= 0) {
+			errors.rejectValue("maxResultSize", "notPositive", property("maxResultSize") + " must be positive");
 		}
 		for (String header : properties.replayedHeaders) {
 			if (!isHeaderName(header)) {

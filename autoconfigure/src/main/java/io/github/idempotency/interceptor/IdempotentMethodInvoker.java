@@ -87,8 +87,6 @@ public class IdempotentMethodInvoker {
 	// Marks the outcome of a call whose value could not be kept.
 	private static final String RESULT = "Result";
 
-	private static final String NOT_KEPT = "not-kept";
-
 	private static final Map<String, List<String>> JSON = Map.of("Content-Type", List.of("application/json"));
 
 	private static final ResolvableType ANY = ResolvableType.forClass(Object.class);
@@ -100,6 +98,11 @@ public class IdempotentMethodInvoker {
 	private static final int RETURNED = 200;
 
 	private static final int THREW = 500;
+
+	private static final long DEFAULT_MAX_RESULT_SIZE = 1024 * 1024;
+
+	private static final StoredResponse NOT_KEPT_OUTCOME = new StoredResponse(RETURNED,
+			Map.of(RESULT, List.of("not-kept")), new byte[0]);
 
 	private static final boolean TRANSACTIONS_PRESENT = ClassUtils.isPresent(
 			"org.springframework.transaction.support.TransactionSynchronizationManager",
@@ -122,6 +125,8 @@ public class IdempotentMethodInvoker {
 	private boolean completeInTransaction;
 
 	private RefusalTranslator refusals = RefusalTranslator.NONE;
+
+	private long maxResultSize = DEFAULT_MAX_RESULT_SIZE;
 
 	/**
 	 * @param lifecycle claims keys and keeps records
@@ -158,6 +163,20 @@ public class IdempotentMethodInvoker {
 	 */
 	public void setCompleteInTransaction(boolean completeInTransaction) {
 		this.completeInTransaction = completeInTransaction;
+	}
+
+	/**
+	 * Sets the largest outcome kept, in bytes of JSON: a return value, or the message of
+	 * a final exception. A larger value is returned but not kept, so that later calls
+	 * with its key throw {@link IdempotentResultNotKeptException}; a larger message is
+	 * kept without it. By default 1 MiB.
+	 * @param maxResultSize the largest size, positive
+	 */
+	public void setMaxResultSize(long maxResultSize) {
+		if (maxResultSize <= 0) {
+			throw new IllegalArgumentException("The largest result kept must be positive, not " + maxResultSize);
+		}
+		this.maxResultSize = maxResultSize;
 	}
 
 	/**
@@ -359,6 +378,16 @@ public class IdempotentMethodInvoker {
 		byte[] json;
 		try {
 			json = this.codec.write(target.voidResult ? null : value, target.valueType);
+			// Kept, a record of any size would have every read of it carry it; and a
+			// store
+			// may refuse it at each completion (MariaDB above its max_allowed_packet).
+			if (json.length > this.maxResultSize) {
+				logger.warn(operation.name() + " returned a value of " + json.length + " bytes as JSON, more than"
+						+ " idempotency.max-result-size (" + this.maxResultSize + " bytes); it was returned, and"
+						+ " retries with its key throw IdempotentResultNotKeptException rather than run it again");
+				keep(claim, NOT_KEPT_OUTCOME, target, true);
+				return;
+			}
 			// Read back at once: a value that writes but does not read (no creator, an
 			// abstract field) would fail every replay instead.
 			warnIfReplayedAsAnother(operation, target, value, this.codec.read(json, target.valueType));
@@ -368,7 +397,7 @@ public class IdempotentMethodInvoker {
 			logger.warn(operation.name() + " returned a value that cannot be kept as JSON (" + ex.getMessage()
 					+ "); it was returned, and retries with its key throw IdempotentResultNotKeptException rather"
 					+ " than run it again. Return a type the application's JSON mapper writes and reads back.");
-			keep(claim, new StoredResponse(RETURNED, Map.of(RESULT, List.of(NOT_KEPT)), new byte[0]), target, true);
+			keep(claim, NOT_KEPT_OUTCOME, target, true);
 			return;
 		}
 		keep(claim, new StoredResponse(RETURNED, JSON, json), target, true);
@@ -399,9 +428,15 @@ public class IdempotentMethodInvoker {
 			release(claim, target);
 			return;
 		}
+		byte[] message = this.codec.write(failure.getMessage(), MESSAGE);
+		if (message.length > this.maxResultSize) {
+			logger.warn(operation.name() + " threw a " + failure.getClass().getName() + " whose message is "
+					+ message.length + " bytes as JSON, more than idempotency.max-result-size (" + this.maxResultSize
+					+ " bytes); it is kept without its message, and retries with its key throw it again without one");
+			message = this.codec.write(null, MESSAGE);
+		}
 		StoredResponse outcome = new StoredResponse(THREW,
-				Map.of(EXCEPTION_TYPE, List.of(failure.getClass().getName())),
-				this.codec.write(failure.getMessage(), MESSAGE));
+				Map.of(EXCEPTION_TYPE, List.of(failure.getClass().getName())), message);
 		keep(claim, outcome, target, false);
 	}
 

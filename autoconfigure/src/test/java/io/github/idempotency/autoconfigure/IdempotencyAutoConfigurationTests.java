@@ -298,6 +298,12 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	@Test
+	void startWithZeroMaxResultSizeShouldFailNamingProperty() {
+		assertStartupFailure("idempotency.max-result-size=0B", "maxResultSize",
+				"idempotency.max-result-size must be positive");
+	}
+
+	@Test
 	void startWithNegativeLockTimeoutShouldFailNamingProperty() {
 		assertStartupFailure("idempotency.lock-timeout=-1s", "lockTimeout", "must be positive");
 	}

@@ -48,7 +48,8 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
  * Redis.
  */
 @SpringBootTest(classes = IdempotentMethodTests.MethodApplication.class,
-		webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = "idempotency.key-prefix=method-test")
+		webEnvironment = SpringBootTest.WebEnvironment.NONE,
+		properties = { "idempotency.key-prefix=method-test", "idempotency.max-result-size=4KB" })
 class IdempotentMethodTests {
 
 	@Autowired
@@ -151,6 +152,40 @@ class IdempotentMethodTests {
 		assertThatExceptionOfType(IdempotentResultNotKeptException.class)
 			.isThrownBy(() -> this.payments.opaque(this.key));
 		assertThat(this.payments.runs("opaque")).isEqualTo(before + 1);
+	}
+
+	// As JSON, the text of 4,094 characters is 4,096 bytes: the most that is kept.
+	@Test
+	@ExtendWith(OutputCaptureExtension.class)
+	void valueLargerThanMaxResultSizeShouldBeReturnedButNotLetRetryRunAgain(CapturedOutput output) {
+		int before = this.payments.runs("text");
+		String largest = UUID.randomUUID().toString();
+		assertThat(this.payments.text(largest, 4094)).hasSize(4094);
+		assertThat(this.payments.text(largest, 4094)).hasSize(4094);
+		assertThat(this.payments.text(this.key, 4095)).hasSize(4095);
+		assertThatExceptionOfType(IdempotentResultNotKeptException.class)
+			.isThrownBy(() -> this.payments.text(this.key, 4095));
+		assertThat(this.payments.runs("text")).isEqualTo(before + 2);
+		assertThat(output).contains("Payments.text returned a value of 4097 bytes as JSON, more than"
+				+ " idempotency.max-result-size (4096 bytes)");
+	}
+
+	@Test
+	void finalExceptionWithMessageLargerThanMaxResultSizeShouldBeThrownAgainWithoutIt() {
+		int before = this.payments.runs("declineAtLength");
+		String largest = UUID.randomUUID().toString();
+		assertThatExceptionOfType(DeclinedException.class)
+			.isThrownBy(() -> this.payments.declineAtLength(largest, 4094));
+		assertThatExceptionOfType(DeclinedException.class)
+			.isThrownBy(() -> this.payments.declineAtLength(largest, 4094))
+			.withMessage("x".repeat(4094));
+		assertThatExceptionOfType(DeclinedException.class)
+			.isThrownBy(() -> this.payments.declineAtLength(this.key, 4095))
+			.withMessage("x".repeat(4095));
+		assertThatExceptionOfType(DeclinedException.class)
+			.isThrownBy(() -> this.payments.declineAtLength(this.key, 4095))
+			.withMessage(null);
+		assertThat(this.payments.runs("declineAtLength")).isEqualTo(before + 2);
 	}
 
 	@Test

@@ -128,6 +128,18 @@ public class Payments {
 	}
 
 	@Idempotent(key = "#reference")
+	public String text(String reference, int length) {
+		ran("text");
+		return "x".repeat(length);
+	}
+
+	@Idempotent(key = "#reference", finalExceptions = DeclinedException.class)
+	public Receipt declineAtLength(String reference, int length) {
+		ran("declineAtLength");
+		throw new DeclinedException("x".repeat(length));
+	}
+
+	@Idempotent(key = "#reference")
 	public Opaque opaque(String reference) {
 		ran("opaque");
 		return new Opaque();
