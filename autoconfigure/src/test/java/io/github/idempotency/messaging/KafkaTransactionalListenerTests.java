@@ -1,5 +1,7 @@
 package io.github.idempotency.messaging;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -13,11 +15,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.test.KafkaTestBroker;
-import io.github.idempotency.test.RedisTestServer;
+import io.github.idempotency.test.RedisProcess;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -41,6 +44,7 @@ import org.springframework.util.backoff.FixedBackOff;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * An idempotent listener in a transactional container (Kafka transactions, as Spring Boot
@@ -48,11 +52,13 @@ import static org.awaitility.Awaitility.await;
  * rollback of a record whose duplicate is still being processed, the container's
  * after-rollback processor decides, and its default one would skip the record after ten
  * attempts, and the application's error handler, which runs first in the transaction,
- * would skip it at once. The record must wait instead, and be replayed.
+ * would skip it at once. The record must wait instead, and be replayed; so must a record
+ * that arrives while the store cannot be reached (the test's own Redis, killed).
  */
 @SpringBootTest(classes = KafkaTransactionalListenerTests.LedgerApplication.class,
 		webEnvironment = SpringBootTest.WebEnvironment.NONE,
 		properties = { "idempotency.key-prefix=kafka-tx-test", "idempotency.in-progress-retry-after=100ms",
+				"idempotency.store-unavailable-retry-after=200ms", "spring.data.redis.timeout=500ms",
 				"spring.kafka.producer.transaction-id-prefix=idempotency-test-tx-",
 				"spring.kafka.consumer.auto-offset-reset=earliest", "spring.kafka.listener.poll-timeout=500ms",
 				"spring.liquibase.enabled=false", "logging.level.org.apache.kafka=warn", "logging.level.kafka=warn",
@@ -61,6 +67,8 @@ import static org.awaitility.Awaitility.await;
 class KafkaTransactionalListenerTests {
 
 	static final String TOPIC = "payments-in-transactions";
+
+	private static RedisProcess redis;
 
 	@Autowired
 	KafkaTemplate<String, String> kafka;
@@ -105,10 +113,41 @@ class KafkaTransactionalListenerTests {
 		assertThat(this.listener.bookings(next)).containsExactly("10");
 	}
 
+	@Test
+	void recordArrivingWhileTheStoreIsDownShouldWaitAndBeProcessedOnceWhenItIsBack() throws IOException {
+		redis.kill();
+		String payment = "payment-" + UUID.randomUUID();
+		this.kafka.executeInTransaction((template) -> template.send(TOPIC, payment, "20"));
+		await().atMost(Duration.ofSeconds(60)).until(() -> this.deliveries.failures(payment) >= 12);
+		assertThat(this.deliveries.processed(payment)).isZero();
+
+		redis.start();
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.deliveries.processed(payment) == 1);
+		assertThat(this.listener.bookings(payment)).containsExactly("20");
+		String next = "payment-" + UUID.randomUUID();
+		this.kafka.executeInTransaction((template) -> template.send(TOPIC, next, "30"));
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.deliveries.processed(next) == 1);
+		assertThat(this.listener.bookings(next)).containsExactly("30");
+	}
+
 	@DynamicPropertySource
 	static void servers(DynamicPropertyRegistry registry) {
-		registry.add("spring.data.redis.url", RedisTestServer::url);
+		assumeTrue(RedisProcess.isAvailable(), "redis-server is not installed");
+		try {
+			redis = RedisProcess.launch();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		registry.add("spring.data.redis.url", redis::url);
 		registry.add("spring.kafka.bootstrap-servers", KafkaTestBroker::bootstrapServers);
+	}
+
+	@AfterAll
+	static void stopRedis() {
+		if (redis != null) {
+			redis.close();
+		}
 	}
 
 	@SpringBootConfiguration
