@@ -90,6 +90,11 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 
 	private static final RedisScript<List> INSPECT = script("inspect.lua", List.class);
 
+	// The errors of a native claim that the claim script answers instead: the key holds
+	// another type (which the script names), or the server takes no writes (out of
+	// memory under noeviction, too few replicas, a failed snapshot, a replica).
+	private static final List<String> SCRIPT_DECIDES = List.of("WRONGTYPE", "OOM", "NOREPLICAS", "MISCONF", "READONLY");
+
 	private static final byte[] IFEQ = bytes("IFEQ");
 
 	private static final byte[] PX = bytes("PX");
@@ -195,8 +200,10 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	}
 
 	// Null when the script must decide: the server refused the command, which changes
-	// nothing, because it is older than 7.0 (from then on) or because the key holds
-	// something other than a string (which the script names).
+	// nothing, because it is older than 7.0 (from then on) or for one of SCRIPT_DECIDES.
+	// Redis refuses a write command before it reads anything, where the script, whose
+	// only write is the claim of an absent key, still answers for a key claimed or
+	// completed before.
 	private @Nullable ClaimResult claimNatively(String key, ClaimToken claim, Duration lease) {
 		byte[] record = claim.record();
 		byte[] existing;
@@ -210,7 +217,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 				this.nativeClaim = false;
 				return null;
 			}
-			if (String.valueOf(ex.getMostSpecificCause().getMessage()).startsWith("WRONGTYPE")) {
+			String error = String.valueOf(ex.getMostSpecificCause().getMessage());
+			if (SCRIPT_DECIDES.stream().anyMatch(error::startsWith)) {
 				return null;
 			}
 			throw failed(ex);

@@ -14,7 +14,10 @@ import io.github.idempotency.test.RedisTestServer;
 import org.junit.jupiter.api.Test;
 import redis.embedded.RedisServer;
 
+import org.springframework.data.redis.connection.RedisConnection;
+
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -76,6 +79,62 @@ class RedisClaimCommandTests extends AbstractCommandChoiceTests {
 			if (redis62 != null) {
 				redis62.stop();
 			}
+		}
+	}
+
+	// Redis 7 refuses the native claim before it reads the key; the script answers.
+	@Test
+	void keyClaimedOrCompletedBeforeShouldBeAnsweredWhileRedis7TakesNoWrites() throws Exception {
+		assumeTrue(RedisProcess.isAvailable(), "redis-server is not installed");
+		try (RedisProcess redis7 = RedisProcess.launch()) {
+			assumeTrue(redis7.version() >= 7, "the installed redis-server is older than 7.0");
+			assertKnownKeysAnsweredWithoutWrites(connect(redis7.port()));
+			this.sent.clear();
+			connect(redis7.port()).claim(UUID.randomUUID().toString(), "fp", Duration.ofSeconds(30));
+			assertThat(this.sent).containsExactly("SET");
+		}
+	}
+
+	@Test
+	void keyClaimedOrCompletedBeforeShouldBeAnsweredWhileRedis62TakesNoWrites() throws Exception {
+		RedisServer redis62 = RedisTestServer.startEmbedded(RedisTestServer.freePort());
+		try {
+			assertKnownKeysAnsweredWithoutWrites(connect(redis62.ports().get(0)));
+		}
+		finally {
+			redis62.stop();
+		}
+	}
+
+	private void assertKnownKeysAnsweredWithoutWrites(RedisIdempotencyStore store) {
+		StoredResponse response = new StoredResponse(201, Map.of(), new byte[] { 1 });
+		String completed = UUID.randomUUID().toString();
+		String token = ((ClaimResult.Claimed) store.claim(completed, "fp", Duration.ofSeconds(30))).token();
+		store.complete(completed, token, response, Duration.ofMinutes(1));
+		String running = UUID.randomUUID().toString();
+		store.claim(running, "fp", Duration.ofSeconds(30));
+		for (String[] noWrites : new String[][] { { "min-replicas-to-write", "1" }, { "maxmemory", "1" } }) {
+			configSet(noWrites[0], noWrites[1]);
+			try {
+				assertThat(store.claim(completed, "fp", Duration.ofSeconds(30)))
+					.isEqualTo(new ClaimResult.Completed(response));
+				assertThat(store.claim(completed, "other", Duration.ofSeconds(30)))
+					.isInstanceOf(ClaimResult.Mismatch.class);
+				assertThat(store.claim(running, "fp", Duration.ofSeconds(30)))
+					.isInstanceOf(ClaimResult.InProgress.class);
+				assertThatExceptionOfType(IdempotencyStoreException.class)
+					.isThrownBy(() -> store.claim(UUID.randomUUID().toString(), "fp", Duration.ofSeconds(30)))
+					.withMessageContaining(noWrites[0].equals("maxmemory") ? "OOM" : "NOREPLICAS");
+			}
+			finally {
+				configSet(noWrites[0], "0");
+			}
+		}
+	}
+
+	private void configSet(String name, String value) {
+		try (RedisConnection connection = this.connectionFactory.getConnection()) {
+			connection.serverCommands().setConfig(name, value);
 		}
 	}
 
