@@ -80,6 +80,7 @@ public class IdempotencyLifecycle implements AutoCloseable {
 		long pollMillis = FIRST_POLL_MILLIS;
 		while (true) {
 			ClaimResult result;
+			long sentAt = System.nanoTime();
 			try {
 				result = this.store.claim(recordKey, fingerprint, lease);
 			}
@@ -95,11 +96,19 @@ public class IdempotencyLifecycle implements AutoCloseable {
 			}
 			this.storeFailures.answered();
 			if (result instanceof ClaimResult.Claimed claimed) {
+				// Answered once its lease had run out (a reply held up, or a command the
+				// client sent again after a reconnect), the claim may have expired and
+				// been taken by another call meanwhile: running now could run twice.
+				if (System.nanoTime() - sentAt >= lease.toNanos()) {
+					record(tag, IdempotencyOutcome.STORE_UNAVAILABLE);
+					return onStoreFailure(operation, new IdempotencyStoreException("The claim of record " + recordKey
+							+ " was answered only after its lease (" + lease + ") had run out"));
+				}
 				record(tag, IdempotencyOutcome.EXECUTED);
 				Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
 				Runnable onLeaseLost = leaseLostOnce(tag);
 				return new Decision.Proceed(new Claim(this.store, recordKey, claimed.token(), ttl,
-						renewWhileRunning(recordKey, claimed.token(), lease, onLeaseLost), onLeaseLost));
+						renewWhileRunning(recordKey, claimed.token(), lease, sentAt, onLeaseLost), onLeaseLost));
 			}
 			if (result instanceof ClaimResult.Completed completed) {
 				record(tag, IdempotencyOutcome.REPLAYED);
@@ -166,7 +175,7 @@ public class IdempotencyLifecycle implements AutoCloseable {
 	}
 
 	private LeaseRenewals.@Nullable Lease renewWhileRunning(String recordKey, String token, Duration lease,
-			Runnable onLost) {
+			long claimSentAt, Runnable onLost) {
 		if (!this.policy.lockRenewal()) {
 			return null;
 		}
@@ -177,7 +186,7 @@ public class IdempotencyLifecycle implements AutoCloseable {
 		Duration third = Duration.ofNanos(lease.toNanos() / 3);
 		Duration configured = this.policy.lockRenewalInterval();
 		Duration interval = (configured != null && configured.compareTo(third) < 0) ? configured : third;
-		return this.renewals.start(recordKey, token, lease, interval, onLost);
+		return this.renewals.start(recordKey, token, lease, interval, claimSentAt, onLost);
 	}
 
 	private static boolean pause(long millis) {

@@ -69,12 +69,14 @@ final class LeaseRenewals implements AutoCloseable {
 
 	/**
 	 * Starts renewing a claim every interval until {@link Lease#stop()}, or until the
-	 * maximum duration has passed.
+	 * maximum duration has passed. The first renewal is due an interval after the claim
+	 * was sent ({@link System#nanoTime()}): its lease may have started any time after
+	 * that, and its answer may have come much later.
 	 */
-	Lease start(String recordKey, String token, Duration lease, Duration interval, Runnable onLost) {
+	Lease start(String recordKey, String token, Duration lease, Duration interval, long claimSentAt, Runnable onLost) {
 		long now = System.nanoTime();
 		Lease claim = new Lease(recordKey, token, lease, interval.toNanos(), now + this.maxDuration.toNanos(), onLost);
-		this.dueAt.put(claim, now + claim.intervalNanos);
+		this.dueAt.put(claim, claimSentAt + claim.intervalNanos);
 		return claim;
 	}
 

@@ -10,15 +10,18 @@ import io.github.idempotency.StoredResponse;
 
 /**
  * A real store behind a fault that each claim, completion, renewal and release meets
- * first: a test's way to make such calls fail or stall as an unreachable or slow store's
- * would. Reads and deletes reach the store directly.
+ * first, and each claim's answer meets on its way back: a test's way to make such calls
+ * fail or stall as an unreachable or slow store's would, or a claim's answer come late.
+ * Reads and deletes reach the store directly.
  */
 record FaultyStore(IdempotencyStore store, Fault fault) implements IdempotencyStore {
 
 	@Override
 	public ClaimResult claim(String key, String fingerprint, Duration lease) {
 		this.fault.before("claim", key);
-		return this.store.claim(key, fingerprint, lease);
+		ClaimResult result = this.store.claim(key, fingerprint, lease);
+		this.fault.after("claim", key);
+		return result;
 	}
 
 	@Override
@@ -56,6 +59,9 @@ record FaultyStore(IdempotencyStore store, Fault fault) implements IdempotencySt
 	interface Fault {
 
 		void before(String operation, String key);
+
+		default void after(String operation, String key) {
+		}
 
 	}
 

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.interceptor.IdempotencyPolicy.OnStoreFailure;
@@ -171,6 +172,50 @@ class IdempotencyLifecycleTests {
 		Thread.sleep(900);
 		assertThat(this.lifecycle.begin(shortLease, "Ledger#book", "k7", "fp")).isInstanceOf(Decision.InProgress.class);
 		assertThat(claim.complete(OUTCOME)).isTrue();
+	}
+
+	// The claim is written at once and its answer held up, as a reply delayed on the
+	// network, or a command sent again after a reconnect, would be.
+	@Test
+	void claimAnsweredOnlyAfterItsLeaseRanOutShouldNotRun() {
+		IdempotentOperation shortLease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
+				Duration.ofMillis(200), null, true, false, null, null, List.of(), null, null);
+		this.lifecycle.close();
+		this.lifecycle = lateAnswers(300);
+		assertThat(this.lifecycle.begin(shortLease, "Ledger#book", "k9", "fp"))
+			.isInstanceOf(Decision.Unavailable.class);
+		assertThat(this.outcomes).containsExactly("Ledger#book store_unavailable");
+	}
+
+	// Answered when two thirds of its lease had passed: renewed at once, not a third of
+	// the lease after the answer, by when it would have expired.
+	@Test
+	void claimAnsweredLateShouldBeRenewedAtOnce() throws InterruptedException {
+		IdempotentOperation lease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
+				Duration.ofMillis(1500), null, true, false, null, null, List.of(), null, null);
+		this.lifecycle.close();
+		this.lifecycle = lateAnswers(1200);
+		Claim claim = proceed(this.lifecycle.begin(lease, "Ledger#book", "k10", "fp"));
+		Thread.sleep(700);
+		assertThat(this.store.claim("k10", "fp", Duration.ofSeconds(1))).isInstanceOf(ClaimResult.InProgress.class);
+		assertThat(claim.complete(OUTCOME)).isTrue();
+	}
+
+	private IdempotencyLifecycle lateAnswers(long millis) {
+		FaultyStore late = new FaultyStore(this.store, new FaultyStore.Fault() {
+
+			@Override
+			public void before(String operation, String key) {
+			}
+
+			@Override
+			public void after(String operation, String key) {
+				sleep(millis);
+			}
+
+		});
+		return new IdempotencyLifecycle(late, new IdempotencyPolicy(Duration.ofMinutes(1), Duration.ofSeconds(10), true,
+				null, Duration.ofMinutes(1), Duration.ZERO, 255, OnStoreFailure.REJECT), this.listener);
 	}
 
 	private IdempotencyLifecycle lifecycle(Duration waitTimeout, OnStoreFailure onStoreFailure) {

@@ -42,7 +42,7 @@ class LeaseRenewalsTests {
 		}), Duration.ofMinutes(1));
 		String token = claim("erring");
 
-		this.renewals.start("erring", token, LEASE, INTERVAL, () -> {
+		this.renewals.start("erring", token, LEASE, INTERVAL, System.nanoTime(), () -> {
 		});
 		Thread.sleep(1000);
 
@@ -57,9 +57,9 @@ class LeaseRenewalsTests {
 				sleep(3000);
 			}
 		}), Duration.ofMinutes(1));
-		this.renewals.start("slow", claim("slow"), LEASE, INTERVAL, () -> {
+		this.renewals.start("slow", claim("slow"), LEASE, INTERVAL, System.nanoTime(), () -> {
 		});
-		this.renewals.start("fast", claim("fast"), LEASE, INTERVAL, () -> {
+		this.renewals.start("fast", claim("fast"), LEASE, INTERVAL, System.nanoTime(), () -> {
 		});
 
 		Thread.sleep(1000);
@@ -70,7 +70,7 @@ class LeaseRenewalsTests {
 	@Test
 	void renewalShouldStopAtTheMaximumDuration() throws InterruptedException {
 		this.renewals = new LeaseRenewals(this.store, Duration.ofMillis(500));
-		this.renewals.start("endless", claim("endless"), LEASE, INTERVAL, () -> {
+		this.renewals.start("endless", claim("endless"), LEASE, INTERVAL, System.nanoTime(), () -> {
 		});
 
 		Thread.sleep(300);
