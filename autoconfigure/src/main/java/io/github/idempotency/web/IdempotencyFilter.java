@@ -396,7 +396,7 @@ public class IdempotencyFilter extends GenericFilterBean {
 			this.intercepted = getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE);
 		}
 
-		private boolean interceptorSawTheHandler() {
+		boolean interceptorSawTheHandler() {
 			return this.intercepted != NOT_YET
 					&& getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) == this.intercepted;
 		}
