@@ -136,6 +136,20 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 		sendHeld();
 	}
 
+	/**
+	 * Drops the body held back, of an answer that failed while it was written: sent with
+	 * its length, what was written before the failure would look whole to the client. The
+	 * container answers the failure instead, as it would without the starter. What was
+	 * sent already stays sent.
+	 */
+	void discardHeld() {
+		if (!this.passing) {
+			this.passing = true;
+			this.copy = null;
+			this.size = 0;
+		}
+	}
+
 	private void sendHeld() throws IOException {
 		sendHeld(Integer.MAX_VALUE);
 	}

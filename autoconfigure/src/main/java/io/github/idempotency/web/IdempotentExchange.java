@@ -178,7 +178,7 @@ final class IdempotentExchange implements IdempotentCall {
 
 	/**
 	 * Stores the response as the answer, or releases the claim, then sends the body held
-	 * back.
+	 * back, unless a failure escaped while it was written.
 	 * @param response the handler's response, or the error page's that stands for it
 	 * @param failure what escaped while it was written, if anything
 	 */
@@ -187,7 +187,12 @@ final class IdempotentExchange implements IdempotentCall {
 			this.coordinator.finish(this, response, failure);
 		}
 		finally {
-			response.release();
+			if (failure != null) {
+				response.discardHeld();
+			}
+			else {
+				response.release();
+			}
 		}
 	}
 

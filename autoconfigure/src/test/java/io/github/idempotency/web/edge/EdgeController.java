@@ -41,6 +41,7 @@ import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.WebAsyncTask;
 import org.springframework.web.multipart.MultipartFile;
 import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.servlet.View;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 
 /**
@@ -234,6 +235,20 @@ public class EdgeController {
 		// Left in the writer's buffer, as a view or a handler that never flushes leaves
 		// it.
 		response.getWriter().write("written with a writer, run " + run);
+	}
+
+	// A view that fails once it has written more than any container's buffer, as a
+	// template that meets an error halfway does: Spring MVC resolves no exception from
+	// rendering, and the failure leaves the DispatcherServlet.
+	@PostMapping("/failing-view")
+	@Idempotent
+	View failingView(@RequestHeader("X-Test-Name") String name) {
+		this.executions.record(name);
+		return (model, request, response) -> {
+			response.setContentType("text/plain");
+			response.getWriter().write("x".repeat(40_000));
+			throw new IllegalStateException("The template failed halfway");
+		};
 	}
 
 	// Its work done, it refuses: a status Spring MVC sends with sendError by default.
