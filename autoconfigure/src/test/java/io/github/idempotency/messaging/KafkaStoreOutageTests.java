@@ -91,7 +91,9 @@ class KafkaStoreOutageTests {
 		assertThat(this.deadLetters.received()).isEmpty();
 
 		redis.start();
-		await().atMost(Duration.ofSeconds(30)).until(() -> this.deliveries.processed(during) == 1);
+		// Lettuce tries to reconnect ever less often while Redis is down, up to every 30
+		// s.
+		await().atMost(Duration.ofSeconds(60)).until(() -> this.deliveries.processed(during) == 1);
 		assertThat(this.listener.bookings(during)).containsExactly("20");
 		String after = "payment-" + UUID.randomUUID();
 		this.kafka.send(TOPIC, after, "30").join();

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,6 +34,8 @@ import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
+import org.springframework.kafka.listener.AfterRollbackProcessor;
+import org.springframework.kafka.listener.DefaultAfterRollbackProcessor;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.KafkaHeaders;
@@ -50,10 +53,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * An idempotent listener in a transactional container (Kafka transactions, as Spring Boot
  * sets them up from {@code spring.kafka.producer.transaction-id-prefix}): after the
  * rollback of a record whose duplicate is still being processed, the container's
- * after-rollback processor decides, and its default one would skip the record after ten
- * attempts, and the application's error handler, which runs first in the transaction,
- * would skip it at once. The record must wait instead, and be replayed; so must a record
- * that arrives while the store cannot be reached (the test's own Redis, killed).
+ * after-rollback processor decides, and the application's skips the record, or the batch,
+ * after three attempts (Spring Kafka's default skips a record after ten), and the
+ * application's error handler, which runs first in the transaction, would skip a record
+ * at once. The record must wait instead, and be replayed; so must a record that arrives
+ * while the store cannot be reached (the test's own Redis, killed).
  */
 @SpringBootTest(classes = KafkaTransactionalListenerTests.LedgerApplication.class,
 		webEnvironment = SpringBootTest.WebEnvironment.NONE,
@@ -67,6 +71,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class KafkaTransactionalListenerTests {
 
 	static final String TOPIC = "payments-in-transactions";
+
+	static final String BATCH_TOPIC = "payment-batches-in-transactions";
 
 	private static RedisProcess redis;
 
@@ -82,6 +88,12 @@ class KafkaTransactionalListenerTests {
 	@Autowired
 	KafkaListenerEndpointRegistry listeners;
 
+	@Autowired
+	BatchListener batchListener;
+
+	@Autowired
+	BatchBookings batchBookings;
+
 	@Test
 	void containerShouldBeTransactionalAndWrapped() {
 		AbstractMessageListenerContainer<?, ?> container = (AbstractMessageListenerContainer<?, ?>) this.listeners
@@ -92,7 +104,8 @@ class KafkaTransactionalListenerTests {
 	}
 
 	// Held by a call of the listener method itself, in progress for longer than the
-	// default processor's ten quick attempts take.
+	// application's processor's three quick attempts, or Spring Kafka's default's ten,
+	// take.
 	@Test
 	void recordWhoseDuplicateIsInProgressShouldWaitAndBeReplayedNotSkipped() throws Exception {
 		String payment = "payment-" + UUID.randomUUID();
@@ -113,6 +126,34 @@ class KafkaTransactionalListenerTests {
 		assertThat(this.listener.bookings(next)).containsExactly("10");
 	}
 
+	// The batch is rolled back at the record whose duplicate is in progress, and
+	// delivered again whole until that duplicate has ended: the record before it replays,
+	// and none is skipped or booked twice.
+	@Test
+	void batchWithARecordWhoseDuplicateIsInProgressShouldWaitAndBookEachRecordOnce() throws Exception {
+		String first = "payment-" + UUID.randomUUID();
+		String held = "payment-" + UUID.randomUUID();
+		String last = "payment-" + UUID.randomUUID();
+		CompletableFuture<Void> holder = CompletableFuture.runAsync(() -> this.batchBookings.book(held, "hold"));
+		assertThat(this.batchBookings.awaitHolding()).isTrue();
+		this.kafka.executeInTransaction((template) -> {
+			template.send(BATCH_TOPIC, first, "10");
+			template.send(BATCH_TOPIC, held, "hold");
+			return template.send(BATCH_TOPIC, last, "30");
+		});
+		this.listeners.getListenerContainer("transactional-batches").start();
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.batchListener.seen(held) >= 5);
+		assertThat(this.batchBookings.bookings(last)).isEmpty();
+
+		this.batchBookings.release();
+		holder.get(10, TimeUnit.SECONDS);
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.batchListener.answered(held));
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.batchBookings.bookings(last).size() == 1);
+		assertThat(this.batchBookings.bookings(first)).containsExactly("10");
+		assertThat(this.batchBookings.bookings(held)).containsExactly("hold");
+		assertThat(this.batchBookings.bookings(last)).containsExactly("30");
+	}
+
 	@Test
 	void recordArrivingWhileTheStoreIsDownShouldWaitAndBeProcessedOnceWhenItIsBack() throws IOException {
 		redis.kill();
@@ -122,7 +163,9 @@ class KafkaTransactionalListenerTests {
 		assertThat(this.deliveries.processed(payment)).isZero();
 
 		redis.start();
-		await().atMost(Duration.ofSeconds(30)).until(() -> this.deliveries.processed(payment) == 1);
+		// Lettuce tries to reconnect ever less often while Redis is down, up to every 30
+		// s.
+		await().atMost(Duration.ofSeconds(60)).until(() -> this.deliveries.processed(payment) == 1);
 		assertThat(this.listener.bookings(payment)).containsExactly("20");
 		String next = "payment-" + UUID.randomUUID();
 		this.kafka.executeInTransaction((template) -> template.send(TOPIC, next, "30"));
@@ -164,11 +207,37 @@ class KafkaTransactionalListenerTests {
 			return new Deliveries();
 		}
 
+		@Bean
+		BatchBookings batchBookings() {
+			return new BatchBookings();
+		}
+
+		@Bean
+		BatchListener batchListener(BatchBookings bookings) {
+			return new BatchListener(bookings);
+		}
+
+		@Bean
+		NewTopic paymentBatchesInTransactions() {
+			return TopicBuilder.name(BATCH_TOPIC).partitions(1).replicas(1).build();
+		}
+
 		// Spring Boot gives it to the transactional container: one that retries nothing,
 		// and would skip a record at once if a refusal reached it.
 		@Bean
 		DefaultErrorHandler errorHandler() {
 			return new DefaultErrorHandler(new FixedBackOff(0, 0));
+		}
+
+		// Spring Boot gives it to the transactional containers: one that skips a record,
+		// or
+		// a batch, after three quick attempts and commits its offset, as an application
+		// that dead-letters in transactions does. Its default would retry a batch
+		// forever.
+		@Bean
+		AfterRollbackProcessor<Object, Object> afterRollbackProcessor(KafkaTemplate<?, ?> template) {
+			return new DefaultAfterRollbackProcessor<>((record, failure) -> {
+			}, new FixedBackOff(0, 2), template, true);
 		}
 
 		@Bean
@@ -211,6 +280,81 @@ class KafkaTransactionalListenerTests {
 		}
 
 		void release() {
+			this.release.countDown();
+		}
+
+	}
+
+	/**
+	 * Books each record of its batch through an idempotent method, in the transactional
+	 * container Spring Boot configures.
+	 */
+	static class BatchListener {
+
+		private final BatchBookings bookings;
+
+		private final Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
+
+		private final Set<String> answered = ConcurrentHashMap.newKeySet();
+
+		BatchListener(BatchBookings bookings) {
+			this.bookings = bookings;
+		}
+
+		@KafkaListener(id = "transactional-batches", topics = BATCH_TOPIC, batch = "true", autoStartup = "false")
+		void bookAll(List<ConsumerRecord<String, String>> records) {
+			KafkaBatch.forEachRecord(records, (record) -> {
+				this.seen.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
+				this.bookings.book(record.key(), record.value());
+				this.answered.add(record.key());
+			});
+		}
+
+		// Whether a delivery of the record got its booking's answer, run or replayed:
+		// one that was skipped never does.
+		boolean answered(String payment) {
+			return this.answered.contains(payment);
+		}
+
+		int seen(String payment) {
+			AtomicInteger count = this.seen.get(payment);
+			return (count != null) ? count.get() : 0;
+		}
+
+	}
+
+	// Reached through its proxy: state is read through methods.
+	static class BatchBookings {
+
+		private final CountDownLatch holding = new CountDownLatch(1);
+
+		private final CountDownLatch release = new CountDownLatch(1);
+
+		private final Map<String, List<String>> bookings = new ConcurrentHashMap<>();
+
+		@Idempotent(key = "#payment")
+		public void book(String payment, String amount) {
+			if (amount.equals("hold")) {
+				this.holding.countDown();
+				try {
+					this.release.await(60, TimeUnit.SECONDS);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}
+			this.bookings.computeIfAbsent(payment, (key) -> new CopyOnWriteArrayList<>()).add(amount);
+		}
+
+		public List<String> bookings(String payment) {
+			return this.bookings.getOrDefault(payment, List.of());
+		}
+
+		public boolean awaitHolding() throws InterruptedException {
+			return this.holding.await(10, TimeUnit.SECONDS);
+		}
+
+		public void release() {
 			this.release.countDown();
 		}
 
