@@ -296,8 +296,21 @@ public class IdempotentMethodInvoker {
 					ex);
 		}
 		MessageDigest digest = Hashing.sha256();
-		digest.update(this.canonicalizer.canonicalize(json));
+		digest.update(canonical(json));
 		return Hashing.hex(digest.digest());
+	}
+
+	// JSON that cannot be put in canonical form (a member the mapper wrote twice, as
+	// Jackson does for a type id named like a property; a document past the parser's
+	// limits) is compared as the mapper wrote it, which for the same arguments it writes
+	// the same way.
+	private byte[] canonical(byte[] json) {
+		try {
+			return this.canonicalizer.canonicalize(json);
+		}
+		catch (IllegalArgumentException ex) {
+			return json;
+		}
 	}
 
 	private @Nullable Object runInOwnTransaction(MethodInterceptor transactionAdvice, MethodInvocation invocation,

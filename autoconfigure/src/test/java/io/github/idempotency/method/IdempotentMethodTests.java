@@ -20,6 +20,7 @@ import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.InvalidIdempotencyKeyException;
 import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
+import io.github.idempotency.method.Payments.Card;
 import io.github.idempotency.method.Payments.Charge;
 import io.github.idempotency.method.Payments.DeclinedException;
 import io.github.idempotency.method.Payments.InsufficientFundsException;
@@ -186,6 +187,16 @@ class IdempotentMethodTests {
 			.isThrownBy(() -> this.payments.declineAtLength(this.key, 4095))
 			.withMessage(null);
 		assertThat(this.payments.runs("declineAtLength")).isEqualTo(before + 2);
+	}
+
+	@Test
+	void argumentsWrittenAsJsonThatCannotBeCanonicalShouldStillBeFingerprinted() {
+		int before = this.payments.runs("pay");
+		Receipt first = this.payments.pay(this.key, new Card(700));
+		assertThat(this.payments.pay(this.key, new Card(700))).isEqualTo(first);
+		assertThatExceptionOfType(IdempotencyKeyReusedException.class)
+			.isThrownBy(() -> this.payments.pay(this.key, new Card(800)));
+		assertThat(this.payments.runs("pay")).isEqualTo(before + 1);
 	}
 
 	@Test

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
+import com.fasterxml.jackson.annotation.JsonAnyGetter;
 import io.github.idempotency.annotation.Idempotent;
 import org.jspecify.annotations.Nullable;
 
@@ -125,6 +126,12 @@ public class Payments {
 			}
 			return new Receipt(reference, 4, "slowly " + runs("slowly"));
 		});
+	}
+
+	@Idempotent(key = "#reference")
+	public Receipt pay(String reference, Card card) {
+		ran("pay");
+		return new Receipt(reference, card.getAmountCents(), card.getType());
 	}
 
 	@Idempotent(key = "#reference")
@@ -245,6 +252,31 @@ public class Payments {
 	/**
 	 * Nothing a JSON mapper can write: its one property fails when read.
 	 */
+	// Written with a member twice, as Jackson writes a property that an any-getter's map
+	// names too: JSON that cannot be put in canonical form.
+	public static class Card {
+
+		private final long amountCents;
+
+		public Card(long amountCents) {
+			this.amountCents = amountCents;
+		}
+
+		public long getAmountCents() {
+			return this.amountCents;
+		}
+
+		public String getType() {
+			return "card";
+		}
+
+		@JsonAnyGetter
+		public Map<String, Object> getAttributes() {
+			return Map.of("type", "card");
+		}
+
+	}
+
 	public static class Opaque {
 
 		public String getSecret() {
