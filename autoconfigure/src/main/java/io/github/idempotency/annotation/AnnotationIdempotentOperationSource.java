@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import io.github.idempotency.interceptor.IdempotencyPolicy;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import org.jspecify.annotations.Nullable;
@@ -461,9 +462,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		String consumer = (listener && scope == null) ? consumer(method, userClass, resolver) : null;
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
 				duration(annotation.ttl(), "ttl", name, false, resolver),
-				duration(annotation.lockTimeout(), "lockTimeout", name, false, resolver),
-				duration(annotation.waitTimeout(), "waitTimeout", name, true, resolver), declaredOnMethod, handler,
-				scope, fingerprintExpression, finalExceptions, switch (annotation.completion()) {
+				lockTimeout(duration(annotation.lockTimeout(), "lockTimeout", name, false, resolver), name),
+				atMostLongestWait(duration(annotation.waitTimeout(), "waitTimeout", name, true, resolver), name),
+				declaredOnMethod, handler, scope, fingerprintExpression, finalExceptions,
+				switch (annotation.completion()) {
 					case DEFAULT -> null;
 					case IN_TRANSACTION -> true;
 					case AFTER_COMMIT -> false;
@@ -719,6 +721,23 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		}
 		// Without names in the class file, only positions can be checked.
 		return parameters == null;
+	}
+
+	private static @Nullable Duration lockTimeout(@Nullable Duration lockTimeout, String method) {
+		if (lockTimeout != null && !IdempotencyPolicy.isUsableLockTimeout(lockTimeout)) {
+			throw new IllegalStateException(
+					"@Idempotent on " + method + " has lockTimeout " + lockTimeout + "; it must be between "
+							+ IdempotencyPolicy.SHORTEST_LOCK_TIMEOUT + " and " + IdempotencyPolicy.LONGEST_WAIT);
+		}
+		return lockTimeout;
+	}
+
+	private static @Nullable Duration atMostLongestWait(@Nullable Duration waitTimeout, String method) {
+		if (waitTimeout != null && waitTimeout.compareTo(IdempotencyPolicy.LONGEST_WAIT) > 0) {
+			throw new IllegalStateException("@Idempotent on " + method + " has waitTimeout " + waitTimeout
+					+ "; it must be at most " + IdempotencyPolicy.LONGEST_WAIT);
+		}
+		return waitTimeout;
 	}
 
 	private static @Nullable Duration duration(String written, String attribute, String method, boolean zeroAllowed,

@@ -82,8 +82,8 @@ public @interface Idempotent {
 
 	/**
 	 * How long a claim holds while the method runs before another request may take the
-	 * key over, such as {@code "2m"}, or a placeholder. Empty means
-	 * {@code idempotency.lock-timeout}.
+	 * key over, such as {@code "2m"}, or a placeholder; from 200 milliseconds to 365
+	 * days. Empty means {@code idempotency.lock-timeout}.
 	 * @return the lock timeout
 	 */
 	String lockTimeout() default "";
@@ -92,7 +92,8 @@ public @interface Idempotent {
 	 * How long a duplicate of a call still running waits for it to finish, and then
 	 * replays its outcome, such as {@code "2s"}; {@code "0s"} answers at once (409, or
 	 * {@link io.github.idempotency.IdempotentCallInProgressException} outside HTTP). A
-	 * placeholder is resolved. Empty means {@code idempotency.wait-timeout}.
+	 * placeholder is resolved. At most 365 days. Empty means
+	 * {@code idempotency.wait-timeout}.
 	 * @return the wait timeout
 	 */
 	String waitTimeout() default "";

@@ -399,6 +399,11 @@ public class IdempotencyProperties implements Validator {
 		requireHeaderName(errors, "replayedHeaderName", properties.replayedHeaderName);
 		requirePositive(errors, "ttl", properties.ttl);
 		requirePositive(errors, "lockTimeout", properties.lockTimeout);
+		if (properties.lockTimeout != null && !properties.lockTimeout.isNegative() && !properties.lockTimeout.isZero()
+				&& !IdempotencyPolicy.isUsableLockTimeout(properties.lockTimeout)) {
+			errors.rejectValue("lockTimeout", "outOfRange", property("lockTimeout") + " must be between "
+					+ IdempotencyPolicy.SHORTEST_LOCK_TIMEOUT + " and " + IdempotencyPolicy.LONGEST_WAIT);
+		}
 		requirePositive(errors, "inProgressRetryAfter", properties.inProgressRetryAfter);
 		requirePositive(errors, "storeUnavailableRetryAfter", properties.storeUnavailableRetryAfter);
 		Duration renewalInterval = properties.lockRenewal.interval;
@@ -408,9 +413,11 @@ public class IdempotencyProperties implements Validator {
 					+ " must be positive and shorter than idempotency.lock-timeout, or the lease expires between renewals");
 		}
 		requirePositive(errors, "lockRenewal.maxDuration", properties.lockRenewal.maxDuration);
+		requireAtMostLongestWait(errors, "lockRenewal.maxDuration", properties.lockRenewal.maxDuration);
 		if (properties.waitTimeout == null || properties.waitTimeout.isNegative()) {
 			errors.rejectValue("waitTimeout", "negative", property("waitTimeout") + " must be zero or positive");
 		}
+		requireAtMostLongestWait(errors, "waitTimeout", properties.waitTimeout);
 		if (properties.maxKeyLength < 1) {
 			errors.rejectValue("maxKeyLength", "tooSmall", property("maxKeyLength") + " must be at least 1");
 		}
@@ -469,6 +476,14 @@ public class IdempotencyProperties implements Validator {
 				errors.rejectValue("replayedHeaders", "forbidden", property("replayedHeaders") + " '" + header
 						+ "' is never replayed: it is worked out for each request");
 			}
+		}
+	}
+
+	// Waits are counted in nanoseconds, which hold about 292 years.
+	private static void requireAtMostLongestWait(Errors errors, String field, @Nullable Duration value) {
+		if (value != null && value.compareTo(IdempotencyPolicy.LONGEST_WAIT) > 0) {
+			errors.rejectValue(field, "tooLong",
+					property(field) + " must be at most " + IdempotencyPolicy.LONGEST_WAIT);
 		}
 	}
 

@@ -26,6 +26,28 @@ public record IdempotencyPolicy(Duration ttl, Duration lockTimeout, boolean lock
 		OnStoreFailure onStoreFailure) {
 
 	/**
+	 * The shortest lock timeout accepted: a lease is renewed by a task that looks for due
+	 * renewals every 50 milliseconds, and a shorter lease could lapse between renewals.
+	 */
+	public static final Duration SHORTEST_LOCK_TIMEOUT = Duration.ofMillis(200);
+
+	/**
+	 * The longest lock timeout, wait timeout or renewal duration accepted: they are
+	 * counted in nanoseconds, which hold about 292 years.
+	 */
+	public static final Duration LONGEST_WAIT = Duration.ofDays(365);
+
+	/**
+	 * Whether a lock timeout is within the range accepted.
+	 * @param lockTimeout the lock timeout
+	 * @return {@code true} if it is at least {@link #SHORTEST_LOCK_TIMEOUT} and at most
+	 * {@link #LONGEST_WAIT}
+	 */
+	public static boolean isUsableLockTimeout(Duration lockTimeout) {
+		return lockTimeout.compareTo(SHORTEST_LOCK_TIMEOUT) >= 0 && lockTimeout.compareTo(LONGEST_WAIT) <= 0;
+	}
+
+	/**
 	 * What happens to a call when the store cannot be reached.
 	 */
 	public enum OnStoreFailure {

@@ -247,6 +247,18 @@ class AnnotationIdempotentOperationSourceTests {
 			.withMessageContaining("must be positive");
 	}
 
+	// Shorter, the lease could lapse between renewals; longer, counting it in nanoseconds
+	// would overflow.
+	@Test
+	void lockTimeoutOutOfRangeAndWaitTooLongShouldFail() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "instantLockTimeout", String.class))
+			.withMessageContaining("has lockTimeout PT0.1S; it must be between PT0.2S and PT8760H");
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "endlessLockTimeout", String.class))
+			.withMessageContaining("has lockTimeout PT9600H; it must be between");
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "endlessWait", String.class))
+			.withMessageContaining("has waitTimeout PT9600H; it must be at most PT8760H");
+	}
+
 	@Test
 	void kafkaListenerShouldBeScopedByItsConsumerGroupAndFingerprintedByItsPayload() {
 		this.source.setEmbeddedValueResolver((value) -> value.replace("${ledger.group}", "ledger-eu")
@@ -605,6 +617,18 @@ class AnnotationIdempotentOperationSourceTests {
 
 		@Idempotent(key = "#p0", ttl = "0s")
 		void zeroTtl(String reference) {
+		}
+
+		@Idempotent(key = "#p0", lockTimeout = "100ms")
+		void instantLockTimeout(String reference) {
+		}
+
+		@Idempotent(key = "#p0", lockTimeout = "400d")
+		void endlessLockTimeout(String reference) {
+		}
+
+		@Idempotent(key = "#p0", waitTimeout = "400d")
+		void endlessWait(String reference) {
 		}
 
 		@Idempotent(key = "#request.length()")

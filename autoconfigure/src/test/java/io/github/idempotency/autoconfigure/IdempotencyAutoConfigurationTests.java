@@ -304,6 +304,22 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	@Test
+	void startWithLockTimeoutOutOfRangeShouldFailNamingProperty() {
+		assertStartupFailure("idempotency.lock-timeout=100ms", "lockTimeout",
+				"idempotency.lock-timeout must be between PT0.2S and PT8760H");
+		assertStartupFailure("idempotency.lock-timeout=400d", "lockTimeout",
+				"idempotency.lock-timeout must be between PT0.2S and PT8760H");
+	}
+
+	@Test
+	void startWithEndlessWaitsShouldFailNamingProperty() {
+		assertStartupFailure("idempotency.wait-timeout=400d", "waitTimeout",
+				"idempotency.wait-timeout must be at most PT8760H");
+		assertStartupFailure("idempotency.lock-renewal.max-duration=400d", "lockRenewal.maxDuration",
+				"idempotency.lock-renewal.max-duration must be at most PT8760H");
+	}
+
+	@Test
 	void startWithNegativeLockTimeoutShouldFailNamingProperty() {
 		assertStartupFailure("idempotency.lock-timeout=-1s", "lockTimeout", "must be positive");
 	}
