@@ -5,7 +5,6 @@ import java.lang.reflect.Array;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Parameter;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,6 +21,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import io.github.idempotency.interceptor.IdempotencyPolicy;
+import io.github.idempotency.interceptor.MethodOwners;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import org.jspecify.annotations.Nullable;
@@ -282,7 +282,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	}
 
 	private @Nullable IdempotentOperation find(Method method, @Nullable Class<?> targetClass) {
-		Class<?> userClass = (targetClass != null) ? ClassUtils.getUserClass(targetClass) : null;
+		Class<?> userClass = (targetClass != null) ? MethodOwners.ownerOf(method, targetClass) : null;
 		Method specific = AopUtils.getMostSpecificMethod(method, userClass);
 		Idempotent annotation = AnnotatedElementUtils.findMergedAnnotation(specific, Idempotent.class);
 		if (annotation != null) {
@@ -439,10 +439,9 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			}
 		}
 		if (!handler) {
-			// A JDK proxy's methods are final, and its calls intercepted all the same.
-			boolean jdkProxy = userClass != null && Proxy.isProxyClass(userClass);
+			// A JDK proxy's methods, final, are read from its interfaces (MethodOwners).
 			if (Modifier.isPrivate(method.getModifiers()) || Modifier.isStatic(method.getModifiers())
-					|| (Modifier.isFinal(method.getModifiers()) && !jdkProxy)) {
+					|| Modifier.isFinal(method.getModifiers())) {
 				throw new IllegalStateException("@Idempotent on " + name + ", which is private, final or static: a"
 						+ " proxy cannot intercept its calls");
 			}

@@ -580,7 +580,7 @@ public class IdempotentMethodInvoker {
 		private volatile @Nullable Boolean transactionAdviceNext;
 
 		Target(Method method, Class<?> targetClass, IdempotentOperation operation, boolean completeInTransaction) {
-			Class<?> userClass = ClassUtils.getUserClass(targetClass);
+			Class<?> userClass = MethodOwners.ownerOf(method, targetClass);
 			this.method = BridgeMethodResolver.findBridgedMethod(AopUtils.getMostSpecificMethod(method, userClass));
 			// With the parameter types, so that overloads keep records apart, and the
 			// consumer, so that each consumer of a message processes it.

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -13,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.IdempotencyKeyReusedException;
 import io.github.idempotency.IdempotentCallInProgressException;
@@ -20,6 +22,8 @@ import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.InvalidIdempotencyKeyException;
 import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
+import io.github.idempotency.method.Gateways.BankGateway;
+import io.github.idempotency.method.Gateways.CardGateway;
 import io.github.idempotency.method.Payments.Card;
 import io.github.idempotency.method.Payments.Charge;
 import io.github.idempotency.method.Payments.DeclinedException;
@@ -58,6 +62,12 @@ class IdempotentMethodTests {
 
 	@Autowired
 	private Outcomes outcomes;
+
+	@Autowired
+	private CardGateway cardGateway;
+
+	@Autowired
+	private BankGateway bankGateway;
 
 	private String key;
 
@@ -197,6 +207,19 @@ class IdempotentMethodTests {
 		assertThatExceptionOfType(IdempotencyKeyReusedException.class)
 			.isThrownBy(() -> this.payments.pay(this.key, new Card(800)));
 		assertThat(this.payments.runs("pay")).isEqualTo(before + 1);
+	}
+
+	// Each gateway is its own operation, named by its interface, with the parameter names
+	// the interface declares: not by the JDK's proxy class, whose name is made up anew in
+	// each JVM, nor by the interface they share.
+	@Test
+	void beansMadeFromInterfacesShouldBeKeyedAndScopedByTheirInterface() {
+		assertThat(this.cardGateway.send(this.key, 100)).isEqualTo("CardGateway sent " + this.key + " 1");
+		assertThat(this.cardGateway.send(this.key, 100)).isEqualTo("CardGateway sent " + this.key + " 1");
+		assertThat(this.bankGateway.send(this.key, 100)).isEqualTo("BankGateway sent " + this.key + " 1");
+		assertThat(this.bankGateway.send(this.key, 100)).isEqualTo("BankGateway sent " + this.key + " 1");
+		assertThat(this.outcomes.tags).contains("CardGateway#send executed", "CardGateway#send replayed",
+				"BankGateway#send executed", "BankGateway#send replayed");
 	}
 
 	@Test
@@ -402,6 +425,21 @@ class IdempotentMethodTests {
 		@Bean
 		Outcomes outcomes() {
 			return new Outcomes();
+		}
+
+		@Bean
+		Map<String, AtomicInteger> sends() {
+			return Gateways.newSends();
+		}
+
+		@Bean
+		CardGateway cardGateway(Map<String, AtomicInteger> sends) {
+			return Gateways.gateway(CardGateway.class, sends);
+		}
+
+		@Bean
+		BankGateway bankGateway(Map<String, AtomicInteger> sends) {
+			return Gateways.gateway(BankGateway.class, sends);
 		}
 
 	}
