@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationConfig;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
@@ -116,7 +117,11 @@ public final class Jackson2ResultCodec implements ResultCodec {
 	private byte[] write(@Nullable Object value, ResolvableType type, ObjectMapper mapper,
 			Map<ResolvableType, ObjectWriter> writers) {
 		try {
-			return writers.computeIfAbsent(type, (key) -> mapper.writerFor(javaType(key))).writeValueAsBytes(value);
+			return writers
+				.computeIfAbsent(type,
+						(key) -> mapper.writerFor(javaType(key))
+							.without(SerializationFeature.WRITE_ENUMS_USING_TO_STRING))
+				.writeValueAsBytes(value);
 		}
 		catch (IOException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);
@@ -126,7 +131,11 @@ public final class Jackson2ResultCodec implements ResultCodec {
 	@Override
 	public @Nullable Object read(byte[] json, ResolvableType type) {
 		try {
-			return this.readers.computeIfAbsent(type, (key) -> this.mapper.readerFor(javaType(key))).readValue(json);
+			return this.readers
+				.computeIfAbsent(type,
+						(key) -> this.mapper.readerFor(javaType(key))
+							.without(DeserializationFeature.READ_ENUMS_USING_TO_STRING))
+				.readValue(json);
 		}
 		catch (IOException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);

@@ -28,6 +28,7 @@ import tools.jackson.databind.ObjectWriter;
 import tools.jackson.databind.SerializationConfig;
 import tools.jackson.databind.SerializationContext;
 import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.cfg.EnumFeature;
 import tools.jackson.databind.ValueSerializer;
 import tools.jackson.databind.jsontype.TypeSerializer;
 import tools.jackson.databind.module.SimpleModule;
@@ -113,7 +114,10 @@ public final class Jackson3ResultCodec implements ResultCodec {
 	private byte[] write(@Nullable Object value, ResolvableType type, ObjectMapper mapper,
 			Map<ResolvableType, ObjectWriter> writers) {
 		try {
-			return writers.computeIfAbsent(type, (key) -> mapper.writerFor(javaType(key))).writeValueAsBytes(value);
+			return writers
+				.computeIfAbsent(type,
+						(key) -> mapper.writerFor(javaType(key)).without(EnumFeature.WRITE_ENUMS_USING_TO_STRING))
+				.writeValueAsBytes(value);
 		}
 		catch (JacksonException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);
@@ -123,7 +127,10 @@ public final class Jackson3ResultCodec implements ResultCodec {
 	@Override
 	public @Nullable Object read(byte[] json, ResolvableType type) {
 		try {
-			return this.readers.computeIfAbsent(type, (key) -> this.mapper.readerFor(javaType(key))).readValue(json);
+			return this.readers
+				.computeIfAbsent(type,
+						(key) -> this.mapper.readerFor(javaType(key)).without(EnumFeature.READ_ENUMS_USING_TO_STRING))
+				.readValue(json);
 		}
 		catch (JacksonException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);
