@@ -1,14 +1,18 @@
 package io.github.idempotency.autoconfigure;
 
+import java.util.Map;
+
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.autoconfigure.IdempotencyProperties.StoreType;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.util.ClassUtils;
 
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnMissingBean(IdempotencyStore.class)
@@ -16,8 +20,15 @@ class InMemoryStoreConfiguration {
 
 	private static final Log logger = LogFactory.getLog(InMemoryStoreConfiguration.class);
 
+	// Spring Data Redis's and Spring JDBC's types, each looked for only where the store
+	// that uses it could have been made.
+	private static final Map<String, String> SHARED_STORE_BEANS = Map.of(
+			"org.springframework.data.redis.connection.RedisConnectionFactory",
+			"org.springframework.data.redis.connection.RedisConnectionFactory", "javax.sql.DataSource",
+			"org.springframework.jdbc.core.JdbcTemplate");
+
 	@Bean
-	InMemoryIdempotencyStore idempotencyStore(IdempotencyProperties properties) {
+	InMemoryIdempotencyStore idempotencyStore(IdempotencyProperties properties, ListableBeanFactory beanFactory) {
 		StoreType chosen = properties.getStore();
 		if (chosen == StoreType.REDIS) {
 			throw new IllegalStateException("idempotency.store=redis, but the application has no single"
@@ -29,6 +40,23 @@ class InMemoryStoreConfiguration {
 		}
 		if (chosen == StoreType.MEMORY) {
 			return new InMemoryIdempotencyStore();
+		}
+		// Several, none of them primary: a shared store was meant, and which one is not
+		// for the starter to guess.
+		ClassLoader classLoader = InMemoryStoreConfiguration.class.getClassLoader();
+		for (Map.Entry<String, String> shared : SHARED_STORE_BEANS.entrySet()) {
+			if (ClassUtils.isPresent(shared.getKey(), classLoader)
+					&& ClassUtils.isPresent(shared.getValue(), classLoader)) {
+				String[] names = beanFactory
+					.getBeanNamesForType(ClassUtils.resolveClassName(shared.getKey(), classLoader), true, false);
+				if (names.length > 1) {
+					throw new IllegalStateException("The application has " + names.length + " "
+							+ ClassUtils.getShortName(shared.getKey()) + " beans (" + String.join(", ", names)
+							+ ") and none is @Primary, so idempotency records would be kept in this JVM's memory, where"
+							+ " retries that reach another node run again. Mark the one to keep them in @Primary, define"
+							+ " an IdempotencyStore bean, or set idempotency.store=memory to say memory is meant.");
+				}
+			}
 		}
 		logger
 			.warn("No RedisConnectionFactory or DataSource found: idempotency records are kept in this JVM's memory. Retries that"

@@ -198,6 +198,26 @@ class JdbcStoreAutoConfigurationTests {
 		assertThat(output).contains("idempotency.jdbc.complete-in-transaction is set, but records are kept in memory");
 	}
 
+	// Which of them is not for the starter to guess, and memory would protect one node
+	// only.
+	@Test
+	void severalDataSourcesNoneOfThemPrimaryShouldFailStartup() {
+		ApplicationContextRunner two = this.runner.withBean("reportingDataSource", DataSource.class,
+				JdbcStoreAutoConfigurationTests::postgres);
+		two.run((context) -> assertThat(context).getFailure()
+			.rootCause()
+			.hasMessageContaining("The application has 2 DataSource beans")
+			.hasMessageContaining("reportingDataSource")
+			.hasMessageContaining("none is @Primary"));
+		two.withPropertyValues("idempotency.store=memory")
+			.run((context) -> assertThat(context).hasSingleBean(InMemoryIdempotencyStore.class));
+		this.runner
+			.withBean("reportingDataSource", DataSource.class, JdbcStoreAutoConfigurationTests::postgres,
+					(definition) -> definition.setPrimary(true))
+			.withPropertyValues("idempotency.jdbc.initialize-schema=always")
+			.run((context) -> assertThat(context).hasSingleBean(JdbcIdempotencyStore.class));
+	}
+
 	@Test
 	void dataSourceWithoutSpringJdbcShouldLeaveRecordsInMemory() {
 		this.runner.withClassLoader(new FilteredClassLoader("org.springframework.jdbc"))
