@@ -103,6 +103,22 @@ class RedisEvictionPolicyCheckTests {
 		assertThat(output).doesNotContain("Redis may evict idempotency records");
 	}
 
+	// As managed services that evict by default refuse CONFIG.
+	@Test
+	void redisRefusingToSayShouldWarnOrFailAsTheCheckSays(CapturedOutput output) throws Exception {
+		try (RedisProcess refusing = RedisProcess.launch("--rename-command", "CONFIG", "\"\"")) {
+			runner("spring.data.redis.url=" + refusing.url()).run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(output).contains("Redis refused to say whether it may evict idempotency records");
+			});
+			runner("spring.data.redis.url=" + refusing.url())
+				.withPropertyValues("idempotency.redis.eviction-check=fail")
+				.run((context) -> assertThat(context.getStartupFailure()).isInstanceOf(IllegalStateException.class)
+					.hasMessageContaining("Redis refused to say whether it may evict idempotency records")
+					.hasMessageContaining("idempotency.redis.eviction-check=fail"));
+		}
+	}
+
 	// A cluster connection reads the settings of every node; a node evicts only under a
 	// limit of its own.
 	@Test

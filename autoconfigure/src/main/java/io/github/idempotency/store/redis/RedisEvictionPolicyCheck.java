@@ -9,6 +9,8 @@ import org.apache.commons.logging.LogFactory;
 
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.dao.DataAccessException;
+import org.springframework.dao.QueryTimeoutException;
+import org.springframework.data.redis.RedisConnectionFailureException;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
@@ -54,8 +56,21 @@ public class RedisEvictionPolicyCheck implements SmartInitializingSingleton {
 		try (RedisConnection connection = this.connectionFactory.getConnection()) {
 			config = connection.serverCommands().getConfig("maxmemory*");
 		}
-		catch (DataAccessException ex) {
+		catch (RedisConnectionFailureException | QueryTimeoutException ex) {
+			// Not answering at startup is told of by the startup report.
 			logger.debug("Could not read maxmemory-policy from Redis to check that it keeps idempotency records", ex);
+			return;
+		}
+		catch (DataAccessException ex) {
+			// Refused, as managed services that evict by default (ElastiCache, for one)
+			// refuse CONFIG: whether records may be evicted is not known.
+			String message = "Redis refused to say whether it may evict idempotency records (CONFIG GET maxmemory*: "
+					+ ex.getMostSpecificCause().getMessage() + "); a retry whose record was evicted runs again. Make"
+					+ " sure its maxmemory-policy is noeviction.";
+			if (this.action == Action.FAIL) {
+				throw new IllegalStateException(message + " (idempotency.redis.eviction-check=fail)", ex);
+			}
+			logger.warn(message + " Set idempotency.redis.eviction-check=off to silence this.");
 			return;
 		}
 		Map<String, String> evicting = (config != null) ? evictingNodes(config) : Map.of();
