@@ -27,7 +27,6 @@ import org.springframework.boot.test.context.SpringBootTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Requests over HTTP/2 in clear text (h2c), as a proxy or a service mesh sends them to an
@@ -203,37 +202,6 @@ class Http2Tests extends AbstractWebTests {
 			await().atMost(10, TimeUnit.SECONDS)
 				.pollInterval(100, TimeUnit.MILLISECONDS)
 				.until(() -> slowOrder().headers().firstValue("Idempotent-Replayed").isPresent());
-		}
-		assertThat(this.executions.count(this.key)).isOne();
-	}
-
-	// As for a handler that answers on its own thread: the async work goes on without
-	// its client, and is stored. Not on Tomcat, which reports the reset to the async
-	// request as an error: Spring MVC then drops the result the work returns, and the key
-	// is released once the work ends (docs/behaviour.md, "HTTP/2").
-	@Test
-	void asyncAnswerOfAStreamTheClientResetShouldStillBeStoredAndReplayed() throws Exception {
-		assumeTrue(JETTY || UNDERTOW, "Tomcat ends an async request whose stream was reset with an error");
-		try (Socket socket = priorKnowledgeConnection()) {
-			DataOutputStream output = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
-			startConnection(output);
-			frame(output, HEADERS, END_HEADERS, 1, orderHeaders("/orders/slow-callable", "x-delay-millis", "2000"));
-			frame(output, DATA, END_STREAM, 1, ORDER.getBytes(StandardCharsets.US_ASCII));
-			output.flush();
-			awaitExecutions(this.key, 1);
-			frame(output, RST_STREAM, 0, 1, new byte[] { 0, 0, 0, CANCEL });
-			output.flush();
-			await().atMost(10, TimeUnit.SECONDS)
-				.pollInterval(200, TimeUnit.MILLISECONDS)
-				.until(() -> this.http.post("/orders/slow-callable")
-					.key(this.key)
-					.name(this.key)
-					.header("X-Delay-Millis", "10")
-					.json(ORDER)
-					.send()
-					.headers()
-					.firstValue("Idempotent-Replayed")
-					.isPresent());
 		}
 		assertThat(this.executions.count(this.key)).isOne();
 	}

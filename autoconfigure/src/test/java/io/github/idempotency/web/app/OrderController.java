@@ -245,17 +245,6 @@ public class OrderController {
 		};
 	}
 
-	@PostMapping("/slow-callable")
-	@Idempotent
-	Callable<Order> slowCallable(@RequestHeader("X-Test-Name") String name, @RequestHeader("X-Delay-Millis") long delay,
-			@RequestBody OrderRequest request) {
-		int run = this.executions.record(name);
-		return () -> {
-			Thread.sleep(delay);
-			return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
-		};
-	}
-
 	@PostMapping("/deferred")
 	@Idempotent
 	DeferredResult<ResponseEntity<Order>> deferred(@RequestHeader("X-Test-Name") String name,
