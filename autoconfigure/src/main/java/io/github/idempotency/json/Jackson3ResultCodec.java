@@ -61,6 +61,8 @@ public final class Jackson3ResultCodec implements ResultCodec {
 
 	private final Map<ResolvableType, ObjectWriter> fingerprintWriters = new ConcurrentHashMap<>();
 
+	private final Map<ResolvableType, ObjectWriter> unorderedFingerprintWriters = new ConcurrentHashMap<>();
+
 	private final Map<ResolvableType, ObjectReader> readers = new ConcurrentHashMap<>();
 
 	/**
@@ -72,18 +74,20 @@ public final class Jackson3ResultCodec implements ResultCodec {
 
 	@Override
 	public byte[] write(@Nullable Object value, ResolvableType type) {
-		return write(value, type, this.mapper, this.writers);
+		return write(value, type, this.mapper, this.writers, false);
 	}
 
 	// What the ordering cannot write (a serializer of the application's that it takes
-	// apart), it leaves in the order the application's mapper writes it.
+	// apart), it leaves in the order the application's mapper writes it. Enum constants
+	// go by name, not by toString() as Jackson 3 writes them by default, since Jackson 2
+	// writes them by name: a fingerprint is the same on both Spring Boot lines.
 	@Override
 	public byte[] writeForFingerprint(@Nullable Object value, ResolvableType type) {
 		try {
-			return write(value, type, fingerprintMapper(), this.fingerprintWriters);
+			return write(value, type, fingerprintMapper(), this.fingerprintWriters, true);
 		}
 		catch (IllegalArgumentException ex) {
-			return write(value, type);
+			return write(value, type, this.mapper, this.unorderedFingerprintWriters, true);
 		}
 	}
 
@@ -112,12 +116,12 @@ public final class Jackson3ResultCodec implements ResultCodec {
 	}
 
 	private byte[] write(@Nullable Object value, ResolvableType type, ObjectMapper mapper,
-			Map<ResolvableType, ObjectWriter> writers) {
+			Map<ResolvableType, ObjectWriter> writers, boolean enumsByName) {
 		try {
-			return writers
-				.computeIfAbsent(type,
-						(key) -> mapper.writerFor(javaType(key)).without(EnumFeature.WRITE_ENUMS_USING_TO_STRING))
-				.writeValueAsBytes(value);
+			return writers.computeIfAbsent(type, (key) -> {
+				ObjectWriter writer = mapper.writerFor(javaType(key));
+				return enumsByName ? writer.without(EnumFeature.WRITE_ENUMS_USING_TO_STRING) : writer;
+			}).writeValueAsBytes(value);
 		}
 		catch (JacksonException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);
@@ -127,10 +131,7 @@ public final class Jackson3ResultCodec implements ResultCodec {
 	@Override
 	public @Nullable Object read(byte[] json, ResolvableType type) {
 		try {
-			return this.readers
-				.computeIfAbsent(type,
-						(key) -> this.mapper.readerFor(javaType(key)).without(EnumFeature.READ_ENUMS_USING_TO_STRING))
-				.readValue(json);
+			return this.readers.computeIfAbsent(type, (key) -> this.mapper.readerFor(javaType(key))).readValue(json);
 		}
 		catch (JacksonException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);
