@@ -95,29 +95,31 @@ public class IdempotencyLifecycle implements AutoCloseable {
 				return onStoreFailure(operation, ex);
 			}
 			this.storeFailures.answered();
-			if (result instanceof ClaimResult.Claimed claimed) {
-				// Answered once its lease had run out (a reply held up, or a command the
-				// client sent again after a reconnect), the claim may have expired and
-				// been taken by another call meanwhile: running now could run twice.
-				if (System.nanoTime() - sentAt >= lease.toNanos()) {
-					record(tag, IdempotencyOutcome.STORE_UNAVAILABLE);
-					return onStoreFailure(operation, new IdempotencyStoreException("The claim of record " + recordKey
-							+ " was answered only after its lease (" + lease + ") had run out"));
-				}
+			// Answered once its lease had run out (a reply held up, or a command the
+			// client
+			// sent again after a reconnect), a claim may have expired and been taken by
+			// another call meanwhile: running now could run twice. It is given back, and
+			// the call handled as one whose duplicate is in progress, which a retry
+			// claims
+			// anew.
+			if (result instanceof ClaimResult.Claimed late && System.nanoTime() - sentAt >= lease.toNanos()) {
+				giveBack(recordKey, late.token(), lease);
+			}
+			else if (result instanceof ClaimResult.Claimed claimed) {
 				record(tag, IdempotencyOutcome.EXECUTED);
 				Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
 				Runnable onLeaseLost = leaseLostOnce(tag);
 				return new Decision.Proceed(new Claim(this.store, recordKey, claimed.token(), ttl,
 						renewWhileRunning(recordKey, claimed.token(), lease, sentAt, onLeaseLost), onLeaseLost));
 			}
-			if (result instanceof ClaimResult.Completed completed) {
+			else if (result instanceof ClaimResult.Completed completed) {
 				record(tag, IdempotencyOutcome.REPLAYED);
 				if (logger.isDebugEnabled()) {
 					logger.debug("Replayed record " + recordKey);
 				}
 				return new Decision.Replay(completed.response());
 			}
-			if (result instanceof ClaimResult.Mismatch) {
+			else if (result instanceof ClaimResult.Mismatch) {
 				record(tag, IdempotencyOutcome.MISMATCH);
 				if (logger.isDebugEnabled()) {
 					logger.debug("Key mismatch on record " + recordKey);
@@ -133,6 +135,18 @@ public class IdempotencyLifecycle implements AutoCloseable {
 				return new Decision.InProgress();
 			}
 			pollMillis = Math.min(pollMillis * 2, LONGEST_POLL_MILLIS);
+		}
+	}
+
+	private void giveBack(String recordKey, String token, Duration lease) {
+		logger.warn("The claim of record " + recordKey + " was answered only after its lease (" + lease + ") had run"
+				+ " out; it is given back, and the call answered as one whose duplicate is in progress");
+		try {
+			this.store.release(recordKey, token);
+		}
+		catch (RuntimeException ex) {
+			// Fenced by its token, and expired or expiring anyway.
+			logger.debug("Could not give back the late claim of record " + recordKey, ex);
 		}
 	}
 

@@ -119,11 +119,14 @@ final class LeaseRenewals implements AutoCloseable {
 		}
 	}
 
+	// The next renewal is due an interval after this one was sent, as the lease it renews
+	// may have started any time after that, however late the answer came.
 	private void renew(Lease claim, long due) {
 		try {
+			long sentAt = System.nanoTime();
 			if (this.store.renew(claim.recordKey, claim.token, claim.lease)) {
 				this.failures.answered();
-				this.dueAt.replace(claim, due, System.nanoTime() + claim.intervalNanos);
+				this.dueAt.replace(claim, due, sentAt + claim.intervalNanos);
 			}
 			else if (this.dueAt.remove(claim) != null) {
 				logger.warn("Lease on idempotency record " + claim.recordKey + " was lost while its call was"

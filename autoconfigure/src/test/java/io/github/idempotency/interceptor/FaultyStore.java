@@ -10,9 +10,9 @@ import io.github.idempotency.StoredResponse;
 
 /**
  * A real store behind a fault that each claim, completion, renewal and release meets
- * first, and each claim's answer meets on its way back: a test's way to make such calls
- * fail or stall as an unreachable or slow store's would, or a claim's answer come late.
- * Reads and deletes reach the store directly.
+ * first, and each claim's and renewal's answer meets on its way back: a test's way to
+ * make such calls fail or stall as an unreachable or slow store's would, or a claim's
+ * answer come late. Reads and deletes reach the store directly.
  */
 record FaultyStore(IdempotencyStore store, Fault fault) implements IdempotencyStore {
 
@@ -33,7 +33,9 @@ record FaultyStore(IdempotencyStore store, Fault fault) implements IdempotencySt
 	@Override
 	public boolean renew(String key, String token, Duration lease) {
 		this.fault.before("renew", key);
-		return this.store.renew(key, token, lease);
+		boolean renewed = this.store.renew(key, token, lease);
+		this.fault.after("renew", key);
+		return renewed;
 	}
 
 	@Override

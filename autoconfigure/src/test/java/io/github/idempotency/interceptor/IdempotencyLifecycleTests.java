@@ -176,15 +176,22 @@ class IdempotencyLifecycleTests {
 
 	// The claim is written at once and its answer held up, as a reply delayed on the
 	// network, or a command sent again after a reconnect, would be.
+	// Written after a while, and answered later still, as a command queued on its way to
+	// the store then held up on its way back would be: it is given back, and answered as
+	// a duplicate in progress would be, whatever the store-failure policy, so that the
+	// retry claims anew.
 	@Test
 	void claimAnsweredOnlyAfterItsLeaseRanOutShouldNotRun() {
-		IdempotentOperation shortLease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
-				Duration.ofMillis(200), null, true, false, null, null, List.of(), null, null);
-		this.lifecycle.close();
-		this.lifecycle = lateAnswers(300);
-		assertThat(this.lifecycle.begin(shortLease, "Ledger#book", "k9", "fp"))
-			.isInstanceOf(Decision.Unavailable.class);
-		assertThat(this.outcomes).containsExactly("Ledger#book store_unavailable");
+		IdempotentOperation lease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
+				Duration.ofMillis(1000), null, true, false, null, null, List.of(), null, null);
+		for (OnStoreFailure policy : OnStoreFailure.values()) {
+			this.lifecycle.close();
+			this.lifecycle = lateAnswers(600, 500, policy);
+			String key = "k9-" + policy;
+			assertThat(this.lifecycle.begin(lease, "Ledger#book", key, "fp")).isInstanceOf(Decision.InProgress.class);
+			assertThat(this.store.claim(key, "fp", Duration.ofSeconds(1))).isInstanceOf(ClaimResult.Claimed.class);
+		}
+		assertThat(this.outcomes).containsExactly("Ledger#book conflict", "Ledger#book conflict");
 	}
 
 	// Answered when two thirds of its lease had passed: renewed at once, not a third of
@@ -194,15 +201,22 @@ class IdempotencyLifecycleTests {
 		IdempotentOperation lease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
 				Duration.ofMillis(1500), null, true, false, null, null, List.of(), null, null);
 		this.lifecycle.close();
-		this.lifecycle = lateAnswers(1200);
+		this.lifecycle = lateAnswers(0, 1200, OnStoreFailure.REJECT);
 		Claim claim = proceed(this.lifecycle.begin(lease, "Ledger#book", "k10", "fp"));
 		Thread.sleep(700);
 		assertThat(this.store.claim("k10", "fp", Duration.ofSeconds(1))).isInstanceOf(ClaimResult.InProgress.class);
 		assertThat(claim.complete(OUTCOME)).isTrue();
 	}
 
-	private IdempotencyLifecycle lateAnswers(long millis) {
-		FaultyStore late = new FaultyStore(this.store, new FaultyStore.Fault() {
+	// The first renewal is made at once and answered when two thirds of the lease it
+	// renewed had passed: the next is due a third of the lease after the first was sent,
+	// not after its answer, by when the lease would have run out.
+	@Test
+	void renewalAnsweredLateShouldBeFollowedAtOnce() throws InterruptedException {
+		IdempotentOperation lease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
+				Duration.ofMillis(1500), null, true, false, null, null, List.of(), null, null);
+		AtomicBoolean first = new AtomicBoolean(true);
+		FaultyStore lateRenewal = new FaultyStore(this.store, new FaultyStore.Fault() {
 
 			@Override
 			public void before(String operation, String key) {
@@ -210,12 +224,41 @@ class IdempotencyLifecycleTests {
 
 			@Override
 			public void after(String operation, String key) {
-				sleep(millis);
+				if (operation.equals("renew") && first.getAndSet(false)) {
+					sleep(1100);
+				}
+			}
+
+		});
+		this.lifecycle.close();
+		this.lifecycle = new IdempotencyLifecycle(lateRenewal, new IdempotencyPolicy(Duration.ofMinutes(1),
+				Duration.ofSeconds(10), true, null, Duration.ofMinutes(1), Duration.ZERO, 255, OnStoreFailure.REJECT),
+				this.listener);
+		Claim claim = proceed(this.lifecycle.begin(lease, "Ledger#book", "k11", "fp"));
+		Thread.sleep(2300);
+		assertThat(this.store.claim("k11", "fp", Duration.ofSeconds(1))).isInstanceOf(ClaimResult.InProgress.class);
+		assertThat(claim.complete(OUTCOME)).isTrue();
+	}
+
+	private IdempotencyLifecycle lateAnswers(long sentAfterMillis, long answeredAfterMillis,
+			OnStoreFailure onStoreFailure) {
+		FaultyStore late = new FaultyStore(this.store, new FaultyStore.Fault() {
+
+			@Override
+			public void before(String operation, String key) {
+				if (operation.equals("claim")) {
+					sleep(sentAfterMillis);
+				}
+			}
+
+			@Override
+			public void after(String operation, String key) {
+				sleep(answeredAfterMillis);
 			}
 
 		});
 		return new IdempotencyLifecycle(late, new IdempotencyPolicy(Duration.ofMinutes(1), Duration.ofSeconds(10), true,
-				null, Duration.ofMinutes(1), Duration.ZERO, 255, OnStoreFailure.REJECT), this.listener);
+				null, Duration.ofMinutes(1), Duration.ZERO, 255, onStoreFailure), this.listener);
 	}
 
 	private IdempotencyLifecycle lifecycle(Duration waitTimeout, OnStoreFailure onStoreFailure) {
