@@ -67,7 +67,8 @@ public class RequestCallSource implements IdempotentCallSource {
 			// its own way.
 			@Override
 			public boolean beforeInvocation(Method method, Object[] arguments) {
-				if (!method.getName().equals(handler.getMethod().getName())
+				if (!method.getDeclaringClass().isAssignableFrom(handler.getBeanType())
+						|| !method.getName().equals(handler.getMethod().getName())
 						|| !Arrays.equals(method.getParameterTypes(), handler.getMethod().getParameterTypes())) {
 					return false;
 				}

@@ -68,6 +68,20 @@ class WebMvcConfigurationSupportTests {
 			assertThat(this.charges.runs(key)).isZero();
 		}
 
+		// An idempotent bean method that an ordinary handler on the same route calls goes
+		// the method path's way, though it has the handler's name and parameters.
+		@Test
+		void idempotentMethodAnOrdinaryHandlerCallsShouldBeProtected() {
+			TestHttp http = new TestHttp(this.port);
+			String key = UUID.randomUUID().toString();
+			HttpResponse<byte[]> first = http.post("/charges?preview").key(key).json("{\"amount\":5}").send();
+			HttpResponse<byte[]> retry = http.post("/charges?preview").key(key).json("{\"amount\":5}").send();
+
+			assertThat(first.statusCode()).isEqualTo(200);
+			assertThat(TestHttp.text(first)).isEqualTo("quote 1");
+			assertThat(TestHttp.text(retry)).isEqualTo("quote 1");
+		}
+
 	}
 
 	@Nested
@@ -110,7 +124,7 @@ class WebMvcConfigurationSupportTests {
 			"org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
 			"org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration",
 			"org.springframework.boot.security.autoconfigure.actuate.web.servlet.ManagementWebSecurityAutoConfiguration" })
-	@Import(ChargeController.class)
+	@Import({ ChargeController.class, Quotes.class })
 	static class ChargeApplication {
 
 	}
@@ -138,6 +152,17 @@ class WebMvcConfigurationSupportTests {
 
 		private final Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
 
+		private final Quotes quotes;
+
+		ChargeController(Quotes quotes) {
+			this.quotes = quotes;
+		}
+
+		@PostMapping(path = "/charges", params = "preview")
+		public String quote(@RequestBody String body, @RequestHeader("Idempotency-Key") String key) {
+			return this.quotes.quote(body, key);
+		}
+
 		@Idempotent
 		@PostMapping("/charges")
 		public String charge(@RequestBody String body, @RequestHeader("Idempotency-Key") String key) {
@@ -147,6 +172,17 @@ class WebMvcConfigurationSupportTests {
 		public int runs(String key) {
 			AtomicInteger count = this.runs.get(key);
 			return (count != null) ? count.get() : 0;
+		}
+
+	}
+
+	static class Quotes {
+
+		private final AtomicInteger runs = new AtomicInteger();
+
+		@Idempotent(key = "#key")
+		public String quote(String body, String key) {
+			return "quote " + this.runs.incrementAndGet();
 		}
 
 	}

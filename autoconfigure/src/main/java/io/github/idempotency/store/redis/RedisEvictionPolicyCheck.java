@@ -9,8 +9,6 @@ import org.apache.commons.logging.LogFactory;
 
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.dao.DataAccessException;
-import org.springframework.dao.QueryTimeoutException;
-import org.springframework.data.redis.RedisConnectionFailureException;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
@@ -21,8 +19,9 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * pressure, and a retry then runs again.
  *
  * <p>
- * Redis services that refuse {@code CONFIG GET} cannot be checked; that is logged at
- * debug level only.
+ * A Redis that refuses {@code CONFIG GET} (managed services that evict by default among
+ * them) may evict as far as the check can tell, and is reported as one that may; one that
+ * does not answer at startup is left to the startup report.
  *
  * @since 0.1.0
  */
@@ -56,14 +55,16 @@ public class RedisEvictionPolicyCheck implements SmartInitializingSingleton {
 		try (RedisConnection connection = this.connectionFactory.getConnection()) {
 			config = connection.serverCommands().getConfig("maxmemory*");
 		}
-		catch (RedisConnectionFailureException | QueryTimeoutException ex) {
-			// Not answering at startup is told of by the startup report.
-			logger.debug("Could not read maxmemory-policy from Redis to check that it keeps idempotency records", ex);
-			return;
-		}
 		catch (DataAccessException ex) {
-			// Refused, as managed services that evict by default (ElastiCache, for one)
-			// refuse CONFIG: whether records may be evicted is not known.
+			// Refused with an error reply, as managed services that evict by default
+			// (ElastiCache, for one) refuse CONFIG: whether records may be evicted is not
+			// known. Anything else (no answer, a closed connection, a cluster node that
+			// failed) is told of by the startup report.
+			if (!isRefusal(ex)) {
+				logger.debug("Could not read maxmemory-policy from Redis to check that it keeps idempotency records",
+						ex);
+				return;
+			}
 			String message = "Redis refused to say whether it may evict idempotency records (CONFIG GET maxmemory*: "
 					+ ex.getMostSpecificCause().getMessage() + "); a retry whose record was evicted runs again. Make"
 					+ " sure its maxmemory-policy is noeviction.";
@@ -83,6 +84,13 @@ public class RedisEvictionPolicyCheck implements SmartInitializingSingleton {
 			throw new IllegalStateException(message + " (idempotency.redis.eviction-check=fail)");
 		}
 		logger.warn(message + " Set idempotency.redis.eviction-check=off to silence this.");
+	}
+
+	// Redis error replies start with an upper-case code: ERR (an unknown or renamed
+	// command), NOPERM (an ACL that denies it).
+	private static boolean isRefusal(DataAccessException ex) {
+		String message = String.valueOf(ex.getMostSpecificCause().getMessage());
+		return message.startsWith("ERR") || message.startsWith("NOPERM");
 	}
 
 	// The policy of each node that may evict, by node: a cluster connection prefixes
