@@ -1,22 +1,18 @@
 package io.github.idempotency.messaging;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.test.KafkaTestBroker;
 import io.github.idempotency.test.RedisProcess;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +26,6 @@ import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
-import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.messaging.handler.annotation.Payload;
@@ -40,7 +35,6 @@ import org.springframework.util.backoff.FixedBackOff;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * An idempotent Kafka listener whose Redis is killed under it, in a container whose
@@ -69,7 +63,7 @@ class KafkaStoreOutageTests {
 	OutageListener listener;
 
 	@Autowired
-	Deliveries deliveries;
+	KafkaDeliveries deliveries;
 
 	@Autowired
 	DeadLetters deadLetters;
@@ -105,13 +99,7 @@ class KafkaStoreOutageTests {
 
 	@DynamicPropertySource
 	static void servers(DynamicPropertyRegistry registry) {
-		assumeTrue(RedisProcess.isAvailable(), "redis-server is not installed");
-		try {
-			redis = RedisProcess.launch();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
+		redis = RedisProcess.launchOrSkip();
 		registry.add("spring.data.redis.url", redis::url);
 		registry.add("spring.kafka.bootstrap-servers", KafkaTestBroker::bootstrapServers);
 	}
@@ -133,8 +121,8 @@ class KafkaStoreOutageTests {
 		}
 
 		@Bean
-		Deliveries deliveries() {
-			return new Deliveries();
+		KafkaDeliveries deliveries() {
+			return new KafkaDeliveries();
 		}
 
 		@Bean
@@ -187,44 +175,6 @@ class KafkaStoreOutageTests {
 
 		List<String> received() {
 			return this.received;
-		}
-
-	}
-
-	/**
-	 * Counts how each delivery of a record ended.
-	 */
-	static class Deliveries implements RecordInterceptor<Object, Object> {
-
-		private final Map<Object, AtomicInteger> processed = new ConcurrentHashMap<>();
-
-		private final Map<Object, AtomicInteger> failures = new ConcurrentHashMap<>();
-
-		@Override
-		public @Nullable ConsumerRecord<Object, Object> intercept(ConsumerRecord<Object, Object> record,
-				Consumer<Object, Object> consumer) {
-			return record;
-		}
-
-		@Override
-		public void success(ConsumerRecord<Object, Object> record, Consumer<Object, Object> consumer) {
-			this.processed.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
-		}
-
-		@Override
-		public void failure(ConsumerRecord<Object, Object> record, Exception exception,
-				Consumer<Object, Object> consumer) {
-			this.failures.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
-		}
-
-		int processed(String payment) {
-			AtomicInteger count = this.processed.get(payment);
-			return (count != null) ? count.get() : 0;
-		}
-
-		int failures(String payment) {
-			AtomicInteger count = this.failures.get(payment);
-			return (count != null) ? count.get() : 0;
 		}
 
 	}

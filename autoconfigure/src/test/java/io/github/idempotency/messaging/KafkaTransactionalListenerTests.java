@@ -1,7 +1,6 @@
 package io.github.idempotency.messaging;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -18,9 +17,7 @@ import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.test.KafkaTestBroker;
 import io.github.idempotency.test.RedisProcess;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +34,6 @@ import org.springframework.kafka.listener.AbstractMessageListenerContainer;
 import org.springframework.kafka.listener.AfterRollbackProcessor;
 import org.springframework.kafka.listener.DefaultAfterRollbackProcessor;
 import org.springframework.kafka.listener.DefaultErrorHandler;
-import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.messaging.handler.annotation.Payload;
@@ -47,7 +43,6 @@ import org.springframework.util.backoff.FixedBackOff;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * An idempotent listener in a transactional container (Kafka transactions, as Spring Boot
@@ -83,7 +78,7 @@ class KafkaTransactionalListenerTests {
 	PaymentListener listener;
 
 	@Autowired
-	Deliveries deliveries;
+	KafkaDeliveries deliveries;
 
 	@Autowired
 	KafkaListenerEndpointRegistry listeners;
@@ -175,13 +170,7 @@ class KafkaTransactionalListenerTests {
 
 	@DynamicPropertySource
 	static void servers(DynamicPropertyRegistry registry) {
-		assumeTrue(RedisProcess.isAvailable(), "redis-server is not installed");
-		try {
-			redis = RedisProcess.launch();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
+		redis = RedisProcess.launchOrSkip();
 		registry.add("spring.data.redis.url", redis::url);
 		registry.add("spring.kafka.bootstrap-servers", KafkaTestBroker::bootstrapServers);
 	}
@@ -203,8 +192,8 @@ class KafkaTransactionalListenerTests {
 		}
 
 		@Bean
-		Deliveries deliveries() {
-			return new Deliveries();
+		KafkaDeliveries deliveries() {
+			return new KafkaDeliveries();
 		}
 
 		@Bean
@@ -356,44 +345,6 @@ class KafkaTransactionalListenerTests {
 
 		public void release() {
 			this.release.countDown();
-		}
-
-	}
-
-	/**
-	 * Counts how each delivery of a record ended.
-	 */
-	static class Deliveries implements RecordInterceptor<Object, Object> {
-
-		private final Map<Object, AtomicInteger> processed = new ConcurrentHashMap<>();
-
-		private final Map<Object, AtomicInteger> failures = new ConcurrentHashMap<>();
-
-		@Override
-		public @Nullable ConsumerRecord<Object, Object> intercept(ConsumerRecord<Object, Object> record,
-				Consumer<Object, Object> consumer) {
-			return record;
-		}
-
-		@Override
-		public void success(ConsumerRecord<Object, Object> record, Consumer<Object, Object> consumer) {
-			this.processed.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
-		}
-
-		@Override
-		public void failure(ConsumerRecord<Object, Object> record, Exception exception,
-				Consumer<Object, Object> consumer) {
-			this.failures.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
-		}
-
-		int processed(String payment) {
-			AtomicInteger count = this.processed.get(payment);
-			return (count != null) ? count.get() : 0;
-		}
-
-		int failures(String payment) {
-			AtomicInteger count = this.failures.get(payment);
-			return (count != null) ? count.get() : 0;
 		}
 
 	}

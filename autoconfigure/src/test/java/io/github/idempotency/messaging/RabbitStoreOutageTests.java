@@ -1,7 +1,6 @@
 package io.github.idempotency.messaging;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +36,6 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * An idempotent {@code @RabbitListener} whose Redis is killed under it, on a queue with a
@@ -106,13 +104,7 @@ class RabbitStoreOutageTests {
 
 	@DynamicPropertySource
 	static void servers(DynamicPropertyRegistry registry) {
-		assumeTrue(RedisProcess.isAvailable(), "redis-server is not installed");
-		try {
-			redis = RedisProcess.launch();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
+		redis = RedisProcess.launchOrSkip();
 		registry.add("spring.data.redis.url", redis::url);
 		registry.add("spring.rabbitmq.addresses", RabbitTestServer::address);
 		registry.add("test.outage-queue", () -> QUEUE);

@@ -2,6 +2,7 @@ package io.github.idempotency.test;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +18,8 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import org.jspecify.annotations.Nullable;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A {@code redis-server} process of the test's own, on a free loopback port, for tests
@@ -60,6 +63,21 @@ public final class RedisProcess implements AutoCloseable {
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 			return false;
+		}
+	}
+
+	/**
+	 * Starts a server on a free port for a test, which is skipped where
+	 * {@code redis-server} is not installed.
+	 * @return the running server
+	 */
+	public static RedisProcess launchOrSkip() {
+		assumeTrue(isAvailable(), "redis-server is not installed");
+		try {
+			return launch();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
 		}
 	}
 

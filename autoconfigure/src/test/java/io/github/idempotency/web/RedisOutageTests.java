@@ -1,7 +1,5 @@
 package io.github.idempotency.web;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.UUID;
@@ -28,7 +26,6 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A real Redis killed, restarted and paused under a running application: requests get a
@@ -42,16 +39,10 @@ class RedisOutageTests {
 	private static final ObjectMapper json = new ObjectMapper();
 
 	static RedisProcess startRedis(DynamicPropertyRegistry registry) {
-		assumeTrue(RedisProcess.isAvailable(), "redis-server is not installed");
-		try {
-			RedisProcess redis = RedisProcess.launch();
-			registry.add("spring.data.redis.url", redis::url);
-			registry.add("spring.data.redis.timeout", () -> "500ms");
-			return redis;
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
+		RedisProcess redis = RedisProcess.launchOrSkip();
+		registry.add("spring.data.redis.url", redis::url);
+		registry.add("spring.data.redis.timeout", () -> "500ms");
+		return redis;
 	}
 
 	static long millisSince(long start) {
