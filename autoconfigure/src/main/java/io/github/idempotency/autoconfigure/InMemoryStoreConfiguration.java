@@ -1,7 +1,5 @@
 package io.github.idempotency.autoconfigure;
 
-import java.util.Map;
-
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.autoconfigure.IdempotencyProperties.StoreType;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
@@ -20,13 +18,6 @@ class InMemoryStoreConfiguration {
 
 	private static final Log logger = LogFactory.getLog(InMemoryStoreConfiguration.class);
 
-	// Spring Data Redis's and Spring JDBC's types, each looked for only where the store
-	// that uses it could have been made.
-	private static final Map<String, String> SHARED_STORE_BEANS = Map.of(
-			"org.springframework.data.redis.connection.RedisConnectionFactory",
-			"org.springframework.data.redis.connection.RedisConnectionFactory", "javax.sql.DataSource",
-			"org.springframework.jdbc.core.JdbcTemplate");
-
 	@Bean
 	InMemoryIdempotencyStore idempotencyStore(IdempotencyProperties properties, ListableBeanFactory beanFactory) {
 		StoreType chosen = properties.getStore();
@@ -43,26 +34,31 @@ class InMemoryStoreConfiguration {
 		}
 		// Several, none of them primary: a shared store was meant, and which one is not
 		// for the starter to guess.
-		ClassLoader classLoader = InMemoryStoreConfiguration.class.getClassLoader();
-		for (Map.Entry<String, String> shared : SHARED_STORE_BEANS.entrySet()) {
-			if (ClassUtils.isPresent(shared.getKey(), classLoader)
-					&& ClassUtils.isPresent(shared.getValue(), classLoader)) {
-				String[] names = beanFactory
-					.getBeanNamesForType(ClassUtils.resolveClassName(shared.getKey(), classLoader), true, false);
-				if (names.length > 1) {
-					throw new IllegalStateException("The application has " + names.length + " "
-							+ ClassUtils.getShortName(shared.getKey()) + " beans (" + String.join(", ", names)
-							+ ") and none is @Primary, so idempotency records would be kept in this JVM's memory, where"
-							+ " retries that reach another node run again. Mark the one to keep them in @Primary, define"
-							+ " an IdempotencyStore bean, or set idempotency.store=memory to say memory is meant.");
-				}
-			}
-		}
+		failIfSeveral(beanFactory, "org.springframework.data.redis.connection.RedisConnectionFactory",
+				"org.springframework.data.redis.connection.RedisConnectionFactory");
+		failIfSeveral(beanFactory, "javax.sql.DataSource", "org.springframework.jdbc.core.JdbcTemplate");
 		logger
 			.warn("No RedisConnectionFactory or DataSource found: idempotency records are kept in this JVM's memory. Retries that"
 					+ " reach another node, or arrive after a restart, will run again. Add spring-boot-starter-data-redis"
 					+ " or a DataSource for a shared store, or set idempotency.store=memory to say this is meant.");
 		return new InMemoryIdempotencyStore();
+	}
+
+	// Looked for only where the store that would use them could have been made.
+	private static void failIfSeveral(ListableBeanFactory beanFactory, String beanType, String storeNeeds) {
+		ClassLoader classLoader = InMemoryStoreConfiguration.class.getClassLoader();
+		if (!ClassUtils.isPresent(beanType, classLoader) || !ClassUtils.isPresent(storeNeeds, classLoader)) {
+			return;
+		}
+		String[] names = beanFactory.getBeanNamesForType(ClassUtils.resolveClassName(beanType, classLoader), true,
+				false);
+		if (names.length > 1) {
+			throw new IllegalStateException("The application has " + names.length + " "
+					+ ClassUtils.getShortName(beanType) + " beans (" + String.join(", ", names) + ") and none is"
+					+ " @Primary, so idempotency records would be kept in this JVM's memory, where retries that reach"
+					+ " another node run again. Mark the one to keep them in @Primary, define an IdempotencyStore"
+					+ " bean, or set idempotency.store=memory to say memory is meant.");
+		}
 	}
 
 }

@@ -95,13 +95,11 @@ public class IdempotencyLifecycle implements AutoCloseable {
 				return onStoreFailure(operation, ex);
 			}
 			this.storeFailures.answered();
-			// Answered once its lease had run out (a reply held up, or a command the
-			// client
-			// sent again after a reconnect), a claim may have expired and been taken by
-			// another call meanwhile: running now could run twice. It is given back, and
-			// the call handled as one whose duplicate is in progress, which a retry
-			// claims
-			// anew.
+			// Answered once its lease had run out (a reply held up, or a command
+			// sent again after a reconnect), a claim may have expired and been
+			// taken by another call meanwhile: running now could run twice. It is
+			// given back, and the call is handled as one whose duplicate is in
+			// progress; a retry claims anew.
 			if (result instanceof ClaimResult.Claimed late && System.nanoTime() - sentAt >= lease.toNanos()) {
 				giveBack(recordKey, late.token(), lease);
 			}

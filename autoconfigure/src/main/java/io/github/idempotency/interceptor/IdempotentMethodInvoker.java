@@ -301,9 +301,9 @@ public class IdempotentMethodInvoker {
 	}
 
 	// JSON that cannot be put in canonical form (a member the mapper wrote twice, as
-	// Jackson does for a type id named like a property; a document past the parser's
-	// limits) is compared as the mapper wrote it, which for the same arguments it writes
-	// the same way.
+	// Jackson does for a property that an any-getter's map names too; a document past the
+	// parser's limits) is compared as the mapper wrote it, which for the same arguments
+	// it writes the same way.
 	private byte[] canonical(byte[] json) {
 		try {
 			return this.canonicalizer.canonicalize(json);
@@ -391,9 +391,8 @@ public class IdempotentMethodInvoker {
 		byte[] json;
 		try {
 			json = this.codec.write(target.voidResult ? null : value, target.valueType);
-			// Kept, a record of any size would have every read of it carry it; and a
-			// store
-			// may refuse it at each completion (MariaDB above its max_allowed_packet).
+			// Kept, a record of any size would weigh on every read of its key, and a
+			// store may refuse it at each completion (MariaDB, past max_allowed_packet).
 			if (json.length > this.maxResultSize) {
 				logger.warn(operation.name() + " returned a value of " + json.length + " bytes as JSON, more than"
 						+ " idempotency.max-result-size (" + this.maxResultSize + " bytes); it was returned, and"

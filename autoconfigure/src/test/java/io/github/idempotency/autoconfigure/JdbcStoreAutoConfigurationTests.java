@@ -198,8 +198,8 @@ class JdbcStoreAutoConfigurationTests {
 		assertThat(output).contains("idempotency.jdbc.complete-in-transaction is set, but records are kept in memory");
 	}
 
-	// Which of them is not for the starter to guess, and memory would protect one node
-	// only.
+	// Which of them is not for the starter to guess, and memory would protect one
+	// node only.
 	@Test
 	void severalDataSourcesNoneOfThemPrimaryShouldFailStartup() {
 		ApplicationContextRunner two = this.runner.withBean("reportingDataSource", DataSource.class,

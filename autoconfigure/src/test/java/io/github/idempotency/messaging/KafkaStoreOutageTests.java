@@ -85,8 +85,7 @@ class KafkaStoreOutageTests {
 		assertThat(this.deadLetters.received()).isEmpty();
 
 		redis.start();
-		// Lettuce tries to reconnect ever less often while Redis is down, up to every 30
-		// s.
+		// Lettuce reconnects ever less often while Redis is down, up to every 30 s.
 		await().atMost(Duration.ofSeconds(60)).until(() -> this.deliveries.processed(during) == 1);
 		assertThat(this.listener.bookings(during)).containsExactly("20");
 		String after = "payment-" + UUID.randomUUID();

@@ -99,8 +99,8 @@ class KafkaTransactionalListenerTests {
 	}
 
 	// Held by a call of the listener method itself, in progress for longer than the
-	// application's processor's three quick attempts, or Spring Kafka's default's ten,
-	// take.
+	// application's processor's three quick attempts take (or Spring Kafka's
+	// default's ten).
 	@Test
 	void recordWhoseDuplicateIsInProgressShouldWaitAndBeReplayedNotSkipped() throws Exception {
 		String payment = "payment-" + UUID.randomUUID();
@@ -158,8 +158,7 @@ class KafkaTransactionalListenerTests {
 		assertThat(this.deliveries.processed(payment)).isZero();
 
 		redis.start();
-		// Lettuce tries to reconnect ever less often while Redis is down, up to every 30
-		// s.
+		// Lettuce reconnects ever less often while Redis is down, up to every 30 s.
 		await().atMost(Duration.ofSeconds(60)).until(() -> this.deliveries.processed(payment) == 1);
 		assertThat(this.listener.bookings(payment)).containsExactly("20");
 		String next = "payment-" + UUID.randomUUID();
@@ -218,11 +217,10 @@ class KafkaTransactionalListenerTests {
 			return new DefaultErrorHandler(new FixedBackOff(0, 0));
 		}
 
-		// Spring Boot gives it to the transactional containers: one that skips a record,
-		// or
-		// a batch, after three quick attempts and commits its offset, as an application
-		// that dead-letters in transactions does. Its default would retry a batch
-		// forever.
+		// Spring Boot gives it to the transactional containers: one that skips a
+		// record, or a batch, after three quick attempts and commits its offset, as
+		// an application that dead-letters in transactions does. Its default would
+		// retry a batch forever.
 		@Bean
 		AfterRollbackProcessor<Object, Object> afterRollbackProcessor(KafkaTemplate<?, ?> template) {
 			return new DefaultAfterRollbackProcessor<>((record, failure) -> {

@@ -82,8 +82,7 @@ class RabbitStoreOutageTests {
 		assertThat(this.rabbit.receive(DEAD_LETTERS)).isNull();
 
 		redis.start();
-		// Lettuce tries to reconnect ever less often while Redis is down, up to every 30
-		// s.
+		// Lettuce reconnects ever less often while Redis is down, up to every 30 s.
 		await().atMost(Duration.ofSeconds(60)).until(() -> this.listener.bookings(during).size() == 1);
 		String after = "payment-" + UUID.randomUUID();
 		send(after, "30");
