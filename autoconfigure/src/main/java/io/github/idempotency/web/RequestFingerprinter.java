@@ -2,9 +2,11 @@ package io.github.idempotency.web;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
@@ -134,11 +136,8 @@ public class RequestFingerprinter {
 
 	private static byte[] contentDigest(MultipartFile file) {
 		MessageDigest digest = Hashing.sha256();
-		try (InputStream content = file.getInputStream()) {
-			byte[] buffer = new byte[8192];
-			for (int read = content.read(buffer); read >= 0; read = content.read(buffer)) {
-				digest.update(buffer, 0, read);
-			}
+		try (InputStream content = new DigestInputStream(file.getInputStream(), digest)) {
+			content.transferTo(OutputStream.nullOutputStream());
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("Could not read the uploaded file of part '" + file.getName() + "'", ex);
