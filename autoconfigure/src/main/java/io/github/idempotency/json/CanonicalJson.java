@@ -32,6 +32,12 @@ final class CanonicalJson<E extends Exception> {
 
 	private int size;
 
+	// The objects written at the current level, outside any other: at the top of the
+	// document, or in the value of the member being read.
+	private @Nullable List<ObjectNode> objects;
+
+	private boolean reordered;
+
 	private CanonicalJson(Tokens<E> tokens, int sizeHint) {
 		this.tokens = tokens;
 		this.bytes = new byte[sizeHint];
@@ -53,7 +59,7 @@ final class CanonicalJson<E extends Exception> {
 		if (tokens.next() != null) {
 			throw new IllegalArgumentException("Not one JSON document: content follows its end");
 		}
-		return Arrays.copyOf(json.bytes, json.size);
+		return json.reordered ? json.reorder() : Arrays.copyOf(json.bytes, json.size);
 	}
 
 	private Token next() throws E {
@@ -88,43 +94,100 @@ final class CanonicalJson<E extends Exception> {
 		write(']');
 	}
 
-	// Members are written as they come, then put in order where the client's order
-	// differs: one copy of the object's bytes, and none when already sorted.
+	// Members are written as they come, each object noting where its members lie and
+	// in which order they belong. Objects whose members came out of order are put in
+	// order once, when the whole document has been read, so that each byte is copied at
+	// most once however deeply such objects nest.
 	private void object() throws E {
-		write('{');
 		int start = this.size;
+		write('{');
 		List<Member> members = new ArrayList<>();
+		List<ObjectNode> enclosing = this.objects;
 		for (Token token = next(); token != Token.OBJECT_END; token = next()) {
 			String name = this.tokens.text();
 			int memberStart = this.size;
+			this.objects = null;
 			string(name);
 			value(next());
-			members.add(new Member(name, memberStart, this.size));
-		}
-		if (members.size() > 1) {
-			sort(start, members);
+			members.add(new Member(name, memberStart, this.size, this.objects));
 		}
 		write('}');
+		this.objects = enclosing;
+		ObjectNode node = new ObjectNode(start, this.size, reordered(members));
+		this.reordered |= node.reordered() != null;
+		if (this.objects == null) {
+			this.objects = new ArrayList<>(2);
+		}
+		this.objects.add(node);
 	}
 
-	private void sort(int start, List<Member> members) {
-		List<Member> sorted = new ArrayList<>(members);
-		sorted.sort(BY_NAME);
-		for (int i = 1; i < sorted.size(); i++) {
-			if (sorted.get(i).name().equals(sorted.get(i - 1).name())) {
-				throw new IllegalArgumentException("JSON object has the member " + sorted.get(i).name() + " twice");
+	/**
+	 * The members in order, or {@code null} when they came in order and so did those of
+	 * every object within them.
+	 */
+	private static @Nullable List<Member> reordered(List<Member> members) {
+		List<Member> sorted = members;
+		if (members.size() > 1) {
+			sorted = new ArrayList<>(members);
+			sorted.sort(BY_NAME);
+			for (int i = 1; i < sorted.size(); i++) {
+				if (sorted.get(i).name().equals(sorted.get(i - 1).name())) {
+					throw new IllegalArgumentException("JSON object has the member " + sorted.get(i).name() + " twice");
+				}
 			}
 		}
-		if (sorted.equals(members)) {
-			return;
+		for (int i = 0; i < sorted.size(); i++) {
+			if (sorted.get(i) != members.get(i) || !inOrder(sorted.get(i).objects())) {
+				return sorted;
+			}
 		}
-		byte[] written = Arrays.copyOfRange(this.bytes, start, this.size);
-		int at = start;
-		for (Member member : sorted) {
-			int length = member.end() - member.start();
-			System.arraycopy(written, member.start() - start, this.bytes, at, length);
-			at += length;
+		return null;
+	}
+
+	private static boolean inOrder(@Nullable List<ObjectNode> objects) {
+		if (objects != null) {
+			for (ObjectNode object : objects) {
+				if (object.reordered() != null) {
+					return false;
+				}
+			}
 		}
+		return true;
+	}
+
+	private byte[] reorder() {
+		byte[] out = new byte[this.size];
+		copy(out, 0, 0, this.size, this.objects);
+		return out;
+	}
+
+	// Copies the bytes from start to end, the objects among them in order.
+	private int copy(byte[] out, int at, int start, int end, @Nullable List<ObjectNode> objects) {
+		int from = start;
+		if (objects != null) {
+			for (ObjectNode object : objects) {
+				System.arraycopy(this.bytes, from, out, at, object.start() - from);
+				at += object.start() - from;
+				at = copy(out, at, object);
+				from = object.end();
+			}
+		}
+		System.arraycopy(this.bytes, from, out, at, end - from);
+		return at + end - from;
+	}
+
+	private int copy(byte[] out, int at, ObjectNode object) {
+		List<Member> members = object.reordered();
+		if (members == null) {
+			System.arraycopy(this.bytes, object.start(), out, at, object.end() - object.start());
+			return at + object.end() - object.start();
+		}
+		out[at++] = '{';
+		for (Member member : members) {
+			at = copy(out, at, member.start(), member.end(), member.objects());
+		}
+		out[at++] = '}';
+		return at;
 	}
 
 	private void string(String text) {
@@ -239,7 +302,18 @@ final class CanonicalJson<E extends Exception> {
 
 	}
 
-	private record Member(String name, int start, int end) {
+	/**
+	 * A member as written: from its name to the end of its value, with the objects its
+	 * value holds outside any other object, in the order they were written.
+	 */
+	private record Member(String name, int start, int end, @Nullable List<ObjectNode> objects) {
+	}
+
+	/**
+	 * An object as written, with its members in order where they, or those of an object
+	 * within them, were not.
+	 */
+	private record ObjectNode(int start, int end, @Nullable List<Member> reordered) {
 	}
 
 }

@@ -26,6 +26,21 @@ class CanonicalJsonTests {
 			.isEqualTo(canonical(canonicalizer, "[{\"a\":null,\"b\":{\"x\":[{\"p\":3,\"q\":2}],\"y\":1}}]"));
 	}
 
+	// Each object is put in order once, from the bytes as written, so an out-of-order
+	// object deep inside others costs a copy of itself, not one per enclosing level.
+	@ParameterizedTest
+	@MethodSource("canonicalizers")
+	void deeplyNestedObjectsShouldBeOrderedAtEveryLevel(JsonCanonicalizer canonicalizer) {
+		int depth = 400;
+		String value = "[{\"y\":2,\"x\":1},\"" + "v".repeat(10_000) + "\"]";
+		String sent = "{\"z\":".repeat(depth) + value + ",\"a\":[{\"d\":0,\"c\":0}]}".repeat(depth);
+		String ordered = "{\"a\":[{\"c\":0,\"d\":0}],\"z\":".repeat(depth) + "[{\"x\":1,\"y\":2},\""
+				+ "v".repeat(10_000) + "\"]" + "}".repeat(depth);
+		assertThat(canonical(canonicalizer, sent)).isEqualTo(canonical(canonicalizer, ordered));
+		assertThat(canonical(canonicalizer, sent))
+			.isNotEqualTo(canonical(canonicalizer, ordered.replace("\"d\":0", "\"d\":1")));
+	}
+
 	@ParameterizedTest
 	@MethodSource("canonicalizers")
 	void whitespaceShouldNotMatter(JsonCanonicalizer canonicalizer) {
