@@ -28,17 +28,20 @@ public final class Claim {
 
 	private final String token;
 
+	private final String fingerprint;
+
 	private final Duration retention;
 
 	private final LeaseRenewals.@Nullable Lease lease;
 
 	private final Runnable onLeaseLost;
 
-	Claim(IdempotencyStore store, String recordKey, String token, Duration retention,
+	Claim(IdempotencyStore store, String recordKey, String token, String fingerprint, Duration retention,
 			LeaseRenewals.@Nullable Lease lease, Runnable onLeaseLost) {
 		this.store = store;
 		this.recordKey = recordKey;
 		this.token = token;
+		this.fingerprint = fingerprint;
 		this.retention = retention;
 		this.lease = lease;
 		this.onLeaseLost = onLeaseLost;
@@ -50,6 +53,14 @@ public final class Claim {
 	 */
 	public String recordKey() {
 		return this.recordKey;
+	}
+
+	/**
+	 * The fingerprint the key was claimed with.
+	 * @return the fingerprint
+	 */
+	String fingerprint() {
+		return this.fingerprint;
 	}
 
 	/**

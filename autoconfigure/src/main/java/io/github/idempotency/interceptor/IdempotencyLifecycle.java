@@ -107,7 +107,7 @@ public class IdempotencyLifecycle implements AutoCloseable {
 				record(tag, IdempotencyOutcome.EXECUTED);
 				Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
 				Runnable onLeaseLost = leaseLostOnce(tag);
-				return new Decision.Proceed(new Claim(this.store, recordKey, claimed.token(), ttl,
+				return new Decision.Proceed(new Claim(this.store, recordKey, claimed.token(), fingerprint, ttl,
 						renewWhileRunning(recordKey, claimed.token(), lease, sentAt, onLeaseLost), onLeaseLost));
 			}
 			else if (result instanceof ClaimResult.Completed completed) {

@@ -7,6 +7,7 @@ import java.lang.reflect.Method;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -217,7 +218,14 @@ public class IdempotentMethodInvoker {
 		}
 		String fingerprint = fingerprint(operation, target.method, arguments);
 		String recordKey = Hashing.recordKey(target.scope, key);
-		Decision decision = this.lifecycle.begin(operation, target.tag, recordKey, fingerprint);
+		Decision decision = (target.joinsCallerTransaction) ? Transactions.pending(recordKey, fingerprint) : null;
+		if (decision != null) {
+			this.lifecycle.record(target.tag,
+					(decision instanceof Decision.Replay) ? IdempotencyOutcome.REPLAYED : IdempotencyOutcome.MISMATCH);
+		}
+		else {
+			decision = this.lifecycle.begin(operation, target.tag, recordKey, fingerprint);
+		}
 		if (decision instanceof Decision.Proceed proceed) {
 			if (this.transactionAdvice != null && target.completeInTransaction && target.opensOwnTransaction
 					&& !Transactions.active() && target.transactionAdviceNext(invocation, this.transactionAdvice)) {
@@ -787,6 +795,9 @@ public class IdempotentMethodInvoker {
 					|| !TransactionSynchronizationManager.isSynchronizationActive()) {
 				return false;
 			}
+			if (outcome != null) {
+				PendingOutcomes.current().put(claim, outcome);
+			}
 			if (outcome != null && withinTransaction && claim.completesInCurrentTransaction()) {
 				keepWithinTransaction(claim, outcome, onlyIfCommitted);
 				return true;
@@ -843,12 +854,78 @@ public class IdempotentMethodInvoker {
 			});
 		}
 
+		/**
+		 * How a call within the current transaction is answered when an earlier call in
+		 * it, with the same key, has an outcome that waits for the commit.
+		 * @return a replay of that outcome, a mismatch, or {@code null} when there is
+		 * none
+		 */
+		static @Nullable Decision pending(String recordKey, String fingerprint) {
+			if (!TransactionSynchronizationManager.isSynchronizationActive()) {
+				return null;
+			}
+			PendingOutcomes pending = PendingOutcomes.find();
+			return (pending != null) ? pending.decide(recordKey, fingerprint) : null;
+		}
+
 		// Committed or not, nobody knows: neither replay nor run again until the lease
 		// runs out.
 		private static void holdUntilLeaseEnds(Claim claim) {
 			claim.stopRenewal();
 			logger.warn("The transaction around idempotency record " + claim.recordKey() + " ended in an unknown"
 					+ " state; its key stays claimed until the lock timeout passes");
+		}
+
+		/**
+		 * The outcomes of calls in one transaction that are kept once it commits. A
+		 * duplicate in the same transaction replays them: in the store it would find its
+		 * key in progress until a commit that cannot come while it waits, and a batch of
+		 * messages that holds one twice could never be processed. The replayed outcome
+		 * commits or rolls back with the call that produced it. Registered as one of the
+		 * transaction's synchronizations, which Spring sets aside while the transaction
+		 * is suspended and drops when it ends: a transaction of its own
+		 * ({@code REQUIRES_NEW}) never replays what the one it suspended has not
+		 * committed, and nothing outlives its transaction.
+		 */
+		private static final class PendingOutcomes implements TransactionSynchronization {
+
+			private final Map<String, Pending> outcomes = new HashMap<>();
+
+			static @Nullable PendingOutcomes find() {
+				for (TransactionSynchronization synchronization : TransactionSynchronizationManager
+					.getSynchronizations()) {
+					if (synchronization instanceof PendingOutcomes pending) {
+						return pending;
+					}
+				}
+				return null;
+			}
+
+			static PendingOutcomes current() {
+				PendingOutcomes pending = find();
+				if (pending == null) {
+					pending = new PendingOutcomes();
+					TransactionSynchronizationManager.registerSynchronization(pending);
+				}
+				return pending;
+			}
+
+			void put(Claim claim, StoredResponse outcome) {
+				this.outcomes.put(claim.recordKey(), new Pending(claim.fingerprint(), outcome));
+			}
+
+			@Nullable Decision decide(String recordKey, String fingerprint) {
+				Pending pending = this.outcomes.get(recordKey);
+				if (pending == null) {
+					return null;
+				}
+				return pending.fingerprint().equals(fingerprint) ? new Decision.Replay(pending.outcome())
+						: new Decision.Mismatch();
+			}
+
+			private record Pending(String fingerprint, StoredResponse outcome) {
+			}
+
 		}
 
 	}

@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.github.idempotency.IdempotencyKeyReusedException;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.annotation.Idempotent.Completion;
@@ -34,6 +35,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.UnexpectedRollbackException;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Propagation;
@@ -124,6 +126,52 @@ abstract class AbstractTransactionalMethodTests {
 		if (beforeCommit) {
 			assertThat(bookings()).isOne();
 		}
+	}
+
+	// As a batch of messages that holds one twice is processed in one transaction: the
+	// duplicate cannot wait for a commit that comes only once it has returned.
+	@Test
+	void duplicateInTheSameTransactionShouldReplayTheCallAndCommitWithIt() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+			assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+			assertThatExceptionOfType(IdempotencyKeyReusedException.class)
+				.isThrownBy(() -> this.ledger.book(this.key, 200));
+		});
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+		assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
+	@Test
+	void duplicateInTheSameTransactionShouldRollBackWithIt() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			this.ledger.book(this.key, 100);
+			this.ledger.book(this.key, 100);
+			status.setRollbackOnly();
+		});
+		assertThat(bookings()).isZero();
+		assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
+	}
+
+	// A transaction of its own commits on its own: it must not build on what the
+	// transaction it suspended may still roll back.
+	@Test
+	void transactionOfItsOwnShouldNotReplayWhatTheSuspendedOneHasNotCommitted() {
+		TransactionTemplate own = new TransactionTemplate(this.transactions.getTransactionManager());
+		own.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+		this.transactions.executeWithoutResult((status) -> {
+			this.ledger.book(this.key, 100);
+			assertThatExceptionOfType(IdempotentCallInProgressException.class)
+				.isThrownBy(() -> own.executeWithoutResult((inner) -> this.ledger.book(this.key, 100)));
+			assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+		});
+		assertThat(bookings()).isOne();
 	}
 
 	@Test
