@@ -23,7 +23,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * An idempotent RabbitMQ listener whose container factory, not its annotation, says its
  * code acknowledges the messages fails startup, as one whose annotation says so does: a
- * duplicate would never be acknowledged. No broker is needed: the containers never start.
+ * duplicate would never be acknowledged. So does one whose messages are acknowledged as
+ * they are delivered, whose refusals could not be delivered again. No broker is needed:
+ * the containers never start.
  */
 class RabbitAckModeTests {
 
@@ -56,6 +58,30 @@ class RabbitAckModeTests {
 				.hasMessageContaining("LedgerOfAPlaceholder.book, a RabbitMQ listener whose messages its own code"
 						+ " acknowledges: its ackMode attribute says so"));
 		factories.withPropertyValues("ledger.ack-mode=AUTO").run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	// A message refused for now (its duplicate in progress, the store out of reach) is
+	// requeued; acknowledged on delivery, it could not be, and would be lost.
+	@Test
+	void listenerWhoseMessagesAreAcknowledgedOnDeliveryShouldFailStartup() {
+		ApplicationContextRunner factories = this.runner.withUserConfiguration(Factories.class);
+		factories.withBean(LedgerOfAPlaceholder.class)
+			.withPropertyValues("ledger.ack-mode=NONE")
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("LedgerOfAPlaceholder.book, a RabbitMQ listener whose messages are acknowledged"
+						+ " as they are delivered: its ackMode attribute says so"));
+		factories.withBean(LedgerOfAnUnacknowledgedFactory.class)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("the container factory 'unacknowledgedFactory' takes each message as"
+						+ " acknowledged once delivered"));
+		this.runner.withConfiguration(AutoConfigurations.of(BootLine.rabbitAutoConfiguration()))
+			.withUserConfiguration(EnableRabbitOnly.class)
+			.withBean(LedgerOfTheDefaultFactory.class)
+			.withPropertyValues("spring.rabbitmq.port=9", "spring.rabbitmq.listener.simple.auto-startup=false",
+					"spring.rabbitmq.listener.simple.acknowledge-mode=none")
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("the container factory 'rabbitListenerContainerFactory' takes each message as"
+						+ " acknowledged once delivered"));
 	}
 
 	// Spring Boot's own factory, set up from its properties.
@@ -120,6 +146,11 @@ class RabbitAckModeTests {
 			return factory(AcknowledgeMode.AUTO);
 		}
 
+		@Bean
+		SimpleRabbitListenerContainerFactory unacknowledgedFactory() {
+			return factory(AcknowledgeMode.NONE);
+		}
+
 		private static SimpleRabbitListenerContainerFactory factory(AcknowledgeMode mode) {
 			SimpleRabbitListenerContainerFactory factory = new SimpleRabbitListenerContainerFactory();
 			factory.setConnectionFactory(new CachingConnectionFactory("127.0.0.1", 9));
@@ -151,6 +182,15 @@ class RabbitAckModeTests {
 	public static class LedgerOfAPlaceholder {
 
 		@RabbitListener(queues = "payments", containerFactory = "automaticFactory", ackMode = "${ledger.ack-mode}")
+		@Idempotent(key = "#p0")
+		public void book(String payment) {
+		}
+
+	}
+
+	public static class LedgerOfAnUnacknowledgedFactory {
+
+		@RabbitListener(queues = "payments", containerFactory = "unacknowledgedFactory")
 		@Idempotent(key = "#p0")
 		public void book(String payment) {
 		}
