@@ -122,6 +122,47 @@ class JdbcStoreAutoConfigurationTests {
 		}
 	}
 
+	// TIMESTAMP is read in each session's time zone (PostgreSQL's driver sets the JVM's):
+	// an instance in New York would take a lease one in UTC holds for five hours more as
+	// run out, and run its call again.
+	@ParameterizedTest
+	@ValueSource(strings = { "postgresql", "mariadb" })
+	void tableKeepingTimesInASessionsTimeZoneShouldFailStartup(String database) {
+		DataSource dataSource = database.equals("postgresql") ? postgres() : mariaDb(null);
+		JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, TABLE);
+		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
+		try {
+			String zoned = store.schema().replace("TIMESTAMPTZ", "TIMESTAMP").replace("DATETIME(6)", "TIMESTAMP(6)");
+			assertThat(zoned).isNotEqualTo(store.schema());
+			new ResourceDatabasePopulator(new ByteArrayResource(zoned.getBytes(StandardCharsets.UTF_8)))
+				.execute(dataSource);
+			ApplicationContextRunner runner = new ApplicationContextRunner()
+				.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class))
+				.withBean(DataSource.class, () -> dataSource)
+				.withPropertyValues("idempotency.jdbc.table-name=" + TABLE);
+			runner.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("keeps times in columns of a type read in each session's time zone (created_at")
+				.hasMessageContaining("expires_at"));
+			jdbc.execute("DROP TABLE " + TABLE);
+			store.createTable();
+			runner.run((context) -> assertThat(context).hasNotFailed());
+		}
+		finally {
+			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
+		}
+	}
+
+	// CREATE TABLE IF NOT EXISTS leaves a table of that name as it finds it.
+	@Test
+	void tableWithoutTheStoresColumnsShouldFailStartupWhenAskedToCreateIt() {
+		new JdbcTemplate(postgres())
+			.execute("CREATE TABLE " + TABLE + " (record_key VARCHAR(128) PRIMARY KEY, expires_at TIMESTAMPTZ)");
+		this.runner.withPropertyValues("idempotency.jdbc.initialize-schema=always")
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("exists without the columns it needs"));
+	}
+
 	private static String schemaOf(JdbcTemplate jdbc) {
 		return jdbc.execute((ConnectionCallback<String>) (connection) -> (connection.getSchema() != null)
 				? connection.getSchema() : connection.getCatalog());

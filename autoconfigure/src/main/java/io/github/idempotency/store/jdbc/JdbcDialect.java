@@ -26,7 +26,7 @@ public enum JdbcDialect {
 	 * caller's. {@code clock_timestamp()} rather than {@code now()}, which is the start
 	 * of the transaction, since a completion may join a long one.
 	 */
-	POSTGRESQL("clock_timestamp()", "CAST(? AS BIGINT) * INTERVAL '1 millisecond'",
+	POSTGRESQL("clock_timestamp()", "timestamptz", "CAST(? AS BIGINT) * INTERVAL '1 millisecond'",
 			"INSERT INTO TABLE AS r (record_key, fingerprint, owner_token, created_at, expires_at)"
 					+ " VALUES (?, ?, ?, NOW_, NOW_ + INTERVAL_)"
 					+ " ON CONFLICT (record_key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
@@ -35,9 +35,11 @@ public enum JdbcDialect {
 					+ " body = NULL WHERE r.expires_at <= NOW_",
 			1, "CAST(EXTRACT(EPOCH FROM (expires_at - NOW_)) * 1000 AS BIGINT)",
 			// SKIP LOCKED: several instances purge side by side without waiting on each
-			// other, and never on a row a claim is taking over.
-			"DELETE FROM TABLE WHERE expires_at <= NOW_ AND record_key IN (SELECT record_key FROM TABLE"
-					+ " WHERE expires_at <= NOW_ LIMIT ? FOR UPDATE SKIP LOCKED)") {
+			// other, and never on a row a claim is taking over. now(), the start of the
+			// purge's own short transaction: the index on expires_at cannot be searched
+			// for clock_timestamp(), which changes while the statement runs.
+			"DELETE FROM TABLE WHERE expires_at <= now() AND record_key IN (SELECT record_key FROM TABLE"
+					+ " WHERE expires_at <= now() LIMIT ? FOR UPDATE SKIP LOCKED)") {
 
 		@Override
 		@Nullable Instant instant(ResultSet row, int column) throws SQLException {
@@ -57,7 +59,7 @@ public enum JdbcDialect {
 	 * to tell. Times are UTC ({@code UTC_TIMESTAMP(6)}), whatever the session's time
 	 * zone.
 	 */
-	MARIADB("UTC_TIMESTAMP(6)", "INTERVAL (? * 1000) MICROSECOND",
+	MARIADB("UTC_TIMESTAMP(6)", "DATETIME", "INTERVAL (? * 1000) MICROSECOND",
 			"INSERT INTO TABLE (record_key, fingerprint, owner_token, created_at, expires_at)"
 					+ " VALUES (?, ?, ?, NOW_, NOW_ + INTERVAL_) ON DUPLICATE KEY UPDATE"
 					+ " fingerprint = IF(expires_at <= NOW_, VALUES(fingerprint), fingerprint),"
@@ -81,6 +83,8 @@ public enum JdbcDialect {
 
 	private final String now;
 
+	private final String timeType;
+
 	private final String interval;
 
 	private final String claim;
@@ -91,8 +95,10 @@ public enum JdbcDialect {
 
 	private final String purge;
 
-	JdbcDialect(String now, String interval, String claim, int claimedCount, String remainingMillis, String purge) {
+	JdbcDialect(String now, String timeType, String interval, String claim, int claimedCount, String remainingMillis,
+			String purge) {
 		this.now = now;
+		this.timeType = timeType;
 		this.interval = interval;
 		this.claim = claim;
 		this.claimedCount = claimedCount;
@@ -126,6 +132,13 @@ public enum JdbcDialect {
 	 */
 	public String schemaScript() {
 		return "schema-" + name().toLowerCase(Locale.ROOT) + ".sql";
+	}
+
+	/**
+	 * The type of the columns of times, as the driver names it.
+	 */
+	String timeType() {
+		return this.timeType;
 	}
 
 	@Nullable abstract Instant instant(ResultSet row, int column) throws SQLException;

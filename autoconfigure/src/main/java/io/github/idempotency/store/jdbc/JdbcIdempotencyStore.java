@@ -7,11 +7,14 @@ import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -219,18 +222,46 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	 * @throws IdempotencyStoreException if the database cannot be asked
 	 */
 	public boolean hasTable() {
-		String probe = "SELECT record_key, fingerprint, owner_token, created_at, expires_at, completed_at, status,"
-				+ " headers, body FROM " + this.tableName + " WHERE 1 = 0";
+		return probe(
+				"record_key, fingerprint, owner_token, created_at, expires_at, completed_at, status, headers, body",
+				(columns) -> Boolean.TRUE) != null;
+	}
+
+	/**
+	 * The columns of times whose type is not the one the store's SQL expects:
+	 * {@code TIMESTAMPTZ} on PostgreSQL, {@code DATETIME} on MariaDB. Their
+	 * {@code TIMESTAMP} types read and write times in each session's time zone (on
+	 * PostgreSQL the driver sets it to the JVM's), so two instances whose time zones
+	 * differ disagree on whether a lease has run out, and both may run one call.
+	 * @return each such column with its type, empty if there is none or no table
+	 * @throws IdempotencyStoreException if the database cannot be asked
+	 */
+	public List<String> timeColumnsOfAnotherType() {
+		List<String> others = probe("created_at, expires_at, completed_at", (columns) -> {
+			List<String> found = new ArrayList<>();
+			for (int i = 1; i <= columns.getColumnCount(); i++) {
+				if (!columns.getColumnTypeName(i).equalsIgnoreCase(this.dialect.timeType())) {
+					found.add(columns.getColumnName(i) + " " + columns.getColumnTypeName(i));
+				}
+			}
+			return found;
+		});
+		return (others != null) ? others : List.of();
+	}
+
+	// Reads the columns of an empty query of the table; null when the database has no
+	// such table or columns.
+	private <T> @Nullable T probe(String columns, ColumnsReader<T> reader) {
+		String probe = "SELECT " + columns + " FROM " + this.tableName + " WHERE 1 = 0";
 		try (Connection connection = this.connections.getConnection()) {
-			try (Statement statement = connection.createStatement()) {
-				statement.executeQuery(probe).close();
-				return true;
+			try (Statement statement = connection.createStatement(); ResultSet empty = statement.executeQuery(probe)) {
+				return reader.read(empty.getMetaData());
 			}
 			catch (SQLException ex) {
 				// Syntax error or access rule violation: no such table, or no such
 				// column.
 				if (ex.getSQLState() != null && ex.getSQLState().startsWith("42")) {
-					return false;
+					return null;
 				}
 				throw ex;
 			}
@@ -243,6 +274,13 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		catch (SQLException ex) {
 			throw failure(ex);
 		}
+	}
+
+	@FunctionalInterface
+	private interface ColumnsReader<T> {
+
+		T read(ResultSetMetaData columns) throws SQLException;
+
 	}
 
 	/**

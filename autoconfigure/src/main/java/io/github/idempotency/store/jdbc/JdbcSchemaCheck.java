@@ -1,5 +1,7 @@
 package io.github.idempotency.store.jdbc;
 
+import java.util.List;
+
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
@@ -31,33 +33,46 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 	}
 
 	/**
-	 * @throws IllegalStateException if the table is missing and is not to be created, or
-	 * does not keep each record key to one row
+	 * @throws IllegalStateException if the table is missing and is not to be created,
+	 * lacks columns, does not keep each record key to one row, or keeps times in a type
+	 * read in each session's time zone
 	 */
 	@Override
 	public void afterSingletonsInstantiated() {
-		if (this.store.hasTable()) {
-			requireUniqueKeys();
-			return;
-		}
-		if (this.createMissingTable) {
-			try {
-				this.store.createTable();
+		if (!this.store.hasTable()) {
+			if (!this.createMissingTable) {
+				throw new IllegalStateException("The idempotency store " + this.store + " has no table of the columns"
+						+ " it needs. Create it with a migration of your own (the SQL is classpath:io/github/idempotency/"
+						+ "store/jdbc/" + this.store.dialect().schemaScript()
+						+ " in the auto-configuration jar), or set"
+						+ " idempotency.jdbc.initialize-schema=always to have it created at startup:\n"
+						+ this.store.schema());
 			}
-			catch (DataAccessException ex) {
-				// Another instance starting at the same moment may have created it first.
-				if (this.store.hasTable()) {
-					return;
-				}
-				throw ex;
-			}
-			logger.info("Created the table of idempotency records for " + this.store);
-			return;
+			create();
 		}
-		throw new IllegalStateException("The idempotency store " + this.store + " has no table of the columns it"
-				+ " needs. Create it with a migration of your own (the SQL is classpath:io/github/idempotency/store/jdbc/"
-				+ this.store.dialect().schemaScript() + " in the auto-configuration jar), or set"
-				+ " idempotency.jdbc.initialize-schema=always to have it created at startup:\n" + this.store.schema());
+		requireUniqueKeys();
+		requireTimesInOneZone();
+	}
+
+	private void create() {
+		try {
+			this.store.createTable();
+		}
+		catch (DataAccessException ex) {
+			// Another instance starting at the same moment may have created it first.
+			if (this.store.hasTable()) {
+				return;
+			}
+			throw ex;
+		}
+		// The script creates the table only where there is none: one of that name
+		// without the columns, or whose columns the store may not read, is left as it is.
+		if (!this.store.hasTable()) {
+			throw new IllegalStateException("The table of the idempotency store " + this.store + " exists without the"
+					+ " columns it needs, or the store may not read them; it was left as it is. Drop it or migrate it"
+					+ " to the shipped script's:\n" + this.store.schema());
+		}
+		logger.info("Created the table of idempotency records for " + this.store);
 	}
 
 	// A table made by a migration of the application's own may lack the primary key.
@@ -66,6 +81,16 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 			throw new IllegalStateException("The table of the idempotency store " + this.store + " has no unique index"
 					+ " on record_key alone: two claims of one key would not exclude each other. Make record_key its"
 					+ " primary key, as the shipped script does:\n" + this.store.schema());
+		}
+	}
+
+	private void requireTimesInOneZone() {
+		List<String> columns = this.store.timeColumnsOfAnotherType();
+		if (!columns.isEmpty()) {
+			throw new IllegalStateException("The table of the idempotency store " + this.store + " keeps times in"
+					+ " columns of a type read in each session's time zone (" + String.join(", ", columns) + "):"
+					+ " instances in different time zones would disagree on when a lease runs out, and could run one"
+					+ " call twice. Give them the shipped script's types:\n" + this.store.schema());
 		}
 	}
 
