@@ -98,6 +98,13 @@ public class RequestFingerprinter {
 				update(digest, String.valueOf(value));
 			});
 		}
+		// Parameters of a path segment (";qty=2"), which a handler reads with
+		// @MatrixVariable; only where there are any, so that other fingerprints stay
+		// as they were.
+		if (request.getAttribute(HandlerMapping.MATRIX_VARIABLES_ATTRIBUTE) instanceof Map<?, ?> matrix
+				&& !matrix.isEmpty()) {
+			updateMatrix(digest, matrix);
+		}
 		update(digest, "?");
 		updateSorted(digest, queryParameters(request.getQueryString()));
 		update(digest, "body");
@@ -117,6 +124,16 @@ public class RequestFingerprinter {
 			}
 		}
 		return Hashing.hex(digest.digest());
+	}
+
+	// Spring MVC keeps them by path variable, each a MultiValueMap of names to values.
+	@SuppressWarnings("unchecked")
+	private static void updateMatrix(MessageDigest digest, Map<?, ?> matrix) {
+		update(digest, "matrix");
+		new TreeMap<>((Map<String, MultiValueMap<String, @Nullable String>>) matrix).forEach((variable, parameters) -> {
+			update(digest, variable);
+			new TreeMap<>(parameters).forEach((name, values) -> updateParameter(digest, name, values));
+		});
 	}
 
 	// Files are not parameters. Each is told by its part's name, its file name and type

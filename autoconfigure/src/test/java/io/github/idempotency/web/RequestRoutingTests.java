@@ -97,6 +97,28 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// A path segment's parameters reach the handler (@MatrixVariable) as its body does.
+	@Test
+	void keyReusedWithOtherMatrixVariablesShouldBeRefused() {
+		HttpResponse<byte[]> first = this.http.post(path("/routing/lines/7;quantity=1"))
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post(path("/routing/lines/7;quantity=1"))
+			.key(this.key)
+			.name(this.key)
+			.send();
+		HttpResponse<byte[]> other = this.http.post(path("/routing/lines/7;quantity=100"))
+			.key(this.key)
+			.name(this.key)
+			.send();
+
+		assertThat(TestHttp.text(first)).isEqualTo("line 7 quantity 1 run 1");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(other.statusCode()).isEqualTo(422);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	@Test
 	void requestForwardedToAnIdempotentHandlerShouldBeProtected() {
 		HttpResponse<byte[]> first = this.http.post(path("/routing/forward")).key(this.key).name(this.key).send();

@@ -18,6 +18,7 @@ import jakarta.servlet.http.MappingMatch;
 
 import org.springframework.stereotype.Controller;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.MatrixVariable;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
@@ -50,6 +51,14 @@ public class RoutingController {
 	@Idempotent
 	String pay(@RequestHeader("X-Test-Name") String name, @PathVariable String id, HttpServletRequest request) {
 		return "order " + id + " run " + this.executions.record(name) + " wrappers " + wrappers(request);
+	}
+
+	@PostMapping("/lines/{id}")
+	@ResponseBody
+	@Idempotent
+	String line(@RequestHeader("X-Test-Name") String name, @PathVariable String id,
+			@MatrixVariable(pathVar = "id", required = false) Integer quantity) {
+		return "line " + id + " quantity " + quantity + " run " + this.executions.record(name);
 	}
 
 	@PostMapping("/hooks/**")
