@@ -42,8 +42,9 @@ public final class IdempotencyKeyParser {
 	 * @throws InvalidKeyException if the key is not usable
 	 */
 	public String check(String key) {
-		if (key.isEmpty()) {
-			throw new InvalidKeyException("The idempotency key is empty.");
+		// Spaces alone are a key nobody chose: every such call would share one record.
+		if (key.isBlank()) {
+			throw new InvalidKeyException("The idempotency key is empty" + (key.isEmpty() ? "." : " but for spaces."));
 		}
 		if (key.length() > this.maxLength) {
 			throw new InvalidKeyException("The idempotency key is " + key.length()

@@ -22,14 +22,16 @@ class IdempotencyKeyParserTests {
 
 	@ParameterizedTest
 	@ValueSource(strings = { "", "\"\"", "a b", "a,b", "a\tb", "\"a\tb\"", "\"abc", "\"abc\"x", "\"abc\", \"def\"",
-			"\"a\\b\"", "caf\u00e9", "\"caf\u00e9\"", "0123456789abcdefg", "\"0123456789abcdefg\"", "\"abc\\" })
+			"\"a\\b\"", "caf\u00e9", "\"caf\u00e9\"", "0123456789abcdefg", "\"0123456789abcdefg\"", "\"abc\\",
+			"\"   \"" })
 	void parseWhenInvalidShouldReject(String header) {
 		assertThatExceptionOfType(IdempotencyKeyParser.InvalidKeyException.class)
 			.isThrownBy(() -> this.parser.parse(header));
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "", "a\nb", "a\u0000b", "0123456789abcdefg", "A\ud800", "\udc00A", "\ud800\ud800" })
+	@ValueSource(strings = { "", " ", "   ", "\u3000", "a\nb", "a\u0000b", "0123456789abcdefg", "A\ud800", "\udc00A",
+			"\ud800\ud800" })
 	void checkWhenKeyFromExpressionIsUnusableShouldReject(String key) {
 		assertThatExceptionOfType(IdempotencyKeyParser.InvalidKeyException.class)
 			.isThrownBy(() -> this.parser.check(key));
