@@ -89,8 +89,11 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 	// How often a claim starts again: after a row vanished or expired between its
 	// statements, or after the database gave it up as a deadlock or serialization
-	// failure (SQL state class 40), which concurrent upserts of one key may meet.
-	private static final int CLAIM_ATTEMPTS = 3;
+	// failure (SQL state class 40), which concurrent upserts of one key may meet. A
+	// completion, renewal or release meets the latter when the database runs its
+	// statements above read committed and another write of the row (a renewal still
+	// under way) commits while it waits.
+	private static final int ATTEMPTS = 3;
 
 	// MariaDB's and MySQL's ER_UNKNOWN_SYSTEM_VARIABLE.
 	private static final int UNKNOWN_SYSTEM_VARIABLE = 1193;
@@ -467,7 +470,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	@Override
 	public ClaimResult claim(String key, String fingerprint, Duration lease) {
 		Assert.isTrue(fingerprint.length() <= 128, "fingerprint must not be longer than 128 characters");
-		for (int attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
+		for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
 			try {
 				ClaimResult result = outside((connection) -> claim(connection, key, fingerprint, lease));
 				if (result != null) {
@@ -475,7 +478,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 				}
 			}
 			catch (IdempotencyStoreException ex) {
-				if (attempt == CLAIM_ATTEMPTS || !(ex.getCause() instanceof SQLException cause) || !isConflict(cause)) {
+				if (attempt == ATTEMPTS || !(ex.getCause() instanceof SQLException cause) || !isConflict(cause)) {
 					throw ex;
 				}
 			}
@@ -528,8 +531,8 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 	@Override
 	public boolean complete(String key, String token, StoredResponse response, Duration retention) {
-		return outside((connection) -> update(connection, this.complete, millis(retention), response.status(),
-				headers(response), response.body(), key, token)) == 1;
+		return fenced(this.complete, millis(retention), response.status(), headers(response), response.body(), key,
+				token);
 	}
 
 	@Override
@@ -550,12 +553,27 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 	@Override
 	public boolean renew(String key, String token, Duration lease) {
-		return outside((connection) -> update(connection, this.renew, millis(lease), key, token)) == 1;
+		return fenced(this.renew, millis(lease), key, token);
 	}
 
 	@Override
 	public boolean release(String key, String token) {
-		return outside((connection) -> update(connection, this.release, key, token)) == 1;
+		return fenced(this.release, key, token);
+	}
+
+	// One statement that changes the row only while the token holds it: tried again
+	// after a conflict, it finds the row as the other write left it.
+	private boolean fenced(String sql, Object... arguments) {
+		for (int attempt = 1;; attempt++) {
+			try {
+				return outside((connection) -> update(connection, sql, arguments)) == 1;
+			}
+			catch (IdempotencyStoreException ex) {
+				if (attempt == ATTEMPTS || !(ex.getCause() instanceof SQLException cause) || !isConflict(cause)) {
+					throw ex;
+				}
+			}
+		}
 	}
 
 	@Override

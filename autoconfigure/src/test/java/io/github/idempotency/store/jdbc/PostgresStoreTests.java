@@ -1,10 +1,21 @@
 package io.github.idempotency.store.jdbc;
 
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
+import io.github.idempotency.ClaimResult;
+import io.github.idempotency.IdempotencyRecord;
+import io.github.idempotency.StoredResponse;
 import io.github.idempotency.test.PostgresTestServer;
 import org.junit.jupiter.api.Test;
 
@@ -61,6 +72,47 @@ class PostgresStoreTests extends AbstractJdbcStoreTests {
 			}
 		});
 		assertThat(plan).isNotEmpty().noneMatch((line) -> line.contains("Seq Scan"));
+	}
+
+	// Above read committed, a statement that waited for another write of its row fails
+	// once that write commits (a renewal under way when the call completes).
+	@Test
+	void completionMeetingAnotherWriteOfItsRowAboveReadCommittedShouldBeTriedAgain() throws Exception {
+		JdbcIdempotencyStore serializable = JdbcStores.store(
+				JdbcStores.dataSource(url() + "&options=-c%20default_transaction_isolation=serializable"),
+				"store_record");
+		String key = UUID.randomUUID().toString().replace("-", "");
+		String token = ((ClaimResult.Claimed) serializable.claim(key, "fp", Duration.ofSeconds(30))).token();
+		ExecutorService executor = Executors.newSingleThreadExecutor();
+		try (Connection renewal = this.dataSource.getConnection()) {
+			renewal.setAutoCommit(false);
+			try (Statement statement = renewal.createStatement()) {
+				statement.executeUpdate("UPDATE store_record SET expires_at = expires_at + INTERVAL '1 second'"
+						+ " WHERE record_key = '" + key + "'");
+			}
+			Future<Boolean> completion = executor.submit(() -> serializable.complete(key, token,
+					new StoredResponse(201, Map.of(), new byte[0]), Duration.ofMinutes(5)));
+			awaitWaitingForALock();
+			renewal.commit();
+			assertThat(completion.get(10, TimeUnit.SECONDS)).isTrue();
+		}
+		finally {
+			executor.shutdownNow();
+		}
+		assertThat(this.store.find(key))
+			.hasValueSatisfying((record) -> assertThat(record.state()).isEqualTo(IdempotencyRecord.State.COMPLETED));
+	}
+
+	private void awaitWaitingForALock() throws InterruptedException {
+		for (int i = 0; i < 500; i++) {
+			Integer waiting = this.jdbc.queryForObject("SELECT COUNT(*) FROM pg_stat_activity"
+					+ " WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE store_record%'", Integer.class);
+			if (waiting != null && waiting > 0) {
+				return;
+			}
+			Thread.sleep(10);
+		}
+		throw new AssertionError("The completion never waited for the row");
 	}
 
 	// PostgreSQL cannot say an aborted transaction's isolation; that is no reason to
