@@ -68,9 +68,9 @@ public class IdempotencyMessagingAutoConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
-		static RabbitAckModeCheck idempotencyRabbitAckModeCheck(IdempotentOperationSource operations,
+		static RabbitListenerCheck idempotencyRabbitListenerCheck(IdempotentOperationSource operations,
 				ConfigurableListableBeanFactory beanFactory) {
-			return new RabbitAckModeCheck(operations, beanFactory);
+			return new RabbitListenerCheck(operations, beanFactory);
 		}
 
 		@Bean

@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * they are delivered, whose refusals could not be delivered again. No broker is needed:
  * the containers never start.
  */
-class RabbitAckModeTests {
+class RabbitListenerCheckTests {
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner().withConfiguration(
 			AutoConfigurations.of(IdempotencyAutoConfiguration.class, IdempotencyMessagingAutoConfiguration.class,

@@ -26,7 +26,7 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
  * beans created later (lazy ones) are not checked, and neither is the default factory
  * where a {@link RabbitListenerConfigurer} may name another.
  */
-class RabbitAckModeCheck implements SmartInitializingSingleton {
+class RabbitListenerCheck implements SmartInitializingSingleton {
 
 	// The name Spring AMQP looks a listener's factory up by when it names none.
 	private static final String DEFAULT_FACTORY = "rabbitListenerContainerFactory";
@@ -35,7 +35,7 @@ class RabbitAckModeCheck implements SmartInitializingSingleton {
 
 	private final ListenerAttributes attributes;
 
-	RabbitAckModeCheck(IdempotentOperationSource operations, ConfigurableListableBeanFactory beanFactory) {
+	RabbitListenerCheck(IdempotentOperationSource operations, ConfigurableListableBeanFactory beanFactory) {
 		this.operations = operations;
 		this.attributes = new ListenerAttributes(beanFactory);
 	}
