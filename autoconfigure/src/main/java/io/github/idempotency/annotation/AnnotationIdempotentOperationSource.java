@@ -114,6 +114,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	private static final String RABBIT_HANDLER = "org.springframework.amqp.rabbit.annotation.RabbitHandler";
 
+	private static final String AMQP_MESSAGE = "org.springframework.amqp.core.Message";
+
+	private static final String MESSAGING_MESSAGE = "org.springframework.messaging.Message";
+
 	private static final String KAFKA_LISTENERS = "org.springframework.kafka.annotation.KafkaListeners";
 
 	private static final String RABBIT_LISTENERS = "org.springframework.amqp.rabbit.annotation.RabbitListeners";
@@ -140,9 +144,9 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	// What each broker's message type carries as its payload, without headers that differ
 	// between deliveries of the same message (an id, a timestamp, an offset).
-	private static final Map<String, String> PAYLOADS = Map.of("org.springframework.messaging.Message", ".payload",
-			"org.apache.kafka.clients.consumer.ConsumerRecord", ".value()", "org.springframework.amqp.core.Message",
-			".body", "org.springframework.data.redis.connection.stream.Record", ".value");
+	private static final Map<String, String> PAYLOADS = Map.of(MESSAGING_MESSAGE, ".payload",
+			"org.apache.kafka.clients.consumer.ConsumerRecord", ".value()", AMQP_MESSAGE, ".body",
+			"org.springframework.data.redis.connection.stream.Record", ".value");
 
 	private static final String JSON_TYPE_INFO = "com.fasterxml.jackson.annotation.JsonTypeInfo";
 
@@ -264,8 +268,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		}
 		MergedAnnotation<?> rabbit = listenerAnnotation(method, owner, RABBIT_LISTENER, RABBIT_HANDLER);
 		if (rabbit.isPresent()) {
-			this.rabbitListeners.put(new MethodClassKey(method, owner), new RabbitListenerDeclaration(operation.name(),
-					rabbit.getString("containerFactory").trim(), rabbit.getString("ackMode").trim()));
+			this.rabbitListeners.put(new MethodClassKey(method, owner),
+					new RabbitListenerDeclaration(operation.name(), rabbit.getString("containerFactory").trim(),
+							rabbit.getString("ackMode").trim(),
+							rabbit.getValue("batch").map((batch) -> batch.toString().trim()).orElse("")));
 		}
 	}
 
@@ -411,6 +417,11 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 					+ " for a batch, whose records change from one poll to the next. Process each record through an"
 					+ " @Idempotent method with KafkaBatch.forEachRecord");
 		}
+		if (listener && isRabbitBatch(method, userClass)) {
+			throw new IllegalStateException("@Idempotent on " + name + ", a RabbitMQ batch listener: one key cannot"
+					+ " stand for a batch, whose messages change from one delivery to the next. Call an @Idempotent"
+					+ " method for each message of the batch");
+		}
 		if (listener && hasSeveralListeners(method, userClass)) {
 			throw new IllegalStateException("@Idempotent on " + name + ", which listens for several consumers: a"
 					+ " call cannot tell which one it was made for, so the first consumer to process a message would"
@@ -530,6 +541,28 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			ResolvableType type = ResolvableType.forMethodParameter(method, i);
 			if (isA(type.toClass(), CONSUMER_RECORDS) || (List.class.isAssignableFrom(type.toClass())
 					&& PAYLOADS.keySet().stream().anyMatch((message) -> isA(type.getGeneric(0).toClass(), message)))) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	// A RabbitMQ listener says it takes batches, or takes a list of messages, which only
+	// a batch is. A list of payloads may be one message's, where the factory decides:
+	// that is checked once the factories exist.
+	private static boolean isRabbitBatch(Method method, @Nullable Class<?> userClass) {
+		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
+		MergedAnnotation<?> rabbit = listenerAnnotation(method, owner, RABBIT_LISTENER, RABBIT_HANDLER);
+		if (!rabbit.isPresent()) {
+			return false;
+		}
+		if (rabbit.getValue("batch").map((batch) -> batch.toString().trim().equalsIgnoreCase("true")).orElse(false)) {
+			return true;
+		}
+		for (int i = 0; i < method.getParameterCount(); i++) {
+			ResolvableType type = ResolvableType.forMethodParameter(method, i);
+			if (List.class.isAssignableFrom(type.toClass()) && (isA(type.getGeneric(0).toClass(), AMQP_MESSAGE)
+					|| isA(type.getGeneric(0).toClass(), MESSAGING_MESSAGE))) {
 				return true;
 			}
 		}
@@ -783,15 +816,16 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	}
 
 	/**
-	 * An idempotent RabbitMQ listener method, with the container factory and acknowledge
-	 * mode its annotation names, unresolved.
+	 * An idempotent RabbitMQ listener method, with the container factory, acknowledge
+	 * mode and batch mode its annotation names, unresolved.
 	 *
 	 * @param listener the listener method's name
 	 * @param containerFactory the {@code containerFactory} attribute, empty for the
 	 * default factory
 	 * @param ackMode the {@code ackMode} attribute, empty when the factory decides
+	 * @param batch the {@code batch} attribute, empty when the factory decides
 	 */
-	public record RabbitListenerDeclaration(String listener, String containerFactory, String ackMode) {
+	public record RabbitListenerDeclaration(String listener, String containerFactory, String ackMode, String batch) {
 
 	}
 

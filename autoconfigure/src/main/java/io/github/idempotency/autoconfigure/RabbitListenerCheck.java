@@ -10,6 +10,8 @@ import org.springframework.amqp.rabbit.annotation.RabbitListenerConfigurer;
 import org.springframework.amqp.rabbit.config.AbstractRabbitListenerContainerFactory;
 import org.springframework.amqp.rabbit.listener.AbstractMessageListenerContainer;
 import org.springframework.amqp.rabbit.listener.MessageListenerContainer;
+import org.springframework.amqp.rabbit.listener.SimpleMessageListenerContainer;
+import org.springframework.amqp.rabbit.config.SimpleRabbitListenerEndpoint;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 
@@ -21,10 +23,13 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
  * listener, so it would never be acknowledged. A literal {@code ackMode = "MANUAL"} fails
  * when the annotation is read. Fails too for one whose messages count as acknowledged
  * once delivered ({@code NONE}, by its factory or its attribute): a message refused for
- * now (its duplicate in progress, the store out of reach) could not come again. The
- * factory's mode is read from a container it makes, which is never started. Listener
- * beans created later (lazy ones) are not checked, and neither is the default factory
- * where a {@link RabbitListenerConfigurer} may name another.
+ * now (its duplicate in progress, the store out of reach) could not come again. And for
+ * one called with batches, by its factory or its {@code batch} attribute through a
+ * placeholder: one key cannot stand for a batch (a literal {@code batch = "true"} fails
+ * when the annotation is read). The factory's modes are read from a container it makes
+ * for an endpoint of no queue, which is never started. Listener beans created later (lazy
+ * ones) are not checked, and neither is the default factory where a
+ * {@link RabbitListenerConfigurer} may name another.
  */
 class RabbitListenerCheck implements SmartInitializingSingleton {
 
@@ -46,46 +51,70 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 			return;
 		}
 		for (RabbitListenerDeclaration listener : annotations.rabbitListeners()) {
-			Object ackMode = this.attributes.resolve(listener.ackMode());
-			if (ackMode != null && !"".equals(ackMode)) {
-				String mode = ackMode.toString().trim();
-				if (mode.equalsIgnoreCase(AcknowledgeMode.MANUAL.name())) {
-					throw manualListener(listener, "its ackMode attribute says so");
-				}
-				if (mode.equalsIgnoreCase(AcknowledgeMode.NONE.name())) {
-					throw unacknowledgedListener(listener, "its ackMode attribute says so");
-				}
+			String ackMode = resolve(listener.ackMode());
+			if (AcknowledgeMode.MANUAL.name().equalsIgnoreCase(ackMode)) {
+				throw manualListener(listener, "its ackMode attribute says so");
+			}
+			if (AcknowledgeMode.NONE.name().equalsIgnoreCase(ackMode)) {
+				throw unacknowledgedListener(listener, "its ackMode attribute says so");
+			}
+			String batch = resolve(listener.batch());
+			if ("true".equalsIgnoreCase(batch)) {
+				throw batchListener(listener, "its batch attribute says so");
+			}
+			if (ackMode != null && batch != null) {
 				continue;
 			}
 			ListenerAttributes.ContainerFactory factory = this.attributes.containerFactory(listener.containerFactory(),
 					DEFAULT_FACTORY, RabbitListenerConfigurer.class);
-			AcknowledgeMode mode = (factory != null
-					&& factory.factory() instanceof AbstractRabbitListenerContainerFactory<?> containers)
-							? acknowledgeMode(containers) : null;
-			if (mode == AcknowledgeMode.MANUAL) {
+			Containers containers = (factory != null
+					&& factory.factory() instanceof AbstractRabbitListenerContainerFactory<?> made) ? probe(made)
+							: null;
+			if (containers == null) {
+				continue;
+			}
+			if (ackMode == null && containers.ackMode() == AcknowledgeMode.MANUAL) {
 				throw manualListener(listener, factory.describe() + " acknowledges manually"
 						+ " (spring.rabbitmq.listener.simple.acknowledge-mode=manual, for Spring Boot's)");
 			}
-			if (mode == AcknowledgeMode.NONE) {
+			if (ackMode == null && containers.ackMode() == AcknowledgeMode.NONE) {
 				throw unacknowledgedListener(listener, factory.describe() + " takes each message as acknowledged"
 						+ " once delivered (spring.rabbitmq.listener.simple.acknowledge-mode=none, for Spring Boot's)");
+			}
+			if (batch == null && containers.batch()) {
+				throw batchListener(listener, factory.describe() + " calls it with batches (setBatchListener(true), or"
+						+ " spring.rabbitmq.listener.simple.consumer-batch-enabled=true for Spring Boot's)");
 			}
 		}
 	}
 
-	// Spring AMQP's own factories (simple and direct containers) keep the mode they were
-	// given for the containers they make, and make one without an endpoint.
-	private static @Nullable AcknowledgeMode acknowledgeMode(AbstractRabbitListenerContainerFactory<?> factory) {
+	// The attribute's value, null where it leaves the choice to the factory.
+	private @Nullable String resolve(String attribute) {
+		Object value = this.attributes.resolve(attribute);
+		String text = (value != null) ? value.toString().trim() : "";
+		return text.isEmpty() ? null : text;
+	}
+
+	// Spring AMQP's own factories (simple and direct containers) make a container for an
+	// endpoint of no queue, which is never started, as they would for the listener: the
+	// container keeps the factory's acknowledge mode, and the endpoint is told whether it
+	// gets batches.
+	private static @Nullable Containers probe(AbstractRabbitListenerContainerFactory<?> factory) {
+		SimpleRabbitListenerEndpoint endpoint = new SimpleRabbitListenerEndpoint();
+		endpoint.setId("idempotency-listener-check");
+		endpoint.setMessageListener((message) -> {
+		});
 		MessageListenerContainer container;
 		try {
-			container = factory.createListenerContainer();
+			container = factory.createListenerContainer(endpoint);
 		}
-		// One that cannot make a container without an endpoint cannot be told.
+		// One that cannot make a container for such an endpoint cannot be told.
 		catch (RuntimeException ex) {
 			return null;
 		}
-		return (container instanceof AbstractMessageListenerContainer configured) ? configured.getAcknowledgeMode()
-				: null;
+		return new Containers((container instanceof AbstractMessageListenerContainer configured) ? configured
+			.getAcknowledgeMode() : null, Boolean.TRUE.equals(endpoint.getBatchListener())
+					|| (container instanceof SimpleMessageListenerContainer simple && simple.isConsumerBatchEnabled()));
 	}
 
 	private static IllegalStateException manualListener(RabbitListenerDeclaration listener, String why) {
@@ -95,12 +124,27 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 				+ " listener once that method returns");
 	}
 
+	private static IllegalStateException batchListener(RabbitListenerDeclaration listener, String why) {
+		return new IllegalStateException("@Idempotent on " + listener.listener() + ", a RabbitMQ listener that is"
+				+ " called with batches: " + why + ". One key cannot stand for a batch, whose messages change from one"
+				+ " delivery to the next. Call an @Idempotent method for each message of the batch; or, if it takes"
+				+ " one message, give its @RabbitListener batch = \"false\" or a container factory of single"
+				+ " messages");
+	}
+
 	private static IllegalStateException unacknowledgedListener(RabbitListenerDeclaration listener, String why) {
 		return new IllegalStateException("@Idempotent on " + listener.listener()
 				+ ", a RabbitMQ listener whose messages are" + " acknowledged as they are delivered: " + why
 				+ ". A message whose duplicate is still in progress,"
 				+ " or that arrives while the idempotency store cannot be reached, is not run and cannot be"
 				+ " delivered again, so it would be lost. Use the AUTO acknowledge mode");
+	}
+
+	/**
+	 * What a factory's containers do with the listener's messages.
+	 */
+	private record Containers(@Nullable AcknowledgeMode ackMode, boolean batch) {
+
 	}
 
 }

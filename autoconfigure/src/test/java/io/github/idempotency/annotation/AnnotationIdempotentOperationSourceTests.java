@@ -326,6 +326,18 @@ class AnnotationIdempotentOperationSourceTests {
 	}
 
 	@Test
+	void rabbitBatchListenerShouldFail() {
+		assertThatIllegalStateException()
+			.isThrownBy(() -> operation(BatchListeners.class, "rabbitByAttribute", List.class))
+			.withMessageContaining("a RabbitMQ batch listener");
+		assertThatIllegalStateException()
+			.isThrownBy(() -> operation(BatchListeners.class, "rabbitByMessages", List.class))
+			.withMessageContaining("a RabbitMQ batch listener");
+		// A list of payloads may be one message's: its factory decides, once it exists.
+		assertThat(operation(BatchListeners.class, "rabbitPayloads", List.class)).isNotNull();
+	}
+
+	@Test
 	void methodThatIsNotAListenerShouldHaveNoConsumer() {
 		assertThat(operation(Handlers.class, "afterCommit", String.class).consumer()).isNull();
 		assertThat(operation(Handlers.class, "afterCommit", String.class).fingerprintExpression()).isNull();
@@ -360,6 +372,21 @@ class AnnotationIdempotentOperationSourceTests {
 		@KafkaListener(topics = "payments")
 		@Idempotent(key = "#p0[0].key()")
 		public void byRecords(List<ConsumerRecord<String, String>> records) {
+		}
+
+		@RabbitListener(queues = "payments", batch = "true")
+		@Idempotent(key = "#p0[0]")
+		public void rabbitByAttribute(List<String> events) {
+		}
+
+		@RabbitListener(queues = "payments")
+		@Idempotent(key = "#p0[0].messageProperties.messageId")
+		public void rabbitByMessages(List<org.springframework.amqp.core.Message> messages) {
+		}
+
+		@RabbitListener(queues = "payments")
+		@Idempotent(key = "#p0[0]")
+		public void rabbitPayloads(List<String> events) {
 		}
 
 	}

@@ -1,5 +1,7 @@
 package io.github.idempotency.messaging;
 
+import java.util.List;
+
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.autoconfigure.IdempotencyAutoConfiguration;
 import io.github.idempotency.autoconfigure.IdempotencyMessagingAutoConfiguration;
@@ -84,6 +86,28 @@ class RabbitListenerCheckTests {
 						+ " acknowledged once delivered"));
 	}
 
+	// One key would stand for a batch whose messages change from one delivery to the
+	// next.
+	@Test
+	void listenerCalledWithBatchesShouldFailStartup() {
+		ApplicationContextRunner factories = this.runner.withUserConfiguration(Factories.class);
+		factories.withBean(LedgerOfABatchingFactory.class)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("LedgerOfABatchingFactory.book, a RabbitMQ listener that is called with batches:"
+						+ " the container factory 'batchingFactory' calls it with batches"));
+		factories.withBean(LedgerOfAConsumerBatchingFactory.class)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("the container factory 'consumerBatchingFactory' calls it with batches"));
+		factories.withBean(LedgerOfABatchPlaceholder.class)
+			.withPropertyValues("ledger.batch=true")
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("LedgerOfABatchPlaceholder.book, a RabbitMQ listener that is called with"
+						+ " batches: its batch attribute says so"));
+		factories.withBean(LedgerOfABatchPlaceholder.class)
+			.withPropertyValues("ledger.batch=false")
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
 	// Spring Boot's own factory, set up from its properties.
 	@Test
 	void listenerOfSpringBootsFactoryShouldFailStartupWhenItsPropertySaysManual() {
@@ -151,6 +175,20 @@ class RabbitListenerCheckTests {
 			return factory(AcknowledgeMode.NONE);
 		}
 
+		@Bean
+		SimpleRabbitListenerContainerFactory batchingFactory() {
+			SimpleRabbitListenerContainerFactory factory = factory(AcknowledgeMode.AUTO);
+			factory.setBatchListener(true);
+			return factory;
+		}
+
+		@Bean
+		SimpleRabbitListenerContainerFactory consumerBatchingFactory() {
+			SimpleRabbitListenerContainerFactory factory = factory(AcknowledgeMode.AUTO);
+			factory.setConsumerBatchEnabled(true);
+			return factory;
+		}
+
 		private static SimpleRabbitListenerContainerFactory factory(AcknowledgeMode mode) {
 			SimpleRabbitListenerContainerFactory factory = new SimpleRabbitListenerContainerFactory();
 			factory.setConnectionFactory(new CachingConnectionFactory("127.0.0.1", 9));
@@ -193,6 +231,35 @@ class RabbitListenerCheckTests {
 		@RabbitListener(queues = "payments", containerFactory = "unacknowledgedFactory")
 		@Idempotent(key = "#p0")
 		public void book(String payment) {
+		}
+
+	}
+
+	public static class LedgerOfABatchingFactory {
+
+		@RabbitListener(queues = "payments", containerFactory = "batchingFactory")
+		@Idempotent(key = "#p0[0]")
+		public void book(List<String> payments) {
+		}
+
+	}
+
+	public static class LedgerOfAConsumerBatchingFactory {
+
+		@RabbitListener(queues = "payments", containerFactory = "consumerBatchingFactory")
+		@Idempotent(key = "#p0[0]")
+		public void book(List<String> payments) {
+		}
+
+	}
+
+	// Batches only when the placeholder says so; the factory would call it with one
+	// message.
+	public static class LedgerOfABatchPlaceholder {
+
+		@RabbitListener(queues = "payments", containerFactory = "batchingFactory", batch = "${ledger.batch}")
+		@Idempotent(key = "#p0[0]")
+		public void book(List<String> payments) {
 		}
 
 	}
