@@ -5,9 +5,11 @@ import java.lang.reflect.AnnotatedElement;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -795,16 +797,17 @@ public class IdempotentMethodInvoker {
 					|| !TransactionSynchronizationManager.isSynchronizationActive()) {
 				return false;
 			}
-			if (outcome != null) {
-				PendingOutcomes.current().put(claim, outcome);
-			}
-			if (outcome != null && withinTransaction && claim.completesInCurrentTransaction()) {
-				keepWithinTransaction(claim, outcome, onlyIfCommitted);
+			Pending pending = (outcome != null) ? PendingOutcomes.current().add(claim, outcome, onlyIfCommitted) : null;
+			if (pending != null && withinTransaction && claim.completesInCurrentTransaction()) {
+				keepWithinTransaction(pending);
 				return true;
 			}
 			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
 				@Override
 				public void afterCompletion(int status) {
+					if (pending != null && pending.undone) {
+						return;
+					}
 					if (status == STATUS_UNKNOWN) {
 						holdUntilLeaseEnds(claim);
 					}
@@ -827,7 +830,8 @@ public class IdempotentMethodInvoker {
 		// commits (from a before-commit or after-commit callback) registers too late for
 		// the commit's callbacks, which were taken before it ran: its outcome is stored
 		// once the transaction has committed.
-		private static void keepWithinTransaction(Claim claim, StoredResponse outcome, boolean onlyIfCommitted) {
+		private static void keepWithinTransaction(Pending pending) {
+			Claim claim = pending.claim;
 			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
 
 				// Called on the transaction's thread only.
@@ -835,17 +839,22 @@ public class IdempotentMethodInvoker {
 
 				@Override
 				public void beforeCommit(boolean readOnly) {
-					claim.completeInCurrentTransaction(outcome);
-					this.storedAtCommit = true;
+					if (!pending.undone) {
+						claim.completeInCurrentTransaction(pending.outcome);
+						this.storedAtCommit = true;
+					}
 				}
 
 				@Override
 				public void afterCompletion(int status) {
-					if (status == STATUS_ROLLED_BACK && onlyIfCommitted) {
+					if (pending.undone) {
+						return;
+					}
+					if (status == STATUS_ROLLED_BACK && pending.onlyIfCommitted) {
 						claim.release();
 					}
 					else if (status == STATUS_ROLLED_BACK || (status == STATUS_COMMITTED && !this.storedAtCommit)) {
-						claim.complete(outcome);
+						claim.complete(pending.outcome);
 					}
 					else if (status == STATUS_UNKNOWN) {
 						holdUntilLeaseEnds(claim);
@@ -881,49 +890,107 @@ public class IdempotentMethodInvoker {
 		 * duplicate in the same transaction replays them: in the store it would find its
 		 * key in progress until a commit that cannot come while it waits, and a batch of
 		 * messages that holds one twice could never be processed. The replayed outcome
-		 * commits or rolls back with the call that produced it. Registered as one of the
-		 * transaction's synchronizations, which Spring sets aside while the transaction
-		 * is suspended and drops when it ends: a transaction of its own
-		 * ({@code REQUIRES_NEW}) never replays what the one it suspended has not
-		 * committed, and nothing outlives its transaction.
+		 * commits or rolls back with the call that produced it. A rollback to a savepoint
+		 * taken before a call undoes its writes: its claim is released there and then,
+		 * its outcome never kept nor replayed, so that running it again in the same
+		 * transaction runs it. Bound to the thread while its transaction is, and set
+		 * aside while that is suspended: a transaction of its own ({@code REQUIRES_NEW})
+		 * never replays what the one it suspended has not committed.
 		 */
 		private static final class PendingOutcomes implements TransactionSynchronization {
 
-			private final Map<String, Pending> outcomes = new HashMap<>();
+			private final List<Pending> pending = new ArrayList<>();
+
+			private final Map<String, Pending> byRecordKey = new HashMap<>();
+
+			// How many calls were pending when each savepoint was taken.
+			private final Map<Object, Integer> savepoints = new IdentityHashMap<>();
 
 			static @Nullable PendingOutcomes find() {
-				for (TransactionSynchronization synchronization : TransactionSynchronizationManager
-					.getSynchronizations()) {
-					if (synchronization instanceof PendingOutcomes pending) {
-						return pending;
-					}
-				}
-				return null;
+				return (PendingOutcomes) TransactionSynchronizationManager.getResource(PendingOutcomes.class);
 			}
 
 			static PendingOutcomes current() {
-				PendingOutcomes pending = find();
-				if (pending == null) {
-					pending = new PendingOutcomes();
-					TransactionSynchronizationManager.registerSynchronization(pending);
+				PendingOutcomes outcomes = find();
+				if (outcomes == null) {
+					outcomes = new PendingOutcomes();
+					TransactionSynchronizationManager.bindResource(PendingOutcomes.class, outcomes);
+					TransactionSynchronizationManager.registerSynchronization(outcomes);
 				}
-				return pending;
+				return outcomes;
 			}
 
-			void put(Claim claim, StoredResponse outcome) {
-				this.outcomes.put(claim.recordKey(), new Pending(claim.fingerprint(), outcome));
+			Pending add(Claim claim, StoredResponse outcome, boolean onlyIfCommitted) {
+				Pending added = new Pending(claim, outcome, onlyIfCommitted);
+				this.pending.add(added);
+				this.byRecordKey.put(claim.recordKey(), added);
+				return added;
 			}
 
 			@Nullable Decision decide(String recordKey, String fingerprint) {
-				Pending pending = this.outcomes.get(recordKey);
-				if (pending == null) {
+				Pending found = this.byRecordKey.get(recordKey);
+				if (found == null) {
 					return null;
 				}
-				return pending.fingerprint().equals(fingerprint) ? new Decision.Replay(pending.outcome())
+				return found.claim.fingerprint().equals(fingerprint) ? new Decision.Replay(found.outcome)
 						: new Decision.Mismatch();
 			}
 
-			private record Pending(String fingerprint, StoredResponse outcome) {
+			@Override
+			public void savepoint(Object savepoint) {
+				this.savepoints.put(savepoint, this.pending.size());
+			}
+
+			// A savepoint taken before these outcomes were first pending is one they all
+			// came after. Outcomes kept whatever the transaction does stay.
+			@Override
+			public void savepointRollback(Object savepoint) {
+				for (int i = this.savepoints.getOrDefault(savepoint, 0); i < this.pending.size(); i++) {
+					Pending undone = this.pending.get(i);
+					if (undone.onlyIfCommitted && !undone.undone) {
+						undone.undone = true;
+						this.byRecordKey.remove(undone.claim.recordKey(), undone);
+						undone.claim.release();
+					}
+				}
+			}
+
+			@Override
+			public void suspend() {
+				TransactionSynchronizationManager.unbindResource(PendingOutcomes.class);
+			}
+
+			@Override
+			public void resume() {
+				TransactionSynchronizationManager.bindResource(PendingOutcomes.class, this);
+			}
+
+			@Override
+			public void afterCompletion(int status) {
+				TransactionSynchronizationManager.unbindResourceIfPossible(PendingOutcomes.class);
+			}
+
+		}
+
+		/**
+		 * A call's outcome that waits for its transaction. Used on the transaction's
+		 * thread only.
+		 */
+		private static final class Pending {
+
+			final Claim claim;
+
+			final StoredResponse outcome;
+
+			final boolean onlyIfCommitted;
+
+			// Rolled back to a savepoint taken before the call: released, never kept.
+			boolean undone;
+
+			Pending(Claim claim, StoredResponse outcome, boolean onlyIfCommitted) {
+				this.claim = claim;
+				this.outcome = outcome;
+				this.onlyIfCommitted = onlyIfCommitted;
 			}
 
 		}

@@ -159,6 +159,38 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.ledger.runs()).isEqualTo(before + 2);
 	}
 
+	// A rollback to a savepoint taken before the call undoes its writes: kept at the
+	// commit, the call would replay what never happened.
+	@Test
+	void callRolledBackToASavepointShouldNeverBeKept() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			Object savepoint = status.createSavepoint();
+			this.ledger.book(this.key, 100);
+			status.rollbackToSavepoint(savepoint);
+		});
+		assertThat(bookings()).isZero();
+		assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
+	}
+
+	@Test
+	void callRolledBackToASavepointShouldRunAgainInTheSameTransaction() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			Object savepoint = status.createSavepoint();
+			this.ledger.book(this.key, 100);
+			status.rollbackToSavepoint(savepoint);
+			assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+			assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+		});
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
+		assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
+	}
+
 	// A transaction of its own commits on its own: it must not build on what the
 	// transaction it suspended may still roll back.
 	@Test
