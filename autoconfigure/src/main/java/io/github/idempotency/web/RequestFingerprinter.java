@@ -101,9 +101,13 @@ public class RequestFingerprinter {
 		// Parameters of a path segment (";qty=2"), which a handler reads with
 		// @MatrixVariable; only where there are any, so that other fingerprints stay
 		// as they were.
-		if (request.getAttribute(HandlerMapping.MATRIX_VARIABLES_ATTRIBUTE) instanceof Map<?, ?> matrix
-				&& !matrix.isEmpty()) {
-			updateMatrix(digest, matrix);
+		Map<String, Map<String, List<@Nullable String>>> matrix = matrixVariables(request);
+		if (!matrix.isEmpty()) {
+			update(digest, "matrix");
+			matrix.forEach((variable, parameters) -> {
+				update(digest, variable);
+				parameters.forEach((name, values) -> updateParameter(digest, name, values));
+			});
 		}
 		update(digest, "?");
 		updateSorted(digest, queryParameters(request.getQueryString()));
@@ -127,13 +131,29 @@ public class RequestFingerprinter {
 	}
 
 	// Spring MVC keeps them by path variable, each a MultiValueMap of names to values.
-	@SuppressWarnings("unchecked")
-	private static void updateMatrix(MessageDigest digest, Map<?, ?> matrix) {
-		update(digest, "matrix");
-		new TreeMap<>((Map<String, MultiValueMap<String, @Nullable String>>) matrix).forEach((variable, parameters) -> {
-			update(digest, variable);
-			new TreeMap<>(parameters).forEach((name, values) -> updateParameter(digest, name, values));
+	// A session id in the path (";jsessionid=...", the container's URL rewriting) is
+	// not the request's: a retry may carry another, or none.
+	private static Map<String, Map<String, List<@Nullable String>>> matrixVariables(HttpServletRequest request) {
+		if (!(request.getAttribute(HandlerMapping.MATRIX_VARIABLES_ATTRIBUTE) instanceof Map<?, ?> variables)
+				|| variables.isEmpty()) {
+			return Map.of();
+		}
+		Map<String, Map<String, List<@Nullable String>>> matrix = new TreeMap<>();
+		variables.forEach((variable, parameters) -> {
+			if (parameters instanceof Map<?, ?> named) {
+				Map<String, List<@Nullable String>> values = new TreeMap<>();
+				named.forEach((name, value) -> {
+					if (!"jsessionid".equalsIgnoreCase(String.valueOf(name)) && value instanceof List<?> list) {
+						values.put(String.valueOf(name),
+								list.stream().map((item) -> (item != null) ? item.toString() : null).toList());
+					}
+				});
+				if (!values.isEmpty()) {
+					matrix.put(String.valueOf(variable), values);
+				}
+			}
 		});
+		return matrix;
 	}
 
 	// Files are not parameters. Each is told by its part's name, its file name and type

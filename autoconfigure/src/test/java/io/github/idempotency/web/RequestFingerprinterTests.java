@@ -8,6 +8,7 @@ import io.github.idempotency.json.Jackson2JsonCanonicalizer;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.util.LinkedMultiValueMap;
 import org.springframework.web.servlet.HandlerMapping;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -68,6 +69,28 @@ class RequestFingerprinterTests {
 		MockHttpServletRequest second = request("application/json");
 		second.setAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE, Map.of("id", "2"));
 		assertThat(fingerprint(first, "{}")).isNotEqualTo(fingerprint(second, "{}"));
+	}
+
+	// What a handler reads with @MatrixVariable counts; a path variable without any, or
+	// a session id in the path, leaves the fingerprint as it was without them.
+	@Test
+	void matrixVariablesShouldCountButNotASessionId() {
+		String without = fingerprint(request("application/json"), "{}");
+		assertThat(fingerprint(withMatrix(Map.of()), "{}")).isEqualTo(without);
+		assertThat(fingerprint(withMatrix(Map.of("jsessionid", "A1")), "{}")).isEqualTo(without);
+		assertThat(fingerprint(withMatrix(Map.of("JSESSIONID", "B2")), "{}")).isEqualTo(without);
+		String one = fingerprint(withMatrix(Map.of("quantity", "1")), "{}");
+		assertThat(one).isNotEqualTo(without)
+			.isNotEqualTo(fingerprint(withMatrix(Map.of("quantity", "100")), "{}"))
+			.isEqualTo(fingerprint(withMatrix(Map.of("quantity", "1", "jsessionid", "C3")), "{}"));
+	}
+
+	private static MockHttpServletRequest withMatrix(Map<String, String> parameters) {
+		MockHttpServletRequest request = request("application/json");
+		LinkedMultiValueMap<String, String> values = new LinkedMultiValueMap<>();
+		parameters.forEach(values::add);
+		request.setAttribute(HandlerMapping.MATRIX_VARIABLES_ATTRIBUTE, Map.of("id", values));
+		return request;
 	}
 
 	@Test
