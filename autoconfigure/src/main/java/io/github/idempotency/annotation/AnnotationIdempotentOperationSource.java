@@ -269,8 +269,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		MergedAnnotation<?> rabbit = listenerAnnotation(method, owner, RABBIT_LISTENER, RABBIT_HANDLER);
 		if (rabbit.isPresent()) {
 			this.rabbitListeners.put(new MethodClassKey(method, owner),
-					new RabbitListenerDeclaration(operation.name(), rabbit.getString("containerFactory").trim(),
-							rabbit.getString("ackMode").trim(),
+					new RabbitListenerDeclaration(operation.name(), rabbit.getString("id").trim(),
+							rabbit.getString("containerFactory").trim(), rabbit.getString("ackMode").trim(),
 							rabbit.getValue("batch").map((batch) -> batch.toString().trim()).orElse("")));
 		}
 	}
@@ -820,12 +820,14 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	 * mode and batch mode its annotation names, unresolved.
 	 *
 	 * @param listener the listener method's name
+	 * @param id the {@code id} attribute, empty where Spring AMQP makes one up
 	 * @param containerFactory the {@code containerFactory} attribute, empty for the
 	 * default factory
 	 * @param ackMode the {@code ackMode} attribute, empty when the factory decides
 	 * @param batch the {@code batch} attribute, empty when the factory decides
 	 */
-	public record RabbitListenerDeclaration(String listener, String containerFactory, String ackMode, String batch) {
+	public record RabbitListenerDeclaration(String listener, String id, String containerFactory, String ackMode,
+			String batch) {
 
 	}
 

@@ -68,8 +68,8 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 			ListenerAttributes.ContainerFactory factory = this.attributes.containerFactory(listener.containerFactory(),
 					DEFAULT_FACTORY, RabbitListenerConfigurer.class);
 			Containers containers = (factory != null
-					&& factory.factory() instanceof AbstractRabbitListenerContainerFactory<?> made) ? probe(made)
-							: null;
+					&& factory.factory() instanceof AbstractRabbitListenerContainerFactory<?> made)
+							? probe(made, resolve(listener.id())) : null;
 			if (containers == null) {
 				continue;
 			}
@@ -98,10 +98,11 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 	// Spring AMQP's own factories (simple and direct containers) make a container for an
 	// endpoint of no queue, which is never started, as they would for the listener: the
 	// container keeps the factory's acknowledge mode, and the endpoint is told whether it
-	// gets batches.
-	private static @Nullable Containers probe(AbstractRabbitListenerContainerFactory<?> factory) {
+	// gets batches. The endpoint has the listener's id, which a container customizer may
+	// set either by.
+	private static @Nullable Containers probe(AbstractRabbitListenerContainerFactory<?> factory, @Nullable String id) {
 		SimpleRabbitListenerEndpoint endpoint = new SimpleRabbitListenerEndpoint();
-		endpoint.setId("idempotency-listener-check");
+		endpoint.setId((id != null) ? id : "idempotency-listener-check");
 		endpoint.setMessageListener((message) -> {
 		});
 		MessageListenerContainer container;

@@ -108,6 +108,24 @@ class RabbitListenerCheckTests {
 			.run((context) -> assertThat(context).hasNotFailed());
 	}
 
+	// A customizer may set a container by its listener's id: the check's container must
+	// be made as the listener's is.
+	@Test
+	void factoryCustomizedForTheListenerByItsIdShouldBeCheckedAsCustomized() {
+		this.runner.withUserConfiguration(EnableRabbitOnly.class)
+			.withBean(LedgerWithAnId.class)
+			.withBean("rabbitListenerContainerFactory", SimpleRabbitListenerContainerFactory.class, () -> {
+				SimpleRabbitListenerContainerFactory factory = Factories.factory(AcknowledgeMode.NONE);
+				factory.setContainerCustomizer((container) -> {
+					if ("ledger".equals(container.getListenerId())) {
+						container.setAcknowledgeMode(AcknowledgeMode.AUTO);
+					}
+				});
+				return factory;
+			})
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
 	// Spring Boot's own factory, set up from its properties.
 	@Test
 	void listenerOfSpringBootsFactoryShouldFailStartupWhenItsPropertySaysManual() {
@@ -229,6 +247,15 @@ class RabbitListenerCheckTests {
 	public static class LedgerOfAnUnacknowledgedFactory {
 
 		@RabbitListener(queues = "payments", containerFactory = "unacknowledgedFactory")
+		@Idempotent(key = "#p0")
+		public void book(String payment) {
+		}
+
+	}
+
+	public static class LedgerWithAnId {
+
+		@RabbitListener(id = "${ledger.id:ledger}", queues = "payments")
 		@Idempotent(key = "#p0")
 		public void book(String payment) {
 		}
