@@ -32,11 +32,9 @@ final class CanonicalJson<E extends Exception> {
 
 	private int size;
 
-	// The objects written at the current level, outside any other: at the top of the
-	// document, or in the value of the member being read.
+	// The objects to put in order at the current level, outside any other: at the top
+	// of the document, or in the value of the member being read.
 	private @Nullable List<ObjectNode> objects;
-
-	private boolean reordered;
 
 	private CanonicalJson(Tokens<E> tokens, int sizeHint) {
 		this.tokens = tokens;
@@ -59,7 +57,7 @@ final class CanonicalJson<E extends Exception> {
 		if (tokens.next() != null) {
 			throw new IllegalArgumentException("Not one JSON document: content follows its end");
 		}
-		return json.reordered ? json.reorder() : Arrays.copyOf(json.bytes, json.size);
+		return (json.objects != null) ? json.reorder() : Arrays.copyOf(json.bytes, json.size);
 	}
 
 	private Token next() throws E {
@@ -94,10 +92,11 @@ final class CanonicalJson<E extends Exception> {
 		write(']');
 	}
 
-	// Members are written as they come, each object noting where its members lie and
-	// in which order they belong. Objects whose members came out of order are put in
-	// order once, when the whole document has been read, so that each byte is copied at
-	// most once however deeply such objects nest.
+	// Members are written as they come, an object whose members came out of order (or
+	// that holds such an object) noting where its members lie and in which order they
+	// belong. Such objects are put in order once, when the whole document has been read,
+	// so that each byte is copied at most once however deeply they nest; a document in
+	// order is copied as it was written.
 	private void object() throws E {
 		int start = this.size;
 		write('{');
@@ -113,17 +112,18 @@ final class CanonicalJson<E extends Exception> {
 		}
 		write('}');
 		this.objects = enclosing;
-		ObjectNode node = new ObjectNode(start, this.size, reordered(members));
-		this.reordered |= node.reordered() != null;
-		if (this.objects == null) {
-			this.objects = new ArrayList<>(2);
+		List<Member> sorted = reordered(members);
+		if (sorted != null) {
+			if (this.objects == null) {
+				this.objects = new ArrayList<>(2);
+			}
+			this.objects.add(new ObjectNode(start, this.size, sorted));
 		}
-		this.objects.add(node);
 	}
 
 	/**
-	 * The members in order, or {@code null} when they came in order and so did those of
-	 * every object within them.
+	 * The members in order, or {@code null} when they came in order and hold no object
+	 * that did not.
 	 */
 	private static @Nullable List<Member> reordered(List<Member> members) {
 		List<Member> sorted = members;
@@ -137,22 +137,11 @@ final class CanonicalJson<E extends Exception> {
 			}
 		}
 		for (int i = 0; i < sorted.size(); i++) {
-			if (sorted.get(i) != members.get(i) || !inOrder(sorted.get(i).objects())) {
+			if (sorted.get(i) != members.get(i) || sorted.get(i).objects() != null) {
 				return sorted;
 			}
 		}
 		return null;
-	}
-
-	private static boolean inOrder(@Nullable List<ObjectNode> objects) {
-		if (objects != null) {
-			for (ObjectNode object : objects) {
-				if (object.reordered() != null) {
-					return false;
-				}
-			}
-		}
-		return true;
 	}
 
 	private byte[] reorder() {
@@ -177,13 +166,8 @@ final class CanonicalJson<E extends Exception> {
 	}
 
 	private int copy(byte[] out, int at, ObjectNode object) {
-		List<Member> members = object.reordered();
-		if (members == null) {
-			System.arraycopy(this.bytes, object.start(), out, at, object.end() - object.start());
-			return at + object.end() - object.start();
-		}
 		out[at++] = '{';
-		for (Member member : members) {
+		for (Member member : object.members()) {
 			at = copy(out, at, member.start(), member.end(), member.objects());
 		}
 		out[at++] = '}';
@@ -303,17 +287,17 @@ final class CanonicalJson<E extends Exception> {
 	}
 
 	/**
-	 * A member as written: from its name to the end of its value, with the objects its
-	 * value holds outside any other object, in the order they were written.
+	 * A member as written: from its name to the end of its value, with the objects to put
+	 * in order that its value holds outside any other, in the order they were written.
 	 */
 	private record Member(String name, int start, int end, @Nullable List<ObjectNode> objects) {
 	}
 
 	/**
-	 * An object as written, with its members in order where they, or those of an object
-	 * within them, were not.
+	 * An object as written whose members, or those of an object within them, came out of
+	 * order; with its members in order.
 	 */
-	private record ObjectNode(int start, int end, @Nullable List<Member> reordered) {
+	private record ObjectNode(int start, int end, List<Member> members) {
 	}
 
 }
