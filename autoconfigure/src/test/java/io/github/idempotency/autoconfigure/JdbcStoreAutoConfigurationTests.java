@@ -43,10 +43,7 @@ class JdbcStoreAutoConfigurationTests {
 
 	private static final String TABLE = "autoconfigured_record";
 
-	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class))
-		.withBean(DataSource.class, JdbcStoreAutoConfigurationTests::postgres)
-		.withPropertyValues("idempotency.jdbc.table-name=" + TABLE);
+	private final ApplicationContextRunner runner = runnerOn(postgres());
 
 	private static DataSource postgres() {
 		SimpleDriverDataSource dataSource = new SimpleDriverDataSource();
@@ -98,12 +95,8 @@ class JdbcStoreAutoConfigurationTests {
 		try {
 			String withoutKey = store.schema().replace("NOT NULL PRIMARY KEY", "NOT NULL");
 			assertThat(withoutKey).isNotEqualTo(store.schema());
-			new ResourceDatabasePopulator(new ByteArrayResource(withoutKey.getBytes(StandardCharsets.UTF_8)))
-				.execute(dataSource);
-			ApplicationContextRunner runner = new ApplicationContextRunner()
-				.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class))
-				.withBean(DataSource.class, () -> dataSource)
-				.withPropertyValues("idempotency.jdbc.table-name=" + TABLE);
+			execute(dataSource, withoutKey);
+			ApplicationContextRunner runner = runnerOn(dataSource);
 			runner.run((context) -> assertThat(context).getFailure()
 				.hasMessageContaining("no unique index on record_key alone"));
 			jdbc.execute("CREATE UNIQUE INDEX " + TABLE + "_key_and_status ON " + TABLE + " (record_key, status)");
@@ -135,12 +128,8 @@ class JdbcStoreAutoConfigurationTests {
 		try {
 			String zoned = store.schema().replace("TIMESTAMPTZ", "TIMESTAMP").replace("DATETIME(6)", "TIMESTAMP(6)");
 			assertThat(zoned).isNotEqualTo(store.schema());
-			new ResourceDatabasePopulator(new ByteArrayResource(zoned.getBytes(StandardCharsets.UTF_8)))
-				.execute(dataSource);
-			ApplicationContextRunner runner = new ApplicationContextRunner()
-				.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class))
-				.withBean(DataSource.class, () -> dataSource)
-				.withPropertyValues("idempotency.jdbc.table-name=" + TABLE);
+			execute(dataSource, zoned);
+			ApplicationContextRunner runner = runnerOn(dataSource);
 			runner.run((context) -> assertThat(context).getFailure()
 				.hasMessageContaining("keeps times in columns of a type read in each session's time zone (created_at")
 				.hasMessageContaining("expires_at"));
@@ -161,6 +150,18 @@ class JdbcStoreAutoConfigurationTests {
 		this.runner.withPropertyValues("idempotency.jdbc.initialize-schema=always")
 			.run((context) -> assertThat(context).getFailure()
 				.hasMessageContaining("exists without the columns it needs"));
+	}
+
+	private static void execute(DataSource dataSource, String script) {
+		new ResourceDatabasePopulator(new ByteArrayResource(script.getBytes(StandardCharsets.UTF_8)))
+			.execute(dataSource);
+	}
+
+	private static ApplicationContextRunner runnerOn(DataSource dataSource) {
+		return new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class))
+			.withBean(DataSource.class, () -> dataSource)
+			.withPropertyValues("idempotency.jdbc.table-name=" + TABLE);
 	}
 
 	private static String schemaOf(JdbcTemplate jdbc) {

@@ -13,4 +13,9 @@ import org.springframework.boot.test.context.SpringBootTest;
 				"spring.mvc.pathmatch.matching-strategy=ant_path_matcher" })
 class AntPathRequestRoutingTests extends RequestRoutingTests {
 
+	@Override
+	protected boolean handlersSeeMatrixVariables() {
+		return false;
+	}
+
 }

@@ -113,10 +113,25 @@ class RequestRoutingTests extends AbstractWebTests {
 			.name(this.key)
 			.send();
 
-		assertThat(TestHttp.text(first)).isEqualTo("line 7 quantity 1 run 1");
 		assertThat(retry.body()).isEqualTo(first.body());
-		assertThat(other.statusCode()).isEqualTo(422);
+		if (handlersSeeMatrixVariables()) {
+			assertThat(TestHttp.text(first)).isEqualTo("line 7 quantity 1 run 1");
+			assertThat(other.statusCode()).isEqualTo(422);
+		}
+		// What the handler cannot see does not make two requests different.
+		else {
+			assertThat(TestHttp.text(first)).isEqualTo("line 7 quantity null run 1");
+			assertThat(other.body()).isEqualTo(first.body());
+		}
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	/**
+	 * Whether the application's path matching hands handlers a path segment's parameters;
+	 * the older string patterns remove them before matching.
+	 */
+	protected boolean handlersSeeMatrixVariables() {
+		return true;
 	}
 
 	@Test
