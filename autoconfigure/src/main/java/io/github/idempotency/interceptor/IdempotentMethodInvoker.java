@@ -797,15 +797,15 @@ public class IdempotentMethodInvoker {
 					|| !TransactionSynchronizationManager.isSynchronizationActive()) {
 				return false;
 			}
-			Pending pending = (outcome != null) ? PendingOutcomes.current().add(claim, outcome, onlyIfCommitted) : null;
-			if (pending != null && withinTransaction && claim.completesInCurrentTransaction()) {
-				keepWithinTransaction(pending);
+			Pending pending = PendingOutcomes.current().add(claim, outcome, onlyIfCommitted);
+			if (outcome != null && withinTransaction && claim.completesInCurrentTransaction()) {
+				keepWithinTransaction(pending, outcome);
 				return true;
 			}
 			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
 				@Override
 				public void afterCompletion(int status) {
-					if (pending != null && pending.undone) {
+					if (pending.undone) {
 						return;
 					}
 					if (status == STATUS_UNKNOWN) {
@@ -830,7 +830,7 @@ public class IdempotentMethodInvoker {
 		// commits (from a before-commit or after-commit callback) registers too late for
 		// the commit's callbacks, which were taken before it ran: its outcome is stored
 		// once the transaction has committed.
-		private static void keepWithinTransaction(Pending pending) {
+		private static void keepWithinTransaction(Pending pending, StoredResponse outcome) {
 			Claim claim = pending.claim;
 			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
 
@@ -840,7 +840,7 @@ public class IdempotentMethodInvoker {
 				@Override
 				public void beforeCommit(boolean readOnly) {
 					if (!pending.undone) {
-						claim.completeInCurrentTransaction(pending.outcome);
+						claim.completeInCurrentTransaction(outcome);
 						this.storedAtCommit = true;
 					}
 				}
@@ -850,11 +850,11 @@ public class IdempotentMethodInvoker {
 					if (pending.undone) {
 						return;
 					}
-					if (status == STATUS_ROLLED_BACK && pending.onlyIfCommitted) {
+					if (status == STATUS_ROLLED_BACK && !pending.keptWhatever) {
 						claim.release();
 					}
 					else if (status == STATUS_ROLLED_BACK || (status == STATUS_COMMITTED && !this.storedAtCommit)) {
-						claim.complete(pending.outcome);
+						claim.complete(outcome);
 					}
 					else if (status == STATUS_UNKNOWN) {
 						holdUntilLeaseEnds(claim);
@@ -886,25 +886,33 @@ public class IdempotentMethodInvoker {
 		}
 
 		/**
-		 * The outcomes of calls in one transaction that are kept once it commits. A
-		 * duplicate in the same transaction replays them: in the store it would find its
-		 * key in progress until a commit that cannot come while it waits, and a batch of
-		 * messages that holds one twice could never be processed. The replayed outcome
-		 * commits or rolls back with the call that produced it. A rollback to a savepoint
-		 * taken before a call undoes its writes: its claim is released there and then,
-		 * its outcome never kept nor replayed, so that running it again in the same
-		 * transaction runs it. Bound to the thread while its transaction is, and set
-		 * aside while that is suspended: a transaction of its own ({@code REQUIRES_NEW})
-		 * never replays what the one it suspended has not committed.
+		 * The calls of one transaction whose outcome is kept, or whose key is released,
+		 * once it ends. A duplicate in the same transaction replays the outcomes: in the
+		 * store it would find its key in progress until a commit that cannot come while
+		 * it waits, and a batch of messages that holds one twice could never be
+		 * processed. The replayed outcome commits or rolls back with the call that
+		 * produced it. A rollback to a savepoint taken before a call undoes its writes:
+		 * its key is released there and then, its outcome never kept nor replayed, so
+		 * that the same call later in the transaction runs again.
+		 *
+		 * <p>
+		 * Bound to the thread while its transaction is, as Spring binds a transaction's
+		 * connection: set aside while the transaction is suspended (a transaction of its
+		 * own, {@code REQUIRES_NEW}, never replays what the one it suspended has not
+		 * committed), and unbound as the transaction completes, before its outcome is
+		 * known, since a JTA transaction may end on another thread.
 		 */
 		private static final class PendingOutcomes implements TransactionSynchronization {
 
 			private final List<Pending> pending = new ArrayList<>();
 
+			// Those with an outcome, for duplicates.
 			private final Map<String, Pending> byRecordKey = new HashMap<>();
 
 			// How many calls were pending when each savepoint was taken.
 			private final Map<Object, Integer> savepoints = new IdentityHashMap<>();
+
+			private boolean completing;
 
 			static @Nullable PendingOutcomes find() {
 				return (PendingOutcomes) TransactionSynchronizationManager.getResource(PendingOutcomes.class);
@@ -920,16 +928,18 @@ public class IdempotentMethodInvoker {
 				return outcomes;
 			}
 
-			Pending add(Claim claim, StoredResponse outcome, boolean onlyIfCommitted) {
-				Pending added = new Pending(claim, outcome, onlyIfCommitted);
+			Pending add(Claim claim, @Nullable StoredResponse outcome, boolean onlyIfCommitted) {
+				Pending added = new Pending(claim, outcome, outcome != null && !onlyIfCommitted);
 				this.pending.add(added);
-				this.byRecordKey.put(claim.recordKey(), added);
+				if (outcome != null) {
+					this.byRecordKey.put(claim.recordKey(), added);
+				}
 				return added;
 			}
 
 			@Nullable Decision decide(String recordKey, String fingerprint) {
 				Pending found = this.byRecordKey.get(recordKey);
-				if (found == null) {
+				if (found == null || found.outcome == null) {
 					return null;
 				}
 				return found.claim.fingerprint().equals(fingerprint) ? new Decision.Replay(found.outcome)
@@ -941,13 +951,14 @@ public class IdempotentMethodInvoker {
 				this.savepoints.put(savepoint, this.pending.size());
 			}
 
-			// A savepoint taken before these outcomes were first pending is one they all
-			// came after. Outcomes kept whatever the transaction does stay.
+			// A savepoint taken before these calls were first pending is one they all
+			// came
+			// after. An outcome kept whatever the transaction does stays.
 			@Override
 			public void savepointRollback(Object savepoint) {
 				for (int i = this.savepoints.getOrDefault(savepoint, 0); i < this.pending.size(); i++) {
 					Pending undone = this.pending.get(i);
-					if (undone.onlyIfCommitted && !undone.undone) {
+					if (!undone.keptWhatever && !undone.undone) {
 						undone.undone = true;
 						this.byRecordKey.remove(undone.claim.recordKey(), undone);
 						undone.claim.release();
@@ -957,40 +968,55 @@ public class IdempotentMethodInvoker {
 
 			@Override
 			public void suspend() {
-				TransactionSynchronizationManager.unbindResource(PendingOutcomes.class);
+				TransactionSynchronizationManager.unbindResourceIfPossible(PendingOutcomes.class);
 			}
 
 			@Override
 			public void resume() {
-				TransactionSynchronizationManager.bindResource(PendingOutcomes.class, this);
+				if (!this.completing && find() == null) {
+					TransactionSynchronizationManager.bindResource(PendingOutcomes.class, this);
+				}
+			}
+
+			@Override
+			public void beforeCompletion() {
+				this.completing = true;
+				if (find() == this) {
+					TransactionSynchronizationManager.unbindResource(PendingOutcomes.class);
+				}
 			}
 
 			@Override
 			public void afterCompletion(int status) {
-				TransactionSynchronizationManager.unbindResourceIfPossible(PendingOutcomes.class);
+				if (find() == this) {
+					TransactionSynchronizationManager.unbindResource(PendingOutcomes.class);
+				}
 			}
 
 		}
 
 		/**
-		 * A call's outcome that waits for its transaction. Used on the transaction's
-		 * thread only.
+		 * A call that waits for its transaction: to keep its outcome, or to release its
+		 * key.
 		 */
 		private static final class Pending {
 
 			final Claim claim;
 
-			final StoredResponse outcome;
+			// Null for a call whose key is released when the transaction ends.
+			final @Nullable StoredResponse outcome;
 
-			final boolean onlyIfCommitted;
+			// A final exception, kept whether the transaction commits or not.
+			final boolean keptWhatever;
 
-			// Rolled back to a savepoint taken before the call: released, never kept.
-			boolean undone;
+			// Rolled back to a savepoint taken before the call: released, never kept. A
+			// JTA transaction may complete on another thread than the one that set it.
+			volatile boolean undone;
 
-			Pending(Claim claim, StoredResponse outcome, boolean onlyIfCommitted) {
+			Pending(Claim claim, @Nullable StoredResponse outcome, boolean keptWhatever) {
 				this.claim = claim;
 				this.outcome = outcome;
-				this.onlyIfCommitted = onlyIfCommitted;
+				this.keptWhatever = keptWhatever;
 			}
 
 		}

@@ -5,6 +5,7 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -43,6 +44,7 @@ import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.interceptor.TransactionAspectSupport;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionSynchronizationUtils;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -188,6 +190,44 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(bookings()).isOne();
 		assertThat(this.ledger.runs()).isEqualTo(before + 2);
 		assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
+	}
+
+	@Test
+	void callThatFailedBeforeARollbackToASavepointShouldRunAgainInTheSameTransaction() {
+		this.transactions.executeWithoutResult((status) -> {
+			Object savepoint = status.createSavepoint();
+			assertThatExceptionOfType(IllegalArgumentException.class).isThrownBy(() -> this.ledger.book(this.key, -1));
+			status.rollbackToSavepoint(savepoint);
+			assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
+		});
+		assertThat(bookings()).isOne();
+	}
+
+	// As Spring ends its part of a JTA transaction it did not begin: the
+	// before-completion
+	// callbacks run on this thread, the after-completion ones are handed to JTA, which
+	// may run them later on another. Nothing of the transaction may stay with this
+	// thread, for the next transaction on it to replay.
+	@Test
+	void pendingOutcomesShouldLeaveTheThreadBeforeTheTransactionCompletes() throws Exception {
+		int before = this.ledger.runs();
+		List<TransactionSynchronization> synchronizations;
+		TransactionSynchronizationManager.initSynchronization();
+		TransactionSynchronizationManager.setActualTransactionActive(true);
+		try {
+			this.ledger.book(this.key, 100);
+			synchronizations = TransactionSynchronizationManager.getSynchronizations();
+			TransactionSynchronizationUtils.triggerBeforeCompletion();
+		}
+		finally {
+			TransactionSynchronizationManager.clear();
+		}
+		CompletableFuture
+			.runAsync(() -> TransactionSynchronizationUtils.invokeAfterCompletion(synchronizations,
+					TransactionSynchronization.STATUS_ROLLED_BACK))
+			.get(10, TimeUnit.SECONDS);
+		this.transactions.executeWithoutResult((status) -> this.ledger.book(this.key, 100));
 		assertThat(this.ledger.runs()).isEqualTo(before + 2);
 	}
 
