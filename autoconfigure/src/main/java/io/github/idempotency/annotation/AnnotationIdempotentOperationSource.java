@@ -816,7 +816,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	}
 
 	/**
-	 * An idempotent RabbitMQ listener method, with the container factory, acknowledge
+	 * An idempotent RabbitMQ listener method, with the id, container factory, acknowledge
 	 * mode and batch mode its annotation names, unresolved.
 	 *
 	 * @param listener the listener method's name

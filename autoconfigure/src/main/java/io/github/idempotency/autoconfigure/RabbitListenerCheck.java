@@ -8,10 +8,10 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.amqp.core.AcknowledgeMode;
 import org.springframework.amqp.rabbit.annotation.RabbitListenerConfigurer;
 import org.springframework.amqp.rabbit.config.AbstractRabbitListenerContainerFactory;
+import org.springframework.amqp.rabbit.config.SimpleRabbitListenerEndpoint;
 import org.springframework.amqp.rabbit.listener.AbstractMessageListenerContainer;
 import org.springframework.amqp.rabbit.listener.MessageListenerContainer;
 import org.springframework.amqp.rabbit.listener.SimpleMessageListenerContainer;
-import org.springframework.amqp.rabbit.config.SimpleRabbitListenerEndpoint;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 
@@ -98,8 +98,8 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 	// Spring AMQP's own factories (simple and direct containers) make a container for an
 	// endpoint of no queue, which is never started, as they would for the listener: the
 	// container keeps the factory's acknowledge mode, and the endpoint is told whether it
-	// gets batches. The endpoint has the listener's id, which a container customizer may
-	// set either by.
+	// gets batches. The endpoint carries the listener's id, by which a container
+	// customizer may set the listener's container apart.
 	private static @Nullable Containers probe(AbstractRabbitListenerContainerFactory<?> factory, @Nullable String id) {
 		SimpleRabbitListenerEndpoint endpoint = new SimpleRabbitListenerEndpoint();
 		endpoint.setId((id != null) ? id : "idempotency-listener-check");
@@ -113,9 +113,11 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 		catch (RuntimeException ex) {
 			return null;
 		}
-		return new Containers((container instanceof AbstractMessageListenerContainer configured) ? configured
-			.getAcknowledgeMode() : null, Boolean.TRUE.equals(endpoint.getBatchListener())
-					|| (container instanceof SimpleMessageListenerContainer simple && simple.isConsumerBatchEnabled()));
+		AcknowledgeMode ackMode = (container instanceof AbstractMessageListenerContainer configured)
+				? configured.getAcknowledgeMode() : null;
+		boolean batch = Boolean.TRUE.equals(endpoint.getBatchListener())
+				|| (container instanceof SimpleMessageListenerContainer simple && simple.isConsumerBatchEnabled());
+		return new Containers(ackMode, batch);
 	}
 
 	private static IllegalStateException manualListener(RabbitListenerDeclaration listener, String why) {
@@ -134,11 +136,10 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 	}
 
 	private static IllegalStateException unacknowledgedListener(RabbitListenerDeclaration listener, String why) {
-		return new IllegalStateException("@Idempotent on " + listener.listener()
-				+ ", a RabbitMQ listener whose messages are" + " acknowledged as they are delivered: " + why
-				+ ". A message whose duplicate is still in progress,"
-				+ " or that arrives while the idempotency store cannot be reached, is not run and cannot be"
-				+ " delivered again, so it would be lost. Use the AUTO acknowledge mode");
+		return new IllegalStateException("@Idempotent on " + listener.listener() + ", a RabbitMQ listener whose"
+				+ " messages are acknowledged as they are delivered: " + why + ". A message whose duplicate is still"
+				+ " in progress, or that arrives while the idempotency store cannot be reached, is not run and cannot"
+				+ " be delivered again, so it would be lost. Use the AUTO acknowledge mode");
 	}
 
 	/**
