@@ -478,7 +478,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 				}
 			}
 			catch (IdempotencyStoreException ex) {
-				if (attempt == ATTEMPTS || !(ex.getCause() instanceof SQLException cause) || !isConflict(cause)) {
+				if (attempt == ATTEMPTS || !isConflict(ex)) {
 					throw ex;
 				}
 			}
@@ -487,14 +487,16 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 				+ " between a claim and the read after it");
 	}
 
-	// Another transaction's write came between the claim's statements, where the claim
-	// runs in a transaction of its own (a pool that turns auto-commit off): a
-	// serialization failure or deadlock, or on MariaDB a row locked that the snapshot
-	// does not hold (ER_CHECKREAD, under innodb_snapshot_isolation). Tried again, the
-	// claim reads the row the other wrote.
-	private boolean isConflict(SQLException failure) {
-		return (failure.getSQLState() != null && failure.getSQLState().startsWith("40"))
-				|| (this.dialect == JdbcDialect.MARIADB && failure.getErrorCode() == 1020);
+	// Another transaction's write came between the statement's reads and its write, or
+	// between a claim's statements where the claim runs in a transaction of its own (a
+	// pool that turns auto-commit off): a serialization failure or deadlock, or on
+	// MariaDB a row locked that the snapshot does not hold (ER_CHECKREAD, under
+	// innodb_snapshot_isolation). Tried again, the statement reads the row the other
+	// wrote.
+	private boolean isConflict(IdempotencyStoreException ex) {
+		return ex.getCause() instanceof SQLException failure
+				&& ((failure.getSQLState() != null && failure.getSQLState().startsWith("40"))
+						|| (this.dialect == JdbcDialect.MARIADB && failure.getErrorCode() == 1020));
 	}
 
 	// Null when the row vanished or expired between the statements.
@@ -569,7 +571,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 				return outside((connection) -> update(connection, sql, arguments)) == 1;
 			}
 			catch (IdempotencyStoreException ex) {
-				if (attempt == ATTEMPTS || !(ex.getCause() instanceof SQLException cause) || !isConflict(cause)) {
+				if (attempt == ATTEMPTS || !isConflict(ex)) {
 					throw ex;
 				}
 			}
