@@ -153,12 +153,11 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			return true;
 		}
 		byte[] body = null;
-		if (isFormData(request)) {
-			if (formCutShort(request)) {
-				return refuseIncomplete(request, response, "The form data could not be read in full.");
-			}
+		boolean form = isFormData(request);
+		if (form && formCutShort(request)) {
+			return refuseIncomplete(request, response, "The form data could not be read in full.");
 		}
-		else {
+		if (!form || mayBeUnparsedForm(request, swappableRequest)) {
 			// The body is taken as it reached the starter's filter, beneath the wrappers
 			// made after it: one that decodes as it is read decodes it once, when the
 			// handler reads. The length the client declared is the body's only if the
@@ -167,7 +166,9 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			boolean containersStream = readsTheContainersStream(beneath);
 			long declared = containersStream ? beneath.getContentLengthLong() : -1;
 			try {
-				body = readBody(swappableRequest, declared);
+				// A form's declared length is not checked up front: the container may
+				// have parsed the form after all, and a body that large be none of ours.
+				body = readBody(swappableRequest, form ? -1 : declared);
 			}
 			catch (IOException ex) {
 				if (!containersStream) {
@@ -188,14 +189,20 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 						request, response);
 				return false;
 			}
+			if (form && body.length == 0) {
+				// The container read the form into parameters.
+				body = null;
+			}
 			// A container may end the body of an HTTP/2 request whose client reset the
 			// stream as if it were complete: run on what arrived, the handler would do
 			// what the client never asked, and the key would refuse the body it retries.
-			if (body.length < declared) {
+			else if (body.length < declared) {
 				return refuseIncomplete(request, response, "The request body ended after " + body.length + " of the "
 						+ declared + " bytes its Content-Length announced.");
 			}
-			swappableRequest.buffer(body);
+			else {
+				swappableRequest.buffer(body);
+			}
 		}
 		CapturedResponse captured = new CapturedResponse((HttpServletResponse) swappableResponse.getResponse(),
 				this.coordinator.policy().maxResponseSize(), writesItsOwnStream(handlerMethod));
@@ -348,6 +355,21 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			}
 		}
 		return false;
+	}
+
+	// Containers parse a form sent with POST into parameters; for other methods some
+	// do and some do not (Tomcat does not), and Spring's FormContentFilter does when it
+	// is on, reading the body before the handler is chosen. A form body nobody read
+	// counts as any other body, else a key reused with another would be replayed.
+	// Multipart data is Spring MVC's to resolve, before the handler is chosen.
+	private static boolean mayBeUnparsedForm(HttpServletRequest request,
+			IdempotencyFilter.SwappableRequest swappableRequest) {
+		if ("POST".equals(request.getMethod())) {
+			return false;
+		}
+		byte[] early = swappableRequest.bodyReadEarly();
+		return early != null && early.length == 0
+				&& MediaType.APPLICATION_FORM_URLENCODED.includes(MediaType.parseMediaType(request.getContentType()));
 	}
 
 	// The container parses form data into parameters itself, reading the body from its

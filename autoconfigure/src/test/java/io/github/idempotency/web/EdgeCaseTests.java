@@ -319,6 +319,21 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isOne();
 	}
 
+	// Spring's FormContentFilter (on by default) reads a form sent with PUT into
+	// parameters, which count as a form's do (FormContentFilterOffTests: without it).
+	@Test
+	void formSentWithPutShouldCountByItsParameters() {
+		HttpResponse<byte[]> first = this.http.put("/edge/form").key(this.key).name(this.key).form("item=pen").send();
+		HttpResponse<byte[]> other = this.http.put("/edge/form").key(this.key).name(this.key).form("item=ink").send();
+		HttpResponse<byte[]> retry = this.http.put("/edge/form").key(this.key).name(this.key).form("item=pen").send();
+
+		assertThat(TestHttp.text(first)).isEqualTo("1:pen:null");
+		assertThat(other.statusCode()).isEqualTo(422);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isOne();
+	}
+
 	// A script of another origin can read only the headers CORS exposes: the replay adds
 	// its own to those the handler's CORS configuration names.
 	@Test

@@ -31,6 +31,7 @@ import org.springframework.web.bind.annotation.CrossOrigin;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.util.FileCopyUtils;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestAttribute;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
@@ -79,6 +80,16 @@ public class EdgeController {
 	String form(@RequestHeader("X-Test-Name") String name, @RequestParam(required = false) String item,
 			@RequestParam(required = false) String note) {
 		return this.executions.record(name) + ":" + item + ":" + note;
+	}
+
+	// A form sent with PUT: Spring's FormContentFilter, when it is on, reads it into
+	// parameters; without it the handler reads the body.
+	@PutMapping(path = "/form", consumes = MediaType.APPLICATION_FORM_URLENCODED_VALUE,
+			produces = MediaType.TEXT_PLAIN_VALUE)
+	@Idempotent
+	String replaceForm(@RequestHeader("X-Test-Name") String name, @RequestParam(required = false) String item,
+			@RequestBody(required = false) String body) {
+		return this.executions.record(name) + ":" + item + ":" + body;
 	}
 
 	@PostMapping(path = "/cross-origin", produces = MediaType.TEXT_PLAIN_VALUE)
