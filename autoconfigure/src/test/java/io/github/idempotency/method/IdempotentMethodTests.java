@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -84,6 +85,23 @@ class IdempotentMethodTests {
 		assertThat(retry).isEqualTo(first);
 		assertThat(this.payments.runs("charge")).isEqualTo(before + 1);
 		assertThat(this.outcomes.tags).contains("Payments#charge executed", "Payments#charge replayed");
+	}
+
+	// Lettuce fails at once on an interrupted thread; the call has happened all the same.
+	@Test
+	void callThatSetsItsThreadsInterruptFlagShouldStillBeKept() throws Exception {
+		int before = this.payments.runs("interrupted");
+		FutureTask<Boolean> call = new FutureTask<>(() -> {
+			this.payments.interrupted(this.key);
+			return Thread.currentThread().isInterrupted();
+		});
+		new Thread(call).start();
+		assertThat(call.get(10, TimeUnit.SECONDS)).as("the interrupt flag the call set").isTrue();
+		Receipt retry = this.payments.interrupted(this.key);
+
+		assertThat(retry.note()).isEqualTo("interrupted " + (before + 1));
+		assertThat(this.payments.runs("interrupted")).isEqualTo(before + 1);
+		assertThat(Thread.interrupted()).isFalse();
 	}
 
 	@Test

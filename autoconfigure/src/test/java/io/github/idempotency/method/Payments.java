@@ -167,6 +167,15 @@ public class Payments {
 		throw new InsufficientFundsException("balance too low " + runs("insufficient"));
 	}
 
+	// Interrupted while it worked, it handles the interrupt as it should: it finishes and
+	// sets its thread's flag again.
+	@Idempotent(key = "#reference")
+	public Receipt interrupted(String reference) {
+		ran("interrupted");
+		Thread.currentThread().interrupt();
+		return new Receipt(reference, 1, "interrupted " + runs("interrupted"));
+	}
+
 	@Idempotent(key = "#reference")
 	public Receipt quote(String reference) {
 		ran("quote");
