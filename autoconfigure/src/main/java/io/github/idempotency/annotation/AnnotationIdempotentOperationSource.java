@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
@@ -666,7 +667,13 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	private static void checkReturnType(Method method, @Nullable Class<?> userClass, String name) {
 		ResolvableType type = ResolvableType.forMethodReturnType(method,
 				(userClass != null) ? userClass : method.getDeclaringClass());
-		if (CompletionStage.class.isAssignableFrom(type.toClass())) {
+		Class<?> returned = type.toClass();
+		if (CompletionStage.class.isAssignableFrom(returned)) {
+			// A replay, and the copy the first caller gets, are CompletableFutures.
+			if (returned != CompletableFuture.class && returned != CompletionStage.class) {
+				throw new IllegalStateException("@Idempotent on " + name + " returns " + returned.getName()
+						+ ", which a replay cannot return: declare CompletableFuture or CompletionStage");
+			}
 			type = type.as(CompletionStage.class).getGeneric(0);
 		}
 		String problem = roundTripProblem(type, true);

@@ -444,8 +444,9 @@ public class IdempotentMethodInvoker {
 	private void failed(Claim claim, IdempotentOperation operation, Target target, Throwable failure) {
 		// A refusal from an idempotent call inside (a duplicate in progress, a store that
 		// did not answer) says nothing lasting about this call, however broad the final
-		// exceptions: kept, it would be replayed for the whole retention.
-		if (failure instanceof IdempotencyException
+		// exceptions: kept, it would be replayed for the whole retention. Also when it
+		// comes wrapped (by the future an inner call was awaited through, say).
+		if (causedByRefusal(failure)
 				|| operation.finalExceptions().stream().noneMatch((type) -> type.isInstance(failure))) {
 			release(claim, target);
 			return;
@@ -460,6 +461,17 @@ public class IdempotentMethodInvoker {
 		StoredResponse outcome = new StoredResponse(THREW,
 				Map.of(EXCEPTION_TYPE, List.of(failure.getClass().getName())), message);
 		keep(claim, outcome, target, false);
+	}
+
+	private static boolean causedByRefusal(Throwable failure) {
+		// Bounded: causes may form a cycle.
+		Throwable cause = failure;
+		for (int depth = 0; cause != null && depth < 32; depth++, cause = cause.getCause()) {
+			if (cause instanceof IdempotencyException) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	// Inside the caller's transaction, the outcome counts only once it has committed:

@@ -3,6 +3,8 @@ package io.github.idempotency.annotation;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 import io.github.idempotency.annotation.Idempotent.Completion;
 import io.github.idempotency.interceptor.IdempotentOperation;
@@ -181,6 +183,16 @@ class AnnotationIdempotentOperationSourceTests {
 			.withMessageContaining("Invalid.anything returns java.lang.Object");
 		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "abstractElements", String.class))
 			.withMessageContaining("java.lang.Runnable is abstract");
+	}
+
+	// A replay returns a CompletableFuture, which the proxy could not hand back as
+	// another
+	// kind of future.
+	@Test
+	void futureOfAnotherTypeThanCompletableFutureShouldFailNamingMethod() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "ownFuture", String.class))
+			.withMessageContaining("Invalid.ownFuture returns " + OwnFuture.class.getName());
+		assertThat(operation(Handlers.class, "stage", String.class)).isNotNull();
 	}
 
 	@Test
@@ -482,6 +494,11 @@ class AnnotationIdempotentOperationSourceTests {
 		void byRoot(String req) {
 		}
 
+		@Idempotent(key = "#p0")
+		CompletionStage<String> stage(String reference) {
+			return CompletableFuture.completedFuture(reference);
+		}
+
 		void plain() {
 		}
 
@@ -626,6 +643,11 @@ class AnnotationIdempotentOperationSourceTests {
 			return List.of();
 		}
 
+		@Idempotent(key = "#p0")
+		OwnFuture ownFuture(String reference) {
+			return new OwnFuture();
+		}
+
 		@Idempotent(key = "#p0", fingerprint = "#amount")
 		void unknownFingerprintParameter(String reference) {
 		}
@@ -721,6 +743,10 @@ class AnnotationIdempotentOperationSourceTests {
 		@Idempotent
 		void everyMinute() {
 		}
+
+	}
+
+	static class OwnFuture extends CompletableFuture<String> {
 
 	}
 

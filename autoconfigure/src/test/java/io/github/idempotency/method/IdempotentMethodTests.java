@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -34,6 +35,8 @@ import io.github.idempotency.test.RedisTestServer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
@@ -251,13 +254,16 @@ class IdempotentMethodTests {
 		assertThat(this.payments.runs("insufficient")).isEqualTo(before + 1);
 	}
 
-	@Test
-	void refusalOfACallInsideShouldNotBeKeptEvenWhereEveryExceptionIsFinal() {
+	// Thrown as it is, or wrapped on its way (an inner call awaited through a future).
+	@ParameterizedTest
+	@ValueSource(booleans = { false, true })
+	void refusalOfACallInsideShouldNotBeKeptEvenWhereEveryExceptionIsFinal(boolean wrapped) {
 		int before = this.payments.runs("settle");
-		assertThatExceptionOfType(IdempotentCallInProgressException.class)
-			.isThrownBy(() -> this.payments.settle(this.key, () -> {
-				throw new IdempotentCallInProgressException("the inner call is still running");
-			}));
+		RuntimeException refusal = new IdempotentCallInProgressException("the inner call is still running");
+		RuntimeException thrown = wrapped ? new CompletionException(refusal) : refusal;
+		assertThatExceptionOfType(thrown.getClass()).isThrownBy(() -> this.payments.settle(this.key, () -> {
+			throw thrown;
+		}));
 		assertThat(this.payments.settle(this.key, () -> new Receipt(this.key, 9, "settled")).note())
 			.isEqualTo("settled");
 		assertThat(this.payments.runs("settle")).isEqualTo(before + 2);
