@@ -622,9 +622,9 @@ public class IdempotentMethodInvoker {
 			this.voidResult = valueClass == void.class || valueClass == Void.class;
 			this.valueType = this.voidResult ? ANY : valueType;
 			this.joinsCallerTransaction = TRANSACTIONS_PRESENT && !this.async
-					&& Transactions.joinsCaller(this.method, userClass);
+					&& Transactions.joinsCaller(this.method, method);
 			this.opensOwnTransaction = TRANSACTIONS_PRESENT && !this.async
-					&& Transactions.opensOwn(this.method, userClass);
+					&& Transactions.opensOwn(this.method, method);
 			this.completeInTransaction = (operation.completeInTransaction() != null) ? operation.completeInTransaction()
 					: completeInTransaction;
 		}
@@ -756,15 +756,34 @@ public class IdempotentMethodInvoker {
 		// Which Spring honours too; its TxType names the propagations as Spring does.
 		private static final String JTA_TRANSACTIONAL = "jakarta.transaction.Transactional";
 
-		// Read as Spring's transaction advice reads them: the method's annotation before
-		// its class's, Spring's before Jakarta's on either. Only the propagation is read,
-		// so nothing else in the annotation (a placeholder) is resolved here.
-		static boolean joinsCaller(Method method, Class<?> userClass) {
-			String propagation = propagation(method, SearchStrategy.DIRECT);
-			if (propagation == null) {
-				propagation = propagation(userClass, SearchStrategy.INHERITED_ANNOTATIONS);
-			}
+		static boolean joinsCaller(Method method, Method called) {
+			String propagation = propagation(method, called);
 			return propagation == null || !OWN_TRANSACTION.contains(propagation);
+		}
+
+		// A method that begins a transaction when called outside one, and joins the
+		// caller's otherwise.
+		static boolean opensOwn(Method method, Method called) {
+			return "REQUIRED".equals(propagation(method, called));
+		}
+
+		// Read as Spring's transaction advice reads them: the method's annotation, then
+		// that of the class that declares it (not of a subclass that inherits it), then
+		// the same for the method called (an interface's); on each, Spring's before
+		// Jakarta's. Only the propagation is read, so nothing else in the annotation (a
+		// placeholder) is resolved here.
+		private static @Nullable String propagation(Method method, Method called) {
+			String propagation = propagation(method);
+			if (propagation == null && !called.equals(method)) {
+				propagation = propagation(called);
+			}
+			return propagation;
+		}
+
+		private static @Nullable String propagation(Method method) {
+			String propagation = propagation(method, SearchStrategy.DIRECT);
+			return (propagation != null) ? propagation
+					: propagation(method.getDeclaringClass(), SearchStrategy.INHERITED_ANNOTATIONS);
 		}
 
 		private static @Nullable String propagation(AnnotatedElement element, SearchStrategy jakartaSearch) {
@@ -776,21 +795,6 @@ public class IdempotentMethodInvoker {
 			MergedAnnotation<?> jakarta = MergedAnnotations.from(element, jakartaSearch).get(JTA_TRANSACTIONAL);
 			return jakarta.isPresent() ? jakarta.getValue("value").map((type) -> ((Enum<?>) type).name()).orElse(null)
 					: null;
-		}
-
-		// A method that begins a transaction when called outside one, and joins the
-		// caller's otherwise.
-		static boolean opensOwn(Method method, Class<?> userClass) {
-			MergedAnnotation<?> transactional = transactional(method, userClass);
-			return transactional.isPresent()
-					&& transactional.getEnum("propagation", Propagation.class) == Propagation.REQUIRED;
-		}
-
-		private static MergedAnnotation<?> transactional(Method method, Class<?> userClass) {
-			MergedAnnotation<?> transactional = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY)
-				.get(TRANSACTIONAL);
-			return transactional.isPresent() ? transactional
-					: MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).get(TRANSACTIONAL);
 		}
 
 		static boolean active() {

@@ -69,6 +69,9 @@ abstract class AbstractTransactionalMethodTests {
 	JakartaLedger jakartaLedger;
 
 	@Autowired
+	InheritedLedger inheritedLedger;
+
+	@Autowired
 	TransactionTemplate transactions;
 
 	@Autowired
@@ -294,6 +297,21 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.jakartaLedger.runs()).isEqualTo(before + 1);
 	}
 
+	// Spring reads a class's @Transactional for the methods the class declares: one it
+	// inherits runs in the caller's transaction, and is kept only if that commits.
+	@Test
+	void inheritedMethodShouldFollowTheTransactionOfTheClassThatDeclaresIt() {
+		int before = this.inheritedLedger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			this.inheritedLedger.book(this.key, 100);
+			status.setRollbackOnly();
+		});
+		assertThat(bookings()).isZero();
+		assertThat(this.inheritedLedger.book(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.inheritedLedger.runs()).isEqualTo(before + 2);
+	}
+
 	// A participant's failure marks the whole transaction rollback-only; the method that
 	// began it catches the failure and returns. Its caller must learn that nothing was
 	// booked, as without the starter, and the call runs again.
@@ -371,6 +389,11 @@ abstract class AbstractTransactionalMethodTests {
 			jdbc.execute(
 					"create table if not exists idempotency_test_ledger (reference varchar(64), amount_cents bigint)");
 			return new Ledger(jdbc, audit);
+		}
+
+		@Bean
+		InheritedLedger inheritedLedger(JdbcTemplate jdbc) {
+			return new InheritedLedger(jdbc);
 		}
 
 		@Bean
@@ -521,6 +544,45 @@ abstract class AbstractTransactionalMethodTests {
 		public int bookAlone(String reference, long amountCents) {
 			this.runs.incrementAndGet();
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+	}
+
+	/**
+	 * Books in the caller's transaction: no annotation says otherwise where the method is
+	 * declared.
+	 */
+	public static class LedgerBase {
+
+		private final JdbcTemplate jdbc;
+
+		private final AtomicInteger runs = new AtomicInteger();
+
+		LedgerBase(JdbcTemplate jdbc) {
+			this.jdbc = jdbc;
+		}
+
+		public int runs() {
+			return this.runs.get();
+		}
+
+		@Idempotent(key = "#reference")
+		public int book(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+	}
+
+	/**
+	 * Its own methods would run in transactions of their own; it has none, only the one
+	 * it inherits.
+	 */
+	@Transactional(propagation = Propagation.REQUIRES_NEW)
+	public static class InheritedLedger extends LedgerBase {
+
+		InheritedLedger(JdbcTemplate jdbc) {
+			super(jdbc);
 		}
 
 	}
