@@ -472,7 +472,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		String scope = StringUtils.hasText(annotation.scope()) ? annotation.scope().trim() : null;
 		String consumer = (listener && scope == null) ? consumer(method, userClass, resolver) : null;
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
-				duration(annotation.ttl(), "ttl", name, false, resolver),
+				atMostLongestRetention(duration(annotation.ttl(), "ttl", name, false, resolver), name),
 				lockTimeout(duration(annotation.lockTimeout(), "lockTimeout", name, false, resolver), name),
 				atMostLongestWait(duration(annotation.waitTimeout(), "waitTimeout", name, true, resolver), name),
 				declaredOnMethod, handler, scope, fingerprintExpression, finalExceptions,
@@ -769,6 +769,14 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 							+ IdempotencyPolicy.SHORTEST_LOCK_TIMEOUT + " and " + IdempotencyPolicy.LONGEST_WAIT);
 		}
 		return lockTimeout;
+	}
+
+	private static @Nullable Duration atMostLongestRetention(@Nullable Duration ttl, String method) {
+		if (ttl != null && ttl.compareTo(IdempotencyPolicy.LONGEST_RETENTION) > 0) {
+			throw new IllegalStateException("@Idempotent on " + method + " has ttl " + ttl + "; it must be at most "
+					+ IdempotencyPolicy.LONGEST_RETENTION);
+		}
+		return ttl;
 	}
 
 	private static @Nullable Duration atMostLongestWait(@Nullable Duration waitTimeout, String method) {

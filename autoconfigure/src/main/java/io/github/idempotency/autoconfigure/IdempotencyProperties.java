@@ -61,7 +61,8 @@ public class IdempotencyProperties implements Validator {
 	private List<String> methods = new ArrayList<>(List.of("POST", "PATCH"));
 
 	/**
-	 * How long a completed response is kept and replayed, counted from completion.
+	 * How long a completed response is kept and replayed, counted from completion. At
+	 * most 100 years.
 	 */
 	private Duration ttl = Duration.ofHours(24);
 
@@ -398,6 +399,10 @@ public class IdempotencyProperties implements Validator {
 		requireHeaderName(errors, "headerName", properties.headerName);
 		requireHeaderName(errors, "replayedHeaderName", properties.replayedHeaderName);
 		requirePositive(errors, "ttl", properties.ttl);
+		if (properties.ttl != null && properties.ttl.compareTo(IdempotencyPolicy.LONGEST_RETENTION) > 0) {
+			errors.rejectValue("ttl", "tooLong",
+					property("ttl") + " must be at most " + IdempotencyPolicy.LONGEST_RETENTION);
+		}
 		requirePositive(errors, "lockTimeout", properties.lockTimeout);
 		if (properties.lockTimeout != null && !properties.lockTimeout.isNegative() && !properties.lockTimeout.isZero()
 				&& !IdempotencyPolicy.isUsableLockTimeout(properties.lockTimeout)) {

@@ -38,6 +38,13 @@ public record IdempotencyPolicy(Duration ttl, Duration lockTimeout, boolean lock
 	public static final Duration LONGEST_WAIT = Duration.ofDays(365);
 
 	/**
+	 * The longest retention accepted, 100 years: longer, the time a record expires would
+	 * overflow what stores keep (MariaDB's times end with the year 9999, Redis's and
+	 * Java's milliseconds some 292 million years on), and every outcome would be lost.
+	 */
+	public static final Duration LONGEST_RETENTION = Duration.ofDays(36_500);
+
+	/**
 	 * Whether a lock timeout is within the range accepted.
 	 * @param lockTimeout the lock timeout
 	 * @return {@code true} if it is at least {@link #SHORTEST_LOCK_TIMEOUT} and at most

@@ -269,6 +269,8 @@ class AnnotationIdempotentOperationSourceTests {
 			.withMessageContaining("has lockTimeout PT9600H; it must be between");
 		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "endlessWait", String.class))
 			.withMessageContaining("has waitTimeout PT9600H; it must be at most PT8760H");
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "endlessTtl", String.class))
+			.withMessageContaining("has ttl PT960000H; it must be at most PT876000H");
 	}
 
 	@Test
@@ -678,6 +680,10 @@ class AnnotationIdempotentOperationSourceTests {
 
 		@Idempotent(key = "#p0", waitTimeout = "400d")
 		void endlessWait(String reference) {
+		}
+
+		@Idempotent(key = "#p0", ttl = "40000d")
+		void endlessTtl(String reference) {
 		}
 
 		@Idempotent(key = "#request.length()")

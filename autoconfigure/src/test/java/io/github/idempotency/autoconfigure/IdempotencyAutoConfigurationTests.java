@@ -312,6 +312,11 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	@Test
+	void startWithRetentionPastWhatStoresKeepShouldFailNamingProperty() {
+		assertStartupFailure("idempotency.ttl=40000d", "ttl", "idempotency.ttl must be at most PT876000H");
+	}
+
+	@Test
 	void startWithEndlessWaitsShouldFailNamingProperty() {
 		assertStartupFailure("idempotency.wait-timeout=400d", "waitTimeout",
 				"idempotency.wait-timeout must be at most PT8760H");
