@@ -97,10 +97,12 @@ public class IdempotencyLifecycle implements AutoCloseable {
 			this.storeFailures.answered();
 			// Answered once its lease had run out (a reply held up, or a command
 			// sent again after a reconnect), a claim may have expired and been
-			// taken by another call meanwhile: running now could run twice. It is
-			// given back, and the call is handled as one whose duplicate is in
-			// progress; a retry claims anew.
-			if (result instanceof ClaimResult.Claimed late && System.nanoTime() - sentAt >= lease.toNanos()) {
+			// taken by another call meanwhile: running now could run twice. So too
+			// past half its lease: the first renewal, overdue then, would need as
+			// long a round trip as the claim's to land in what is left. It is given
+			// back, and the call is handled as one whose duplicate is in progress;
+			// a retry claims anew.
+			if (result instanceof ClaimResult.Claimed late && System.nanoTime() - sentAt >= lease.toNanos() / 2) {
 				giveBack(recordKey, late.token(), lease);
 			}
 			else if (result instanceof ClaimResult.Claimed claimed) {

@@ -194,16 +194,28 @@ class IdempotencyLifecycleTests {
 		assertThat(this.outcomes).containsExactly("Ledger#book conflict", "Ledger#book conflict");
 	}
 
-	// Answered when two thirds of its lease had passed: renewed at once, not a third of
-	// the lease after the answer, by when it would have expired.
+	// Answered past half its lease, a claim leaves its first renewal, overdue then, less
+	// time than its own round trip took: given back too.
+	@Test
+	void claimAnsweredAfterHalfItsLeaseShouldNotRun() {
+		IdempotentOperation lease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
+				Duration.ofMillis(1000), null, true, false, null, null, List.of(), null, null);
+		this.lifecycle.close();
+		this.lifecycle = lateAnswers(0, 600, OnStoreFailure.REJECT);
+		assertThat(this.lifecycle.begin(lease, "Ledger#book", "k12", "fp")).isInstanceOf(Decision.InProgress.class);
+		assertThat(this.store.claim("k12", "fp", Duration.ofSeconds(1))).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	// Answered when more than a third of its lease had passed, its first renewal overdue:
+	// renewed at once.
 	@Test
 	void claimAnsweredLateShouldBeRenewedAtOnce() throws InterruptedException {
 		IdempotentOperation lease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
 				Duration.ofMillis(1500), null, true, false, null, null, List.of(), null, null);
 		this.lifecycle.close();
-		this.lifecycle = lateAnswers(0, 1200, OnStoreFailure.REJECT);
+		this.lifecycle = lateAnswers(0, 650, OnStoreFailure.REJECT);
 		Claim claim = proceed(this.lifecycle.begin(lease, "Ledger#book", "k10", "fp"));
-		Thread.sleep(700);
+		Thread.sleep(1000);
 		assertThat(this.store.claim("k10", "fp", Duration.ofSeconds(1))).isInstanceOf(ClaimResult.InProgress.class);
 		assertThat(claim.complete(OUTCOME)).isTrue();
 	}
