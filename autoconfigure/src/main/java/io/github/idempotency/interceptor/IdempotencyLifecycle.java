@@ -139,8 +139,8 @@ public class IdempotencyLifecycle implements AutoCloseable {
 	}
 
 	private void giveBack(String recordKey, String token, Duration lease) {
-		logger.warn("The claim of record " + recordKey + " was answered only after its lease (" + lease + ") had run"
-				+ " out; it is given back, and the call answered as one whose duplicate is in progress");
+		logger.warn("The claim of record " + recordKey + " was answered only after half its lease (" + lease + ") had"
+				+ " passed; it is given back, and the call answered as one whose duplicate is in progress");
 		try {
 			this.store.release(recordKey, token);
 		}
