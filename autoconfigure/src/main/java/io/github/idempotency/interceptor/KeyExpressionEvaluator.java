@@ -5,8 +5,15 @@ import java.lang.reflect.RecordComponent;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collection;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -34,7 +41,7 @@ public final class KeyExpressionEvaluator {
 
 	private static final Pattern VARIABLE = Pattern.compile("#([A-Za-z_$][A-Za-z0-9_$]*)");
 
-	private static final int MAX_RECORD_DEPTH = 8;
+	private static final int MAX_DEPTH = 8;
 
 	// Whether a class's toString() is its own (or a superclass's other than Object's),
 	// rather than Object's identity text.
@@ -68,6 +75,11 @@ public final class KeyExpressionEvaluator {
 	 */
 	public @Nullable String evaluate(String expression, Method method, Object[] arguments) {
 		Object key = value(expression, method, arguments);
+		// What an Optional holds is the key; an empty one is none, not a key that every
+		// call without one would share.
+		if (key instanceof Optional<?> optional) {
+			key = optional.orElse(null);
+		}
 		if (key == null || key instanceof String) {
 			return (String) key;
 		}
@@ -88,15 +100,35 @@ public final class KeyExpressionEvaluator {
 	}
 
 	// The type of the value, or of a part of it, whose text names its identity: an
-	// array, or an object that keeps Object's toString(). The text a record is given
-	// shows its components' (which are looked into, as far as records nest); one it
-	// writes itself is its own. Collections are not looked into.
+	// array, or an object that keeps Object's toString(); or that lists the same members
+	// in another order: a set or a map (equal ones need not iterate alike, and Set.of's
+	// order changes from one JVM to the next), unless sorted or an EnumSet. The text
+	// a record is given shows its components' (which are looked into, as are the members
+	// of lists, sorted sets and maps, and what an Optional holds, as far as they nest);
+	// one a record writes itself is its own.
 	private static @Nullable Class<?> unstableText(Object value, int depth) {
 		Class<?> type = value.getClass();
 		if (type.isArray() || !HAS_OWN_TEXT.get(type)) {
 			return type;
 		}
-		if (!(value instanceof Record) || depth >= MAX_RECORD_DEPTH) {
+		if (depth >= MAX_DEPTH) {
+			return null;
+		}
+		if (value instanceof Optional<?> optional) {
+			return optional.map((held) -> unstableText(held, depth + 1)).orElse(null);
+		}
+		if (value instanceof Collection<?> members) {
+			return (members instanceof Set && !(members instanceof SortedSet) && !(members instanceof EnumSet)) ? type
+					: firstUnstable(members, depth);
+		}
+		if (value instanceof Map<?, ?> map) {
+			if (!(map instanceof SortedMap)) {
+				return type;
+			}
+			Class<?> unstable = firstUnstable(map.keySet(), depth);
+			return (unstable != null) ? unstable : firstUnstable(map.values(), depth);
+		}
+		if (!(value instanceof Record)) {
 			return null;
 		}
 		RecordComponent[] components = type.getRecordComponents();
@@ -117,6 +149,10 @@ public final class KeyExpressionEvaluator {
 		if (!given.toString().equals(value.toString())) {
 			return null;
 		}
+		return firstUnstable(Arrays.asList(parts), depth);
+	}
+
+	private static @Nullable Class<?> firstUnstable(Collection<?> parts, int depth) {
 		for (Object part : parts) {
 			Class<?> unstable = (part != null) ? unstableText(part, depth + 1) : null;
 			if (unstable != null) {

@@ -3,6 +3,15 @@ package io.github.idempotency.interceptor;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
@@ -97,6 +106,43 @@ class KeyExpressionEvaluatorTests {
 		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { new Reference("order-1") }))
 			.isEqualTo("Reference[id=order-1]");
 		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { 42L })).isEqualTo("42");
+	}
+
+	// What an Optional holds is the key: an empty one is none, rather than one key that
+	// every call without a value would share.
+	@Test
+	void optionalShouldCountAsWhatItHolds() {
+		Method take = ReflectionUtils.findMethod(Samples.class, "take", Object.class);
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { Optional.of("order-1") })).isEqualTo("order-1");
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { Optional.empty() })).isNull();
+		assertThatExceptionOfType(EvaluationException.class)
+			.isThrownBy(() -> this.evaluator.evaluate("#p0", take, new Object[] { Optional.of(new Object()) }))
+			.withMessageContaining("java.lang.Object");
+	}
+
+	// Equal sets and maps may list their members in another order (Set.of's changes from
+	// one JVM to the next): only sorted ones, and lists, make keys, of members that do.
+	@Test
+	void setOrMapWhoseOrderMayDifferOrMembersWhoseTextDiffersShouldFail() {
+		Method take = ReflectionUtils.findMethod(Samples.class, "take", Object.class);
+		assertThatExceptionOfType(EvaluationException.class)
+			.isThrownBy(() -> this.evaluator.evaluate("#p0", take, new Object[] { Set.of("order-1", "order-2") }))
+			.withMessageContaining("ImmutableCollections");
+		assertThatExceptionOfType(EvaluationException.class)
+			.isThrownBy(() -> this.evaluator.evaluate("#p0", take, new Object[] { new HashMap<>(Map.of("a", 1)) }))
+			.withMessageContaining("java.util.HashMap");
+		assertThatExceptionOfType(EvaluationException.class)
+			.isThrownBy(() -> this.evaluator.evaluate("#p0", take, new Object[] { List.of(new Object()) }))
+			.withMessageContaining("it holds a java.lang.Object");
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { List.of("order-1", "order-2") }))
+			.isEqualTo("[order-1, order-2]");
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { new TreeSet<>(Set.of("b", "a")) }))
+			.isEqualTo("[a, b]");
+		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { new TreeMap<>(Map.of("a", 1)) }))
+			.isEqualTo("{a=1}");
+		assertThat(this.evaluator.evaluate("#p0", take,
+				new Object[] { EnumSet.of(TimeUnit.SECONDS, TimeUnit.MILLISECONDS) }))
+			.isEqualTo("[MILLISECONDS, SECONDS]");
 	}
 
 	// A record's text is its components': one that holds an array, even in a record it
