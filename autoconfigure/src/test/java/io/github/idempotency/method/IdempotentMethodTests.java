@@ -32,6 +32,10 @@ import io.github.idempotency.method.Payments.DeclinedException;
 import io.github.idempotency.method.Payments.InsufficientFundsException;
 import io.github.idempotency.method.Payments.Receipt;
 import io.github.idempotency.test.RedisTestServer;
+import io.lettuce.core.resource.ClientResources;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -45,6 +49,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -57,12 +63,15 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
  * Redis.
  */
 @SpringBootTest(classes = IdempotentMethodTests.MethodApplication.class,
-		webEnvironment = SpringBootTest.WebEnvironment.NONE,
-		properties = { "idempotency.key-prefix=method-test", "idempotency.max-result-size=4KB" })
+		webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = { "idempotency.key-prefix=method-test",
+				"idempotency.max-result-size=4KB", "spring.data.redis.timeout=3s" })
 class IdempotentMethodTests {
 
 	@Autowired
 	private Payments payments;
+
+	@Autowired
+	private RedisConnectionFactory connectionFactory;
 
 	@Autowired
 	private Outcomes outcomes;
@@ -88,6 +97,33 @@ class IdempotentMethodTests {
 		assertThat(retry).isEqualTo(first);
 		assertThat(this.payments.runs("charge")).isEqualTo(before + 1);
 		assertThat(this.outcomes.tags).contains("Payments#charge executed", "Payments#charge replayed");
+	}
+
+	// A future that the Redis client's own I/O threads complete (its async API's, or one
+	// chained on it): the outcome is stored from such a thread too, one of which serves
+	// the store's connection, without waiting for a reply only it could read.
+	@Test
+	void futureCompletedOnTheRedisClientsIoThreadsShouldBeKept() throws Exception {
+		ClientResources resources = ((LettuceConnectionFactory) this.connectionFactory).getClientResources();
+		EventLoopGroup loops = resources.eventLoopGroupProvider().allocate(NioEventLoopGroup.class);
+		try {
+			List<String> keys = new ArrayList<>();
+			for (EventExecutor loop : loops) {
+				String key = this.key + "-" + keys.size();
+				keys.add(key);
+				assertThat(this.payments.completedOn(key, loop).get(10, TimeUnit.SECONDS).note())
+					.isEqualTo("completed");
+			}
+			int runs = this.payments.runs("completedOn");
+			for (String key : keys) {
+				assertThat(this.payments.completedOn(key, Runnable::run).get(10, TimeUnit.SECONDS).note())
+					.isEqualTo("completed");
+			}
+			assertThat(this.payments.runs("completedOn")).isEqualTo(runs);
+		}
+		finally {
+			resources.eventLoopGroupProvider().release(loops, 0, 0, TimeUnit.SECONDS);
+		}
 	}
 
 	// Lettuce fails at once on an interrupted thread; the call has happened all the same.

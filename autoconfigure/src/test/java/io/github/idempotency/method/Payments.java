@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -165,6 +166,15 @@ public class Payments {
 	public Receipt insufficient(String reference) {
 		ran("insufficient");
 		throw new InsufficientFundsException("balance too low " + runs("insufficient"));
+	}
+
+	// Completed by whatever runs on the executor: a client's I/O thread, say.
+	@Idempotent(key = "#reference", fingerprint = "#reference")
+	public CompletableFuture<Receipt> completedOn(String reference, Executor executor) {
+		ran("completedOn");
+		CompletableFuture<Receipt> receipt = new CompletableFuture<>();
+		executor.execute(() -> receipt.complete(new Receipt(reference, 1, "completed")));
+		return receipt;
 	}
 
 	// Interrupted while it worked, it handles the interrupt as it should: it finishes and
