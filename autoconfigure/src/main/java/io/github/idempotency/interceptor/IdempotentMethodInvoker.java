@@ -90,6 +90,10 @@ public class IdempotentMethodInvoker {
 	// Marks the outcome of a call whose value could not be kept.
 	private static final String RESULT = "Result";
 
+	// Marks a final exception that a method returning a future threw before it returned
+	// one, so that replays throw it too.
+	private static final String THROWN_EARLY = "Thrown-Early";
+
 	private static final Map<String, List<String>> JSON = Map.of("Content-Type", List.of("application/json"));
 
 	private static final ResolvableType ANY = ResolvableType.forClass(Object.class);
@@ -348,7 +352,7 @@ public class IdempotentMethodInvoker {
 			result = invocation.proceed();
 		}
 		catch (Throwable ex) {
-			failed(claim, operation, target, ex);
+			failed(claim, operation, target, ex, target.async);
 			throw ex;
 		}
 		if (target.async && result instanceof CompletionStage<?> stage) {
@@ -393,7 +397,7 @@ public class IdempotentMethodInvoker {
 		}
 		else {
 			failed(claim, operation, target, (failure instanceof CompletionException && failure.getCause() != null)
-					? failure.getCause() : failure);
+					? failure.getCause() : failure, false);
 		}
 	}
 
@@ -441,7 +445,8 @@ public class IdempotentMethodInvoker {
 				+ " the type it returns, or a type whose JSON names its subtype (@JsonTypeInfo)");
 	}
 
-	private void failed(Claim claim, IdempotentOperation operation, Target target, Throwable failure) {
+	private void failed(Claim claim, IdempotentOperation operation, Target target, Throwable failure,
+			boolean thrownEarly) {
 		// A refusal from an idempotent call inside (a duplicate in progress, a store that
 		// did not answer) says nothing lasting about this call, however broad the final
 		// exceptions: kept, it would be replayed for the whole retention. Also when it
@@ -459,7 +464,10 @@ public class IdempotentMethodInvoker {
 			message = this.codec.write(null, MESSAGE);
 		}
 		StoredResponse outcome = new StoredResponse(THREW,
-				Map.of(EXCEPTION_TYPE, List.of(failure.getClass().getName())), message);
+				thrownEarly
+						? Map.of(EXCEPTION_TYPE, List.of(failure.getClass().getName()), THROWN_EARLY, List.of("true"))
+						: Map.of(EXCEPTION_TYPE, List.of(failure.getClass().getName())),
+				message);
 		keep(claim, outcome, target, false);
 	}
 
@@ -505,7 +513,7 @@ public class IdempotentMethodInvoker {
 		List<String> exceptionType = outcome.headers().get(EXCEPTION_TYPE);
 		if (exceptionType != null) {
 			Throwable failure = rebuild(exceptionType.get(0), outcome.body(), operation, recordKey);
-			if (target.async) {
+			if (target.async && !outcome.headers().containsKey(THROWN_EARLY)) {
 				return CompletableFuture.failedFuture(failure);
 			}
 			throw failure;

@@ -1,6 +1,7 @@
 package io.github.idempotency.method;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -11,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -236,6 +238,24 @@ class IdempotentMethodTests {
 		assertThat(this.payments.runs("text")).isEqualTo(before + 2);
 		assertThat(output).contains("Payments.text returned a value of 4097 bytes as JSON, more than"
 				+ " idempotency.max-result-size (4096 bytes)");
+	}
+
+	// A method returning a future may throw before it returns one: its replays throw too,
+	// rather than return a failed future its callers would not look into.
+	@Test
+	void finalExceptionOfAMethodReturningAFutureShouldBeReplayedAsItCame() {
+		int before = this.payments.runs("declineEarlyOrLate");
+		String early = this.key + "-early";
+		for (int call = 0; call < 2; call++) {
+			assertThatExceptionOfType(DeclinedException.class)
+				.isThrownBy(() -> this.payments.declineEarlyOrLate(early, true))
+				.withMessage("declined early");
+			assertThat(this.payments.declineEarlyOrLate(this.key, false)).failsWithin(Duration.ofSeconds(5))
+				.withThrowableOfType(ExecutionException.class)
+				.withCauseInstanceOf(DeclinedException.class)
+				.withMessageContaining("declined late");
+		}
+		assertThat(this.payments.runs("declineEarlyOrLate")).isEqualTo(before + 2);
 	}
 
 	@Test

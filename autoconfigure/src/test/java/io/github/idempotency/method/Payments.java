@@ -168,6 +168,16 @@ public class Payments {
 		throw new InsufficientFundsException("balance too low " + runs("insufficient"));
 	}
 
+	// Declined by the call itself, or through the future it returns.
+	@Idempotent(key = "#reference", finalExceptions = DeclinedException.class)
+	public CompletableFuture<Receipt> declineEarlyOrLate(String reference, boolean early) {
+		ran("declineEarlyOrLate");
+		if (early) {
+			throw new DeclinedException("declined early");
+		}
+		return CompletableFuture.failedFuture(new DeclinedException("declined late"));
+	}
+
 	// Completed by whatever runs on the executor: a client's I/O thread, say.
 	@Idempotent(key = "#reference", fingerprint = "#reference")
 	public CompletableFuture<Receipt> completedOn(String reference, Executor executor) {
