@@ -370,6 +370,10 @@ public class IdempotentMethodInvoker {
 					if (failure == null) {
 						copy.complete(value);
 					}
+					// Cancelled as the work was, for callers that ask isCancelled().
+					else if (failure instanceof CancellationException) {
+						copy.cancel(false);
+					}
 					// Wrapped as a dependent future's failure is, as the copy's was.
 					else {
 						copy.completeExceptionally(

@@ -240,6 +240,17 @@ class IdempotentMethodTests {
 				+ " idempotency.max-result-size (4096 bytes)");
 	}
 
+	// The caller's copy of a future the method's work cancelled is cancelled too, as a
+	// caller that asks isCancelled() expects; the key stays claimed, since the work
+	// behind it may still run.
+	@Test
+	void futureTheWorkCancelledShouldReachTheCallerCancelled() {
+		CompletableFuture<Receipt> first = this.payments.abandoned(this.key);
+		assertThat(first).isCancelled();
+		assertThatExceptionOfType(IdempotentCallInProgressException.class)
+			.isThrownBy(() -> this.payments.abandoned(this.key));
+	}
+
 	// A method returning a future may throw before it returns one: its replays throw too,
 	// rather than return a failed future its callers would not look into.
 	@Test

@@ -168,6 +168,15 @@ public class Payments {
 		throw new InsufficientFundsException("balance too low " + runs("insufficient"));
 	}
 
+	// Its work gave up: the future it returns is cancelled.
+	@Idempotent(key = "#reference")
+	public CompletableFuture<Receipt> abandoned(String reference) {
+		ran("abandoned");
+		CompletableFuture<Receipt> work = new CompletableFuture<>();
+		work.cancel(false);
+		return work;
+	}
+
 	// Declined by the call itself, or through the future it returns.
 	@Idempotent(key = "#reference", finalExceptions = DeclinedException.class)
 	public CompletableFuture<Receipt> declineEarlyOrLate(String reference, boolean early) {
