@@ -389,10 +389,13 @@ public class IdempotentMethodInvoker {
 
 	private void settled(Claim claim, IdempotentOperation operation, Target target, @Nullable Object value,
 			@Nullable Throwable failure) {
+		Throwable cause = (failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause()
+				: failure;
 		if (failure == null) {
 			returned(claim, operation, target, value);
 		}
-		else if (failure instanceof CancellationException) {
+		// Cancelled, or a stage of work that was.
+		else if (cause instanceof CancellationException) {
 			// Cancelling a future does not stop the work that would complete it: its end
 			// is unknown, so the key is held until its lease runs out.
 			claim.stopRenewal();
@@ -400,8 +403,7 @@ public class IdempotentMethodInvoker {
 					+ " lock timeout passes, as the work behind it may still run");
 		}
 		else {
-			failed(claim, operation, target, (failure instanceof CompletionException && failure.getCause() != null)
-					? failure.getCause() : failure, false);
+			failed(claim, operation, target, cause, false);
 		}
 	}
 

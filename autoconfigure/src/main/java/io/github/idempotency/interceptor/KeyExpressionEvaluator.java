@@ -8,10 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.Deque;
+import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.StringJoiner;
@@ -100,12 +102,13 @@ public final class KeyExpressionEvaluator {
 	}
 
 	// The type of the value, or of a part of it, whose text names its identity: an
-	// array, or an object that keeps Object's toString(); or that lists the same members
-	// in another order: a set or a map (equal ones need not iterate alike, and Set.of's
-	// order changes from one JVM to the next), unless sorted or an EnumSet. The text
-	// a record is given shows its components' (which are looked into, as are the members
-	// of lists, sorted sets and maps, and what an Optional holds, as far as they nest);
-	// one a record writes itself is its own.
+	// array, or an object that keeps Object's toString(); or whose members may be listed
+	// in another order: a collection or map other than a list, a deque, a sorted one or
+	// one of enums (equal sets and maps need not iterate alike, Set.of's order changes
+	// from one JVM to the next, and a map's values follow its keys). The text a record is
+	// given shows its components' (which are looked into, as are the members of the
+	// collections and maps taken, and what an Optional holds, as far as they nest); one a
+	// record writes itself is its own.
 	private static @Nullable Class<?> unstableText(Object value, int depth) {
 		Class<?> type = value.getClass();
 		if (type.isArray() || !HAS_OWN_TEXT.get(type)) {
@@ -118,11 +121,12 @@ public final class KeyExpressionEvaluator {
 			return optional.map((held) -> unstableText(held, depth + 1)).orElse(null);
 		}
 		if (value instanceof Collection<?> members) {
-			return (members instanceof Set && !(members instanceof SortedSet) && !(members instanceof EnumSet)) ? type
-					: firstUnstable(members, depth);
+			boolean inOrder = members instanceof List || members instanceof Deque || members instanceof SortedSet
+					|| members instanceof EnumSet;
+			return inOrder ? firstUnstable(members, depth) : type;
 		}
 		if (value instanceof Map<?, ?> map) {
-			if (!(map instanceof SortedMap)) {
+			if (!(map instanceof SortedMap) && !(map instanceof EnumMap)) {
 				return type;
 			}
 			Class<?> unstable = firstUnstable(map.keySet(), depth);

@@ -157,7 +157,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		if (form && formCutShort(request)) {
 			return refuseIncomplete(request, response, "The form data could not be read in full.");
 		}
-		if (!form || mayBeUnparsedForm(request, swappableRequest)) {
+		if (!form || mayBeUnparsedForm(request)) {
 			// The body is taken as it reached the starter's filter, beneath the wrappers
 			// made after it: one that decodes as it is read decodes it once, when the
 			// handler reads. The length the client declared is the body's only if the
@@ -190,7 +190,11 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 				return false;
 			}
 			if (form && body.length == 0) {
-				// The container read the form into parameters.
+				// The container read the form into parameters, or none of it arrived.
+				if (declared > 0 && !formReadIntoParameters(request)) {
+					return refuseIncomplete(request, response, "The form data ended before any of the " + declared
+							+ " bytes its Content-Length announced.");
+				}
 				body = null;
 			}
 			// A container may end the body of an HTTP/2 request whose client reset the
@@ -359,17 +363,22 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 
 	// Containers parse a form sent with POST into parameters; for other methods some
 	// do and some do not (Tomcat does not), and Spring's FormContentFilter does when it
-	// is on, reading the body before the handler is chosen. A form body nobody read
-	// counts as any other body, else a key reused with another would be replayed.
-	// Multipart data is Spring MVC's to resolve, before the handler is chosen.
-	private static boolean mayBeUnparsedForm(HttpServletRequest request,
-			IdempotencyFilter.SwappableRequest swappableRequest) {
-		if ("POST".equals(request.getMethod())) {
-			return false;
-		}
-		byte[] early = swappableRequest.bodyReadEarly();
-		return early != null && early.length == 0
+	// is on, reading the body before the starter's filter runs. A form body nobody read
+	// counts as any other body, else a key reused with another would be replayed; so
+	// does one a later filter read (it reads through the starter's wrapper, which keeps
+	// what it read). Multipart data is Spring MVC's to resolve, before the handler is
+	// chosen.
+	private static boolean mayBeUnparsedForm(HttpServletRequest request) {
+		return !"POST".equals(request.getMethod())
 				&& MediaType.APPLICATION_FORM_URLENCODED.includes(MediaType.parseMediaType(request.getContentType()));
+	}
+
+	// Whether parameters came from the body: more values than the query string holds.
+	private static boolean formReadIntoParameters(HttpServletRequest request) {
+		String query = request.getQueryString();
+		long inQuery = (query != null) ? Arrays.stream(query.split("&")).filter((pair) -> !pair.isEmpty()).count() : 0;
+		long values = request.getParameterMap().values().stream().mapToLong((found) -> found.length).sum();
+		return values > inQuery;
 	}
 
 	// The container parses form data into parameters itself, reading the body from its

@@ -206,16 +206,16 @@ class IdempotencyLifecycleTests {
 		assertThat(this.store.claim("k12", "fp", Duration.ofSeconds(1))).isInstanceOf(ClaimResult.Claimed.class);
 	}
 
-	// Answered when more than a third of its lease had passed, its first renewal overdue:
-	// renewed at once.
+	// Answered when more than a third of its lease, but less than half, had passed, its
+	// first renewal overdue: it runs, and its lease is renewed past the one it claimed.
 	@Test
-	void claimAnsweredLateShouldBeRenewedAtOnce() throws InterruptedException {
+	void claimAnsweredLateButBeforeHalfItsLeaseShouldRunAndBeRenewed() throws InterruptedException {
 		IdempotentOperation lease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
-				Duration.ofMillis(1500), null, true, false, null, null, List.of(), null, null);
+				Duration.ofMillis(3000), null, true, false, null, null, List.of(), null, null);
 		this.lifecycle.close();
-		this.lifecycle = lateAnswers(0, 650, OnStoreFailure.REJECT);
+		this.lifecycle = lateAnswers(0, 1100, OnStoreFailure.REJECT);
 		Claim claim = proceed(this.lifecycle.begin(lease, "Ledger#book", "k10", "fp"));
-		Thread.sleep(1000);
+		Thread.sleep(2200);
 		assertThat(this.store.claim("k10", "fp", Duration.ofSeconds(1))).isInstanceOf(ClaimResult.InProgress.class);
 		assertThat(claim.complete(OUTCOME)).isTrue();
 	}

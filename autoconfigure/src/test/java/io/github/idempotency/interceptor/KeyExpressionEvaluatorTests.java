@@ -3,6 +3,7 @@ package io.github.idempotency.interceptor;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -132,8 +133,15 @@ class KeyExpressionEvaluatorTests {
 			.isThrownBy(() -> this.evaluator.evaluate("#p0", take, new Object[] { new HashMap<>(Map.of("a", 1)) }))
 			.withMessageContaining("java.util.HashMap");
 		assertThatExceptionOfType(EvaluationException.class)
+			.isThrownBy(() -> this.evaluator.evaluate("#p0", take,
+					new Object[] { new HashMap<>(Map.of("a", 1, "b", 2)).values() }))
+			.withMessageContaining("java.util.HashMap$Values");
+		assertThatExceptionOfType(EvaluationException.class)
 			.isThrownBy(() -> this.evaluator.evaluate("#p0", take, new Object[] { List.of(new Object()) }))
 			.withMessageContaining("it holds a java.lang.Object");
+		assertThat(this.evaluator.evaluate("#p0", take,
+				new Object[] { new EnumMap<>(Map.of(TimeUnit.SECONDS, 1, TimeUnit.MILLISECONDS, 2)) }))
+			.isEqualTo("{MILLISECONDS=2, SECONDS=1}");
 		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { List.of("order-1", "order-2") }))
 			.isEqualTo("[order-1, order-2]");
 		assertThat(this.evaluator.evaluate("#p0", take, new Object[] { new TreeSet<>(Set.of("b", "a")) }))

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -249,6 +250,19 @@ class IdempotentMethodTests {
 		assertThat(first).isCancelled();
 		assertThatExceptionOfType(IdempotentCallInProgressException.class)
 			.isThrownBy(() -> this.payments.abandoned(this.key));
+	}
+
+	// A stage of cancelled work fails with the cancellation as its cause: the work may
+	// still run all the same, so the key stays claimed rather than given up.
+	@Test
+	void futureOfAStageOfCancelledWorkShouldKeepTheKeyClaimed() {
+		int before = this.payments.runs("abandonedUpstream");
+		assertThat(this.payments.abandonedUpstream(this.key)).failsWithin(Duration.ofSeconds(5))
+			.withThrowableOfType(ExecutionException.class)
+			.withCauseInstanceOf(CancellationException.class);
+		assertThatExceptionOfType(IdempotentCallInProgressException.class)
+			.isThrownBy(() -> this.payments.abandonedUpstream(this.key));
+		assertThat(this.payments.runs("abandonedUpstream")).isEqualTo(before + 1);
 	}
 
 	// A method returning a future may throw before it returns one: its replays throw too,

@@ -177,6 +177,15 @@ public class Payments {
 		return work;
 	}
 
+	// Its work is a stage of work that gave up.
+	@Idempotent(key = "#reference")
+	public CompletableFuture<Receipt> abandonedUpstream(String reference) {
+		ran("abandonedUpstream");
+		CompletableFuture<String> upstream = new CompletableFuture<>();
+		upstream.cancel(false);
+		return upstream.thenApply((note) -> new Receipt(reference, 1, note));
+	}
+
 	// Declined by the call itself, or through the future it returns.
 	@Idempotent(key = "#reference", finalExceptions = DeclinedException.class)
 	public CompletableFuture<Receipt> declineEarlyOrLate(String reference, boolean early) {

@@ -1,8 +1,10 @@
 package io.github.idempotency.web;
 
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 
 import io.github.idempotency.web.edge.EdgeApplication;
+import io.github.idempotency.web.edge.SignedBodyCheck;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.test.context.SpringBootTest;
@@ -32,6 +34,29 @@ class FormContentFilterOffTests extends AbstractWebTests {
 		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
 		assertThat(retry.body()).isEqualTo(first.body());
 		assertThat(this.executions.count(this.key)).isOne();
+	}
+
+	// A filter after the starter's wraps the request so that the body can be read again,
+	// and the application's interceptor reads it, to check its signature, before the
+	// starter's: the form counts as it was read, on every container.
+	@Test
+	void formSentWithPutThatTheApplicationReadFirstShouldCountByItsBody() {
+		HttpResponse<byte[]> first = signed(this.http.put("/edge/form"), "item=pen").send();
+		HttpResponse<byte[]> other = signed(this.http.put("/edge/form"), "item=ink").send();
+		HttpResponse<byte[]> retry = signed(this.http.put("/edge/form"), "item=pen").send();
+
+		assertThat(first.statusCode()).isEqualTo(200);
+		assertThat(TestHttp.text(first)).endsWith(":item=pen");
+		assertThat(other.statusCode()).isEqualTo(422);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isOne();
+	}
+
+	private TestHttp.Request signed(TestHttp.Request request, String form) {
+		return request.key(this.key)
+			.name(this.key)
+			.header("X-Signature", SignedBodyCheck.signature(form.getBytes(StandardCharsets.UTF_8)))
+			.form(form);
 	}
 
 	// Read as a body, such a form is held to idempotency.max-body-size as bodies are.

@@ -235,6 +235,13 @@ public class OrderController {
 		return item + " run " + this.executions.record(name);
 	}
 
+	// A form sent with PUT, which Spring's FormContentFilter reads into parameters.
+	@PutMapping(path = "/form", consumes = "application/x-www-form-urlencoded")
+	@Idempotent
+	String replaceForm(@RequestHeader("X-Test-Name") String name, @RequestParam(required = false) String item) {
+		return item + " replaced, run " + this.executions.record(name);
+	}
+
 	@PostMapping("/callable")
 	@Idempotent
 	Callable<Order> callable(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
