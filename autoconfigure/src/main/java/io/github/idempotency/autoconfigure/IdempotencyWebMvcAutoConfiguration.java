@@ -21,6 +21,7 @@ import io.github.idempotency.web.RequestFingerprinter;
 import jakarta.servlet.DispatcherType;
 
 import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -89,10 +90,21 @@ public class IdempotencyWebMvcAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	ProblemResponseWriter idempotencyProblemResponseWriter(ObjectProvider<RequestMappingHandlerAdapter> adapter) {
+	ProblemResponseWriter idempotencyProblemResponseWriter(ObjectProvider<RequestMappingHandlerAdapter> adapters,
+			BeanFactory beanFactory) {
 		// Resolved on first use, as the adapter is built from the MVC configuration this
 		// writer is part of; then kept, as looking a bean up costs microseconds.
-		return new ProblemResponseWriter(SingletonSupplier.of(() -> adapter.getObject().getMessageConverters()));
+		return new ProblemResponseWriter(
+				SingletonSupplier.of(() -> handlerAdapter(adapters, beanFactory).getMessageConverters()));
+	}
+
+	// Spring MVC's own, by the name its configuration gives it, where there are others
+	// (Spring Data REST adds one).
+	private static RequestMappingHandlerAdapter handlerAdapter(ObjectProvider<RequestMappingHandlerAdapter> adapters,
+			BeanFactory beanFactory) {
+		RequestMappingHandlerAdapter unique = adapters.getIfUnique();
+		return (unique != null) ? unique
+				: beanFactory.getBean("requestMappingHandlerAdapter", RequestMappingHandlerAdapter.class);
 	}
 
 	@Bean

@@ -13,6 +13,9 @@ import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
+import io.github.idempotency.json.Jackson2JsonCanonicalizer;
+import io.github.idempotency.json.Jackson3JsonCanonicalizer;
+import io.github.idempotency.json.JsonCanonicalizer;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import io.github.idempotency.store.redis.RedisIdempotencyStore;
 import io.github.idempotency.test.BootLine;
@@ -20,11 +23,11 @@ import io.github.idempotency.test.RedisTestServer;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
 import io.github.idempotency.web.IdempotencyFilter;
+import io.github.idempotency.web.IdempotencyProblem;
+import io.github.idempotency.web.IdempotencyProblemException;
 import io.github.idempotency.web.IdempotentHandlerInterceptor;
 import io.github.idempotency.web.IdempotentRequestMatcher;
-import io.github.idempotency.json.Jackson2JsonCanonicalizer;
-import io.github.idempotency.json.Jackson3JsonCanonicalizer;
-import io.github.idempotency.json.JsonCanonicalizer;
+import io.github.idempotency.web.ProblemResponseWriter;
 import io.github.idempotency.web.RequestFingerprinter;
 import jakarta.servlet.DispatcherType;
 import org.junit.jupiter.api.Test;
@@ -44,8 +47,11 @@ import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -71,6 +77,20 @@ class IdempotencyAutoConfigurationTests {
 			assertThat(context).hasSingleBean(IdempotencyAdvisor.class);
 			assertThat(context).hasSingleBean(JsonCanonicalizer.class);
 			assertThat(context).hasBean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME);
+		});
+	}
+
+	// Spring Data REST adds a handler adapter of its own beside Spring MVC's, neither of
+	// them primary: the starter's answers are written with Spring MVC's converters.
+	@Test
+	void problemShouldBeWrittenWhereAnotherHandlerAdapterIsDefined() {
+		this.runner.withBean("repositoryExporterHandlerAdapter", RequestMappingHandlerAdapter.class).run((context) -> {
+			MockHttpServletResponse response = new MockHttpServletResponse();
+			context.getBean(ProblemResponseWriter.class)
+				.write(new IdempotencyProblemException(IdempotencyProblem.KEY_MISSING, "No key.", null),
+						new MockHttpServletRequest("POST", "/orders"), response);
+			assertThat(response.getStatus()).isEqualTo(400);
+			assertThat(response.getContentAsString()).contains("idempotency-key-missing");
 		});
 	}
 
