@@ -77,7 +77,8 @@ import org.springframework.util.ReflectionUtils;
 @ConditionalOnProperty(prefix = "idempotency", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(IdempotencyProperties.class)
 @Import({ RedisStoreConfiguration.class, JdbcStoreConfiguration.class, InMemoryStoreConfiguration.class,
-		IdempotencyAutoConfiguration.ProxyConfiguration.class, IdempotencyAutoConfiguration.Jackson3Configuration.class,
+		JdbcStoreMaintenanceConfiguration.class, IdempotencyAutoConfiguration.ProxyConfiguration.class,
+		IdempotencyAutoConfiguration.Jackson3Configuration.class,
 		IdempotencyAutoConfiguration.Jackson2Configuration.class })
 public class IdempotencyAutoConfiguration {
 

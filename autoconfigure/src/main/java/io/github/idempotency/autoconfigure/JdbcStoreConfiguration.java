@@ -3,15 +3,10 @@ package io.github.idempotency.autoconfigure;
 import javax.sql.DataSource;
 
 import io.github.idempotency.IdempotencyStore;
-import io.github.idempotency.autoconfigure.IdempotencyProperties.Jdbc;
 import io.github.idempotency.store.jdbc.JdbcIdempotencyStore;
-import io.github.idempotency.store.jdbc.JdbcRecordPurger;
-import io.github.idempotency.store.jdbc.JdbcSchemaCheck;
 
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
@@ -32,23 +27,6 @@ class JdbcStoreConfiguration {
 	@ConditionalOnMissingBean(IdempotencyStore.class)
 	JdbcIdempotencyStore idempotencyStore(DataSource dataSource, IdempotencyProperties properties) {
 		return new JdbcIdempotencyStore(dataSource, properties.getJdbc().getTableName());
-	}
-
-	@Bean
-	@ConditionalOnMissingBean
-	@ConditionalOnBean(JdbcIdempotencyStore.class)
-	JdbcSchemaCheck idempotencyJdbcSchemaCheck(JdbcIdempotencyStore store, IdempotencyProperties properties) {
-		return new JdbcSchemaCheck(store, properties.getJdbc().getInitializeSchema() == Jdbc.InitializeSchema.ALWAYS);
-	}
-
-	@Bean
-	@ConditionalOnMissingBean
-	@ConditionalOnBean(JdbcIdempotencyStore.class)
-	@ConditionalOnProperty(prefix = "idempotency.jdbc.purge", name = "enabled", havingValue = "true",
-			matchIfMissing = true)
-	JdbcRecordPurger idempotencyJdbcRecordPurger(JdbcIdempotencyStore store, IdempotencyProperties properties) {
-		return new JdbcRecordPurger(store, properties.getJdbc().getPurge().getInterval(),
-				properties.getJdbc().getPurge().getBatchSize());
 	}
 
 }

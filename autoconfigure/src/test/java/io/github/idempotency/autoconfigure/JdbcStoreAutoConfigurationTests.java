@@ -260,6 +260,20 @@ class JdbcStoreAutoConfigurationTests {
 			.run((context) -> assertThat(context).hasSingleBean(JdbcIdempotencyStore.class));
 	}
 
+	// With several DataSources the application builds the store on the one it means: its
+	// table is checked and its expired rows purged all the same.
+	@Test
+	void jdbcStoreOfTheApplicationsOwnShouldBeCheckedAndPurged() {
+		this.runner.withBean("reportingDataSource", DataSource.class, JdbcStoreAutoConfigurationTests::postgres)
+			.withBean(JdbcIdempotencyStore.class, () -> new JdbcIdempotencyStore(postgres(), TABLE))
+			.withPropertyValues("idempotency.jdbc.initialize-schema=always")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context.getBean(JdbcIdempotencyStore.class).hasTable()).isTrue();
+				assertThat(context.getBean(JdbcRecordPurger.class).isRunning()).isTrue();
+			});
+	}
+
 	@Test
 	void dataSourceWithoutSpringJdbcShouldLeaveRecordsInMemory() {
 		this.runner.withClassLoader(new FilteredClassLoader("org.springframework.jdbc"))
