@@ -1,5 +1,8 @@
 package io.github.idempotency.autoconfigure;
 
+import java.lang.reflect.Proxy;
+
+import io.github.idempotency.store.redis.RedisEvictionPolicyCheck;
 import io.github.idempotency.test.BootLine;
 import io.github.idempotency.test.RedisClusterProcesses;
 import io.github.idempotency.test.RedisProcess;
@@ -10,9 +13,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -48,6 +53,18 @@ class RedisEvictionPolicyCheckTests {
 		if (redis != null) {
 			redis.close();
 		}
+	}
+
+	// A test of the application's that replaces the factory with a mock, which hands out
+	// no connection: the check gives up, as when Redis does not answer.
+	@Test
+	void factoryThatHandsOutNoConnectionShouldNotFailStartup() {
+		RedisConnectionFactory mock = (RedisConnectionFactory) Proxy.newProxyInstance(getClass().getClassLoader(),
+				new Class<?>[] { RedisConnectionFactory.class }, (proxy, method, arguments) -> null);
+		new ApplicationContextRunner()
+			.withBean(RedisEvictionPolicyCheck.class,
+					() -> new RedisEvictionPolicyCheck(mock, RedisEvictionPolicyCheck.Action.WARN))
+			.run((context) -> assertThat(context).hasNotFailed());
 	}
 
 	@Test

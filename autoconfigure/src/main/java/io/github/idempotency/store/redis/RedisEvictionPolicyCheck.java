@@ -74,6 +74,11 @@ public class RedisEvictionPolicyCheck implements SmartInitializingSingleton {
 			logger.warn(message + " Set idempotency.redis.eviction-check=off to silence this.");
 			return;
 		}
+		// A factory that hands out no connection, as a test's mock of one does.
+		catch (RuntimeException ex) {
+			logger.debug("Could not read maxmemory-policy from Redis to check that it keeps idempotency records", ex);
+			return;
+		}
 		Map<String, String> evicting = (config != null) ? evictingNodes(config) : Map.of();
 		if (evicting.isEmpty()) {
 			return;
