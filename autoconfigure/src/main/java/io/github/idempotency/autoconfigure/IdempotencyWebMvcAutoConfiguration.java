@@ -20,8 +20,8 @@ import io.github.idempotency.web.RequestCallSource;
 import io.github.idempotency.web.RequestFingerprinter;
 import jakarta.servlet.DispatcherType;
 
-import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
