@@ -153,11 +153,12 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 			return true;
 		}
 		byte[] body = null;
-		boolean form = isFormData(request);
+		MediaType formType = formType(request);
+		boolean form = formType != null;
 		if (form && formCutShort(request)) {
 			return refuseIncomplete(request, response, "The form data could not be read in full.");
 		}
-		if (!form || mayBeUnparsedForm(request)) {
+		if (!form || mayBeUnparsedForm(request, formType)) {
 			// The body is taken as it reached the starter's filter, beneath the wrappers
 			// made after it: one that decodes as it is read decodes it once, when the
 			// handler reads. The length the client declared is the body's only if the
@@ -368,9 +369,8 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	// does one a later filter read (it reads through the starter's wrapper, which keeps
 	// what it read). Multipart data is Spring MVC's to resolve, before the handler is
 	// chosen.
-	private static boolean mayBeUnparsedForm(HttpServletRequest request) {
-		return !"POST".equals(request.getMethod())
-				&& MediaType.APPLICATION_FORM_URLENCODED.includes(MediaType.parseMediaType(request.getContentType()));
+	private static boolean mayBeUnparsedForm(HttpServletRequest request, MediaType formType) {
+		return !"POST".equals(request.getMethod()) && MediaType.APPLICATION_FORM_URLENCODED.includes(formType);
 	}
 
 	// Whether parameters came from the body: more values than the query string holds.
@@ -383,17 +383,19 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 
 	// The container parses form data into parameters itself, reading the body from its
 	// own buffer; reading it here would leave the handler's @RequestParam values empty.
-	private static boolean isFormData(HttpServletRequest request) {
+	// The type of form data, null for any other body.
+	private static @Nullable MediaType formType(HttpServletRequest request) {
 		String contentType = request.getContentType();
 		if (contentType == null) {
-			return false;
+			return null;
 		}
 		try {
 			MediaType type = MediaType.parseMediaType(contentType);
-			return MediaType.APPLICATION_FORM_URLENCODED.includes(type) || "multipart".equals(type.getType());
+			return (MediaType.APPLICATION_FORM_URLENCODED.includes(type) || "multipart".equals(type.getType())) ? type
+					: null;
 		}
 		catch (IllegalArgumentException ex) {
-			return false;
+			return null;
 		}
 	}
 
