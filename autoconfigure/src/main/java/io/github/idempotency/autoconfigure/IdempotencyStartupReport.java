@@ -14,6 +14,8 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationContextAware;
 import org.springframework.context.ApplicationListener;
+import org.springframework.context.event.ApplicationContextEvent;
+import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.event.ContextRefreshedEvent;
 
 /**
@@ -25,7 +27,7 @@ import org.springframework.context.event.ContextRefreshedEvent;
  * store is asked on a thread of its own, so that a Redis that does not answer never holds
  * up startup.
  */
-class IdempotencyStartupReport implements ApplicationListener<ContextRefreshedEvent>, ApplicationContextAware {
+class IdempotencyStartupReport implements ApplicationListener<ApplicationContextEvent>, ApplicationContextAware {
 
 	private static final Log logger = LogFactory.getLog(IdempotencyStartupReport.class);
 
@@ -38,6 +40,9 @@ class IdempotencyStartupReport implements ApplicationListener<ContextRefreshedEv
 	private @Nullable ApplicationContext context;
 
 	private boolean reported;
+
+	// Set before the context stops its beans, the store's connections among them.
+	private volatile boolean closing;
 
 	/**
 	 * @param store where records go
@@ -65,8 +70,14 @@ class IdempotencyStartupReport implements ApplicationListener<ContextRefreshedEv
 	// A child context's refresh reaches its parent's listeners too, possibly before the
 	// parent's own handlers are counted: only this context's refresh is reported.
 	@Override
-	public void onApplicationEvent(ContextRefreshedEvent event) {
-		if (this.reported || event.getApplicationContext() != this.context) {
+	public void onApplicationEvent(ApplicationContextEvent event) {
+		if (event.getApplicationContext() != this.context) {
+			return;
+		}
+		if (event instanceof ContextClosedEvent) {
+			this.closing = true;
+		}
+		if (this.reported || !(event instanceof ContextRefreshedEvent)) {
 			return;
 		}
 		this.reported = true;
@@ -103,6 +114,12 @@ class IdempotencyStartupReport implements ApplicationListener<ContextRefreshedEv
 					+ " ms");
 		}
 		catch (Throwable ex) {
+			if (this.closing) {
+				// An application closed as soon as it started (a test, a one-off job)
+				// takes the store's connections with it: that says nothing of the store.
+				logger.debug("Idempotency: the application closed before its store answered", ex);
+				return;
+			}
 			logger.warn("Idempotency: " + operations + "; records in " + this.store + ", which did not answer ("
 					+ ex.getMessage() + "). Idempotent requests get 503 (or run unprotected with"
 					+ " idempotency.on-store-failure=proceed) until it does.");

@@ -19,6 +19,7 @@ import io.github.idempotency.json.JsonCanonicalizer;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import io.github.idempotency.store.redis.RedisIdempotencyStore;
 import io.github.idempotency.test.BootLine;
+import io.github.idempotency.test.RedisProcess;
 import io.github.idempotency.test.RedisTestServer;
 import io.github.idempotency.web.IdempotencyCoordinator;
 import io.github.idempotency.web.IdempotencyExceptionResolver;
@@ -98,7 +99,7 @@ class IdempotencyAutoConfigurationTests {
 	void startupShouldSayWhereRecordsGoAndThatTheStoreAnswered(CapturedOutput output) {
 		this.redisRunner.withUserConfiguration(IdempotentController.class, PlainController.class).run((context) -> {
 			assertThat(context).hasNotFailed();
-			awaitOutput(output, "records in Redis (standalone");
+			awaitOutput(output, "Idempotency: 1 idempotent HTTP operation; records in Redis (standalone ");
 			assertThat(output).contains("Idempotency: 1 idempotent HTTP operation; records in Redis (standalone ")
 				.contains("key prefix 'idempotency'), which answered in");
 		});
@@ -112,7 +113,7 @@ class IdempotencyAutoConfigurationTests {
 			.withUserConfiguration(IdempotentController.class)
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				awaitOutput(output, "which did not answer");
+				awaitOutput(output, "Idempotency: 1 idempotent HTTP operation; records in Redis");
 				assertThat(output).contains("WARN")
 					.contains("Idempotency: 1 idempotent HTTP operation; records in Redis")
 					.contains("which did not answer")
@@ -120,7 +121,34 @@ class IdempotencyAutoConfigurationTests {
 			});
 	}
 
-	// The store is asked on a thread of its own.
+	// An application closed while its store had not answered yet takes the store's
+	// connections with it, which says nothing of the store.
+	@Test
+	void applicationClosedBeforeItsStoreAnsweredShouldNotWarn(CapturedOutput output) throws InterruptedException {
+		try (RedisProcess redis = RedisProcess.launchOrSkip()) {
+			redis.pauseClients(Duration.ofSeconds(3));
+			this.runner.withConfiguration(AutoConfigurations.of(BootLine.redisAutoConfiguration()))
+				.withPropertyValues("spring.data.redis.url=" + redis.url(), "idempotency.redis.eviction-check=off")
+				.withUserConfiguration(IdempotentController.class)
+				.run((context) -> assertThat(context).hasNotFailed());
+			awaitStartupReports();
+		}
+		assertThat(output).doesNotContain("which did not answer").doesNotContain("which answered");
+	}
+
+	private static void awaitStartupReports() throws InterruptedException {
+		long deadline = System.nanoTime() + 10_000_000_000L;
+		while (Thread.getAllStackTraces()
+			.keySet()
+			.stream()
+			.anyMatch((thread) -> thread.getName().equals("idempotency-startup-report"))) {
+			assertThat(System.nanoTime()).as("startup report still running").isLessThan(deadline);
+			Thread.sleep(20);
+		}
+	}
+
+	// The store is asked on a thread of its own. A report of an earlier test's context
+	// can land in this one's output too, so the whole line is awaited.
 	private static void awaitOutput(CapturedOutput output, String text) throws InterruptedException {
 		long deadline = System.nanoTime() + 10_000_000_000L;
 		while (!output.toString().contains(text) && System.nanoTime() < deadline) {
