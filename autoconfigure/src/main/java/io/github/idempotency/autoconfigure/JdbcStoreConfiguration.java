@@ -5,6 +5,7 @@ import javax.sql.DataSource;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.store.jdbc.JdbcIdempotencyStore;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
@@ -15,7 +16,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * The JDBC store, on the application's single {@link DataSource}: chosen with
- * {@code idempotency.store=jdbc}, or when no Redis store was configured before it.
+ * {@code idempotency.store=jdbc}, or when no Redis store was configured before it (and
+ * the application has not several Redis connection factories, none of them primary).
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnClass(JdbcTemplate.class)
@@ -25,7 +27,14 @@ class JdbcStoreConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean(IdempotencyStore.class)
-	JdbcIdempotencyStore idempotencyStore(DataSource dataSource, IdempotencyProperties properties) {
+	JdbcIdempotencyStore idempotencyStore(DataSource dataSource, IdempotencyProperties properties,
+			ListableBeanFactory beanFactory) {
+		if (properties.getStore() == null) {
+			// Redis comes first when nothing is chosen: with several factories, the one
+			// meant was most likely one of them.
+			StoreCandidates.failIfSeveral(beanFactory, StoreCandidates.REDIS, StoreCandidates.REDIS,
+					"idempotency records would be kept in the DataSource instead");
+		}
 		return new JdbcIdempotencyStore(dataSource, properties.getJdbc().getTableName());
 	}
 

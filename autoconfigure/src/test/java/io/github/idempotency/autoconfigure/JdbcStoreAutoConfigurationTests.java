@@ -27,6 +27,9 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.core.io.ByteArrayResource;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
@@ -260,6 +263,36 @@ class JdbcStoreAutoConfigurationTests {
 			.run((context) -> assertThat(context).hasSingleBean(JdbcIdempotencyStore.class));
 	}
 
+	// Redis comes before the database when no store is chosen: the factory meant was most
+	// likely one of the two, and which is not for the starter to guess either.
+	@Test
+	void severalRedisFactoriesNoneOfThemPrimaryShouldFailStartupRatherThanChooseTheDatabase() {
+		ApplicationContextRunner twoRedis = this.runner.withPropertyValues("idempotency.jdbc.initialize-schema=always")
+			.withBean("cacheRedis", RedisConnectionFactory.class, JdbcStoreAutoConfigurationTests::redis)
+			.withBean("sessionRedis", RedisConnectionFactory.class, JdbcStoreAutoConfigurationTests::redis);
+		twoRedis.run((context) -> assertThat(context).getFailure()
+			.rootCause()
+			.hasMessageContaining("The application has 2 RedisConnectionFactory beans (cacheRedis, sessionRedis)")
+			.hasMessageContaining("none is @Primary, so idempotency records would be kept in the DataSource instead"));
+		twoRedis.withPropertyValues("idempotency.store=jdbc")
+			.run((context) -> assertThat(context).hasSingleBean(JdbcIdempotencyStore.class));
+		twoRedis.withPropertyValues("idempotency.store=redis")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("idempotency.store=redis, but the application has 2 RedisConnectionFactory"
+						+ " beans (cacheRedis, sessionRedis) and none is @Primary. Mark the one"));
+		this.runner.withPropertyValues("idempotency.jdbc.initialize-schema=always")
+			.withBean("cacheRedis", RedisConnectionFactory.class, JdbcStoreAutoConfigurationTests::redis)
+			.withBean("sessionRedis", RedisConnectionFactory.class, JdbcStoreAutoConfigurationTests::redis,
+					(definition) -> definition.setPrimary(true))
+			.run((context) -> assertThat(context).hasSingleBean(RedisIdempotencyStore.class));
+	}
+
+	private static RedisConnectionFactory redis() {
+		return new LettuceConnectionFactory(
+				new RedisStandaloneConfiguration(RedisTestServer.host(), RedisTestServer.port()));
+	}
+
 	// With several DataSources the application builds the store on the one it means: its
 	// table is checked and its expired rows purged all the same.
 	@Test
@@ -294,7 +327,7 @@ class JdbcStoreAutoConfigurationTests {
 			.withPropertyValues("idempotency.store=jdbc")
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
-				.hasMessageContaining("idempotency.store=jdbc, but the application has no single DataSource"));
+				.hasMessageContaining("idempotency.store=jdbc, but the application has no DataSource"));
 	}
 
 	@Test
@@ -302,7 +335,7 @@ class JdbcStoreAutoConfigurationTests {
 		this.runner.withPropertyValues("idempotency.store=redis")
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
-				.hasMessageContaining("idempotency.store=redis, but the application has no single"));
+				.hasMessageContaining("idempotency.store=redis, but the application has no RedisConnectionFactory"));
 	}
 
 	@Test
