@@ -125,7 +125,9 @@ class IdempotencyAutoConfigurationTests {
 	// connections with it, which says nothing of the store.
 	@Test
 	void applicationClosedBeforeItsStoreAnsweredShouldNotWarn(CapturedOutput output) throws InterruptedException {
+		String report;
 		try (RedisProcess redis = RedisProcess.launchOrSkip()) {
+			report = "(standalone 127.0.0.1:" + redis.port() + ", key prefix 'idempotency'), which";
 			redis.pauseClients(Duration.ofSeconds(3));
 			this.runner.withConfiguration(AutoConfigurations.of(BootLine.redisAutoConfiguration()))
 				.withPropertyValues("spring.data.redis.url=" + redis.url(), "idempotency.redis.eviction-check=off")
@@ -133,7 +135,7 @@ class IdempotencyAutoConfigurationTests {
 				.run((context) -> assertThat(context).hasNotFailed());
 			awaitStartupReports();
 		}
-		assertThat(output).doesNotContain("which did not answer").doesNotContain("which answered");
+		assertThat(output).doesNotContain(report);
 	}
 
 	private static void awaitStartupReports() throws InterruptedException {
