@@ -15,9 +15,10 @@ import io.micrometer.observation.ObservationRegistry;
  * Observes every call to another {@link IdempotencyStore}, as the observation
  * {@code idempotency.store} with the low-cardinality key {@code operation}
  * ({@code claim}, {@code complete}, {@code renew}, {@code release}, {@code find},
- * {@code delete}) and, for claims, {@code result} ({@code claimed}, {@code in_progress},
- * {@code completed}, {@code mismatch}). With Spring Boot Actuator that is a timer of the
- * same name, and a span in each trace. Thread-safe.
+ * {@code delete}) and {@code result}: for claims that returned {@code claimed},
+ * {@code in_progress}, {@code completed} or {@code mismatch}, else {@code none}. With
+ * Spring Boot Actuator that is a timer of the same name, and a span in each trace.
+ * Thread-safe.
  *
  * @since 0.1.0
  */
@@ -27,6 +28,8 @@ public class ObservedIdempotencyStore implements IdempotencyStore {
 	 * Name of the observation.
 	 */
 	public static final String OBSERVATION_NAME = "idempotency.store";
+
+	private static final String NO_RESULT = "none";
 
 	private final IdempotencyStore store;
 
@@ -94,9 +97,12 @@ public class ObservedIdempotencyStore implements IdempotencyStore {
 	}
 
 	private Observation observation(String operation) {
+		// Every observation has the same keys: Prometheus drops the timers of one name
+		// whose tag keys differ from the first one's.
 		return Observation.createNotStarted(OBSERVATION_NAME, this.registry)
 			.contextualName("idempotency " + operation)
-			.lowCardinalityKeyValue("operation", operation);
+			.lowCardinalityKeyValue("operation", operation)
+			.lowCardinalityKeyValue("result", NO_RESULT);
 	}
 
 	private static String result(ClaimResult result) {

@@ -3,18 +3,23 @@ package io.github.idempotency.web;
 import java.net.http.HttpResponse;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.web.app.TestApplication;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Timer;
 import org.junit.jupiter.api.Test;
 
@@ -115,6 +120,26 @@ class MetricsTests extends AbstractWebTests {
 
 		assertThat(this.registry.getMeters()).allSatisfy((meter) -> assertThat(meter.getId().getTags())
 			.noneSatisfy((tag) -> assertThat(tag.getValue()).contains("secret-")));
+	}
+
+	// Prometheus takes the meters of one name only with one set of tag keys: the first
+	// registered wins, and the others are dropped.
+	@Test
+	void metersOfOneNameShouldHaveTheSameTagKeys() {
+		TestHttp http = new TestHttp(this.port);
+		String key = UUID.randomUUID().toString();
+		http.post("/orders").key(key).name(key).json(ORDER).send();
+		http.post("/orders").key(key).name(key).json(ORDER).send();
+		http.post("/orders").name(key).json(ORDER).send();
+
+		Map<String, Set<Set<String>>> tagKeysByName = new HashMap<>();
+		this.registry.getMeters()
+			.stream()
+			.filter((meter) -> meter.getId().getName().startsWith("idempotency."))
+			.forEach((meter) -> tagKeysByName.computeIfAbsent(meter.getId().getName(), (name) -> new HashSet<>())
+				.add(meter.getId().getTags().stream().map(Tag::getKey).collect(Collectors.toSet())));
+		assertThat(tagKeysByName).containsKeys("idempotency.requests", "idempotency.store")
+			.allSatisfy((name, tagKeys) -> assertThat(tagKeys).as(name).hasSize(1));
 	}
 
 	private void assertCountedOnce(String operation, IdempotencyOutcome outcome,
