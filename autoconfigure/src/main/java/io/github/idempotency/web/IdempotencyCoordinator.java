@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.StoredResponse;
@@ -26,6 +28,7 @@ import org.springframework.expression.EvaluationException;
 import org.springframework.expression.spel.SpelEvaluationException;
 import org.springframework.expression.spel.SpelMessage;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
 import org.springframework.util.LinkedCaseInsensitiveMap;
 import org.springframework.web.servlet.HandlerMapping;
 
@@ -49,6 +52,10 @@ import org.springframework.web.servlet.HandlerMapping;
 public class IdempotencyCoordinator {
 
 	private static final Log logger = LogFactory.getLog(IdempotencyCoordinator.class);
+
+	private static final Set<String> STANDARD_METHODS = Stream.of(HttpMethod.values())
+		.map(HttpMethod::name)
+		.collect(Collectors.toUnmodifiableSet());
 
 	private static final Set<SpelMessage> WHATEVER_THE_REQUEST = EnumSet.of(SpelMessage.PROPERTY_OR_FIELD_NOT_READABLE,
 			SpelMessage.METHOD_NOT_FOUND, SpelMessage.TYPE_NOT_FOUND);
@@ -107,8 +114,13 @@ public class IdempotencyCoordinator {
 		this.lifecycle.record(tag(request), outcome);
 	}
 
+	// A handler mapped for every HTTP method takes made-up ones too: each would be a
+	// counter of its own, kept for ever, so they count as one, as Spring's own request
+	// metrics count them.
 	private static String tag(HttpServletRequest request) {
-		return request.getMethod() + ' ' + request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
+		String method = request.getMethod();
+		return (STANDARD_METHODS.contains(method) ? method : "UNKNOWN") + ' '
+				+ request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
 	}
 
 	/**

@@ -16,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +24,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.GZIPOutputStream;
 
+import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.web.edge.BodyLoggingFilter;
 import io.github.idempotency.web.edge.EdgeApplication;
 import io.github.idempotency.web.edge.Gates;
@@ -1068,6 +1070,24 @@ class EdgeCaseTests extends AbstractWebTests {
 		while (response.statusCode() == 409 && System.nanoTime() < deadline);
 		assertThat(System.nanoTime() - start).isGreaterThan(TimeUnit.MILLISECONDS.toNanos(notBeforeMillis));
 		return response;
+	}
+
+	// A handler mapped for every method takes made-up ones too (Spring Security's
+	// firewall refuses them, and this application has none), each of which would
+	// otherwise be a counter of its own, kept for ever.
+	@Test
+	void madeUpHttpMethodsShouldBeCountedAsOne() {
+		TestHttp http = new TestHttp(this.port);
+		for (int i = 0; i < 3; i++) {
+			String method = "MADEUP" + UUID.randomUUID().toString().substring(0, 8).toUpperCase(Locale.ROOT);
+			assertThat(http.method(method, "/edge/any-method").name(method).send().statusCode()).isEqualTo(400);
+		}
+		assertThat(this.registry.find("idempotency.requests")
+			.tag("operation", "UNKNOWN /edge/any-method")
+			.tag("outcome", IdempotencyOutcome.INVALID_KEY.tagValue())
+			.counter()).isNotNull().satisfies((counter) -> assertThat(counter.count()).isEqualTo(3.0));
+		assertThat(this.registry.getMeters())
+			.noneSatisfy((meter) -> assertThat(meter.getId().getTag("operation")).startsWith("MADEUP"));
 	}
 
 }

@@ -54,6 +54,10 @@ final class TestHttp {
 		return new Request("HEAD", path);
 	}
 
+	Request method(String method, String path) {
+		return new Request(method, path);
+	}
+
 	final class Request {
 
 		private final String method;

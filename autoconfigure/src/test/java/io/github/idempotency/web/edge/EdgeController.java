@@ -75,6 +75,13 @@ public class EdgeController {
 		return ResponseEntity.created(URI.create("/edge/payments/" + payment.id())).body(payment);
 	}
 
+	// A mapping that names no HTTP method takes every one, made-up ones too.
+	@RequestMapping(path = "/any-method", produces = MediaType.TEXT_PLAIN_VALUE)
+	@Idempotent
+	String anyMethod(@RequestHeader("X-Test-Name") String name) {
+		return "run " + this.executions.record(name);
+	}
+
 	@PostMapping(path = "/form", produces = MediaType.TEXT_PLAIN_VALUE)
 	@Idempotent
 	String form(@RequestHeader("X-Test-Name") String name, @RequestParam(required = false) String item,
