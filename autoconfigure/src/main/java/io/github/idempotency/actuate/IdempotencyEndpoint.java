@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.IdempotencyRecord;
@@ -14,6 +15,8 @@ import io.github.idempotency.web.IdempotencyScopeResolver;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.Show;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -27,9 +30,11 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  * A record is named either by its record key (the 64 hex characters the logs show) or by
  * the operation, the client's key and, for authenticated requests, the principal; the
  * latter works with the default scope rule only. The stored body is shown only when asked
- * for. Reading is allowed by default; deleting only once
- * {@code management.endpoint.idempotency.access} is {@code unrestricted}, since a deleted
- * record lets a retry run its operation again.
+ * for, and only where {@code management.endpoint.idempotency.show-values} allows it
+ * ({@code never} by default, as for Spring Boot's own endpoints that show values): a body
+ * may hold what the API returned to its clients. Reading is allowed by default; deleting
+ * only once {@code management.endpoint.idempotency.access} is {@code unrestricted}, since
+ * a deleted record lets a retry run its operation again.
  *
  * <p>
  * Optional parameters carry Spring's own {@code @Nullable}, the annotation by which
@@ -40,10 +45,24 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
 @Endpoint(id = "idempotency", defaultAccess = Access.READ_ONLY)
 public class IdempotencyEndpoint {
 
+	private static final String HIDDEN = "******";
+
 	private final IdempotencyStore store;
 
-	public IdempotencyEndpoint(IdempotencyStore store) {
+	private final Show showBody;
+
+	private final Set<String> roles;
+
+	/**
+	 * @param store the store the records are in
+	 * @param showBody when a stored body asked for is shown
+	 * @param roles the roles that may see it when {@code showBody} is
+	 * {@link Show#WHEN_AUTHORIZED} (any authenticated user, if none)
+	 */
+	public IdempotencyEndpoint(IdempotencyStore store, Show showBody, Set<String> roles) {
 		this.store = store;
+		this.showBody = showBody;
+		this.roles = Set.copyOf(roles);
 	}
 
 	/**
@@ -53,26 +72,29 @@ public class IdempotencyEndpoint {
 	 * @param key the client's idempotency key
 	 * @param principal the authenticated user's name, if the request was authenticated
 	 * @param body whether to include the stored body
+	 * @param securityContext who asks, for {@link Show#WHEN_AUTHORIZED}
 	 * @return the record, or {@code null} (404) if there is none
 	 */
 	@ReadOperation
 	public @Nullable Map<String, Object> recordByKey(String operation, String key,
-			@org.springframework.lang.Nullable String principal, @org.springframework.lang.Nullable Boolean body) {
-		return record(recordKey(operation, key, principal), body);
+			@org.springframework.lang.Nullable String principal, @org.springframework.lang.Nullable Boolean body,
+			SecurityContext securityContext) {
+		return record(recordKey(operation, key, principal), body, securityContext);
 	}
 
 	/**
 	 * Reads a record by record key: {@code GET /actuator/idempotency/{recordKey}}.
 	 * @param recordKey the record key
 	 * @param body whether to include the stored body
+	 * @param securityContext who asks, for {@link Show#WHEN_AUTHORIZED}
 	 * @return the record, or {@code null} (404) if there is none
 	 */
 	@ReadOperation
 	public @Nullable Map<String, Object> record(@Selector String recordKey,
-			@org.springframework.lang.Nullable Boolean body) {
-		return this.store.find(recordKey)
-			.map((record) -> describe(recordKey, record, Boolean.TRUE.equals(body)))
-			.orElse(null);
+			@org.springframework.lang.Nullable Boolean body, SecurityContext securityContext) {
+		Body shown = !Boolean.TRUE.equals(body) ? Body.LEFT_OUT
+				: this.showBody.isShown(securityContext, this.roles) ? Body.SHOWN : Body.HIDDEN;
+		return this.store.find(recordKey).map((record) -> describe(recordKey, record, shown)).orElse(null);
 	}
 
 	/**
@@ -103,7 +125,7 @@ public class IdempotencyEndpoint {
 		return Hashing.recordKey(IdempotencyScopeResolver.routeScope(operation.trim(), principal), key);
 	}
 
-	private static Map<String, Object> describe(String recordKey, IdempotencyRecord record, boolean includeBody) {
+	private static Map<String, Object> describe(String recordKey, IdempotencyRecord record, Body body) {
 		Map<String, Object> description = new LinkedHashMap<>();
 		description.put("recordKey", recordKey);
 		description.put("state", record.state().name().toLowerCase(Locale.ROOT));
@@ -117,8 +139,11 @@ public class IdempotencyEndpoint {
 			stored.put("status", response.status());
 			stored.put("headers", response.headers());
 			stored.put("bodySize", response.body().length);
-			if (includeBody) {
+			if (body == Body.SHOWN) {
 				stored.put("body", new String(response.body(), StandardCharsets.UTF_8));
+			}
+			else if (body == Body.HIDDEN) {
+				stored.put("body", HIDDEN);
 			}
 			description.put("response", stored);
 		}
@@ -129,6 +154,12 @@ public class IdempotencyEndpoint {
 		if (value != null) {
 			description.put(name, value);
 		}
+	}
+
+	private enum Body {
+
+		LEFT_OUT, SHOWN, HIDDEN
+
 	}
 
 }

@@ -8,6 +8,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -21,12 +22,13 @@ import org.springframework.context.annotation.Bean;
 @ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.annotation.Endpoint")
 @ConditionalOnBean(IdempotencyStore.class)
 @ConditionalOnAvailableEndpoint(endpoint = IdempotencyEndpoint.class)
+@EnableConfigurationProperties(IdempotencyEndpointProperties.class)
 public class IdempotencyEndpointAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	IdempotencyEndpoint idempotencyEndpoint(IdempotencyStore store) {
-		return new IdempotencyEndpoint(store);
+	IdempotencyEndpoint idempotencyEndpoint(IdempotencyStore store, IdempotencyEndpointProperties properties) {
+		return new IdempotencyEndpoint(store, properties.getShowValues(), properties.getRoles());
 	}
 
 }

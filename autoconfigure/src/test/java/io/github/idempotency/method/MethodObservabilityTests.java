@@ -1,6 +1,7 @@
 package io.github.idempotency.method;
 
 import java.util.Map;
+import java.util.Set;
 
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.actuate.IdempotencyEndpoint;
@@ -13,6 +14,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.Show;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -44,8 +47,9 @@ class MethodObservabilityTests {
 				.counter()
 				.count()).isEqualTo(1);
 			String recordKey = Hashing.recordKey(Tickets.class.getName() + "#issue(java.lang.String)", "t-1");
-			Map<String, Object> record = new IdempotencyEndpoint(context.getBean(IdempotencyStore.class))
-				.record(recordKey, null);
+			Map<String, Object> record = new IdempotencyEndpoint(context.getBean(IdempotencyStore.class), Show.NEVER,
+					Set.of())
+				.record(recordKey, null, SecurityContext.NONE);
 			assertThat(record).containsEntry("state", "completed");
 		});
 	}

@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -15,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.idempotency.web.app.TestApplication;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.test.context.SpringBootTest;
@@ -28,7 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=endpoint-actuator-test",
 				"management.endpoints.web.exposure.include=idempotency",
-				"management.endpoint.idempotency.access=unrestricted" })
+				"management.endpoint.idempotency.access=unrestricted",
+				"management.endpoint.idempotency.show-values=when-authorized" })
 class ActuatorEndpointTests extends AbstractWebTests {
 
 	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
@@ -53,9 +56,12 @@ class ActuatorEndpointTests extends AbstractWebTests {
 		assertThat(record.at("/response/bodySize").asInt()).isEqualTo(created.body().length);
 		assertThat(record.at("/response/body").isMissingNode()).isTrue();
 
-		HttpResponse<String> withBody = actuator("GET", "/" + record.get("recordKey").asText() + "?body=true");
-		assertThat(this.json.readTree(withBody.body()).at("/response/body").asText())
-			.isEqualTo(new String(created.body(), StandardCharsets.UTF_8));
+		String withBody = "/" + record.get("recordKey").asText() + "?body=true";
+		assertThat(this.json.readTree(actuator("GET", withBody).body()).at("/response/body").asText())
+			.isEqualTo("******");
+		assertThat(this.json.readTree(actuator("GET", withBody, "alice:alice-secret").body())
+			.at("/response/body")
+			.asText()).isEqualTo(new String(created.body(), StandardCharsets.UTF_8));
 	}
 
 	@Test
@@ -115,11 +121,18 @@ class ActuatorEndpointTests extends AbstractWebTests {
 	}
 
 	private HttpResponse<String> actuator(String method, String path) throws Exception {
-		HttpRequest request = HttpRequest
+		return actuator(method, path, null);
+	}
+
+	private HttpResponse<String> actuator(String method, String path, @Nullable String credentials) throws Exception {
+		HttpRequest.Builder request = HttpRequest
 			.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/actuator/idempotency" + path))
-			.method(method, HttpRequest.BodyPublishers.noBody())
-			.build();
-		return this.client.send(request, HttpResponse.BodyHandlers.ofString());
+			.method(method, HttpRequest.BodyPublishers.noBody());
+		if (credentials != null) {
+			request.header("Authorization",
+					"Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+		}
+		return this.client.send(request.build(), HttpResponse.BodyHandlers.ofString());
 	}
 
 }
