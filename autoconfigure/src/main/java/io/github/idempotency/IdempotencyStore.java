@@ -126,7 +126,8 @@ public interface IdempotencyStore {
 	 * freed, a stored response forgotten, and the next request with the key runs the
 	 * handler.
 	 * @param key the record key
-	 * @return {@code true} if there was a record
+	 * @return {@code true} if there was a record; an expired one, which {@link #find}
+	 * does not return either, counts as none
 	 * @throws IdempotencyStoreException if the store cannot be reached
 	 */
 	boolean delete(String key);

@@ -37,7 +37,8 @@ public abstract class AbstractIdempotencyStoreTests {
 	private static final Duration RETENTION = Duration.ofMinutes(5);
 
 	/**
-	 * The store under test. Called once per test; may return the same instance.
+	 * The store under test. Called for every call a test makes to the store, from many
+	 * threads at once in the concurrency tests: return one instance, made once.
 	 * @return the store
 	 */
 	protected abstract IdempotencyStore store();
@@ -326,6 +327,17 @@ public abstract class AbstractIdempotencyStoreTests {
 	@Test
 	void deleteWhenAbsentShouldReportNothingDeleted() {
 		assertThat(store().delete(newKey())).isFalse();
+	}
+
+	// Expired is absent: find returned nothing for it, and an operator told it was
+	// deleted would think a claim was freed.
+	@Test
+	void deleteWhenExpiredShouldReportNothingDeleted() throws InterruptedException {
+		String key = newKey();
+		store().claim(key, "fp", Duration.ofMillis(100));
+		Thread.sleep(250);
+		assertThat(store().find(key)).isEmpty();
+		assertThat(store().delete(key)).isFalse();
 	}
 
 	@Test

@@ -172,7 +172,8 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 				+ " AND completed_at IS NULL AND expires_at > NOW_", tableName);
 		this.find = dialect.sql("SELECT fingerprint, owner_token, completed_at, status, headers, body, created_at,"
 				+ " REMAINING_ FROM TABLE WHERE record_key = ? AND expires_at > NOW_", tableName);
-		this.delete = dialect.sql("DELETE FROM TABLE WHERE record_key = ?", tableName);
+		// An expired row is absent, as in every store; the purge takes it.
+		this.delete = dialect.sql("DELETE FROM TABLE WHERE record_key = ? AND expires_at > NOW_", tableName);
 		this.purge = dialect.purge(tableName);
 		this.description = "JDBC (" + dialect.name().toLowerCase(Locale.ROOT) + ", table " + tableName + ")";
 	}
