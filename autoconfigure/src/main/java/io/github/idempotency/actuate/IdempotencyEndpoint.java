@@ -29,12 +29,13 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  * <p>
  * A record is named either by its record key (the 64 hex characters the logs show) or by
  * the operation, the client's key and, for authenticated requests, the principal; the
- * latter works for HTTP operations under the default scope rule only. The stored body is shown only when asked
- * for, and only where {@code management.endpoint.idempotency.show-values} allows it
- * ({@code never} by default, as for Spring Boot's own endpoints that show values): a body
- * may hold what the API returned to its clients. Reading is allowed by default; deleting
- * only once {@code management.endpoint.idempotency.access} is {@code unrestricted}, since
- * a deleted record lets a retry run its operation again.
+ * latter works for HTTP operations under the default scope rule only. The stored body is
+ * shown only when asked for, and only where
+ * {@code management.endpoint.idempotency.show-values} allows it ({@code never} by
+ * default, as for Spring Boot's own endpoints that show values): a body may hold what the
+ * API returned to its clients. Reading is allowed by default; deleting only once
+ * {@code management.endpoint.idempotency.access} is {@code unrestricted}, since a deleted
+ * record lets a retry run its operation again.
  *
  * <p>
  * Optional parameters carry Spring's own {@code @Nullable}, the annotation by which

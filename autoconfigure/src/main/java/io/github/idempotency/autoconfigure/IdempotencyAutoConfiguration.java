@@ -92,11 +92,13 @@ public class IdempotencyAutoConfiguration {
 	@ConditionalOnMissingBean
 	IdempotencyLifecycle idempotencyLifecycle(IdempotencyStore store, IdempotencyProperties properties,
 			ObjectProvider<IdempotencyOutcomeListener> outcomes, ObjectProvider<ObservationRegistry> observations) {
-		ObservationRegistry observationRegistry = observations.getIfAvailable();
-		IdempotencyStore observed = (observationRegistry != null && !observationRegistry.isNoop())
-				? new ObservedIdempotencyStore(store, observationRegistry) : store;
-		return new IdempotencyLifecycle(observed, properties.toPolicy(),
+		return new IdempotencyLifecycle(observed(store, observations), properties.toPolicy(),
 				outcomes.getIfAvailable(() -> IdempotencyOutcomeListener.NONE));
+	}
+
+	static IdempotencyStore observed(IdempotencyStore store, ObjectProvider<ObservationRegistry> observations) {
+		ObservationRegistry registry = observations.getIfAvailable();
+		return (registry != null && !registry.isNoop()) ? new ObservedIdempotencyStore(store, registry) : store;
 	}
 
 	/**

@@ -2,7 +2,9 @@ package io.github.idempotency.autoconfigure;
 
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.actuate.IdempotencyEndpoint;
+import io.micrometer.observation.ObservationRegistry;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -27,8 +29,10 @@ public class IdempotencyEndpointAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	IdempotencyEndpoint idempotencyEndpoint(IdempotencyStore store, IdempotencyEndpointProperties properties) {
-		return new IdempotencyEndpoint(store, properties.getShowValues(), properties.getRoles());
+	IdempotencyEndpoint idempotencyEndpoint(IdempotencyStore store, IdempotencyEndpointProperties properties,
+			ObjectProvider<ObservationRegistry> observations) {
+		return new IdempotencyEndpoint(IdempotencyAutoConfiguration.observed(store, observations),
+				properties.getShowValues(), properties.getRoles());
 	}
 
 }

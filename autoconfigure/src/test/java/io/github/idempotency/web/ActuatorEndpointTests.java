@@ -16,9 +16,12 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.idempotency.web.app.TestApplication;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -37,6 +40,9 @@ class ActuatorEndpointTests extends AbstractWebTests {
 	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
 
 	private final HttpClient client = HttpClient.newHttpClient();
+
+	@Autowired
+	private MeterRegistry registry;
 
 	private final ObjectMapper json = new ObjectMapper();
 
@@ -104,6 +110,25 @@ class ActuatorEndpointTests extends AbstractWebTests {
 	void readOfUnknownRecordShouldBe404() throws Exception {
 		assertThat(actuator("GET", byKey("POST /orders", UUID.randomUUID().toString())).statusCode()).isEqualTo(404);
 		assertThat(actuator("GET", "/" + "0".repeat(64)).statusCode()).isEqualTo(404);
+	}
+
+	@Test
+	void storeCallsShouldBeTimedLikeTheRequests() throws Exception {
+		long finds = storeCalls("find");
+		long deletes = storeCalls("delete");
+		actuator("GET", "/" + "0".repeat(64));
+		actuator("DELETE", "/" + "0".repeat(64));
+		assertThat(storeCalls("find") - finds).isEqualTo(1);
+		assertThat(storeCalls("delete") - deletes).isEqualTo(1);
+	}
+
+	private long storeCalls(String operation) {
+		return this.registry.find("idempotency.store")
+			.tag("operation", operation)
+			.timers()
+			.stream()
+			.mapToLong(Timer::count)
+			.sum();
 	}
 
 	@Test
