@@ -191,7 +191,7 @@ public class IdempotencyWebMvcAutoConfiguration {
 		IdempotencyOperationCustomizer idempotencyOperationCustomizer(IdempotentOperationSource operations,
 				IdempotencyProperties properties) {
 			return new IdempotencyOperationCustomizer(operations, properties.getHeaderName(),
-					properties.getMaxKeyLength(), properties.methodNames());
+					properties.getMaxKeyLength(), properties.methodNames(), properties.getReplayedHeaderName());
 		}
 
 	}

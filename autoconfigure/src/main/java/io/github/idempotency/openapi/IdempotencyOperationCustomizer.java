@@ -45,19 +45,23 @@ public class IdempotencyOperationCustomizer implements OperationCustomizer {
 
 	private final Set<String> classLevelMethods;
 
+	private final String replayedHeaderName;
+
 	/**
 	 * @param operations tells which handlers are idempotent
 	 * @param defaultHeaderName the key header of operations that do not name their own
 	 * @param maxKeyLength the longest key accepted
 	 * @param classLevelMethods the request methods a class-level annotation covers, upper
 	 * case
+	 * @param replayedHeaderName the header that marks a replay
 	 */
 	public IdempotencyOperationCustomizer(IdempotentOperationSource operations, String defaultHeaderName,
-			int maxKeyLength, Set<String> classLevelMethods) {
+			int maxKeyLength, Set<String> classLevelMethods, String replayedHeaderName) {
 		this.operations = operations;
 		this.defaultHeaderName = defaultHeaderName;
 		this.maxKeyLength = maxKeyLength;
 		this.classLevelMethods = Set.copyOf(classLevelMethods);
+		this.replayedHeaderName = replayedHeaderName;
 	}
 
 	@Override
@@ -72,7 +76,8 @@ public class IdempotencyOperationCustomizer implements OperationCustomizer {
 			operation.addParametersItem(new HeaderParameter().name(headerName)
 				.required(idempotent.required())
 				.description("Unique key of this operation, reused unchanged for every retry of it. A retry with the"
-						+ " same key and payload receives the first response again, marked Idempotent-Replayed: true.")
+						+ " same key and payload receives the first response again, marked " + this.replayedHeaderName
+						+ ": true.")
 				.schema(new StringSchema().minLength(1).maxLength(this.maxKeyLength)));
 		}
 		else {

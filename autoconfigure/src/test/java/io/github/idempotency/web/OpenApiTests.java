@@ -17,7 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * problem responses on idempotent operations, and on them only.
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "idempotency.key-prefix=openapi-test", "idempotency.max-key-length=64" })
+		properties = { "idempotency.key-prefix=openapi-test", "idempotency.max-key-length=64",
+				"idempotency.replayed-header-name=X-Replayed" })
 class OpenApiTests extends AbstractWebTests {
 
 	private JsonNode paths;
@@ -36,6 +37,7 @@ class OpenApiTests extends AbstractWebTests {
 		assertThat(header.get("in").asText()).isEqualTo("header");
 		assertThat(header.get("required").asBoolean()).isTrue();
 		assertThat(header.at("/schema/maxLength").asInt()).isEqualTo(64);
+		assertThat(header.get("description").asText()).contains("marked X-Replayed: true");
 	}
 
 	@Test
