@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.IdempotencyRecord;
@@ -15,6 +16,7 @@ import io.github.idempotency.web.IdempotencyScopeResolver;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.Show;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
@@ -47,6 +49,8 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
 public class IdempotencyEndpoint {
 
 	private static final String HIDDEN = "******";
+
+	private static final Pattern RECORD_KEY = Pattern.compile("[0-9a-f]{64}");
 
 	private final IdempotencyStore store;
 
@@ -95,7 +99,7 @@ public class IdempotencyEndpoint {
 			@org.springframework.lang.Nullable Boolean body, SecurityContext securityContext) {
 		Body shown = !Boolean.TRUE.equals(body) ? Body.LEFT_OUT
 				: this.showBody.isShown(securityContext, this.roles) ? Body.SHOWN : Body.HIDDEN;
-		return this.store.find(recordKey).map((record) -> describe(recordKey, record, shown)).orElse(null);
+		return this.store.find(checked(recordKey)).map((record) -> describe(recordKey, record, shown)).orElse(null);
 	}
 
 	/**
@@ -119,7 +123,17 @@ public class IdempotencyEndpoint {
 	 */
 	@DeleteOperation
 	public Map<String, Object> delete(@Selector String recordKey) {
-		return Map.of("recordKey", recordKey, "deleted", this.store.delete(recordKey));
+		return Map.of("recordKey", recordKey, "deleted", this.store.delete(checked(recordKey)));
+	}
+
+	// Anything else names no record the starter made, but may name other data under the
+	// same key prefix.
+	private static String checked(String recordKey) {
+		if (!RECORD_KEY.matcher(recordKey).matches()) {
+			throw new InvalidEndpointRequestException("A record key is the 64 hex characters the logs print",
+					"Not a record key");
+		}
+		return recordKey;
 	}
 
 	private static String recordKey(String operation, String key, @Nullable String principal) {

@@ -113,6 +113,13 @@ class ActuatorEndpointTests extends AbstractWebTests {
 	}
 
 	@Test
+	void anythingButARecordKeyShouldBeRefused() throws Exception {
+		assertThat(actuator("GET", "/not-a-record-key").statusCode()).isEqualTo(400);
+		assertThat(actuator("DELETE", "/not-a-record-key").statusCode()).isEqualTo(400);
+		assertThat(actuator("DELETE", "/" + "A".repeat(64)).statusCode()).isEqualTo(400);
+	}
+
+	@Test
 	void storeCallsShouldBeTimedLikeTheRequests() throws Exception {
 		long finds = storeCalls("find");
 		long deletes = storeCalls("delete");
