@@ -1,7 +1,11 @@
 package io.github.idempotency.actuate;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -155,7 +159,13 @@ public class IdempotencyEndpoint {
 			stored.put("headers", response.headers());
 			stored.put("bodySize", response.body().length);
 			if (body == Body.SHOWN) {
-				stored.put("body", new String(response.body(), StandardCharsets.UTF_8));
+				String text = text(response.body());
+				if (text != null) {
+					stored.put("body", text);
+				}
+				else {
+					stored.put("bodyBase64", Base64.getEncoder().encodeToString(response.body()));
+				}
 			}
 			else if (body == Body.HIDDEN) {
 				stored.put("body", HIDDEN);
@@ -163,6 +173,21 @@ public class IdempotencyEndpoint {
 			description.put("response", stored);
 		}
 		return description;
+	}
+
+	// A body that is not UTF-8 text (compressed, an image) would come out mangled as
+	// text.
+	private static @Nullable String text(byte[] body) {
+		try {
+			return StandardCharsets.UTF_8.newDecoder()
+				.onMalformedInput(CodingErrorAction.REPORT)
+				.onUnmappableCharacter(CodingErrorAction.REPORT)
+				.decode(ByteBuffer.wrap(body))
+				.toString();
+		}
+		catch (CharacterCodingException ex) {
+			return null;
+		}
 	}
 
 	private static void putIfPresent(Map<String, Object> description, String name, @Nullable Object value) {

@@ -3,6 +3,7 @@ package io.github.idempotency.autoconfigure;
 import java.nio.charset.StandardCharsets;
 import java.security.Principal;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -60,6 +61,23 @@ class IdempotencyEndpointAutoConfigurationTests {
 				assertThat(body(endpoint, store, user("bob", "USER"))).isEqualTo("******");
 				assertThat(body(endpoint, store, SecurityContext.NONE)).isEqualTo("******");
 			});
+	}
+
+	@Test
+	@SuppressWarnings("unchecked")
+	void bodyThatIsNotTextShouldBeShownInBase64() {
+		byte[] gzipped = { 0x1f, (byte) 0x8b, 0x08, 0x00, (byte) 0xff, (byte) 0xfe };
+		this.runner.withPropertyValues("management.endpoint.idempotency.show-values=always").run((context) -> {
+			IdempotencyStore store = context.getBean(IdempotencyStore.class);
+			String token = ((ClaimResult.Claimed) store.claim(RECORD_KEY, "fingerprint", Duration.ofMinutes(1)))
+				.token();
+			store.complete(RECORD_KEY, token, new StoredResponse(200, Map.of(), gzipped), Duration.ofMinutes(1));
+			Map<String, Object> response = (Map<String, Object>) context.getBean(IdempotencyEndpoint.class)
+				.record(RECORD_KEY, true, SecurityContext.NONE)
+				.get("response");
+			assertThat(response).doesNotContainKey("body")
+				.containsEntry("bodyBase64", Base64.getEncoder().encodeToString(gzipped));
+		});
 	}
 
 	@SuppressWarnings("unchecked")
