@@ -21,7 +21,9 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * <p>
  * A Redis that refuses {@code CONFIG GET} (managed services that evict by default among
  * them) may evict as far as the check can tell, and is reported as one that may; one that
- * does not answer at startup is left to the startup report.
+ * does not answer at startup is left to the startup report. A check that only warns runs
+ * on a thread of its own, so that startup never waits for Redis; one that fails startup
+ * runs before startup completes.
  *
  * @since 0.1.0
  */
@@ -51,6 +53,18 @@ public class RedisEvictionPolicyCheck implements SmartInitializingSingleton {
 		if (this.action == Action.OFF) {
 			return;
 		}
+		// A Redis that drops packets would hold startup up to the connect timeout: only a
+		// check that may fail startup makes it wait.
+		if (this.action == Action.WARN) {
+			Thread check = new Thread(this::check, "idempotency-eviction-check");
+			check.setDaemon(true);
+			check.start();
+			return;
+		}
+		check();
+	}
+
+	private void check() {
 		Properties config;
 		try (RedisConnection connection = this.connectionFactory.getConnection()) {
 			config = connection.serverCommands().getConfig("maxmemory*");
