@@ -21,6 +21,7 @@ import io.github.idempotency.StoredResponse;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The contract every {@link IdempotencyStore} fulfils. A store implementation's test
@@ -38,10 +39,23 @@ public abstract class AbstractIdempotencyStoreTests {
 
 	/**
 	 * The store under test. Called for every call a test makes to the store, from many
-	 * threads at once in the concurrency tests: return one instance, made once.
+	 * threads at once in the concurrency tests: return one instance (a field of the
+	 * test), not a new store per call.
 	 * @return the store
 	 */
 	protected abstract IdempotencyStore store();
+
+	/**
+	 * Runs work in a transaction the store can join (its
+	 * {@code canCompleteInCurrentTransaction()} then says so), and commits it or rolls it
+	 * back, for the tests of completions that join the caller's transaction. The default
+	 * skips those tests: override it for a store that can join one.
+	 * @param commit whether to commit the transaction, or roll it back
+	 * @param work what runs in the transaction
+	 */
+	protected void inTransaction(boolean commit, Runnable work) {
+		assumeTrue(false, "the store joins no transaction");
+	}
 
 	private static String newKey() {
 		return UUID.randomUUID().toString().replace("-", "");
@@ -313,6 +327,38 @@ public abstract class AbstractIdempotencyStoreTests {
 		claimed(key, "fp");
 		store().find(key);
 		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+	}
+
+	@Test
+	void completeInCurrentTransactionShouldStoreTheResponseOnlyOnCommit() {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		inTransaction(false, () -> {
+			assertThat(store().canCompleteInCurrentTransaction()).isTrue();
+			assertThat(store().completeInCurrentTransaction(key, token, response(201, "{\"id\":1}"), RETENTION))
+				.isTrue();
+		});
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+		inTransaction(true,
+				() -> assertThat(
+						store().completeInCurrentTransaction(key, token, response(201, "{\"id\":1}"), RETENTION))
+					.isTrue());
+		assertThat(store().claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(response(201, "{\"id\":1}")));
+	}
+
+	@Test
+	void completeInCurrentTransactionShouldBeFencedByTheClaim() {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		inTransaction(true,
+				() -> assertThat(
+						store().completeInCurrentTransaction(key, "not-the-owner", response(200, "stale"), RETENTION))
+					.isFalse());
+		assertThat(store().release(key, token)).isTrue();
+		inTransaction(true,
+				() -> assertThat(store().completeInCurrentTransaction(key, token, response(200, "late"), RETENTION))
+					.isFalse());
+		assertThat(store().find(key)).isEmpty();
 	}
 
 	@Test

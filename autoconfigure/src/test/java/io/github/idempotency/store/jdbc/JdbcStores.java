@@ -9,7 +9,9 @@ import io.github.idempotency.test.MariaDbTestServer;
 import io.github.idempotency.test.PostgresTestServer;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The databases the JDBC store's tests run on, each with a fresh table of records.
@@ -55,6 +57,18 @@ final class JdbcStores {
 			store.createTable();
 		}
 		return store;
+	}
+
+	/**
+	 * Runs work in a transaction on the DataSource, then commits or rolls it back.
+	 */
+	static void inTransaction(DataSource dataSource, boolean commit, Runnable work) {
+		new TransactionTemplate(new DataSourceTransactionManager(dataSource)).executeWithoutResult((status) -> {
+			work.run();
+			if (!commit) {
+				status.setRollbackOnly();
+			}
+		});
 	}
 
 	/**

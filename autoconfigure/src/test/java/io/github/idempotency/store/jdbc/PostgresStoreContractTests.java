@@ -1,5 +1,7 @@
 package io.github.idempotency.store.jdbc;
 
+import javax.sql.DataSource;
+
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.contract.AbstractIdempotencyStoreTests;
 import org.junit.jupiter.api.BeforeAll;
@@ -9,16 +11,24 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class PostgresStoreContractTests extends AbstractIdempotencyStoreTests {
 
+	private static DataSource dataSource;
+
 	private static JdbcIdempotencyStore store;
 
 	@BeforeAll
 	static void createTable() {
-		store = JdbcStores.store(JdbcStores.postgres(), "contract_record");
+		dataSource = JdbcStores.postgres();
+		store = JdbcStores.store(dataSource, "contract_record");
 	}
 
 	@Override
 	protected IdempotencyStore store() {
 		return store;
+	}
+
+	@Override
+	protected void inTransaction(boolean commit, Runnable work) {
+		JdbcStores.inTransaction(dataSource, commit, work);
 	}
 
 }
