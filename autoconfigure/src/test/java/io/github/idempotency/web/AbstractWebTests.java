@@ -8,6 +8,7 @@ import io.github.idempotency.test.RedisTestServer;
 import io.github.idempotency.web.app.Executions;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.BeforeEach;
 
@@ -92,6 +93,19 @@ abstract class AbstractWebTests {
 			.tag("outcome", IdempotencyOutcome.INCOMPLETE.tagValue())
 			.counter();
 		return (counter != null) ? counter.count() : 0;
+	}
+
+	/**
+	 * How many store calls of the kind ({@code claim}, {@code find}, ...) were timed so
+	 * far.
+	 */
+	protected static long storeCallCount(MeterRegistry registry, String operation) {
+		return registry.find("idempotency.store")
+			.tag("operation", operation)
+			.timers()
+			.stream()
+			.mapToLong(Timer::count)
+			.sum();
 	}
 
 	@DynamicPropertySource
