@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -35,11 +36,12 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  * <p>
  * A record is named either by its record key (the 64 hex characters the logs show) or by
  * the operation, the client's key and, for authenticated requests, the principal; the
- * latter works for HTTP operations under the default scope rule only. The stored body is
- * shown only when asked for, and only where
+ * latter works for HTTP operations under the default scope rule only. The stored values
+ * (header values, and the body when asked for) are shown only where
  * {@code management.endpoint.idempotency.show-values} allows it ({@code never} by
- * default, as for Spring Boot's own endpoints that show values): a body may hold what the
- * API returned to its clients. Reading is allowed by default; deleting only once
+ * default, as Spring Boot's own endpoints show values; {@code when-authorized} shows them
+ * to no one over JMX, which knows no user): they may hold what the API returned to its
+ * clients. Reading is allowed by default; deleting only once
  * {@code management.endpoint.idempotency.access} is {@code unrestricted}, since a deleted
  * record lets a retry run its operation again.
  *
@@ -58,19 +60,19 @@ public class IdempotencyEndpoint {
 
 	private final IdempotencyStore store;
 
-	private final Show showBody;
+	private final Show showValues;
 
 	private final Set<String> roles;
 
 	/**
 	 * @param store the store the records are in
-	 * @param showBody when a stored body asked for is shown
-	 * @param roles the roles that may see it when {@code showBody} is
+	 * @param showValues when stored header values and a stored body asked for are shown
+	 * @param roles the roles that may see them when {@code showValues} is
 	 * {@link Show#WHEN_AUTHORIZED} (any authenticated user, if none)
 	 */
-	public IdempotencyEndpoint(IdempotencyStore store, Show showBody, Set<String> roles) {
+	public IdempotencyEndpoint(IdempotencyStore store, Show showValues, Set<String> roles) {
 		this.store = store;
-		this.showBody = showBody;
+		this.showValues = showValues;
 		this.roles = Set.copyOf(roles);
 	}
 
@@ -101,9 +103,11 @@ public class IdempotencyEndpoint {
 	@ReadOperation
 	public @Nullable Map<String, Object> record(@Selector String recordKey,
 			@org.springframework.lang.Nullable Boolean body, SecurityContext securityContext) {
-		Body shown = !Boolean.TRUE.equals(body) ? Body.LEFT_OUT
-				: this.showBody.isShown(securityContext, this.roles) ? Body.SHOWN : Body.HIDDEN;
-		return this.store.find(checked(recordKey)).map((record) -> describe(recordKey, record, shown)).orElse(null);
+		boolean shown = this.showValues.isShown(securityContext, this.roles);
+		boolean withBody = Boolean.TRUE.equals(body);
+		return this.store.find(checked(recordKey))
+			.map((record) -> describe(recordKey, record, shown, withBody))
+			.orElse(null);
 	}
 
 	/**
@@ -144,7 +148,8 @@ public class IdempotencyEndpoint {
 		return Hashing.recordKey(IdempotencyScopeResolver.routeScope(operation.trim(), principal), key);
 	}
 
-	private static Map<String, Object> describe(String recordKey, IdempotencyRecord record, Body body) {
+	private static Map<String, Object> describe(String recordKey, IdempotencyRecord record, boolean shown,
+			boolean withBody) {
 		Map<String, Object> description = new LinkedHashMap<>();
 		description.put("recordKey", recordKey);
 		description.put("state", record.state().name().toLowerCase(Locale.ROOT));
@@ -156,9 +161,9 @@ public class IdempotencyEndpoint {
 		if (response != null) {
 			Map<String, Object> stored = new LinkedHashMap<>();
 			stored.put("status", response.status());
-			stored.put("headers", response.headers());
+			stored.put("headers", shown ? response.headers() : hidden(response.headers()));
 			stored.put("bodySize", response.body().length);
-			if (body == Body.SHOWN) {
+			if (withBody && shown) {
 				String text = text(response.body());
 				if (text != null) {
 					stored.put("body", text);
@@ -167,12 +172,18 @@ public class IdempotencyEndpoint {
 					stored.put("bodyBase64", Base64.getEncoder().encodeToString(response.body()));
 				}
 			}
-			else if (body == Body.HIDDEN) {
+			else if (withBody) {
 				stored.put("body", HIDDEN);
 			}
 			description.put("response", stored);
 		}
 		return description;
+	}
+
+	private static Map<String, List<String>> hidden(Map<String, List<String>> headers) {
+		Map<String, List<String>> hidden = new LinkedHashMap<>();
+		headers.forEach((name, values) -> hidden.put(name, List.of(HIDDEN)));
+		return hidden;
 	}
 
 	// A body that is not UTF-8 text (compressed, an image) would come out mangled as
@@ -194,12 +205,6 @@ public class IdempotencyEndpoint {
 		if (value != null) {
 			description.put(name, value);
 		}
-	}
-
-	private enum Body {
-
-		LEFT_OUT, SHOWN, HIDDEN
-
 	}
 
 }

@@ -16,15 +16,16 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public class IdempotencyEndpointProperties {
 
 	/**
-	 * When a stored response body, asked for with body=true, is shown: never (its place
-	 * says ******), always, or when-authorized (to an authenticated user with one of the
-	 * roles, or any authenticated user when no role is listed). A body may hold what the
-	 * API returned to its clients.
+	 * When the values of a stored response, its header values and its body (asked for
+	 * with body=true), are shown: never (each says ******), always, or when-authorized
+	 * (to an authenticated user with one of the roles, or any authenticated user when no
+	 * role is listed; over JMX, to no one). They may hold what the API returned to its
+	 * clients.
 	 */
 	private Show showValues = Show.NEVER;
 
 	/**
-	 * Roles that may see stored bodies when show-values is when-authorized. Any
+	 * Roles that may see stored values when show-values is when-authorized. Any
 	 * authenticated user when empty.
 	 */
 	private Set<String> roles = new LinkedHashSet<>();

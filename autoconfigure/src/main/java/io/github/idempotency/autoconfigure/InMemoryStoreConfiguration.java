@@ -40,9 +40,10 @@ class InMemoryStoreConfiguration {
 		}
 		String inMemory = "idempotency records would be kept in this JVM's memory, where retries that reach another"
 				+ " node run again";
-		StoreCandidates.failIfSeveral(beanFactory, StoreCandidates.REDIS, StoreCandidates.REDIS, inMemory);
-		StoreCandidates.failIfSeveral(beanFactory, StoreCandidates.DATA_SOURCE, StoreCandidates.JDBC_TEMPLATE,
-				inMemory);
+		String memoryMeant = "set idempotency.store=memory to say memory is meant";
+		StoreCandidates.failIfSeveral(beanFactory, StoreCandidates.REDIS, StoreCandidates.REDIS, inMemory, memoryMeant);
+		StoreCandidates.failIfSeveral(beanFactory, StoreCandidates.DATA_SOURCE, StoreCandidates.JDBC_TEMPLATE, inMemory,
+				memoryMeant);
 		logger
 			.warn("No RedisConnectionFactory or DataSource found: idempotency records are kept in this JVM's memory. Retries that"
 					+ " reach another node, or arrive after a restart, will run again. Add spring-boot-starter-data-redis"

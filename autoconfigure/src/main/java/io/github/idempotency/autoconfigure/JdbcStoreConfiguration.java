@@ -17,7 +17,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 /**
  * The JDBC store, on the application's single {@link DataSource}: chosen with
  * {@code idempotency.store=jdbc}, or when no Redis store was configured before it (and
- * the application has not several Redis connection factories, none of them primary).
+ * the application has not several Redis connection factories, not one of them primary).
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnClass(JdbcTemplate.class)
@@ -33,7 +33,8 @@ class JdbcStoreConfiguration {
 			// Redis comes first when nothing is chosen: with several factories, the one
 			// meant was most likely one of them.
 			StoreCandidates.failIfSeveral(beanFactory, StoreCandidates.REDIS, StoreCandidates.REDIS,
-					"idempotency records would be kept in the DataSource instead");
+					"idempotency records would be kept in the DataSource instead",
+					"set idempotency.store=jdbc to keep them there");
 		}
 		return new JdbcIdempotencyStore(dataSource, properties.getJdbc().getTableName());
 	}

@@ -3,6 +3,7 @@ package io.github.idempotency.autoconfigure;
 import java.nio.charset.StandardCharsets;
 import java.security.Principal;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -22,12 +23,17 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A stored body may hold what the API returned to its clients: the endpoint shows it only
- * where {@code management.endpoint.idempotency.show-values} allows, never by default.
+ * A stored response may hold what the API returned to its clients: the endpoint shows its
+ * values (header values, the body) only where
+ * {@code management.endpoint.idempotency.show-values} allows, never by default.
  */
 class IdempotencyEndpointAutoConfigurationTests {
 
 	private static final String RECORD_KEY = "a".repeat(64);
+
+	private static final List<String> SHOWN = List.of("{\"id\":1}", "/payments/1");
+
+	private static final List<String> HIDDEN = List.of("******", "******");
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
 		.withConfiguration(
@@ -35,31 +41,31 @@ class IdempotencyEndpointAutoConfigurationTests {
 		.withPropertyValues("idempotency.store=memory", "management.endpoints.web.exposure.include=idempotency");
 
 	@Test
-	void bodyShouldBeHiddenByDefaultEvenFromAnAuthenticatedUser() {
-		this.runner.run((context) -> assertThat(body(context.getBean(IdempotencyEndpoint.class),
+	void valuesShouldBeHiddenByDefaultEvenFromAnAuthenticatedUser() {
+		this.runner.run((context) -> assertThat(values(context.getBean(IdempotencyEndpoint.class),
 				context.getBean(IdempotencyStore.class), user("alice", "ADMIN")))
-			.isEqualTo("******"));
+			.isEqualTo(HIDDEN));
 	}
 
 	@Test
-	void bodyShouldBeShownWhenAlwaysAllowed() {
+	void valuesShouldBeShownWhenAlwaysAllowed() {
 		this.runner.withPropertyValues("management.endpoint.idempotency.show-values=always")
-			.run((context) -> assertThat(body(context.getBean(IdempotencyEndpoint.class),
+			.run((context) -> assertThat(values(context.getBean(IdempotencyEndpoint.class),
 					context.getBean(IdempotencyStore.class), SecurityContext.NONE))
-				.isEqualTo("{\"id\":1}"));
+				.isEqualTo(SHOWN));
 	}
 
 	@Test
-	void bodyShouldBeShownWhenAuthorizedOnlyToTheRolesListed() {
+	void valuesShouldBeShownWhenAuthorizedOnlyToTheRolesListed() {
 		this.runner
 			.withPropertyValues("management.endpoint.idempotency.show-values=when-authorized",
 					"management.endpoint.idempotency.roles=AUDITOR")
 			.run((context) -> {
 				IdempotencyEndpoint endpoint = context.getBean(IdempotencyEndpoint.class);
 				IdempotencyStore store = context.getBean(IdempotencyStore.class);
-				assertThat(body(endpoint, store, user("alice", "AUDITOR"))).isEqualTo("{\"id\":1}");
-				assertThat(body(endpoint, store, user("bob", "USER"))).isEqualTo("******");
-				assertThat(body(endpoint, store, SecurityContext.NONE)).isEqualTo("******");
+				assertThat(values(endpoint, store, user("alice", "AUDITOR"))).isEqualTo(SHOWN);
+				assertThat(values(endpoint, store, user("bob", "USER"))).isEqualTo(HIDDEN);
+				assertThat(values(endpoint, store, SecurityContext.NONE)).isEqualTo(HIDDEN);
 			});
 	}
 
@@ -80,13 +86,14 @@ class IdempotencyEndpointAutoConfigurationTests {
 		});
 	}
 
+	// The body and the Location header's value, as the endpoint shows them.
 	@SuppressWarnings("unchecked")
-	private static @Nullable Object body(IdempotencyEndpoint endpoint, IdempotencyStore store,
+	private static List<@Nullable Object> values(IdempotencyEndpoint endpoint, IdempotencyStore store,
 			SecurityContext securityContext) {
 		ClaimResult claim = store.claim(RECORD_KEY, "fingerprint", Duration.ofMinutes(1));
 		if (claim instanceof ClaimResult.Claimed claimed) {
-			store.complete(RECORD_KEY, claimed.token(),
-					new StoredResponse(201, Map.of(), "{\"id\":1}".getBytes(StandardCharsets.UTF_8)),
+			store.complete(RECORD_KEY, claimed.token(), new StoredResponse(201,
+					Map.of("Location", List.of("/payments/1")), "{\"id\":1}".getBytes(StandardCharsets.UTF_8)),
 					Duration.ofMinutes(1));
 		}
 		Map<String, Object> record = endpoint.record(RECORD_KEY, true, securityContext);
@@ -94,7 +101,9 @@ class IdempotencyEndpointAutoConfigurationTests {
 		assertThat(endpoint.record(RECORD_KEY, null, securityContext)).extractingByKey("response")
 			.asInstanceOf(InstanceOfAssertFactories.MAP)
 			.doesNotContainKey("body");
-		return ((Map<String, Object>) record.get("response")).get("body");
+		Map<String, Object> response = (Map<String, Object>) record.get("response");
+		Map<String, List<String>> headers = (Map<String, List<String>>) response.get("headers");
+		return Arrays.asList(response.get("body"), headers.get("Location").get(0));
 	}
 
 	private static SecurityContext user(String name, String role) {

@@ -26,6 +26,7 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.AnnotationConfigApplicationContext;
 import org.springframework.core.io.ByteArrayResource;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
@@ -253,7 +254,8 @@ class JdbcStoreAutoConfigurationTests {
 			.rootCause()
 			.hasMessageContaining("The application has 2 DataSource beans")
 			.hasMessageContaining("reportingDataSource")
-			.hasMessageContaining("none is @Primary"));
+			.hasMessageContaining("none of them @Primary")
+			.hasMessageContaining("set idempotency.store=memory to say memory is meant"));
 		two.withPropertyValues("idempotency.store=memory")
 			.run((context) -> assertThat(context).hasSingleBean(InMemoryIdempotencyStore.class));
 		this.runner
@@ -273,19 +275,43 @@ class JdbcStoreAutoConfigurationTests {
 		twoRedis.run((context) -> assertThat(context).getFailure()
 			.rootCause()
 			.hasMessageContaining("The application has 2 RedisConnectionFactory beans (cacheRedis, sessionRedis)")
-			.hasMessageContaining("none is @Primary, so idempotency records would be kept in the DataSource instead"));
+			.hasMessageContaining(
+					"none of them @Primary, so idempotency records would be kept in the DataSource instead")
+			.hasMessageContaining("set idempotency.store=jdbc to keep them there"));
 		twoRedis.withPropertyValues("idempotency.store=jdbc")
 			.run((context) -> assertThat(context).hasSingleBean(JdbcIdempotencyStore.class));
 		twoRedis.withPropertyValues("idempotency.store=redis")
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
 				.hasMessageContaining("idempotency.store=redis, but the application has 2 RedisConnectionFactory"
-						+ " beans (cacheRedis, sessionRedis) and none is @Primary. Mark the one"));
+						+ " beans (cacheRedis, sessionRedis) and none of them @Primary. Mark the one"));
 		this.runner.withPropertyValues("idempotency.jdbc.initialize-schema=always")
 			.withBean("cacheRedis", RedisConnectionFactory.class, JdbcStoreAutoConfigurationTests::redis)
 			.withBean("sessionRedis", RedisConnectionFactory.class, JdbcStoreAutoConfigurationTests::redis,
 					(definition) -> definition.setPrimary(true))
 			.run((context) -> assertThat(context).hasSingleBean(RedisIdempotencyStore.class));
+	}
+
+	// Counted as Spring Boot counts the candidates for its single factory: a parent
+	// context's count, and factories that are no candidates for injection do not.
+	@Test
+	void redisFactoriesShouldBeCountedAsSpringBootCountsThem() {
+		try (AnnotationConfigApplicationContext parent = new AnnotationConfigApplicationContext()) {
+			parent.registerBean("cacheRedis", RedisConnectionFactory.class, JdbcStoreAutoConfigurationTests::redis);
+			parent.refresh();
+			this.runner.withParent(parent)
+				.withPropertyValues("idempotency.jdbc.initialize-schema=always")
+				.withBean("sessionRedis", RedisConnectionFactory.class, JdbcStoreAutoConfigurationTests::redis)
+				.run((context) -> assertThat(context).getFailure()
+					.rootCause()
+					.hasMessageContaining("2 RedisConnectionFactory beans (sessionRedis, cacheRedis)"));
+		}
+		this.runner.withPropertyValues("idempotency.jdbc.initialize-schema=always")
+			.withBean("cacheRedis", RedisConnectionFactory.class, JdbcStoreAutoConfigurationTests::redis,
+					(definition) -> definition.setAutowireCandidate(false))
+			.withBean("sessionRedis", RedisConnectionFactory.class, JdbcStoreAutoConfigurationTests::redis,
+					(definition) -> definition.setAutowireCandidate(false))
+			.run((context) -> assertThat(context).hasSingleBean(JdbcIdempotencyStore.class));
 	}
 
 	private static RedisConnectionFactory redis() {

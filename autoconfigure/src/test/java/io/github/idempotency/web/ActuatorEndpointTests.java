@@ -59,14 +59,16 @@ class ActuatorEndpointTests extends AbstractWebTests {
 		assertThat(record.has("expiresAt")).isTrue();
 		assertThat(record.at("/response/status").asInt()).isEqualTo(201);
 		assertThat(record.at("/response/bodySize").asInt()).isEqualTo(created.body().length);
+		assertThat(record.at("/response/headers/Location/0").asText()).isEqualTo("******");
 		assertThat(record.at("/response/body").isMissingNode()).isTrue();
 
 		String withBody = "/" + record.get("recordKey").asText() + "?body=true";
 		assertThat(this.json.readTree(actuator("GET", withBody).body()).at("/response/body").asText())
 			.isEqualTo("******");
-		assertThat(this.json.readTree(actuator("GET", withBody, "alice:alice-secret").body())
-			.at("/response/body")
-			.asText()).isEqualTo(new String(created.body(), StandardCharsets.UTF_8));
+		JsonNode shown = this.json.readTree(actuator("GET", withBody, "alice:alice-secret").body());
+		assertThat(shown.at("/response/body").asText()).isEqualTo(new String(created.body(), StandardCharsets.UTF_8));
+		assertThat(shown.at("/response/headers/Location/0").asText())
+			.isEqualTo(created.headers().firstValue("Location").orElseThrow());
 	}
 
 	@Test
