@@ -16,9 +16,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import java.util.stream.BaseStream;
 import java.util.stream.Stream;
 
 import io.github.idempotency.interceptor.IdempotencyPolicy;
@@ -131,6 +133,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	private static final String CONSUMER_RECORDS = "org.apache.kafka.clients.consumer.ConsumerRecords";
 
 	private static final String STREAM_LISTENER = "org.springframework.data.redis.stream.StreamListener";
+
+	private static final String REACTIVE_PUBLISHER = "org.reactivestreams.Publisher";
 
 	// Parameters a listener method may take that are not its message: the message's
 	// headers and the means to acknowledge it.
@@ -650,16 +654,22 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		return (resolved != null) ? resolved.trim() : "";
 	}
 
+	// By name, so that the class named need not be on the class path: the type, its
+	// superclasses and every interface they extend or implement.
 	private static boolean isA(Class<?> type, String name) {
-		for (Class<?> candidate = type; candidate != null; candidate = candidate.getSuperclass()) {
-			if (candidate.getName().equals(name)) {
+		if (type.getName().equals(name)) {
+			return true;
+		}
+		Class<?> superclass = type.getSuperclass();
+		if (superclass != null && isA(superclass, name)) {
+			return true;
+		}
+		for (Class<?> implemented : type.getInterfaces()) {
+			if (isA(implemented, name)) {
 				return true;
 			}
 		}
-		// Every interface of the type and of its superclasses.
-		return ClassUtils.getAllInterfacesForClassAsSet(type)
-			.stream()
-			.anyMatch((implemented) -> implemented.getName().equals(name));
+		return false;
 	}
 
 	// A replay hands back what the method's return type reads from JSON: for Object or an
@@ -668,6 +678,14 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		ResolvableType type = ResolvableType.forMethodReturnType(method,
 				(userClass != null) ? userClass : method.getDeclaringClass());
 		Class<?> returned = type.toClass();
+		// Such a value is a recipe, not a result: its work runs each time it is consumed,
+		// after the call (and its claim) ended, and again for every subscriber.
+		if (isA(returned, REACTIVE_PUBLISHER) || Flow.Publisher.class.isAssignableFrom(returned)
+				|| BaseStream.class.isAssignableFrom(returned)) {
+			throw new IllegalStateException("@Idempotent on " + name + " returns " + returned.getName()
+					+ ", whose work runs when it is consumed, after the call returned, and again for each consumer:"
+					+ " return the result itself, or a CompletableFuture of it (a Mono's toFuture())");
+		}
 		if (CompletionStage.class.isAssignableFrom(returned)) {
 			// A replay, and the copy the first caller gets, are CompletableFutures.
 			if (returned != CompletableFuture.class && returned != CompletionStage.class) {

@@ -20,8 +20,8 @@ public interface IdempotencyOutcomeListener {
 	 * Records the outcome of one request.
 	 * @param operation the request method and route pattern, such as
 	 * {@code POST /payments} ({@code UNKNOWN} for a method other than the eight standard
-	 * ones), or for a method outside HTTP {@code Class#method} or the scope it names; never
-	 * a client's key
+	 * ones), or for a method outside HTTP {@code Class#method} or the scope it names;
+	 * never a client's key
 	 * @param outcome what became of the request
 	 */
 	void onOutcome(String operation, IdempotencyOutcome outcome);

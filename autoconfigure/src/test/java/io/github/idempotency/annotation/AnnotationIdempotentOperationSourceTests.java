@@ -5,10 +5,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.stream.Stream;
 
 import io.github.idempotency.annotation.Idempotent.Completion;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Headers;
@@ -193,6 +195,17 @@ class AnnotationIdempotentOperationSourceTests {
 		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "ownFuture", String.class))
 			.withMessageContaining("Invalid.ownFuture returns " + OwnFuture.class.getName());
 		assertThat(operation(Handlers.class, "stage", String.class)).isNotNull();
+	}
+
+	// Its work would run when subscribed or consumed, after the claim was completed with
+	// the publisher itself, and again for each subscriber.
+	@Test
+	void publisherOrStreamShouldFailNamingMethod() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "mono", String.class))
+			.withMessageContaining(
+					"Invalid.mono returns reactor.core.publisher.Mono, whose work runs when it is" + " consumed");
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "stream", String.class))
+			.withMessageContaining("Invalid.stream returns java.util.stream.Stream");
 	}
 
 	@Test
@@ -643,6 +656,16 @@ class AnnotationIdempotentOperationSourceTests {
 		@Idempotent(key = "#p0")
 		List<Runnable> abstractElements(String reference) {
 			return List.of();
+		}
+
+		@Idempotent(key = "#reference")
+		Mono<String> mono(String reference) {
+			return Mono.just(reference);
+		}
+
+		@Idempotent(key = "#reference")
+		Stream<String> stream(String reference) {
+			return Stream.of(reference);
 		}
 
 		@Idempotent(key = "#p0")
