@@ -224,11 +224,14 @@ public class IdempotencyAutoConfiguration {
 
 	/**
 	 * The method path's codec on the application's Jackson 2 mapper, which Spring Boot 3
-	 * configures.
+	 * configures; where there is a Jackson 3 mapper too, as in a Spring Boot 4
+	 * application that also configures Jackson 2, that one is used, whichever of the two
+	 * configurations is read first.
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(name = "com.fasterxml.jackson.databind.ObjectMapper")
 	@ConditionalOnBean(type = "com.fasterxml.jackson.databind.ObjectMapper")
+	@ConditionalOnMissingBean(type = "tools.jackson.databind.ObjectMapper")
 	static class Jackson2CodecConfiguration {
 
 		@Bean

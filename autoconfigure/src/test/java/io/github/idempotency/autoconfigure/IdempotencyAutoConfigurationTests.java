@@ -14,8 +14,11 @@ import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.json.Jackson2JsonCanonicalizer;
+import io.github.idempotency.json.Jackson2ResultCodec;
 import io.github.idempotency.json.Jackson3JsonCanonicalizer;
+import io.github.idempotency.json.Jackson3ResultCodec;
 import io.github.idempotency.json.JsonCanonicalizer;
+import io.github.idempotency.json.ResultCodec;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import io.github.idempotency.store.redis.RedisIdempotencyStore;
 import io.github.idempotency.test.BootLine;
@@ -189,6 +192,22 @@ class IdempotencyAutoConfigurationTests {
 	void startWithBothJacksonsShouldPreferJacksonThree() {
 		this.runner.run((context) -> assertThat(context.getBean(JsonCanonicalizer.class))
 			.isInstanceOf(Jackson3JsonCanonicalizer.class));
+	}
+
+	// A Spring Boot 4 application whose libraries still bring a Jackson 2 mapper: its
+	// methods' values are kept with the mapper Spring Boot 4 configures.
+	@Test
+	void startWithMappersOfBothJacksonsShouldKeepValuesWithJacksonThree() {
+		this.runner
+			.withBean(com.fasterxml.jackson.databind.ObjectMapper.class,
+					com.fasterxml.jackson.databind.ObjectMapper::new)
+			.withBean(tools.jackson.databind.json.JsonMapper.class,
+					() -> tools.jackson.databind.json.JsonMapper.builder().build())
+			.run((context) -> assertThat(context.getBean(ResultCodec.class)).isInstanceOf(Jackson3ResultCodec.class));
+		this.runner
+			.withBean(com.fasterxml.jackson.databind.ObjectMapper.class,
+					com.fasterxml.jackson.databind.ObjectMapper::new)
+			.run((context) -> assertThat(context.getBean(ResultCodec.class)).isInstanceOf(Jackson2ResultCodec.class));
 	}
 
 	@Test
