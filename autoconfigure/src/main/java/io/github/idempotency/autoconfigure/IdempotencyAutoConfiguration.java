@@ -41,10 +41,12 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClas
 import org.springframework.boot.autoconfigure.condition.ConditionalOnNotWebApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.autoconfigure.condition.NoneNestedConditions;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Role;
@@ -207,11 +209,12 @@ public class IdempotencyAutoConfiguration {
 
 	/**
 	 * The method path's codec on the application's Jackson 3 mapper, which Spring Boot 4
-	 * configures.
+	 * configures; on Spring Boot 3.5, only where the application has no Jackson 2 mapper.
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(name = "tools.jackson.databind.ObjectMapper")
 	@ConditionalOnBean(type = "tools.jackson.databind.ObjectMapper")
+	@Conditional(NotTheOtherLinesMapper.Jackson3.class)
 	static class Jackson3CodecConfiguration {
 
 		@Bean
@@ -223,21 +226,54 @@ public class IdempotencyAutoConfiguration {
 	}
 
 	/**
-	 * The method path's codec on the application's Jackson 2 mapper, which Spring Boot 3
-	 * configures; where there is a Jackson 3 mapper too, as in a Spring Boot 4
-	 * application that also configures Jackson 2, that one is used, whichever of the two
-	 * configurations is read first.
+	 * The method path's codec on the application's Jackson 2 mapper, which Spring Boot
+	 * 3.5 configures; on Spring Boot 4, only where the application has no Jackson 3
+	 * mapper.
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(name = "com.fasterxml.jackson.databind.ObjectMapper")
 	@ConditionalOnBean(type = "com.fasterxml.jackson.databind.ObjectMapper")
-	@ConditionalOnMissingBean(type = "tools.jackson.databind.ObjectMapper")
+	@Conditional(NotTheOtherLinesMapper.Jackson2.class)
 	static class Jackson2CodecConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
 		ResultCodec idempotencyJackson2ResultCodec(com.fasterxml.jackson.databind.ObjectMapper mapper) {
 			return new Jackson2ResultCodec(mapper);
+		}
+
+	}
+
+	/**
+	 * Where an application has mappers of both Jackson generations (a Spring Boot 4
+	 * application that configures Jackson 2 too for a library, a Spring Boot 3.5 one
+	 * trying Jackson 3), values are kept with the one its Spring Boot line configures,
+	 * whichever codec configuration is read first.
+	 */
+	abstract static class NotTheOtherLinesMapper extends NoneNestedConditions {
+
+		NotTheOtherLinesMapper() {
+			super(ConfigurationPhase.REGISTER_BEAN);
+		}
+
+		static class Jackson3 extends NotTheOtherLinesMapper {
+
+			@ConditionalOnClass(name = "org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration")
+			@ConditionalOnBean(type = "com.fasterxml.jackson.databind.ObjectMapper")
+			static class OnBoot35WithJackson2Mapper {
+
+			}
+
+		}
+
+		static class Jackson2 extends NotTheOtherLinesMapper {
+
+			@ConditionalOnClass(name = "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration")
+			@ConditionalOnBean(type = "tools.jackson.databind.ObjectMapper")
+			static class OnBoot4WithJackson3Mapper {
+
+			}
+
 		}
 
 	}

@@ -15,6 +15,8 @@ import reactor.core.publisher.Mono;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.springframework.amqp.rabbit.annotation.RabbitListener;
+import org.springframework.data.redis.connection.stream.MapRecord;
+import org.springframework.data.redis.stream.StreamListener;
 import org.springframework.kafka.annotation.KafkaHandler;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.listener.adapter.ConsumerRecordMetadata;
@@ -304,6 +306,14 @@ class AnnotationIdempotentOperationSourceTests {
 			.isEqualTo("#p0.payload");
 	}
 
+	// A MapRecord is a Record through the interface it extends: its value, not its id,
+	// which the same event published twice gets anew.
+	@Test
+	void redisStreamListenerShouldBeFingerprintedByTheRecordsValue() {
+		assertThat(operation(LedgerStream.class, "onMessage", MapRecord.class).fingerprintExpression())
+			.isEqualTo("#p0.value");
+	}
+
 	@Test
 	void rabbitListenerShouldBeScopedByItsIdElseItsQueues() {
 		IdempotentOperation byQueues = operation(Listeners.class, "byQueues", String.class, String.class);
@@ -377,6 +387,15 @@ class AnnotationIdempotentOperationSourceTests {
 	private IdempotentOperation operation(Class<?> type, String name, Class<?>... parameterTypes) {
 		Method method = ReflectionUtils.findMethod(type, name, parameterTypes);
 		return this.source.getOperation(method, type);
+	}
+
+	static class LedgerStream implements StreamListener<String, MapRecord<String, String, String>> {
+
+		@Override
+		@Idempotent(key = "#p0.value['id']")
+		public void onMessage(MapRecord<String, String, String> record) {
+		}
+
 	}
 
 	static class BatchListeners {
