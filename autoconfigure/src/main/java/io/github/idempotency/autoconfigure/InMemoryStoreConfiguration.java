@@ -5,6 +5,7 @@ import io.github.idempotency.autoconfigure.IdempotencyProperties.StoreType;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -21,19 +22,14 @@ class InMemoryStoreConfiguration {
 	InMemoryIdempotencyStore idempotencyStore(IdempotencyProperties properties, ListableBeanFactory beanFactory) {
 		StoreType chosen = properties.getStore();
 		if (chosen == StoreType.REDIS) {
-			String several = StoreCandidates.several(beanFactory, StoreCandidates.REDIS, StoreCandidates.REDIS);
-			throw new IllegalStateException((several != null) ? "idempotency.store=redis, but " + several
-					+ ". Mark the one to keep idempotency records in @Primary, or define an IdempotencyStore bean"
-					: "idempotency.store=redis, but the application has no RedisConnectionFactory; add"
-							+ " spring-boot-starter-data-redis and configure spring.data.redis.*");
+			throw chosenWithoutOne("redis",
+					StoreCandidates.several(beanFactory, StoreCandidates.REDIS, StoreCandidates.REDIS),
+					"no RedisConnectionFactory; add spring-boot-starter-data-redis and configure spring.data.redis.*");
 		}
 		if (chosen == StoreType.JDBC) {
-			String several = StoreCandidates.several(beanFactory, StoreCandidates.DATA_SOURCE,
-					StoreCandidates.JDBC_TEMPLATE);
-			throw new IllegalStateException((several != null) ? "idempotency.store=jdbc, but " + several
-					+ ". Mark the one to keep idempotency records in @Primary, or define an IdempotencyStore bean"
-					: "idempotency.store=jdbc, but the application has no DataSource (or no spring-jdbc); add"
-							+ " spring-boot-starter-jdbc and configure spring.datasource.*");
+			throw chosenWithoutOne("jdbc",
+					StoreCandidates.several(beanFactory, StoreCandidates.DATA_SOURCE, StoreCandidates.JDBC_TEMPLATE),
+					"no DataSource (or no spring-jdbc); add spring-boot-starter-jdbc and configure spring.datasource.*");
 		}
 		if (chosen == StoreType.MEMORY) {
 			return new InMemoryIdempotencyStore();
@@ -49,6 +45,13 @@ class InMemoryStoreConfiguration {
 					+ " reach another node, or arrive after a restart, will run again. Add spring-boot-starter-data-redis"
 					+ " or a DataSource for a shared store, or set idempotency.store=memory to say this is meant.");
 		return new InMemoryIdempotencyStore();
+	}
+
+	// The store chosen could not be made: several candidates, or none.
+	private static IllegalStateException chosenWithoutOne(String store, @Nullable String several, String none) {
+		return new IllegalStateException("idempotency.store=" + store + ", but "
+				+ ((several != null) ? several + ". Mark the one to keep idempotency records in @Primary, or define an"
+						+ " IdempotencyStore bean" : "the application has " + none));
 	}
 
 }

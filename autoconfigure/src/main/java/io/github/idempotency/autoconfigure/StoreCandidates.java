@@ -5,10 +5,9 @@ import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryUtils;
-import org.springframework.beans.factory.HierarchicalBeanFactory;
 import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.NoSuchBeanDefinitionException;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.support.AbstractBeanDefinition;
@@ -78,16 +77,18 @@ final class StoreCandidates {
 				&& (!(definition instanceof AbstractBeanDefinition bean) || bean.isDefaultCandidate());
 	}
 
-	// From the context that defines the bean, this one or an ancestor; none for a
-	// singleton registered without a definition.
-	private static @Nullable BeanDefinition definition(BeanFactory beanFactory, String name) {
-		for (BeanFactory factory = beanFactory; factory != null; factory = (factory instanceof HierarchicalBeanFactory hierarchical)
-				? hierarchical.getParentBeanFactory() : null) {
-			if (factory instanceof ConfigurableListableBeanFactory listable && listable.containsBeanDefinition(name)) {
-				return listable.getMergedBeanDefinition(name);
-			}
+	// Spring reads the definition from the context that has it, this one or an ancestor;
+	// a singleton registered without one has none.
+	private static @Nullable BeanDefinition definition(ListableBeanFactory beanFactory, String name) {
+		if (!(beanFactory instanceof ConfigurableListableBeanFactory configurable)) {
+			return null;
 		}
-		return null;
+		try {
+			return configurable.getMergedBeanDefinition(name);
+		}
+		catch (NoSuchBeanDefinitionException ex) {
+			return null;
+		}
 	}
 
 }

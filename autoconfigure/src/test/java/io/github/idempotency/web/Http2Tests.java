@@ -33,10 +33,8 @@ import static org.awaitility.Awaitility.await;
  * application: many requests share one connection, each in a stream of its own, and a
  * client abandons one by resetting its stream rather than closing the connection.
  */
-// A stream Undertow never dispatched stays an active request to its graceful shutdown,
-// which then waits its whole timeout (30 s) when the test JVM exits: shut down at once.
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "idempotency.key-prefix=http2-test", "server.http2.enabled=true", "server.shutdown=immediate" })
+		properties = { "idempotency.key-prefix=http2-test", "server.http2.enabled=true" })
 class Http2Tests extends AbstractWebTests {
 
 	private static final String ORDER = "{\"item\":\"book\",\"quantity\":2}";
