@@ -1,6 +1,7 @@
 package io.github.idempotency.interceptor;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.IdempotencyStoreException;
@@ -34,17 +35,17 @@ public final class Claim {
 
 	private final LeaseRenewals.@Nullable Lease lease;
 
-	private final Runnable onLeaseLost;
+	private final Consumer<IdempotencyOutcome> end;
 
 	Claim(IdempotencyStore store, String recordKey, String token, String fingerprint, Duration retention,
-			LeaseRenewals.@Nullable Lease lease, Runnable onLeaseLost) {
+			LeaseRenewals.@Nullable Lease lease, Consumer<IdempotencyOutcome> end) {
 		this.store = store;
 		this.recordKey = recordKey;
 		this.token = token;
 		this.fingerprint = fingerprint;
 		this.retention = retention;
 		this.lease = lease;
-		this.onLeaseLost = onLeaseLost;
+		this.end = end;
 	}
 
 	/**
@@ -82,6 +83,7 @@ public final class Claim {
 		catch (IdempotencyStoreException ex) {
 			logger.error("Could not store the outcome of idempotency record " + this.recordKey + "; retries are told"
 					+ " it is in progress until the lock timeout passes, then run again", ex);
+			this.end.accept(IdempotencyOutcome.STORE_ERROR);
 		}
 		return false;
 	}
@@ -124,7 +126,7 @@ public final class Claim {
 	}
 
 	private void leaseLost() {
-		this.onLeaseLost.run();
+		this.end.accept(IdempotencyOutcome.LEASE_LOST);
 	}
 
 	/**
@@ -133,6 +135,7 @@ public final class Claim {
 	 */
 	public void release() {
 		stopRenewal();
+		this.end.accept(IdempotencyOutcome.RELEASED);
 		try {
 			this.store.release(this.recordKey, this.token);
 		}

@@ -2,6 +2,7 @@ package io.github.idempotency.interceptor;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyStore;
@@ -91,7 +92,7 @@ public class IdempotencyLifecycle implements AutoCloseable {
 				return onStoreFailure(operation, ex);
 			}
 			catch (IdempotencyStoreException ex) {
-				record(tag, IdempotencyOutcome.STORE_UNAVAILABLE);
+				record(tag, IdempotencyOutcome.STORE_ERROR);
 				return onStoreFailure(operation, ex);
 			}
 			this.storeFailures.answered();
@@ -108,9 +109,10 @@ public class IdempotencyLifecycle implements AutoCloseable {
 			else if (result instanceof ClaimResult.Claimed claimed) {
 				record(tag, IdempotencyOutcome.EXECUTED);
 				Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
-				Runnable onLeaseLost = leaseLostOnce(tag);
-				return new Decision.Proceed(new Claim(this.store, recordKey, claimed.token(), fingerprint, ttl,
-						renewWhileRunning(recordKey, claimed.token(), lease, sentAt, onLeaseLost), onLeaseLost));
+				Consumer<IdempotencyOutcome> end = endOnce(tag);
+				return new Decision.Proceed(
+						new Claim(this.store, recordKey, claimed.token(), fingerprint, ttl, renewWhileRunning(recordKey,
+								claimed.token(), lease, sentAt, () -> end.accept(IdempotencyOutcome.LEASE_LOST)), end));
 			}
 			else if (result instanceof ClaimResult.Completed completed) {
 				record(tag, IdempotencyOutcome.REPLAYED);
@@ -128,7 +130,7 @@ public class IdempotencyLifecycle implements AutoCloseable {
 			}
 			long remainingMillis = Duration.ofNanos(waitUntil - System.nanoTime()).toMillis();
 			if (remainingMillis <= 0 || !pause(Math.min(pollMillis, remainingMillis))) {
-				record(tag, IdempotencyOutcome.CONFLICT);
+				record(tag, IdempotencyOutcome.IN_PROGRESS);
 				if (logger.isDebugEnabled()) {
 					logger.debug("Call in progress on record " + recordKey);
 				}
@@ -177,13 +179,15 @@ public class IdempotencyLifecycle implements AutoCloseable {
 		return new Decision.Unavailable(ex);
 	}
 
-	// Found by a renewal or by a completion (the one in the transaction, then the one
-	// after it), whichever comes first: reported once however often it is found.
-	private Runnable leaseLostOnce(String tag) {
+	// What ended a call that ran, when it did not end well: a lost lease, found by a
+	// renewal or by a completion (the one in the transaction, then the one after it); a
+	// release; an outcome the store failed to keep. Only the first is reported: a call
+	// whose lease was lost and that then fails released nothing.
+	private Consumer<IdempotencyOutcome> endOnce(String tag) {
 		AtomicBoolean reported = new AtomicBoolean();
-		return () -> {
+		return (outcome) -> {
 			if (reported.compareAndSet(false, true)) {
-				this.outcomes.onLeaseLost(tag);
+				this.outcomes.onOutcome(tag, outcome);
 			}
 		};
 	}

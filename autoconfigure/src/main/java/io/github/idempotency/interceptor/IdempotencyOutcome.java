@@ -4,7 +4,9 @@ import java.util.Locale;
 
 /**
  * What became of a call of an idempotent operation (a request, or a method call outside
- * HTTP), as metrics and logs name it.
+ * HTTP), as metrics and logs name it. Every call has one of the outcomes decided when it
+ * begins; a call that ran may later have one more, the first of {@link #RELEASED},
+ * {@link #LEASE_LOST} and {@link #STORE_ERROR} that befalls it.
  *
  * @since 0.1.0
  */
@@ -21,19 +23,24 @@ public enum IdempotencyOutcome {
 	REPLAYED,
 
 	/**
-	 * A request with the key was still running: 409.
+	 * A call with the key was still running: 409.
 	 */
-	CONFLICT,
+	IN_PROGRESS,
 
 	/**
-	 * The key belonged to a request with another payload: 422.
+	 * The key belonged to a call with another payload: 422.
 	 */
 	MISMATCH,
 
 	/**
-	 * The key was missing or malformed: 400.
+	 * No key was sent to an operation that requires one: 400.
 	 */
-	INVALID_KEY,
+	MISSING,
+
+	/**
+	 * The key was malformed, sent more than once, or its expression failed: 400.
+	 */
+	INVALID,
 
 	/**
 	 * The body was too large to fingerprint: 413.
@@ -47,15 +54,17 @@ public enum IdempotencyOutcome {
 	INCOMPLETE,
 
 	/**
-	 * The store could not be reached: 503, or the handler ran unprotected with
-	 * {@code on-store-failure: proceed}.
+	 * The store failed: when claiming (503, or the handler ran unprotected with
+	 * {@code on-store-failure: proceed}), or when storing the outcome of a call already
+	 * counted as {@link #EXECUTED}, which retries then run again once its lock timeout
+	 * passes.
 	 */
-	STORE_UNAVAILABLE,
+	STORE_ERROR,
 
 	/**
 	 * The store holds a record under the key that it cannot read (another format, or
-	 * corrupt): answered like {@link #STORE_UNAVAILABLE}, and the record is left as it
-	 * is.
+	 * corrupt): answered like a {@link #STORE_ERROR} when claiming, and the record is
+	 * left as it is.
 	 */
 	UNREADABLE_RECORD,
 
@@ -63,10 +72,25 @@ public enum IdempotencyOutcome {
 	 * No key was sent to an endpoint where it is optional, so the request ran without
 	 * idempotency.
 	 */
-	BYPASSED;
+	BYPASSED,
 
 	/**
-	 * The value of the {@code outcome} tag, such as {@code invalid_key}.
+	 * A call already counted as {@link #EXECUTED} gave its key up, so that a retry runs
+	 * again: it failed (a server error, an exception), its response could not be kept, or
+	 * its transaction rolled back.
+	 */
+	RELEASED,
+
+	/**
+	 * A call already counted as {@link #EXECUTED} lost its lease on the key while it ran
+	 * or before its outcome was stored: the lease expired (a call slower than its lock
+	 * timeout, a pause, a store that lost the key) and another call may have taken the
+	 * key and run too. The call's outcome is not stored.
+	 */
+	LEASE_LOST;
+
+	/**
+	 * The value of the {@code outcome} tag, such as {@code in_progress}.
 	 * @return the tag value
 	 */
 	public String tagValue() {

@@ -213,7 +213,7 @@ public class IdempotentMethodInvoker {
 		Object[] arguments = invocation.getArguments();
 		String key;
 		try {
-			key = key(operation, target.method, arguments);
+			key = key(operation, target, arguments);
 		}
 		catch (InvalidIdempotencyKeyException ex) {
 			throw this.refusals.translate(ex, target.method);
@@ -270,13 +270,14 @@ public class IdempotentMethodInvoker {
 				unavailable.failure()), target.method);
 	}
 
-	private @Nullable String key(IdempotentOperation operation, Method method, Object[] arguments) {
+	private @Nullable String key(IdempotentOperation operation, Target target, Object[] arguments) {
 		String expression = operation.keyExpression();
 		String key;
 		try {
-			key = (expression != null) ? this.expressions.evaluate(expression, method, arguments) : null;
+			key = (expression != null) ? this.expressions.evaluate(expression, target.method, arguments) : null;
 		}
 		catch (EvaluationException ex) {
+			this.lifecycle.record(target.tag, IdempotencyOutcome.INVALID);
 			throw new InvalidIdempotencyKeyException(operation.name() + " was called without a usable key: '"
 					+ expression + "' failed: " + ex.getMessage());
 		}
@@ -284,6 +285,7 @@ public class IdempotentMethodInvoker {
 			if (!operation.required()) {
 				return null;
 			}
+			this.lifecycle.record(target.tag, IdempotencyOutcome.MISSING);
 			throw new InvalidIdempotencyKeyException(
 					operation.name() + " was called without a key: '" + expression + "' gave null");
 		}
@@ -291,6 +293,7 @@ public class IdempotentMethodInvoker {
 			return this.keyParser.check(key);
 		}
 		catch (IdempotencyKeyParser.InvalidKeyException ex) {
+			this.lifecycle.record(target.tag, IdempotencyOutcome.INVALID);
 			throw new InvalidIdempotencyKeyException(
 					operation.name() + " was called with an unusable key. " + ex.getMessage());
 		}

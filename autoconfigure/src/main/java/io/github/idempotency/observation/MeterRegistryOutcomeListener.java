@@ -9,12 +9,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Counts requests to idempotent endpoints in the counter {@code idempotency.requests},
- * tagged with {@code operation} (request method and route pattern) and {@code outcome}
- * ({@code executed}, {@code replayed}, {@code conflict}, {@code mismatch},
- * {@code invalid_key}, {@code too_large}, {@code incomplete}, {@code store_unavailable},
- * {@code unreadable_record}, {@code bypassed}), and calls that lost their lease in the
- * counter {@code idempotency.leases.lost}, tagged with {@code operation}. Thread-safe.
+ * Counts calls of idempotent operations in the counter {@code idempotency.requests},
+ * tagged with {@code operation} (request method and route pattern, or the method's name)
+ * and {@code outcome} ({@link IdempotencyOutcome#tagValue()}: {@code executed},
+ * {@code replayed}, {@code in_progress}, {@code mismatch}, {@code missing},
+ * {@code invalid}, {@code too_large}, {@code incomplete}, {@code store_error},
+ * {@code unreadable_record}, {@code bypassed}, {@code released}, {@code lease_lost}).
+ * Thread-safe.
  *
  * @since 0.1.0
  */
@@ -25,16 +26,9 @@ public class MeterRegistryOutcomeListener implements IdempotencyOutcomeListener 
 	 */
 	public static final String METER_NAME = "idempotency.requests";
 
-	/**
-	 * Name of the counter of calls that lost their lease.
-	 */
-	public static final String LEASE_LOST_METER_NAME = "idempotency.leases.lost";
-
 	private final MeterRegistry registry;
 
 	private final Map<String, Counter> counters = new ConcurrentHashMap<>();
-
-	private final Map<String, Counter> leasesLost = new ConcurrentHashMap<>();
 
 	public MeterRegistryOutcomeListener(MeterRegistry registry) {
 		this.registry = registry;
@@ -45,21 +39,9 @@ public class MeterRegistryOutcomeListener implements IdempotencyOutcomeListener 
 		this.counters
 			.computeIfAbsent(operation + '\n' + outcome.tagValue(),
 					(key) -> Counter.builder(METER_NAME)
-						.description("Requests to idempotent endpoints, by what became of them")
+						.description("Calls of idempotent operations, by what became of them")
 						.tag("operation", operation)
 						.tag("outcome", outcome.tagValue())
-						.register(this.registry))
-			.increment();
-	}
-
-	@Override
-	public void onLeaseLost(String operation) {
-		this.leasesLost
-			.computeIfAbsent(operation,
-					(key) -> Counter.builder(LEASE_LOST_METER_NAME)
-						.description("Calls of idempotent operations that lost their lease on the key, whose"
-								+ " outcome was not stored")
-						.tag("operation", operation)
 						.register(this.registry))
 			.increment();
 	}

@@ -136,7 +136,8 @@ public class IdempotencyCoordinator {
 			key = readKey(operation, request, method, arguments);
 		}
 		catch (IdempotencyProblemException ex) {
-			record(request, IdempotencyOutcome.INVALID_KEY);
+			record(request, (ex.getProblem() == IdempotencyProblem.KEY_MISSING) ? IdempotencyOutcome.MISSING
+					: IdempotencyOutcome.INVALID);
 			throw ex;
 		}
 		if (key == null) {

@@ -360,10 +360,13 @@ class IdempotentMethodTests {
 	@Test
 	void exceptionShouldReleaseKeySoRetryRuns() {
 		int before = this.payments.runs("failing");
+		int counted = this.outcomes.tags.size();
 		assertThatIllegalStateException().isThrownBy(() -> this.payments.failing(this.key, true))
 			.withMessage("payment provider down");
 		assertThat(this.payments.failing(this.key, false)).isNotNull();
 		assertThat(this.payments.runs("failing")).isEqualTo(before + 2);
+		assertThat(this.outcomes.since(counted)).filteredOn((tag) -> tag.startsWith("Payments#failing "))
+			.containsExactly("Payments#failing executed", "Payments#failing released", "Payments#failing executed");
 	}
 
 	@Test
@@ -379,6 +382,7 @@ class IdempotentMethodTests {
 	@Test
 	void missingKeyShouldThrowUnlessOptional() {
 		int before = this.payments.runs("optional");
+		int counted = this.outcomes.tags.size();
 		assertThatExceptionOfType(InvalidIdempotencyKeyException.class)
 			.isThrownBy(() -> this.payments.charge(new Charge(null, 1)))
 			.withMessageContaining("without a key");
@@ -388,6 +392,8 @@ class IdempotentMethodTests {
 		this.payments.optional(null);
 		this.payments.optional(null);
 		assertThat(this.payments.runs("optional")).isEqualTo(before + 2);
+		assertThat(this.outcomes.since(counted)).containsExactly("Payments#charge missing", "Payments#charge invalid",
+				"Payments#optional bypassed", "Payments#optional bypassed");
 	}
 
 	// A key in bytes, as a message header's value comes: a new array on each delivery.
@@ -556,6 +562,11 @@ class IdempotentMethodTests {
 		@Override
 		public void onOutcome(String operation, IdempotencyOutcome outcome) {
 			this.tags.add(operation + " " + outcome.tagValue());
+		}
+
+		List<String> since(int counted) {
+			List<String> all = List.copyOf(this.tags);
+			return all.subList(counted, all.size());
 		}
 
 	}

@@ -1084,7 +1084,7 @@ class EdgeCaseTests extends AbstractWebTests {
 		}
 		assertThat(this.registry.find("idempotency.requests")
 			.tag("operation", "UNKNOWN /edge/any-method")
-			.tag("outcome", IdempotencyOutcome.INVALID_KEY.tagValue())
+			.tag("outcome", IdempotencyOutcome.MISSING.tagValue())
 			.counter()).isNotNull().satisfies((counter) -> assertThat(counter.count()).isEqualTo(3.0));
 		assertThat(this.registry.getMeters())
 			.noneSatisfy((meter) -> assertThat(meter.getId().getTag("operation")).startsWith("MADEUP"));

@@ -68,8 +68,9 @@ class LeaseExpiryTests extends AbstractWebTests {
 			assertThat(this.json.readTree(takeover.body()).get("run").asInt()).isEqualTo(2);
 			assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
 			assertThat(replay.body()).isEqualTo(takeover.body());
-			assertThat(this.registry.get("idempotency.leases.lost")
+			assertThat(this.registry.get("idempotency.requests")
 				.tag("operation", "POST /orders/short-lease")
+				.tag("outcome", "lease_lost")
 				.counter()
 				.count()).isEqualTo(1);
 		}

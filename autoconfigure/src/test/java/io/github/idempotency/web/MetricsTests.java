@@ -28,8 +28,9 @@ import org.springframework.boot.test.context.SpringBootTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every request to an idempotent endpoint is counted once, under the outcome it had,
- * tagged with its route and never its key; store calls are timed.
+ * Every request to an idempotent endpoint is counted once, under the outcome it had (and
+ * once more when it ran and then gave its key up), tagged with its route and never its
+ * key; store calls are timed.
  */
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "idempotency.key-prefix=metrics-test", "idempotency.max-body-size=1KB" })
@@ -51,9 +52,9 @@ class MetricsTests extends AbstractWebTests {
 				() -> http.post("/orders").key(key).name(key).json(ORDER).send());
 		assertCountedOnce("POST /orders", IdempotencyOutcome.MISMATCH,
 				() -> http.post("/orders").key(key).name(key).json("{\"item\":\"pen\",\"quantity\":1}").send());
-		assertCountedOnce("POST /orders", IdempotencyOutcome.INVALID_KEY,
+		assertCountedOnce("POST /orders", IdempotencyOutcome.MISSING,
 				() -> http.post("/orders").name(key).json(ORDER).send());
-		assertCountedOnce("POST /orders", IdempotencyOutcome.INVALID_KEY,
+		assertCountedOnce("POST /orders", IdempotencyOutcome.INVALID,
 				() -> http.post("/orders").key("\"bad").name(key).json(ORDER).send());
 		assertCountedOnce("POST /orders", IdempotencyOutcome.TOO_LARGE,
 				() -> http.post("/orders")
@@ -63,12 +64,26 @@ class MetricsTests extends AbstractWebTests {
 					.send());
 		assertCountedOnce("POST /orders/optional", IdempotencyOutcome.BYPASSED,
 				() -> http.post("/orders/optional").name(key).json(ORDER).send());
-		assertCountedOnce("POST /orders/body-key", IdempotencyOutcome.INVALID_KEY,
+		assertCountedOnce("POST /orders/body-key", IdempotencyOutcome.MISSING,
 				() -> http.post("/orders/body-key").name(key).json("{\"quantity\":1}").send());
 	}
 
+	// A request that ran and failed is counted when it begins and again when its key is
+	// given up, so that failures show beside executions.
 	@Test
-	void conflictShouldBeCounted() throws Exception {
+	void failedRequestShouldBeCountedAsExecutedThenReleased() {
+		TestHttp http = new TestHttp(this.port);
+		String key = UUID.randomUUID().toString();
+		Map<IdempotencyOutcome, Double> before = counts("POST /orders/unavailable");
+		assertThat(http.post("/orders/unavailable").key(key).name(key).json(ORDER).send().statusCode()).isEqualTo(503);
+		Map<IdempotencyOutcome, Double> after = counts("POST /orders/unavailable");
+		Arrays.stream(IdempotencyOutcome.values())
+			.forEach((each) -> assertThat(after.get(each) - before.get(each)).as(each.tagValue())
+				.isEqualTo((each == IdempotencyOutcome.EXECUTED || each == IdempotencyOutcome.RELEASED) ? 1.0 : 0.0));
+	}
+
+	@Test
+	void duplicateInProgressShouldBeCounted() throws Exception {
 		TestHttp http = new TestHttp(this.port);
 		String key = UUID.randomUUID().toString();
 		ExecutorService executor = Executors.newSingleThreadExecutor();
@@ -82,7 +97,7 @@ class MetricsTests extends AbstractWebTests {
 			while (this.executions.count(key) == 0) {
 				Thread.sleep(10);
 			}
-			assertCountedOnce("POST /orders/slow", IdempotencyOutcome.CONFLICT,
+			assertCountedOnce("POST /orders/slow", IdempotencyOutcome.IN_PROGRESS,
 					() -> http.post("/orders/slow")
 						.key(key)
 						.name(key)

@@ -179,7 +179,7 @@ class RedisOutageTests {
 			assertThat(output).contains("without idempotency (idempotency.on-store-failure=proceed)");
 			assertThat(this.registry.get("idempotency.requests")
 				.tag("operation", "POST /orders")
-				.tag("outcome", "store_unavailable")
+				.tag("outcome", "store_error")
 				.counter()
 				.count()).isEqualTo(2);
 			assertThat(output.toString().split("Idempotency store unavailable", -1)).as("one warning per burst")
