@@ -27,6 +27,7 @@ import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.multipart.MultipartFile;
 import org.springframework.web.multipart.MultipartHttpServletRequest;
 import org.springframework.web.servlet.HandlerMapping;
+import org.springframework.web.util.UrlPathHelper;
 import org.springframework.web.util.WebUtils;
 
 /**
@@ -83,7 +84,16 @@ public class RequestFingerprinter {
 	public String fingerprint(HttpServletRequest request, byte @Nullable [] body) {
 		MessageDigest digest = Hashing.sha256();
 		update(digest, request.getMethod());
-		update(digest, String.valueOf(request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE)));
+		String pattern = String.valueOf(request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE));
+		update(digest, pattern);
+		// A wildcard (/hooks/**) matches paths no variable names, so the pattern and its
+		// variables would make /hooks/github and /hooks/stripe one request. The path,
+		// decoded and without ";" parameters as in a retry's, tells them apart; only for
+		// such patterns, so that every other fingerprint stays as it was.
+		if (matchesUnnamedPaths(pattern)) {
+			update(digest, "path");
+			update(digest, UrlPathHelper.defaultInstance.getPathWithinApplication(request));
+		}
 		// Only then, so that the fingerprints of every other handler stay as they were.
 		if (request.getAttribute(HandlerMapping.BEST_MATCHING_HANDLER_ATTRIBUTE) instanceof HandlerMethod handler) {
 			String conditions = this.sharedRouteConditions.apply(handler.getMethod());
@@ -128,6 +138,25 @@ public class RequestFingerprinter {
 			}
 		}
 		return Hashing.hex(digest.digest());
+	}
+
+	// Whether the pattern has a wildcard outside its variables ("*", "**", "?"); a
+	// variable, "{id}" or "{*rest}", names what it matches.
+	private static boolean matchesUnnamedPaths(String pattern) {
+		int depth = 0;
+		for (int i = 0; i < pattern.length(); i++) {
+			char c = pattern.charAt(i);
+			if (c == '{') {
+				depth++;
+			}
+			else if (c == '}') {
+				depth = Math.max(0, depth - 1);
+			}
+			else if (depth == 0 && (c == '*' || c == '?')) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	// Spring MVC keeps them by path variable, each a MultiValueMap of names to values.

@@ -97,6 +97,21 @@ class RequestRoutingTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// A wildcard names no variable: the path itself tells two requests to the handler
+	// apart.
+	@Test
+	void keyReusedOnAnotherPathTheSameWildcardMatchesShouldBeRefused() {
+		HttpResponse<byte[]> first = this.http.post(path("/routing/hooks/github")).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> other = this.http.post(path("/routing/hooks/stripe")).key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post(path("/routing/hooks/github")).key(this.key).name(this.key).send();
+
+		assertThat(TestHttp.text(first)).isEqualTo("hook run 1");
+		assertThat(other.statusCode()).isEqualTo(422);
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// A path segment's parameters reach the handler (@MatrixVariable) as its body does.
 	@Test
 	void keyReusedWithOtherMatrixVariablesShouldBeRefused() {
