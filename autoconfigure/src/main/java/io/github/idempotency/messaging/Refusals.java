@@ -24,7 +24,9 @@ final class Refusals {
 	 * @return the refusal, or {@code null} if the failure is something else
 	 */
 	static @Nullable IdempotencyException notYetProcessed(@Nullable Throwable failure) {
-		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+		// Bounded: causes may form a cycle, and this runs on a consumer's thread.
+		Throwable cause = failure;
+		for (int depth = 0; cause != null && depth < 32; depth++, cause = cause.getCause()) {
 			if (cause instanceof UnreadableRecordException) {
 				return null;
 			}
