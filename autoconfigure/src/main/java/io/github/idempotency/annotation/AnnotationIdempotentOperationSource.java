@@ -1,5 +1,6 @@
 package io.github.idempotency.annotation;
 
+import java.lang.annotation.Annotation;
 import java.lang.reflect.AnnotatedElement;
 import java.lang.reflect.Array;
 import java.lang.reflect.Method;
@@ -474,7 +475,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 					+ " is what a retry gets, whatever the handler threw");
 		}
 		String scope = StringUtils.hasText(annotation.scope()) ? annotation.scope().trim() : null;
-		String consumer = (listener && scope == null) ? consumer(method, userClass, resolver) : null;
+		String consumer = (listener && scope == null) ? consumer(method, userClass, resolver, name) : null;
 		return new IdempotentOperation(name, headerName, keyExpression, annotation.required(),
 				atMostLongestRetention(duration(annotation.ttl(), "ttl", name, false, resolver), name),
 				lockTimeout(duration(annotation.lockTimeout(), "lockTimeout", name, false, resolver), name),
@@ -576,7 +577,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	// The message a listener is called with, without what differs between two deliveries
 	// of it: the same event published twice, or redelivered, is the same call.
-	private static @Nullable String payloadExpression(Method method) {
+	private static String payloadExpression(Method method) {
 		List<String> payloads = new ArrayList<>();
 		Parameter[] parameters = method.getParameters();
 		for (int i = 0; i < parameters.length; i++) {
@@ -594,8 +595,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 				.orElse("");
 			payloads.add("#p" + i + payload);
 		}
+		// Nothing but headers and delivery details, which differ between two deliveries
+		// of one message: the key alone says which message it is.
 		if (payloads.isEmpty()) {
-			return null;
+			return "''";
 		}
 		return (payloads.size() == 1) ? payloads.get(0) : "{" + String.join(", ", payloads) + "}";
 	}
@@ -603,7 +606,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	// The consumer a listener's calls are made for: a Kafka consumer group, a RabbitMQ
 	// listener's id or its queues.
 	private static @Nullable String consumer(Method method, @Nullable Class<?> userClass,
-			@Nullable StringValueResolver resolver) {
+			@Nullable StringValueResolver resolver, String name) {
 		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
 		MergedAnnotation<?> kafka = listenerAnnotation(method, owner, KAFKA_LISTENER, KAFKA_HANDLER);
 		if (kafka.isPresent()) {
@@ -618,14 +621,30 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		}
 		MergedAnnotation<?> rabbit = listenerAnnotation(method, owner, RABBIT_LISTENER, RABBIT_HANDLER);
 		if (rabbit.isPresent()) {
+			List<MergedAnnotation<Annotation>> declared = new ArrayList<>(
+					Arrays.asList(rabbit.getAnnotationArray("queuesToDeclare", Annotation.class)));
+			for (MergedAnnotation<Annotation> binding : rabbit.getAnnotationArray("bindings", Annotation.class)) {
+				declared.add(binding.getAnnotation("value", Annotation.class));
+			}
+			List<String> declaredNames = declared.stream()
+				.map((queue) -> resolve(queue.getString("name"), resolver))
+				.toList();
+			if (declaredNames.contains("")) {
+				throw new IllegalStateException("@Idempotent on " + name + ", a RabbitMQ listener on an anonymous"
+						+ " queue: each instance declares one of its own and gets every message, and the first"
+						+ " instance to process a message would answer for the others, which would never run. Name"
+						+ " the queue, or set @Idempotent(scope = ...) if one instance is meant to answer for all");
+			}
 			String id = resolve(rabbit.getString("id"), resolver);
 			if (!id.isEmpty()) {
 				return "rabbit listener " + id;
 			}
-			String queues = Arrays.stream(rabbit.getStringArray("queues"))
-				.map((queue) -> resolve(queue, resolver))
+			String queues = Stream
+				.concat(Arrays.stream(rabbit.getStringArray("queues")).map((queue) -> resolve(queue, resolver)),
+						declaredNames.stream())
 				.filter((queue) -> !queue.isEmpty())
 				.sorted()
+				.distinct()
 				.collect(Collectors.joining(","));
 			return queues.isEmpty() ? null : "rabbit queues " + queues;
 		}

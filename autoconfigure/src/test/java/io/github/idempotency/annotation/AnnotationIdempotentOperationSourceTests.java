@@ -14,6 +14,9 @@ import reactor.core.publisher.Mono;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Headers;
+import org.springframework.amqp.rabbit.annotation.Exchange;
+import org.springframework.amqp.rabbit.annotation.Queue;
+import org.springframework.amqp.rabbit.annotation.QueueBinding;
 import org.springframework.amqp.rabbit.annotation.RabbitListener;
 import org.springframework.data.redis.connection.stream.MapRecord;
 import org.springframework.data.redis.stream.StreamListener;
@@ -337,6 +340,32 @@ class AnnotationIdempotentOperationSourceTests {
 			.isEqualTo("kafka group audit");
 	}
 
+	// A service deploying the same listener class on a queue of its own is another
+	// consumer, however it declares that queue.
+	@Test
+	void rabbitListenerShouldBeScopedByTheQueuesItDeclaresToo() {
+		this.source.setEmbeddedValueResolver((value) -> value.replace("${ledger.group}", "ledger-eu"));
+		assertThat(operation(Listeners.class, "declared", String.class, String.class).consumer())
+			.isEqualTo("rabbit queues ledger-eu.audit,payments,refunds");
+	}
+
+	@Test
+	void rabbitListenerOnAnAnonymousQueueShouldFailAsEachInstanceGetsEveryMessage() {
+		assertThatIllegalStateException()
+			.isThrownBy(() -> operation(Listeners.class, "anonymous", String.class, String.class))
+			.withMessageContaining("anonymous queue");
+		assertThat(operation(Listeners.class, "anonymousButScoped", String.class, String.class).scope())
+			.isEqualTo("cache");
+	}
+
+	// What differs between two deliveries cannot tell them apart, nor can what cannot be
+	// written as JSON (a Consumer, a Channel).
+	@Test
+	void listenerWithoutPayloadShouldBeFingerprintedByItsKeyAlone() {
+		assertThat(operation(Listeners.class, "headersOnly", String.class, ConsumerRecordMetadata.class)
+			.fingerprintExpression()).isEqualTo("''");
+	}
+
 	@Test
 	void namedScopeOrFingerprintShouldWinOverTheListenersOwn() {
 		IdempotentOperation named = operation(Listeners.class, "named", String.class);
@@ -500,6 +529,28 @@ class AnnotationIdempotentOperationSourceTests {
 		@RabbitListener(queues = "payments")
 		@Idempotent(key = "#p0", scope = "bookings", fingerprint = "#p0.length()")
 		public void named(String event) {
+		}
+
+		@RabbitListener(queues = "payments",
+				bindings = @QueueBinding(value = @Queue("${ledger.group}.audit"), exchange = @Exchange("events")),
+				queuesToDeclare = @Queue(name = "refunds"))
+		@Idempotent(key = "#id")
+		public void declared(String event, @Header("id") String id) {
+		}
+
+		@RabbitListener(id = "cache", bindings = @QueueBinding(value = @Queue, exchange = @Exchange("events")))
+		@Idempotent(key = "#id")
+		public void anonymous(String event, @Header("id") String id) {
+		}
+
+		@RabbitListener(bindings = @QueueBinding(value = @Queue, exchange = @Exchange("events")))
+		@Idempotent(key = "#id", scope = "cache")
+		public void anonymousButScoped(String event, @Header("id") String id) {
+		}
+
+		@KafkaListener(id = "evictions", topics = "evictions")
+		@Idempotent(key = "#id")
+		public void headersOnly(@Header(KafkaHeaders.RECEIVED_KEY) String id, ConsumerRecordMetadata metadata) {
 		}
 
 	}
