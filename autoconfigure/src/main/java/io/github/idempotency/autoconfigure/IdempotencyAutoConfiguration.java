@@ -3,6 +3,7 @@ package io.github.idempotency.autoconfigure;
 import java.lang.reflect.Method;
 import java.util.List;
 
+import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
@@ -124,14 +125,24 @@ public class IdempotencyAutoConfiguration {
 		}
 		List<RefusalTranslator> translators = refusalTranslators.orderedStream().toList();
 		// Each translator knows its own transport's methods and leaves others' alone.
-		invoker.setRefusalTranslator((refusal, method) -> {
-			for (RefusalTranslator translator : translators) {
-				Throwable translated = translator.translate(refusal, method);
-				if (translated != refusal) {
-					return translated;
+		invoker.setRefusalTranslator(new RefusalTranslator() {
+
+			@Override
+			public Throwable translate(IdempotencyException refusal, Method method) {
+				for (RefusalTranslator translator : translators) {
+					Throwable translated = translator.translate(refusal, method);
+					if (translated != refusal) {
+						return translated;
+					}
 				}
+				return refusal;
 			}
-			return refusal;
+
+			@Override
+			public boolean failsFuture(Method method) {
+				return translators.stream().anyMatch((translator) -> translator.failsFuture(method));
+			}
+
 		});
 		ClassLoader classLoader = IdempotencyAutoConfiguration.class.getClassLoader();
 		if (ClassUtils.isPresent(TRANSACTION_INTERCEPTOR, classLoader)

@@ -203,13 +203,28 @@ public class IdempotentMethodInvoker {
 	 * @param targetClass the class of the bean called
 	 * @return what the method returned, now or when it first ran
 	 * @throws Throwable what the method threw, now or (if final) when it first ran; or an
-	 * {@link io.github.idempotency.IdempotencyException} when it did not run
+	 * {@link io.github.idempotency.IdempotencyException} when it did not run. Returned in
+	 * a failed future instead, for a method returning one that the
+	 * {@linkplain RefusalTranslator#failsFuture refusal translator} says fails its future
 	 */
 	public @Nullable Object invoke(MethodInvocation invocation, IdempotentOperation operation, Class<?> targetClass)
 			throws Throwable {
 		Method method = invocation.getMethod();
 		Target target = this.targets.computeIfAbsent(new MethodClassKey(method, targetClass),
-				(key) -> new Target(method, targetClass, operation, this.completeInTransaction));
+				(key) -> new Target(method, targetClass, operation, this.completeInTransaction, this.refusals));
+		if (target.failsFuture) {
+			try {
+				return call(invocation, operation, target);
+			}
+			catch (Throwable ex) {
+				return CompletableFuture.failedFuture(ex);
+			}
+		}
+		return call(invocation, operation, target);
+	}
+
+	private @Nullable Object call(MethodInvocation invocation, IdempotentOperation operation, Target target)
+			throws Throwable {
 		Object[] arguments = invocation.getArguments();
 		String key;
 		try {
@@ -598,6 +613,9 @@ public class IdempotentMethodInvoker {
 
 		private final boolean async;
 
+		// Whether what a call throws goes to its caller in a failed future.
+		private final boolean failsFuture;
+
 		private final boolean copyableFuture;
 
 		private final boolean voidResult;
@@ -617,7 +635,8 @@ public class IdempotentMethodInvoker {
 		// method; null until the first call that asks.
 		private volatile @Nullable Boolean transactionAdviceNext;
 
-		Target(Method method, Class<?> targetClass, IdempotentOperation operation, boolean completeInTransaction) {
+		Target(Method method, Class<?> targetClass, IdempotentOperation operation, boolean completeInTransaction,
+				RefusalTranslator refusals) {
 			Class<?> userClass = MethodOwners.ownerOf(method, targetClass);
 			this.method = BridgeMethodResolver.findBridgedMethod(AopUtils.getMostSpecificMethod(method, userClass));
 			// With the parameter types, so that overloads keep records apart, and the
@@ -633,6 +652,7 @@ public class IdempotentMethodInvoker {
 			ResolvableType returnType = ResolvableType.forMethodReturnType(this.method, userClass);
 			Class<?> returnClass = returnType.toClass();
 			this.async = CompletionStage.class.isAssignableFrom(returnClass);
+			this.failsFuture = this.async && refusals.failsFuture(this.method);
 			this.copyableFuture = returnClass == CompletableFuture.class || returnClass == CompletionStage.class;
 			ResolvableType valueType = this.async ? returnType.as(CompletionStage.class).getGeneric(0) : returnType;
 			Class<?> valueClass = valueType.toClass();

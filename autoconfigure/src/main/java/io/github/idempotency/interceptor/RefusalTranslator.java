@@ -30,4 +30,18 @@ public interface RefusalTranslator {
 	 */
 	Throwable translate(IdempotencyException refusal, Method method);
 
+	/**
+	 * Whether a call of this method, when it returns a future, hands what it throws
+	 * without running (a refusal, a key or fingerprint expression that fails, a replayed
+	 * exception) to its caller as a failed future. A listener container that settles a
+	 * message by the future its listener returns may never see an exception thrown
+	 * instead: RabbitMQ's acknowledges such listeners' messages itself, and leaves one
+	 * whose listener threw unacknowledged. By default it is thrown.
+	 * @param method the method called
+	 * @return {@code true} to fail the future instead of throwing
+	 */
+	default boolean failsFuture(Method method) {
+		return false;
+	}
+
 }

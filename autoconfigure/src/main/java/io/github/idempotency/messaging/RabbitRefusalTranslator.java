@@ -24,7 +24,8 @@ import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
  * dead-lettered, and requeued at once it would come straight back. A key reused with
  * another payload, a missing key and a result that was not kept are rejected without
  * requeue, to the queue's dead-letter exchange where it has one. Other methods' refusals
- * are left as they are.
+ * are left as they are. A listener that returns a future gets each of them in a failed
+ * future, which is how Spring AMQP settles its messages.
  *
  * @since 0.1.0
  */
@@ -58,6 +59,13 @@ public class RabbitRefusalTranslator implements RefusalTranslator {
 		pause((refusal instanceof IdempotentCallInProgressException) ? this.inProgressRetryAfter
 				: this.storeUnavailableRetryAfter);
 		return new ImmediateRequeueAmqpException(refusal.getMessage(), refusal);
+	}
+
+	// A listener returning a future makes Spring AMQP acknowledge by hand, and it settles
+	// the message by the future: one the listener threw instead stays unacknowledged.
+	@Override
+	public boolean failsFuture(Method method) {
+		return this.listeners.computeIfAbsent(method, RabbitRefusalTranslator::isListener);
 	}
 
 	private static boolean isListener(Method method) {

@@ -5,8 +5,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.rabbitmq.client.Channel;
@@ -28,6 +31,7 @@ import org.springframework.amqp.rabbit.listener.SimpleMessageListenerContainer;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
 import org.springframework.messaging.handler.annotation.Header;
@@ -159,8 +163,15 @@ abstract class AbstractRabbitListenerTests {
 		}
 
 		@Bean
+		@ConditionalOnProperty(name = "test.async-listener", havingValue = "false", matchIfMissing = true)
 		PaymentListener paymentListener(Ledger ledger) {
 			return new PaymentListener(ledger);
+		}
+
+		@Bean
+		@ConditionalOnProperty("test.async-listener")
+		AsyncPaymentListener asyncPaymentListener(Ledger ledger) {
+			return new AsyncPaymentListener(ledger);
 		}
 
 		@Bean
@@ -208,6 +219,28 @@ abstract class AbstractRabbitListenerTests {
 		@Idempotent(key = "#payment")
 		public void book(@Payload String amount, @Header("payment") String payment) {
 			this.ledger.book(payment, amount);
+		}
+
+	}
+
+	/**
+	 * Books on another thread, and returns at once: Spring AMQP then acknowledges the
+	 * message by hand once the future completes, and nacks it if the future fails.
+	 */
+	static class AsyncPaymentListener {
+
+		private final Ledger ledger;
+
+		private final Executor executor = Executors.newCachedThreadPool();
+
+		AsyncPaymentListener(Ledger ledger) {
+			this.ledger = ledger;
+		}
+
+		@RabbitListener(id = "ledger", queues = "${test.payments-queue}", concurrency = "2")
+		@Idempotent(key = "#payment")
+		public CompletableFuture<Void> book(@Payload String amount, @Header("payment") String payment) {
+			return CompletableFuture.runAsync(() -> this.ledger.book(payment, amount), this.executor);
 		}
 
 	}
