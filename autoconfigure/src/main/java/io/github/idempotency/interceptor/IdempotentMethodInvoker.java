@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
@@ -418,6 +419,14 @@ public class IdempotentMethodInvoker {
 			// is unknown, so the key is held until its lease runs out.
 			claim.stopRenewal();
 			logger.warn("The future " + operation.name() + " returned was cancelled; its key stays claimed until the"
+					+ " lock timeout passes, as the work behind it may still run");
+		}
+		// Given up on by a time limit (orTimeout, Resilience4j's @TimeLimiter), which
+		// stops nothing either; unless the method says such a failure is final.
+		else if (cause instanceof TimeoutException
+				&& operation.finalExceptions().stream().noneMatch((type) -> type.isInstance(cause))) {
+			claim.stopRenewal();
+			logger.warn("The future " + operation.name() + " returned timed out; its key stays claimed until the"
 					+ " lock timeout passes, as the work behind it may still run");
 		}
 		else {

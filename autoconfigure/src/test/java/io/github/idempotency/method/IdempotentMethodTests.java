@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.IdempotencyKeyReusedException;
@@ -263,6 +264,18 @@ class IdempotentMethodTests {
 		assertThatExceptionOfType(IdempotentCallInProgressException.class)
 			.isThrownBy(() -> this.payments.abandonedUpstream(this.key));
 		assertThat(this.payments.runs("abandonedUpstream")).isEqualTo(before + 1);
+	}
+
+	// A time limit stops waiting, not the work: the key stays claimed.
+	@Test
+	void futureThatTimedOutShouldKeepTheKeyClaimed() {
+		int before = this.payments.runs("timedOut");
+		assertThat(this.payments.timedOut(this.key)).failsWithin(Duration.ofSeconds(5))
+			.withThrowableOfType(ExecutionException.class)
+			.withCauseInstanceOf(TimeoutException.class);
+		assertThatExceptionOfType(IdempotentCallInProgressException.class)
+			.isThrownBy(() -> this.payments.timedOut(this.key));
+		assertThat(this.payments.runs("timedOut")).isEqualTo(before + 1);
 	}
 
 	// A method returning a future may throw before it returns one: its replays throw too,

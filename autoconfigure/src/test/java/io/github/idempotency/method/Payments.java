@@ -186,6 +186,14 @@ public class Payments {
 		return upstream.thenApply((note) -> new Receipt(reference, 1, note));
 	}
 
+	// Given up on after a time limit, as Resilience4j's @TimeLimiter or orTimeout give
+	// up: the work goes on, and would complete the future later.
+	@Idempotent(key = "#reference")
+	public CompletableFuture<Receipt> timedOut(String reference) {
+		ran("timedOut");
+		return new CompletableFuture<Receipt>().orTimeout(10, TimeUnit.MILLISECONDS);
+	}
+
 	// Declined by the call itself, or through the future it returns.
 	@Idempotent(key = "#reference", finalExceptions = DeclinedException.class)
 	public CompletableFuture<Receipt> declineEarlyOrLate(String reference, boolean early) {
