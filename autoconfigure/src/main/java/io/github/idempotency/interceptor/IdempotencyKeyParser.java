@@ -1,5 +1,7 @@
 package io.github.idempotency.interceptor;
 
+import java.util.regex.Pattern;
+
 /**
  * Reads an idempotency key from a header value.
  *
@@ -12,6 +14,15 @@ package io.github.idempotency.interceptor;
  * @since 0.1.0
  */
 public final class IdempotencyKeyParser {
+
+	// A bare item: string, token, integer or decimal, boolean, byte sequence, date, or
+	// display string.
+	private static final String BARE_ITEM = "(?:\"(?:[\\x20\\x21\\x23-\\x5B\\x5D-\\x7E]|\\\\[\"\\\\])*\""
+			+ "|[A-Za-z*][!#$%&'*+.^_`|~:/A-Za-z0-9-]*" + "|-?[0-9]{1,15}(?:\\.[0-9]{1,3})?" + "|\\?[01]"
+			+ "|:[A-Za-z0-9+/=]*:" + "|@-?[0-9]{1,15}"
+			+ "|%\"(?:[\\x20\\x21\\x23\\x24\\x26-\\x5B\\x5D-\\x7E]|%[0-9a-f]{2})*\")";
+
+	private static final Pattern PARAMETERS = Pattern.compile("(?:; *[a-z*][a-z0-9_.*-]*(?:=" + BARE_ITEM + ")?)+ *");
 
 	private final int maxLength;
 
@@ -115,20 +126,11 @@ public final class IdempotencyKeyParser {
 
 	/**
 	 * Whether the text after an sf-string is a run of structured-field parameters
-	 * ({@code ;name} or {@code ;name=value}). Their values are not checked: parameters
-	 * are ignored.
+	 * ({@code ;name} or {@code ;name=value}, RFC 9651 section 3.1.2). Their values are
+	 * checked for their syntax only: parameters are ignored.
 	 */
 	private static boolean isParameters(String rest) {
-		if (rest.charAt(0) != ';') {
-			return false;
-		}
-		for (int i = 0; i < rest.length(); i++) {
-			char c = rest.charAt(i);
-			if (c == ',' || c < 0x20 || c >= 0x7f) {
-				return false;
-			}
-		}
-		return true;
+		return PARAMETERS.matcher(rest).matches();
 	}
 
 	/**

@@ -14,8 +14,9 @@ class IdempotencyKeyParserTests {
 	@ParameterizedTest
 	@CsvSource(delimiterString = " => ", quoteCharacter = 0,
 			value = { "abc => abc", "8e03978e-40d5 => 8e03978e-40d5", "\"abc\" => abc", "\"a b\" => a b",
-					"\"a\\\"b\" => a\"b", "\"a\\\\b\" => a\\b", "\"abc\";v=1 => abc", "'a'{x} => 'a'{x}",
-					"\"0123456789abcdef\" => 0123456789abcdef" })
+					"\"a\\\"b\" => a\"b", "\"a\\\\b\" => a\\b", "\"abc\";v=1 => abc",
+					"\"abc\"; a;b=?1;c=\"x\\\"y\";d=tok/en;e=-1.5;f=:aGk=:;g=@1;h=%\"%c3%a9\" => abc",
+					"'a'{x} => 'a'{x}", "\"0123456789abcdef\" => 0123456789abcdef" })
 	void parseWhenValidShouldReturnKey(String header, String key) {
 		assertThat(this.parser.parse(header)).isEqualTo(key);
 	}
@@ -23,7 +24,8 @@ class IdempotencyKeyParserTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "", "\"\"", "a b", "a,b", "a\tb", "\"a\tb\"", "\"abc", "\"abc\"x", "\"abc\", \"def\"",
 			"\"a\\b\"", "caf\u00e9", "\"caf\u00e9\"", "0123456789abcdefg", "\"0123456789abcdefg\"", "\"abc\\",
-			"\"   \"" })
+			"\"   \"", "\"abc\";;", "\"abc\";=", "\"abc\";\"x\"", "\"abc\";A=1", "\"abc\";a=\"x", "\"abc\" ;a",
+			"\"abc\";a=1 x" })
 	void parseWhenInvalidShouldReject(String header) {
 		assertThatExceptionOfType(IdempotencyKeyParser.InvalidKeyException.class)
 			.isThrownBy(() -> this.parser.parse(header));
