@@ -235,6 +235,19 @@ public abstract class AbstractIdempotencyStoreTests {
 		assertThat(store().claim(key, "other", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
 	}
 
+	// A retry storm must not keep a record alive for ever: its retention counts from
+	// completion, not from the last replay.
+	@Test
+	void replayShouldNotExtendRetention() throws InterruptedException {
+		String key = newKey();
+		String token = claimed(key, "fp");
+		store().complete(key, token, response(200, "{}"), Duration.ofMillis(400));
+		Thread.sleep(250);
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Completed.class);
+		Thread.sleep(300);
+		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
 	@Test
 	void completeShouldReplaceLeaseWithRetention() throws InterruptedException {
 		String key = newKey();
