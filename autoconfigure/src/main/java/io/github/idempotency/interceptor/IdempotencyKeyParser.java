@@ -1,7 +1,5 @@
 package io.github.idempotency.interceptor;
 
-import java.util.regex.Pattern;
-
 /**
  * Reads an idempotency key from a header value.
  *
@@ -14,15 +12,6 @@ import java.util.regex.Pattern;
  * @since 0.1.0
  */
 public final class IdempotencyKeyParser {
-
-	// A bare item: string, token, integer or decimal, boolean, byte sequence, date, or
-	// display string.
-	private static final String BARE_ITEM = "(?:\"(?:[\\x20\\x21\\x23-\\x5B\\x5D-\\x7E]|\\\\[\"\\\\])*\""
-			+ "|[A-Za-z*][!#$%&'*+.^_`|~:/A-Za-z0-9-]*" + "|-?[0-9]{1,15}(?:\\.[0-9]{1,3})?" + "|\\?[01]"
-			+ "|:[A-Za-z0-9+/=]*:" + "|@-?[0-9]{1,15}"
-			+ "|%\"(?:[\\x20\\x21\\x23\\x24\\x26-\\x5B\\x5D-\\x7E]|%[0-9a-f]{2})*\")";
-
-	private static final Pattern PARAMETERS = Pattern.compile("(?:; *[a-z*][a-z0-9_.*-]*(?:=" + BARE_ITEM + ")?)+ *");
 
 	private final int maxLength;
 
@@ -126,11 +115,163 @@ public final class IdempotencyKeyParser {
 
 	/**
 	 * Whether the text after an sf-string is a run of structured-field parameters
-	 * ({@code ;name} or {@code ;name=value}, RFC 9651 section 3.1.2). Their values are
-	 * checked for their syntax only: parameters are ignored.
+	 * ({@code ;name} or {@code ;name=value}, RFC 9651 section 3.1.2), then spaces. Their
+	 * values are checked for their syntax only: parameters are ignored. Read in one pass,
+	 * without backtracking or recursion, as the header may be kilobytes long.
 	 */
 	private static boolean isParameters(String rest) {
-		return PARAMETERS.matcher(rest).matches();
+		int i = 0;
+		int length = rest.length();
+		while (i < length && rest.charAt(i) == ';') {
+			i = skipSpaces(rest, i + 1);
+			if (i == length || !(isLowerAlpha(rest.charAt(i)) || rest.charAt(i) == '*')) {
+				return false;
+			}
+			i++;
+			while (i < length && isKeyChar(rest.charAt(i))) {
+				i++;
+			}
+			if (i < length && rest.charAt(i) == '=') {
+				i = bareItemEnd(rest, i + 1);
+				if (i < 0) {
+					return false;
+				}
+			}
+		}
+		return skipSpaces(rest, i) == length;
+	}
+
+	// Where the bare item starting at i ends, or -1 if none starts there: a string, a
+	// display string, a byte sequence, a boolean, a date, an integer or decimal, a token.
+	private static int bareItemEnd(String text, int i) {
+		int length = text.length();
+		if (i == length) {
+			return -1;
+		}
+		char first = text.charAt(i);
+		if (first == '"') {
+			for (int j = i + 1; j < length; j++) {
+				char c = text.charAt(j);
+				if (c == '"') {
+					return j + 1;
+				}
+				if (c == '\\') {
+					if (j + 1 == length || (text.charAt(j + 1) != '"' && text.charAt(j + 1) != '\\')) {
+						return -1;
+					}
+					j++;
+				}
+				else if (c < 0x20 || c > 0x7e) {
+					return -1;
+				}
+			}
+			return -1;
+		}
+		if (first == '%') {
+			if (i + 1 == length || text.charAt(i + 1) != '"') {
+				return -1;
+			}
+			for (int j = i + 2; j < length; j++) {
+				char c = text.charAt(j);
+				if (c == '"') {
+					return j + 1;
+				}
+				if (c == '%') {
+					if (j + 2 >= length || !isLowerHex(text.charAt(j + 1)) || !isLowerHex(text.charAt(j + 2))) {
+						return -1;
+					}
+					j += 2;
+				}
+				else if (c < 0x20 || c > 0x7e) {
+					return -1;
+				}
+			}
+			return -1;
+		}
+		if (first == ':') {
+			for (int j = i + 1; j < length; j++) {
+				char c = text.charAt(j);
+				if (c == ':') {
+					return j + 1;
+				}
+				if (!(isAlpha(c) || isDigit(c) || c == '+' || c == '/' || c == '=')) {
+					return -1;
+				}
+			}
+			return -1;
+		}
+		if (first == '?') {
+			return (i + 1 < length && (text.charAt(i + 1) == '0' || text.charAt(i + 1) == '1')) ? i + 2 : -1;
+		}
+		if (first == '@') {
+			return numberEnd(text, i + 1, false);
+		}
+		if (first == '-' || isDigit(first)) {
+			return numberEnd(text, i, true);
+		}
+		if (isAlpha(first) || first == '*') {
+			int j = i + 1;
+			while (j < length && (isTokenChar(text.charAt(j)))) {
+				j++;
+			}
+			return j;
+		}
+		return -1;
+	}
+
+	// An integer of up to 15 digits, or where allowed a decimal: up to 12 digits, a dot,
+	// then 1 to 3 digits; either signed.
+	private static int numberEnd(String text, int i, boolean decimalAllowed) {
+		int length = text.length();
+		int start = (i < length && text.charAt(i) == '-') ? i + 1 : i;
+		int j = start;
+		while (j < length && isDigit(text.charAt(j))) {
+			j++;
+		}
+		int digits = j - start;
+		if (digits == 0 || digits > 15) {
+			return -1;
+		}
+		if (!decimalAllowed || j == length || text.charAt(j) != '.') {
+			return j;
+		}
+		int fractionStart = j + 1;
+		int k = fractionStart;
+		while (k < length && isDigit(text.charAt(k))) {
+			k++;
+		}
+		return (digits <= 12 && k > fractionStart && k - fractionStart <= 3) ? k : -1;
+	}
+
+	private static int skipSpaces(String text, int i) {
+		while (i < text.length() && text.charAt(i) == ' ') {
+			i++;
+		}
+		return i;
+	}
+
+	private static boolean isKeyChar(char c) {
+		return isLowerAlpha(c) || isDigit(c) || c == '_' || c == '-' || c == '.' || c == '*';
+	}
+
+	private static boolean isTokenChar(char c) {
+		return isAlpha(c) || isDigit(c) || c == ':' || c == '/' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+	}
+
+	private static boolean isLowerAlpha(char c) {
+		return c >= 'a' && c <= 'z';
+	}
+
+	private static boolean isAlpha(char c) {
+		return isLowerAlpha(c) || (c >= 'A' && c <= 'Z');
+	}
+
+	private static boolean isDigit(char c) {
+		return c >= '0' && c <= '9';
+	}
+
+	private static boolean isLowerHex(char c) {
+		return isDigit(c) || (c >= 'a' && c <= 'f');
 	}
 
 	/**

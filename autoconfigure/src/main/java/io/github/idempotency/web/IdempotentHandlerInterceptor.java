@@ -352,7 +352,9 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 	// of stream, a closed channel, Tomcat's ClientAbortException, or a bare IOException
 	// (Undertow's).
 	private static boolean brokeOff(Throwable failure) {
-		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+		// Bounded: causes may form a cycle.
+		Throwable cause = failure;
+		for (int depth = 0; cause != null && depth < 32; depth++, cause = cause.getCause()) {
 			if (cause instanceof EOFException || cause instanceof ClosedChannelException
 					|| cause.getClass() == IOException.class
 					|| cause.getClass().getName().equals("org.apache.catalina.connector.ClientAbortException")) {

@@ -440,7 +440,9 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	}
 
 	private static boolean isUnknownScript(Throwable ex) {
-		for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+		// Bounded: causes may form a cycle.
+		Throwable cause = ex;
+		for (int depth = 0; cause != null && depth < 32; depth++, cause = cause.getCause()) {
 			if (cause.getMessage() != null && cause.getMessage().startsWith("NOSCRIPT")) {
 				return true;
 			}
