@@ -205,8 +205,9 @@ public class IdempotentMethodInvoker {
 	 * @return what the method returned, now or when it first ran
 	 * @throws Throwable what the method threw, now or (if final) when it first ran; or an
 	 * {@link io.github.idempotency.IdempotencyException} when it did not run. Returned in
-	 * a failed future instead, for a method returning one that the
-	 * {@linkplain RefusalTranslator#failsFuture refusal translator} says fails its future
+	 * a failed future instead (but for an {@link Error}), for a method declared to return
+	 * a {@link CompletableFuture} that the {@linkplain RefusalTranslator#failsFuture
+	 * refusal translator} says fails its future
 	 */
 	public @Nullable Object invoke(MethodInvocation invocation, IdempotentOperation operation, Class<?> targetClass)
 			throws Throwable {
@@ -216,6 +217,9 @@ public class IdempotentMethodInvoker {
 		if (target.failsFuture) {
 			try {
 				return call(invocation, operation, target);
+			}
+			catch (Error ex) {
+				throw ex;
 			}
 			catch (Throwable ex) {
 				return CompletableFuture.failedFuture(ex);
@@ -661,7 +665,10 @@ public class IdempotentMethodInvoker {
 			ResolvableType returnType = ResolvableType.forMethodReturnType(this.method, userClass);
 			Class<?> returnClass = returnType.toClass();
 			this.async = CompletionStage.class.isAssignableFrom(returnClass);
-			this.failsFuture = this.async && refusals.failsFuture(this.method);
+			// Spring AMQP settles a listener's message by its future only when the method
+			// is declared to return a CompletableFuture.
+			this.failsFuture = CompletableFuture.class.isAssignableFrom(returnClass)
+					&& refusals.failsFuture(this.method);
 			this.copyableFuture = returnClass == CompletableFuture.class || returnClass == CompletionStage.class;
 			ResolvableType valueType = this.async ? returnType.as(CompletionStage.class).getGeneric(0) : returnType;
 			Class<?> valueClass = valueType.toClass();

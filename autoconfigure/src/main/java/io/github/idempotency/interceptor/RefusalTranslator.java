@@ -31,9 +31,11 @@ public interface RefusalTranslator {
 	Throwable translate(IdempotencyException refusal, Method method);
 
 	/**
-	 * Whether a call of this method, when it returns a future, hands what it throws
-	 * without running (a refusal, a key or fingerprint expression that fails, a replayed
-	 * exception) to its caller as a failed future. A listener container that settles a
+	 * Whether a call of this method, when it is declared to return a
+	 * {@code CompletableFuture}, hands every exception it would throw to its caller as a
+	 * failed future instead: a refusal, a key or fingerprint expression that fails, a
+	 * replayed exception, and one the method itself throws before it returns its future
+	 * ({@link Error}s are thrown all the same). A listener container that settles a
 	 * message by the future its listener returns may never see an exception thrown
 	 * instead: RabbitMQ's acknowledges such listeners' messages itself, and leaves one
 	 * whose listener threw unacknowledged. By default it is thrown.

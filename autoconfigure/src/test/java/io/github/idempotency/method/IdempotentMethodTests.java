@@ -2,6 +2,7 @@ package io.github.idempotency.method;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,12 +23,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotencyKeyReusedException;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.InvalidIdempotencyKeyException;
 import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
+import io.github.idempotency.interceptor.RefusalTranslator;
 import io.github.idempotency.method.Gateways.BankGateway;
 import io.github.idempotency.method.Gateways.CardGateway;
 import io.github.idempotency.method.Payments.Card;
@@ -264,6 +267,28 @@ class IdempotentMethodTests {
 		assertThatExceptionOfType(IdempotentCallInProgressException.class)
 			.isThrownBy(() -> this.payments.abandonedUpstream(this.key));
 		assertThat(this.payments.runs("abandonedUpstream")).isEqualTo(before + 1);
+	}
+
+	// Where the caller settles by the future (a RabbitMQ listener's container), what
+	// would be thrown comes in it, an Error excepted; only for a method declared to
+	// return a CompletableFuture, the one kind Spring AMQP settles that way.
+	@Test
+	void methodSettledByItsFutureShouldGetRefusalsInTheFuture() throws Exception {
+		CompletableFuture<Receipt> first = this.payments.settledByFuture(this.key, false);
+		assertThat(this.payments.settledByFuture(this.key, false)).failsWithin(Duration.ofSeconds(5))
+			.withThrowableOfType(ExecutionException.class)
+			.withCauseInstanceOf(IdempotentCallInProgressException.class);
+		assertThat(this.payments.settledByFuture(null, false)).failsWithin(Duration.ofSeconds(5))
+			.withThrowableOfType(ExecutionException.class)
+			.withCauseInstanceOf(InvalidIdempotencyKeyException.class);
+		assertThatExceptionOfType(AssertionError.class)
+			.isThrownBy(() -> this.payments.settledByFuture(this.key + "-broken", true));
+		assertThat(first.get(5, TimeUnit.SECONDS).note()).isEqualTo("settled");
+		assertThat(this.payments.settledByFuture(this.key, false).get(5, TimeUnit.SECONDS).note()).isEqualTo("settled");
+		this.payments.settledByFutureStage(this.key + "-stage");
+		assertThatExceptionOfType(IdempotentCallInProgressException.class)
+			.isThrownBy(() -> this.payments.settledByFutureStage(this.key + "-stage"));
+		assertThat(this.payments.runs("settledByFuture")).isGreaterThanOrEqualTo(2);
 	}
 
 	// A time limit stops waiting, not the work: the key stays claimed.
@@ -549,6 +574,23 @@ class IdempotentMethodTests {
 		@Bean
 		Outcomes outcomes() {
 			return new Outcomes();
+		}
+
+		@Bean
+		RefusalTranslator settledByFuture() {
+			return new RefusalTranslator() {
+
+				@Override
+				public Throwable translate(IdempotencyException refusal, Method method) {
+					return refusal;
+				}
+
+				@Override
+				public boolean failsFuture(Method method) {
+					return method.getName().startsWith("settledByFuture");
+				}
+
+			};
 		}
 
 		@Bean

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -113,6 +114,38 @@ public class Payments {
 	public Receipt decline(String reference) {
 		ran("decline");
 		throw new DeclinedException("card declined " + runs("decline"));
+	}
+
+	// Settled by their futures, as a RabbitMQ listener's message is: the test
+	// application's refusal translator says so of methods named settledByFuture.
+	@Idempotent(key = "#reference")
+	public CompletableFuture<Receipt> settledByFuture(String reference, boolean broken) {
+		ran("settledByFuture");
+		if (broken) {
+			throw new AssertionError("broken");
+		}
+		return CompletableFuture.supplyAsync(() -> {
+			sleep(300);
+			return new Receipt(reference, 5, "settled");
+		});
+	}
+
+	@Idempotent(key = "#reference")
+	public CompletionStage<Receipt> settledByFutureStage(String reference) {
+		ran("settledByFutureStage");
+		return CompletableFuture.supplyAsync(() -> {
+			sleep(300);
+			return new Receipt(reference, 5, "settled");
+		});
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
 	}
 
 	@Idempotent(key = "#reference")
