@@ -633,7 +633,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 				throw new IllegalStateException("@Idempotent on " + name + ", a RabbitMQ listener on an anonymous"
 						+ " queue: each instance declares one of its own and gets every message, and the first"
 						+ " instance to process a message would answer for the others, which would never run. Name"
-						+ " the queue, or set @Idempotent(scope = ...) if one instance is meant to answer for all");
+						+ " the queue per instance (@Queue(\"evictions-${HOSTNAME}\"), say), or set"
+						+ " @Idempotent(scope = ...) if one instance is meant to answer for all");
 			}
 			String id = resolve(rabbit.getString("id"), resolver);
 			if (!id.isEmpty()) {

@@ -83,7 +83,7 @@ public final class Claim {
 		catch (IdempotencyStoreException ex) {
 			logger.error("Could not store the outcome of idempotency record " + this.recordKey + "; retries are told"
 					+ " it is in progress until the lock timeout passes, then run again", ex);
-			this.end.accept(IdempotencyOutcome.STORE_ERROR);
+			this.end.accept(IdempotencyOutcome.NOT_STORED);
 		}
 		return false;
 	}

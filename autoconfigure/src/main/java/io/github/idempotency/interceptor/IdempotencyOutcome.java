@@ -6,7 +6,7 @@ import java.util.Locale;
  * What became of a call of an idempotent operation (a request, or a method call outside
  * HTTP), as metrics and logs name it. Every call has one of the outcomes decided when it
  * begins; a call that ran may later have one more, the first of {@link #RELEASED},
- * {@link #LEASE_LOST} and {@link #STORE_ERROR} that befalls it.
+ * {@link #LEASE_LOST} and {@link #NOT_STORED} that befalls it.
  *
  * @since 0.1.0
  */
@@ -38,7 +38,9 @@ public enum IdempotencyOutcome {
 	MISSING,
 
 	/**
-	 * The key was malformed, sent more than once, or its expression failed: 400.
+	 * The key was malformed or sent more than once (400), or a method's key expression
+	 * failed or gave an unusable key. A request whose key expression finds nothing in its
+	 * body has no key: {@link #MISSING}.
 	 */
 	INVALID,
 
@@ -54,10 +56,8 @@ public enum IdempotencyOutcome {
 	INCOMPLETE,
 
 	/**
-	 * The store failed: when claiming (503, or the handler ran unprotected with
-	 * {@code on-store-failure: proceed}), or when storing the outcome of a call already
-	 * counted as {@link #EXECUTED}, which retries then run again once its lock timeout
-	 * passes.
+	 * The store could not be reached to claim the key: 503, or the handler ran
+	 * unprotected with {@code on-store-failure: proceed}.
 	 */
 	STORE_ERROR,
 
@@ -87,7 +87,13 @@ public enum IdempotencyOutcome {
 	 * timeout, a pause, a store that lost the key) and another call may have taken the
 	 * key and run too. The call's outcome is not stored.
 	 */
-	LEASE_LOST;
+	LEASE_LOST,
+
+	/**
+	 * A call already counted as {@link #EXECUTED} whose outcome the store failed to keep:
+	 * retries are told it is in progress until its lock timeout passes, then run again.
+	 */
+	NOT_STORED;
 
 	/**
 	 * The value of the {@code outcome} tag, such as {@code in_progress}.

@@ -14,8 +14,8 @@ import io.micrometer.core.instrument.MeterRegistry;
  * and {@code outcome} ({@link IdempotencyOutcome#tagValue()}: {@code executed},
  * {@code replayed}, {@code in_progress}, {@code mismatch}, {@code missing},
  * {@code invalid}, {@code too_large}, {@code incomplete}, {@code store_error},
- * {@code unreadable_record}, {@code bypassed}, {@code released}, {@code lease_lost}).
- * Thread-safe.
+ * {@code unreadable_record}, {@code bypassed}, {@code released}, {@code lease_lost},
+ * {@code not_stored}). Thread-safe.
  *
  * @since 0.1.0
  */

@@ -354,8 +354,14 @@ class AnnotationIdempotentOperationSourceTests {
 		assertThatIllegalStateException()
 			.isThrownBy(() -> operation(Listeners.class, "anonymous", String.class, String.class))
 			.withMessageContaining("anonymous queue");
+		assertThatIllegalStateException()
+			.isThrownBy(() -> operation(Listeners.class, "anonymouslyDeclared", String.class, String.class))
+			.withMessageContaining("anonymous queue");
 		assertThat(operation(Listeners.class, "anonymousButScoped", String.class, String.class).scope())
 			.isEqualTo("cache");
+		this.source.setEmbeddedValueResolver((value) -> value.replace("${HOSTNAME}", "host-7"));
+		assertThat(operation(Listeners.class, "perInstance", String.class, String.class).consumer())
+			.isEqualTo("rabbit queues evictions-host-7");
 	}
 
 	// What differs between two deliveries cannot tell them apart, nor can what cannot be
@@ -541,6 +547,17 @@ class AnnotationIdempotentOperationSourceTests {
 		@RabbitListener(id = "cache", bindings = @QueueBinding(value = @Queue, exchange = @Exchange("events")))
 		@Idempotent(key = "#id")
 		public void anonymous(String event, @Header("id") String id) {
+		}
+
+		@RabbitListener(queuesToDeclare = @Queue)
+		@Idempotent(key = "#id")
+		public void anonymouslyDeclared(String event, @Header("id") String id) {
+		}
+
+		@RabbitListener(
+				bindings = @QueueBinding(value = @Queue("evictions-${HOSTNAME}"), exchange = @Exchange("events")))
+		@Idempotent(key = "#id")
+		public void perInstance(String event, @Header("id") String id) {
 		}
 
 		@RabbitListener(bindings = @QueueBinding(value = @Queue, exchange = @Exchange("events")))

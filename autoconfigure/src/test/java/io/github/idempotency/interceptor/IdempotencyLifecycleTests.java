@@ -82,12 +82,12 @@ class IdempotencyLifecycleTests {
 	}
 
 	@Test
-	void outcomeTheStoreFailedToKeepShouldBeCountedAsAStoreError() {
+	void outcomeTheStoreFailedToKeepShouldBeCountedAsNotStored() {
 		Claim claim = proceed(this.lifecycle.begin(OPERATION, "Ledger#book", "k10", "fp"));
 		this.down.set(true);
 		assertThat(claim.complete(OUTCOME)).isFalse();
 		this.down.set(false);
-		assertThat(this.outcomes).containsExactly("Ledger#book executed", "Ledger#book store_error");
+		assertThat(this.outcomes).containsExactly("Ledger#book executed", "Ledger#book not_stored");
 	}
 
 	@Test
