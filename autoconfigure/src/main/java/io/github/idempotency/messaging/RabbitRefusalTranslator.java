@@ -24,8 +24,8 @@ import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
  * dead-lettered, and requeued at once it would come straight back. A key reused with
  * another payload, a missing key and a result that was not kept are rejected without
  * requeue, to the queue's dead-letter exchange where it has one. Other methods' refusals
- * are left as they are. A listener that returns a future gets each of them in a failed
- * future, which is how Spring AMQP settles its messages.
+ * are left as they are. A listener declared to return a {@code CompletableFuture} gets
+ * each of them in a failed future, by which Spring AMQP settles its messages.
  *
  * @since 0.1.0
  */
