@@ -4,9 +4,11 @@ import java.util.Locale;
 
 /**
  * What became of a call of an idempotent operation (a request, or a method call outside
- * HTTP), as metrics and logs name it. Every call has one of the outcomes decided when it
- * begins; a call that ran may later have one more, the first of {@link #RELEASED},
- * {@link #LEASE_LOST} and {@link #NOT_STORED} that befalls it.
+ * HTTP), as metrics and logs name it. A call has one of the outcomes decided when it
+ * begins (a method call whose fingerprint expression fails, or whose key expression calls
+ * a method that throws, has none: it counts as the method throwing); a call that ran may
+ * later have one more, the first of {@link #RELEASED}, {@link #LEASE_LOST} and
+ * {@link #NOT_STORED} that befalls it.
  *
  * @since 0.1.0
  */

@@ -430,8 +430,10 @@ class IdempotentMethodTests {
 		this.payments.optional(null);
 		this.payments.optional(null);
 		assertThat(this.payments.runs("optional")).isEqualTo(before + 2);
-		assertThat(this.outcomes.since(counted)).containsExactly("Payments#charge missing", "Payments#charge invalid",
-				"Payments#optional bypassed", "Payments#optional bypassed");
+		assertThat(this.outcomes.since(counted))
+			.filteredOn((tag) -> tag.startsWith("Payments#charge ") || tag.startsWith("Payments#optional "))
+			.containsExactly("Payments#charge missing", "Payments#charge invalid", "Payments#optional bypassed",
+					"Payments#optional bypassed");
 	}
 
 	// A key in bytes, as a message header's value comes: a new array on each delivery.
