@@ -697,7 +697,8 @@ public class IdempotencyProperties implements Validator {
 			private boolean enabled = true;
 
 			/**
-			 * Time between purges.
+			 * Time between purges; one that deleted as many batches as a run may is
+			 * followed at once by the next.
 			 */
 			private Duration interval = Duration.ofMinutes(5);
 

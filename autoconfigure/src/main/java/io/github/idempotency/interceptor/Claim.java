@@ -23,6 +23,14 @@ public final class Claim {
 
 	private static final Log logger = LogFactory.getLog(IdempotencyLifecycle.class);
 
+	// An outcome not kept lets a retry run the call again once the lock timeout passes,
+	// so a store that fails at once (a connection reset, a lock wait given up) is asked
+	// again. One that failed only after a second is not: its caller, who may be waiting
+	// for the answer, would wait as long again.
+	private static final Duration[] RETRY_PAUSES = { Duration.ofMillis(50), Duration.ofMillis(200) };
+
+	private static final Duration RETRY_WITHIN = Duration.ofSeconds(1);
+
 	private final IdempotencyStore store;
 
 	private final String recordKey;
@@ -65,27 +73,50 @@ public final class Claim {
 	}
 
 	/**
-	 * Stores the call's outcome, to be replayed for the operation's retention. Failures
-	 * are logged, not thrown: the call has already happened.
+	 * Stores the call's outcome, to be replayed for the operation's retention. A store
+	 * that fails at once is asked twice more, briefly, before the failure is logged;
+	 * failures are not thrown: the call has already happened.
 	 * @param outcome what the call produced
 	 * @return {@code true} if stored
 	 */
 	public boolean complete(StoredResponse outcome) {
 		stopRenewal();
-		try {
-			if (this.store.complete(this.recordKey, this.token, outcome, this.retention)) {
-				return true;
+		long start = System.nanoTime();
+		for (int attempt = 0;; attempt++) {
+			try {
+				if (this.store.complete(this.recordKey, this.token, outcome, this.retention)) {
+					return true;
+				}
+				logger.warn("Lease on idempotency record " + this.recordKey + " was lost before the outcome was stored"
+						+ ((attempt > 0) ? ", unless the attempt that failed before stored it after all" : "")
+						+ "; raise idempotency.lock-timeout above the operation's longest run");
+				leaseLost();
+				return false;
 			}
-			logger.warn("Lease on idempotency record " + this.recordKey + " was lost before the outcome was stored;"
-					+ " raise idempotency.lock-timeout above the operation's longest run");
-			leaseLost();
+			catch (IdempotencyStoreException ex) {
+				if (attempt < RETRY_PAUSES.length && System.nanoTime() - start < RETRY_WITHIN.toNanos()
+						&& pause(RETRY_PAUSES[attempt])) {
+					logger.warn("Could not store the outcome of idempotency record " + this.recordKey
+							+ "; trying again: " + ex.getMessage());
+					continue;
+				}
+				logger.error("Could not store the outcome of idempotency record " + this.recordKey + "; retries are"
+						+ " told it is in progress until the lock timeout passes, then run again", ex);
+				this.end.accept(IdempotencyOutcome.NOT_STORED);
+				return false;
+			}
 		}
-		catch (IdempotencyStoreException ex) {
-			logger.error("Could not store the outcome of idempotency record " + this.recordKey + "; retries are told"
-					+ " it is in progress until the lock timeout passes, then run again", ex);
-			this.end.accept(IdempotencyOutcome.NOT_STORED);
+	}
+
+	private static boolean pause(Duration pause) {
+		try {
+			Thread.sleep(pause.toMillis());
+			return true;
 		}
-		return false;
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
+		}
 	}
 
 	/**

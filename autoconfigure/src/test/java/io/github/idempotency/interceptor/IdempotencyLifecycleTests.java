@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyStoreException;
@@ -88,6 +89,28 @@ class IdempotencyLifecycleTests {
 		assertThat(claim.complete(OUTCOME)).isFalse();
 		this.down.set(false);
 		assertThat(this.outcomes).containsExactly("Ledger#book executed", "Ledger#book not_stored");
+		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k10", "fp")).isInstanceOf(Decision.InProgress.class);
+	}
+
+	@Test
+	void outcomeTheStoreFailedToKeepOnceShouldBeStoredOnTheNextAttempt() {
+		AtomicInteger completions = new AtomicInteger();
+		IdempotencyLifecycle flaky = new IdempotencyLifecycle(new FaultyStore(this.store, (operation, key) -> {
+			if (operation.equals("complete") && completions.incrementAndGet() == 1) {
+				throw new IdempotencyStoreException("connection reset");
+			}
+		}), new IdempotencyPolicy(Duration.ofMinutes(1), Duration.ofSeconds(10), false, null, Duration.ofMinutes(1),
+				Duration.ZERO, 255, OnStoreFailure.REJECT), this.listener);
+		try {
+			Claim claim = proceed(flaky.begin(OPERATION, "Ledger#book", "k11", "fp"));
+			assertThat(claim.complete(OUTCOME)).isTrue();
+			assertThat(completions).hasValue(2);
+			assertThat(flaky.begin(OPERATION, "Ledger#book", "k11", "fp")).isInstanceOf(Decision.Replay.class);
+			assertThat(this.outcomes).containsExactly("Ledger#book executed", "Ledger#book replayed");
+		}
+		finally {
+			flaky.close();
+		}
 	}
 
 	@Test

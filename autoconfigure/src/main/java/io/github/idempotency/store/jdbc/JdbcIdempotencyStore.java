@@ -479,8 +479,15 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 				}
 			}
 			catch (IdempotencyStoreException ex) {
-				if (attempt == ATTEMPTS || !isConflict(ex)) {
+				if (!isConflict(ex)) {
 					throw ex;
+				}
+				// Others keep writing the row: the database answers, and another call
+				// holds the key. Taken for a failure, the call would run beside it where
+				// the application proceeds without its store.
+				if (attempt == ATTEMPTS) {
+					logger.debug("Claim of " + key + " kept meeting other writes of its row; taken as in progress", ex);
+					return new ClaimResult.InProgress();
 				}
 			}
 		}

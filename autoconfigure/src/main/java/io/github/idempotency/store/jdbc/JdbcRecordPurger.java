@@ -14,10 +14,11 @@ import org.springframework.util.Assert;
 
 /**
  * Deletes the records of a {@link JdbcIdempotencyStore} whose retention or lease has
- * passed, on a thread of its own at a fixed interval, in batches of bounded size so that
- * no statement holds many rows at once. Expired rows already count as absent; purging
- * only keeps the table from growing. Several instances of an application may purge one
- * table at the same time.
+ * passed, on a thread of its own: once at start, then an interval after each run, or at
+ * once after a run that found more expired rows than it may delete. Rows go in batches of
+ * bounded size so that no statement holds many at once. Expired rows already count as
+ * absent; purging only keeps the table from growing. Several instances of an application
+ * may purge one table at the same time.
  *
  * @since 0.1.0
  */
@@ -66,32 +67,40 @@ public class JdbcRecordPurger implements SmartLifecycle {
 		return total;
 	}
 
-	private void purgeAndLog() {
+	private void run() {
+		boolean behind = false;
 		try {
 			int deleted = purge();
+			behind = deleted >= MAX_BATCHES_PER_RUN * (long) this.batchSize;
 			if (deleted > 0 && logger.isDebugEnabled()) {
 				logger.debug("Purged " + deleted + " expired idempotency records from " + this.store);
 			}
 		}
-		// Whatever went wrong, the next run must still come: an exception escaping a
-		// scheduled task would cancel every later run.
+		// Whatever went wrong, the next run must still come.
 		catch (RuntimeException ex) {
 			logger.warn("Could not purge expired idempotency records; trying again in " + this.interval + ": "
 					+ ex.getMessage());
+		}
+		// A run that stopped at its last batch leaves expired rows: records expire faster
+		// than one run an interval deletes them, and waiting would let the table grow.
+		schedule(behind ? Duration.ZERO : this.interval);
+	}
+
+	private synchronized void schedule(Duration delay) {
+		if (this.executor != null) {
+			this.executor.schedule(this::run, delay.toMillis(), TimeUnit.MILLISECONDS);
 		}
 	}
 
 	@Override
 	public synchronized void start() {
 		if (this.executor == null) {
-			ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor((task) -> {
+			this.executor = Executors.newSingleThreadScheduledExecutor((task) -> {
 				Thread thread = new Thread(task, "idempotency-purge");
 				thread.setDaemon(true);
 				return thread;
 			});
-			long millis = this.interval.toMillis();
-			executor.scheduleWithFixedDelay(this::purgeAndLog, millis, millis, TimeUnit.MILLISECONDS);
-			this.executor = executor;
+			schedule(Duration.ZERO);
 		}
 	}
 

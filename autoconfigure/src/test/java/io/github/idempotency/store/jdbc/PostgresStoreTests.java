@@ -1,6 +1,7 @@
 package io.github.idempotency.store.jdbc;
 
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -8,19 +9,30 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.sql.DataSource;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyRecord;
 import io.github.idempotency.StoredResponse;
+import io.github.idempotency.interceptor.Claim;
+import io.github.idempotency.interceptor.Decision;
+import io.github.idempotency.interceptor.IdempotencyLifecycle;
+import io.github.idempotency.interceptor.IdempotencyPolicy;
+import io.github.idempotency.interceptor.IdempotencyPolicy.OnStoreFailure;
+import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.test.PostgresTestServer;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.ConnectionCallback;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.transaction.TransactionDefinition;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -103,11 +115,95 @@ class PostgresStoreTests extends AbstractJdbcStoreTests {
 			.hasValueSatisfying((record) -> assertThat(record.state()).isEqualTo(IdempotencyRecord.State.COMPLETED));
 	}
 
+	// The claim's own transaction (a pool that turns auto-commit off), at repeatable
+	// read, whose snapshot each time misses a write of the row that came just before the
+	// claim's: a serialization failure on every attempt. The row is written, so the
+	// store answers; another call holds the key.
+	@Test
+	void claimMeetingAnotherWriteOfItsRowOnEveryAttemptShouldFindTheKeyInProgress() throws Exception {
+		String key = UUID.randomUUID().toString().replace("-", "");
+		assertThat(this.store.claim(key, "fp", Duration.ofMillis(1))).isInstanceOf(ClaimResult.Claimed.class);
+		Thread.sleep(20);
+		AtomicInteger attempts = new AtomicInteger();
+		DataSource racing = new DelegatingDataSource(this.dataSource) {
+
+			@Override
+			public Connection getConnection() throws SQLException {
+				Connection connection = super.getConnection();
+				connection.setAutoCommit(false);
+				connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+				try (Statement statement = connection.createStatement()) {
+					statement.executeQuery("SELECT 1").close();
+				}
+				attempts.incrementAndGet();
+				PostgresStoreTests.this.jdbc
+					.update("UPDATE store_record SET fingerprint = fingerprint WHERE record_key = ?", key);
+				return connection;
+			}
+
+		};
+		JdbcIdempotencyStore store = new JdbcIdempotencyStore(racing, "store_record", JdbcDialect.POSTGRESQL);
+		assertThat(store.claim(key, "fp", Duration.ofSeconds(30))).isInstanceOf(ClaimResult.InProgress.class);
+		assertThat(attempts).hasValue(3);
+	}
+
+	// The completion of a call that ran gives up waiting for its row (lock_timeout), once
+	// or twice: it is asked again, and the outcome kept.
+	@Test
+	void completionThatGaveUpWaitingForItsRowShouldBeTriedAgain() throws Exception {
+		JdbcIdempotencyStore impatient = JdbcStores
+			.store(JdbcStores.dataSource(url() + "&options=-c%20lock_timeout=200"), "store_record", false);
+		List<String> outcomes = new CopyOnWriteArrayList<>();
+		IdempotencyLifecycle lifecycle = new IdempotencyLifecycle(impatient,
+				new IdempotencyPolicy(Duration.ofMinutes(5), Duration.ofSeconds(30), false, null, Duration.ofMinutes(1),
+						Duration.ZERO, 255, OnStoreFailure.REJECT),
+				(operation, outcome) -> outcomes.add(outcome.tagValue()));
+		IdempotentOperation operation = new IdempotentOperation("Ledger.book", null, "#p0", true, null, null, null,
+				true, false, null, null, List.of(), null, null);
+		String key = UUID.randomUUID().toString().replace("-", "");
+		ExecutorService executor = Executors.newSingleThreadExecutor();
+		try (Connection holder = this.dataSource.getConnection()) {
+			Claim claim = ((Decision.Proceed) lifecycle.begin(operation, "Ledger#book", key, "fp")).claim();
+			holder.setAutoCommit(false);
+			try (Statement statement = holder.createStatement()) {
+				statement.executeQuery("SELECT * FROM store_record WHERE record_key = '" + key + "' FOR UPDATE")
+					.close();
+			}
+			Future<Boolean> completion = executor
+				.submit(() -> claim.complete(new StoredResponse(201, Map.of(), "{}".getBytes())));
+			awaitWaitingForALock();
+			awaitNoneWaitingForALock();
+			holder.commit();
+			assertThat(completion.get(10, TimeUnit.SECONDS)).isTrue();
+		}
+		finally {
+			executor.shutdownNow();
+			lifecycle.close();
+		}
+		assertThat(outcomes).containsExactly("executed");
+		assertThat(this.store.find(key))
+			.hasValueSatisfying((record) -> assertThat(record.state()).isEqualTo(IdempotencyRecord.State.COMPLETED));
+	}
+
+	private void awaitNoneWaitingForALock() throws InterruptedException {
+		for (int i = 0; i < 500; i++) {
+			if (waitingForALock() == 0) {
+				return;
+			}
+			Thread.sleep(2);
+		}
+		throw new AssertionError("The completion never gave up waiting for the row");
+	}
+
+	private int waitingForALock() {
+		Integer waiting = this.jdbc.queryForObject("SELECT COUNT(*) FROM pg_stat_activity"
+				+ " WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE store_record%'", Integer.class);
+		return (waiting != null) ? waiting : 0;
+	}
+
 	private void awaitWaitingForALock() throws InterruptedException {
 		for (int i = 0; i < 500; i++) {
-			Integer waiting = this.jdbc.queryForObject("SELECT COUNT(*) FROM pg_stat_activity"
-					+ " WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE store_record%'", Integer.class);
-			if (waiting != null && waiting > 0) {
+			if (waitingForALock() > 0) {
 				return;
 			}
 			Thread.sleep(10);
