@@ -96,7 +96,20 @@ public class IdempotencyAutoConfiguration {
 	IdempotencyLifecycle idempotencyLifecycle(IdempotencyStore store, IdempotencyProperties properties,
 			ObjectProvider<IdempotencyOutcomeListener> outcomes, ObjectProvider<ObservationRegistry> observations) {
 		return new IdempotencyLifecycle(observed(store, observations), properties.toPolicy(),
-				outcomes.getIfAvailable(() -> IdempotencyOutcomeListener.NONE));
+				allOf(outcomes.orderedStream().toList()));
+	}
+
+	// Every listener hears every outcome: the application's own beside the metrics.
+	private static IdempotencyOutcomeListener allOf(List<IdempotencyOutcomeListener> listeners) {
+		return switch (listeners.size()) {
+			case 0 -> IdempotencyOutcomeListener.NONE;
+			case 1 -> listeners.get(0);
+			default -> (operation, outcome) -> {
+				for (IdempotencyOutcomeListener listener : listeners) {
+					listener.onOutcome(operation, outcome);
+				}
+			};
+		};
 	}
 
 	static IdempotencyStore observed(IdempotencyStore store, ObjectProvider<ObservationRegistry> observations) {
@@ -208,9 +221,11 @@ public class IdempotencyAutoConfiguration {
 	@ConditionalOnClass(MeterRegistry.class)
 	static class MetricsConfiguration {
 
+		// Beside any listener of the application's: one of its own does not turn the
+		// metrics off, one that counts them in its own way does.
 		@Bean
-		@ConditionalOnMissingBean
-		IdempotencyOutcomeListener idempotencyOutcomeListener(ObjectProvider<MeterRegistry> registry) {
+		@ConditionalOnMissingBean(MeterRegistryOutcomeListener.class)
+		IdempotencyOutcomeListener idempotencyMeterRegistryOutcomeListener(ObjectProvider<MeterRegistry> registry) {
 			MeterRegistry meterRegistry = registry.getIfAvailable();
 			return (meterRegistry != null) ? new MeterRegistryOutcomeListener(meterRegistry)
 					: IdempotencyOutcomeListener.NONE;

@@ -4,13 +4,19 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
+import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotentMethodInvoker;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 
+import org.springframework.aop.Advisor;
+import org.springframework.aop.framework.Advised;
+import org.springframework.aop.scope.ScopedObject;
+import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.stereotype.Controller;
@@ -20,9 +26,12 @@ import org.springframework.util.ReflectionUtils;
 /**
  * Fails startup, once every singleton is proxied, for idempotent operations the
  * application cannot run: methods outside web handlers when there is no JSON mapper to
- * keep their values, and, in a reactive web application, WebFlux handlers, whose requests
- * nothing prepares, so that each request and each retry would run unprotected. Handlers
- * are found from the controllers' bean definitions, so lazy controllers count too.
+ * keep their values, or whose bean was not proxied with the idempotency advice (created
+ * before the auto-proxy creator, or with none active), so that every call would run
+ * unprotected; and, in a reactive web application, WebFlux handlers, whose requests
+ * nothing prepares. Handlers are found from the controllers' bean definitions, so lazy
+ * controllers count too; methods from the singletons created by then, so lazy beans do
+ * not.
  */
 class IdempotentOperationsCheck implements SmartInitializingSingleton {
 
@@ -50,6 +59,14 @@ class IdempotentOperationsCheck implements SmartInitializingSingleton {
 					+ " JSON, and this application has no JSON mapper: add spring-boot-starter-json"
 					+ " (spring-boot-starter-jackson on Spring Boot 4)");
 		}
+		Set<String> unproxied = unproxiedMethods();
+		if (!unproxied.isEmpty()) {
+			throw new IllegalStateException("@Idempotent on " + String.join(", ", unproxied) + ", whose bean is not"
+					+ " proxied with the idempotency advice, so every call would run unprotected. Check that an"
+					+ " auto-proxy creator is active (spring.aop.auto is not false), and that the bean is not created"
+					+ " before it, as a dependency of a BeanPostProcessor is (Spring logs such a bean as \"not eligible"
+					+ " for getting processed by all BeanPostProcessors\")");
+		}
 		if (this.reactiveWeb) {
 			Set<String> handlers = idempotentHandlers();
 			if (!handlers.isEmpty()) {
@@ -59,6 +76,39 @@ class IdempotentOperationsCheck implements SmartInitializingSingleton {
 						+ " these handlers");
 			}
 		}
+	}
+
+	// Handlers are the web path's to check, when their requests come. A scoped proxy's
+	// target is proxied when it is created.
+	private Set<String> unproxiedMethods() {
+		Set<String> unproxied = new TreeSet<>();
+		if (!(this.beanFactory instanceof ConfigurableListableBeanFactory factory)) {
+			return unproxied;
+		}
+		for (String name : factory.getSingletonNames()) {
+			Object bean = factory.getSingleton(name);
+			if (bean == null || bean instanceof ScopedObject
+					|| (bean instanceof Advised advised && hasIdempotencyAdvisor(advised))) {
+				continue;
+			}
+			Class<?> userClass = ClassUtils.getUserClass(AopUtils.getTargetClass(bean));
+			ReflectionUtils.doWithMethods(userClass, (method) -> {
+				IdempotentOperation operation = this.operations.getOperation(method, userClass);
+				if (operation != null && !operation.handler()) {
+					unproxied.add(operation.name());
+				}
+			}, ReflectionUtils.USER_DECLARED_METHODS);
+		}
+		return unproxied;
+	}
+
+	private static boolean hasIdempotencyAdvisor(Advised advised) {
+		for (Advisor advisor : advised.getAdvisors()) {
+			if (advisor instanceof IdempotencyAdvisor) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	private Set<String> idempotentHandlers() {

@@ -53,7 +53,7 @@ public class IdempotencyLifecycle implements AutoCloseable {
 	public IdempotencyLifecycle(IdempotencyStore store, IdempotencyPolicy policy, IdempotencyOutcomeListener outcomes) {
 		this.store = store;
 		this.policy = policy;
-		this.outcomes = outcomes;
+		this.outcomes = guarded(outcomes);
 		this.renewals = new LeaseRenewals(store, policy.lockRenewalMaxDuration());
 	}
 
@@ -167,6 +167,26 @@ public class IdempotencyLifecycle implements AutoCloseable {
 	@Override
 	public void close() {
 		this.renewals.close();
+	}
+
+	// Outcomes are told once the decision is made, a claim among them: a listener that
+	// throws must neither fail the call it reports nor leave its key claimed.
+	private static IdempotencyOutcomeListener guarded(IdempotencyOutcomeListener listener) {
+		AtomicBoolean warned = new AtomicBoolean();
+		return (tag, outcome) -> {
+			try {
+				listener.onOutcome(tag, outcome);
+			}
+			catch (RuntimeException ex) {
+				if (warned.compareAndSet(false, true)) {
+					logger.warn("An idempotency outcome listener failed on " + outcome.tagValue() + " of " + tag
+							+ "; the call goes on, and later failures are logged at DEBUG", ex);
+				}
+				else {
+					logger.debug("An idempotency outcome listener failed on " + outcome.tagValue() + " of " + tag, ex);
+				}
+			}
+		};
 	}
 
 	private Decision onStoreFailure(IdempotentOperation operation, IdempotencyStoreException ex) {

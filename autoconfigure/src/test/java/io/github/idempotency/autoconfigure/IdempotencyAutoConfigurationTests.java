@@ -2,8 +2,10 @@ package io.github.idempotency.autoconfigure;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyRecord;
@@ -12,12 +14,15 @@ import io.github.idempotency.StoredResponse;
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
+import io.github.idempotency.interceptor.IdempotencyOutcome;
+import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.json.Jackson2JsonCanonicalizer;
 import io.github.idempotency.json.Jackson2ResultCodec;
 import io.github.idempotency.json.Jackson3JsonCanonicalizer;
 import io.github.idempotency.json.Jackson3ResultCodec;
 import io.github.idempotency.json.JsonCanonicalizer;
+import io.github.idempotency.observation.MeterRegistryOutcomeListener;
 import io.github.idempotency.json.ResultCodec;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import io.github.idempotency.store.redis.RedisIdempotencyStore;
@@ -33,11 +38,13 @@ import io.github.idempotency.web.IdempotentHandlerInterceptor;
 import io.github.idempotency.web.IdempotentRequestMatcher;
 import io.github.idempotency.web.ProblemResponseWriter;
 import io.github.idempotency.web.RequestFingerprinter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.servlet.DispatcherType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
@@ -50,6 +57,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.PriorityOrdered;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
@@ -261,6 +269,21 @@ class IdempotencyAutoConfigurationTests {
 			.run((context) -> assertThat(context).getFailure().hasMessageContaining("no JSON mapper"));
 	}
 
+	// A post-processor's dependency is created before the auto-proxy creator, and left
+	// unproxied: every call of its @Idempotent methods would run unprotected.
+	@Test
+	void idempotentMethodOfABeanCreatedBeforeTheProxyCreatorShouldFailStartupNamingIt() {
+		ApplicationContextRunner methods = new ApplicationContextRunner().withConfiguration(AutoConfigurations
+			.of(IdempotencyAutoConfiguration.class, AopAutoConfiguration.class, BootLine.jacksonAutoConfiguration()));
+		methods.withUserConfiguration(EarlyBookingsConfiguration.class)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("IdempotencyAutoConfigurationTests$Bookings.book, whose bean is not proxied"));
+		methods.withBean(Bookings.class).run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(AopUtils.isAopProxy(context.getBean(Bookings.class))).isTrue();
+		});
+	}
+
 	@Test
 	void idempotentWebFluxHandlerShouldFailStartupNamingIt() {
 		ReactiveWebApplicationContextRunner reactive = new ReactiveWebApplicationContextRunner()
@@ -319,6 +342,38 @@ class IdempotencyAutoConfigurationTests {
 				.isSameAs(context.getBean("customOperationSource"));
 			assertThat(context.getBean(RequestFingerprinter.class)).isSameAs(context.getBean("customFingerprinter"));
 		});
+	}
+
+	// An application's listener (an audit, say) is told beside the metrics, and two of
+	// them are no ambiguity; a metrics listener of its own replaces the starter's.
+	@Test
+	void outcomesShouldReachEveryListenerAndTheMetrics() {
+		List<String> audit = new CopyOnWriteArrayList<>();
+		List<String> alerts = new CopyOnWriteArrayList<>();
+		SimpleMeterRegistry registry = new SimpleMeterRegistry();
+		this.runner.withBean(SimpleMeterRegistry.class, () -> registry)
+			.withBean("audit", IdempotencyOutcomeListener.class,
+					() -> (operation, outcome) -> audit.add(operation + " " + outcome.tagValue()))
+			.withBean("alerts", IdempotencyOutcomeListener.class,
+					() -> (operation, outcome) -> alerts.add(operation + " " + outcome.tagValue()))
+			.run((context) -> {
+				context.getBean(IdempotencyLifecycle.class).record("POST /orders", IdempotencyOutcome.MISSING);
+				assertThat(audit).containsExactly("POST /orders missing");
+				assertThat(alerts).containsExactly("POST /orders missing");
+				assertThat(registry.get(MeterRegistryOutcomeListener.METER_NAME)
+					.tag("outcome", "missing")
+					.counter()
+					.count()).isOne();
+			});
+		SimpleMeterRegistry application = new SimpleMeterRegistry();
+		SimpleMeterRegistry ownMetrics = new SimpleMeterRegistry();
+		this.runner.withBean(SimpleMeterRegistry.class, () -> application)
+			.withBean(MeterRegistryOutcomeListener.class, () -> new MeterRegistryOutcomeListener(ownMetrics))
+			.run((context) -> {
+				context.getBean(IdempotencyLifecycle.class).record("POST /orders", IdempotencyOutcome.MISSING);
+				assertThat(ownMetrics.get(MeterRegistryOutcomeListener.METER_NAME).counter().count()).isOne();
+				assertThat(application.find(MeterRegistryOutcomeListener.METER_NAME).counter()).isNull();
+			});
 	}
 
 	@Test
@@ -645,6 +700,30 @@ class IdempotencyAutoConfigurationTests {
 
 	// Public: CGLIB defines the proxy in the filtered class loader, outside this
 	// package's.
+	@Configuration(proxyBeanMethods = false)
+	static class EarlyBookingsConfiguration {
+
+		@Bean
+		static AuditPostProcessor auditPostProcessor(Bookings bookings) {
+			return new AuditPostProcessor();
+		}
+
+		@Bean
+		Bookings bookings() {
+			return new Bookings();
+		}
+
+	}
+
+	static class AuditPostProcessor implements BeanPostProcessor, PriorityOrdered {
+
+		@Override
+		public int getOrder() {
+			return 0;
+		}
+
+	}
+
 	public static class Bookings {
 
 		@Idempotent(key = "#p0")

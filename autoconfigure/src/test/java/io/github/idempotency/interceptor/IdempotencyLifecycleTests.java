@@ -114,6 +114,23 @@ class IdempotencyLifecycleTests {
 	}
 
 	@Test
+	void listenerThatThrowsShouldNeitherFailTheCallNorKeepItsKey() {
+		IdempotencyLifecycle failing = new IdempotencyLifecycle(this.store, new IdempotencyPolicy(Duration.ofMinutes(1),
+				Duration.ofSeconds(10), false, null, Duration.ofMinutes(1), Duration.ZERO, 255, OnStoreFailure.REJECT),
+				(operation, outcome) -> {
+					throw new IllegalStateException("audit down");
+				});
+		try {
+			proceed(failing.begin(OPERATION, "Ledger#book", "k20", "fp")).release();
+			assertThat(proceed(failing.begin(OPERATION, "Ledger#book", "k20", "fp")).complete(OUTCOME)).isTrue();
+			assertThat(failing.begin(OPERATION, "Ledger#book", "k20", "fp")).isInstanceOf(Decision.Replay.class);
+		}
+		finally {
+			failing.close();
+		}
+	}
+
+	@Test
 	void claimTakenOverAfterItsLeaseShouldNotCompleteTheNewOwnersRecord() throws InterruptedException {
 		IdempotentOperation shortLease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
 				Duration.ofMillis(50), null, true, false, null, null, List.of(), null, null);
