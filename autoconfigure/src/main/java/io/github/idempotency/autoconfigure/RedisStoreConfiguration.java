@@ -28,9 +28,9 @@ class RedisStoreConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	@ConditionalOnBean(RedisIdempotencyStore.class)
-	RedisEvictionPolicyCheck redisEvictionPolicyCheck(RedisConnectionFactory connectionFactory,
-			IdempotencyProperties properties) {
-		return new RedisEvictionPolicyCheck(connectionFactory, properties.getRedis().getEvictionCheck());
+	RedisEvictionPolicyCheck redisEvictionPolicyCheck(RedisIdempotencyStore store, IdempotencyProperties properties) {
+		// The store's Redis, which need not be the application's primary one.
+		return new RedisEvictionPolicyCheck(store.connectionFactory(), properties.getRedis().getEvictionCheck());
 	}
 
 }

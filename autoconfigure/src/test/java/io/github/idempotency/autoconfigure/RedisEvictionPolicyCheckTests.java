@@ -4,21 +4,29 @@ import java.lang.reflect.Proxy;
 import java.time.Duration;
 
 import io.github.idempotency.store.redis.RedisEvictionPolicyCheck;
+import io.github.idempotency.store.redis.RedisIdempotencyStore;
 import io.github.idempotency.test.BootLine;
 import io.github.idempotency.test.RedisClusterProcesses;
 import io.github.idempotency.test.RedisProcess;
+import io.github.idempotency.test.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Primary;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -106,6 +114,19 @@ class RedisEvictionPolicyCheckTests {
 		});
 	}
 
+	// A cache on the application's primary Redis, the records on another: the records'
+	// Redis is the one that must not evict.
+	@Test
+	void storeOnAnotherRedisThanThePrimaryShouldHaveItsOwnRedisChecked() {
+		evicting("allkeys-lru");
+		runner().withPropertyValues("idempotency.redis.eviction-check=fail")
+			.withUserConfiguration(CacheOnEvictingRedis.class)
+			.run((context) -> assertThat(context).hasNotFailed());
+		runner().withPropertyValues("idempotency.redis.eviction-check=fail")
+			.withUserConfiguration(RecordsOnEvictingRedis.class)
+			.run((context) -> assertThat(context).getFailure().hasMessageContaining("maxmemory-policy to noeviction"));
+	}
+
 	@Test
 	void startWithEvictingPolicyAndCheckOffShouldStaySilent(CapturedOutput output) {
 		evicting("allkeys-lru");
@@ -173,6 +194,54 @@ class RedisEvictionPolicyCheckTests {
 				RedisClusterProcesses.configSet(node, "maxmemory-policy", "noeviction");
 			}
 		}
+	}
+
+	private static LettuceConnectionFactory factory(int port) {
+		return new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", port));
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class CacheOnEvictingRedis {
+
+		@Bean
+		@Primary
+		LettuceConnectionFactory cacheRedis() {
+			return factory(redis.port());
+		}
+
+		@Bean
+		LettuceConnectionFactory recordsRedis() {
+			return new LettuceConnectionFactory(
+					new RedisStandaloneConfiguration(RedisTestServer.host(), RedisTestServer.port()));
+		}
+
+		@Bean
+		RedisIdempotencyStore idempotencyStore(@Qualifier("recordsRedis") RedisConnectionFactory records) {
+			return new RedisIdempotencyStore(records, "eviction-check-test");
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class RecordsOnEvictingRedis {
+
+		@Bean
+		@Primary
+		LettuceConnectionFactory cacheRedis() {
+			return new LettuceConnectionFactory(
+					new RedisStandaloneConfiguration(RedisTestServer.host(), RedisTestServer.port()));
+		}
+
+		@Bean
+		LettuceConnectionFactory recordsRedis() {
+			return factory(redis.port());
+		}
+
+		@Bean
+		RedisIdempotencyStore idempotencyStore(@Qualifier("recordsRedis") RedisConnectionFactory records) {
+			return new RedisIdempotencyStore(records, "eviction-check-test");
+		}
+
 	}
 
 	private static void evicting(String policy) {

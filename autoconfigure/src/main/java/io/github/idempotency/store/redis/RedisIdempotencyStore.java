@@ -153,6 +153,14 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	 * Where records live, for logs: the topology and address of the Redis, and the key
 	 * prefix.
 	 */
+	/**
+	 * The connections this store's records are kept through.
+	 * @return the connection factory
+	 */
+	public RedisConnectionFactory connectionFactory() {
+		return this.connectionFactory;
+	}
+
 	@Override
 	public String toString() {
 		return this.description;
