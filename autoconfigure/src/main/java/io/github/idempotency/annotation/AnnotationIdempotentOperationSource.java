@@ -840,6 +840,13 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		if (!StringUtils.hasText(value)) {
 			return null;
 		}
+		// Read as milliseconds, a number meant as seconds (a retention of "86400") would
+		// let retries run again within minutes.
+		if (value.trim().matches("[-+]?0*[1-9][0-9]*")) {
+			throw new IllegalStateException("@Idempotent on " + method + " has " + attribute + " '" + value
+					+ "', a number without a unit; write the unit, such as '" + value.trim() + "s' or '" + value.trim()
+					+ "ms'");
+		}
 		Duration duration;
 		try {
 			duration = DurationStyle.detectAndParse(value.trim());

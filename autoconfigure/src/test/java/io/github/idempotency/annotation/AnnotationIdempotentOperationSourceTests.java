@@ -277,6 +277,12 @@ class AnnotationIdempotentOperationSourceTests {
 			.withMessageContaining("must be positive");
 	}
 
+	@Test
+	void durationWithoutUnitShouldFail() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "ttlInSeconds", String.class))
+			.withMessageContaining("has ttl '86400', a number without a unit; write the unit, such as '86400s'");
+	}
+
 	// Shorter, the lease could lapse between renewals; longer, counting it in nanoseconds
 	// would overflow.
 	@Test
@@ -778,6 +784,10 @@ class AnnotationIdempotentOperationSourceTests {
 
 		@Idempotent(key = "#p0", ttl = "0s")
 		void zeroTtl(String reference) {
+		}
+
+		@Idempotent(key = "#p0", ttl = "86400")
+		void ttlInSeconds(String reference) {
 		}
 
 		@Idempotent(key = "#p0", lockTimeout = "100ms")
