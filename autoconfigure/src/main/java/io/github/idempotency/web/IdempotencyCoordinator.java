@@ -95,6 +95,11 @@ public class IdempotencyCoordinator {
 		this.keyParser = new IdempotencyKeyParser(lifecycle.policy().maxKeyLength());
 		this.replayedHeaderNames.addAll(policy.replayedHeaders());
 		this.replayContentType = this.replayedHeaderNames.remove(HttpHeaders.CONTENT_TYPE);
+		if (!this.replayContentType) {
+			logger.warn("idempotency.replayed-headers leaves Content-Type out, so replays are sent without the type"
+					+ " of their body, which a client may then fail to read; the list replaces the default one, so"
+					+ " name Content-Type in it");
+		}
 	}
 
 	/**

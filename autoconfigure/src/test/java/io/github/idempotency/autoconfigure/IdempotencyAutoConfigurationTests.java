@@ -117,6 +117,15 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	@Test
+	void replayedHeadersWithoutContentTypeShouldWarn(CapturedOutput output) {
+		this.runner.withPropertyValues("idempotency.replayed-headers=Location,ETag")
+			.run((context) -> assertThat(output).contains("idempotency.replayed-headers leaves Content-Type out"));
+		this.runner.withPropertyValues("idempotency.replayed-headers=content-type,Location")
+			.run((context) -> assertThat(output)
+				.containsOnlyOnce("idempotency.replayed-headers leaves Content-Type out"));
+	}
+
+	@Test
 	void startWithUnreachableRedisShouldWarnAndStillStart(CapturedOutput output) throws IOException {
 		this.runner.withConfiguration(AutoConfigurations.of(BootLine.redisAutoConfiguration()))
 			.withPropertyValues("spring.data.redis.url=redis://127.0.0.1:" + RedisTestServer.freePort(),
