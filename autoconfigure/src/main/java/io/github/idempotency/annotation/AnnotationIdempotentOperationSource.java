@@ -843,8 +843,9 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		// Read as milliseconds, a number meant as seconds (a retention of "86400") would
 		// let retries run again within minutes.
 		if (value.trim().matches("[-+]?0*[1-9][0-9]*")) {
-			throw new IllegalStateException("@Idempotent on " + method + " has " + attribute + " '" + value
-					+ "', a number without a unit; write the unit, such as '" + value.trim() + "s' or '" + value.trim()
+			throw new IllegalStateException("@Idempotent on " + method + " has " + attribute + " '" + value + "'"
+					+ (value.equals(written) ? "" : " (from '" + written + "')")
+					+ ", a number without a unit; write the unit, such as '" + value.trim() + "s' or '" + value.trim()
 					+ "ms'");
 		}
 		Duration duration;

@@ -75,7 +75,8 @@ public @interface Idempotent {
 	/**
 	 * How long a completed response is kept for replay, counted from completion, such as
 	 * {@code "1h"} or {@code "PT30M"}, or a placeholder such as
-	 * {@code "${payments.ttl}"}. Empty means {@code idempotency.ttl}.
+	 * {@code "${payments.ttl}"}. A number needs its unit, as in every duration here: a
+	 * bare {@code "86400"} fails startup. Empty means {@code idempotency.ttl}.
 	 * @return the retention
 	 */
 	String ttl() default "";

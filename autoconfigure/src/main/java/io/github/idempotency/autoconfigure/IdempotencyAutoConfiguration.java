@@ -1,6 +1,7 @@
 package io.github.idempotency.autoconfigure;
 
 import java.lang.reflect.Method;
+import java.util.ArrayList;
 import java.util.List;
 
 import io.github.idempotency.IdempotencyException;
@@ -33,6 +34,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -89,24 +91,51 @@ public class IdempotencyAutoConfiguration {
 
 	private static final String TRANSACTION_INTERCEPTOR = "org.springframework.transaction.interceptor.TransactionInterceptor";
 
+	private static final String METER_LISTENER = "idempotencyMeterRegistryOutcomeListener";
+
 	private static final String JDBC_TEMPLATE = "org.springframework.jdbc.core.JdbcTemplate";
 
 	@Bean
 	@ConditionalOnMissingBean
 	IdempotencyLifecycle idempotencyLifecycle(IdempotencyStore store, IdempotencyProperties properties,
-			ObjectProvider<IdempotencyOutcomeListener> outcomes, ObjectProvider<ObservationRegistry> observations) {
-		return new IdempotencyLifecycle(observed(store, observations), properties.toPolicy(),
-				allOf(outcomes.orderedStream().toList()));
+			ObjectProvider<IdempotencyOutcomeListener> outcomes,
+			@Qualifier(METER_LISTENER) ObjectProvider<IdempotencyOutcomeListener> meterListener,
+			ObjectProvider<ObservationRegistry> observations) {
+		List<IdempotencyOutcomeListener> listeners = new ArrayList<>(outcomes.orderedStream().toList());
+		// A counter of the application's own declared as any listener replaces the
+		// starter's, as one declared as a MeterRegistryOutcomeListener does. Its class is
+		// not named here, where Micrometer may be missing.
+		IdempotencyOutcomeListener starters = meterListener.getIfAvailable();
+		if (starters != null && listeners.stream()
+			.anyMatch((listener) -> listener != starters && starters.getClass().isInstance(listener))) {
+			listeners.remove(starters);
+		}
+		return new IdempotencyLifecycle(observed(store, observations), properties.toPolicy(), allOf(listeners));
 	}
 
-	// Every listener hears every outcome: the application's own beside the metrics.
+	// Every listener hears every outcome, the application's own beside the metrics, even
+	// after one of them threw; the lifecycle logs what was thrown.
 	private static IdempotencyOutcomeListener allOf(List<IdempotencyOutcomeListener> listeners) {
 		return switch (listeners.size()) {
 			case 0 -> IdempotencyOutcomeListener.NONE;
 			case 1 -> listeners.get(0);
 			default -> (operation, outcome) -> {
+				RuntimeException failure = null;
 				for (IdempotencyOutcomeListener listener : listeners) {
-					listener.onOutcome(operation, outcome);
+					try {
+						listener.onOutcome(operation, outcome);
+					}
+					catch (RuntimeException ex) {
+						if (failure == null) {
+							failure = ex;
+						}
+						else {
+							failure.addSuppressed(ex);
+						}
+					}
+				}
+				if (failure != null) {
+					throw failure;
 				}
 			};
 		};
@@ -223,7 +252,7 @@ public class IdempotencyAutoConfiguration {
 
 		// Beside any listener of the application's: one of its own does not turn the
 		// metrics off, one that counts them in its own way does.
-		@Bean
+		@Bean(METER_LISTENER)
 		@ConditionalOnMissingBean(MeterRegistryOutcomeListener.class)
 		IdempotencyOutcomeListener idempotencyMeterRegistryOutcomeListener(ObjectProvider<MeterRegistry> registry) {
 			MeterRegistry meterRegistry = registry.getIfAvailable();

@@ -1,5 +1,6 @@
 package io.github.idempotency.autoconfigure;
 
+import java.lang.reflect.Method;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -9,7 +10,10 @@ import io.github.idempotency.interceptor.IdempotentMethodInvoker;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.aop.Advisor;
+import org.springframework.aop.TargetSource;
 import org.springframework.aop.framework.Advised;
 import org.springframework.aop.scope.ScopedObject;
 import org.springframework.aop.support.AopUtils;
@@ -34,6 +38,11 @@ import org.springframework.util.ReflectionUtils;
  * not.
  */
 class IdempotentOperationsCheck implements SmartInitializingSingleton {
+
+	private static final @Nullable Method MOCKING_DETAILS = mockitoMethod("org.mockito.Mockito", "mockingDetails",
+			Object.class);
+
+	private static final @Nullable Method IS_MOCK = mockitoMethod("org.mockito.MockingDetails", "isMock");
 
 	private final IdempotentOperationSource operations;
 
@@ -63,7 +72,8 @@ class IdempotentOperationsCheck implements SmartInitializingSingleton {
 		if (!unproxied.isEmpty()) {
 			throw new IllegalStateException("@Idempotent on " + String.join(", ", unproxied) + ", whose bean is not"
 					+ " proxied with the idempotency advice, so every call would run unprotected. Check that an"
-					+ " auto-proxy creator is active (spring.aop.auto is not false), and that the bean is not created"
+					+ " auto-proxy creator is active (spring.aop.auto=false leaves only a transaction manager's), and"
+					+ " that the bean is not created"
 					+ " before it, as a dependency of a BeanPostProcessor is (Spring logs such a bean as \"not eligible"
 					+ " for getting processed by all BeanPostProcessors\")");
 		}
@@ -87,8 +97,7 @@ class IdempotentOperationsCheck implements SmartInitializingSingleton {
 		}
 		for (String name : factory.getSingletonNames()) {
 			Object bean = factory.getSingleton(name);
-			if (bean == null || bean instanceof ScopedObject
-					|| (bean instanceof Advised advised && hasIdempotencyAdvisor(advised))) {
+			if (bean == null || bean instanceof ScopedObject || proxiedWithIdempotency(bean) || isMock(bean)) {
 				continue;
 			}
 			Class<?> userClass = ClassUtils.getUserClass(AopUtils.getTargetClass(bean));
@@ -102,13 +111,53 @@ class IdempotentOperationsCheck implements SmartInitializingSingleton {
 		return unproxied;
 	}
 
-	private static boolean hasIdempotencyAdvisor(Advised advised) {
-		for (Advisor advisor : advised.getAdvisors()) {
-			if (advisor instanceof IdempotencyAdvisor) {
+	// A second auto-proxy creator wraps the first one's proxy in its own; a target source
+	// that is not static (a pool, a lazy target) cannot be looked into, and is given the
+	// benefit of the doubt.
+	private static boolean proxiedWithIdempotency(Object bean) {
+		Object current = bean;
+		for (int depth = 0; depth < 8 && current instanceof Advised advised; depth++) {
+			for (Advisor advisor : advised.getAdvisors()) {
+				if (advisor instanceof IdempotencyAdvisor) {
+					return true;
+				}
+			}
+			TargetSource target = advised.getTargetSource();
+			if (!target.isStatic()) {
+				return true;
+			}
+			try {
+				current = target.getTarget();
+			}
+			catch (Exception ex) {
 				return true;
 			}
 		}
 		return false;
+	}
+
+	// A test's mock or spy of an idempotent bean (@MockitoBean, @MockBean) is registered
+	// as it is, never proxied, and never runs the methods it stands in for.
+	private static boolean isMock(Object bean) {
+		if (MOCKING_DETAILS == null || IS_MOCK == null) {
+			return false;
+		}
+		try {
+			return (boolean) IS_MOCK.invoke(MOCKING_DETAILS.invoke(null, bean));
+		}
+		catch (ReflectiveOperationException | RuntimeException ex) {
+			return false;
+		}
+	}
+
+	private static @Nullable Method mockitoMethod(String type, String name, Class<?>... parameters) {
+		try {
+			return ClassUtils.forName(type, IdempotentOperationsCheck.class.getClassLoader())
+				.getMethod(name, parameters);
+		}
+		catch (ClassNotFoundException | LinkageError | NoSuchMethodException ex) {
+			return null;
+		}
 	}
 
 	private Set<String> idempotentHandlers() {

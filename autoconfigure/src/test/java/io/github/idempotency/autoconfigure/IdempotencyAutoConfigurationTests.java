@@ -40,9 +40,14 @@ import io.github.idempotency.web.ProblemResponseWriter;
 import io.github.idempotency.web.RequestFingerprinter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.servlet.DispatcherType;
+import org.aopalliance.intercept.MethodInterceptor;
+import org.aopalliance.intercept.MethodInvocation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.mockito.Mockito;
 
+import org.springframework.aop.framework.Advised;
+import org.springframework.aop.framework.autoproxy.BeanNameAutoProxyCreator;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -291,6 +296,26 @@ class IdempotencyAutoConfigurationTests {
 			assertThat(context).hasNotFailed();
 			assertThat(AopUtils.isAopProxy(context.getBean(Bookings.class))).isTrue();
 		});
+		// A test's mock in its stead (@MockitoBean registers it as it is).
+		methods
+			.withInitializer(
+					(context) -> context.getBeanFactory().registerSingleton("bookings", Mockito.mock(Bookings.class)))
+			.run((context) -> assertThat(context).hasNotFailed());
+		// A second auto-proxy creator wraps the first one's proxy.
+		methods.withBean(Bookings.class)
+			.withBean("timing", MethodInterceptor.class, () -> MethodInvocation::proceed)
+			.withBean(BeanNameAutoProxyCreator.class, () -> {
+				BeanNameAutoProxyCreator creator = new BeanNameAutoProxyCreator();
+				creator.setBeanNames("*Bookings");
+				creator.setProxyTargetClass(true);
+				creator.setInterceptorNames("timing");
+				return creator;
+			})
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(((Advised) context.getBean(Bookings.class)).getTargetSource().getTarget())
+					.isInstanceOf(Advised.class);
+			});
 	}
 
 	@Test
@@ -354,7 +379,8 @@ class IdempotencyAutoConfigurationTests {
 	}
 
 	// An application's listener (an audit, say) is told beside the metrics, and two of
-	// them are no ambiguity; a metrics listener of its own replaces the starter's.
+	// them are no ambiguity, nor one that throws; a metrics listener of its own replaces
+	// the starter's, however it is declared.
 	@Test
 	void outcomesShouldReachEveryListenerAndTheMetrics() {
 		List<String> audit = new CopyOnWriteArrayList<>();
@@ -363,8 +389,10 @@ class IdempotencyAutoConfigurationTests {
 		this.runner.withBean(SimpleMeterRegistry.class, () -> registry)
 			.withBean("audit", IdempotencyOutcomeListener.class,
 					() -> (operation, outcome) -> audit.add(operation + " " + outcome.tagValue()))
-			.withBean("alerts", IdempotencyOutcomeListener.class,
-					() -> (operation, outcome) -> alerts.add(operation + " " + outcome.tagValue()))
+			.withBean("alerts", IdempotencyOutcomeListener.class, () -> (operation, outcome) -> {
+				alerts.add(operation + " " + outcome.tagValue());
+				throw new IllegalStateException("alerting down");
+			})
 			.run((context) -> {
 				context.getBean(IdempotencyLifecycle.class).record("POST /orders", IdempotencyOutcome.MISSING);
 				assertThat(audit).containsExactly("POST /orders missing");
@@ -373,6 +401,14 @@ class IdempotencyAutoConfigurationTests {
 					.tag("outcome", "missing")
 					.counter()
 					.count()).isOne();
+			});
+		SimpleMeterRegistry counted = new SimpleMeterRegistry();
+		this.runner.withBean(SimpleMeterRegistry.class, () -> counted)
+			.withBean("customMetrics", IdempotencyOutcomeListener.class,
+					() -> new MeterRegistryOutcomeListener(counted))
+			.run((context) -> {
+				context.getBean(IdempotencyLifecycle.class).record("POST /orders", IdempotencyOutcome.MISSING);
+				assertThat(counted.get(MeterRegistryOutcomeListener.METER_NAME).counter().count()).isOne();
 			});
 		SimpleMeterRegistry application = new SimpleMeterRegistry();
 		SimpleMeterRegistry ownMetrics = new SimpleMeterRegistry();

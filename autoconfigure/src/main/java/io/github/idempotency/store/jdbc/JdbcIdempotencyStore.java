@@ -482,12 +482,19 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 				if (!isConflict(ex)) {
 					throw ex;
 				}
-				// Others keep writing the row: the database answers, and another call
-				// holds the key. Taken for a failure, the call would run beside it where
-				// the application proceeds without its store.
+				// Others keep writing the row, and the database answers: what the row now
+				// holds (another call's claim, most likely) answers the claim, rather
+				// than a
+				// failure that an application proceeding without its store would run
+				// beside that call.
 				if (attempt == ATTEMPTS) {
-					logger.debug("Claim of " + key + " kept meeting other writes of its row; taken as in progress", ex);
-					return new ClaimResult.InProgress();
+					ClaimResult found = outside((connection) -> read(connection, key, fingerprint, null));
+					if (found == null) {
+						throw ex;
+					}
+					logger.debug("Claim of " + key + " kept meeting other writes of its row; answered by what it holds",
+							ex);
+					return found;
 				}
 			}
 		}

@@ -57,7 +57,8 @@ public class JdbcRecordPurger implements SmartLifecycle {
 	 */
 	public int purge() {
 		int total = 0;
-		for (int batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
+		// Stopped while it runs: the rest waits for the next start.
+		for (int batch = 0; batch < MAX_BATCHES_PER_RUN && !Thread.currentThread().isInterrupted(); batch++) {
 			int deleted = this.store.purgeExpired(this.batchSize);
 			total += deleted;
 			if (deleted < this.batchSize) {
@@ -67,7 +68,7 @@ public class JdbcRecordPurger implements SmartLifecycle {
 		return total;
 	}
 
-	private void run() {
+	private void run(ScheduledExecutorService owner) {
 		boolean behind = false;
 		try {
 			int deleted = purge();
@@ -78,29 +79,34 @@ public class JdbcRecordPurger implements SmartLifecycle {
 		}
 		// Whatever went wrong, the next run must still come.
 		catch (RuntimeException ex) {
-			logger.warn("Could not purge expired idempotency records; trying again in " + this.interval + ": "
-					+ ex.getMessage());
+			if (!owner.isShutdown()) {
+				logger.warn("Could not purge expired idempotency records; trying again in " + this.interval + ": "
+						+ ex.getMessage());
+			}
 		}
 		// A run that stopped at its last batch leaves expired rows: records expire faster
 		// than one run an interval deletes them, and waiting would let the table grow.
-		schedule(behind ? Duration.ZERO : this.interval);
+		schedule(owner, behind ? Duration.ZERO : this.interval);
 	}
 
-	private synchronized void schedule(Duration delay) {
-		if (this.executor != null) {
-			this.executor.schedule(this::run, delay.toMillis(), TimeUnit.MILLISECONDS);
+	// Only on the executor the run came from: one that outlived a stop must not start a
+	// second series of runs beside the next start's.
+	private synchronized void schedule(ScheduledExecutorService owner, Duration delay) {
+		if (this.executor == owner && !owner.isShutdown()) {
+			owner.schedule(() -> run(owner), delay.toMillis(), TimeUnit.MILLISECONDS);
 		}
 	}
 
 	@Override
 	public synchronized void start() {
 		if (this.executor == null) {
-			this.executor = Executors.newSingleThreadScheduledExecutor((task) -> {
+			ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor((task) -> {
 				Thread thread = new Thread(task, "idempotency-purge");
 				thread.setDaemon(true);
 				return thread;
 			});
-			schedule(Duration.ZERO);
+			this.executor = executor;
+			schedule(executor, Duration.ZERO);
 		}
 	}
 

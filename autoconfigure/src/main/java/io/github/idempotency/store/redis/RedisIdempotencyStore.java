@@ -150,10 +150,6 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 	}
 
 	/**
-	 * Where records live, for logs: the topology and address of the Redis, and the key
-	 * prefix.
-	 */
-	/**
 	 * The connections this store's records are kept through.
 	 * @return the connection factory
 	 */
@@ -161,6 +157,10 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		return this.connectionFactory;
 	}
 
+	/**
+	 * Where records live, for logs: the topology and address of the Redis, and the key
+	 * prefix.
+	 */
 	@Override
 	public String toString() {
 		return this.description;

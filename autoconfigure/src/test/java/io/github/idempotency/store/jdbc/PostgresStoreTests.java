@@ -116,9 +116,9 @@ class PostgresStoreTests extends AbstractJdbcStoreTests {
 	}
 
 	// The claim's own transaction (a pool that turns auto-commit off), at repeatable
-	// read, whose snapshot each time misses a write of the row that came just before the
-	// claim's: a serialization failure on every attempt. The row is written, so the
-	// store answers; another call holds the key.
+	// read, whose snapshot each time misses a write of the expired row that came just
+	// before: a serialization failure on every attempt. The store answers, and the row
+	// read afterwards says another call now holds the key.
 	@Test
 	void claimMeetingAnotherWriteOfItsRowOnEveryAttemptShouldFindTheKeyInProgress() throws Exception {
 		String key = UUID.randomUUID().toString().replace("-", "");
@@ -135,16 +135,27 @@ class PostgresStoreTests extends AbstractJdbcStoreTests {
 				try (Statement statement = connection.createStatement()) {
 					statement.executeQuery("SELECT 1").close();
 				}
-				attempts.incrementAndGet();
-				PostgresStoreTests.this.jdbc
-					.update("UPDATE store_record SET fingerprint = fingerprint WHERE record_key = ?", key);
+				int attempt = attempts.incrementAndGet();
+				// Others write the row, still expired, before the first two attempts, and
+				// claim it before the third.
+				if (attempt < 3) {
+					PostgresStoreTests.this.jdbc
+						.update("UPDATE store_record SET fingerprint = fingerprint WHERE record_key = ?", key);
+				}
+				else if (attempt == 3) {
+					PostgresStoreTests.this.jdbc.update(
+							"UPDATE store_record SET owner_token = 'other',"
+									+ " expires_at = clock_timestamp() + INTERVAL '30 seconds' WHERE record_key = ?",
+							key);
+				}
 				return connection;
 			}
 
 		};
 		JdbcIdempotencyStore store = new JdbcIdempotencyStore(racing, "store_record", JdbcDialect.POSTGRESQL);
 		assertThat(store.claim(key, "fp", Duration.ofSeconds(30))).isInstanceOf(ClaimResult.InProgress.class);
-		assertThat(attempts).hasValue(3);
+		// Three claims, then the read.
+		assertThat(attempts).hasValue(4);
 	}
 
 	// The completion of a call that ran gives up waiting for its row (lock_timeout), once
