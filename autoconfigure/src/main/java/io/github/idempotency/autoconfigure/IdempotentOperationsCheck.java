@@ -73,9 +73,8 @@ class IdempotentOperationsCheck implements SmartInitializingSingleton {
 			throw new IllegalStateException("@Idempotent on " + String.join(", ", unproxied) + ", whose bean is not"
 					+ " proxied with the idempotency advice, so every call would run unprotected. Check that an"
 					+ " auto-proxy creator is active (spring.aop.auto=false leaves only a transaction manager's), and"
-					+ " that the bean is not created"
-					+ " before it, as a dependency of a BeanPostProcessor is (Spring logs such a bean as \"not eligible"
-					+ " for getting processed by all BeanPostProcessors\")");
+					+ " that the bean is not created before it, as a dependency of a BeanPostProcessor is (Spring logs"
+					+ " such a bean as \"not eligible for getting processed by all BeanPostProcessors\")");
 		}
 		if (this.reactiveWeb) {
 			Set<String> handlers = idempotentHandlers();

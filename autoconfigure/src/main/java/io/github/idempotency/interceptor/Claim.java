@@ -94,11 +94,12 @@ public final class Claim {
 				return false;
 			}
 			catch (IdempotencyStoreException ex) {
-				if (attempt < RETRY_PAUSES.length && System.nanoTime() - start < RETRY_WITHIN.toNanos()
-						&& pause(RETRY_PAUSES[attempt])) {
+				if (attempt < RETRY_PAUSES.length && System.nanoTime() - start < RETRY_WITHIN.toNanos()) {
 					logger.warn("Could not store the outcome of idempotency record " + this.recordKey
 							+ "; trying again: " + ex.getMessage());
-					continue;
+					if (pause(RETRY_PAUSES[attempt])) {
+						continue;
+					}
 				}
 				logger.error("Could not store the outcome of idempotency record " + this.recordKey + "; retries are"
 						+ " told it is in progress until the lock timeout passes, then run again", ex);

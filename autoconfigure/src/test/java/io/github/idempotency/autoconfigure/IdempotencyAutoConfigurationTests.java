@@ -301,6 +301,10 @@ class IdempotencyAutoConfigurationTests {
 			.withInitializer(
 					(context) -> context.getBeanFactory().registerSingleton("bookings", Mockito.mock(Bookings.class)))
 			.run((context) -> assertThat(context).hasNotFailed());
+		// A test double of its own in its stead (@TestBean registers it as it is) runs
+		// the annotated methods unprotected.
+		methods.withInitializer((context) -> context.getBeanFactory().registerSingleton("bookings", new Bookings()))
+			.run((context) -> assertThat(context).getFailure().hasMessageContaining("whose bean is not proxied"));
 		// A second auto-proxy creator wraps the first one's proxy.
 		methods.withBean(Bookings.class)
 			.withBean("timing", MethodInterceptor.class, () -> MethodInvocation::proceed)

@@ -482,11 +482,10 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 				if (!isConflict(ex)) {
 					throw ex;
 				}
-				// Others keep writing the row, and the database answers: what the row now
-				// holds (another call's claim, most likely) answers the claim, rather
-				// than a
-				// failure that an application proceeding without its store would run
-				// beside that call.
+				// Others keep writing the row, and the database answers: what the row
+				// now holds (another call's claim, most likely) answers the claim, not a
+				// failure, beside which an application that proceeds without its store
+				// would run the call.
 				if (attempt == ATTEMPTS) {
 					ClaimResult found = outside((connection) -> read(connection, key, fingerprint, null));
 					if (found == null) {
