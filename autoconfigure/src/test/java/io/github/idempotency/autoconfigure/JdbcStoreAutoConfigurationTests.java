@@ -1,6 +1,7 @@
 package io.github.idempotency.autoconfigure;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 import javax.sql.DataSource;
 
@@ -37,6 +38,7 @@ import org.springframework.jdbc.datasource.SimpleDriverDataSource;
 import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Which store an application gets when it has a database, and how the JDBC store is set
@@ -331,6 +333,29 @@ class JdbcStoreAutoConfigurationTests {
 				assertThat(context.getBean(JdbcIdempotencyStore.class).hasTable()).isTrue();
 				assertThat(context.getBean(JdbcRecordPurger.class).isRunning()).isTrue();
 			});
+	}
+
+	// Bean conditions see the declared type only: such a store is found once it exists.
+	@Test
+	void jdbcStoreOfTheApplicationsOwnDeclaredAsAnyStoreShouldBeCheckedAndPurged() {
+		JdbcIdempotencyStore store = new JdbcIdempotencyStore(postgres(), TABLE);
+		this.runner.withBean(IdempotencyStore.class, () -> store)
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("idempotency.jdbc.initialize-schema=always"));
+		store.createTable();
+		new JdbcTemplate(postgres())
+			.update("INSERT INTO " + TABLE + " (record_key, fingerprint, owner_token, created_at, expires_at)"
+					+ " VALUES ('expired', 'f', 't', now() - interval '2 hours', now() - interval '1 hour')");
+		this.runner.withBean(IdempotencyStore.class, () -> store).run((context) -> {
+			assertThat(context).hasNotFailed().doesNotHaveBean(JdbcRecordPurger.class);
+			assertThat(context.getBean(UntypedJdbcStoreMaintenance.class).isRunning()).isTrue();
+			await().atMost(Duration.ofSeconds(10))
+				.until(() -> new JdbcTemplate(postgres()).queryForObject("SELECT count(*) FROM " + TABLE,
+						Integer.class) == 0);
+		});
+		this.runner.withBean(IdempotencyStore.class, () -> store)
+			.withPropertyValues("idempotency.jdbc.purge.enabled=false")
+			.run((context) -> assertThat(context.getBean(UntypedJdbcStoreMaintenance.class).isRunning()).isFalse());
 	}
 
 	@Test

@@ -1,0 +1,74 @@
+package io.github.idempotency.autoconfigure;
+
+import io.github.idempotency.IdempotencyStore;
+import io.github.idempotency.store.jdbc.JdbcIdempotencyStore;
+import io.github.idempotency.store.jdbc.JdbcRecordPurger;
+import io.github.idempotency.store.jdbc.JdbcSchemaCheck;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * The table check and the purge of a {@link JdbcIdempotencyStore} the application
+ * declares as any {@link IdempotencyStore}: bean conditions go by the declared type, so
+ * such a store is only known to be one once it exists. Does nothing for any other store,
+ * or where the application declares a check or purger of its own.
+ */
+final class UntypedJdbcStoreMaintenance implements SmartInitializingSingleton, SmartLifecycle {
+
+	private final ObjectProvider<IdempotencyStore> stores;
+
+	private final ObjectProvider<JdbcSchemaCheck> schemaChecks;
+
+	private final ObjectProvider<JdbcRecordPurger> purgers;
+
+	private final IdempotencyProperties.Jdbc properties;
+
+	private @Nullable JdbcRecordPurger purger;
+
+	UntypedJdbcStoreMaintenance(ObjectProvider<IdempotencyStore> stores, ObjectProvider<JdbcSchemaCheck> schemaChecks,
+			ObjectProvider<JdbcRecordPurger> purgers, IdempotencyProperties.Jdbc properties) {
+		this.stores = stores;
+		this.schemaChecks = schemaChecks;
+		this.purgers = purgers;
+		this.properties = properties;
+	}
+
+	@Override
+	public void afterSingletonsInstantiated() {
+		if (!(this.stores.getIfUnique() instanceof JdbcIdempotencyStore store)) {
+			return;
+		}
+		if (this.schemaChecks.getIfAvailable() == null) {
+			boolean create = this.properties
+				.getInitializeSchema() == IdempotencyProperties.Jdbc.InitializeSchema.ALWAYS;
+			new JdbcSchemaCheck(store, create).afterSingletonsInstantiated();
+		}
+		if (this.properties.getPurge().isEnabled() && this.purgers.getIfAvailable() == null) {
+			this.purger = new JdbcRecordPurger(store, this.properties.getPurge().getInterval(),
+					this.properties.getPurge().getBatchSize());
+		}
+	}
+
+	@Override
+	public void start() {
+		if (this.purger != null) {
+			this.purger.start();
+		}
+	}
+
+	@Override
+	public void stop() {
+		if (this.purger != null) {
+			this.purger.stop();
+		}
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.purger != null && this.purger.isRunning();
+	}
+
+}
