@@ -353,6 +353,15 @@ public class IdempotencyProperties implements Validator {
 	}
 
 	/**
+	 * The largest body the application may store: a response over HTTP, an outcome of a
+	 * method or listener.
+	 * @return the size in bytes
+	 */
+	long largestOutcome() {
+		return Math.max(this.maxResponseSize.toBytes(), this.maxResultSize.toBytes());
+	}
+
+	/**
 	 * The request methods, upper case.
 	 * @return the methods
 	 */

@@ -29,7 +29,8 @@ class JdbcStoreMaintenanceConfiguration {
 	@ConditionalOnMissingBean
 	@ConditionalOnBean(JdbcIdempotencyStore.class)
 	JdbcSchemaCheck idempotencyJdbcSchemaCheck(JdbcIdempotencyStore store, IdempotencyProperties properties) {
-		return new JdbcSchemaCheck(store, properties.getJdbc().getInitializeSchema() == Jdbc.InitializeSchema.ALWAYS);
+		return new JdbcSchemaCheck(store, properties.getJdbc().getInitializeSchema() == Jdbc.InitializeSchema.ALWAYS,
+				properties.largestOutcome());
 	}
 
 	@Bean
@@ -48,7 +49,7 @@ class JdbcStoreMaintenanceConfiguration {
 	UntypedJdbcStoreMaintenance idempotencyUntypedJdbcStoreMaintenance(ObjectProvider<IdempotencyStore> stores,
 			ObjectProvider<JdbcSchemaCheck> schemaChecks, ObjectProvider<JdbcRecordPurger> purgers,
 			IdempotencyProperties properties) {
-		return new UntypedJdbcStoreMaintenance(stores, schemaChecks, purgers, properties.getJdbc());
+		return new UntypedJdbcStoreMaintenance(stores, schemaChecks, purgers, properties);
 	}
 
 }

@@ -24,12 +24,12 @@ final class UntypedJdbcStoreMaintenance implements SmartInitializingSingleton, S
 
 	private final ObjectProvider<JdbcRecordPurger> purgers;
 
-	private final IdempotencyProperties.Jdbc properties;
+	private final IdempotencyProperties properties;
 
 	private @Nullable JdbcRecordPurger purger;
 
 	UntypedJdbcStoreMaintenance(ObjectProvider<IdempotencyStore> stores, ObjectProvider<JdbcSchemaCheck> schemaChecks,
-			ObjectProvider<JdbcRecordPurger> purgers, IdempotencyProperties.Jdbc properties) {
+			ObjectProvider<JdbcRecordPurger> purgers, IdempotencyProperties properties) {
 		this.stores = stores;
 		this.schemaChecks = schemaChecks;
 		this.purgers = purgers;
@@ -41,14 +41,13 @@ final class UntypedJdbcStoreMaintenance implements SmartInitializingSingleton, S
 		if (!(this.stores.getIfUnique() instanceof JdbcIdempotencyStore store)) {
 			return;
 		}
+		IdempotencyProperties.Jdbc jdbc = this.properties.getJdbc();
 		if (this.schemaChecks.getIfAvailable() == null) {
-			boolean create = this.properties
-				.getInitializeSchema() == IdempotencyProperties.Jdbc.InitializeSchema.ALWAYS;
-			new JdbcSchemaCheck(store, create).afterSingletonsInstantiated();
+			boolean create = jdbc.getInitializeSchema() == IdempotencyProperties.Jdbc.InitializeSchema.ALWAYS;
+			new JdbcSchemaCheck(store, create, this.properties.largestOutcome()).afterSingletonsInstantiated();
 		}
-		if (this.properties.getPurge().isEnabled() && this.purgers.getIfAvailable() == null) {
-			this.purger = new JdbcRecordPurger(store, this.properties.getPurge().getInterval(),
-					this.properties.getPurge().getBatchSize());
+		if (jdbc.getPurge().isEnabled() && this.purgers.getIfAvailable() == null) {
+			this.purger = new JdbcRecordPurger(store, jdbc.getPurge().getInterval(), jdbc.getPurge().getBatchSize());
 		}
 	}
 

@@ -148,6 +148,31 @@ class JdbcStoreAutoConfigurationTests {
 		}
 	}
 
+	// Every completion of a larger outcome would fail, and its call run again on a retry.
+	@Test
+	void outcomesLargerThanTheDatabaseTakesShouldFailStartup() {
+		DataSource dataSource = mariaDb(null);
+		long packet = new JdbcTemplate(dataSource).queryForObject("SELECT @@max_allowed_packet", Long.class);
+		long largestBody = (packet - 64 * 1024) / 2;
+		ApplicationContextRunner runner = runnerOn(dataSource)
+			.withPropertyValues("idempotency.jdbc.initialize-schema=always");
+		try {
+			runner.withPropertyValues("idempotency.max-response-size=" + (largestBody + 1) + "B")
+				.run((context) -> assertThat(context).getFailure()
+					.hasMessageContaining("takes bodies of at most " + largestBody + " bytes")
+					.hasMessageContaining("Lower idempotency.max-response-size and idempotency.max-result-size"));
+			runner.withPropertyValues("idempotency.max-result-size=" + (largestBody + 1) + "B")
+				.run((context) -> assertThat(context).getFailure().hasMessageContaining("max_allowed_packet"));
+			runner
+				.withPropertyValues("idempotency.max-response-size=" + largestBody + "B",
+						"idempotency.max-result-size=" + largestBody + "B")
+				.run((context) -> assertThat(context).hasNotFailed());
+		}
+		finally {
+			new JdbcTemplate(dataSource).execute("DROP TABLE IF EXISTS " + TABLE);
+		}
+	}
+
 	// CREATE TABLE IF NOT EXISTS leaves a table of that name as it finds it.
 	@Test
 	void tableWithoutTheStoresColumnsShouldFailStartupWhenAskedToCreateIt() {

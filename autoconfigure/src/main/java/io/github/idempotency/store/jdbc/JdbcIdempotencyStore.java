@@ -98,6 +98,10 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	// MariaDB's and MySQL's ER_UNKNOWN_SYSTEM_VARIABLE.
 	private static final int UNKNOWN_SYSTEM_VARIABLE = 1193;
 
+	// What a completion's statement carries besides the body: its text, the key, the
+	// owner token and the headers.
+	private static final long STATEMENT_ROOM = 64 * 1024;
+
 	private final DataSource dataSource;
 
 	// Where the store's own connections come from: the DataSource itself, not a proxy
@@ -285,6 +289,30 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 		T read(ResultSetMetaData columns) throws SQLException;
 
+	}
+
+	/**
+	 * The largest body a completion can store, as far as the database limits what one
+	 * statement carries. On MariaDB and MySQL, whose drivers send a statement's values
+	 * within its text, where a byte of a body may take two, that is half of
+	 * {@code max_allowed_packet} less room for the rest of the statement; larger bodies
+	 * fail at every completion. On PostgreSQL, a {@code bytea} value's 1 GB less that
+	 * room.
+	 * @return the size in bytes
+	 * @throws IdempotencyStoreException if the database cannot be asked
+	 */
+	public long largestBody() {
+		if (this.dialect != JdbcDialect.MARIADB) {
+			return (1L << 30) - STATEMENT_ROOM;
+		}
+		long packet = outside((connection) -> {
+			try (Statement statement = connection.createStatement();
+					ResultSet result = statement.executeQuery("SELECT @@max_allowed_packet")) {
+				result.next();
+				return result.getLong(1);
+			}
+		});
+		return Math.max(0, (packet - STATEMENT_ROOM) / 2);
 	}
 
 	/**

@@ -10,8 +10,9 @@ import org.springframework.dao.DataAccessException;
 
 /**
  * Checks at startup that the table of a {@link JdbcIdempotencyStore} exists, and creates
- * it when told to. Runs once every singleton exists, so that migrations Flyway or
- * Liquibase apply while the context starts have run by then.
+ * it when told to, and that the database takes the largest outcome the application keeps.
+ * Runs once every singleton exists, so that migrations Flyway or Liquibase apply while
+ * the context starts have run by then.
  *
  * @since 0.1.0
  */
@@ -23,19 +24,26 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 
 	private final boolean createMissingTable;
 
+	private final long largestOutcome;
+
 	/**
 	 * @param store the store whose table is checked
 	 * @param createMissingTable whether a missing table is created rather than reported
+	 * @param largestOutcome the largest body, in bytes, the application stores: the
+	 * larger of {@code idempotency.max-response-size} and
+	 * {@code idempotency.max-result-size}
 	 */
-	public JdbcSchemaCheck(JdbcIdempotencyStore store, boolean createMissingTable) {
+	public JdbcSchemaCheck(JdbcIdempotencyStore store, boolean createMissingTable, long largestOutcome) {
 		this.store = store;
 		this.createMissingTable = createMissingTable;
+		this.largestOutcome = largestOutcome;
 	}
 
 	/**
 	 * @throws IllegalStateException if the table is missing and is not to be created,
 	 * lacks columns, does not keep each record key to one row, or keeps times in a type
-	 * read in each session's time zone
+	 * read in each session's time zone, or if the database refuses statements that carry
+	 * the largest outcome
 	 */
 	@Override
 	public void afterSingletonsInstantiated() {
@@ -52,6 +60,7 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 		}
 		requireUniqueKeys();
 		requireTimesInOneZone();
+		requireRoomForTheLargestOutcome();
 	}
 
 	private void create() {
@@ -81,6 +90,20 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 			throw new IllegalStateException("The table of the idempotency store " + this.store + " has no unique index"
 					+ " on record_key alone: two claims of one key would not exclude each other. Make record_key its"
 					+ " primary key, as the shipped script does:\n" + this.store.schema());
+		}
+	}
+
+	// Every completion of a larger outcome would fail, leave its key in progress until
+	// the lock timeout passes, and let a retry run the call again.
+	private void requireRoomForTheLargestOutcome() {
+		long largestBody = this.store.largestBody();
+		if (this.largestOutcome > largestBody) {
+			throw new IllegalStateException("The database of the idempotency store " + this.store + " takes bodies"
+					+ " of at most " + largestBody + " bytes (on MariaDB and MySQL, half its max_allowed_packet less"
+					+ " 64 KB), less than the " + this.largestOutcome + " bytes the application may store: every"
+					+ " larger outcome would fail to be stored, and its call would run again on a retry. Lower"
+					+ " idempotency.max-response-size and idempotency.max-result-size to at most " + largestBody
+					+ " bytes, or raise the database's max_allowed_packet.");
 		}
 	}
 

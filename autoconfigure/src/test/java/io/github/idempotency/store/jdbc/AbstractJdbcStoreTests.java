@@ -372,7 +372,7 @@ abstract class AbstractJdbcStoreTests {
 			for (int i = 0; i < instances; i++) {
 				checks.add(executor.submit(() -> {
 					start.await();
-					new JdbcSchemaCheck(raced, true).afterSingletonsInstantiated();
+					new JdbcSchemaCheck(raced, true, 1024 * 1024).afterSingletonsInstantiated();
 					return null;
 				}));
 			}

@@ -5,12 +5,15 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import javax.sql.DataSource;
 
 import io.github.idempotency.ClaimResult;
+import io.github.idempotency.StoredResponse;
 import io.github.idempotency.test.MariaDbTestServer;
 import org.junit.jupiter.api.Test;
 
@@ -67,6 +70,22 @@ class MariaDbStoreTests extends AbstractJdbcStoreTests {
 		repeatableReadUnchecked.setIsolationLevel(TransactionDefinition.ISOLATION_REPEATABLE_READ);
 		repeatableReadUnchecked
 			.executeWithoutResult((status) -> assertThat(joining.canCompleteInCurrentTransaction()).isTrue());
+	}
+
+	// The driver sends a zero byte of a body as two in the statement's text: a body of
+	// zeros is the largest statement of its size.
+	@Test
+	void bodyOfTheLargestSizeShouldBeStoredWhateverItsBytes() {
+		long packet = this.jdbc.queryForObject("SELECT @@max_allowed_packet", Long.class);
+		assertThat(this.store.largestBody()).isEqualTo((packet - 64 * 1024) / 2);
+		String key = UUID.randomUUID().toString();
+		ClaimResult.Claimed claimed = (ClaimResult.Claimed) this.store.claim(key, "fp", Duration.ofSeconds(30));
+		byte[] zeros = new byte[(int) this.store.largestBody()];
+		Map<String, List<String>> headers = Map.of("Content-Type", List.of("application/octet-stream"));
+		assertThat(this.store.complete(key, claimed.token(), new StoredResponse(200, headers, zeros),
+				Duration.ofMinutes(1)))
+			.isTrue();
+		assertThat(this.store.find(key).orElseThrow().response().body()).hasSize(zeros.length);
 	}
 
 	// A pool that turns auto-commit off runs the claim's statements in one transaction:
