@@ -46,13 +46,16 @@ public interface IdempotencyStore {
 	ClaimResult claim(String key, String fingerprint, Duration lease);
 
 	/**
-	 * Stores the response of a claimed request, to be replayed for the given retention.
+	 * Stores the response of a claimed request, to be replayed for the given retention. A
+	 * record completed under the same token already is left as it is, and counts as
+	 * stored: a completion is tried again after a failure, which may come after the store
+	 * kept the response (a reply lost on the way back).
 	 * @param key the record key
 	 * @param token the owner token returned by {@link #claim}
 	 * @param response the response the client received
 	 * @param retention how long the response is replayed, counted from now
-	 * @return {@code true} if stored; {@code false} if the claim no longer belongs to the
-	 * token (its lease expired)
+	 * @return {@code true} if stored, now or by an earlier completion with the token;
+	 * {@code false} if the claim no longer belongs to the token (its lease expired)
 	 * @throws IdempotencyStoreException if the store cannot be reached
 	 */
 	boolean complete(String key, String token, StoredResponse response, Duration retention);

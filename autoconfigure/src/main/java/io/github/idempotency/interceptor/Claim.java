@@ -87,9 +87,8 @@ public final class Claim {
 				if (this.store.complete(this.recordKey, this.token, outcome, this.retention)) {
 					return true;
 				}
-				logger.warn("Lease on idempotency record " + this.recordKey + " was lost before the outcome was stored"
-						+ ((attempt > 0) ? ", unless the attempt that failed before stored it after all" : "")
-						+ "; raise idempotency.lock-timeout above the operation's longest run");
+				logger.warn("Lease on idempotency record " + this.recordKey + " was lost before the outcome was stored;"
+						+ " raise idempotency.lock-timeout above the operation's longest run");
 				leaseLost();
 				return false;
 			}

@@ -10,9 +10,9 @@ import io.github.idempotency.StoredResponse;
 
 /**
  * A real store behind a fault that each claim, completion, renewal and release meets
- * first, and each claim's and renewal's answer meets on its way back: a test's way to
- * make such calls fail or stall as an unreachable or slow store's would, or a claim's
- * answer come late. Reads and deletes reach the store directly.
+ * first, and each claim's, completion's and renewal's answer meets on its way back: a
+ * test's way to make such calls fail or stall as an unreachable or slow store's would, or
+ * an answer come late or be lost. Reads and deletes reach the store directly.
  */
 record FaultyStore(IdempotencyStore store, Fault fault) implements IdempotencyStore {
 
@@ -27,7 +27,9 @@ record FaultyStore(IdempotencyStore store, Fault fault) implements IdempotencySt
 	@Override
 	public boolean complete(String key, String token, StoredResponse response, Duration retention) {
 		this.fault.before("complete", key);
-		return this.store.complete(key, token, response, retention);
+		boolean stored = this.store.complete(key, token, response, retention);
+		this.fault.after("complete", key);
+		return stored;
 	}
 
 	@Override

@@ -14,6 +14,10 @@ import io.github.idempotency.interceptor.IdempotencyPolicy.OnStoreFailure;
 import io.github.idempotency.store.memory.InMemoryIdempotencyStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The lifecycle against the in-memory store: each decision, the claim handle's fencing,
  * the wait for a call in progress, and the store-failure policy.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class IdempotencyLifecycleTests {
 
 	private static final IdempotentOperation OPERATION = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
@@ -110,6 +115,39 @@ class IdempotencyLifecycleTests {
 		}
 		finally {
 			flaky.close();
+		}
+	}
+
+	// The store kept the outcome, and its answer was lost: the attempt after finds the
+	// record completed under the call's own token, rather than a lease lost.
+	@Test
+	void outcomeStoredByAnAttemptThatFailedShouldCountAsStored(CapturedOutput output) {
+		AtomicInteger completions = new AtomicInteger();
+		IdempotencyLifecycle lostReply = new IdempotencyLifecycle(new FaultyStore(this.store, new FaultyStore.Fault() {
+
+			@Override
+			public void before(String operation, String key) {
+			}
+
+			@Override
+			public void after(String operation, String key) {
+				if (operation.equals("complete") && completions.incrementAndGet() == 1) {
+					throw new IdempotencyStoreException("connection reset");
+				}
+			}
+
+		}), new IdempotencyPolicy(Duration.ofMinutes(1), Duration.ofSeconds(10), false, null, Duration.ofMinutes(1),
+				Duration.ZERO, 255, OnStoreFailure.REJECT), this.listener);
+		try {
+			Claim claim = proceed(lostReply.begin(OPERATION, "Ledger#book", "k12", "fp"));
+			assertThat(claim.complete(OUTCOME)).isTrue();
+			assertThat(completions).hasValue(2);
+			assertThat(lostReply.begin(OPERATION, "Ledger#book", "k12", "fp")).isInstanceOf(Decision.Replay.class);
+			assertThat(this.outcomes).containsExactly("Ledger#book executed", "Ledger#book replayed");
+			assertThat(output).doesNotContain("was lost");
+		}
+		finally {
+			lostReply.close();
 		}
 	}
 

@@ -6,9 +6,13 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * A TCP proxy on the loopback interface in front of a server, which can cut the client's
@@ -24,6 +28,8 @@ public final class ReplyDroppingProxy implements AutoCloseable {
 	private final int targetPort;
 
 	private final AtomicBoolean dropNextReply = new AtomicBoolean();
+
+	private volatile byte @Nullable [] dropReplyTo;
 
 	private final ExecutorService threads = Executors.newCachedThreadPool((task) -> {
 		Thread thread = new Thread(task, "reply-dropping-proxy");
@@ -51,11 +57,21 @@ public final class ReplyDroppingProxy implements AutoCloseable {
 	}
 
 	/**
+	 * Cuts the connection that next receives an answer after the client sent a request
+	 * holding the given word, so that other requests (a connection's validation, say) are
+	 * answered.
+	 * @param word a command's name, as the client sends it
+	 */
+	public void dropReplyTo(String word) {
+		this.dropReplyTo = word.getBytes(StandardCharsets.US_ASCII);
+	}
+
+	/**
 	 * Whether the answer to drop is still to come.
 	 * @return {@code true} until a connection was cut
 	 */
 	public boolean isDropPending() {
-		return this.dropNextReply.get();
+		return this.dropNextReply.get() || this.dropReplyTo != null;
 	}
 
 	private void accept() {
@@ -82,6 +98,12 @@ public final class ReplyDroppingProxy implements AutoCloseable {
 				if (answers && this.dropNextReply.compareAndSet(true, false)) {
 					return;
 				}
+				// Armed before the request goes on, so that its answer cannot pass first.
+				byte[] word = this.dropReplyTo;
+				if (!answers && word != null && contains(buffer, read, word)) {
+					this.dropNextReply.set(true);
+					this.dropReplyTo = null;
+				}
 				out.write(buffer, 0, read);
 				out.flush();
 			}
@@ -89,6 +111,15 @@ public final class ReplyDroppingProxy implements AutoCloseable {
 		catch (IOException ex) {
 			// The other side closed.
 		}
+	}
+
+	private static boolean contains(byte[] buffer, int length, byte[] word) {
+		for (int start = 0; start + word.length <= length; start++) {
+			if (Arrays.equals(buffer, start, start + word.length, word, 0, word.length)) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	@Override

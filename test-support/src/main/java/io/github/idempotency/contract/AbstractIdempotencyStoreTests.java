@@ -133,12 +133,14 @@ public abstract class AbstractIdempotencyStoreTests {
 		assertThat(store().claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
 	}
 
+	// A completion is tried again when the store failed to answer, which it may do after
+	// it stored the response: the owner learns that its response is kept.
 	@Test
-	void completeTwiceShouldKeepFirstResponse() {
+	void completeTwiceShouldReportStoredAndKeepFirstResponse() {
 		String key = newKey();
 		String token = claimed(key, "fp");
-		store().complete(key, token, response(201, "first"), RETENTION);
-		assertThat(store().complete(key, token, response(201, "second"), RETENTION)).isFalse();
+		assertThat(store().complete(key, token, response(201, "first"), RETENTION)).isTrue();
+		assertThat(store().complete(key, token, response(201, "second"), RETENTION)).isTrue();
 		assertThat(store().claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(response(201, "first")));
 	}
 
@@ -184,6 +186,7 @@ public abstract class AbstractIdempotencyStoreTests {
 		assertThat(store().complete(key, staleToken, response(200, "stale"), RETENTION)).isFalse();
 		assertThat(store().release(key, staleToken)).isFalse();
 		assertThat(store().complete(key, newToken, response(200, "fresh"), RETENTION)).isTrue();
+		assertThat(store().complete(key, staleToken, response(200, "stale"), RETENTION)).isFalse();
 		assertThat(store().claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(response(200, "fresh")));
 	}
 

@@ -121,6 +121,8 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 
 	private final String complete;
 
+	private final String completedBy;
+
 	private final String renew;
 
 	private final String release;
@@ -170,6 +172,8 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		this.complete = dialect.sql("UPDATE TABLE SET completed_at = NOW_, expires_at = NOW_ + INTERVAL_,"
 				+ " status = ?, headers = ?, body = ? WHERE record_key = ? AND owner_token = ?"
 				+ " AND completed_at IS NULL AND expires_at > NOW_", tableName);
+		this.completedBy = dialect.sql("SELECT 1 FROM TABLE WHERE record_key = ? AND owner_token = ?"
+				+ " AND completed_at IS NOT NULL AND expires_at > NOW_", tableName);
 		this.renew = dialect.sql("UPDATE TABLE SET expires_at = NOW_ + INTERVAL_ WHERE record_key = ?"
 				+ " AND owner_token = ? AND completed_at IS NULL AND expires_at > NOW_", tableName);
 		this.release = dialect.sql("DELETE FROM TABLE WHERE record_key = ? AND owner_token = ?"
@@ -576,7 +580,17 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	@Override
 	public boolean complete(String key, String token, StoredResponse response, Duration retention) {
 		return fenced(this.complete, millis(retention), response.status(), headers(response), response.body(), key,
-				token);
+				token) || outside((connection) -> completedBy(connection, key, token));
+	}
+
+	// Whether the row is completed under this token already: a completion tried again
+	// after a failure that stored it after all (a commit whose answer was lost) finds it
+	// so, and the first response stays.
+	private boolean completedBy(Connection connection, String key, String token) throws SQLException {
+		try (PreparedStatement statement = prepare(connection, this.completedBy, key, token);
+				ResultSet row = statement.executeQuery()) {
+			return row.next();
+		}
 	}
 
 	@Override

@@ -66,10 +66,15 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 		this.entries.computeIfPresent(key, (k, existing) -> {
 			long now = System.nanoTime();
 			if (!existing.isHeldBy(token, now)) {
-				return existing.isExpired(now) ? null : existing;
+				if (existing.isExpired(now)) {
+					return null;
+				}
+				// Completed under this claim already: the first response stays.
+				completed[0] = existing.response != null && token.equals(existing.token);
+				return existing;
 			}
 			completed[0] = true;
-			return new Entry(existing.fingerprint, null, response, now + retention.toNanos(), existing.createdAt,
+			return new Entry(existing.fingerprint, token, response, now + retention.toNanos(), existing.createdAt,
 					System.currentTimeMillis());
 		});
 		return completed[0];
@@ -132,9 +137,10 @@ public class InMemoryIdempotencyStore implements IdempotencyStore {
 		}
 	}
 
-	// Kept lean, as a store may hold millions: times as numbers rather than Instants, and
-	// no token once the response is stored.
-	private record Entry(String fingerprint, @Nullable String token, @Nullable StoredResponse response, long expiresAt,
+	// Kept lean, as a store may hold millions: times as numbers rather than Instants. The
+	// token stays once the response is stored, so that a completion tried again finds
+	// its own.
+	private record Entry(String fingerprint, String token, @Nullable StoredResponse response, long expiresAt,
 			long createdAt, long completedAt) {
 
 		boolean isExpired(long now) {

@@ -57,10 +57,12 @@ import org.springframework.util.StringUtils;
  * completion to the script, which reports it. Renewal and release, and completion
  * elsewhere, are Lua scripts, sent by SHA with a fallback to the full script when Redis
  * has forgotten it (after a restart or failover). Every expiry is relative ({@code PX} or
- * {@code PEXPIRE}), so clocks of the application nodes never matter. A claim or
- * completion that finds exactly what it writes counts as done: the client sent it again
- * after a reconnect. The store takes its own connections from the factory, never one
- * bound to the thread by a template with transaction support.
+ * {@code PEXPIRE}), so clocks of the application nodes never matter. A claim that finds
+ * exactly what it writes counts as done: the client sent it again after a reconnect. So
+ * does a completion that finds the record completed under its claim, which it leaves as
+ * it is: sent again, or tried again after a failure that came after Redis stored it. The
+ * store takes its own connections from the factory, never one bound to the thread by a
+ * template with transaction support.
  *
  * <p>
  * Thread-safe.
@@ -281,8 +283,11 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			return false;
 		}
 		byte[] headers = HeaderLines.encode(response.headers());
-		byte[] head = bytes(FORMAT_VERSION + " completed " + claim.fingerprint() + " - " + claim.createdAt() + " "
-				+ System.currentTimeMillis() + " " + response.status() + " " + headers.length + "\n");
+		// The owner stays in the record, so that a completion tried again finds its own.
+		String completedClaim = FORMAT_VERSION + " completed " + claim.fingerprint() + " " + claim.owner() + " "
+				+ claim.createdAt() + " ";
+		byte[] head = bytes(
+				completedClaim + System.currentTimeMillis() + " " + response.status() + " " + headers.length + "\n");
 		if (this.nativeCompletion) {
 			Boolean stored = completeNatively(key, claim, join(head, headers, response.body()), retention);
 			if (stored != null) {
@@ -290,7 +295,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 			}
 		}
 		// The body goes as its own argument, so that the application does not copy it.
-		Long stored = execute(COMPLETE, key, claim.record(), join(head, headers), response.body(), millis(retention));
+		Long stored = execute(COMPLETE, key, claim.record(), join(head, headers), response.body(), millis(retention),
+				bytes(completedClaim));
 		return stored == 1L;
 	}
 
@@ -321,8 +327,8 @@ public class RedisIdempotencyStore implements IdempotencyStore {
 		}
 		// OK when stored. No reply when the key held anything but the claim: the script
 		// then tells, on the primary and without sending the record back, whether what it
-		// holds is this very completion, stored by an earlier send of the command that
-		// the client repeated after a reconnect.
+		// holds is a completion under this claim, stored by an earlier attempt or by an
+		// earlier send of the command that the client repeated after a reconnect.
 		return (reply != null) ? Boolean.TRUE : null;
 	}
 

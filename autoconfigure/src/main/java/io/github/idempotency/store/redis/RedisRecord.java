@@ -16,7 +16,7 @@ import org.jspecify.annotations.Nullable;
  * <p>
  * The string starts with a line of space-separated fields: format version, state
  * ({@code in_progress} or {@code completed}), fingerprint, owner (the random part of the
- * owner token, {@code -} once completed), creation and completion times (epoch millis,
+ * owner token, kept once completed), creation and completion times (epoch millis,
  * {@code -} for none), status ({@code -} while in progress) and the length of the header
  * block. A later minor version may append fields to this line. After it come the stored
  * headers ({@link HeaderLines}) and the body, exactly as written.

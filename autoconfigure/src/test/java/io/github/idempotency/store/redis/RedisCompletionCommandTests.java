@@ -47,8 +47,9 @@ class RedisCompletionCommandTests extends AbstractCommandChoiceTests {
 
 	// IFEQ writes only over the claim itself: never where there is no record, nor over a
 	// completed one or another request's claim. Each completion it refuses goes to the
-	// script, which tells a send the client repeated after a reconnect (stored by the
-	// first) from a lease lost, and stores nothing either.
+	// script, which tells a completion under the same claim (tried again, or sent again
+	// after a reconnect, and stored by the first) from a lease lost, and stores nothing
+	// either.
 	@Test
 	void valkeyShouldCompleteNothingButTheClaim() throws Exception {
 		assumeTrue(RedisProcess.valkeyServer() != null, RedisProcess.VALKEY_VARIABLE + " is not set");
@@ -71,8 +72,10 @@ class RedisCompletionCommandTests extends AbstractCommandChoiceTests {
 			assertThat(store.complete(key, owner, RESPONSE, Duration.ofMinutes(1))).isTrue();
 			String completed = redis.opsForValue().get(name);
 			assertThat(store.complete(key, owner, new StoredResponse(200, Map.of(), new byte[0]), Duration.ofHours(1)))
-				.isFalse();
+				.isTrue();
+			assertThat(store.complete(key, stale, RESPONSE, Duration.ofMinutes(1))).isFalse();
 			assertThat(redis.opsForValue().get(name)).isEqualTo(completed);
+			assertThat(redis.getExpire(name)).isBetween(1L, 60L);
 			assertThat(this.sent).contains("EVALSHA");
 		}
 	}

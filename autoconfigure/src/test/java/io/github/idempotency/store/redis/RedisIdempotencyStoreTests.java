@@ -15,9 +15,16 @@ import io.github.idempotency.IdempotencyRecord;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
+import io.github.idempotency.interceptor.Claim;
+import io.github.idempotency.interceptor.Decision;
+import io.github.idempotency.interceptor.IdempotencyLifecycle;
+import io.github.idempotency.interceptor.IdempotencyPolicy;
+import io.github.idempotency.interceptor.IdempotencyPolicy.OnStoreFailure;
+import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.test.RedisTestServer;
 import io.github.idempotency.test.ReplyDroppingProxy;
 import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.event.command.CommandListener;
 import io.lettuce.core.event.command.CommandStartedEvent;
 import org.junit.jupiter.api.AfterAll;
@@ -27,6 +34,7 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.RedisConnectionUtils;
@@ -311,6 +319,71 @@ class RedisIdempotencyStoreTests extends AbstractIdempotencyStoreTests {
 						new StoredResponse(201, Map.of(), "done".getBytes(StandardCharsets.UTF_8))));
 			}
 			finally {
+				throughProxy.destroy();
+			}
+		}
+	}
+
+	// A client that does not send a command again after a reconnect fails the completion
+	// whose reply was cut, though Redis stored it: the claim's next attempt, on a new
+	// connection, finds its own completion there, and the call counts as executed, not as
+	// a lease lost. Redis 7 has no native completion: the script's reply is cut.
+	@Test
+	void completionWhoseReplyWasLostShouldBeFoundStoredByTheNextAttempt() throws IOException {
+		assertLostReplyFoundStored(RedisTestServer.host(), RedisTestServer.port(), "store-test", claimsNatively(),
+				"EVALSHA", this.store);
+	}
+
+	/**
+	 * Completes a claim through a proxy that cuts the connection instead of passing on
+	 * the reply to the completion, with a client that then fails the command rather than
+	 * send it again, and checks that the claim's next attempt counts it as stored.
+	 * @param host the server's host
+	 * @param port the server's port
+	 * @param prefix the stores' key prefix
+	 * @param nativeCommands whether the store tries the native commands
+	 * @param completion the word the completion's command holds, and no other command
+	 * sent after the claim
+	 * @param direct a store of the same prefix, connected directly, to check with
+	 */
+	static void assertLostReplyFoundStored(String host, int port, String prefix, boolean nativeCommands,
+			String completion, RedisIdempotencyStore direct) throws IOException {
+		try (ReplyDroppingProxy proxy = new ReplyDroppingProxy(host, port)) {
+			LettuceConnectionFactory throughProxy = new LettuceConnectionFactory(
+					new RedisStandaloneConfiguration("127.0.0.1", proxy.port()),
+					LettuceClientConfiguration.builder()
+						.clientOptions(ClientOptions.builder().autoReconnect(false).build())
+						.build());
+			// A cut connection is replaced before the next command, after a PING.
+			throughProxy.setValidateConnection(true);
+			throughProxy.afterPropertiesSet();
+			throughProxy.start();
+			List<String> outcomes = new CopyOnWriteArrayList<>();
+			IdempotencyLifecycle lifecycle = new IdempotencyLifecycle(
+					new RedisIdempotencyStore(throughProxy, prefix, nativeCommands),
+					new IdempotencyPolicy(Duration.ofMinutes(1), Duration.ofSeconds(30), false, null,
+							Duration.ofMinutes(1), Duration.ZERO, 255, OnStoreFailure.REJECT),
+					(operation, outcome) -> outcomes.add(outcome.tagValue()));
+			IdempotentOperation operation = new IdempotentOperation("Ledger.book", null, "#p0", true, null, null, null,
+					true, false, null, null, List.of(), null, null);
+			StoredResponse response = new StoredResponse(201, Map.of(), "booked".getBytes(StandardCharsets.UTF_8));
+			try {
+				// Told which commands the server has, so that the reply cut is the
+				// completion's.
+				String first = UUID.randomUUID().toString();
+				((Decision.Proceed) lifecycle.begin(operation, "Ledger#book", first, "fp")).claim().complete(response);
+				String key = UUID.randomUUID().toString();
+				Claim claim = ((Decision.Proceed) lifecycle.begin(operation, "Ledger#book", key, "fp")).claim();
+				outcomes.clear();
+				proxy.dropReplyTo(completion);
+				assertThat(claim.complete(response)).isTrue();
+				assertThat(proxy.isDropPending()).isFalse();
+				assertThat(outcomes).isEmpty();
+				assertThat(direct.claim(key, "fp", Duration.ofSeconds(30)))
+					.isEqualTo(new ClaimResult.Completed(response));
+			}
+			finally {
+				lifecycle.close();
 				throughProxy.destroy();
 			}
 		}

@@ -52,6 +52,15 @@ class ValkeyStoreContractTests extends AbstractIdempotencyStoreTests {
 		return store;
 	}
 
+	// The native completion's reply is cut, and the client fails it as disconnected
+	// rather than timed out: the store has the script decide within the same attempt,
+	// and the script finds the record the command wrote.
+	@Test
+	void completionWhoseReplyWasLostShouldBeFoundStoredByTheNextAttempt() throws IOException {
+		RedisIdempotencyStoreTests.assertLostReplyFoundStored("127.0.0.1", valkey.port(), "valkey-contract", true,
+				"IFEQ", store);
+	}
+
 	// A completion the native command did not store goes to the script, which finds it
 	// stored by the first send.
 	@Test
