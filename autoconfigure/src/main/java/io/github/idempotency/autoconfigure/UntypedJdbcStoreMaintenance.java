@@ -13,8 +13,10 @@ import org.springframework.context.SmartLifecycle;
 /**
  * The table check and the purge of a {@link JdbcIdempotencyStore} the application
  * declares as any {@link IdempotencyStore}: bean conditions go by the declared type, so
- * such a store is only known to be one once it exists. Does nothing for any other store,
- * or where the application declares a check or purger of its own.
+ * such a store is only known to be one once it exists. Looks at the store the starter
+ * uses (the only one, or the primary one); does nothing for any other store, or where the
+ * application declares a check or purger of its own, as the conditions of the starter's
+ * own check and purger do.
  */
 final class UntypedJdbcStoreMaintenance implements SmartInitializingSingleton, SmartLifecycle {
 
@@ -42,11 +44,11 @@ final class UntypedJdbcStoreMaintenance implements SmartInitializingSingleton, S
 			return;
 		}
 		IdempotencyProperties.Jdbc jdbc = this.properties.getJdbc();
-		if (this.schemaChecks.getIfAvailable() == null) {
+		if (this.schemaChecks.stream().findAny().isEmpty()) {
 			boolean create = jdbc.getInitializeSchema() == IdempotencyProperties.Jdbc.InitializeSchema.ALWAYS;
 			new JdbcSchemaCheck(store, create, this.properties.largestOutcome()).afterSingletonsInstantiated();
 		}
-		if (jdbc.getPurge().isEnabled() && this.purgers.getIfAvailable() == null) {
+		if (jdbc.getPurge().isEnabled() && this.purgers.stream().findAny().isEmpty()) {
 			this.purger = new JdbcRecordPurger(store, jdbc.getPurge().getInterval(), jdbc.getPurge().getBatchSize());
 		}
 	}

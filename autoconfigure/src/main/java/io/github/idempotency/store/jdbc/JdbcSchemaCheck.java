@@ -98,12 +98,15 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 	private void requireRoomForTheLargestOutcome() {
 		long largestBody = this.store.largestBody();
 		if (this.largestOutcome > largestBody) {
+			boolean packets = this.store.dialect() == JdbcDialect.MARIADB;
 			throw new IllegalStateException("The database of the idempotency store " + this.store + " takes bodies"
-					+ " of at most " + largestBody + " bytes (on MariaDB and MySQL, half its max_allowed_packet less"
-					+ " 64 KB), less than the " + this.largestOutcome + " bytes the application may store: every"
-					+ " larger outcome would fail to be stored, and its call would run again on a retry. Lower"
+					+ " of at most " + largestBody + " bytes ("
+					+ (packets ? "half of its max_allowed_packet once 64 KB is set aside for the rest of the statement"
+							: "a bytea value's 1 GB, less 64 KB")
+					+ "), less than the " + this.largestOutcome + " bytes the application may store: every larger"
+					+ " outcome would fail to be stored, and its call would run again on a retry. Lower"
 					+ " idempotency.max-response-size and idempotency.max-result-size to at most " + largestBody
-					+ " bytes, or raise the database's max_allowed_packet.");
+					+ " bytes" + (packets ? ", or raise the database's max_allowed_packet." : "."));
 		}
 	}
 
