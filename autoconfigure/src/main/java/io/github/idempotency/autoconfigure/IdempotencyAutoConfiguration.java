@@ -407,10 +407,11 @@ public class IdempotencyAutoConfiguration {
 		static IdempotencyAdvisor idempotencyAdvisor(IdempotentOperationSource idempotentOperationSource,
 				IdempotencyInterceptor idempotencyInterceptor, Environment environment) {
 			IdempotencyAdvisor advisor = new IdempotencyAdvisor(idempotentOperationSource, idempotencyInterceptor);
-			// Read from the environment: this bean is created before properties are
-			// bound.
-			advisor.setOrder(environment.getProperty("idempotency.advisor-order", Integer.class,
-					IdempotencyAdvisor.DEFAULT_ORDER));
+			// Bound here: this bean is created before the properties are. A value that
+			// is no number fails startup naming the property.
+			advisor.setOrder(Binder.get(environment)
+				.bind("idempotency.advisor-order", Integer.class)
+				.orElse(IdempotencyAdvisor.DEFAULT_ORDER));
 			return advisor;
 		}
 

@@ -22,6 +22,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerInterceptor;
@@ -104,6 +105,14 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		this.problemWriter = problemWriter;
 		this.methods = Set.copyOf(methods);
 		this.verifier = verifier;
+		// Any token is a request method, so a misspelt one is not refused, and a
+		// class-level annotation would leave the method meant unprotected.
+		for (String method : this.methods) {
+			if (Arrays.stream(HttpMethod.values()).noneMatch((standard) -> standard.name().equals(method))) {
+				logger.warn("idempotency.methods lists " + method + ", which is no standard request method: a"
+						+ " class-level @Idempotent covers a handler only for requests that use it");
+			}
+		}
 	}
 
 	// The handler's answer is whole, short of what filters write on the way out, once the

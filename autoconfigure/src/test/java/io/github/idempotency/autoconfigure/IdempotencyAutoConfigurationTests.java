@@ -463,6 +463,24 @@ class IdempotencyAutoConfigurationTests {
 			});
 	}
 
+	// PSOT is a token, so a request method, which no client sends: POST would run
+	// unprotected under a class-level annotation.
+	@Test
+	void methodsListingANonStandardMethodShouldWarn(CapturedOutput output) {
+		this.runner.withPropertyValues("idempotency.methods=PATCH,psot")
+			.run((context) -> assertThat(output).contains("idempotency.methods lists PSOT, which is no standard"));
+		this.runner.withPropertyValues("idempotency.methods=post,PUT,DELETE")
+			.run((context) -> assertThat(output).containsOnlyOnce("idempotency.methods lists"));
+	}
+
+	@Test
+	void advisorOrderThatIsNoNumberShouldFailNamingProperty() {
+		this.runner.withPropertyValues("idempotency.advisor-order=late")
+			.run((context) -> assertThat(context).getFailure()
+				.hasStackTraceContaining(
+						"Failed to bind properties under 'idempotency.advisor-order' to java.lang.Integer"));
+	}
+
 	@Test
 	void startWithMethodsInOneEntryShouldFailNamingProperty() {
 		assertStartupFailure("idempotency.methods=POST PATCH", "methods", "is not a request method");
