@@ -41,7 +41,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnNotWebApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.autoconfigure.condition.NoneNestedConditions;
@@ -237,13 +236,31 @@ public class IdempotencyAutoConfiguration {
 
 	}
 
-	// A servlet application's report, which counts HTTP operations too, comes from the
-	// Spring MVC auto-configuration.
+	// A Spring MVC application's report, which counts HTTP operations too, comes from its
+	// auto-configuration; every other application, reactive or on another servlet
+	// framework included, gets this one.
 	@Bean
 	@ConditionalOnMissingBean
-	@ConditionalOnNotWebApplication
+	@Conditional(OutsideSpringMvc.class)
 	IdempotencyStartupReport idempotencyStartupReport(IdempotencyStore store, IdempotentOperationSource operations) {
 		return new IdempotencyStartupReport(store, null, IdempotencyStartupReport.methodOperations(operations));
+	}
+
+	/**
+	 * Where {@link IdempotencyWebMvcAutoConfiguration} does not apply.
+	 */
+	static final class OutsideSpringMvc extends NoneNestedConditions {
+
+		OutsideSpringMvc() {
+			super(ConfigurationPhase.REGISTER_BEAN);
+		}
+
+		@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+		@ConditionalOnClass(name = "org.springframework.web.servlet.DispatcherServlet")
+		static final class SpringMvc {
+
+		}
+
 	}
 
 	@Configuration(proxyBeanMethods = false)

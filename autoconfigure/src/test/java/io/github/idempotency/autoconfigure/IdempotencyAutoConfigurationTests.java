@@ -68,6 +68,7 @@ import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -353,6 +354,30 @@ class IdempotencyAutoConfigurationTests {
 				awaitOutput(output, "Idempotency: 1 idempotent method; records in memory");
 				assertThat(output).contains("Idempotency: 1 idempotent method; records in memory");
 			});
+	}
+
+	// Reactive, or a servlet application on a framework other than Spring MVC (Jersey,
+	// say): no HTTP operations to count, the methods and the store all the same.
+	@Test
+	void startupOfApplicationWithoutSpringMvcShouldCountItsIdempotentMethods(CapturedOutput output) {
+		new ReactiveWebApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class, AopAutoConfiguration.class,
+					BootLine.jacksonAutoConfiguration()))
+			.withBean(Bookings.class)
+			.run((context) -> {
+				assertThat(context).hasSingleBean(IdempotencyStartupReport.class);
+				awaitOutput(output, "Idempotency: 1 idempotent method; records in memory");
+			});
+		new WebApplicationContextRunner()
+			.withConfiguration(
+					AutoConfigurations.of(IdempotencyAutoConfiguration.class, IdempotencyWebMvcAutoConfiguration.class,
+							AopAutoConfiguration.class, BootLine.jacksonAutoConfiguration()))
+			.withClassLoader(new FilteredClassLoader(DispatcherServlet.class))
+			.withBean(Bookings.class)
+			.run((context) -> assertThat(context).hasSingleBean(IdempotencyStartupReport.class)
+				.doesNotHaveBean(IdempotencyCoordinator.class));
+		this.runner.run((context) -> assertThat(context).hasSingleBean(IdempotencyStartupReport.class)
+			.hasSingleBean(IdempotencyCoordinator.class));
 	}
 
 	@Test
