@@ -376,7 +376,7 @@ public class IdempotentMethodInvoker {
 		}
 		catch (Throwable ex) {
 			failed(claim, operation, target, ex, target.async);
-			throw ex;
+			throw translatedIfNotRun(ex, target);
 		}
 		if (target.async && result instanceof CompletionStage<?> stage) {
 			CompletableFuture<?> work = stage.toCompletableFuture();
@@ -506,6 +506,30 @@ public class IdempotentMethodInvoker {
 						: Map.of(EXCEPTION_TYPE, List.of(failure.getClass().getName())),
 				message);
 		keep(claim, outcome, target, false);
+	}
+
+	// A call inside that met its duplicate in progress, or a store that did not answer,
+	// leaves this call unfinished as surely as its own such refusal would: its caller (a
+	// listener container that would otherwise drop the message) is told the same way.
+	private Throwable translatedIfNotRun(Throwable failure, Target target) {
+		// Bounded: causes may form a cycle.
+		Throwable cause = failure;
+		for (int depth = 0; cause != null && depth < 32; depth++, cause = cause.getCause()) {
+			if (cause instanceof UnreadableRecordException) {
+				return failure;
+			}
+			if (cause instanceof IdempotentCallInProgressException || cause instanceof IdempotencyStoreException) {
+				Throwable translated = this.refusals.translate((IdempotencyException) cause, target.method);
+				if (translated == cause) {
+					return failure;
+				}
+				if (failure != cause) {
+					translated.addSuppressed(failure);
+				}
+				return translated;
+			}
+		}
+		return failure;
 	}
 
 	private static boolean causedByRefusal(Throwable failure) {

@@ -65,6 +65,9 @@ abstract class AbstractRabbitListenerTests {
 
 	static final Duration PATIENCE = Duration.ofSeconds(30);
 
+	// An amount that settles the reference after it before the payment is booked.
+	static final String SETTLE = "settle:";
+
 	@Autowired
 	RabbitTemplate rabbit;
 
@@ -73,6 +76,9 @@ abstract class AbstractRabbitListenerTests {
 
 	@Autowired
 	Deliveries deliveries;
+
+	@Autowired
+	Settlements settlements;
 
 	@BeforeAll
 	static void brokerRuns() {
@@ -131,6 +137,24 @@ abstract class AbstractRabbitListenerTests {
 		assertThat(this.ledger.attempts(payment)).isOne();
 	}
 
+	// Two payments settled by one reference, each by its own consumer: the second finds
+	// the settlement still running, an idempotent call inside its listener, and its
+	// message is requeued after a pause rather than dropped or dead-lettered, until the
+	// settlement can be replayed to it.
+	@Test
+	void messageWhoseListenerMeetsAnotherCallInProgressShouldBeRequeuedUntilItCanBeProcessed() {
+		String first = newPayment();
+		String second = newPayment();
+		String reference = "settlement-" + UUID.randomUUID();
+		send(first, SETTLE + reference);
+		send(second, SETTLE + reference);
+		await().atMost(PATIENCE)
+			.until(() -> this.ledger.bookings(first).size() == 1 && this.ledger.bookings(second).size() == 1);
+		assertThat(this.deliveries.delivered(first) + this.deliveries.delivered(second)).isGreaterThanOrEqualTo(3);
+		assertNothingDeadLettered();
+		assertThat(this.settlements.settled(reference)).isOne();
+	}
+
 	void assertNothingDeadLettered() {
 		assertThat(this.rabbit.receive(DEAD_LETTERS)).isNull();
 	}
@@ -158,8 +182,13 @@ abstract class AbstractRabbitListenerTests {
 	static class LedgerApplication {
 
 		@Bean
-		Ledger ledger() {
-			return new Ledger();
+		Ledger ledger(Settlements settlements) {
+			return new Ledger(settlements);
+		}
+
+		@Bean
+		Settlements settlements() {
+			return new Settlements();
 		}
 
 		@Bean
@@ -247,11 +276,17 @@ abstract class AbstractRabbitListenerTests {
 
 	static class Ledger {
 
+		private final Settlements settlements;
+
 		private final Map<String, List<String>> bookings = new ConcurrentHashMap<>();
 
 		private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
 
 		private final Map<String, String> threads = new ConcurrentHashMap<>();
+
+		Ledger(Settlements settlements) {
+			this.settlements = settlements;
+		}
 
 		void book(String payment, String amount) {
 			this.threads.put(payment, Thread.currentThread().toString());
@@ -261,6 +296,9 @@ abstract class AbstractRabbitListenerTests {
 			}
 			if (amount.equals("slow")) {
 				sleep(BUSY);
+			}
+			if (amount.startsWith(SETTLE)) {
+				this.settlements.settle(amount.substring(SETTLE.length()));
 			}
 			this.bookings.computeIfAbsent(payment, (key) -> new CopyOnWriteArrayList<>()).add(amount);
 		}
@@ -276,6 +314,27 @@ abstract class AbstractRabbitListenerTests {
 
 		String thread(String payment) {
 			return this.threads.get(payment);
+		}
+
+	}
+
+	/**
+	 * Settles a reference once, slowly; the listeners of payments that share it call it.
+	 */
+	static class Settlements {
+
+		private final Map<String, AtomicInteger> settled = new ConcurrentHashMap<>();
+
+		@Idempotent(key = "#reference")
+		public String settle(String reference) {
+			this.settled.computeIfAbsent(reference, (key) -> new AtomicInteger()).incrementAndGet();
+			sleep(BUSY);
+			return reference;
+		}
+
+		int settled(String reference) {
+			AtomicInteger count = this.settled.get(reference);
+			return (count != null) ? count.get() : 0;
 		}
 
 	}
