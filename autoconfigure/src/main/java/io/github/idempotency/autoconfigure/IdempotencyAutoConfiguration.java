@@ -184,6 +184,11 @@ public class IdempotencyAutoConfiguration {
 				return translators.stream().anyMatch((translator) -> translator.failsFuture(method));
 			}
 
+			@Override
+			public boolean isTranslated(Throwable thrown) {
+				return translators.stream().anyMatch((translator) -> translator.isTranslated(thrown));
+			}
+
 		});
 		ClassLoader classLoader = IdempotencyAutoConfiguration.class.getClassLoader();
 		if (ClassUtils.isPresent(TRANSACTION_INTERCEPTOR, classLoader)

@@ -508,25 +508,24 @@ public class IdempotentMethodInvoker {
 		keep(claim, outcome, target, false);
 	}
 
-	// A call inside that met its duplicate in progress, or a store that did not answer,
-	// leaves this call unfinished as surely as its own such refusal would: its caller (a
-	// listener container that would otherwise drop the message) is told the same way.
+	// A call inside that met its duplicate in progress leaves this call unfinished as
+	// surely as its own such refusal would: its caller (a listener container that would
+	// otherwise drop the message) is told the same way. Not where the method chose what
+	// to throw for it itself, nor for a store failure, which may be one that recurs on
+	// every delivery (a completion's commit) rather than one that passes.
 	private Throwable translatedIfNotRun(Throwable failure, Target target) {
 		// Bounded: causes may form a cycle.
 		Throwable cause = failure;
 		for (int depth = 0; cause != null && depth < 32; depth++, cause = cause.getCause()) {
-			if (cause instanceof UnreadableRecordException) {
-				return failure;
-			}
-			if (cause instanceof IdempotentCallInProgressException || cause instanceof IdempotencyStoreException) {
-				Throwable translated = this.refusals.translate((IdempotencyException) cause, target.method);
-				if (translated == cause) {
-					return failure;
-				}
-				if (failure != cause) {
+			if (cause instanceof IdempotentCallInProgressException inProgress) {
+				Throwable translated = this.refusals.translate(inProgress, target.method);
+				if (translated != inProgress && failure != inProgress) {
 					translated.addSuppressed(failure);
 				}
-				return translated;
+				return (translated != inProgress) ? translated : failure;
+			}
+			if (cause instanceof IdempotencyException || this.refusals.isTranslated(cause)) {
+				return failure;
 			}
 		}
 		return failure;

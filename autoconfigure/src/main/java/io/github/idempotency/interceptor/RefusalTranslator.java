@@ -46,4 +46,16 @@ public interface RefusalTranslator {
 		return false;
 	}
 
+	/**
+	 * Whether an exception an idempotent method threw tells its caller already what to do
+	 * with the call (a listener container's requeue or reject, say): a refusal of an
+	 * idempotent call inside the method, found among its causes, is then not translated
+	 * over it. By default none does.
+	 * @param thrown what the method threw, or one of its causes
+	 * @return {@code true} to leave it as it is
+	 */
+	default boolean isTranslated(Throwable thrown) {
+		return false;
+	}
+
 }

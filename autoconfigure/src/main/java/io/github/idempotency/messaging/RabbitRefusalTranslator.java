@@ -68,6 +68,12 @@ public class RabbitRefusalTranslator implements RefusalTranslator {
 		return this.listeners.computeIfAbsent(method, RabbitRefusalTranslator::isListener);
 	}
 
+	// What Spring AMQP's container reads to requeue or reject, whatever its defaults.
+	@Override
+	public boolean isTranslated(Throwable thrown) {
+		return thrown instanceof ImmediateRequeueAmqpException || thrown instanceof AmqpRejectAndDontRequeueException;
+	}
+
 	private static boolean isListener(Method method) {
 		MergedAnnotations annotations = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY);
 		return annotations.isPresent(RabbitListener.class) || annotations.isPresent(RabbitHandler.class);

@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.rabbitmq.client.Channel;
+import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.test.RabbitTestServer;
 import io.github.idempotency.test.RedisTestServer;
@@ -20,6 +21,7 @@ import org.aopalliance.intercept.MethodInterceptor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.amqp.AmqpRejectAndDontRequeueException;
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.MessagePostProcessor;
 import org.springframework.amqp.core.Queue;
@@ -67,6 +69,9 @@ abstract class AbstractRabbitListenerTests {
 
 	// An amount that settles the reference after it before the payment is booked.
 	static final String SETTLE = "settle:";
+
+	// The same, rejecting the message when the settlement is in progress.
+	static final String SETTLE_OR_REJECT = "settle-or-reject:";
 
 	@Autowired
 	RabbitTemplate rabbit;
@@ -153,6 +158,13 @@ abstract class AbstractRabbitListenerTests {
 		assertThat(this.deliveries.delivered(first) + this.deliveries.delivered(second)).isGreaterThanOrEqualTo(3);
 		assertNothingDeadLettered();
 		assertThat(this.settlements.settled(reference)).isOne();
+		awaitQueueDrained();
+	}
+
+	void awaitQueueDrained() {
+		await().atMost(PATIENCE)
+			.until(() -> this.rabbit.execute((channel) -> channel.messageCount(QUEUE)) == 0
+					&& this.deliveries.inFlight() == 0);
 	}
 
 	void assertNothingDeadLettered() {
@@ -299,6 +311,14 @@ abstract class AbstractRabbitListenerTests {
 			}
 			if (amount.startsWith(SETTLE)) {
 				this.settlements.settle(amount.substring(SETTLE.length()));
+			}
+			if (amount.startsWith(SETTLE_OR_REJECT)) {
+				try {
+					this.settlements.settle(amount.substring(SETTLE_OR_REJECT.length()));
+				}
+				catch (IdempotentCallInProgressException ex) {
+					throw new AmqpRejectAndDontRequeueException("The settlement is busy", ex);
+				}
 			}
 			this.bookings.computeIfAbsent(payment, (key) -> new CopyOnWriteArrayList<>()).add(amount);
 		}

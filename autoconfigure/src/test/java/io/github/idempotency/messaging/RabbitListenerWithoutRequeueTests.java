@@ -1,5 +1,7 @@
 package io.github.idempotency.messaging;
 
+import java.util.UUID;
+
 import org.junit.jupiter.api.Test;
 
 import org.springframework.amqp.core.Message;
@@ -33,6 +35,27 @@ class RabbitListenerWithoutRequeueTests extends AbstractRabbitListenerTests {
 		send(payment, "fail-once");
 		await().atMost(PATIENCE).until(() -> this.ledger.bookings(payment).size() == 1);
 		assertThat(this.ledger.attempts(payment)).isEqualTo(2);
+		assertNothingDeadLettered();
+	}
+
+	// A listener that turns the refusal it met into a rejection of its own keeps it: the
+	// message is dead-lettered as it chose, not requeued over its choice.
+	@Test
+	void rejectionTheListenerChoseForAnInnerRefusalShouldStand() {
+		String first = newPayment();
+		String second = newPayment();
+		String reference = "settlement-" + UUID.randomUUID();
+		send(first, SETTLE_OR_REJECT + reference);
+		send(second, SETTLE_OR_REJECT + reference);
+		Message deadLetter = this.rabbit.receive(DEAD_LETTERS, PATIENCE.toMillis());
+		assertThat(deadLetter).isNotNull();
+		String rejected = deadLetter.getMessageProperties().getHeader("payment");
+		String booked = rejected.equals(first) ? second : first;
+		assertThat(rejected).isIn(first, second);
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(booked).size() == 1);
+		awaitQueueDrained();
+		assertThat(this.ledger.bookings(rejected)).isEmpty();
+		assertThat(this.settlements.settled(reference)).isOne();
 		assertNothingDeadLettered();
 	}
 
