@@ -2,15 +2,17 @@ package io.github.idempotency.messaging;
 
 import java.util.List;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
 import org.springframework.kafka.listener.BatchListenerFailedException;
 
 /**
  * Processes the records of a Kafka batch listener one at a time, each typically through
- * an {@code @Idempotent} method keyed by the record, and reports the first that fails by
- * its index: the container then commits the records before it, which are not processed
- * again, and hands the failed record to its error handler as it would a record
- * listener's. A record whose duplicate is still in progress is retried until it can be
- * replayed, and a reused key goes to the recoverer, as for a record listener (see
+ * an {@code @Idempotent} method keyed by the record, and reports the first that fails:
+ * the container then commits the records before it, which are not processed again, and
+ * hands the failed record to its error handler as it would a record listener's. A record
+ * whose duplicate is still in progress is retried until it can be replayed, and a reused
+ * key goes to the recoverer, as for a record listener (see
  * {@link IdempotentKafkaErrorHandler}).
  *
  * <pre class="code">
@@ -31,10 +33,13 @@ public final class KafkaBatch {
 	 * Runs an action on each record of a batch, in order, and stops at the first that
 	 * fails.
 	 * @param <T> the type of the batch's elements: records, messages or payloads
-	 * @param batch the batch the listener was called with
+	 * @param batch the batch the listener was called with; a list of payloads or messages
+	 * in the order the container delivered it, a list of {@code ConsumerRecord}s in any
+	 * order
 	 * @param action what to do with each record
-	 * @throws BatchListenerFailedException with the index of the record that failed and
-	 * its exception as the cause; one the action throws itself passes unchanged
+	 * @throws BatchListenerFailedException naming the record that failed (a
+	 * {@code ConsumerRecord} itself, anything else by its index) with its exception as
+	 * the cause; one the action throws itself passes unchanged
 	 */
 	public static <T> void forEachRecord(List<T> batch, RecordAction<? super T> action) {
 		for (int index = 0; index < batch.size(); index++) {
@@ -49,8 +54,12 @@ public final class KafkaBatch {
 					// The container is stopping: let it see that it was asked to.
 					Thread.currentThread().interrupt();
 				}
-				throw new BatchListenerFailedException("Record " + index + " of the batch failed: " + ex.getMessage(),
-						ex, index);
+				String message = "Record " + index + " of the batch failed: " + ex.getMessage();
+				// A record names itself, in whatever order the listener passed the batch;
+				// payloads are known by their place in the batch the container delivered.
+				throw (batch.get(index) instanceof ConsumerRecord<?, ?> record)
+						? new BatchListenerFailedException(message, ex, record)
+						: new BatchListenerFailedException(message, ex, index);
 			}
 		}
 	}
