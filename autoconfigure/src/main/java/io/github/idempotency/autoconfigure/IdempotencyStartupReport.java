@@ -110,6 +110,12 @@ class IdempotencyStartupReport implements ApplicationListener<ApplicationContext
 			// has. A store that cannot be reached throws IdempotencyStoreException.
 			this.store.find("startup-probe-" + UUID.randomUUID());
 			long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+			// Answered only after the application closed (its connections not yet shut):
+			// the time says nothing of the store either.
+			if (this.closing) {
+				logger.debug("Idempotency: the application closed before its store answered, in " + millis + " ms");
+				return;
+			}
 			logger.info("Idempotency: " + operations + "; records in " + this.store + ", which answered in " + millis
 					+ " ms");
 		}
