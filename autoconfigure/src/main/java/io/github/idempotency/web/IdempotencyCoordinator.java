@@ -53,7 +53,8 @@ public class IdempotencyCoordinator {
 
 	private static final Log logger = LogFactory.getLog(IdempotencyCoordinator.class);
 
-	private static final Set<String> STANDARD_METHODS = Stream.of(HttpMethod.values())
+	// The request methods HTTP defines; any other token is an extension method.
+	static final Set<String> STANDARD_METHODS = Stream.of(HttpMethod.values())
 		.map(HttpMethod::name)
 		.collect(Collectors.toUnmodifiableSet());
 

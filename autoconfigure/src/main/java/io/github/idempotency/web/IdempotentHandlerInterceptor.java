@@ -22,7 +22,6 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerInterceptor;
@@ -108,7 +107,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		// Any token is a request method, so a misspelt one is not refused, and a
 		// class-level annotation would leave the method meant unprotected.
 		for (String method : this.methods) {
-			if (Arrays.stream(HttpMethod.values()).noneMatch((standard) -> standard.name().equals(method))) {
+			if (!IdempotencyCoordinator.STANDARD_METHODS.contains(method)) {
 				logger.warn("idempotency.methods lists " + method + ", which is no standard request method: a"
 						+ " class-level @Idempotent covers a handler only for requests that use it");
 			}
