@@ -3,6 +3,8 @@ package io.github.idempotency.autoconfigure;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotencyStore;
@@ -177,6 +179,16 @@ public class IdempotencyAutoConfiguration {
 					}
 				}
 				return refusal;
+			}
+
+			@Override
+			public CompletionStage<Throwable> translateLater(IdempotencyException refusal, Method method) {
+				CompletionStage<Throwable> translated = CompletableFuture.completedFuture(refusal);
+				for (RefusalTranslator translator : translators) {
+					translated = translated.thenCompose((found) -> (found != refusal)
+							? CompletableFuture.completedFuture(found) : translator.translateLater(refusal, method));
+				}
+				return translated;
 			}
 
 			@Override

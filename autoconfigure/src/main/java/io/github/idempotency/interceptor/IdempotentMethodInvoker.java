@@ -397,10 +397,8 @@ public class IdempotentMethodInvoker {
 					else if (failure instanceof CancellationException) {
 						copy.cancel(false);
 					}
-					// Wrapped as a dependent future's failure is, as the copy's was.
 					else {
-						copy.completeExceptionally(
-								(failure instanceof CompletionException) ? failure : new CompletionException(failure));
+						fail(copy, failure, target);
 					}
 				}
 			});
@@ -510,25 +508,61 @@ public class IdempotentMethodInvoker {
 
 	// A call inside that met its duplicate in progress leaves this call unfinished as
 	// surely as its own such refusal would: its caller (a listener container that would
-	// otherwise drop the message) is told the same way. Not where the method chose what
-	// to throw for it itself, nor for a store failure, which may be one that recurs on
-	// every delivery (a completion's commit) rather than one that passes.
+	// otherwise drop the message) is told the same way.
 	private Throwable translatedIfNotRun(Throwable failure, Target target) {
+		IdempotentCallInProgressException inProgress = innerCallInProgress(failure);
+		return (inProgress != null)
+				? translated(failure, inProgress, this.refusals.translate(inProgress, target.method)) : failure;
+	}
+
+	// The same for the work behind a future, whose pause before the future fails holds up
+	// no thread: the one that completed the work may be the application's pool's.
+	private void fail(CompletableFuture<Object> copy, Throwable failure, Target target) {
+		IdempotentCallInProgressException inProgress = innerCallInProgress(failure);
+		if (inProgress == null) {
+			copy.completeExceptionally(completionException(failure));
+			return;
+		}
+		this.refusals.translateLater(inProgress, target.method).whenComplete((translated, translatorFailed) -> {
+			Throwable reason = (translated != null) ? translated(failure, inProgress, translated) : failure;
+			if (translatorFailed != null) {
+				reason.addSuppressed(translatorFailed);
+			}
+			copy.completeExceptionally(completionException(reason));
+		});
+	}
+
+	private static Throwable translated(Throwable failure, IdempotentCallInProgressException inProgress,
+			Throwable translated) {
+		if (translated == inProgress) {
+			return failure;
+		}
+		if (failure != inProgress) {
+			translated.addSuppressed(failure);
+		}
+		return translated;
+	}
+
+	// Wrapped as a dependent future's failure is, as the work's was.
+	private static CompletionException completionException(Throwable failure) {
+		return (failure instanceof CompletionException completion) ? completion : new CompletionException(failure);
+	}
+
+	// Not where the method chose what to throw for it itself, nor behind a store failure,
+	// which may be one that recurs on every delivery (a completion's commit) rather than
+	// one that passes.
+	private @Nullable IdempotentCallInProgressException innerCallInProgress(Throwable failure) {
 		// Bounded: causes may form a cycle.
 		Throwable cause = failure;
 		for (int depth = 0; cause != null && depth < 32; depth++, cause = cause.getCause()) {
 			if (cause instanceof IdempotentCallInProgressException inProgress) {
-				Throwable translated = this.refusals.translate(inProgress, target.method);
-				if (translated != inProgress && failure != inProgress) {
-					translated.addSuppressed(failure);
-				}
-				return (translated != inProgress) ? translated : failure;
+				return inProgress;
 			}
 			if (cause instanceof IdempotencyException || this.refusals.isTranslated(cause)) {
-				return failure;
+				return null;
 			}
 		}
-		return failure;
+		return null;
 	}
 
 	private static boolean causedByRefusal(Throwable failure) {

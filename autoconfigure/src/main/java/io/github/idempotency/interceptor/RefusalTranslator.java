@@ -1,6 +1,8 @@
 package io.github.idempotency.interceptor;
 
 import java.lang.reflect.Method;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 import io.github.idempotency.IdempotencyException;
 
@@ -44,6 +46,21 @@ public interface RefusalTranslator {
 	 */
 	default boolean failsFuture(Method method) {
 		return false;
+	}
+
+	/**
+	 * Translates a refusal that failed the work behind a future the method returned: a
+	 * call inside that work met its duplicate in progress. Called on the thread that
+	 * completed the work, which it must not hold up: a pause before the future fails is
+	 * taken by completing the stage returned later. By default the refusal is left as it
+	 * is, at once.
+	 * @param refusal why the call inside did not run
+	 * @param method the method called
+	 * @return a stage that completes with what to fail the future with, or with
+	 * {@code refusal} itself
+	 */
+	default CompletionStage<Throwable> translateLater(IdempotencyException refusal, Method method) {
+		return CompletableFuture.completedFuture(refusal);
 	}
 
 	/**

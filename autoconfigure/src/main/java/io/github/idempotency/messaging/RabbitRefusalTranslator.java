@@ -3,7 +3,11 @@ package io.github.idempotency.messaging;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotentCallInProgressException;
@@ -25,7 +29,9 @@ import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
  * another payload, a missing key and a result that was not kept are rejected without
  * requeue, to the queue's dead-letter exchange where it has one. Other methods' refusals
  * are left as they are. A listener declared to return a {@code CompletableFuture} gets
- * each of them in a failed future, by which Spring AMQP settles its messages.
+ * each of them in a failed future, by which Spring AMQP settles its messages; where its
+ * work fails because a call inside met a duplicate in progress, the future fails with the
+ * requeue after the pause, which holds up no thread.
  *
  * @since 0.1.0
  */
@@ -56,9 +62,25 @@ public class RabbitRefusalTranslator implements RefusalTranslator {
 		if (Refusals.notYetProcessed(refusal) == null) {
 			return new AmqpRejectAndDontRequeueException(refusal.getMessage(), refusal);
 		}
-		pause((refusal instanceof IdempotentCallInProgressException) ? this.inProgressRetryAfter
-				: this.storeUnavailableRetryAfter);
+		pause(pauseBeforeRequeue(refusal));
 		return new ImmediateRequeueAmqpException(refusal.getMessage(), refusal);
+	}
+
+	// The future of a listener whose work met a duplicate in progress fails after the
+	// pause, taken on no thread: Spring AMQP nacks the message when it fails.
+	@Override
+	public CompletionStage<Throwable> translateLater(IdempotencyException refusal, Method method) {
+		if (!this.listeners.computeIfAbsent(method, RabbitRefusalTranslator::isListener)) {
+			return CompletableFuture.completedFuture(refusal);
+		}
+		if (Refusals.notYetProcessed(refusal) == null) {
+			return CompletableFuture
+				.completedFuture(new AmqpRejectAndDontRequeueException(refusal.getMessage(), refusal));
+		}
+		Executor afterPause = CompletableFuture.delayedExecutor(pauseBeforeRequeue(refusal).toMillis(),
+				TimeUnit.MILLISECONDS);
+		return CompletableFuture.supplyAsync(() -> new ImmediateRequeueAmqpException(refusal.getMessage(), refusal),
+				afterPause);
 	}
 
 	// A listener returning a future makes Spring AMQP acknowledge by hand, and it settles
@@ -77,6 +99,11 @@ public class RabbitRefusalTranslator implements RefusalTranslator {
 	private static boolean isListener(Method method) {
 		MergedAnnotations annotations = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY);
 		return annotations.isPresent(RabbitListener.class) || annotations.isPresent(RabbitHandler.class);
+	}
+
+	private Duration pauseBeforeRequeue(IdempotencyException refusal) {
+		return (refusal instanceof IdempotentCallInProgressException) ? this.inProgressRetryAfter
+				: this.storeUnavailableRetryAfter;
 	}
 
 	private static void pause(Duration pause) {
