@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
@@ -11,17 +12,21 @@ import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.ContainerProperties;
+import org.springframework.kafka.listener.ContainerProperties.AckMode;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.MessageListenerContainer;
+import org.springframework.kafka.listener.adapter.AsyncRepliesAware;
 
 /**
  * Gives every Kafka listener container, those of {@code @KafkaListener} methods and those
  * declared as beans, an {@link IdempotentKafkaErrorHandler} around the handler it has,
  * just before the containers start, and every transactional one (with a transaction
  * manager) an {@link IdempotentKafkaAfterRollbackProcessor} around its after-rollback
- * processor, which decides after a rollback. A container registered after startup (that
- * of a lazy listener bean, say) keeps the handler and processor it was given. A
- * transactional container without a handler keeps none, as Spring Kafka means it to.
+ * processor, which decides after a rollback. A container that commits offsets out of
+ * order (its listener returns a future) gets a handler that retries in memory instead of
+ * seeking. A container registered after startup (that of a lazy listener bean, say) keeps
+ * the handler and processor it was given. A transactional container without a handler
+ * keeps none, as Spring Kafka means it to.
  *
  * @since 0.1.0
  */
@@ -82,12 +87,38 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 								this.inProgressRetryAfter, this.storeUnavailableRetryAfter));
 			}
 			if (wrapHandler) {
-				configurable.setCommonErrorHandler(
-						new IdempotentKafkaErrorHandler((handler != null) ? handler : new DefaultErrorHandler(),
-								this.inProgressRetryAfter, this.storeUnavailableRetryAfter));
+				configurable.setCommonErrorHandler(wrapped(container, handler));
 			}
 		}
 		this.running = true;
+	}
+
+	private IdempotentKafkaErrorHandler wrapped(MessageListenerContainer container,
+			@Nullable CommonErrorHandler handler) {
+		boolean outOfOrder = commitsOutOfOrder(container.getContainerProperties());
+		// A handler that seeks may not handle a record any other way (it logs it and
+		// moves on, by default): it keeps seeking, and the container stalls as it would
+		// for any exception its listener threw.
+		if (outOfOrder && handler != null && handler.seeksAfterHandling()
+				&& !(handler instanceof DefaultErrorHandler)) {
+			logger.warn("Kafka listener container " + container.getListenerId() + " commits offsets out of order"
+					+ " (its listener returns a future), and its error handler, a " + handler.getClass().getName()
+					+ ", seeks after an error: Spring Kafka then stops fetching the partition of any record whose"
+					+ " listener threw, one whose duplicate is in progress included. Give it a DefaultErrorHandler,"
+					+ " or a handler that does not seek");
+			outOfOrder = false;
+		}
+		return new IdempotentKafkaErrorHandler((handler != null) ? handler : new DefaultErrorHandler(),
+				this.inProgressRetryAfter, this.storeUnavailableRetryAfter, outOfOrder);
+	}
+
+	// As the container decides it when it starts: a listener that returns a future has
+	// its offsets acknowledged as its futures complete, in whatever order they do.
+	static boolean commitsOutOfOrder(ContainerProperties properties) {
+		AckMode mode = properties.getAckMode();
+		boolean manual = mode == AckMode.MANUAL || mode == AckMode.MANUAL_IMMEDIATE;
+		return (properties.getMessageListener() instanceof AsyncRepliesAware listener && listener.isAsyncReplies())
+				|| (properties.isAsyncAcks() && manual);
 	}
 
 	// A container takes any PlatformTransactionManager too, through the property

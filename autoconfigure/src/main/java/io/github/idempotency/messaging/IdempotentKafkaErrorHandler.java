@@ -32,9 +32,13 @@ import org.springframework.util.backoff.FixedBackOff;
  *
  * <p>
  * Everything else about handling errors is the application's handler's: whether it seeks
- * or retries in memory, acknowledges after handling, counts delivery attempts. The
- * auto-configuration gives one to every listener container before it starts. Wrap the
- * handler of a container created later in one yourself.
+ * or retries in memory, acknowledges after handling, counts delivery attempts. But in a
+ * container that commits offsets out of order (its listener returns a future), which
+ * stops fetching a partition until every record of the poll is acknowledged, a seek would
+ * stop it for good: there every failure is retried in memory, the application's through
+ * its handler's {@code handleOne}. The auto-configuration gives one to every listener
+ * container before it starts. Wrap the handler of a container created later in one
+ * yourself.
  *
  * @since 0.1.0
  */
@@ -45,6 +49,8 @@ public class IdempotentKafkaErrorHandler implements CommonErrorHandler {
 	private final DefaultErrorHandler inProgress;
 
 	private final DefaultErrorHandler storeUnavailable;
+
+	private final boolean retriesInMemory;
 
 	/**
 	 * Wraps a handler, and makes the refusals that retrying cannot help not retryable on
@@ -58,8 +64,27 @@ public class IdempotentKafkaErrorHandler implements CommonErrorHandler {
 	 */
 	public IdempotentKafkaErrorHandler(CommonErrorHandler applicationHandler, Duration inProgressRetryAfter,
 			Duration storeUnavailableRetryAfter) {
+		this(applicationHandler, inProgressRetryAfter, storeUnavailableRetryAfter, false);
+	}
+
+	/**
+	 * Wraps a handler, as above, for a container that may commit offsets out of order.
+	 * @param applicationHandler the handler every other failure goes to
+	 * @param inProgressRetryAfter how long to wait before a record whose duplicate is in
+	 * progress is tried again
+	 * @param storeUnavailableRetryAfter how long to wait before a record the store could
+	 * not check is tried again
+	 * @param outOfOrderCommits whether the container commits offsets out of order (its
+	 * listener returns a future, or acknowledges with async acks): then nothing seeks,
+	 * and the application's handler must handle a record in memory ({@code handleOne}),
+	 * as a {@link DefaultErrorHandler} does
+	 * @since 0.1.0
+	 */
+	public IdempotentKafkaErrorHandler(CommonErrorHandler applicationHandler, Duration inProgressRetryAfter,
+			Duration storeUnavailableRetryAfter, boolean outOfOrderCommits) {
 		KafkaRefusals.notRetryableOn(applicationHandler);
 		this.applicationHandler = applicationHandler;
+		this.retriesInMemory = outOfOrderCommits;
 		this.inProgress = retryingForever(inProgressRetryAfter);
 		this.storeUnavailable = retryingForever(storeUnavailableRetryAfter);
 	}
@@ -82,7 +107,7 @@ public class IdempotentKafkaErrorHandler implements CommonErrorHandler {
 				KafkaRefusals::neverRecovered, new FixedBackOff(interval.toMillis(), FixedBackOff.UNLIMITED_ATTEMPTS)));
 		// Offsets are handled as the application's handler handles them, since the
 		// container asks that handler how.
-		handler.setSeekAfterError(this.applicationHandler.seeksAfterHandling());
+		handler.setSeekAfterError(seeksAfterHandling());
 		handler.setAckAfterHandle(this.applicationHandler.isAckAfterHandle());
 		return handler;
 	}
@@ -138,7 +163,7 @@ public class IdempotentKafkaErrorHandler implements CommonErrorHandler {
 
 	@Override
 	public boolean seeksAfterHandling() {
-		return this.applicationHandler.seeksAfterHandling();
+		return !this.retriesInMemory && this.applicationHandler.seeksAfterHandling();
 	}
 
 	@Override

@@ -9,6 +9,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.IdempotencyKeyReusedException;
@@ -80,6 +82,8 @@ class KafkaListenerTests {
 	static final String LOGGED_TOPIC = "payments-logged";
 
 	static final String EVENT_TOPIC = "payment-events";
+
+	static final String ASYNC_TOPIC = "payments-async";
 
 	// How long a consumer stays busy in the takeover tests: longer than the poll
 	// interval, so that the other consumer takes over meanwhile.
@@ -189,6 +193,28 @@ class KafkaListenerTests {
 		assertNextRecordIsBooked();
 	}
 
+	// A listener that returns a future frees its consumer at once, so a copy fetched in
+	// the same poll finds the first still running. Its refusal is thrown rather than
+	// handed over in a failed future, which Spring Kafka would acknowledge, and retried
+	// in memory: a seek would leave the partition unfetched until every record of the
+	// poll was acknowledged, which the refused one never would be.
+	@Test
+	void duplicateOfARecordAnAsyncListenerIsStillProcessingShouldBeRetriedUntilItCanBeReplayed() {
+		String payment = newPayment();
+		// Sent before the listener starts, so that its first poll returns both.
+		sendLater(payment, "slow");
+		sendLater(payment, "slow");
+		this.listeners.getListenerContainer("async-ledger").start();
+		await().atMost(PATIENCE)
+			.until(() -> this.deliveries.failures(payment).contains(IdempotentCallInProgressException.class));
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(payment).size() == 1);
+		await().atMost(PATIENCE).until(() -> this.deliveries.processed(payment) >= 2);
+		assertThat(this.ledger.bookings(payment)).containsExactly("slow");
+		String next = newPayment();
+		sendLater(next, "100");
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(next).size() == 1);
+	}
+
 	@Test
 	void recordProcessedByAConsumerThatStoppedBeforeCommittingShouldNotBeBookedAgainByTheNext() {
 		String payment = newPayment();
@@ -281,6 +307,10 @@ class KafkaListenerTests {
 		this.kafka.send(TOPIC, payment, amount).join();
 	}
 
+	private void sendLater(String payment, String amount) {
+		this.kafka.send(ASYNC_TOPIC, payment, amount).join();
+	}
+
 	private static String newPayment() {
 		return "payment-" + UUID.randomUUID();
 	}
@@ -368,6 +398,11 @@ class KafkaListenerTests {
 		}
 
 		@Bean
+		NewTopic laterPayments() {
+			return TopicBuilder.name(ASYNC_TOPIC).partitions(1).replicas(1).build();
+		}
+
+		@Bean
 		NewTopic payments() {
 			return TopicBuilder.name(TOPIC).partitions(1).replicas(1).build();
 		}
@@ -391,6 +426,8 @@ class KafkaListenerTests {
 
 		private final Ledger ledger;
 
+		private final Executor executor = Executors.newCachedThreadPool();
+
 		PaymentListener(Ledger ledger) {
 			this.ledger = ledger;
 		}
@@ -411,6 +448,15 @@ class KafkaListenerTests {
 		@Idempotent(key = "#payment")
 		public void bookLogged(@Payload String amount, @Header(KafkaHeaders.RECEIVED_KEY) String payment) {
 			this.ledger.book(payment, amount);
+		}
+
+		// Books on another thread and returns at once: Spring Kafka acknowledges the
+		// record when the future completes.
+		@KafkaListener(id = "async-ledger", topics = ASYNC_TOPIC, autoStartup = "false")
+		@Idempotent(key = "#payment")
+		public CompletableFuture<Void> bookLater(@Payload String amount,
+				@Header(KafkaHeaders.RECEIVED_KEY) String payment) {
+			return CompletableFuture.runAsync(() -> this.ledger.book(payment, amount), this.executor);
 		}
 
 	}
