@@ -518,18 +518,34 @@ public class IdempotentMethodInvoker {
 	// The same for the work behind a future, whose pause before the future fails holds up
 	// no thread: the one that completed the work may be the application's pool's.
 	private void fail(CompletableFuture<Object> copy, Throwable failure, Target target) {
-		IdempotentCallInProgressException inProgress = innerCallInProgress(failure);
-		if (inProgress == null) {
+		CompletionStage<Throwable> translation;
+		IdempotentCallInProgressException inProgress;
+		try {
+			inProgress = innerCallInProgress(failure);
+			translation = (inProgress != null) ? this.refusals.translateLater(inProgress, target.method) : null;
+		}
+		// A translator that fails leaves the failure as it is, rather than the copy
+		// never completed, and the message behind it never settled.
+		catch (RuntimeException ex) {
+			addSuppressed(failure, ex);
 			copy.completeExceptionally(completionException(failure));
 			return;
 		}
-		this.refusals.translateLater(inProgress, target.method).whenComplete((translated, translatorFailed) -> {
+		if (translation == null) {
+			copy.completeExceptionally(completionException(failure));
+			return;
+		}
+		translation.whenComplete((translated, translatorFailed) -> {
 			Throwable reason = (translated != null) ? translated(failure, inProgress, translated) : failure;
-			if (translatorFailed != null) {
-				reason.addSuppressed(translatorFailed);
-			}
+			addSuppressed(reason, translatorFailed);
 			copy.completeExceptionally(completionException(reason));
 		});
+	}
+
+	private static void addSuppressed(Throwable failure, @Nullable Throwable suppressed) {
+		if (suppressed != null && suppressed != failure) {
+			failure.addSuppressed(suppressed);
+		}
 	}
 
 	private static Throwable translated(Throwable failure, IdempotentCallInProgressException inProgress,
@@ -538,7 +554,7 @@ public class IdempotentMethodInvoker {
 			return failure;
 		}
 		if (failure != inProgress) {
-			translated.addSuppressed(failure);
+			addSuppressed(translated, failure);
 		}
 		return translated;
 	}

@@ -12,7 +12,6 @@ import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.ContainerProperties;
-import org.springframework.kafka.listener.ContainerProperties.AckMode;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.kafka.listener.adapter.AsyncRepliesAware;
@@ -70,6 +69,12 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 			boolean wrapProcessor = transactional
 					&& !(configurable.getAfterRollbackProcessor() instanceof IdempotentKafkaAfterRollbackProcessor);
 			CommonErrorHandler handler = configurable.getCommonErrorHandler();
+			// Wrapped by the application already, perhaps for a container that commits in
+			// order.
+			if (handler instanceof IdempotentKafkaErrorHandler wrapper && wrapper.seeksAfterHandling()
+					&& commitsOutOfOrder(configurable.getContainerProperties())) {
+				warnOfSeeks(container, wrapper);
+			}
 			// Spring Kafka leaves a transactional container without a handler on purpose.
 			boolean wrapHandler = !(handler instanceof IdempotentKafkaErrorHandler)
 					&& !(handler == null && transactional);
@@ -101,24 +106,27 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 		// for any exception its listener threw.
 		if (outOfOrder && handler != null && handler.seeksAfterHandling()
 				&& !(handler instanceof DefaultErrorHandler)) {
-			logger.warn("Kafka listener container " + container.getListenerId() + " commits offsets out of order"
-					+ " (its listener returns a future), and its error handler, a " + handler.getClass().getName()
-					+ ", seeks after an error: Spring Kafka then stops fetching the partition of any record whose"
-					+ " listener threw, one whose duplicate is in progress included. Give it a DefaultErrorHandler,"
-					+ " or a handler that does not seek");
+			warnOfSeeks(container, handler);
 			outOfOrder = false;
 		}
 		return new IdempotentKafkaErrorHandler((handler != null) ? handler : new DefaultErrorHandler(),
 				this.inProgressRetryAfter, this.storeUnavailableRetryAfter, outOfOrder);
 	}
 
-	// As the container decides it when it starts: a listener that returns a future has
-	// its offsets acknowledged as its futures complete, in whatever order they do.
+	private static void warnOfSeeks(MessageListenerContainer container, CommonErrorHandler handler) {
+		logger.warn("Kafka listener container " + container.getListenerId() + " commits offsets out of order (its"
+				+ " listener returns a future, or it has async acks), and its error handler, a "
+				+ handler.getClass().getName() + ", seeks after an error: Spring Kafka then stops fetching the"
+				+ " partition of any record whose listener threw, one whose duplicate is in progress included. Give"
+				+ " it a DefaultErrorHandler, or a handler that does not seek");
+	}
+
+	// As the container decides it when it starts: a listener that returns a future (or
+	// a Mono), or async acks, have offsets acknowledged as they complete, in whatever
+	// order they do.
 	static boolean commitsOutOfOrder(ContainerProperties properties) {
-		AckMode mode = properties.getAckMode();
-		boolean manual = mode == AckMode.MANUAL || mode == AckMode.MANUAL_IMMEDIATE;
-		return (properties.getMessageListener() instanceof AsyncRepliesAware listener && listener.isAsyncReplies())
-				|| (properties.isAsyncAcks() && manual);
+		return properties.isAsyncAcks()
+				|| (properties.getMessageListener() instanceof AsyncRepliesAware listener && listener.isAsyncReplies());
 	}
 
 	// A container takes any PlatformTransactionManager too, through the property

@@ -33,12 +33,12 @@ import org.springframework.util.backoff.FixedBackOff;
  * <p>
  * Everything else about handling errors is the application's handler's: whether it seeks
  * or retries in memory, acknowledges after handling, counts delivery attempts. But in a
- * container that commits offsets out of order (its listener returns a future), which
- * stops fetching a partition until every record of the poll is acknowledged, a seek would
- * stop it for good: there every failure is retried in memory, the application's through
- * its handler's {@code handleOne}. The auto-configuration gives one to every listener
- * container before it starts. Wrap the handler of a container created later in one
- * yourself.
+ * container that commits offsets out of order (its listener returns a future, or it has
+ * async acks), which stops fetching a partition until every record of the poll is
+ * acknowledged, a seek would stop it for good: there refusals are retried in memory, and
+ * a record listener's other failures go to the application handler's {@code handleOne}.
+ * The auto-configuration gives one to every listener container before it starts. Wrap the
+ * handler of a container created later in one yourself.
  *
  * @since 0.1.0
  */
@@ -75,9 +75,9 @@ public class IdempotentKafkaErrorHandler implements CommonErrorHandler {
 	 * @param storeUnavailableRetryAfter how long to wait before a record the store could
 	 * not check is tried again
 	 * @param outOfOrderCommits whether the container commits offsets out of order (its
-	 * listener returns a future, or acknowledges with async acks): then nothing seeks,
-	 * and the application's handler must handle a record in memory ({@code handleOne}),
-	 * as a {@link DefaultErrorHandler} does
+	 * listener returns a future, or it has async acks): then refusals are retried in
+	 * memory, and the application's handler must handle a record in memory
+	 * ({@code handleOne}), as a {@link DefaultErrorHandler} does
 	 * @since 0.1.0
 	 */
 	public IdempotentKafkaErrorHandler(CommonErrorHandler applicationHandler, Duration inProgressRetryAfter,

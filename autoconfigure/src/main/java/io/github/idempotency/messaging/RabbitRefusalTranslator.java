@@ -6,19 +6,24 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.interceptor.RefusalTranslator;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.amqp.AmqpRejectAndDontRequeueException;
 import org.springframework.amqp.ImmediateRequeueAmqpException;
 import org.springframework.amqp.rabbit.annotation.RabbitHandler;
 import org.springframework.amqp.rabbit.annotation.RabbitListener;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 /**
  * What a {@code @RabbitListener} method's refusals mean to RabbitMQ. A message whose
@@ -31,17 +36,19 @@ import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
  * are left as they are. A listener declared to return a {@code CompletableFuture} gets
  * each of them in a failed future, by which Spring AMQP settles its messages; where its
  * work fails because a call inside met a duplicate in progress, the future fails with the
- * requeue after the pause, which holds up no thread.
+ * requeue after the pause, timed on a thread of its own rather than the listener's.
  *
  * @since 0.1.0
  */
-public class RabbitRefusalTranslator implements RefusalTranslator {
+public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBean {
 
 	private final Duration inProgressRetryAfter;
 
 	private final Duration storeUnavailableRetryAfter;
 
 	private final Map<Method, Boolean> listeners = new ConcurrentHashMap<>();
+
+	private volatile @Nullable ScheduledExecutorService requeues;
 
 	/**
 	 * @param inProgressRetryAfter the pause before a message whose duplicate is in
@@ -67,7 +74,8 @@ public class RabbitRefusalTranslator implements RefusalTranslator {
 	}
 
 	// The future of a listener whose work met a duplicate in progress fails after the
-	// pause, taken on no thread: Spring AMQP nacks the message when it fails.
+	// pause, which holds up no thread of the listener's: Spring AMQP nacks the message
+	// when it fails.
 	@Override
 	public CompletionStage<Throwable> translateLater(IdempotencyException refusal, Method method) {
 		if (!this.listeners.computeIfAbsent(method, RabbitRefusalTranslator::isListener)) {
@@ -77,10 +85,47 @@ public class RabbitRefusalTranslator implements RefusalTranslator {
 			return CompletableFuture
 				.completedFuture(new AmqpRejectAndDontRequeueException(refusal.getMessage(), refusal));
 		}
-		Executor afterPause = CompletableFuture.delayedExecutor(pauseBeforeRequeue(refusal).toMillis(),
-				TimeUnit.MILLISECONDS);
-		return CompletableFuture.supplyAsync(() -> new ImmediateRequeueAmqpException(refusal.getMessage(), refusal),
-				afterPause);
+		ImmediateRequeueAmqpException requeue = new ImmediateRequeueAmqpException(refusal.getMessage(), refusal);
+		CompletableFuture<Throwable> afterPause = new CompletableFuture<>();
+		try {
+			requeues().schedule(() -> afterPause.complete(requeue), pauseBeforeRequeue(refusal).toMillis(),
+					TimeUnit.MILLISECONDS);
+		}
+		// The application is closing: requeue now.
+		catch (RejectedExecutionException ex) {
+			afterPause.complete(requeue);
+		}
+		return afterPause;
+	}
+
+	// One thread, made when a listener first needs it, for every pause: Spring AMQP
+	// settles the message on the thread that fails its future.
+	private ScheduledExecutorService requeues() {
+		ScheduledExecutorService requeues = this.requeues;
+		if (requeues == null) {
+			synchronized (this) {
+				requeues = this.requeues;
+				if (requeues == null) {
+					CustomizableThreadFactory threads = new CustomizableThreadFactory("idempotency-requeue-");
+					threads.setDaemon(true);
+					requeues = Executors.newSingleThreadScheduledExecutor(threads);
+					this.requeues = requeues;
+				}
+			}
+		}
+		return requeues;
+	}
+
+	/**
+	 * Stops the thread that fails futures after their pause; messages whose futures it
+	 * had not failed yet stay unacknowledged, and RabbitMQ requeues them when their
+	 * channel closes.
+	 */
+	@Override
+	public synchronized void destroy() {
+		if (this.requeues != null) {
+			this.requeues.shutdownNow();
+		}
 	}
 
 	// A listener returning a future makes Spring AMQP acknowledge by hand, and it settles

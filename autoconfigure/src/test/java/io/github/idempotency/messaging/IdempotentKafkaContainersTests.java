@@ -61,6 +61,14 @@ class IdempotentKafkaContainersTests {
 			.contains(CommonContainerStoppingErrorHandler.class.getName());
 	}
 
+	@Test
+	void containerThatCommitsOutOfOrderWithAHandlerWrappedToSeekShouldBeReported(CapturedOutput output) {
+		assertHandler(new IdempotentKafkaErrorHandler(new DefaultErrorHandler(), PAUSE, PAUSE), true,
+				(handler) -> assertThat(handler.seeksAfterHandling()).isTrue());
+		assertThat(output).contains("Kafka listener container payments commits offsets out of order")
+			.contains(IdempotentKafkaErrorHandler.class.getName());
+	}
+
 	private static void assertHandler(@Nullable CommonErrorHandler application, boolean asyncAcks,
 			Consumer<IdempotentKafkaErrorHandler> assertion) {
 		new ApplicationContextRunner().withBean(KafkaListenerEndpointRegistry.class)

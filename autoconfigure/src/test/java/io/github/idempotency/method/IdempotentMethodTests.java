@@ -12,6 +12,7 @@ import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -289,6 +290,32 @@ class IdempotentMethodTests {
 		assertThatExceptionOfType(IdempotentCallInProgressException.class)
 			.isThrownBy(() -> this.payments.settledByFutureStage(this.key + "-stage"));
 		assertThat(this.payments.runs("settledByFuture")).isGreaterThanOrEqualTo(2);
+	}
+
+	// The work behind the future met a duplicate in progress inside it: the future fails
+	// as the translator says, later, and the key is given up so that a retry runs.
+	@Test
+	void futureWhoseWorkMetAnInnerDuplicateShouldFailAsTranslatedLater() {
+		assertThat(this.payments.metInnerDuplicate(this.key)).failsWithin(Duration.ofSeconds(5))
+			.withThrowableOfType(ExecutionException.class)
+			.havingCause()
+			.isInstanceOf(IllegalStateException.class)
+			.withMessageStartingWith("Translated: ")
+			.satisfies((translated) -> assertThat(translated.getSuppressed()).hasSize(1));
+		assertThat(this.payments.metInnerDuplicate(this.key)).failsWithin(Duration.ofSeconds(5));
+		assertThat(this.payments.runs("metInnerDuplicate")).isEqualTo(2);
+	}
+
+	// A translator that throws leaves the failure as it was, rather than the future never
+	// completed.
+	@Test
+	void futureWhoseTranslatorFailedShouldFailWithWhatItsWorkFailedWith() {
+		assertThat(this.payments.metInnerDuplicateUntranslated(this.key)).failsWithin(Duration.ofSeconds(5))
+			.withThrowableOfType(ExecutionException.class)
+			.havingCause()
+			.withMessage("Breaks the translator")
+			.havingCause()
+			.isInstanceOf(IdempotentCallInProgressException.class);
 	}
 
 	// A time limit stops waiting, not the work: the key stays claimed.
@@ -590,6 +617,24 @@ class IdempotentMethodTests {
 				@Override
 				public boolean failsFuture(Method method) {
 					return method.getName().startsWith("settledByFuture");
+				}
+
+				@Override
+				public CompletionStage<Throwable> translateLater(IdempotencyException refusal, Method method) {
+					return switch (method.getName()) {
+						case "metInnerDuplicate" -> CompletableFuture.supplyAsync(
+								() -> new IllegalStateException("Translated: " + refusal.getMessage(), refusal),
+								CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS));
+						default -> CompletableFuture.completedFuture(refusal);
+					};
+				}
+
+				@Override
+				public boolean isTranslated(Throwable thrown) {
+					if ("Breaks the translator".equals(thrown.getMessage())) {
+						throw new IllegalStateException("The translator is broken");
+					}
+					return false;
 				}
 
 			};

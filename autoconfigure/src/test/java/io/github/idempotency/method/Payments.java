@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import com.fasterxml.jackson.annotation.JsonAnyGetter;
+import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.annotation.Idempotent;
 import org.jspecify.annotations.Nullable;
 
@@ -199,6 +200,23 @@ public class Payments {
 	public Receipt insufficient(String reference) {
 		ran("insufficient");
 		throw new InsufficientFundsException("balance too low " + runs("insufficient"));
+	}
+
+	// Its work met a duplicate in progress in an idempotent call inside it. The test's
+	// refusal translator translates it after a pause, or fails to.
+	@Idempotent(key = "#reference")
+	public CompletableFuture<Receipt> metInnerDuplicate(String reference) {
+		ran("metInnerDuplicate");
+		return CompletableFuture.supplyAsync(() -> {
+			throw new IdempotentCallInProgressException("A call inside with this key is still running");
+		});
+	}
+
+	@Idempotent(key = "#reference")
+	public CompletableFuture<Receipt> metInnerDuplicateUntranslated(String reference) {
+		ran("metInnerDuplicateUntranslated");
+		return CompletableFuture.failedFuture(new IllegalStateException("Breaks the translator",
+				new IdempotentCallInProgressException("A call inside is still running")));
 	}
 
 	// Its work gave up: the future it returns is cancelled.
