@@ -50,6 +50,9 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 
 	private volatile @Nullable ScheduledExecutorService requeues;
 
+	// Guarded by this: no thread is made once the application has closed.
+	private boolean closed;
+
 	/**
 	 * @param inProgressRetryAfter the pause before a message whose duplicate is in
 	 * progress is requeued
@@ -106,6 +109,9 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 			synchronized (this) {
 				requeues = this.requeues;
 				if (requeues == null) {
+					if (this.closed) {
+						throw new RejectedExecutionException("The application is closing");
+					}
 					CustomizableThreadFactory threads = new CustomizableThreadFactory("idempotency-requeue-");
 					threads.setDaemon(true);
 					requeues = Executors.newSingleThreadScheduledExecutor(threads);
@@ -123,6 +129,7 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 	 */
 	@Override
 	public synchronized void destroy() {
+		this.closed = true;
 		if (this.requeues != null) {
 			this.requeues.shutdownNow();
 		}
