@@ -518,17 +518,20 @@ public class IdempotentMethodInvoker {
 	// The same for the work behind a future, whose pause before the future fails holds up
 	// no thread: the one that completed the work may be the application's pool's.
 	private void fail(CompletableFuture<Object> copy, Throwable failure, Target target) {
-		CompletionStage<Throwable> translation;
-		IdempotentCallInProgressException inProgress;
+		@Nullable CompletionStage<Throwable> translation;
+		@Nullable IdempotentCallInProgressException inProgress;
 		try {
 			inProgress = innerCallInProgress(failure);
 			translation = (inProgress != null) ? this.refusals.translateLater(inProgress, target.method) : null;
 		}
 		// A translator that fails leaves the failure as it is, rather than the copy
 		// never completed, and the message behind it never settled.
-		catch (RuntimeException ex) {
+		catch (Throwable ex) {
 			addSuppressed(failure, ex);
 			copy.completeExceptionally(completionException(failure));
+			if (ex instanceof VirtualMachineError error) {
+				throw error;
+			}
 			return;
 		}
 		if (translation == null) {

@@ -73,7 +73,10 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 			// order.
 			if (handler instanceof IdempotentKafkaErrorHandler wrapper && wrapper.seeksAfterHandling()
 					&& commitsOutOfOrder(configurable.getContainerProperties())) {
-				warnOfSeeks(container, wrapper);
+				logger.warn("Kafka listener container " + container.getListenerId() + " commits offsets out of order"
+						+ " (its listener returns a future, or it has async acks), and the IdempotentKafkaErrorHandler"
+						+ " it was given seeks after an error: Spring Kafka then stops fetching the partition of a"
+						+ " record whose duplicate is in progress. Construct it with outOfOrderCommits = true");
 			}
 			// Spring Kafka leaves a transactional container without a handler on purpose.
 			boolean wrapHandler = !(handler instanceof IdempotentKafkaErrorHandler)

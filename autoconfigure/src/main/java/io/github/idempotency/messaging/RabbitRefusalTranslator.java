@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import io.github.idempotency.IdempotencyException;
@@ -114,7 +114,12 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 					}
 					CustomizableThreadFactory threads = new CustomizableThreadFactory("idempotency-requeue-");
 					threads.setDaemon(true);
-					requeues = Executors.newSingleThreadScheduledExecutor(threads);
+					ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, threads);
+					// Closed, it drops the pauses still waiting, and ends the one under
+					// way
+					// (a nack) uninterrupted.
+					executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+					requeues = executor;
 					this.requeues = requeues;
 				}
 			}
@@ -131,7 +136,7 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 	public synchronized void destroy() {
 		this.closed = true;
 		if (this.requeues != null) {
-			this.requeues.shutdownNow();
+			this.requeues.shutdown();
 		}
 	}
 

@@ -46,6 +46,13 @@ class IdempotentKafkaContainersTests {
 		assertHandler(null, true, (handler) -> assertThat(handler.seeksAfterHandling()).isFalse());
 	}
 
+	// Async acks make Spring Kafka acknowledge by hand, whatever mode was set.
+	@Test
+	void containerWithAsyncAcksInAnyAcknowledgeModeShouldRetryInMemory() {
+		assertHandler(new DefaultErrorHandler(), AckMode.BATCH, true,
+				(handler) -> assertThat(handler.seeksAfterHandling()).isFalse());
+	}
+
 	@Test
 	void containerThatCommitsInOrderShouldSeekAsItsHandlerDoes() {
 		assertHandler(new DefaultErrorHandler(), false, (handler) -> assertThat(handler.seeksAfterHandling()).isTrue());
@@ -66,13 +73,18 @@ class IdempotentKafkaContainersTests {
 		assertHandler(new IdempotentKafkaErrorHandler(new DefaultErrorHandler(), PAUSE, PAUSE), true,
 				(handler) -> assertThat(handler.seeksAfterHandling()).isTrue());
 		assertThat(output).contains("Kafka listener container payments commits offsets out of order")
-			.contains(IdempotentKafkaErrorHandler.class.getName());
+			.contains("Construct it with outOfOrderCommits = true");
 	}
 
 	private static void assertHandler(@Nullable CommonErrorHandler application, boolean asyncAcks,
 			Consumer<IdempotentKafkaErrorHandler> assertion) {
+		assertHandler(application, AckMode.MANUAL, asyncAcks, assertion);
+	}
+
+	private static void assertHandler(@Nullable CommonErrorHandler application, AckMode mode, boolean asyncAcks,
+			Consumer<IdempotentKafkaErrorHandler> assertion) {
 		new ApplicationContextRunner().withBean(KafkaListenerEndpointRegistry.class)
-			.withBean("payments", KafkaMessageListenerContainer.class, () -> container(application, asyncAcks))
+			.withBean("payments", KafkaMessageListenerContainer.class, () -> container(application, mode, asyncAcks))
 			.withUserConfiguration(Handling.class)
 			.run((context) -> {
 				CommonErrorHandler handler = context.getBean(KafkaMessageListenerContainer.class)
@@ -93,9 +105,9 @@ class IdempotentKafkaContainersTests {
 	}
 
 	private static KafkaMessageListenerContainer<String, String> container(@Nullable CommonErrorHandler handler,
-			boolean asyncAcks) {
+			AckMode mode, boolean asyncAcks) {
 		ContainerProperties properties = new ContainerProperties("payments");
-		properties.setAckMode(AckMode.MANUAL);
+		properties.setAckMode(mode);
 		properties.setAsyncAcks(asyncAcks);
 		properties.setMessageListener((AcknowledgingMessageListener<String, String>) (record, ack) -> {
 		});
