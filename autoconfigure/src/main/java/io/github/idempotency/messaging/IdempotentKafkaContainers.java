@@ -22,10 +22,10 @@ import org.springframework.kafka.listener.adapter.AsyncRepliesAware;
  * just before the containers start, and every transactional one (with a transaction
  * manager) an {@link IdempotentKafkaAfterRollbackProcessor} around its after-rollback
  * processor, which decides after a rollback. A container that commits offsets out of
- * order (its listener returns a future) gets a handler that retries in memory instead of
- * seeking. A container registered after startup (that of a lazy listener bean, say) keeps
- * the handler and processor it was given. A transactional container without a handler
- * keeps none, as Spring Kafka means it to.
+ * order (its listener returns a future, or it has async acks) gets a handler that retries
+ * in memory instead of seeking. A container registered after startup (that of a lazy
+ * listener bean, say) keeps the handler and processor it was given. A transactional
+ * container without a handler keeps none, as Spring Kafka means it to.
  *
  * @since 0.1.0
  */

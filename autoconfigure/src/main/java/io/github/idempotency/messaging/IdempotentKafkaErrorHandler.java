@@ -36,9 +36,9 @@ import org.springframework.util.backoff.FixedBackOff;
  * container that commits offsets out of order (its listener returns a future, or it has
  * async acks), which stops fetching a partition until every record of the poll is
  * acknowledged, a seek would stop it for good: there refusals are retried in memory, and
- * a record listener's other failures go to the application handler's {@code handleOne}.
- * The auto-configuration gives one to every listener container before it starts. Wrap the
- * handler of a container created later in one yourself.
+ * whatever else a record listener throws goes to the application handler's
+ * {@code handleOne}. The auto-configuration gives one to every listener container before
+ * it starts. Wrap the handler of a container created later in one yourself.
  *
  * @since 0.1.0
  */
