@@ -73,10 +73,8 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 			// order.
 			if (handler instanceof IdempotentKafkaErrorHandler wrapper && wrapper.seeksAfterHandling()
 					&& commitsOutOfOrder(configurable.getContainerProperties())) {
-				logger.warn("Kafka listener container " + container.getListenerId() + " commits offsets out of order"
-						+ " (its listener returns a future, or it has async acks), and the IdempotentKafkaErrorHandler"
-						+ " it was given seeks after an error: Spring Kafka then stops fetching the partition of a"
-						+ " record whose duplicate is in progress. Construct it with outOfOrderCommits = true");
+				warnOfSeeks(container, "the IdempotentKafkaErrorHandler it was given",
+						"Construct it with outOfOrderCommits = true");
 			}
 			// Spring Kafka leaves a transactional container without a handler on purpose.
 			boolean wrapHandler = !(handler instanceof IdempotentKafkaErrorHandler)
@@ -109,19 +107,19 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 		// for any exception its listener threw.
 		if (outOfOrder && handler != null && handler.seeksAfterHandling()
 				&& !(handler instanceof DefaultErrorHandler)) {
-			warnOfSeeks(container, handler);
+			warnOfSeeks(container, "its error handler, a " + handler.getClass().getName() + ",",
+					"Give it a DefaultErrorHandler, or a handler that does not seek");
 			outOfOrder = false;
 		}
 		return new IdempotentKafkaErrorHandler((handler != null) ? handler : new DefaultErrorHandler(),
 				this.inProgressRetryAfter, this.storeUnavailableRetryAfter, outOfOrder);
 	}
 
-	private static void warnOfSeeks(MessageListenerContainer container, CommonErrorHandler handler) {
+	private static void warnOfSeeks(MessageListenerContainer container, String handler, String advice) {
 		logger.warn("Kafka listener container " + container.getListenerId() + " commits offsets out of order (its"
-				+ " listener returns a future, or it has async acks), and its error handler, a "
-				+ handler.getClass().getName() + ", seeks after an error: Spring Kafka then stops fetching the"
-				+ " partition of any record whose listener threw, one whose duplicate is in progress included. Give"
-				+ " it a DefaultErrorHandler, or a handler that does not seek");
+				+ " listener returns a future, or it has async acks), and " + handler + " seeks after an error:"
+				+ " Spring Kafka then stops fetching the partition of any record whose listener threw, one whose"
+				+ " duplicate is in progress included. " + advice);
 	}
 
 	// As the container decides it when it starts: a listener that returns a future (or

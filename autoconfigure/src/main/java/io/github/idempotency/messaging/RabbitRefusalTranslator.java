@@ -48,9 +48,9 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 
 	private final Map<Method, Boolean> listeners = new ConcurrentHashMap<>();
 
-	private volatile @Nullable ScheduledExecutorService requeues;
+	// Both guarded by this: no thread is made once the application has closed.
+	private @Nullable ScheduledExecutorService requeues;
 
-	// Guarded by this: no thread is made once the application has closed.
 	private boolean closed;
 
 	/**
@@ -66,7 +66,7 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 
 	@Override
 	public Throwable translate(IdempotencyException refusal, Method method) {
-		if (!this.listeners.computeIfAbsent(method, RabbitRefusalTranslator::isListener)) {
+		if (!isListenerMethod(method)) {
 			return refusal;
 		}
 		if (Refusals.notYetProcessed(refusal) == null) {
@@ -81,7 +81,7 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 	// when it fails.
 	@Override
 	public CompletionStage<Throwable> translateLater(IdempotencyException refusal, Method method) {
-		if (!this.listeners.computeIfAbsent(method, RabbitRefusalTranslator::isListener)) {
+		if (!isListenerMethod(method)) {
 			return CompletableFuture.completedFuture(refusal);
 		}
 		if (Refusals.notYetProcessed(refusal) == null) {
@@ -102,27 +102,22 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 	}
 
 	// One thread, made when a listener first needs it, for every pause: Spring AMQP
-	// settles the message on the thread that fails its future.
-	private ScheduledExecutorService requeues() {
+	// settles the message on the thread that fails its future. Asked only when a
+	// listener's work met a duplicate, so a lock costs nothing that matters.
+	private synchronized ScheduledExecutorService requeues() {
 		ScheduledExecutorService requeues = this.requeues;
 		if (requeues == null) {
-			synchronized (this) {
-				requeues = this.requeues;
-				if (requeues == null) {
-					if (this.closed) {
-						throw new RejectedExecutionException("The application is closing");
-					}
-					CustomizableThreadFactory threads = new CustomizableThreadFactory("idempotency-requeue-");
-					threads.setDaemon(true);
-					ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, threads);
-					// Closed, it drops the pauses still waiting, and ends the one under
-					// way
-					// (a nack) uninterrupted.
-					executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-					requeues = executor;
-					this.requeues = requeues;
-				}
+			if (this.closed) {
+				throw new RejectedExecutionException("The application is closing");
 			}
+			CustomizableThreadFactory threads = new CustomizableThreadFactory("idempotency-requeue-");
+			threads.setDaemon(true);
+			ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, threads);
+			// Closed, it drops the pauses still waiting, and lets the one under way (a
+			// nack) end uninterrupted.
+			executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+			requeues = executor;
+			this.requeues = requeues;
 		}
 		return requeues;
 	}
@@ -144,13 +139,17 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 	// the message by the future: one the listener threw instead stays unacknowledged.
 	@Override
 	public boolean failsFuture(Method method) {
-		return this.listeners.computeIfAbsent(method, RabbitRefusalTranslator::isListener);
+		return isListenerMethod(method);
 	}
 
 	// What Spring AMQP's container reads to requeue or reject, whatever its defaults.
 	@Override
 	public boolean isTranslated(Throwable thrown) {
 		return thrown instanceof ImmediateRequeueAmqpException || thrown instanceof AmqpRejectAndDontRequeueException;
+	}
+
+	private boolean isListenerMethod(Method method) {
+		return this.listeners.computeIfAbsent(method, RabbitRefusalTranslator::isListener);
 	}
 
 	private static boolean isListener(Method method) {

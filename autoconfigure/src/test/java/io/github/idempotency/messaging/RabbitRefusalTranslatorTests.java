@@ -50,16 +50,16 @@ class RabbitRefusalTranslatorTests {
 	void duplicateInProgressMetWhileTheApplicationClosesShouldBeRequeuedAtOnce() {
 		this.translator.translateLater(new IdempotentCallInProgressException("first"), method("listen"));
 		this.translator.destroy();
-		CompletableFuture<Throwable> translated = this.translator
-			.translateLater(new IdempotentCallInProgressException("still running"), method("listen"))
-			.toCompletableFuture();
-		assertThat(translated).isCompleted();
-		assertThat(translated.join()).isInstanceOf(ImmediateRequeueAmqpException.class);
+		assertRequeuedAtOnce();
 	}
 
 	@Test
 	void closedBeforeAnyPauseShouldRequeueAtOnce() {
 		this.translator.destroy();
+		assertRequeuedAtOnce();
+	}
+
+	private void assertRequeuedAtOnce() {
 		CompletableFuture<Throwable> translated = this.translator
 			.translateLater(new IdempotentCallInProgressException("still running"), method("listen"))
 			.toCompletableFuture();
