@@ -7,14 +7,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.interceptor.RefusalTranslator;
-import org.jspecify.annotations.Nullable;
 
 import org.springframework.amqp.AmqpRejectAndDontRequeueException;
 import org.springframework.amqp.ImmediateRequeueAmqpException;
@@ -23,7 +19,6 @@ import org.springframework.amqp.rabbit.annotation.RabbitListener;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
-import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 /**
  * What a {@code @RabbitListener} method's refusals mean to RabbitMQ. A message whose
@@ -48,10 +43,7 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 
 	private final Map<Method, Boolean> listeners = new ConcurrentHashMap<>();
 
-	// Both guarded by this: no thread is made once the application has closed.
-	private @Nullable ScheduledExecutorService requeues;
-
-	private boolean closed;
+	private final Pauses pauses = new Pauses("idempotency-requeue-");
 
 	/**
 	 * @param inProgressRetryAfter the pause before a message whose duplicate is in
@@ -89,37 +81,13 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 				.completedFuture(new AmqpRejectAndDontRequeueException(refusal.getMessage(), refusal));
 		}
 		ImmediateRequeueAmqpException requeue = new ImmediateRequeueAmqpException(refusal.getMessage(), refusal);
-		CompletableFuture<Throwable> afterPause = new CompletableFuture<>();
 		try {
-			requeues().schedule(() -> afterPause.complete(requeue), pauseBeforeRequeue(refusal).toMillis(),
-					TimeUnit.MILLISECONDS);
+			return this.pauses.after(pauseBeforeRequeue(refusal), requeue);
 		}
 		// The application is closing: requeue now.
 		catch (RejectedExecutionException ex) {
-			afterPause.complete(requeue);
+			return CompletableFuture.completedFuture(requeue);
 		}
-		return afterPause;
-	}
-
-	// One thread, made when a listener first needs it, for every pause: Spring AMQP
-	// settles the message on the thread that fails its future. Asked only when a
-	// listener's work met a duplicate, so a lock costs nothing that matters.
-	private synchronized ScheduledExecutorService requeues() {
-		ScheduledExecutorService requeues = this.requeues;
-		if (requeues == null) {
-			if (this.closed) {
-				throw new RejectedExecutionException("The application is closing");
-			}
-			CustomizableThreadFactory threads = new CustomizableThreadFactory("idempotency-requeue-");
-			threads.setDaemon(true);
-			ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, threads);
-			// Closed, it drops the pauses still waiting, and lets the one under way (a
-			// nack) end uninterrupted.
-			executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-			requeues = executor;
-			this.requeues = requeues;
-		}
-		return requeues;
 	}
 
 	/**
@@ -128,11 +96,8 @@ public class RabbitRefusalTranslator implements RefusalTranslator, DisposableBea
 	 * channel closes.
 	 */
 	@Override
-	public synchronized void destroy() {
-		this.closed = true;
-		if (this.requeues != null) {
-			this.requeues.shutdown();
-		}
+	public void destroy() {
+		this.pauses.close();
 	}
 
 	// A listener returning a future makes Spring AMQP acknowledge by hand, and it settles
