@@ -192,6 +192,17 @@ public class IdempotencyAutoConfiguration {
 			}
 
 			@Override
+			public @Nullable CompletionStage<?> callAgainLater(IdempotencyException refusal, Method method) {
+				for (RefusalTranslator translator : translators) {
+					CompletionStage<?> later = translator.callAgainLater(refusal, method);
+					if (later != null) {
+						return later;
+					}
+				}
+				return null;
+			}
+
+			@Override
 			public boolean failsFuture(Method method) {
 				return translators.stream().anyMatch((translator) -> translator.failsFuture(method));
 			}

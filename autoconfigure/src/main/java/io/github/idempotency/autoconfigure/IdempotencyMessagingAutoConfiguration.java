@@ -3,6 +3,7 @@ package io.github.idempotency.autoconfigure;
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.messaging.IdempotentKafkaContainers;
+import io.github.idempotency.messaging.KafkaRefusalTranslator;
 import io.github.idempotency.messaging.RabbitInProgressRecoverer;
 import io.github.idempotency.messaging.RabbitRefusalTranslator;
 
@@ -34,7 +35,8 @@ public class IdempotencyMessagingAutoConfiguration {
 
 	/**
 	 * Kafka: each listener container's error handler retries a record whose duplicate is
-	 * in progress until it can be processed or replayed.
+	 * in progress until it can be processed or replayed, and a listener whose future's
+	 * work met a duplicate in progress is called again.
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(KafkaListenerEndpointRegistry.class)
@@ -46,6 +48,13 @@ public class IdempotencyMessagingAutoConfiguration {
 		IdempotentKafkaContainers idempotentKafkaContainers(ObjectProvider<KafkaListenerEndpointRegistry> registry,
 				IdempotencyProperties properties) {
 			return new IdempotentKafkaContainers(registry, properties.getInProgressRetryAfter(),
+					properties.getStoreUnavailableRetryAfter());
+		}
+
+		@Bean
+		@ConditionalOnMissingBean
+		KafkaRefusalTranslator idempotencyKafkaRefusalTranslator(IdempotencyProperties properties) {
+			return new KafkaRefusalTranslator(properties.getInProgressRetryAfter(),
 					properties.getStoreUnavailableRetryAfter());
 		}
 

@@ -216,7 +216,7 @@ public class IdempotentMethodInvoker {
 				(key) -> new Target(method, targetClass, operation, this.completeInTransaction, this.refusals));
 		if (target.failsFuture) {
 			try {
-				return call(invocation, operation, target);
+				return call(invocation, operation, target, null);
 			}
 			catch (Error ex) {
 				throw ex;
@@ -225,11 +225,11 @@ public class IdempotentMethodInvoker {
 				return CompletableFuture.failedFuture(ex);
 			}
 		}
-		return call(invocation, operation, target);
+		return call(invocation, operation, target, null);
 	}
 
-	private @Nullable Object call(MethodInvocation invocation, IdempotentOperation operation, Target target)
-			throws Throwable {
+	private @Nullable Object call(MethodInvocation invocation, IdempotentOperation operation, Target target,
+			@Nullable Again again) throws Throwable {
 		Object[] arguments = invocation.getArguments();
 		String key;
 		try {
@@ -257,7 +257,7 @@ public class IdempotentMethodInvoker {
 					&& !Transactions.active() && target.transactionAdviceNext(invocation, this.transactionAdvice)) {
 				return runInOwnTransaction(this.transactionAdvice, invocation, operation, target, proceed.claim());
 			}
-			return run(invocation, operation, target, proceed.claim());
+			return run(invocation, operation, target, proceed.claim(), again);
 		}
 		if (decision instanceof Decision.Replay replay) {
 			try {
@@ -356,7 +356,7 @@ public class IdempotentMethodInvoker {
 		try {
 			return transactionAdvice.invoke(new Within(invocation, () -> {
 				ran.set(true);
-				return run(invocation, operation, target, claim);
+				return run(invocation, operation, target, claim, null);
 			}));
 		}
 		catch (Throwable ex) {
@@ -368,8 +368,12 @@ public class IdempotentMethodInvoker {
 		}
 	}
 
-	private @Nullable Object run(MethodInvocation invocation, IdempotentOperation operation, Target target, Claim claim)
-			throws Throwable {
+	private @Nullable Object run(MethodInvocation invocation, IdempotentOperation operation, Target target, Claim claim,
+			@Nullable Again previous) throws Throwable {
+		// Copied before it proceeds, which an invocation does once: a copy made before
+		// proceeds once more, should the call be made again.
+		Again again = (previous == null && target.copyableFuture && invocation instanceof ProxyMethodInvocation proxied)
+				? new Again((ProxyMethodInvocation) proxied.invocableClone(), new CompletableFuture<>()) : previous;
 		Object result;
 		try {
 			result = invocation.proceed();
@@ -384,7 +388,7 @@ public class IdempotentMethodInvoker {
 			// fallback, touches neither the work nor what is kept of it. The copy
 			// completes once the outcome is kept, so that what the caller does next
 			// (change the value, or commit a message's offset) comes after.
-			CompletableFuture<Object> copy = new CompletableFuture<>();
+			CompletableFuture<Object> copy = (again != null) ? again.copy() : new CompletableFuture<>();
 			work.whenComplete((value, failure) -> {
 				try {
 					settled(claim, operation, target, value, failure);
@@ -398,7 +402,7 @@ public class IdempotentMethodInvoker {
 						copy.cancel(false);
 					}
 					else {
-						fail(copy, failure, target);
+						fail(copy, failure, null, operation, target, again);
 					}
 				}
 			});
@@ -515,14 +519,23 @@ public class IdempotentMethodInvoker {
 				? translated(failure, inProgress, this.refusals.translate(inProgress, target.method)) : failure;
 	}
 
-	// The same for the work behind a future, whose pause before the future fails holds up
-	// no thread: the one that completed the work may be the application's pool's.
-	private void fail(CompletableFuture<Object> copy, Throwable failure, Target target) {
-		@Nullable CompletionStage<Throwable> translation;
+	// The same for the work behind a future, whose pause before the future fails, or
+	// before the call is made again, holds up no thread: the one that completed the work
+	// may be the application's pool's.
+	private void fail(CompletableFuture<Object> copy, Throwable failure, @Nullable IdempotencyException notRun,
+			IdempotentOperation operation, Target target, @Nullable Again again) {
+		@Nullable CompletionStage<?> callAgain = null;
+		@Nullable CompletionStage<Throwable> translation = null;
 		@Nullable IdempotentCallInProgressException inProgress;
 		try {
 			inProgress = innerCallInProgress(failure);
-			translation = (inProgress != null) ? this.refusals.translateLater(inProgress, target.method) : null;
+			IdempotencyException refusal = (notRun != null) ? notRun : inProgress;
+			if (refusal != null && again != null) {
+				callAgain = this.refusals.callAgainLater(refusal, target.method);
+			}
+			if (inProgress != null && callAgain == null) {
+				translation = this.refusals.translateLater(inProgress, target.method);
+			}
 		}
 		// A translator that fails leaves the failure as it is, rather than the copy
 		// never completed, and the message behind it never settled.
@@ -534,6 +547,19 @@ public class IdempotentMethodInvoker {
 			}
 			return;
 		}
+		if (callAgain != null) {
+			Again madeAgain = again;
+			callAgain.whenComplete((ignored, givenUp) -> {
+				if (givenUp == null) {
+					callAgain(madeAgain, operation, target);
+				}
+				else {
+					addSuppressed(failure, givenUp);
+					copy.completeExceptionally(completionException(failure));
+				}
+			});
+			return;
+		}
 		if (translation == null) {
 			copy.completeExceptionally(completionException(failure));
 			return;
@@ -543,6 +569,48 @@ public class IdempotentMethodInvoker {
 			addSuppressed(reason, translatorFailed);
 			copy.completeExceptionally(completionException(reason));
 		});
+	}
+
+	// From a copy of the first invocation; what it ends with completes the future the
+	// first call returned.
+	private void callAgain(Again again, IdempotentOperation operation, Target target) {
+		// Its caller gave up on it meanwhile (cancelled it, or completed it with a
+		// fallback).
+		if (again.copy().isDone()) {
+			return;
+		}
+		Object result;
+		try {
+			result = call(again.invocation().invocableClone(), operation, target, again);
+		}
+		catch (Throwable ex) {
+			// Its own duplicate in progress (another delivery of the message), the
+			// duplicate inside met again before a future was returned, or a store that
+			// did not answer, as for a message the store could not check.
+			fail(again.copy(), ex, (ex instanceof IdempotencyStoreException unavailable) ? unavailable : null,
+					operation, target, again);
+			if (ex instanceof VirtualMachineError error) {
+				throw error;
+			}
+			return;
+		}
+		if (result == again.copy()) {
+			return;
+		}
+		// A replay, or a value the call made again returned instead of a future.
+		if (result instanceof CompletionStage<?> stage) {
+			stage.whenComplete((value, failure) -> {
+				if (failure == null) {
+					again.copy().complete(value);
+				}
+				else {
+					again.copy().completeExceptionally(completionException(failure));
+				}
+			});
+		}
+		else {
+			again.copy().complete(result);
+		}
 	}
 
 	private static void addSuppressed(Throwable failure, @Nullable Throwable suppressed) {
@@ -777,6 +845,14 @@ public class IdempotentMethodInvoker {
 			}
 			return next;
 		}
+
+	}
+
+	/**
+	 * What a call is made again from: the invocation, before it proceeded, and the future
+	 * the first call returned, which the call made again completes.
+	 */
+	private record Again(ProxyMethodInvocation invocation, CompletableFuture<Object> copy) {
 
 	}
 

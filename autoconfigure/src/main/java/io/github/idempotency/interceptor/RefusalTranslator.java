@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import io.github.idempotency.IdempotencyException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns a call of an idempotent method that was not run into what the caller of the
@@ -61,6 +62,29 @@ public interface RefusalTranslator {
 	 */
 	default CompletionStage<Throwable> translateLater(IdempotencyException refusal, Method method) {
 		return CompletableFuture.completedFuture(refusal);
+	}
+
+	/**
+	 * Whether to call the method again, whole, when the work behind a future it returned
+	 * met a duplicate in progress in a call inside it, rather than fail that future: for
+	 * a listener container that settles a message by its listener's future and gives up
+	 * on the message when the future fails. The future the first call returned then
+	 * completes as the call made again does; made again, the call may meet a duplicate in
+	 * progress itself, or a store that does not answer, and is made again later. Asked
+	 * instead of {@link #translateLater}, on the thread that completed the work, which it
+	 * must not hold up: the stage should complete after a pause, as one already complete
+	 * makes the call again at once, on that thread. By default no call is made again.
+	 * @param refusal why the call inside did not run: a duplicate in progress; or, made
+	 * again, why the call itself did not: a duplicate in progress, or a store that did
+	 * not answer
+	 * @param method the method called
+	 * @return a stage that completes when the call is to be made again, which is made on
+	 * the thread that completes it (one that fails fails the future with what its work
+	 * failed with, and one never completed leaves the future so); or {@code null} not to
+	 * make it again
+	 */
+	default @Nullable CompletionStage<?> callAgainLater(IdempotencyException refusal, Method method) {
+		return null;
 	}
 
 	/**

@@ -9,8 +9,10 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.IdempotencyKeyReusedException;
@@ -85,6 +87,8 @@ class KafkaListenerTests {
 
 	static final String ASYNC_TOPIC = "payments-async";
 
+	static final String SETTLEMENT_TOPIC = "settlements";
+
 	// How long a consumer stays busy in the takeover tests: longer than the poll
 	// interval, so that the other consumer takes over meanwhile.
 	static final Duration BUSY = Duration.ofSeconds(7);
@@ -117,6 +121,12 @@ class KafkaListenerTests {
 
 	@Autowired
 	PaymentListener paymentListener;
+
+	@Autowired
+	BatchBookings bookings;
+
+	@Autowired
+	SettlementListener settlements;
 
 	@Test
 	void sameRecordDeliveredTwiceShouldBeBookedOnce() {
@@ -213,6 +223,28 @@ class KafkaListenerTests {
 		String next = newPayment();
 		sendLater(next, "100");
 		await().atMost(PATIENCE).until(() -> this.ledger.bookings(next).size() == 1);
+	}
+
+	// The work behind an async listener's future meets the duplicate of an idempotent
+	// call inside it: Spring Kafka would acknowledge the record of the failed future and
+	// drop it. The listener is called again instead, until the call inside replays.
+	@Test
+	void asyncListenerWhoseWorkMetADuplicateInProgressInsideShouldBeCalledAgainUntilItSettles() {
+		String payment = newPayment();
+		String order = newPayment();
+		this.ledger.hold(payment);
+		CompletableFuture<Void> first = CompletableFuture.runAsync(() -> this.bookings.book(payment, "100"));
+		await().atMost(PATIENCE).until(() -> this.ledger.started(payment));
+		this.kafka.send(SETTLEMENT_TOPIC, order, payment).join();
+		await().atMost(PATIENCE).until(() -> this.settlements.attempts(order) >= 2);
+		this.ledger.release(payment);
+		first.join();
+		await().atMost(PATIENCE).until(() -> this.settlements.settled(order));
+		assertThat(this.ledger.bookings(payment)).containsExactly("100");
+		// Acknowledged, and the partition fetched again.
+		String next = newPayment();
+		this.kafka.send(SETTLEMENT_TOPIC, next, newPayment()).join();
+		await().atMost(PATIENCE).until(() -> this.settlements.settled(next));
 	}
 
 	@Test
@@ -343,6 +375,16 @@ class KafkaListenerTests {
 		@Bean
 		BatchListener batchListener(BatchBookings bookings) {
 			return new BatchListener(bookings);
+		}
+
+		@Bean
+		SettlementListener settlementListener(BatchBookings bookings) {
+			return new SettlementListener(bookings);
+		}
+
+		@Bean
+		NewTopic settlements() {
+			return TopicBuilder.name(SETTLEMENT_TOPIC).partitions(1).replicas(1).build();
 		}
 
 		// A container whose handler logs a failure and moves on to the next record,
@@ -490,6 +532,46 @@ class KafkaListenerTests {
 
 	}
 
+	/**
+	 * Settles an order on another thread, booking its payment through an idempotent call
+	 * inside.
+	 */
+	static class SettlementListener {
+
+		private final BatchBookings bookings;
+
+		private final Executor executor = Executors.newCachedThreadPool();
+
+		private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+
+		private final Set<String> settled = ConcurrentHashMap.newKeySet();
+
+		SettlementListener(BatchBookings bookings) {
+			this.bookings = bookings;
+		}
+
+		@KafkaListener(id = "settlements", topics = SETTLEMENT_TOPIC)
+		@Idempotent(key = "#order")
+		public CompletableFuture<Void> settle(@Payload String payment,
+				@Header(KafkaHeaders.RECEIVED_KEY) String order) {
+			return CompletableFuture.runAsync(() -> {
+				this.attempts.computeIfAbsent(order, (key) -> new AtomicInteger()).incrementAndGet();
+				this.bookings.book(payment, "100");
+				this.settled.add(order);
+			}, this.executor);
+		}
+
+		int attempts(String order) {
+			AtomicInteger count = this.attempts.get(order);
+			return (count != null) ? count.get() : 0;
+		}
+
+		boolean settled(String order) {
+			return this.settled.contains(order);
+		}
+
+	}
+
 	static class BatchBookings {
 
 		private final Ledger ledger;
@@ -515,8 +597,19 @@ class KafkaListenerTests {
 
 		private final Map<String, String> threads = new ConcurrentHashMap<>();
 
+		private final Map<String, CountDownLatch> holds = new ConcurrentHashMap<>();
+
 		void book(String payment, String amount) {
 			this.started.add(payment);
+			CountDownLatch hold = this.holds.get(payment);
+			if (hold != null) {
+				try {
+					hold.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}
 			this.threads.put(payment, Thread.currentThread().toString());
 			if (amount.equals("fail-once") && this.failed.add(payment)) {
 				throw new IllegalStateException("The ledger is busy");
@@ -529,6 +622,17 @@ class KafkaListenerTests {
 
 		List<String> bookings(String payment) {
 			return this.bookings.getOrDefault(payment, List.of());
+		}
+
+		/**
+		 * Holds bookings of the payment until {@link #release}.
+		 */
+		void hold(String payment) {
+			this.holds.put(payment, new CountDownLatch(1));
+		}
+
+		void release(String payment) {
+			this.holds.get(payment).countDown();
 		}
 
 		boolean started(String payment) {

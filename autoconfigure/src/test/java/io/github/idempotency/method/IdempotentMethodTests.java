@@ -44,6 +44,7 @@ import io.lettuce.core.resource.ClientResources;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -65,6 +66,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@code @Idempotent} on a plain service bean, outside any web request, against the test
@@ -305,6 +307,34 @@ class IdempotentMethodTests {
 			.satisfies((translated) -> assertThat(translated.getSuppressed()).hasSize(1));
 		assertThat(this.payments.metInnerDuplicate(this.key)).failsWithin(Duration.ofSeconds(5));
 		assertThat(this.payments.runs("metInnerDuplicate")).isEqualTo(before + 2);
+	}
+
+	// Made again, as the translator says, until the call returns; its future completes as
+	// that call's does, and what it returned is kept.
+	@Test
+	void futureWhoseWorkMetAnInnerDuplicateShouldCompleteAsTheCallMadeAgainDoes() {
+		int before = this.payments.runs("calledAgain");
+		assertThat(this.payments.calledAgain(this.key)).succeedsWithin(Duration.ofSeconds(5))
+			.extracting(Receipt::note)
+			.isEqualTo("call 3");
+		assertThat(this.payments.runs("calledAgain")).isEqualTo(before + 3);
+		assertThat(this.payments.calledAgain(this.key)).succeedsWithin(Duration.ofSeconds(5))
+			.extracting(Receipt::note)
+			.isEqualTo("call 3");
+		assertThat(this.payments.runs("calledAgain")).isEqualTo(before + 3);
+	}
+
+	// Cancelled by its caller before the pause ended, the call is not made again.
+	@Test
+	void futureCancelledBeforeItsCallWasMadeAgainShouldStayCancelled() {
+		int before = this.payments.runs("calledAgainAfterTheGate");
+		this.payments.close();
+		CompletableFuture<Receipt> receipt = this.payments.calledAgainAfterTheGate(this.key);
+		receipt.cancel(false);
+		this.payments.open();
+		await().during(Duration.ofMillis(500))
+			.atMost(Duration.ofSeconds(2))
+			.until(() -> this.payments.runs("calledAgainAfterTheGate") == before + 1);
 	}
 
 	// A translator that throws leaves the failure as it was, rather than the future never
@@ -631,6 +661,12 @@ class IdempotentMethodTests {
 								CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS));
 						default -> CompletableFuture.completedFuture(refusal);
 					};
+				}
+
+				@Override
+				public @Nullable CompletionStage<?> callAgainLater(IdempotencyException refusal, Method method) {
+					return method.getName().startsWith("calledAgain") ? CompletableFuture.runAsync(() -> {
+					}, CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS)) : null;
 				}
 
 				@Override

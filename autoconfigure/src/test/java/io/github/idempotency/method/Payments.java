@@ -30,6 +30,8 @@ public class Payments {
 
 	private volatile CountDownLatch gate = new CountDownLatch(0);
 
+	private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+
 	public int runs(String method) {
 		AtomicInteger count = this.runs.get(method);
 		return (count != null) ? count.get() : 0;
@@ -217,6 +219,41 @@ public class Payments {
 		ran("metInnerDuplicateUntranslated");
 		return CompletableFuture.failedFuture(new IllegalStateException("Breaks the translator",
 				new IdempotentCallInProgressException("A call inside is still running")));
+	}
+
+	// Its work meets a duplicate in progress in an idempotent call inside it the first
+	// time, and its body meets one before it returns a future the second: the test's
+	// refusal translator has it called again each time, and the third call returns.
+	@Idempotent(key = "#reference")
+	public CompletableFuture<Receipt> calledAgain(String reference) {
+		ran("calledAgain");
+		int call = this.calls.computeIfAbsent(reference, (key) -> new AtomicInteger()).incrementAndGet();
+		if (call == 2) {
+			throw new IllegalStateException("Not booked",
+					new IdempotentCallInProgressException("A call inside is still running"));
+		}
+		return CompletableFuture.supplyAsync(() -> {
+			if (call == 1) {
+				throw new IdempotentCallInProgressException("A call inside is still running");
+			}
+			return new Receipt(reference, 100, "call " + call);
+		});
+	}
+
+	// Its work meets a duplicate in progress inside it once the gate opens.
+	@Idempotent(key = "#reference")
+	public CompletableFuture<Receipt> calledAgainAfterTheGate(String reference) {
+		ran("calledAgainAfterTheGate");
+		CountDownLatch gate = this.gate;
+		return CompletableFuture.supplyAsync(() -> {
+			try {
+				gate.await(10, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			throw new IdempotentCallInProgressException("A call inside is still running");
+		});
 	}
 
 	// Its work gave up: the future it returns is cancelled.

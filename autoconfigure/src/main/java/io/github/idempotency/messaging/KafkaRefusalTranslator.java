@@ -1,0 +1,91 @@
+package io.github.idempotency.messaging;
+
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+
+import io.github.idempotency.IdempotencyException;
+import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.interceptor.RefusalTranslator;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.core.annotation.MergedAnnotations;
+import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
+import org.springframework.kafka.annotation.KafkaHandler;
+import org.springframework.kafka.annotation.KafkaListener;
+
+/**
+ * What a {@code @KafkaListener} method's refusals mean to Kafka where the container's
+ * error handler never sees them: in the work behind a future the listener returned.
+ * Spring Kafka acknowledges the record of a future that fails (but for
+ * {@code @RetryableTopic}), so a call inside that work which met its duplicate in
+ * progress would lose the record. Instead the listener is called again, whole, after
+ * {@code idempotency.in-progress-retry-after}, timed on a thread of its own, and the
+ * future it first returned completes as that call does; the record stays unacknowledged
+ * meanwhile. Refusals a listener throws are left to the
+ * {@link IdempotentKafkaErrorHandler}, and other methods' refusals as they are.
+ *
+ * @since 0.1.0
+ */
+public class KafkaRefusalTranslator implements RefusalTranslator, DisposableBean {
+
+	private final Duration inProgressRetryAfter;
+
+	private final Duration storeUnavailableRetryAfter;
+
+	private final Map<Method, Boolean> listeners = new ConcurrentHashMap<>();
+
+	private final Pauses pauses = new Pauses("idempotency-kafka-retry-");
+
+	/**
+	 * @param inProgressRetryAfter the pause before a listener whose work met a duplicate
+	 * in progress is called again
+	 * @param storeUnavailableRetryAfter the pause before a listener called again that the
+	 * store did not answer is called again
+	 */
+	public KafkaRefusalTranslator(Duration inProgressRetryAfter, Duration storeUnavailableRetryAfter) {
+		this.inProgressRetryAfter = inProgressRetryAfter;
+		this.storeUnavailableRetryAfter = storeUnavailableRetryAfter;
+	}
+
+	@Override
+	public Throwable translate(IdempotencyException refusal, Method method) {
+		return refusal;
+	}
+
+	@Override
+	public @Nullable CompletionStage<?> callAgainLater(IdempotencyException refusal, Method method) {
+		if (!this.listeners.computeIfAbsent(method, KafkaRefusalTranslator::isListener)) {
+			return null;
+		}
+		try {
+			return this.pauses.after((refusal instanceof IdempotentCallInProgressException) ? this.inProgressRetryAfter
+					: this.storeUnavailableRetryAfter, method);
+		}
+		// The application is closing: the record stays unacknowledged, its offset is not
+		// committed, and it is delivered again once a consumer has its partition.
+		catch (RejectedExecutionException ex) {
+			return new CompletableFuture<>();
+		}
+	}
+
+	/**
+	 * Stops the thread that times the pauses; listeners whose pause had not ended are not
+	 * called again, and their records stay unacknowledged.
+	 */
+	@Override
+	public void destroy() {
+		this.pauses.close();
+	}
+
+	private static boolean isListener(Method method) {
+		MergedAnnotations annotations = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY);
+		return annotations.isPresent(KafkaListener.class) || annotations.isPresent(KafkaHandler.class);
+	}
+
+}

@@ -1,0 +1,89 @@
+package io.github.idempotency.messaging;
+
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import io.github.idempotency.IdempotentCallInProgressException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.kafka.annotation.KafkaHandler;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.util.ReflectionUtils;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * When a listener whose future's work met a duplicate in progress is called again; what
+ * the container does meanwhile is in {@link KafkaListenerTests}.
+ */
+class KafkaRefusalTranslatorTests {
+
+	static final Duration PAUSE = Duration.ofMillis(300);
+
+	final KafkaRefusalTranslator translator = new KafkaRefusalTranslator(PAUSE, PAUSE);
+
+	final IdempotentCallInProgressException refusal = new IdempotentCallInProgressException("still running");
+
+	@AfterEach
+	void close() {
+		this.translator.destroy();
+	}
+
+	@Test
+	void listenerShouldBeCalledAgainAfterThePause() {
+		long start = System.nanoTime();
+		CompletionStage<?> later = this.translator.callAgainLater(this.refusal, method(Ledger.class, "listen"));
+		assertThat(later).isNotNull();
+		assertThat(later.toCompletableFuture()).succeedsWithin(Duration.ofSeconds(5));
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(PAUSE);
+		assertThat(this.translator.callAgainLater(this.refusal, method(Handlers.class, "handle"))).isNotNull();
+	}
+
+	// Its record is left unacknowledged, for a consumer to have after the restart.
+	@Test
+	void listenerWhosePauseTheClosingApplicationCutShortShouldNeverBeCalledAgain() {
+		CompletionStage<?> pending = this.translator.callAgainLater(this.refusal, method(Ledger.class, "listen"));
+		this.translator.destroy();
+		CompletionStage<?> later = this.translator.callAgainLater(this.refusal, method(Ledger.class, "listen"));
+		await().during(PAUSE.multipliedBy(2))
+			.atMost(PAUSE.multipliedBy(4))
+			.until(() -> !pending.toCompletableFuture().isDone() && !later.toCompletableFuture().isDone());
+	}
+
+	@Test
+	void methodOtherThanAListenerShouldNotBeCalledAgain() {
+		assertThat(this.translator.callAgainLater(this.refusal, method(Ledger.class, "settle"))).isNull();
+		assertThat(this.translator.translate(this.refusal, method(Ledger.class, "listen"))).isSameAs(this.refusal);
+	}
+
+	private static Method method(Class<?> type, String name) {
+		return ReflectionUtils.findMethod(type, name, String.class);
+	}
+
+	static class Ledger {
+
+		@KafkaListener(topics = "payments")
+		public CompletableFuture<Void> listen(String payment) {
+			return CompletableFuture.completedFuture(null);
+		}
+
+		public void settle(String reference) {
+		}
+
+	}
+
+	@KafkaListener(topics = "payments")
+	static class Handlers {
+
+		@KafkaHandler
+		public CompletableFuture<Void> handle(String payment) {
+			return CompletableFuture.completedFuture(null);
+		}
+
+	}
+
+}
