@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -214,9 +215,10 @@ public class IdempotentMethodInvoker {
 		Method method = invocation.getMethod();
 		Target target = this.targets.computeIfAbsent(new MethodClassKey(method, targetClass),
 				(key) -> new Target(method, targetClass, operation, this.completeInTransaction, this.refusals));
+		Again again = Again.madeNow(invocation);
 		if (target.failsFuture) {
 			try {
-				return call(invocation, operation, target, null);
+				return call(invocation, operation, target, again);
 			}
 			catch (Error ex) {
 				throw ex;
@@ -225,25 +227,35 @@ public class IdempotentMethodInvoker {
 				return CompletableFuture.failedFuture(ex);
 			}
 		}
-		return call(invocation, operation, target, null);
+		return call(invocation, operation, target, again);
 	}
 
 	private @Nullable Object call(MethodInvocation invocation, IdempotentOperation operation, Target target,
-			@Nullable Again again) throws Throwable {
+			@Nullable Again previous) throws Throwable {
 		Object[] arguments = invocation.getArguments();
-		String key;
-		try {
-			key = key(operation, target, arguments);
+		String recordKey;
+		String fingerprint;
+		// Made again under the first call's key and fingerprint, whatever its work did
+		// to the arguments.
+		if (previous != null) {
+			recordKey = previous.recordKey();
+			fingerprint = previous.fingerprint();
 		}
-		catch (InvalidIdempotencyKeyException ex) {
-			throw this.refusals.translate(ex, target.method);
+		else {
+			String key;
+			try {
+				key = key(operation, target, arguments);
+			}
+			catch (InvalidIdempotencyKeyException ex) {
+				throw this.refusals.translate(ex, target.method);
+			}
+			if (key == null) {
+				this.lifecycle.record(target.tag, IdempotencyOutcome.BYPASSED);
+				return invocation.proceed();
+			}
+			fingerprint = fingerprint(operation, target.method, arguments);
+			recordKey = Hashing.recordKey(target.scope, key);
 		}
-		if (key == null) {
-			this.lifecycle.record(target.tag, IdempotencyOutcome.BYPASSED);
-			return invocation.proceed();
-		}
-		String fingerprint = fingerprint(operation, target.method, arguments);
-		String recordKey = Hashing.recordKey(target.scope, key);
 		Decision decision = (target.joinsCallerTransaction) ? Transactions.pending(recordKey, fingerprint) : null;
 		if (decision != null) {
 			this.lifecycle.record(target.tag,
@@ -257,6 +269,7 @@ public class IdempotentMethodInvoker {
 					&& !Transactions.active() && target.transactionAdviceNext(invocation, this.transactionAdvice)) {
 				return runInOwnTransaction(this.transactionAdvice, invocation, operation, target, proceed.claim());
 			}
+			Again again = (previous != null) ? previous : Again.possible(invocation, target, recordKey, fingerprint);
 			return run(invocation, operation, target, proceed.claim(), again);
 		}
 		if (decision instanceof Decision.Replay replay) {
@@ -369,11 +382,7 @@ public class IdempotentMethodInvoker {
 	}
 
 	private @Nullable Object run(MethodInvocation invocation, IdempotentOperation operation, Target target, Claim claim,
-			@Nullable Again previous) throws Throwable {
-		// Copied before it proceeds, which an invocation does once: a copy made before
-		// proceeds once more, should the call be made again.
-		Again again = (previous == null && target.copyableFuture && invocation instanceof ProxyMethodInvocation proxied)
-				? new Again((ProxyMethodInvocation) proxied.invocableClone(), new CompletableFuture<>()) : previous;
+			@Nullable Again again) throws Throwable {
 		Object result;
 		try {
 			result = invocation.proceed();
@@ -547,6 +556,12 @@ public class IdempotentMethodInvoker {
 			}
 			return;
 		}
+		// One complete already would make the call again on this thread, and again, as
+		// deep as the duplicate lasts.
+		if (callAgain instanceof Future<?> done && done.isDone()) {
+			copy.completeExceptionally(completionException(failure));
+			return;
+		}
 		if (callAgain != null) {
 			Again madeAgain = again;
 			callAgain.whenComplete((ignored, givenUp) -> {
@@ -571,8 +586,9 @@ public class IdempotentMethodInvoker {
 		});
 	}
 
-	// From a copy of the first invocation; what it ends with completes the future the
-	// first call returned.
+	// Through the bean's proxy, so that the advice around this call's runs again as it
+	// did for the first (some reads what the proxy sets up on its thread). What it ends
+	// with completes the future the first call returned.
 	private void callAgain(Again again, IdempotentOperation operation, Target target) {
 		// Its caller gave up on it meanwhile (cancelled it, or completed it with a
 		// fallback).
@@ -580,24 +596,29 @@ public class IdempotentMethodInvoker {
 			return;
 		}
 		Object result;
+		Again.MADE.set(again);
 		try {
-			result = call(again.invocation().invocableClone(), operation, target, again);
+			result = AopUtils.invokeJoinpointUsingReflection(again.proxy(), again.method(), again.arguments().clone());
 		}
 		catch (Throwable ex) {
 			// Its own duplicate in progress (another delivery of the message), the
 			// duplicate inside met again before a future was returned, or a store that
 			// did not answer, as for a message the store could not check.
-			fail(again.copy(), ex, (ex instanceof IdempotencyStoreException unavailable) ? unavailable : null,
-					operation, target, again);
+			IdempotencyException notRun = (ex instanceof IdempotencyStoreException unavailable
+					&& !(ex instanceof UnreadableRecordException)) ? unavailable : null;
+			fail(again.copy(), ex, notRun, operation, target, again);
 			if (ex instanceof VirtualMachineError error) {
 				throw error;
 			}
 			return;
 		}
+		finally {
+			Again.MADE.remove();
+		}
 		if (result == again.copy()) {
 			return;
 		}
-		// A replay, or a value the call made again returned instead of a future.
+		// A replay, or what other advice made of the future or of the value returned.
 		if (result instanceof CompletionStage<?> stage) {
 			stage.whenComplete((value, failure) -> {
 				if (failure == null) {
@@ -849,10 +870,41 @@ public class IdempotentMethodInvoker {
 	}
 
 	/**
-	 * What a call is made again from: the invocation, before it proceeded, and the future
-	 * the first call returned, which the call made again completes.
+	 * What a call is made again from: the proxy it came through, the method and its
+	 * arguments, the first call's key and fingerprint, and the future the first call
+	 * returned, which the call made again completes.
 	 */
-	private record Again(ProxyMethodInvocation invocation, CompletableFuture<Object> copy) {
+	private record Again(Object proxy, Method method, Object[] arguments, String recordKey, String fingerprint,
+			CompletableFuture<Object> copy) {
+
+		// Set while the call is made again, until the proxy's advice reaches the
+		// idempotency advice.
+		static final ThreadLocal<Again> MADE = new ThreadLocal<>();
+
+		/**
+		 * For a call that returns a future its caller gets a copy of, through a proxy.
+		 */
+		static @Nullable Again possible(MethodInvocation invocation, Target target, String recordKey,
+				String fingerprint) {
+			if (!target.copyableFuture || !(invocation instanceof ProxyMethodInvocation proxied)) {
+				return null;
+			}
+			return new Again(proxied.getProxy(), invocation.getMethod(), invocation.getArguments().clone(), recordKey,
+					fingerprint, new CompletableFuture<>());
+		}
+
+		/**
+		 * The call this invocation makes again, if it is one.
+		 */
+		static @Nullable Again madeNow(MethodInvocation invocation) {
+			Again again = MADE.get();
+			if (again == null || !again.method.equals(invocation.getMethod())
+					|| !(invocation instanceof ProxyMethodInvocation proxied) || proxied.getProxy() != again.proxy) {
+				return null;
+			}
+			MADE.remove();
+			return again;
+		}
 
 	}
 

@@ -72,16 +72,17 @@ public interface RefusalTranslator {
 	 * completes as the call made again does; made again, the call may meet a duplicate in
 	 * progress itself, or a store that does not answer, and is made again later. Asked
 	 * instead of {@link #translateLater}, on the thread that completed the work, which it
-	 * must not hold up: the stage should complete after a pause, as one already complete
-	 * makes the call again at once, on that thread. By default no call is made again.
+	 * must not hold up. The call is made again through the proxy it came through, on the
+	 * thread that completes the stage, with the first call's key and fingerprint. By
+	 * default no call is made again.
 	 * @param refusal why the call inside did not run: a duplicate in progress; or, made
 	 * again, why the call itself did not: a duplicate in progress, or a store that did
 	 * not answer
 	 * @param method the method called
-	 * @return a stage that completes when the call is to be made again, which is made on
-	 * the thread that completes it (one that fails fails the future with what its work
-	 * failed with, and one never completed leaves the future so); or {@code null} not to
-	 * make it again
+	 * @return a stage that completes, after a pause, when the call is to be made again;
+	 * or {@code null} not to make it again. One that fails, or that is complete already,
+	 * fails the future with what its work failed with; one never completed leaves the
+	 * future so
 	 */
 	default @Nullable CompletionStage<?> callAgainLater(IdempotencyException refusal, Method method) {
 		return null;

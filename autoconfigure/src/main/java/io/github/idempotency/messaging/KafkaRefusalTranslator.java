@@ -18,17 +18,21 @@ import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.kafka.annotation.KafkaHandler;
 import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.annotation.RetryableTopic;
 
 /**
  * What a {@code @KafkaListener} method's refusals mean to Kafka where the container's
  * error handler never sees them: in the work behind a future the listener returned.
- * Spring Kafka acknowledges the record of a future that fails (but for
- * {@code @RetryableTopic}), so a call inside that work which met its duplicate in
- * progress would lose the record. Instead the listener is called again, whole, after
- * {@code idempotency.in-progress-retry-after}, timed on a thread of its own, and the
- * future it first returned completes as that call does; the record stays unacknowledged
- * meanwhile. Refusals a listener throws are left to the
- * {@link IdempotentKafkaErrorHandler}, and other methods' refusals as they are.
+ * Spring Kafka acknowledges the record of a future that fails, so a call inside that work
+ * which met its duplicate in progress would lose the record. Instead the listener is
+ * called again, whole, through its bean's proxy, after
+ * {@code idempotency.in-progress-retry-after} (or, when the store did not answer the call
+ * made again, {@code idempotency.store-unavailable-retry-after}), on a thread of the
+ * starter's, and the future it first returned completes as that call does; the record
+ * stays unacknowledged meanwhile. A listener with {@code @RetryableTopic} is left to it:
+ * Spring Kafka sends the record of its failed future to the retry topic. Refusals a
+ * listener throws are left to the {@link IdempotentKafkaErrorHandler}, and other methods'
+ * refusals as they are.
  *
  * @since 0.1.0
  */
@@ -60,12 +64,13 @@ public class KafkaRefusalTranslator implements RefusalTranslator, DisposableBean
 
 	@Override
 	public @Nullable CompletionStage<?> callAgainLater(IdempotencyException refusal, Method method) {
-		if (!this.listeners.computeIfAbsent(method, KafkaRefusalTranslator::isListener)) {
+		if (!this.listeners.computeIfAbsent(method, KafkaRefusalTranslator::isListener)
+				|| Refusals.notYetProcessed(refusal) == null) {
 			return null;
 		}
 		try {
-			return this.pauses.after((refusal instanceof IdempotentCallInProgressException) ? this.inProgressRetryAfter
-					: this.storeUnavailableRetryAfter, method);
+			return this.pauses.thenOnAThreadOfItsOwn((refusal instanceof IdempotentCallInProgressException)
+					? this.inProgressRetryAfter : this.storeUnavailableRetryAfter);
 		}
 		// The application is closing: the record stays unacknowledged, its offset is not
 		// committed, and it is delivered again once a consumer has its partition.
@@ -83,9 +88,14 @@ public class KafkaRefusalTranslator implements RefusalTranslator, DisposableBean
 		this.pauses.close();
 	}
 
+	// One with @RetryableTopic has Spring Kafka send the record of a failed future to its
+	// retry topic, to be delivered again from there.
 	private static boolean isListener(Method method) {
 		MergedAnnotations annotations = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY);
-		return annotations.isPresent(KafkaListener.class) || annotations.isPresent(KafkaHandler.class);
+		return (annotations.isPresent(KafkaListener.class) || annotations.isPresent(KafkaHandler.class))
+				&& !annotations.isPresent(RetryableTopic.class)
+				&& !MergedAnnotations.from(method.getDeclaringClass(), SearchStrategy.TYPE_HIERARCHY)
+					.isPresent(RetryableTopic.class);
 	}
 
 }

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,7 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.UnreadableRecordException;
 import io.github.idempotency.annotation.Idempotent;
+import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.interceptor.RefusalTranslator;
 import io.github.idempotency.test.RedisProcess;
 import org.jspecify.annotations.Nullable;
@@ -28,6 +31,7 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -37,12 +41,11 @@ import static org.awaitility.Awaitility.await;
 /**
  * A call made again, as a refusal translator asks, whose own claim the store does not
  * answer (its Redis killed): it is made again later, as the translator says, rather than
- * its future failed.
+ * its future failed; one whose record the store cannot read is not.
  */
 @SpringBootTest(classes = CalledAgainWhileTheStoreIsDownTests.SettlementApplication.class,
 		webEnvironment = SpringBootTest.WebEnvironment.NONE,
-		properties = { "idempotency.key-prefix=called-again-test", "spring.data.redis.timeout=300ms",
-				"logging.level.io.github.idempotency=off", "logging.level.io.lettuce=off" })
+		properties = { "idempotency.key-prefix=called-again-test", "spring.data.redis.timeout=300ms" })
 class CalledAgainWhileTheStoreIsDownTests {
 
 	private static RedisProcess redis;
@@ -53,15 +56,19 @@ class CalledAgainWhileTheStoreIsDownTests {
 	@Autowired
 	Pauses pauses;
 
+	@Autowired
+	StringRedisTemplate redisTemplate;
+
 	@Test
 	void callMadeAgainThatTheStoreDidNotAnswerShouldBeMadeAgainOnceItAnswers() throws Exception {
+		int asked = this.pauses.refusals.size();
 		CompletableFuture<String> settled = this.settlements.settle("order-1");
 		CompletableFuture<?> first = this.pauses.next();
-		assertThat(this.pauses.refusals).containsExactly(IdempotentCallInProgressException.class);
+		assertThat(this.pauses.refusals).hasSize(asked + 1).last().isEqualTo(IdempotentCallInProgressException.class);
 
 		redis.kill();
 		first.complete(null);
-		assertThat(this.pauses.refusals).hasSize(2).last().isEqualTo(IdempotencyStoreException.class);
+		assertThat(this.pauses.refusals).hasSize(asked + 2).last().isEqualTo(IdempotencyStoreException.class);
 		assertThat(settled).isNotDone();
 
 		redis.start();
@@ -72,6 +79,23 @@ class CalledAgainWhileTheStoreIsDownTests {
 		});
 		assertThat(settled).isCompletedWithValue("settled by call 2");
 		assertThat(this.settlements.calls("order-1")).isEqualTo(2);
+	}
+
+	// No later call reads it either.
+	@Test
+	void callMadeAgainWhoseRecordTheStoreCannotReadShouldNotBeMadeAgain() throws Exception {
+		int asked = this.pauses.refusals.size();
+		CompletableFuture<String> settled = this.settlements.settle("order-2");
+		CompletableFuture<?> first = this.pauses.next();
+		String scope = Settlements.class.getName() + "#settle(java.lang.String)";
+		this.redisTemplate.opsForHash()
+			.put("called-again-test:{" + Hashing.recordKey(scope, "order-2") + "}", "state", "not a record");
+		first.complete(null);
+		assertThat(settled).failsWithin(Duration.ofSeconds(5))
+			.withThrowableOfType(ExecutionException.class)
+			.withCauseInstanceOf(UnreadableRecordException.class);
+		assertThat(this.pauses.refusals).hasSize(asked + 1);
+		assertThat(this.settlements.calls("order-2")).isOne();
 	}
 
 	@DynamicPropertySource

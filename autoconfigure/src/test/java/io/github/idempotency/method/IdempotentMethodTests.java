@@ -45,6 +45,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import org.jspecify.annotations.Nullable;
+import org.aspectj.lang.annotation.Aspect;
+import org.aspectj.lang.annotation.Before;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -85,6 +87,9 @@ class IdempotentMethodTests {
 
 	@Autowired
 	private Outcomes outcomes;
+
+	@Autowired
+	private CalledAgainAdvice calledAgainAdvice;
 
 	@Autowired
 	private CardGateway cardGateway;
@@ -314,10 +319,13 @@ class IdempotentMethodTests {
 	@Test
 	void futureWhoseWorkMetAnInnerDuplicateShouldCompleteAsTheCallMadeAgainDoes() {
 		int before = this.payments.runs("calledAgain");
+		int advised = this.calledAgainAdvice.calls.get();
 		assertThat(this.payments.calledAgain(this.key)).succeedsWithin(Duration.ofSeconds(5))
 			.extracting(Receipt::note)
 			.isEqualTo("call 3");
 		assertThat(this.payments.runs("calledAgain")).isEqualTo(before + 3);
+		// Through the proxy each time, the advice inside the idempotency advice too.
+		assertThat(this.calledAgainAdvice.calls).hasValue(advised + 3);
 		assertThat(this.payments.calledAgain(this.key)).succeedsWithin(Duration.ofSeconds(5))
 			.extracting(Receipt::note)
 			.isEqualTo("call 3");
@@ -640,6 +648,11 @@ class IdempotentMethodTests {
 		}
 
 		@Bean
+		CalledAgainAdvice calledAgainAdvice() {
+			return new CalledAgainAdvice();
+		}
+
+		@Bean
 		RefusalTranslator settledByFuture() {
 			return new RefusalTranslator() {
 
@@ -693,6 +706,22 @@ class IdempotentMethodTests {
 		@Bean
 		BankGateway bankGateway(Map<String, AtomicInteger> sends) {
 			return Gateways.gateway(BankGateway.class, sends);
+		}
+
+	}
+
+	/**
+	 * Advice inside the idempotency advice that binds an argument, for which Spring AOP
+	 * reads what the proxy set up on the calling thread.
+	 */
+	@Aspect
+	static class CalledAgainAdvice {
+
+		final AtomicInteger calls = new AtomicInteger();
+
+		@Before("execution(* io.github.idempotency.method.Payments.calledAgain(..)) && args(reference)")
+		public void count(String reference) {
+			this.calls.incrementAndGet();
 		}
 
 	}
