@@ -24,10 +24,8 @@ final class Pauses {
 
 	private final String threadNamePrefix;
 
-	// All guarded by this: no thread is made once the application has closed.
-	private @Nullable ScheduledExecutorService timer;
-
-	private @Nullable ExecutorService workers;
+	// Both guarded by this: no thread is made once the application has closed.
+	private @Nullable Threads threads;
 
 	private boolean closed;
 
@@ -42,7 +40,7 @@ final class Pauses {
 	 */
 	<T> CompletableFuture<T> after(Duration pause, T value) {
 		CompletableFuture<T> afterPause = new CompletableFuture<>();
-		timer().schedule(() -> afterPause.complete(value), pause.toMillis(), TimeUnit.MILLISECONDS);
+		threads().timer().schedule(() -> afterPause.complete(value), pause.toMillis(), TimeUnit.MILLISECONDS);
 		return afterPause;
 	}
 
@@ -53,10 +51,10 @@ final class Pauses {
 	 */
 	CompletableFuture<Void> thenOnAThreadOfItsOwn(Duration pause) {
 		CompletableFuture<Void> afterPause = new CompletableFuture<>();
-		ExecutorService workers = workers();
-		timer().schedule(() -> {
+		Threads threads = threads();
+		threads.timer().schedule(() -> {
 			try {
-				workers.execute(() -> afterPause.complete(null));
+				threads.pool().execute(() -> afterPause.complete(null));
 			}
 			// Closed meanwhile.
 			catch (RejectedExecutionException ex) {
@@ -65,36 +63,25 @@ final class Pauses {
 		return afterPause;
 	}
 
-	private synchronized ExecutorService workers() {
-		ExecutorService workers = this.workers;
-		if (workers == null) {
+	private synchronized Threads threads() {
+		Threads threads = this.threads;
+		if (threads == null) {
 			if (this.closed) {
 				throw new RejectedExecutionException("The application is closing");
 			}
-			CustomizableThreadFactory threads = new CustomizableThreadFactory(this.threadNamePrefix + "call-");
-			threads.setDaemon(true);
-			workers = Executors.newCachedThreadPool(threads);
-			this.workers = workers;
-		}
-		return workers;
-	}
-
-	private synchronized ScheduledExecutorService timer() {
-		ScheduledExecutorService timer = this.timer;
-		if (timer == null) {
-			if (this.closed) {
-				throw new RejectedExecutionException("The application is closing");
-			}
-			CustomizableThreadFactory threads = new CustomizableThreadFactory(this.threadNamePrefix);
-			threads.setDaemon(true);
-			ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, threads);
+			CustomizableThreadFactory timerThread = new CustomizableThreadFactory(this.threadNamePrefix);
+			timerThread.setDaemon(true);
+			ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, timerThread);
 			// Closed, it drops the pauses still waiting, and lets the one under way end
 			// uninterrupted.
-			executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-			timer = executor;
-			this.timer = timer;
+			timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+			CustomizableThreadFactory poolThreads = new CustomizableThreadFactory(this.threadNamePrefix + "call-");
+			poolThreads.setDaemon(true);
+			// Makes no thread until a pause needs one.
+			threads = new Threads(timer, Executors.newCachedThreadPool(poolThreads));
+			this.threads = threads;
 		}
-		return timer;
+		return threads;
 	}
 
 	/**
@@ -103,12 +90,14 @@ final class Pauses {
 	 */
 	synchronized void close() {
 		this.closed = true;
-		if (this.timer != null) {
-			this.timer.shutdown();
+		if (this.threads != null) {
+			this.threads.timer().shutdown();
+			this.threads.pool().shutdown();
 		}
-		if (this.workers != null) {
-			this.workers.shutdown();
-		}
+	}
+
+	private record Threads(ScheduledExecutorService timer, ExecutorService pool) {
+
 	}
 
 }
