@@ -19,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -46,6 +45,7 @@ import org.springframework.aop.Pointcut;
 import org.springframework.aop.PointcutAdvisor;
 import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.aop.framework.Advised;
+import org.springframework.aop.interceptor.ExposeInvocationInterceptor;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.BeanUtils;
 import org.springframework.core.BridgeMethodResolver;
@@ -215,10 +215,9 @@ public class IdempotentMethodInvoker {
 		Method method = invocation.getMethod();
 		Target target = this.targets.computeIfAbsent(new MethodClassKey(method, targetClass),
 				(key) -> new Target(method, targetClass, operation, this.completeInTransaction, this.refusals));
-		Again again = Again.madeNow(invocation);
 		if (target.failsFuture) {
 			try {
-				return call(invocation, operation, target, again);
+				return call(invocation, operation, target, null);
 			}
 			catch (Error ex) {
 				throw ex;
@@ -227,7 +226,7 @@ public class IdempotentMethodInvoker {
 				return CompletableFuture.failedFuture(ex);
 			}
 		}
-		return call(invocation, operation, target, again);
+		return call(invocation, operation, target, null);
 	}
 
 	private @Nullable Object call(MethodInvocation invocation, IdempotentOperation operation, Target target,
@@ -270,7 +269,7 @@ public class IdempotentMethodInvoker {
 				return runInOwnTransaction(this.transactionAdvice, invocation, operation, target, proceed.claim());
 			}
 			Again again = (previous != null) ? previous : Again.possible(invocation, target, recordKey, fingerprint);
-			return run(invocation, operation, target, proceed.claim(), again);
+			return run(invocation, operation, target, proceed.claim(), again, previous != null);
 		}
 		if (decision instanceof Decision.Replay replay) {
 			try {
@@ -369,7 +368,7 @@ public class IdempotentMethodInvoker {
 		try {
 			return transactionAdvice.invoke(new Within(invocation, () -> {
 				ran.set(true);
-				return run(invocation, operation, target, claim, null);
+				return run(invocation, operation, target, claim, null, false);
 			}));
 		}
 		catch (Throwable ex) {
@@ -382,10 +381,12 @@ public class IdempotentMethodInvoker {
 	}
 
 	private @Nullable Object run(MethodInvocation invocation, IdempotentOperation operation, Target target, Claim claim,
-			@Nullable Again again) throws Throwable {
+			@Nullable Again again, boolean madeAgain) throws Throwable {
 		Object result;
 		try {
-			result = invocation.proceed();
+			// Made again on another thread than the proxy's: AspectJ advice inside this
+			// one reads the invocation from the thread it runs on.
+			result = madeAgain ? ExposeInvocationInterceptor.INSTANCE.invoke(invocation) : invocation.proceed();
 		}
 		catch (Throwable ex) {
 			failed(claim, operation, target, ex, target.async);
@@ -556,16 +557,17 @@ public class IdempotentMethodInvoker {
 			}
 			return;
 		}
-		// One complete already would make the call again on this thread, and again, as
-		// deep as the duplicate lasts.
-		if (callAgain instanceof Future<?> done && done.isDone()) {
-			copy.completeExceptionally(completionException(failure));
-			return;
-		}
 		if (callAgain != null) {
 			Again madeAgain = again;
+			Thread asking = Thread.currentThread();
+			AtomicBoolean asked = new AtomicBoolean();
 			callAgain.whenComplete((ignored, givenUp) -> {
-				if (givenUp == null) {
+				// Complete already, the stage would have the call made again on this
+				// thread, and again, as deep as the duplicate lasts.
+				if (givenUp == null && Thread.currentThread() == asking && !asked.get()) {
+					copy.completeExceptionally(completionException(failure));
+				}
+				else if (givenUp == null) {
 					callAgain(madeAgain, operation, target);
 				}
 				else {
@@ -573,6 +575,7 @@ public class IdempotentMethodInvoker {
 					copy.completeExceptionally(completionException(failure));
 				}
 			});
+			asked.set(true);
 			return;
 		}
 		if (translation == null) {
@@ -586,9 +589,9 @@ public class IdempotentMethodInvoker {
 		});
 	}
 
-	// Through the bean's proxy, so that the advice around this call's runs again as it
-	// did for the first (some reads what the proxy sets up on its thread). What it ends
-	// with completes the future the first call returned.
+	// From a copy of the first invocation, made at the idempotency advice before it
+	// proceeded: what the advice inside this one does runs again, what the advice around
+	// it did does not. What it ends with completes the future the first call returned.
 	private void callAgain(Again again, IdempotentOperation operation, Target target) {
 		// Its caller gave up on it meanwhile (cancelled it, or completed it with a
 		// fallback).
@@ -596,9 +599,8 @@ public class IdempotentMethodInvoker {
 			return;
 		}
 		Object result;
-		Again.MADE.set(again);
 		try {
-			result = AopUtils.invokeJoinpointUsingReflection(again.proxy(), again.method(), again.arguments().clone());
+			result = call(again.invocation().invocableClone(), operation, target, again);
 		}
 		catch (Throwable ex) {
 			// Its own duplicate in progress (another delivery of the message), the
@@ -612,13 +614,10 @@ public class IdempotentMethodInvoker {
 			}
 			return;
 		}
-		finally {
-			Again.MADE.remove();
-		}
 		if (result == again.copy()) {
 			return;
 		}
-		// A replay, or what other advice made of the future or of the value returned.
+		// A replay.
 		if (result instanceof CompletionStage<?> stage) {
 			stage.whenComplete((value, failure) -> {
 				if (failure == null) {
@@ -870,16 +869,13 @@ public class IdempotentMethodInvoker {
 	}
 
 	/**
-	 * What a call is made again from: the proxy it came through, the method and its
-	 * arguments, the first call's key and fingerprint, and the future the first call
-	 * returned, which the call made again completes.
+	 * What a call is made again from: a copy of its invocation, made at the idempotency
+	 * advice before it proceeded (an invocation proceeds once, a copy of it once more),
+	 * the first call's key and fingerprint, and the future the first call returned, which
+	 * the call made again completes.
 	 */
-	private record Again(Object proxy, Method method, Object[] arguments, String recordKey, String fingerprint,
+	private record Again(ProxyMethodInvocation invocation, String recordKey, String fingerprint,
 			CompletableFuture<Object> copy) {
-
-		// Set while the call is made again, until the proxy's advice reaches the
-		// idempotency advice.
-		static final ThreadLocal<Again> MADE = new ThreadLocal<>();
 
 		/**
 		 * For a call that returns a future its caller gets a copy of, through a proxy.
@@ -889,21 +885,8 @@ public class IdempotentMethodInvoker {
 			if (!target.copyableFuture || !(invocation instanceof ProxyMethodInvocation proxied)) {
 				return null;
 			}
-			return new Again(proxied.getProxy(), invocation.getMethod(), invocation.getArguments().clone(), recordKey,
-					fingerprint, new CompletableFuture<>());
-		}
-
-		/**
-		 * The call this invocation makes again, if it is one.
-		 */
-		static @Nullable Again madeNow(MethodInvocation invocation) {
-			Again again = MADE.get();
-			if (again == null || !again.method.equals(invocation.getMethod())
-					|| !(invocation instanceof ProxyMethodInvocation proxied) || proxied.getProxy() != again.proxy) {
-				return null;
-			}
-			MADE.remove();
-			return again;
+			return new Again((ProxyMethodInvocation) proxied.invocableClone(), recordKey, fingerprint,
+					new CompletableFuture<>());
 		}
 
 	}

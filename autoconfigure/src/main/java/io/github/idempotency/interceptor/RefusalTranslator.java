@@ -72,9 +72,9 @@ public interface RefusalTranslator {
 	 * completes as the call made again does; made again, the call may meet a duplicate in
 	 * progress itself, or a store that does not answer, and is made again later. Asked
 	 * instead of {@link #translateLater}, on the thread that completed the work, which it
-	 * must not hold up. The call is made again through the proxy it came through, on the
-	 * thread that completes the stage, with the first call's key and fingerprint. By
-	 * default no call is made again.
+	 * must not hold up. The call is made again from the idempotency advice on (advice
+	 * around it does not run again), on the thread that completes the stage, with the
+	 * first call's key and fingerprint. By default no call is made again.
 	 * @param refusal why the call inside did not run: a duplicate in progress; or, made
 	 * again, why the call itself did not: a duplicate in progress, or a store that did
 	 * not answer

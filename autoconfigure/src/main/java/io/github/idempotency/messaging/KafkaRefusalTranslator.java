@@ -25,7 +25,7 @@ import org.springframework.kafka.annotation.RetryableTopic;
  * error handler never sees them: in the work behind a future the listener returned.
  * Spring Kafka acknowledges the record of a future that fails, so a call inside that work
  * which met its duplicate in progress would lose the record. Instead the listener is
- * called again, whole, through its bean's proxy, after
+ * called again, from its idempotency advice on, after
  * {@code idempotency.in-progress-retry-after} (or, when the store did not answer the call
  * made again, {@code idempotency.store-unavailable-retry-after}), on a thread of the
  * starter's, and the future it first returned completes as that call does; the record
@@ -80,7 +80,8 @@ public class KafkaRefusalTranslator implements RefusalTranslator, DisposableBean
 	}
 
 	/**
-	 * Stops the thread that times the pauses; listeners whose pause had not ended are not
+	 * Stops the thread that times the pauses and the threads that make the calls again,
+	 * without waiting for calls under way; listeners whose pause had not ended are not
 	 * called again, and their records stay unacknowledged.
 	 */
 	@Override
@@ -88,11 +89,15 @@ public class KafkaRefusalTranslator implements RefusalTranslator, DisposableBean
 		this.pauses.close();
 	}
 
-	// One with @RetryableTopic has Spring Kafka send the record of a failed future to its
-	// retry topic, to be delivered again from there.
+	// Spring Kafka settles the record of a listener by its future only when the listener
+	// is declared to return a CompletableFuture. One with @RetryableTopic has Spring
+	// Kafka
+	// send the record of a failed future to its retry topic, to be delivered again from
+	// there.
 	private static boolean isListener(Method method) {
 		MergedAnnotations annotations = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY);
-		return (annotations.isPresent(KafkaListener.class) || annotations.isPresent(KafkaHandler.class))
+		return CompletableFuture.class.isAssignableFrom(method.getReturnType())
+				&& (annotations.isPresent(KafkaListener.class) || annotations.isPresent(KafkaHandler.class))
 				&& !annotations.isPresent(RetryableTopic.class)
 				&& !MergedAnnotations.from(method.getDeclaringClass(), SearchStrategy.TYPE_HIERARCHY)
 					.isPresent(RetryableTopic.class);

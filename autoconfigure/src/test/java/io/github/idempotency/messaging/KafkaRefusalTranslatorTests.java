@@ -72,6 +72,7 @@ class KafkaRefusalTranslatorTests {
 		assertThat(this.translator.callAgainLater(this.refusal, method(Ledger.class, "settle"))).isNull();
 		assertThat(this.translator.callAgainLater(this.refusal, method(Ledger.class, "listenWithRetryTopics")))
 			.isNull();
+		assertThat(this.translator.callAgainLater(this.refusal, method(Ledger.class, "listenForAStage"))).isNull();
 		assertThat(this.translator.translate(this.refusal, method(Ledger.class, "listen"))).isSameAs(this.refusal);
 	}
 
@@ -92,6 +93,12 @@ class KafkaRefusalTranslatorTests {
 		@KafkaListener(topics = "payments-retried")
 		@RetryableTopic
 		public CompletableFuture<Void> listenWithRetryTopics(String payment) {
+			return CompletableFuture.completedFuture(null);
+		}
+
+		// Acknowledged by Spring Kafka when it returns, not when its stage completes.
+		@KafkaListener(topics = "payments")
+		public CompletionStage<Void> listenForAStage(String payment) {
 			return CompletableFuture.completedFuture(null);
 		}
 

@@ -324,12 +324,23 @@ class IdempotentMethodTests {
 			.extracting(Receipt::note)
 			.isEqualTo("call 3");
 		assertThat(this.payments.runs("calledAgain")).isEqualTo(before + 3);
-		// Through the proxy each time, the advice inside the idempotency advice too.
+		// The advice inside the idempotency advice runs each time, on whatever thread.
 		assertThat(this.calledAgainAdvice.calls).hasValue(advised + 3);
 		assertThat(this.payments.calledAgain(this.key)).succeedsWithin(Duration.ofSeconds(5))
 			.extracting(Receipt::note)
 			.isEqualTo("call 3");
 		assertThat(this.payments.runs("calledAgain")).isEqualTo(before + 3);
+	}
+
+	// A translator whose stage is complete already gives the call up, rather than have it
+	// made again at once, on the same thread, as often as its duplicate lasts.
+	@Test
+	void futureWhoseTranslatorWouldCallItAgainAtOnceShouldFailAsItsWorkDid() {
+		int before = this.payments.runs("calledAgainAtOnce");
+		assertThat(this.payments.calledAgainAtOnce(this.key)).failsWithin(Duration.ofSeconds(5))
+			.withThrowableOfType(ExecutionException.class)
+			.withCauseInstanceOf(IdempotentCallInProgressException.class);
+		assertThat(this.payments.runs("calledAgainAtOnce")).isEqualTo(before + 1);
 	}
 
 	// Cancelled by its caller before the pause ended, the call is not made again.
@@ -678,6 +689,9 @@ class IdempotentMethodTests {
 
 				@Override
 				public @Nullable CompletionStage<?> callAgainLater(IdempotencyException refusal, Method method) {
+					if (method.getName().equals("calledAgainAtOnce")) {
+						return CompletableFuture.completedFuture(null);
+					}
 					return method.getName().startsWith("calledAgain") ? CompletableFuture.runAsync(() -> {
 					}, CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS)) : null;
 				}

@@ -240,6 +240,13 @@ public class Payments {
 		});
 	}
 
+	// Its work has met a duplicate in progress inside it by the time it returns.
+	@Idempotent(key = "#reference")
+	public CompletableFuture<Receipt> calledAgainAtOnce(String reference) {
+		ran("calledAgainAtOnce");
+		return CompletableFuture.failedFuture(new IdempotentCallInProgressException("A call inside is still running"));
+	}
+
 	// Its work meets a duplicate in progress inside it once the gate opens.
 	@Idempotent(key = "#reference")
 	public CompletableFuture<Receipt> calledAgainAfterTheGate(String reference) {
