@@ -280,7 +280,7 @@ public class IdempotentMethodInvoker {
 			}
 		}
 		if (decision instanceof Decision.Unprotected) {
-			return invocation.proceed();
+			return proceed(invocation, previous != null);
 		}
 		if (decision instanceof Decision.InProgress) {
 			throw this.refusals.translate(
@@ -384,9 +384,7 @@ public class IdempotentMethodInvoker {
 			@Nullable Again again, boolean madeAgain) throws Throwable {
 		Object result;
 		try {
-			// Made again on another thread than the proxy's: AspectJ advice inside this
-			// one reads the invocation from the thread it runs on.
-			result = madeAgain ? ExposeInvocationInterceptor.INSTANCE.invoke(invocation) : invocation.proceed();
+			result = proceed(invocation, madeAgain);
 		}
 		catch (Throwable ex) {
 			failed(claim, operation, target, ex, target.async);
@@ -420,6 +418,12 @@ public class IdempotentMethodInvoker {
 		}
 		returned(claim, operation, target, result);
 		return result;
+	}
+
+	// Made again on another thread than the proxy's, where AspectJ advice inside this one
+	// looks for the invocation it advises.
+	private static @Nullable Object proceed(MethodInvocation invocation, boolean madeAgain) throws Throwable {
+		return madeAgain ? ExposeInvocationInterceptor.INSTANCE.invoke(invocation) : invocation.proceed();
 	}
 
 	private void settled(Claim claim, IdempotentOperation operation, Target target, @Nullable Object value,
@@ -562,10 +566,12 @@ public class IdempotentMethodInvoker {
 			Thread asking = Thread.currentThread();
 			AtomicBoolean asked = new AtomicBoolean();
 			callAgain.whenComplete((ignored, givenUp) -> {
-				// Complete already, the stage would have the call made again on this
-				// thread, and again, as deep as the duplicate lasts.
+				// Complete already (or by the time it was asked to call back), the stage
+				// would have the call made again on this thread, and again, as deep as
+				// the
+				// duplicate lasts: it is made on another.
 				if (givenUp == null && Thread.currentThread() == asking && !asked.get()) {
-					copy.completeExceptionally(completionException(failure));
+					CompletableFuture.runAsync(() -> callAgain(madeAgain, operation, target));
 				}
 				else if (givenUp == null) {
 					callAgain(madeAgain, operation, target);
@@ -597,6 +603,9 @@ public class IdempotentMethodInvoker {
 		// fallback).
 		if (again.copy().isDone()) {
 			return;
+		}
+		if (logger.isDebugEnabled()) {
+			logger.debug("Calling " + operation.name() + " again: a call inside it met its duplicate in progress");
 		}
 		Object result;
 		try {

@@ -80,9 +80,9 @@ public interface RefusalTranslator {
 	 * not answer
 	 * @param method the method called
 	 * @return a stage that completes, after a pause, when the call is to be made again;
-	 * or {@code null} not to make it again. One that fails, or that is complete already,
-	 * fails the future with what its work failed with; one never completed leaves the
-	 * future so
+	 * or {@code null} not to make it again. One complete already has the call made again
+	 * at once, on a thread of the common pool; one that fails fails the future with what
+	 * its work failed with; one never completed leaves the future so
 	 */
 	default @Nullable CompletionStage<?> callAgainLater(IdempotencyException refusal, Method method) {
 		return null;

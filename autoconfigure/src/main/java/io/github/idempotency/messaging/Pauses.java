@@ -17,8 +17,8 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
  * Pauses that hold up no listener thread: one daemon thread, made when a listener first
  * needs it, times them all, and completes each pause's stage when it ends, or has a
  * thread of a pool of daemon threads complete it, for what follows that may take a while.
- * Asked only when a listener's work met a duplicate, so a lock costs nothing that
- * matters.
+ * Asked only when a listener's work met a duplicate or a store that did not answer, so a
+ * lock costs nothing that matters.
  */
 final class Pauses {
 
@@ -40,7 +40,7 @@ final class Pauses {
 	 */
 	<T> CompletableFuture<T> after(Duration pause, T value) {
 		CompletableFuture<T> afterPause = new CompletableFuture<>();
-		threads().timer().schedule(() -> afterPause.complete(value), pause.toMillis(), TimeUnit.MILLISECONDS);
+		threads().timer().schedule(() -> afterPause.complete(value), millis(pause), TimeUnit.MILLISECONDS);
 		return afterPause;
 	}
 
@@ -59,8 +59,14 @@ final class Pauses {
 			// Closed meanwhile.
 			catch (RejectedExecutionException ex) {
 			}
-		}, pause.toMillis(), TimeUnit.MILLISECONDS);
+		}, millis(pause), TimeUnit.MILLISECONDS);
 		return afterPause;
+	}
+
+	// At least a millisecond, so that the stage completes after its caller has asked to
+	// be called back, not before.
+	private static long millis(Duration pause) {
+		return Math.max(1, pause.toMillis());
 	}
 
 	private synchronized Threads threads() {
