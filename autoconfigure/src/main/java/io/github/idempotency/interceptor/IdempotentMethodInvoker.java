@@ -566,10 +566,9 @@ public class IdempotentMethodInvoker {
 			Thread asking = Thread.currentThread();
 			AtomicBoolean asked = new AtomicBoolean();
 			callAgain.whenComplete((ignored, givenUp) -> {
-				// Complete already (or by the time it was asked to call back), the stage
-				// would have the call made again on this thread, and again, as deep as
-				// the
-				// duplicate lasts: it is made on another.
+				// Complete before it was asked to call back, the stage would have the
+				// call made again on this thread, and again, as deep as the duplicate
+				// lasts: it is made on another.
 				if (givenUp == null && Thread.currentThread() == asking && !asked.get()) {
 					CompletableFuture.runAsync(() -> callAgain(madeAgain, operation, target));
 				}
@@ -626,7 +625,7 @@ public class IdempotentMethodInvoker {
 		if (result == again.copy()) {
 			return;
 		}
-		// A replay.
+		// A replay, or the future of a call the store let run unprotected.
 		if (result instanceof CompletionStage<?> stage) {
 			stage.whenComplete((value, failure) -> {
 				if (failure == null) {

@@ -89,11 +89,9 @@ public class KafkaRefusalTranslator implements RefusalTranslator, DisposableBean
 		this.pauses.close();
 	}
 
-	// Spring Kafka settles the record of a listener by its future only when the listener
-	// is declared to return a CompletableFuture. One with @RetryableTopic has Spring
-	// Kafka
-	// send the record of a failed future to its retry topic, to be delivered again from
-	// there.
+	// Spring Kafka settles a listener's record by its future only when the listener is
+	// declared to return a CompletableFuture. With @RetryableTopic, it sends the record
+	// of a failed future to the retry topic, to be delivered again from there.
 	private static boolean isListener(Method method) {
 		MergedAnnotations annotations = MergedAnnotations.from(method, SearchStrategy.TYPE_HIERARCHY);
 		return CompletableFuture.class.isAssignableFrom(method.getReturnType())
