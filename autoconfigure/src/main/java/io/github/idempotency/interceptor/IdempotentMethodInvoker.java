@@ -604,7 +604,8 @@ public class IdempotentMethodInvoker {
 			return;
 		}
 		if (logger.isDebugEnabled()) {
-			logger.debug("Calling " + operation.name() + " again: a call inside it met its duplicate in progress");
+			logger.debug("Calling " + operation.name() + " again, as the refusal translator asked after its last"
+					+ " call was not run through");
 		}
 		Object result;
 		try {

@@ -72,8 +72,9 @@ public class KafkaRefusalTranslator implements RefusalTranslator, DisposableBean
 			return this.pauses.thenOnAThreadOfItsOwn((refusal instanceof IdempotentCallInProgressException)
 					? this.inProgressRetryAfter : this.storeUnavailableRetryAfter);
 		}
-		// The application is closing: the record stays unacknowledged, its offset is not
-		// committed, and it is delivered again once a consumer has its partition.
+		// The application is closing: the record stays unacknowledged, to be delivered
+		// again once a consumer has its partition (unless a record acknowledged after it
+		// committed past it: see docs/messaging.md).
 		catch (RejectedExecutionException ex) {
 			return new CompletableFuture<>();
 		}
