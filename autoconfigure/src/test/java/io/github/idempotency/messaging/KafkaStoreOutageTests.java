@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.kafka.annotation.KafkaListener;
@@ -111,15 +110,11 @@ class KafkaStoreOutageTests {
 		}
 	}
 
-	// Levels set through the test's properties outlive its context, and would silence
-	// these loggers for the test classes that run after it in the same JVM.
+	// The log levels the properties set outlive the context (see LogLevels).
 	@AfterAll
 	static void restoreLogLevels() {
-		LoggingSystem logging = LoggingSystem.get(KafkaStoreOutageTests.class.getClassLoader());
-		for (String logger : List.of("io.github.idempotency", "io.lettuce",
-				"org.springframework.kafka.listener.KafkaMessageListenerContainer")) {
-			logging.setLogLevel(logger, null);
-		}
+		LogLevels.reset("io.github.idempotency", "io.lettuce",
+				"org.springframework.kafka.listener.KafkaMessageListenerContainer");
 	}
 
 	@SpringBootConfiguration

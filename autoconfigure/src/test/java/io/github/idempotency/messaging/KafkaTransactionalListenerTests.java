@@ -182,6 +182,12 @@ class KafkaTransactionalListenerTests {
 		}
 	}
 
+	// The log levels the properties set outlive the context (see LogLevels).
+	@AfterAll
+	static void restoreLogLevels() {
+		LogLevels.reset("org.springframework.kafka.listener.KafkaMessageListenerContainer");
+	}
+
 	@SpringBootConfiguration
 	@EnableAutoConfiguration
 	static class LedgerApplication {

@@ -26,7 +26,6 @@ import org.springframework.amqp.rabbit.listener.SimpleMessageListenerContainer;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.messaging.handler.annotation.Header;
@@ -117,15 +116,10 @@ class RabbitStoreOutageTests {
 		}
 	}
 
-	// Levels set through the test's properties outlive its context, and would silence
-	// these loggers for the test classes that run after it in the same JVM.
+	// The log levels the properties set outlive the context (see LogLevels).
 	@AfterAll
 	static void restoreLogLevels() {
-		LoggingSystem logging = LoggingSystem.get(RabbitStoreOutageTests.class.getClassLoader());
-		for (String logger : List.of("io.github.idempotency", "io.lettuce",
-				"org.springframework.amqp.rabbit.listener")) {
-			logging.setLogLevel(logger, null);
-		}
+		LogLevels.reset("io.github.idempotency", "io.lettuce", "org.springframework.amqp.rabbit.listener");
 	}
 
 	@SpringBootConfiguration
