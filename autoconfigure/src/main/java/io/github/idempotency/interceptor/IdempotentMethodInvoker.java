@@ -723,8 +723,10 @@ public class IdempotentMethodInvoker {
 		List<String> exceptionType = outcome.headers().get(EXCEPTION_TYPE);
 		if (exceptionType != null) {
 			Throwable failure = rebuild(exceptionType.get(0), outcome.body(), operation, recordKey);
+			// Failed as the first call's future was, for callers that look at the failure
+			// itself (exceptionally, handle) rather than get its cause.
 			if (target.async && !outcome.headers().containsKey(THROWN_EARLY)) {
-				return CompletableFuture.failedFuture(failure);
+				return CompletableFuture.failedFuture(completionException(failure));
 			}
 			throw failure;
 		}

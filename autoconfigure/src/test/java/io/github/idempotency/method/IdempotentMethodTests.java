@@ -394,10 +394,17 @@ class IdempotentMethodTests {
 			assertThatExceptionOfType(DeclinedException.class)
 				.isThrownBy(() -> this.payments.declineEarlyOrLate(early, true))
 				.withMessage("declined early");
-			assertThat(this.payments.declineEarlyOrLate(this.key, false)).failsWithin(Duration.ofSeconds(5))
+			CompletableFuture<Receipt> late = this.payments.declineEarlyOrLate(this.key, false);
+			assertThat(late).failsWithin(Duration.ofSeconds(5))
 				.withThrowableOfType(ExecutionException.class)
 				.withCauseInstanceOf(DeclinedException.class)
 				.withMessageContaining("declined late");
+			// The same failure, first call or replay, for a caller that looks at it
+			// rather than at its cause.
+			assertThat(late.handle((value, failure) -> failure)).succeedsWithin(Duration.ofSeconds(5))
+				.isInstanceOf(CompletionException.class)
+				.extracting(Throwable::getCause)
+				.isInstanceOf(DeclinedException.class);
 		}
 		assertThat(this.payments.runs("declineEarlyOrLate")).isEqualTo(before + 2);
 	}
