@@ -57,7 +57,14 @@ public class IdempotencyInterceptor implements MethodInterceptor {
 		for (IdempotentCallSource source : this.callSources.get()) {
 			IdempotentCall call = source.currentCall();
 			if (call != null && call.beforeInvocation(method, invocation.getArguments())) {
-				Object result = invocation.proceed();
+				Object result;
+				try {
+					result = invocation.proceed();
+				}
+				catch (Throwable ex) {
+					call.afterThrowing(method, ex);
+					throw ex;
+				}
 				call.afterInvocation(method, result);
 				return result;
 			}

@@ -34,4 +34,13 @@ public interface IdempotentCall {
 	default void afterInvocation(Method method, @Nullable Object result) {
 	}
 
+	/**
+	 * Called when a method this call drives threw. Advice around the method may call it
+	 * again (a retry), and {@link #beforeInvocation} is then asked again.
+	 * @param method the handler method
+	 * @param failure what it threw
+	 */
+	default void afterThrowing(Method method, Throwable failure) {
+	}
+
 }

@@ -53,6 +53,13 @@ final class IdempotentExchange implements IdempotentCall {
 
 	private boolean begun;
 
+	// What answered the request in the handler's stead: thrown again to every later call
+	// of the handler for this request.
+	private @Nullable RuntimeException refusal;
+
+	// Set while the handler runs for this request, on the dispatching thread.
+	private boolean handlerRunning;
+
 	// Set and read by the threads that dispatch the request, one after another.
 	private boolean awaitingErrorPage;
 
@@ -109,10 +116,22 @@ final class IdempotentExchange implements IdempotentCall {
 
 	@Override
 	public boolean beforeInvocation(Method method, Object[] arguments) {
-		// Only the handler speaks for the request, once: not an idempotent bean called
-		// while binding, nor one the handler calls, which go their own way.
-		if (this.begun || !isHandler(method)) {
+		// Only the handler speaks for the request: not an idempotent bean called while
+		// binding, nor one the handler calls (itself included), which go their own way.
+		if (this.handlerRunning || !isHandler(method)) {
 			return false;
+		}
+		// Called again, by advice around the handler that retries it (Spring Framework
+		// 7's @Retryable, which comes before every other advice): each attempt gets the
+		// first one's answer. A refusal or replay is thrown again rather than let the
+		// handler run; a claim covers the attempt as it covered the first one, whose
+		// exception did not end the request; a request without idempotency stays so.
+		if (this.begun) {
+			if (this.refusal != null) {
+				throw this.refusal;
+			}
+			this.handlerRunning = true;
+			return true;
 		}
 		this.begun = true;
 		// On idempotent requests only: Spring MVC puts the interceptors of its
@@ -122,15 +141,25 @@ final class IdempotentExchange implements IdempotentCall {
 		WebAsyncManager asyncManager = WebAsyncUtils.getAsyncManager(this.request);
 		asyncManager.registerCallableInterceptor(AsyncWorkTracker.class, this.asyncWork);
 		asyncManager.registerDeferredResultInterceptor(AsyncWorkTracker.class, this.asyncWork);
-		this.coordinator.begin(this, method, arguments);
+		try {
+			this.coordinator.begin(this, method, arguments);
+		}
+		catch (RuntimeException ex) {
+			this.refusal = ex;
+			throw ex;
+		}
+		this.handlerRunning = true;
 		return true;
 	}
 
 	@Override
+	public void afterThrowing(Method method, Throwable failure) {
+		this.handlerRunning = false;
+	}
+
+	@Override
 	public void afterInvocation(Method method, @Nullable Object result) {
-		if (!this.begun || !isHandler(method)) {
-			return;
-		}
+		this.handlerRunning = false;
 		noteAsyncTimeoutsAndErrors();
 		if (result instanceof CompletionStage<?> future) {
 			synchronized (this) {

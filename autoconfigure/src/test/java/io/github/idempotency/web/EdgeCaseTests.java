@@ -161,6 +161,41 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isOne();
 	}
 
+	// Advice before the starter's that calls the handler again when it throws (Spring
+	// Framework 7's @Retryable): the attempts of one request share its claim, and every
+	// attempt of a later request gets that request's answer, none a run of the handler.
+	@Test
+	void handlerCalledAgainByAdviceAroundItShouldRunOnlyUnderItsRequestsClaim() {
+		HttpResponse<byte[]> first = this.http.post("/edge/retried")
+			.key(this.key)
+			.name(this.key)
+			.body("fails once".getBytes(StandardCharsets.US_ASCII), "text/plain")
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/retried")
+			.key(this.key)
+			.name(this.key)
+			.body("fails once".getBytes(StandardCharsets.US_ASCII), "text/plain")
+			.send();
+		HttpResponse<byte[]> other = this.http.post("/edge/retried")
+			.key(this.key)
+			.name(this.key)
+			.body("another payload".getBytes(StandardCharsets.US_ASCII), "text/plain")
+			.send();
+		HttpResponse<byte[]> keyless = this.http.post("/edge/retried")
+			.name(this.key)
+			.body("fails once".getBytes(StandardCharsets.US_ASCII), "text/plain")
+			.send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(201);
+		assertThat(TestHttp.text(first)).isEqualTo("paid fails once on run 2");
+		assertThat(retry.statusCode()).isEqualTo(201);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(TestHttp.text(retry)).isEqualTo("paid fails once on run 2");
+		assertThat(other.statusCode()).isEqualTo(422);
+		assertThat(keyless.statusCode()).isEqualTo(400);
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
 	// A filter reads the first line of the body through the request's reader, which
 	// reads ahead, and passes the request on; the handler reads the rest through the
 	// same reader, as it would without the starter.

@@ -9,7 +9,12 @@ import jakarta.servlet.Filter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.aopalliance.intercept.MethodInterceptor;
 import org.jspecify.annotations.Nullable;
+
+import org.springframework.aop.Advisor;
+import org.springframework.aop.support.DefaultPointcutAdvisor;
+import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
 
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -79,6 +84,16 @@ public class EdgeApplication {
 			}
 		};
 		return new FilterRegistrationBean<>(filter);
+	}
+
+	// Ordered before the starter's advice, as Spring Framework 7's @Retryable always is.
+	@Bean
+	static Advisor retryOnFailure() {
+		DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(
+				AnnotationMatchingPointcut.forMethodAnnotation(RetriedController.RetriedOnFailure.class),
+				(MethodInterceptor) RetriedController::retry);
+		advisor.setOrder(Ordered.HIGHEST_PRECEDENCE);
+		return advisor;
 	}
 
 	@Bean
