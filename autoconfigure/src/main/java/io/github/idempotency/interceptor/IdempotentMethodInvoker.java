@@ -275,7 +275,7 @@ public class IdempotentMethodInvoker {
 			try {
 				return replay(replay.response(), operation, target, recordKey);
 			}
-			catch (UnreadableRecordException ex) {
+			catch (UnreadableRecordException | IdempotentResultNotKeptException ex) {
 				throw this.refusals.translate(ex, target.method);
 			}
 		}

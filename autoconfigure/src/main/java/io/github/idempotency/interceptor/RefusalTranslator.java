@@ -27,7 +27,8 @@ public interface RefusalTranslator {
 	 * Translates a refusal. Called on the thread that called the method; it may wait
 	 * before it answers, to pace the redeliveries of a message.
 	 * @param refusal why the method did not run: a duplicate still running, a key reused
-	 * with other arguments, a missing or unusable key, or a store that does not answer
+	 * with other arguments, a missing or unusable key, a store that does not answer, a
+	 * record it cannot read, or a first call whose result was not kept
 	 * @param method the method called
 	 * @return what to throw instead, or {@code refusal} itself
 	 */

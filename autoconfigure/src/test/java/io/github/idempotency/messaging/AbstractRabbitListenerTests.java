@@ -1,5 +1,6 @@
 package io.github.idempotency.messaging;
 
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +61,8 @@ abstract class AbstractRabbitListenerTests {
 
 	static final String DEAD_LETTERS = QUEUE + ".dead-letters";
 
+	static final String RECEIPTS = QUEUE + ".receipts";
+
 	// The broker deletes the queues once unused for this long (in milliseconds).
 	static final int QUEUE_EXPIRY = 600_000;
 
@@ -72,6 +75,9 @@ abstract class AbstractRabbitListenerTests {
 
 	// The same, rejecting the message when the settlement is in progress.
 	static final String SETTLE_OR_REJECT = "settle-or-reject:";
+
+	// An amount whose booking answers with a receipt, which is not kept (see Receipt).
+	static final String RECEIPT = "receipt";
 
 	@Autowired
 	RabbitTemplate rabbit;
@@ -121,6 +127,23 @@ abstract class AbstractRabbitListenerTests {
 		assertThat(deadLetter.getMessageProperties().<String>getHeader("payment")).isEqualTo(payment);
 		assertThat(new String(deadLetter.getBody())).isEqualTo("999");
 		assertThat(this.ledger.bookings(payment)).containsExactly("100");
+	}
+
+	// The listener ran and replied, but its receipt could not be kept: its duplicate is
+	// not booked again, nor requeued for ever, but dead-lettered.
+	@Test
+	void duplicateOfAMessageWhoseResultWasNotKeptShouldBeDeadLettered() {
+		String payment = newPayment();
+		send(payment, RECEIPT);
+		Message receipt = this.rabbit.receive(RECEIPTS, PATIENCE.toMillis());
+		assertThat(receipt).isNotNull();
+		send(payment, RECEIPT);
+		Message deadLetter = this.rabbit.receive(DEAD_LETTERS, PATIENCE.toMillis());
+		assertThat(deadLetter).isNotNull();
+		assertThat(deadLetter.getMessageProperties().<String>getHeader("payment")).isEqualTo(payment);
+		awaitQueueDrained();
+		assertThat(this.ledger.bookings(payment)).containsExactly(RECEIPT);
+		assertThat(this.ledger.attempts(payment)).isOne();
 	}
 
 	@Test
@@ -176,6 +199,9 @@ abstract class AbstractRabbitListenerTests {
 	void send(String payment, String amount) {
 		this.rabbit.convertAndSend("", QUEUE, amount, (message) -> {
 			message.getMessageProperties().setHeader("payment", payment);
+			if (amount.equals(RECEIPT)) {
+				message.getMessageProperties().setReplyTo(RECEIPTS);
+			}
 			return message;
 		});
 	}
@@ -237,6 +263,11 @@ abstract class AbstractRabbitListenerTests {
 		}
 
 		@Bean
+		Queue receipts() {
+			return QueueBuilder.nonDurable(RECEIPTS).expires(QUEUE_EXPIRY).build();
+		}
+
+		@Bean
 		ContainerCustomizer<SimpleMessageListenerContainer> countDeliveries(Deliveries deliveries,
 				Environment environment) {
 			return (container) -> {
@@ -260,8 +291,9 @@ abstract class AbstractRabbitListenerTests {
 
 		@RabbitListener(id = "ledger", queues = "${test.payments-queue}", concurrency = "2")
 		@Idempotent(key = "#payment")
-		public void book(@Payload String amount, @Header("payment") String payment) {
+		public Receipt book(@Payload String amount, @Header("payment") String payment) {
 			this.ledger.book(payment, amount);
+			return Receipt.of(payment, amount);
 		}
 
 	}
@@ -282,10 +314,33 @@ abstract class AbstractRabbitListenerTests {
 
 		@RabbitListener(id = "ledger", queues = "${test.payments-queue}", concurrency = "2")
 		@Idempotent(key = "#payment")
-		public CompletableFuture<Void> book(@Payload String amount, @Header("payment") String payment) {
-			return CompletableFuture.runAsync(() -> this.ledger.book(payment, amount), this.executor);
+		public CompletableFuture<Receipt> book(@Payload String amount, @Header("payment") String payment) {
+			return CompletableFuture.supplyAsync(() -> {
+				this.ledger.book(payment, amount);
+				return Receipt.of(payment, amount);
+			}, this.executor);
 		}
 
+	}
+
+	/**
+	 * What a booking answers with, when asked: its slip is of an interface type, which
+	 * the kept JSON cannot be read back as, so that the listener's result is not kept. No
+	 * answer, and nothing sent back, for other bookings.
+	 */
+	record Receipt(String payment, Slip slip) implements Serializable {
+
+		static Receipt of(String payment, String amount) {
+			return amount.equals(RECEIPT) ? new Receipt(payment, new PaperSlip("booked " + payment)) : null;
+		}
+
+	}
+
+	interface Slip {
+
+	}
+
+	record PaperSlip(String text) implements Slip, Serializable {
 	}
 
 	static class Ledger {
