@@ -148,6 +148,58 @@ class JdbcStoreAutoConfigurationTests {
 		}
 	}
 
+	// Rounded to the second (PostgreSQL) or cut to it (MariaDB), a lease of a second or
+	// so
+	// may be written already run out, and a duplicate run beside its owner.
+	@ParameterizedTest
+	@ValueSource(strings = { "postgresql", "mariadb" })
+	void tableKeepingLeaseEndsToTheSecondShouldFailStartup(String database) {
+		DataSource dataSource = database.equals("postgresql") ? postgres() : mariaDb(null);
+		JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, TABLE);
+		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
+		try {
+			String seconds = store.schema().replace("TIMESTAMPTZ", "TIMESTAMPTZ(0)").replace("DATETIME(6)", "DATETIME");
+			assertThat(seconds).isNotEqualTo(store.schema());
+			execute(dataSource, seconds);
+			ApplicationContextRunner runner = runnerOn(dataSource);
+			runner.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("keeps expires_at to 0 fractional digits of a second"));
+			jdbc.execute("DROP TABLE " + TABLE);
+			execute(dataSource,
+					store.schema().replace("TIMESTAMPTZ", "TIMESTAMPTZ(3)").replace("DATETIME(6)", "DATETIME(3)"));
+			runner.run((context) -> assertThat(context).hasNotFailed());
+		}
+		finally {
+			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
+		}
+	}
+
+	// A migration of the application's own may give the body a smaller type than the
+	// shipped script's: every larger outcome would fail to be stored (or be cut short),
+	// and its call run again on a retry.
+	@Test
+	void bodyColumnSmallerThanTheLargestOutcomeShouldFailStartup() {
+		DataSource dataSource = mariaDb(null);
+		JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, TABLE);
+		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
+		try {
+			String blob = store.schema().replace("LONGBLOB", "BLOB");
+			assertThat(blob).isNotEqualTo(store.schema());
+			execute(dataSource, blob);
+			ApplicationContextRunner runner = runnerOn(dataSource);
+			runner.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("body column of the table of the idempotency store")
+				.hasMessageContaining("holds at most 65535 bytes, less than the 1048576 bytes"));
+			runner.withPropertyValues("idempotency.max-response-size=65535B", "idempotency.max-result-size=65535B")
+				.run((context) -> assertThat(context).hasNotFailed());
+		}
+		finally {
+			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
+		}
+	}
+
 	// Every completion of a larger outcome would fail, and its call run again on a retry.
 	@Test
 	void outcomesLargerThanTheDatabaseTakesShouldFailStartup() {

@@ -261,6 +261,39 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		return (others != null) ? others : List.of();
 	}
 
+	/**
+	 * The fractional digits of seconds that {@code expires_at} keeps, when fewer than
+	 * milliseconds: {@code TIMESTAMPTZ(0)}, or a MariaDB {@code DATETIME} without a
+	 * precision, which keeps whole seconds. The database rounds (PostgreSQL) or cuts
+	 * (MariaDB) each lease's end to them, so a lease of a second or so may be written
+	 * already run out, or run out before its first renewal, and a duplicate then runs
+	 * beside its owner.
+	 * @return the digits, or {@code null} if there are three or more, or no table
+	 * @throws IdempotencyStoreException if the database cannot be asked
+	 */
+	public @Nullable Integer expiryDigitsBelowMilliseconds() {
+		Integer digits = probe("expires_at", (columns) -> columns.getScale(1));
+		return (digits != null && digits < 3) ? digits : null;
+	}
+
+	/**
+	 * The most bytes the table's {@code body} column holds, as its type declares it to
+	 * its driver: 65,535 for a MariaDB {@code BLOB}, say. A larger body fails every
+	 * completion, or is cut short where the database truncates instead.
+	 * @return the bytes, or {@link Long#MAX_VALUE} where the type declares no smaller
+	 * limit ({@code LONGBLOB}, {@code bytea}) or there is no table
+	 * @throws IdempotencyStoreException if the database cannot be asked
+	 */
+	public long bodyColumnCapacity() {
+		Long capacity = probe("body", (columns) -> {
+			int precision = columns.getPrecision(1);
+			// LONGBLOB reports -1 and bytea Integer.MAX_VALUE: neither is a limit of its
+			// own.
+			return (precision > 0 && precision < Integer.MAX_VALUE) ? precision : Long.MAX_VALUE;
+		});
+		return (capacity != null) ? capacity : Long.MAX_VALUE;
+	}
+
 	// Reads the columns of an empty query of the table; null when the database has no
 	// such table or columns.
 	private <T> @Nullable T probe(String columns, ColumnsReader<T> reader) {

@@ -41,9 +41,10 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 
 	/**
 	 * @throws IllegalStateException if the table is missing and is not to be created,
-	 * lacks columns, does not keep each record key to one row, or keeps times in a type
-	 * read in each session's time zone, or if the database refuses statements that carry
-	 * the largest outcome
+	 * lacks columns, does not keep each record key to one row, keeps times in a type read
+	 * in each session's time zone or lease ends to less than milliseconds, or has a body
+	 * column too small for the largest outcome, or if the database refuses statements
+	 * that carry that outcome
 	 */
 	@Override
 	public void afterSingletonsInstantiated() {
@@ -60,6 +61,7 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 		}
 		requireUniqueKeys();
 		requireTimesInOneZone();
+		requireExpiryInMilliseconds();
 		requireRoomForTheLargestOutcome();
 	}
 
@@ -96,6 +98,15 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 	// Every completion of a larger outcome would fail, leave its key in progress until
 	// the lock timeout passes, and let a retry run the call again.
 	private void requireRoomForTheLargestOutcome() {
+		long column = this.store.bodyColumnCapacity();
+		if (this.largestOutcome > column) {
+			throw new IllegalStateException("The body column of the table of the idempotency store " + this.store
+					+ " holds at most " + column + " bytes, less than the " + this.largestOutcome + " bytes the"
+					+ " application may store: every larger outcome would fail to be stored (or be cut short), and"
+					+ " its call would run again on a retry. Give it the shipped script's type, or lower"
+					+ " idempotency.max-response-size and idempotency.max-result-size to at most " + column
+					+ " bytes:\n" + this.store.schema());
+		}
 		long largestBody = this.store.largestBody();
 		if (this.largestOutcome > largestBody) {
 			boolean packets = this.store.dialect() == JdbcDialect.MARIADB;
@@ -107,6 +118,17 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 					+ " outcome would fail to be stored, and its call would run again on a retry. Lower"
 					+ " idempotency.max-response-size and idempotency.max-result-size to at most " + largestBody
 					+ " bytes" + (packets ? ", or raise the database's max_allowed_packet." : "."));
+		}
+	}
+
+	private void requireExpiryInMilliseconds() {
+		Integer digits = this.store.expiryDigitsBelowMilliseconds();
+		if (digits != null) {
+			throw new IllegalStateException("The table of the idempotency store " + this.store + " keeps expires_at"
+					+ " to " + digits + " fractional digits of a second: the database would round or cut each"
+					+ " lease's end to that, so a short lease could run out before its owner renews it, or be"
+					+ " written already past, and a retry run its call a second time. Keep at least milliseconds,"
+					+ " as the shipped script does:\n" + this.store.schema());
 		}
 	}
 
