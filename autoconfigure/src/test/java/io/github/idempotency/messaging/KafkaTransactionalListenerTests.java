@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.test.KafkaTestBroker;
 import io.github.idempotency.test.RedisProcess;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -155,7 +157,6 @@ class KafkaTransactionalListenerTests {
 		assertThat(this.deliveries.processed(payment)).isZero();
 
 		redis.start();
-		// Lettuce reconnects ever less often while Redis is down, up to every 30 s.
 		await().atMost(Duration.ofSeconds(60)).until(() -> this.deliveries.processed(payment) == 1);
 		assertThat(this.listener.bookings(payment)).containsExactly("20");
 		assertNextRecordIsBooked("30");
@@ -191,6 +192,13 @@ class KafkaTransactionalListenerTests {
 	@SpringBootConfiguration
 	@EnableAutoConfiguration
 	static class LedgerApplication {
+
+		// Lettuce would try to reconnect ever less often while Redis is down, up to every
+		// 30 s: often, here, so that the record waits for Redis rather than for Lettuce.
+		@Bean(destroyMethod = "shutdown")
+		ClientResources clientResources() {
+			return ClientResources.builder().reconnectDelay(Delay.constant(Duration.ofMillis(100))).build();
+		}
 
 		@Bean
 		PaymentListener paymentListener() {
