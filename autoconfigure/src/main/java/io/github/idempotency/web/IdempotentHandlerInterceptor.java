@@ -157,7 +157,11 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		}
 		if (operation.keyExpression() == null && !operation.required()
 				&& request.getHeader(this.coordinator.headerName(operation)) == null) {
-			this.coordinator.record(request, IdempotencyOutcome.BYPASSED);
+			// Counted when the handler is dispatched to, not again when its async work
+			// is.
+			if (request.getDispatcherType() != DispatcherType.ASYNC) {
+				this.coordinator.record(request, IdempotencyOutcome.BYPASSED);
+			}
 			return true;
 		}
 		byte[] body = null;

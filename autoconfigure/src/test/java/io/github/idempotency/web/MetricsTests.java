@@ -64,6 +64,8 @@ class MetricsTests extends AbstractWebTests {
 					.send());
 		assertCountedOnce("POST /orders/optional", IdempotencyOutcome.BYPASSED,
 				() -> http.post("/orders/optional").name(key).json(ORDER).send());
+		assertCountedOnce("POST /orders/optional-async", IdempotencyOutcome.BYPASSED,
+				() -> http.post("/orders/optional-async").name(key).json(ORDER).send());
 		assertCountedOnce("POST /orders/body-key", IdempotencyOutcome.MISSING,
 				() -> http.post("/orders/body-key").name(key).json("{\"quantity\":1}").send());
 	}

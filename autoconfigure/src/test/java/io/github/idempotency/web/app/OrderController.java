@@ -198,6 +198,13 @@ public class OrderController {
 		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
 	}
 
+	// Its work ends on an async dispatch, where Spring MVC runs the interceptors again.
+	@PostMapping("/optional-async")
+	@Idempotent(required = false)
+	Callable<Order> optionalAsync(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
+		return () -> optional(name, request);
+	}
+
 	@PostMapping("/linked")
 	@Idempotent
 	ResponseEntity<String> linked(@RequestHeader("X-Test-Name") String name) {
