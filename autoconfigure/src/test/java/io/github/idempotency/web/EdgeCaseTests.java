@@ -161,6 +161,22 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isOne();
 	}
 
+	// A filter after the starter's takes the trailing slash off: the starter's filter saw
+	// a path no idempotent handler has and did not prepare the request, so the handler
+	// it reaches refuses it rather than run unprotected.
+	@Test
+	void pathChangedAfterTheStartersFilterShouldBeRefusedRatherThanRunUnprotected() {
+		HttpResponse<byte[]> response = this.http.post("/edge/payments/")
+			.key(this.key)
+			.name(this.key)
+			.body("100".getBytes(StandardCharsets.US_ASCII), "text/plain")
+			.send();
+
+		assertThat(response.statusCode()).as(TestHttp.text(response)).isEqualTo(503);
+		assertThat(TestHttp.text(response)).contains("idempotency-not-protected");
+		assertThat(this.executions.count(this.key)).isZero();
+	}
+
 	// Advice before the starter's that calls the handler again when it throws (Spring
 	// Framework 7's @Retryable): the attempts of one request share its claim, and every
 	// attempt of a later request gets that request's answer, none a run of the handler.

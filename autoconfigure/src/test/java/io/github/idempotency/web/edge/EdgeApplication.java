@@ -23,6 +23,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.core.Ordered;
 import org.springframework.web.context.request.NativeWebRequest;
+import org.springframework.web.filter.UrlHandlerFilter;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.DeferredResultProcessingInterceptor;
 import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
@@ -84,6 +85,14 @@ public class EdgeApplication {
 			}
 		};
 		return new FilterRegistrationBean<>(filter);
+	}
+
+	// Takes the trailing slash off a path once the starter's filter has seen it, as
+	// Spring's filter does when declared without an order.
+	@Bean
+	FilterRegistrationBean<UrlHandlerFilter> trailingSlashAfterTheStarter() {
+		return new FilterRegistrationBean<>(
+				UrlHandlerFilter.trailingSlashHandler("/edge/payments/**").wrapRequest().build());
 	}
 
 	// Ordered before the starter's advice, as Spring Framework 7's @Retryable always is.
