@@ -258,9 +258,7 @@ public class IdempotentMethodInvoker {
 		Decision decision = (target.joinsCallerTransaction) ? Transactions.pending(recordKey, fingerprint) : null;
 		if (decision != null) {
 			this.lifecycle.record(target.tag,
-					(decision instanceof Decision.Replay) ? IdempotencyOutcome.REPLAYED
-							: (decision instanceof Decision.Proceed) ? IdempotencyOutcome.EXECUTED
-									: IdempotencyOutcome.MISMATCH);
+					(decision instanceof Decision.Replay) ? IdempotencyOutcome.REPLAYED : IdempotencyOutcome.MISMATCH);
 		}
 		else {
 			decision = this.lifecycle.begin(operation, target.tag, recordKey, fingerprint);
@@ -1134,10 +1132,9 @@ public class IdempotentMethodInvoker {
 
 		/**
 		 * How a call within the current transaction is answered when an earlier call in
-		 * it, with the same key, waits for the transaction to end: to keep its outcome,
-		 * or to release its key after it failed.
-		 * @return a replay of that outcome, a mismatch, the claim of the call that failed
-		 * to proceed under, or {@code null} when there is none
+		 * it, with the same key, has an outcome that waits for the commit.
+		 * @return a replay of that outcome, a mismatch, or {@code null} when there is
+		 * none
 		 */
 		static @Nullable Decision pending(String recordKey, String fingerprint) {
 			if (!TransactionSynchronizationManager.isSynchronizationActive()) {
@@ -1176,7 +1173,7 @@ public class IdempotentMethodInvoker {
 
 			private final List<Pending> pending = new ArrayList<>();
 
-			// The latest of each key, for duplicates.
+			// Those with an outcome, for duplicates.
 			private final Map<String, Pending> byRecordKey = new HashMap<>();
 
 			// How many calls were pending when each savepoint was taken.
@@ -1201,29 +1198,19 @@ public class IdempotentMethodInvoker {
 			Pending add(Claim claim, @Nullable StoredResponse outcome, boolean onlyIfCommitted) {
 				Pending added = new Pending(claim, outcome, outcome != null && !onlyIfCommitted);
 				this.pending.add(added);
-				this.byRecordKey.put(claim.recordKey(), added);
+				if (outcome != null) {
+					this.byRecordKey.put(claim.recordKey(), added);
+				}
 				return added;
 			}
 
 			@Nullable Decision decide(String recordKey, String fingerprint) {
 				Pending found = this.byRecordKey.get(recordKey);
-				if (found == null) {
+				if (found == null || found.outcome == null) {
 					return null;
 				}
-				if (!found.claim.fingerprint().equals(fingerprint)) {
-					return new Decision.Mismatch();
-				}
-				if (found.outcome != null) {
-					return new Decision.Replay(found.outcome);
-				}
-				// Failed, and its key held until the transaction ends: a retry within the
-				// transaction (a retry advice inside it, a listener container's retry in
-				// its transaction) runs under that hold, as a retry after it would run,
-				// instead of finding its own call in progress until a commit that cannot
-				// come while it waits.
-				found.undone = true;
-				this.byRecordKey.remove(recordKey, found);
-				return new Decision.Proceed(found.claim);
+				return found.claim.fingerprint().equals(fingerprint) ? new Decision.Replay(found.outcome)
+						: new Decision.Mismatch();
 			}
 
 			@Override
@@ -1289,8 +1276,7 @@ public class IdempotentMethodInvoker {
 			// A final exception, kept whether the transaction commits or not.
 			final boolean keptWhatever;
 
-			// Rolled back to a savepoint taken before the call (released, never kept), or
-			// its claim handed to the same call made again: nothing more to do for it. A
+			// Rolled back to a savepoint taken before the call: released, never kept. A
 			// JTA transaction may complete on another thread than the one that set it.
 			volatile boolean undone;
 

@@ -6,12 +6,10 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 
 import javax.sql.DataSource;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -51,7 +49,6 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
-import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
  * An idempotent method called inside a transaction on PostgreSQL: its outcome counts once
@@ -265,24 +262,6 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.ledger.runs()).isEqualTo(before + 2);
 	}
 
-	// Its key held until the transaction ends, a call that failed is retried within it
-	// (by a retry inside the transaction, or a listener container's retry in its
-	// transaction) under that hold, rather than find itself in progress.
-	@Test
-	void callThatFailedShouldRunAgainWhenRetriedInTheSameTransaction() {
-		int before = this.ledger.runs();
-		this.transactions.executeWithoutResult((status) -> {
-			assertThatIllegalStateException().isThrownBy(() -> this.ledger.bookFailingOnce(this.key, 100));
-			assertThatExceptionOfType(IdempotencyKeyReusedException.class)
-				.isThrownBy(() -> this.ledger.bookFailingOnce(this.key, 200));
-			assertThat(this.ledger.bookFailingOnce(this.key, 100)).isEqualTo(1);
-			assertThat(this.ledger.bookFailingOnce(this.key, 100)).isEqualTo(1);
-		});
-		assertThat(this.ledger.bookFailingOnce(this.key, 100)).isEqualTo(1);
-		assertThat(bookings()).isOne();
-		assertThat(this.ledger.runs()).isEqualTo(before + 2);
-	}
-
 	@Test
 	void callFailingInsideTransactionShouldBeReleasedWhenItEnds() {
 		assertThatExceptionOfType(IllegalArgumentException.class)
@@ -435,8 +414,6 @@ abstract class AbstractTransactionalMethodTests {
 
 		private final AtomicInteger runs = new AtomicInteger();
 
-		private final Set<String> failedOnce = ConcurrentHashMap.newKeySet();
-
 		Ledger(JdbcTemplate jdbc, AuditTrail audit) {
 			this.jdbc = jdbc;
 			this.audit = audit;
@@ -524,15 +501,6 @@ abstract class AbstractTransactionalMethodTests {
 			this.runs.incrementAndGet();
 			if (amountCents < 0) {
 				throw new IllegalArgumentException("negative amount");
-			}
-			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
-		}
-
-		@Idempotent(key = "#reference")
-		public int bookFailingOnce(String reference, long amountCents) {
-			this.runs.incrementAndGet();
-			if (this.failedOnce.add(reference)) {
-				throw new IllegalStateException("The ledger is busy");
 			}
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
 		}
