@@ -17,6 +17,7 @@ import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.async.AsyncWebRequest;
 import org.springframework.web.context.request.async.WebAsyncManager;
 import org.springframework.web.context.request.async.WebAsyncUtils;
+import org.springframework.web.method.HandlerMethod;
 
 /**
  * One request to an idempotent handler, from the moment its body is buffered until its
@@ -41,7 +42,7 @@ final class IdempotentExchange implements IdempotentCall {
 
 	private final IdempotentOperation operation;
 
-	private final Method handlerMethod;
+	private final HandlerMethod handler;
 
 	private final HttpServletRequest request;
 
@@ -55,10 +56,14 @@ final class IdempotentExchange implements IdempotentCall {
 
 	// What answered the request in the handler's stead: thrown again to every later call
 	// of the handler for this request.
-	private @Nullable RuntimeException refusal;
+	private @Nullable Throwable refusal;
 
 	// Set while the handler runs for this request, on the dispatching thread.
 	private boolean handlerRunning;
+
+	// The handler's last call for this request threw, or was refused: advice around it
+	// may call it again. Set and read on the dispatching thread.
+	private boolean threw;
 
 	// Set and read by the threads that dispatch the request, one after another.
 	private boolean awaitingErrorPage;
@@ -103,11 +108,11 @@ final class IdempotentExchange implements IdempotentCall {
 	// thread.
 	private boolean asyncStartedAfterTheAnswer;
 
-	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, Method handlerMethod,
+	IdempotentExchange(IdempotencyCoordinator coordinator, IdempotentOperation operation, HandlerMethod handler,
 			HttpServletRequest request, byte @Nullable [] body, CapturedResponse response, AsyncWorkTracker asyncWork) {
 		this.coordinator = coordinator;
 		this.operation = operation;
-		this.handlerMethod = handlerMethod;
+		this.handler = handler;
 		this.request = request;
 		this.body = body;
 		this.response = response;
@@ -127,9 +132,16 @@ final class IdempotentExchange implements IdempotentCall {
 		// handler run; a claim covers the attempt as it covered the first one, whose
 		// exception did not end the request; a request without idempotency stays so.
 		if (this.begun) {
-			if (this.refusal != null) {
-				throw this.refusal;
+			// After a call that returned, the answer is the request's: a later call of
+			// the
+			// method is none of its own.
+			if (!this.threw) {
+				return false;
 			}
+			if (this.refusal != null) {
+				throw unchecked(this.refusal);
+			}
+			this.threw = false;
 			this.handlerRunning = true;
 			return true;
 		}
@@ -144,17 +156,26 @@ final class IdempotentExchange implements IdempotentCall {
 		try {
 			this.coordinator.begin(this, method, arguments);
 		}
-		catch (RuntimeException ex) {
+		catch (RuntimeException | Error ex) {
 			this.refusal = ex;
+			this.threw = true;
 			throw ex;
 		}
 		this.handlerRunning = true;
 		return true;
 	}
 
+	private static RuntimeException unchecked(Throwable refusal) {
+		if (refusal instanceof Error error) {
+			throw error;
+		}
+		return (RuntimeException) refusal;
+	}
+
 	@Override
 	public void afterThrowing(Method method, Throwable failure) {
 		this.handlerRunning = false;
+		this.threw = true;
 	}
 
 	@Override
@@ -194,8 +215,10 @@ final class IdempotentExchange implements IdempotentCall {
 	}
 
 	private boolean isHandler(Method method) {
-		return method.getName().equals(this.handlerMethod.getName())
-				&& Arrays.equals(method.getParameterTypes(), this.handlerMethod.getParameterTypes());
+		Method handlerMethod = this.handler.getMethod();
+		return method.getName().equals(handlerMethod.getName())
+				&& Arrays.equals(method.getParameterTypes(), handlerMethod.getParameterTypes())
+				&& method.getDeclaringClass().isAssignableFrom(this.handler.getBeanType());
 	}
 
 	/**

@@ -224,8 +224,8 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		CapturedResponse captured = new CapturedResponse((HttpServletResponse) swappableResponse.getResponse(),
 				this.coordinator.policy().maxResponseSize(), writesItsOwnStream(handlerMethod));
 		swappableResponse.setResponse(captured);
-		IdempotentExchange exchange = new IdempotentExchange(this.coordinator, operation, handlerMethod.getMethod(),
-				request, body, captured, this.asyncWork);
+		IdempotentExchange exchange = new IdempotentExchange(this.coordinator, operation, handlerMethod, request, body,
+				captured, this.asyncWork);
 		request.setAttribute(IdempotentExchange.ATTRIBUTE, exchange);
 		swappableRequest.exchange = exchange;
 		return true;

@@ -161,6 +161,28 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isOne();
 	}
 
+	// After the handler threw, its exception handler calls an idempotent method of
+	// another bean with the handler's name and parameters: that call goes its own way,
+	// under its own key, and runs once for two requests with different keys.
+	@Test
+	void methodLikeTheHandlerCalledAfterItThrewShouldNotBeTakenForTheHandler() {
+		HttpResponse<byte[]> first = this.http.post("/edge/declined")
+			.key(this.key)
+			.name(this.key)
+			.body("100".getBytes(StandardCharsets.US_ASCII), "text/plain")
+			.send();
+		HttpResponse<byte[]> second = this.http.post("/edge/declined")
+			.key(UUID.randomUUID().toString())
+			.name(this.key)
+			.body("100".getBytes(StandardCharsets.US_ASCII), "text/plain")
+			.send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(422);
+		assertThat(TestHttp.text(first)).isEqualTo("refund 1");
+		assertThat(TestHttp.text(second)).isEqualTo("refund 1");
+		assertThat(this.executions.count("refund " + this.key)).isOne();
+	}
+
 	// A filter after the starter's takes the trailing slash off: the starter's filter saw
 	// a path no idempotent handler has and did not prepare the request, so the handler
 	// it reaches refuses it rather than run unprotected.

@@ -7,12 +7,15 @@ import java.lang.annotation.Target;
 
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.web.app.Executions;
+import jakarta.servlet.http.HttpServletRequest;
 import org.aopalliance.intercept.MethodInvocation;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
+import org.springframework.stereotype.Component;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
@@ -28,8 +31,11 @@ public class RetriedController {
 
 	private final Executions executions;
 
-	public RetriedController(Executions executions) {
+	private final Refunds refunds;
+
+	public RetriedController(Executions executions, Refunds refunds) {
 		this.executions = executions;
+		this.refunds = refunds;
 	}
 
 	@PostMapping("/edge/retried")
@@ -41,6 +47,20 @@ public class RetriedController {
 			throw new IllegalStateException("The gateway timed out");
 		}
 		return ResponseEntity.status(HttpStatus.CREATED).body("paid " + body + " on run " + run);
+	}
+
+	@PostMapping("/edge/declined")
+	@Idempotent
+	ResponseEntity<String> decline(@RequestHeader("X-Test-Name") String name, @RequestBody String body) {
+		throw new IllegalArgumentException("Declined");
+	}
+
+	// Calls an idempotent method of another bean that has the failed handler's name and
+	// parameters: its call is not the handler's, called again.
+	@ExceptionHandler(IllegalArgumentException.class)
+	ResponseEntity<String> refund(IllegalArgumentException ex, HttpServletRequest request) {
+		return ResponseEntity.unprocessableEntity()
+			.body(this.refunds.decline(request.getHeader("X-Test-Name"), "refund"));
 	}
 
 	/**
@@ -58,6 +78,25 @@ public class RetriedController {
 				}
 			}
 		}
+	}
+
+	/**
+	 * Refunds once per name, whatever key the request that asks for it has.
+	 */
+	@Component
+	public static class Refunds {
+
+		private final Executions executions;
+
+		Refunds(Executions executions) {
+			this.executions = executions;
+		}
+
+		@Idempotent(key = "#name")
+		public String decline(String name, String body) {
+			return body + " " + this.executions.record("refund " + name);
+		}
+
 	}
 
 	/**
