@@ -264,10 +264,10 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	/**
 	 * The fractional digits of seconds that {@code expires_at} keeps, when fewer than
 	 * milliseconds: {@code TIMESTAMPTZ(0)}, or a MariaDB {@code DATETIME} without a
-	 * precision, which keeps whole seconds. The database rounds (PostgreSQL) or cuts
-	 * (MariaDB) each lease's end to them, so a lease of a second or so may be written
-	 * already run out, or run out before its first renewal, and a duplicate then runs
-	 * beside its owner.
+	 * precision, which keeps whole seconds. The database rounds (PostgreSQL, MySQL) or
+	 * cuts (MariaDB) each lease's end to them, so a lease of a second or so may be
+	 * written already run out, or run out before its first renewal, and a duplicate then
+	 * runs beside its owner.
 	 * @return the digits, or {@code null} if there are three or more, or no table
 	 * @throws IdempotencyStoreException if the database cannot be asked
 	 */
@@ -277,18 +277,22 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	}
 
 	/**
-	 * The most bytes the table's {@code body} column holds, as its type declares it to
-	 * its driver: 65,535 for a MariaDB {@code BLOB}, say. A larger body fails every
-	 * completion, or is cut short where the database truncates instead.
+	 * The most bytes the table's {@code body} column holds on MariaDB, as its type
+	 * declares it to the driver: 65,535 for a {@code BLOB}, say. A larger body fails
+	 * every completion, or is cut short where the database truncates instead. A
+	 * PostgreSQL {@code bytea} has no limit of its own (its driver reports the
+	 * connection's {@code unknownLength}).
 	 * @return the bytes, or {@link Long#MAX_VALUE} where the type declares no smaller
-	 * limit ({@code LONGBLOB}, {@code bytea}) or there is no table
+	 * limit ({@code LONGBLOB}), on PostgreSQL, or if there is no table
 	 * @throws IdempotencyStoreException if the database cannot be asked
 	 */
 	public long bodyColumnCapacity() {
+		if (this.dialect != JdbcDialect.MARIADB) {
+			return Long.MAX_VALUE;
+		}
 		Long capacity = probe("body", (columns) -> {
 			int precision = columns.getPrecision(1);
-			// LONGBLOB reports -1 and bytea Integer.MAX_VALUE: neither is a limit of its
-			// own.
+			// LONGBLOB reports -1: no limit of its own.
 			return (precision > 0 && precision < Integer.MAX_VALUE) ? precision : Long.MAX_VALUE;
 		});
 		return (capacity != null) ? capacity : Long.MAX_VALUE;
