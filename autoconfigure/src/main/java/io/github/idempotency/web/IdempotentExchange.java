@@ -2,6 +2,7 @@ package io.github.idempotency.web;
 
 import java.io.IOException;
 import java.lang.reflect.Method;
+import java.lang.reflect.UndeclaredThrowableException;
 import java.util.Arrays;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionStage;
@@ -132,14 +133,21 @@ final class IdempotentExchange implements IdempotentCall {
 		// handler run; a claim covers the attempt as it covered the first one, whose
 		// exception did not end the request; a request without idempotency stays so.
 		if (this.begun) {
-			// After a call that returned, the answer is the request's: a later call of
-			// the
-			// method is none of its own.
+			// After a call that returned, the answer is the request's: a later call is
+			// none of its own.
 			if (!this.threw) {
 				return false;
 			}
 			if (this.refusal != null) {
-				throw unchecked(this.refusal);
+				throw rethrown(this.refusal);
+			}
+			// A method of another bean with the handler's signature (a service an
+			// exception handler calls) is not the handler called again: it goes its own
+			// way. So, wrongly, does a handler mapped under a scoped proxy's interface
+			// type: its attempt runs under the request's claim without being driven, and
+			// its response is stored all the same.
+			if (!method.getDeclaringClass().isAssignableFrom(this.handler.getBeanType())) {
+				return false;
 			}
 			this.threw = false;
 			this.handlerRunning = true;
@@ -156,7 +164,7 @@ final class IdempotentExchange implements IdempotentCall {
 		try {
 			this.coordinator.begin(this, method, arguments);
 		}
-		catch (RuntimeException | Error ex) {
+		catch (Throwable ex) {
 			this.refusal = ex;
 			this.threw = true;
 			throw ex;
@@ -165,11 +173,13 @@ final class IdempotentExchange implements IdempotentCall {
 		return true;
 	}
 
-	private static RuntimeException unchecked(Throwable refusal) {
+	// A checked exception can only have been thrown sneakily (by a scope resolver written
+	// in Kotlin, say): it is thrown again declared.
+	private static RuntimeException rethrown(Throwable refusal) {
 		if (refusal instanceof Error error) {
 			throw error;
 		}
-		return (RuntimeException) refusal;
+		return (refusal instanceof RuntimeException runtime) ? runtime : new UndeclaredThrowableException(refusal);
 	}
 
 	@Override
@@ -217,8 +227,7 @@ final class IdempotentExchange implements IdempotentCall {
 	private boolean isHandler(Method method) {
 		Method handlerMethod = this.handler.getMethod();
 		return method.getName().equals(handlerMethod.getName())
-				&& Arrays.equals(method.getParameterTypes(), handlerMethod.getParameterTypes())
-				&& method.getDeclaringClass().isAssignableFrom(this.handler.getBeanType());
+				&& Arrays.equals(method.getParameterTypes(), handlerMethod.getParameterTypes());
 	}
 
 	/**
