@@ -157,8 +157,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		}
 		if (operation.keyExpression() == null && !operation.required()
 				&& request.getHeader(this.coordinator.headerName(operation)) == null) {
-			// Counted when the handler is dispatched to, not again when its async work
-			// is.
+			// Counted on the dispatch to the handler, not again on its async dispatch.
 			if (request.getDispatcherType() != DispatcherType.ASYNC) {
 				this.coordinator.record(request, IdempotencyOutcome.BYPASSED);
 			}

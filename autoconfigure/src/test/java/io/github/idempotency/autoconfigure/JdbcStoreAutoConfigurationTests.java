@@ -148,9 +148,8 @@ class JdbcStoreAutoConfigurationTests {
 		}
 	}
 
-	// Rounded to the second (PostgreSQL) or cut to it (MariaDB), a lease of a second or
-	// so
-	// may be written already run out, and a duplicate run beside its owner.
+	// Rounded to the second (PostgreSQL) or cut to it (MariaDB), a lease of about a
+	// second may be written already run out, and a duplicate run beside its owner.
 	@ParameterizedTest
 	@ValueSource(strings = { "postgresql", "mariadb" })
 	void tableKeepingLeaseEndsToTheSecondShouldFailStartup(String database) {
