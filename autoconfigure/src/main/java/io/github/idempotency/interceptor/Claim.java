@@ -41,17 +41,20 @@ public final class Claim {
 
 	private final Duration retention;
 
+	private final Duration lockTimeout;
+
 	private final LeaseRenewals.@Nullable Lease lease;
 
 	private final Consumer<IdempotencyOutcome> end;
 
 	Claim(IdempotencyStore store, String recordKey, String token, String fingerprint, Duration retention,
-			LeaseRenewals.@Nullable Lease lease, Consumer<IdempotencyOutcome> end) {
+			Duration lockTimeout, LeaseRenewals.@Nullable Lease lease, Consumer<IdempotencyOutcome> end) {
 		this.store = store;
 		this.recordKey = recordKey;
 		this.token = token;
 		this.fingerprint = fingerprint;
 		this.retention = retention;
+		this.lockTimeout = lockTimeout;
 		this.lease = lease;
 		this.end = end;
 	}
@@ -173,6 +176,22 @@ public final class Claim {
 		catch (IdempotencyStoreException ex) {
 			logger.warn("Could not release idempotency record " + this.recordKey + "; it frees itself when the lock"
 					+ " timeout passes: " + ex.getMessage());
+		}
+	}
+
+	/**
+	 * Extends the lease by a lock timeout now, for a call made again under a claim that
+	 * its earlier call ended without giving up. A store that fails counts as a lease
+	 * lost: the call then claims its key as any other would.
+	 * @return {@code true} if the claim is still this one's
+	 */
+	boolean renewNow() {
+		try {
+			return this.store.renew(this.recordKey, this.token, this.lockTimeout);
+		}
+		catch (IdempotencyStoreException ex) {
+			logger.debug("Could not renew the lease on idempotency record " + this.recordKey, ex);
+			return false;
 		}
 	}
 

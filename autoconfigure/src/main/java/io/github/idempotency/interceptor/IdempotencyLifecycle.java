@@ -110,9 +110,10 @@ public class IdempotencyLifecycle implements AutoCloseable {
 				record(tag, IdempotencyOutcome.EXECUTED);
 				Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
 				Consumer<IdempotencyOutcome> end = endOnce(tag);
-				return new Decision.Proceed(
-						new Claim(this.store, recordKey, claimed.token(), fingerprint, ttl, renewWhileRunning(recordKey,
-								claimed.token(), lease, sentAt, () -> end.accept(IdempotencyOutcome.LEASE_LOST)), end));
+				return new Decision.Proceed(new Claim(this.store, recordKey, claimed.token(), fingerprint, ttl, lease,
+						renewWhileRunning(recordKey, claimed.token(), lease, sentAt,
+								() -> end.accept(IdempotencyOutcome.LEASE_LOST)),
+						end));
 			}
 			else if (result instanceof ClaimResult.Completed completed) {
 				record(tag, IdempotencyOutcome.REPLAYED);

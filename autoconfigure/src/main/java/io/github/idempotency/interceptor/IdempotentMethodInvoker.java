@@ -258,7 +258,9 @@ public class IdempotentMethodInvoker {
 		Decision decision = (target.joinsCallerTransaction) ? Transactions.pending(recordKey, fingerprint) : null;
 		if (decision != null) {
 			this.lifecycle.record(target.tag,
-					(decision instanceof Decision.Replay) ? IdempotencyOutcome.REPLAYED : IdempotencyOutcome.MISMATCH);
+					(decision instanceof Decision.Replay) ? IdempotencyOutcome.REPLAYED
+							: (decision instanceof Decision.Proceed) ? IdempotencyOutcome.EXECUTED
+									: IdempotencyOutcome.MISMATCH);
 		}
 		else {
 			decision = this.lifecycle.begin(operation, target.tag, recordKey, fingerprint);
@@ -1132,9 +1134,11 @@ public class IdempotentMethodInvoker {
 
 		/**
 		 * How a call within the current transaction is answered when an earlier call in
-		 * it, with the same key, has an outcome that waits for the commit.
-		 * @return a replay of that outcome, a mismatch, or {@code null} when there is
-		 * none
+		 * it, with the same key, waits for the transaction to end: to keep its outcome,
+		 * or to release its key after it failed.
+		 * @return a replay of that outcome, a mismatch, the claim of the call that failed
+		 * to run under, or {@code null} when there is none, or the failed call's claim
+		 * was lost
 		 */
 		static @Nullable Decision pending(String recordKey, String fingerprint) {
 			if (!TransactionSynchronizationManager.isSynchronizationActive()) {
@@ -1173,8 +1177,11 @@ public class IdempotentMethodInvoker {
 
 			private final List<Pending> pending = new ArrayList<>();
 
-			// Those with an outcome, for duplicates.
+			// The latest of each key, for duplicates.
 			private final Map<String, Pending> byRecordKey = new HashMap<>();
+
+			// Calls that failed, by the claim a call made again runs under.
+			private final Map<Claim, Pending> handedOver = new IdentityHashMap<>();
 
 			// How many calls were pending when each savepoint was taken.
 			private final Map<Object, Integer> savepoints = new IdentityHashMap<>();
@@ -1196,21 +1203,38 @@ public class IdempotentMethodInvoker {
 			}
 
 			Pending add(Claim claim, @Nullable StoredResponse outcome, boolean onlyIfCommitted) {
-				Pending added = new Pending(claim, outcome, outcome != null && !onlyIfCommitted);
+				Pending added = new Pending(claim, outcome, outcome != null && !onlyIfCommitted, this.pending.size(),
+						this.handedOver.remove(claim));
 				this.pending.add(added);
-				if (outcome != null) {
-					this.byRecordKey.put(claim.recordKey(), added);
-				}
+				this.byRecordKey.put(claim.recordKey(), added);
 				return added;
 			}
 
 			@Nullable Decision decide(String recordKey, String fingerprint) {
 				Pending found = this.byRecordKey.get(recordKey);
-				if (found == null || found.outcome == null) {
+				if (found == null) {
 					return null;
 				}
-				return found.claim.fingerprint().equals(fingerprint) ? new Decision.Replay(found.outcome)
-						: new Decision.Mismatch();
+				if (!found.claim.fingerprint().equals(fingerprint)) {
+					return new Decision.Mismatch();
+				}
+				if (found.outcome != null) {
+					return new Decision.Replay(found.outcome);
+				}
+				// It failed, and holds its key until the transaction ends, as its
+				// writes may still commit. Made again within the transaction (a
+				// retry inside it, a listener container's retry in its transaction),
+				// it runs under that hold rather than find itself in progress until
+				// an end that cannot come while it waits; but only while the store
+				// says the claim is still its own: past its lease, the key may be
+				// another call's.
+				if (!found.claim.renewNow()) {
+					return null;
+				}
+				found.undone = true;
+				this.byRecordKey.remove(recordKey, found);
+				this.handedOver.put(found.claim, found);
+				return new Decision.Proceed(found.claim);
 			}
 
 			@Override
@@ -1219,16 +1243,28 @@ public class IdempotentMethodInvoker {
 			}
 
 			// A savepoint taken before these calls were first pending is one they all
-			// came
-			// after. An outcome kept whatever the transaction does stays.
+			// came after. An outcome kept whatever the transaction does stays. A call
+			// made again under the claim of one that failed before the savepoint hands
+			// the claim back: the failed call's writes are still there, and may commit.
 			@Override
 			public void savepointRollback(Object savepoint) {
-				for (int i = this.savepoints.getOrDefault(savepoint, 0); i < this.pending.size(); i++) {
+				int first = this.savepoints.getOrDefault(savepoint, 0);
+				for (int i = first; i < this.pending.size(); i++) {
 					Pending undone = this.pending.get(i);
 					if (!undone.keptWhatever && !undone.undone) {
 						undone.undone = true;
 						this.byRecordKey.remove(undone.claim.recordKey(), undone);
-						undone.claim.release();
+						Pending failed = undone.madeAgainAfter;
+						while (failed != null && failed.index >= first) {
+							failed = failed.madeAgainAfter;
+						}
+						if (failed != null) {
+							failed.undone = false;
+							this.byRecordKey.put(failed.claim.recordKey(), failed);
+						}
+						else {
+							undone.claim.release();
+						}
 					}
 				}
 			}
@@ -1276,14 +1312,24 @@ public class IdempotentMethodInvoker {
 			// A final exception, kept whether the transaction commits or not.
 			final boolean keptWhatever;
 
-			// Rolled back to a savepoint taken before the call: released, never kept. A
+			// Where it stands among its transaction's calls.
+			final int index;
+
+			// The call that failed, whose claim this call was made again under.
+			final @Nullable Pending madeAgainAfter;
+
+			// Rolled back to a savepoint taken before the call (released, never kept), or
+			// its claim handed to the same call made again: nothing more to do for it. A
 			// JTA transaction may complete on another thread than the one that set it.
 			volatile boolean undone;
 
-			Pending(Claim claim, @Nullable StoredResponse outcome, boolean keptWhatever) {
+			Pending(Claim claim, @Nullable StoredResponse outcome, boolean keptWhatever, int index,
+					@Nullable Pending madeAgainAfter) {
 				this.claim = claim;
 				this.outcome = outcome;
 				this.keptWhatever = keptWhatever;
+				this.index = index;
+				this.madeAgainAfter = madeAgainAfter;
 			}
 
 		}

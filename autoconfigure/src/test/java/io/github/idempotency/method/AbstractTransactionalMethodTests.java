@@ -6,18 +6,23 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 import javax.sql.DataSource;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyKeyReusedException;
+import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.annotation.Idempotent.Completion;
+import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.test.PostgresTestServer;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
@@ -49,6 +54,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
  * An idempotent method called inside a transaction on PostgreSQL: its outcome counts once
@@ -76,6 +82,9 @@ abstract class AbstractTransactionalMethodTests {
 
 	@Autowired
 	JdbcTemplate jdbc;
+
+	@Autowired
+	IdempotencyStore store;
 
 	String key;
 
@@ -262,6 +271,81 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.ledger.runs()).isEqualTo(before + 2);
 	}
 
+	// Its key held until the transaction ends, a call that failed is retried within it
+	// (by a retry inside the transaction, or a listener container's retry in its
+	// transaction) under that hold, rather than find itself in progress.
+	@Test
+	void callThatFailedShouldRunAgainWhenRetriedInTheSameTransaction() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			assertThatIllegalStateException().isThrownBy(() -> this.ledger.bookFailingOnce(this.key, 100));
+			assertThatExceptionOfType(IdempotencyKeyReusedException.class)
+				.isThrownBy(() -> this.ledger.bookFailingOnce(this.key, 200));
+			assertThat(this.ledger.bookFailingOnce(this.key, 100)).isEqualTo(1);
+			assertThat(this.ledger.bookFailingOnce(this.key, 100)).isEqualTo(1);
+		});
+		assertThat(this.ledger.bookFailingOnce(this.key, 100)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
+	}
+
+	// Past its lease, the key of the call that failed may be another call's: the store
+	// decides, not the memory of the transaction.
+	@Test
+	void callThatFailedShouldNotRunAgainInTheSameTransactionOnceItsKeyIsAnotherCalls() {
+		int before = this.ledger.runs();
+		String recordKey = Hashing.recordKey(Ledger.FAILING_ONCE, this.key);
+		this.transactions.executeWithoutResult((status) -> {
+			assertThatIllegalStateException().isThrownBy(() -> this.ledger.bookFailingOnce(this.key, 100));
+			// Its lease ran out, and a call with other arguments claimed the key.
+			this.store.delete(recordKey);
+			assertThat(this.store.claim(recordKey, "another-call", Duration.ofSeconds(30)))
+				.isInstanceOf(ClaimResult.Claimed.class);
+			assertThatExceptionOfType(IdempotencyKeyReusedException.class)
+				.isThrownBy(() -> this.ledger.bookFailingOnce(this.key, 100));
+		});
+		assertThat(bookings()).isZero();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
+	// The call made again is undone, the failed call's writes are not: its key stays
+	// held until the transaction ends, and the call can be made again once more.
+	@Test
+	void callMadeAgainAfterASavepointShouldGiveTheKeyBackToTheCallThatFailedWhenRolledBackToIt() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			assertThatIllegalStateException().isThrownBy(() -> this.ledger.bookFailingOnce(this.key, 100));
+			Object savepoint = status.createSavepoint();
+			assertThat(this.ledger.bookFailingOnce(this.key, 100)).isEqualTo(1);
+			status.rollbackToSavepoint(savepoint);
+			assertThatExceptionOfType(ExecutionException.class)
+				.isThrownBy(() -> CompletableFuture.supplyAsync(() -> this.ledger.bookFailingOnce(this.key, 100))
+					.get(5, TimeUnit.SECONDS))
+				.withCauseInstanceOf(IdempotentCallInProgressException.class);
+			assertThat(this.ledger.bookFailingOnce(this.key, 100)).isEqualTo(1);
+		});
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 3);
+		assertThat(this.ledger.bookFailingOnce(this.key, 100)).isEqualTo(1);
+		assertThat(this.ledger.runs()).isEqualTo(before + 3);
+	}
+
+	// Before the failed call too: both are undone, and the key is free at once.
+	@Test
+	void callThatFailedAndWasMadeAgainShouldBeReleasedWhenRolledBackToASavepointBeforeBoth() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			Object savepoint = status.createSavepoint();
+			assertThatIllegalStateException().isThrownBy(() -> this.ledger.bookFailingOnce(this.key, 100));
+			assertThat(this.ledger.bookFailingOnce(this.key, 100)).isEqualTo(1);
+			status.rollbackToSavepoint(savepoint);
+			assertThat(CompletableFuture.supplyAsync(() -> this.ledger.bookFailingOnce(this.key, 100)).join())
+				.isEqualTo(1);
+		});
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 3);
+	}
+
 	@Test
 	void callFailingInsideTransactionShouldBeReleasedWhenItEnds() {
 		assertThatExceptionOfType(IllegalArgumentException.class)
@@ -412,7 +496,11 @@ abstract class AbstractTransactionalMethodTests {
 
 		private final AuditTrail audit;
 
+		static final String FAILING_ONCE = "ledger-failing-once";
+
 		private final AtomicInteger runs = new AtomicInteger();
+
+		private final Set<String> failedOnce = ConcurrentHashMap.newKeySet();
 
 		Ledger(JdbcTemplate jdbc, AuditTrail audit) {
 			this.jdbc = jdbc;
@@ -501,6 +589,15 @@ abstract class AbstractTransactionalMethodTests {
 			this.runs.incrementAndGet();
 			if (amountCents < 0) {
 				throw new IllegalArgumentException("negative amount");
+			}
+			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+		@Idempotent(key = "#reference", scope = FAILING_ONCE)
+		public int bookFailingOnce(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			if (this.failedOnce.add(reference)) {
+				throw new IllegalStateException("The ledger is busy");
 			}
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
 		}
