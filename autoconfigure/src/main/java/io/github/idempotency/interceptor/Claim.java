@@ -41,20 +41,17 @@ public final class Claim {
 
 	private final Duration retention;
 
-	private final Duration lockTimeout;
-
 	private final LeaseRenewals.@Nullable Lease lease;
 
 	private final Consumer<IdempotencyOutcome> end;
 
 	Claim(IdempotencyStore store, String recordKey, String token, String fingerprint, Duration retention,
-			Duration lockTimeout, LeaseRenewals.@Nullable Lease lease, Consumer<IdempotencyOutcome> end) {
+			LeaseRenewals.@Nullable Lease lease, Consumer<IdempotencyOutcome> end) {
 		this.store = store;
 		this.recordKey = recordKey;
 		this.token = token;
 		this.fingerprint = fingerprint;
 		this.retention = retention;
-		this.lockTimeout = lockTimeout;
 		this.lease = lease;
 		this.end = end;
 	}
@@ -73,6 +70,14 @@ public final class Claim {
 	 */
 	String fingerprint() {
 		return this.fingerprint;
+	}
+
+	/**
+	 * The owner token the key was claimed with, for a claim that takes this one over.
+	 * @return the token
+	 */
+	String token() {
+		return this.token;
 	}
 
 	/**
@@ -180,19 +185,12 @@ public final class Claim {
 	}
 
 	/**
-	 * Extends the lease by a lock timeout now, for a call made again under a claim that
-	 * its earlier call ended without giving up. A store that fails counts as a lease
-	 * lost: the call then claims its key as any other would.
-	 * @return {@code true} if the claim is still this one's
+	 * Ends this claim without giving its key up, for a call that failed and whose key the
+	 * same call, made again, now holds under a claim of its own.
 	 */
-	boolean renewNow() {
-		try {
-			return this.store.renew(this.recordKey, this.token, this.lockTimeout);
-		}
-		catch (IdempotencyStoreException ex) {
-			logger.debug("Could not renew the lease on idempotency record " + this.recordKey, ex);
-			return false;
-		}
+	void handOver() {
+		stopRenewal();
+		this.end.accept(IdempotencyOutcome.RELEASED);
 	}
 
 	/**

@@ -110,10 +110,9 @@ public class IdempotencyLifecycle implements AutoCloseable {
 				record(tag, IdempotencyOutcome.EXECUTED);
 				Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
 				Consumer<IdempotencyOutcome> end = endOnce(tag);
-				return new Decision.Proceed(new Claim(this.store, recordKey, claimed.token(), fingerprint, ttl, lease,
-						renewWhileRunning(recordKey, claimed.token(), lease, sentAt,
-								() -> end.accept(IdempotencyOutcome.LEASE_LOST)),
-						end));
+				return new Decision.Proceed(
+						new Claim(this.store, recordKey, claimed.token(), fingerprint, ttl, renewWhileRunning(recordKey,
+								claimed.token(), lease, sentAt, () -> end.accept(IdempotencyOutcome.LEASE_LOST)), end));
 			}
 			else if (result instanceof ClaimResult.Completed completed) {
 				record(tag, IdempotencyOutcome.REPLAYED);
@@ -139,6 +138,44 @@ public class IdempotencyLifecycle implements AutoCloseable {
 			}
 			pollMillis = Math.min(pollMillis * 2, LONGEST_POLL_MILLIS);
 		}
+	}
+
+	/**
+	 * Takes over the claim of a call that failed and still holds its key (until the
+	 * transaction its writes are in ends), for the same call made again meanwhile: once
+	 * the store has renewed the lease by the failed call's token, the call made again
+	 * gets a claim of its own on the key, renewed from now, and the failed call's claim
+	 * ends as released.
+	 * @param operation the operation called again
+	 * @param tag names it in metrics and logs
+	 * @param failed the claim of the call that failed
+	 * @return the new claim, or {@code null} if the key may no longer be the failed
+	 * call's, or the store did not answer in time to tell
+	 */
+	@Nullable Claim takeOver(IdempotentOperation operation, String tag, Claim failed) {
+		Duration lease = (operation.lockTimeout() != null) ? operation.lockTimeout() : this.policy.lockTimeout();
+		long sentAt = System.nanoTime();
+		try {
+			if (!this.store.renew(failed.recordKey(), failed.token(), lease)) {
+				return null;
+			}
+		}
+		catch (IdempotencyStoreException ex) {
+			logger.debug("Could not renew the lease on idempotency record " + failed.recordKey(), ex);
+			return null;
+		}
+		// As for a claim answered late: the first renewal could come too late.
+		if (System.nanoTime() - sentAt >= lease.toNanos() / 2) {
+			return null;
+		}
+		failed.handOver();
+		record(tag, IdempotencyOutcome.EXECUTED);
+		Duration ttl = (operation.ttl() != null) ? operation.ttl() : this.policy.ttl();
+		Consumer<IdempotencyOutcome> end = endOnce(tag);
+		return new Claim(this.store, failed.recordKey(), failed.token(), failed.fingerprint(), ttl,
+				renewWhileRunning(failed.recordKey(), failed.token(), lease, sentAt,
+						() -> end.accept(IdempotencyOutcome.LEASE_LOST)),
+				end);
 	}
 
 	private void giveBack(String recordKey, String token, Duration lease) {

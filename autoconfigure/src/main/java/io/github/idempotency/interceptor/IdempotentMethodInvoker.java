@@ -21,6 +21,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import io.github.idempotency.IdempotencyException;
@@ -255,14 +256,13 @@ public class IdempotentMethodInvoker {
 			fingerprint = fingerprint(operation, target.method, arguments);
 			recordKey = Hashing.recordKey(target.scope, key);
 		}
-		Decision decision = (target.joinsCallerTransaction) ? Transactions.pending(recordKey, fingerprint) : null;
-		if (decision != null) {
+		Decision decision = (target.joinsCallerTransaction) ? Transactions.pending(recordKey, fingerprint,
+				(failed) -> this.lifecycle.takeOver(operation, target.tag, failed)) : null;
+		if (decision instanceof Decision.Replay || decision instanceof Decision.Mismatch) {
 			this.lifecycle.record(target.tag,
-					(decision instanceof Decision.Replay) ? IdempotencyOutcome.REPLAYED
-							: (decision instanceof Decision.Proceed) ? IdempotencyOutcome.EXECUTED
-									: IdempotencyOutcome.MISMATCH);
+					(decision instanceof Decision.Replay) ? IdempotencyOutcome.REPLAYED : IdempotencyOutcome.MISMATCH);
 		}
-		else {
+		else if (decision == null) {
 			decision = this.lifecycle.begin(operation, target.tag, recordKey, fingerprint);
 		}
 		if (decision instanceof Decision.Proceed proceed) {
@@ -1078,13 +1078,13 @@ public class IdempotentMethodInvoker {
 						return;
 					}
 					if (status == STATUS_UNKNOWN) {
-						holdUntilLeaseEnds(claim);
+						holdUntilLeaseEnds(pending.claim);
 					}
 					else if (outcome != null && (status == STATUS_COMMITTED || !onlyIfCommitted)) {
 						claim.complete(outcome);
 					}
 					else {
-						claim.release();
+						pending.claim.release();
 					}
 				}
 			});
@@ -1136,16 +1136,18 @@ public class IdempotentMethodInvoker {
 		 * How a call within the current transaction is answered when an earlier call in
 		 * it, with the same key, waits for the transaction to end: to keep its outcome,
 		 * or to release its key after it failed.
-		 * @return a replay of that outcome, a mismatch, the claim of the call that failed
-		 * to run under, or {@code null} when there is none, or the failed call's claim
-		 * was lost
+		 * @param takeOver gives the call a claim of its own on the key of one that failed
+		 * and holds it, or {@code null} if the key may no longer be that call's
+		 * @return a replay of that outcome, a mismatch, a claim taken over from the call
+		 * that failed, or {@code null} when the store is to decide
 		 */
-		static @Nullable Decision pending(String recordKey, String fingerprint) {
+		static @Nullable Decision pending(String recordKey, String fingerprint,
+				Function<Claim, @Nullable Claim> takeOver) {
 			if (!TransactionSynchronizationManager.isSynchronizationActive()) {
 				return null;
 			}
 			PendingOutcomes pending = PendingOutcomes.find();
-			return (pending != null) ? pending.decide(recordKey, fingerprint) : null;
+			return (pending != null) ? pending.decide(recordKey, fingerprint, takeOver) : null;
 		}
 
 		// Committed or not, nobody knows: neither replay nor run again until the lease
@@ -1180,7 +1182,7 @@ public class IdempotentMethodInvoker {
 			// The latest of each key, for duplicates.
 			private final Map<String, Pending> byRecordKey = new HashMap<>();
 
-			// Calls that failed, by the claim a call made again runs under.
+			// Calls that failed, by the claim the call made again took over theirs with.
 			private final Map<Claim, Pending> handedOver = new IdentityHashMap<>();
 
 			// How many calls were pending when each savepoint was taken.
@@ -1210,16 +1212,19 @@ public class IdempotentMethodInvoker {
 				return added;
 			}
 
-			@Nullable Decision decide(String recordKey, String fingerprint) {
+			@Nullable Decision decide(String recordKey, String fingerprint, Function<Claim, @Nullable Claim> takeOver) {
 				Pending found = this.byRecordKey.get(recordKey);
 				if (found == null) {
 					return null;
 				}
-				if (!found.claim.fingerprint().equals(fingerprint)) {
-					return new Decision.Mismatch();
-				}
 				if (found.outcome != null) {
-					return new Decision.Replay(found.outcome);
+					return found.claim.fingerprint().equals(fingerprint) ? new Decision.Replay(found.outcome)
+							: new Decision.Mismatch();
+				}
+				// The store answers other arguments: it knows whether the key is still
+				// the failed call's.
+				if (!found.claim.fingerprint().equals(fingerprint)) {
+					return null;
 				}
 				// It failed, and holds its key until the transaction ends, as its
 				// writes may still commit. Made again within the transaction (a
@@ -1228,13 +1233,14 @@ public class IdempotentMethodInvoker {
 				// an end that cannot come while it waits; but only while the store
 				// says the claim is still its own: past its lease, the key may be
 				// another call's.
-				if (!found.claim.renewNow()) {
+				Claim claim = takeOver.apply(found.claim);
+				if (claim == null) {
 					return null;
 				}
 				found.undone = true;
 				this.byRecordKey.remove(recordKey, found);
-				this.handedOver.put(found.claim, found);
-				return new Decision.Proceed(found.claim);
+				this.handedOver.put(claim, found);
+				return new Decision.Proceed(claim);
 			}
 
 			@Override
@@ -1259,6 +1265,8 @@ public class IdempotentMethodInvoker {
 							failed = failed.madeAgainAfter;
 						}
 						if (failed != null) {
+							// Under the claim taken over from it, whose lease is renewed.
+							failed.claim = undone.claim;
 							failed.undone = false;
 							this.byRecordKey.put(failed.claim.recordKey(), failed);
 						}
@@ -1294,6 +1302,16 @@ public class IdempotentMethodInvoker {
 				if (find() == this) {
 					TransactionSynchronizationManager.unbindResource(PendingOutcomes.class);
 				}
+				// Taken over by a call that never ended (an Error escaped it): its key is
+				// released as the failed call's would have been.
+				for (Claim claim : this.handedOver.keySet()) {
+					if (status == STATUS_UNKNOWN) {
+						holdUntilLeaseEnds(claim);
+					}
+					else {
+						claim.release();
+					}
+				}
 			}
 
 		}
@@ -1304,7 +1322,8 @@ public class IdempotentMethodInvoker {
 		 */
 		private static final class Pending {
 
-			final Claim claim;
+			// The claim taken over from it, once a call made again under it is undone.
+			volatile Claim claim;
 
 			// Null for a call whose key is released when the transaction ends.
 			final @Nullable StoredResponse outcome;

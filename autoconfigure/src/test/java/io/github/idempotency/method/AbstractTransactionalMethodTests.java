@@ -308,6 +308,18 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.ledger.runs()).isEqualTo(before + 1);
 	}
 
+	// The store decides for other arguments: the key may no longer be the failed call's.
+	@Test
+	void callWithOtherArgumentsThanOneThatFailedShouldBeAnsweredByTheStore() {
+		this.transactions.executeWithoutResult((status) -> {
+			assertThatIllegalStateException().isThrownBy(() -> this.ledger.bookFailingOnce(this.key, 100));
+			// Its lease ran out.
+			this.store.delete(Hashing.recordKey(Ledger.FAILING_ONCE, this.key));
+			assertThat(this.ledger.bookFailingOnce(this.key, 200)).isEqualTo(1);
+		});
+		assertThat(bookings()).isOne();
+	}
+
 	// The call made again is undone, the failed call's writes are not: its key stays
 	// held until the transaction ends, and the call can be made again once more.
 	@Test
@@ -589,6 +601,17 @@ abstract class AbstractTransactionalMethodTests {
 			this.runs.incrementAndGet();
 			if (amountCents < 0) {
 				throw new IllegalArgumentException("negative amount");
+			}
+			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+		@Idempotent(key = "#reference", fingerprint = "#amountCents", lockTimeout = "600ms", waitTimeout = "100ms")
+		public int bookSlowlyFailingOnce(String reference, long amountCents, Duration pause)
+				throws InterruptedException {
+			this.runs.incrementAndGet();
+			Thread.sleep(pause.toMillis());
+			if (this.failedOnce.add(reference)) {
+				throw new IllegalStateException("The ledger is busy");
 			}
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
 		}

@@ -1,18 +1,89 @@
 package io.github.idempotency.method;
 
-import io.github.idempotency.test.RedisTestServer;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
+import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.observation.MeterRegistryOutcomeListener;
+import io.github.idempotency.test.RedisTestServer;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
- * Records in Redis: kept once the caller's transaction has committed.
+ * Records in Redis: kept once the caller's transaction has committed. Leases are renewed
+ * for at most 1.5 s.
  */
+@Import(SimpleMeterRegistry.class)
+@TestPropertySource(properties = "idempotency.lock-renewal.max-duration=1500ms")
 class RedisRecordTransactionalMethodTests extends AbstractTransactionalMethodTests {
+
+	@Autowired
+	MeterRegistry meters;
 
 	@DynamicPropertySource
 	static void redis(DynamicPropertyRegistry registry) {
 		registry.add("spring.data.redis.url", RedisTestServer::url);
+	}
+
+	// Renewed for the call made again from when it was made: the failed call's lease,
+	// no longer renewed past its 1.5 s, would lapse while the call made again runs, and
+	// a duplicate from elsewhere would run beside it.
+	@Test
+	void callMadeAgainShouldHaveItsLeaseRenewedFromWhenItWasMade() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			assertThatIllegalStateException()
+				.isThrownBy(() -> this.ledger.bookSlowlyFailingOnce(this.key, 100, Duration.ofMillis(1600)));
+			CompletableFuture<Integer> duplicate = CompletableFuture.supplyAsync(() -> {
+				try {
+					return this.ledger.bookSlowlyFailingOnce(this.key, 100, Duration.ZERO);
+				}
+				catch (InterruptedException ex) {
+					throw new IllegalStateException(ex);
+				}
+			}, CompletableFuture.delayedExecutor(900, TimeUnit.MILLISECONDS));
+			try {
+				assertThat(this.ledger.bookSlowlyFailingOnce(this.key, 100, Duration.ofMillis(1100))).isEqualTo(1);
+			}
+			catch (InterruptedException ex) {
+				throw new IllegalStateException(ex);
+			}
+			assertThatExceptionOfType(CompletionException.class).isThrownBy(duplicate::join)
+				.withCauseInstanceOf(IdempotentCallInProgressException.class);
+		});
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
+	}
+
+	@Test
+	void callMadeAgainShouldCountAsExecutedAndTheOneThatFailedAsReleased() {
+		double executed = count("executed");
+		double released = count("released");
+		this.transactions.executeWithoutResult((status) -> {
+			assertThatIllegalStateException().isThrownBy(() -> this.ledger.bookFailingOnce(this.key, 100));
+			assertThat(this.ledger.bookFailingOnce(this.key, 100)).isEqualTo(1);
+		});
+		assertThat(count("executed")).isEqualTo(executed + 2);
+		assertThat(count("released")).isEqualTo(released + 1);
+	}
+
+	private double count(String outcome) {
+		return this.meters
+			.counter(MeterRegistryOutcomeListener.METER_NAME, "operation", Ledger.FAILING_ONCE, "outcome", outcome)
+			.count();
 	}
 
 }
