@@ -1302,16 +1302,6 @@ public class IdempotentMethodInvoker {
 				if (find() == this) {
 					TransactionSynchronizationManager.unbindResource(PendingOutcomes.class);
 				}
-				// Taken over by a call that never ended (an Error escaped it): its key is
-				// released as the failed call's would have been.
-				for (Claim claim : this.handedOver.keySet()) {
-					if (status == STATUS_UNKNOWN) {
-						holdUntilLeaseEnds(claim);
-					}
-					else {
-						claim.release();
-					}
-				}
 			}
 
 		}

@@ -605,7 +605,7 @@ abstract class AbstractTransactionalMethodTests {
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
 		}
 
-		@Idempotent(key = "#reference", fingerprint = "#amountCents", lockTimeout = "600ms", waitTimeout = "100ms")
+		@Idempotent(key = "#reference", fingerprint = "#amountCents", lockTimeout = "900ms", waitTimeout = "100ms")
 		public int bookSlowlyFailingOnce(String reference, long amountCents, Duration pause)
 				throws InterruptedException {
 			this.runs.incrementAndGet();

@@ -24,10 +24,10 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
  * Records in Redis: kept once the caller's transaction has committed. Leases are renewed
- * for at most 1.5 s.
+ * for at most 2.25 s.
  */
 @Import(SimpleMeterRegistry.class)
-@TestPropertySource(properties = "idempotency.lock-renewal.max-duration=1500ms")
+@TestPropertySource(properties = "idempotency.lock-renewal.max-duration=2250ms")
 class RedisRecordTransactionalMethodTests extends AbstractTransactionalMethodTests {
 
 	@Autowired
@@ -39,14 +39,14 @@ class RedisRecordTransactionalMethodTests extends AbstractTransactionalMethodTes
 	}
 
 	// Renewed for the call made again from when it was made: the failed call's lease,
-	// no longer renewed past its 1.5 s, would lapse while the call made again runs, and
+	// no longer renewed past its 2.25 s, would lapse while the call made again runs, and
 	// a duplicate from elsewhere would run beside it.
 	@Test
 	void callMadeAgainShouldHaveItsLeaseRenewedFromWhenItWasMade() {
 		int before = this.ledger.runs();
 		this.transactions.executeWithoutResult((status) -> {
 			assertThatIllegalStateException()
-				.isThrownBy(() -> this.ledger.bookSlowlyFailingOnce(this.key, 100, Duration.ofMillis(1600)));
+				.isThrownBy(() -> this.ledger.bookSlowlyFailingOnce(this.key, 100, Duration.ofMillis(2400)));
 			CompletableFuture<Integer> duplicate = CompletableFuture.supplyAsync(() -> {
 				try {
 					return this.ledger.bookSlowlyFailingOnce(this.key, 100, Duration.ZERO);
@@ -54,9 +54,9 @@ class RedisRecordTransactionalMethodTests extends AbstractTransactionalMethodTes
 				catch (InterruptedException ex) {
 					throw new IllegalStateException(ex);
 				}
-			}, CompletableFuture.delayedExecutor(900, TimeUnit.MILLISECONDS));
+			}, CompletableFuture.delayedExecutor(1350, TimeUnit.MILLISECONDS));
 			try {
-				assertThat(this.ledger.bookSlowlyFailingOnce(this.key, 100, Duration.ofMillis(1100))).isEqualTo(1);
+				assertThat(this.ledger.bookSlowlyFailingOnce(this.key, 100, Duration.ofMillis(1650))).isEqualTo(1);
 			}
 			catch (InterruptedException ex) {
 				throw new IllegalStateException(ex);
