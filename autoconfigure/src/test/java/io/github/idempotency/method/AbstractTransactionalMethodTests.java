@@ -6,6 +6,7 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -342,6 +343,30 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.ledger.runs()).isEqualTo(before + 3);
 	}
 
+	// Failed twice, the second time under the first's claim: a savepoint after the
+	// second hands the key back to it, not to the first, and the next call takes it
+	// over again.
+	@Test
+	void callThatFailedTwiceShouldHandTheKeyBackToItsLatestFailureWhenRolledBackToASavepointAfterIt() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			assertThatIllegalStateException().isThrownBy(() -> this.ledger.bookFailingTwice(this.key, 100));
+			assertThatIllegalStateException().isThrownBy(() -> this.ledger.bookFailingTwice(this.key, 100));
+			Object savepoint = status.createSavepoint();
+			assertThat(this.ledger.bookFailingTwice(this.key, 100)).isEqualTo(1);
+			status.rollbackToSavepoint(savepoint);
+			assertThatExceptionOfType(ExecutionException.class)
+				.isThrownBy(() -> CompletableFuture.supplyAsync(() -> this.ledger.bookFailingTwice(this.key, 100))
+					.get(5, TimeUnit.SECONDS))
+				.withCauseInstanceOf(IdempotentCallInProgressException.class);
+			assertThat(this.ledger.bookFailingTwice(this.key, 100)).isEqualTo(1);
+		});
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 4);
+		assertThat(this.ledger.bookFailingTwice(this.key, 100)).isEqualTo(1);
+		assertThat(this.ledger.runs()).isEqualTo(before + 4);
+	}
+
 	// Before the failed call too: both are undone, and the key is free at once.
 	@Test
 	void callThatFailedAndWasMadeAgainShouldBeReleasedWhenRolledBackToASavepointBeforeBoth() {
@@ -514,6 +539,8 @@ abstract class AbstractTransactionalMethodTests {
 
 		private final Set<String> failedOnce = ConcurrentHashMap.newKeySet();
 
+		private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
+
 		Ledger(JdbcTemplate jdbc, AuditTrail audit) {
 			this.jdbc = jdbc;
 			this.audit = audit;
@@ -611,6 +638,15 @@ abstract class AbstractTransactionalMethodTests {
 			this.runs.incrementAndGet();
 			Thread.sleep(pause.toMillis());
 			if (this.failedOnce.add(reference)) {
+				throw new IllegalStateException("The ledger is busy");
+			}
+			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+		@Idempotent(key = "#reference")
+		public int bookFailingTwice(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			if (this.failures.computeIfAbsent(reference, (key) -> new AtomicInteger()).incrementAndGet() <= 2) {
 				throw new IllegalStateException("The ledger is busy");
 			}
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);

@@ -80,9 +80,38 @@ class RedisRecordTransactionalMethodTests extends AbstractTransactionalMethodTes
 		assertThat(count("released")).isEqualTo(released + 1);
 	}
 
+	// The key handed back to the call that failed is released when the transaction ends
+	// by the claim whose lease is renewed, which stops renewing it: renewed on, it would
+	// find the key gone and report its lease lost.
+	@Test
+	void keyHandedBackByASavepointShouldBeReleasedByTheClaimThatRenewsIt() throws InterruptedException {
+		String operation = "Ledger#bookSlowlyFailingOnce";
+		double released = count(operation, "released");
+		double leaseLost = count(operation, "lease_lost");
+		this.transactions.executeWithoutResult((status) -> {
+			try {
+				assertThatIllegalStateException()
+					.isThrownBy(() -> this.ledger.bookSlowlyFailingOnce(this.key, 100, Duration.ZERO));
+				Object savepoint = status.createSavepoint();
+				assertThat(this.ledger.bookSlowlyFailingOnce(this.key, 100, Duration.ZERO)).isEqualTo(1);
+				status.rollbackToSavepoint(savepoint);
+			}
+			catch (InterruptedException ex) {
+				throw new IllegalStateException(ex);
+			}
+		});
+		// Past two renewal intervals of its 900 ms lease.
+		Thread.sleep(700);
+		assertThat(count(operation, "released")).isEqualTo(released + 2);
+		assertThat(count(operation, "lease_lost")).isEqualTo(leaseLost);
+	}
+
 	private double count(String outcome) {
-		return this.meters
-			.counter(MeterRegistryOutcomeListener.METER_NAME, "operation", Ledger.FAILING_ONCE, "outcome", outcome)
+		return count(Ledger.FAILING_ONCE, outcome);
+	}
+
+	private double count(String operation, String outcome) {
+		return this.meters.counter(MeterRegistryOutcomeListener.METER_NAME, "operation", operation, "outcome", outcome)
 			.count();
 	}
 
