@@ -1312,7 +1312,8 @@ public class IdempotentMethodInvoker {
 		 */
 		private static final class Pending {
 
-			// The claim taken over from it, once a call made again under it is undone.
+			// Its own claim or, once a rollback has undone the call made again under it,
+			// that call's, which is the one still renewed.
 			volatile Claim claim;
 
 			// Null for a call whose key is released when the transaction ends.
