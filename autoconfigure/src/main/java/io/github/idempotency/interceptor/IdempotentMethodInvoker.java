@@ -21,7 +21,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import io.github.idempotency.IdempotencyException;
@@ -256,8 +255,8 @@ public class IdempotentMethodInvoker {
 			fingerprint = fingerprint(operation, target.method, arguments);
 			recordKey = Hashing.recordKey(target.scope, key);
 		}
-		Decision decision = (target.joinsCallerTransaction) ? Transactions.pending(recordKey, fingerprint,
-				(failed) -> this.lifecycle.takeOver(operation, target.tag, failed)) : null;
+		Decision decision = (target.joinsCallerTransaction)
+				? Transactions.pending(recordKey, fingerprint, this.lifecycle, operation, target.tag) : null;
 		if (decision instanceof Decision.Replay || decision instanceof Decision.Mismatch) {
 			this.lifecycle.record(target.tag,
 					(decision instanceof Decision.Replay) ? IdempotencyOutcome.REPLAYED : IdempotencyOutcome.MISMATCH);
@@ -1136,18 +1135,18 @@ public class IdempotentMethodInvoker {
 		 * How a call within the current transaction is answered when an earlier call in
 		 * it, with the same key, waits for the transaction to end: to keep its outcome,
 		 * or to release its key after it failed.
-		 * @param takeOver gives the call a claim of its own on the key of one that failed
-		 * and holds it, or {@code null} if the key may no longer be that call's
+		 * @param lifecycle gives the call a claim of its own on the key of one that
+		 * failed and holds it, if the key is still that call's
 		 * @return a replay of that outcome, a mismatch, a claim taken over from the call
 		 * that failed, or {@code null} when the store is to decide
 		 */
-		static @Nullable Decision pending(String recordKey, String fingerprint,
-				Function<Claim, @Nullable Claim> takeOver) {
+		static @Nullable Decision pending(String recordKey, String fingerprint, IdempotencyLifecycle lifecycle,
+				IdempotentOperation operation, String tag) {
 			if (!TransactionSynchronizationManager.isSynchronizationActive()) {
 				return null;
 			}
 			PendingOutcomes pending = PendingOutcomes.find();
-			return (pending != null) ? pending.decide(recordKey, fingerprint, takeOver) : null;
+			return (pending != null) ? pending.decide(recordKey, fingerprint, lifecycle, operation, tag) : null;
 		}
 
 		// Committed or not, nobody knows: neither replay nor run again until the lease
@@ -1212,7 +1211,8 @@ public class IdempotentMethodInvoker {
 				return added;
 			}
 
-			@Nullable Decision decide(String recordKey, String fingerprint, Function<Claim, @Nullable Claim> takeOver) {
+			@Nullable Decision decide(String recordKey, String fingerprint, IdempotencyLifecycle lifecycle,
+					IdempotentOperation operation, String tag) {
 				Pending found = this.byRecordKey.get(recordKey);
 				if (found == null) {
 					return null;
@@ -1233,7 +1233,7 @@ public class IdempotentMethodInvoker {
 				// an end that cannot come while it waits; but only while the store
 				// says the claim is still its own: past its lease, the key may be
 				// another call's.
-				Claim claim = takeOver.apply(found.claim);
+				Claim claim = lifecycle.takeOver(operation, tag, found.claim);
 				if (claim == null) {
 					return null;
 				}
