@@ -334,6 +334,74 @@ class IdempotencyLifecycleTests {
 		assertThat(claim.complete(OUTCOME)).isTrue();
 	}
 
+	@Test
+	void callMadeAgainShouldTakeTheFailedCallsKeyOverOnceTheStoreRenewedIt() {
+		Claim failed = proceed(this.lifecycle.begin(OPERATION, "Ledger#book", "k13", "fp"));
+		Claim again = this.lifecycle.takeOver(OPERATION, "Ledger#book", failed);
+		assertThat(again).isNotNull();
+		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k13", "fp")).isInstanceOf(Decision.InProgress.class);
+		assertThat(again.complete(OUTCOME)).isTrue();
+		assertThat(this.lifecycle.begin(OPERATION, "Ledger#book", "k13", "fp")).isInstanceOf(Decision.Replay.class);
+		assertThat(this.outcomes).containsExactly("Ledger#book executed", "Ledger#book released",
+				"Ledger#book executed", "Ledger#book in_progress", "Ledger#book replayed");
+	}
+
+	// A renewal answered past half the lease may have landed after the lease ran out and
+	// another call claimed the key: the call made again is left to the store to decide,
+	// and the failed call keeps its claim, renewed as before.
+	@Test
+	void takeOverAnsweredAfterHalfTheLeaseShouldLeaveTheKeyToTheFailedCall() throws InterruptedException {
+		IdempotentOperation lease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
+				Duration.ofMillis(900), null, true, false, null, null, List.of(), null, null);
+		Thread caller = Thread.currentThread();
+		FaultyStore lateForTheCaller = new FaultyStore(this.store, new FaultyStore.Fault() {
+
+			@Override
+			public void before(String operation, String key) {
+			}
+
+			// The renewals the lease renewal thread sends are answered in time.
+			@Override
+			public void after(String operation, String key) {
+				if (operation.equals("renew") && Thread.currentThread() == caller) {
+					sleep(500);
+				}
+			}
+
+		});
+		this.lifecycle.close();
+		this.lifecycle = new IdempotencyLifecycle(lateForTheCaller, new IdempotencyPolicy(Duration.ofMinutes(1),
+				Duration.ofSeconds(10), true, null, Duration.ofMinutes(1), Duration.ZERO, 255, OnStoreFailure.REJECT),
+				this.listener);
+		Claim failed = proceed(this.lifecycle.begin(lease, "Ledger#book", "k14", "fp"));
+		assertThat(this.lifecycle.takeOver(lease, "Ledger#book", failed)).isNull();
+		Thread.sleep(1000);
+		assertThat(this.store.claim("k14", "fp", Duration.ofSeconds(1))).isInstanceOf(ClaimResult.InProgress.class);
+		assertThat(failed.complete(OUTCOME)).isTrue();
+		assertThat(this.outcomes).containsExactly("Ledger#book executed");
+	}
+
+	@Test
+	void takeOverTheStoreCouldNotAnswerShouldLeaveTheKeyToTheFailedCall() {
+		Claim failed = proceed(this.lifecycle.begin(OPERATION, "Ledger#book", "k15", "fp"));
+		this.down.set(true);
+		assertThat(this.lifecycle.takeOver(OPERATION, "Ledger#book", failed)).isNull();
+		this.down.set(false);
+		assertThat(this.store.claim("k15", "fp", Duration.ofSeconds(1))).isInstanceOf(ClaimResult.InProgress.class);
+		failed.release();
+		assertThat(this.store.claim("k15", "fp", Duration.ofSeconds(1))).isInstanceOf(ClaimResult.Claimed.class);
+		assertThat(this.outcomes).containsExactly("Ledger#book executed", "Ledger#book released");
+	}
+
+	@Test
+	void takeOverOfAKeyAnotherCallNowHoldsShouldBeRefused() {
+		Claim failed = proceed(this.lifecycle.begin(OPERATION, "Ledger#book", "k16", "fp"));
+		this.store.delete("k16");
+		assertThat(this.store.claim("k16", "fp", Duration.ofSeconds(10))).isInstanceOf(ClaimResult.Claimed.class);
+		assertThat(this.lifecycle.takeOver(OPERATION, "Ledger#book", failed)).isNull();
+		assertThat(this.outcomes).containsExactly("Ledger#book executed");
+	}
+
 	private IdempotencyLifecycle lateAnswers(long sentAfterMillis, long answeredAfterMillis,
 			OnStoreFailure onStoreFailure) {
 		FaultyStore late = new FaultyStore(this.store, new FaultyStore.Fault() {
