@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionStage;
 import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.annotation.AnnotationIdempotentOperationSource;
+import io.github.idempotency.interceptor.ControllerProxyPostProcessor;
 import io.github.idempotency.interceptor.IdempotencyAdvisor;
 import io.github.idempotency.interceptor.IdempotencyInterceptor;
 import io.github.idempotency.interceptor.IdempotentCallSource;
@@ -444,6 +445,14 @@ public class IdempotencyAutoConfiguration {
 		@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
 		static ValidationBeforeIdempotencyPostProcessor validationBeforeIdempotencyPostProcessor() {
 			return new ValidationBeforeIdempotencyPostProcessor();
+		}
+
+		@Bean
+		@ConditionalOnMissingBean
+		@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+		static ControllerProxyPostProcessor controllerProxyPostProcessor(
+				ObjectProvider<IdempotentOperationSource> idempotentOperationSource) {
+			return new ControllerProxyPostProcessor(idempotentOperationSource);
 		}
 
 		@Bean

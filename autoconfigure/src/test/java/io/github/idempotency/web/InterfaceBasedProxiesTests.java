@@ -1,0 +1,45 @@
+package io.github.idempotency.web;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+
+import io.github.idempotency.web.edge.EdgeApplication;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.test.context.SpringBootTest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * An application that asks for interface-based proxies, with a controller that implements
+ * the interface its mappings are declared on: the controller an idempotent handler makes
+ * proxied is still found by Spring MVC, and its handler still runs once.
+ */
+@SpringBootTest(classes = EdgeApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "idempotency.key-prefix=interface-based-proxies-test", "spring.aop.proxy-target-class=false" })
+class InterfaceBasedProxiesTests extends AbstractWebTests {
+
+	@Test
+	void handlerOfAControllerThatImplementsItsApiShouldRunOnce() {
+		HttpResponse<byte[]> first = pay("coffee");
+		HttpResponse<byte[]> retry = pay("coffee");
+		HttpResponse<byte[]> other = pay("tea");
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(201);
+		assertThat(TestHttp.text(first)).isEqualTo("paid coffee on run 1");
+		assertThat(retry.statusCode()).isEqualTo(201);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(other.statusCode()).isEqualTo(422);
+		assertThat(this.executions.count(this.key)).isOne();
+	}
+
+	private HttpResponse<byte[]> pay(String body) {
+		return this.http.post("/edge/api/payments")
+			.key(this.key)
+			.name(this.key)
+			.body(body.getBytes(StandardCharsets.US_ASCII), "text/plain")
+			.send();
+	}
+
+}
