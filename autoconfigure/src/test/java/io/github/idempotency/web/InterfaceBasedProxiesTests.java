@@ -34,8 +34,23 @@ class InterfaceBasedProxiesTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isOne();
 	}
 
+	@Test
+	void handlerTheApiDeclaresIdempotentShouldRunOnce() {
+		HttpResponse<byte[]> first = send("/edge/api/refunds", "coffee");
+		HttpResponse<byte[]> retry = send("/edge/api/refunds", "coffee");
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(200);
+		assertThat(TestHttp.text(first)).isEqualTo("refunded coffee on run 1");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isOne();
+	}
+
 	private HttpResponse<byte[]> pay(String body) {
-		return this.http.post("/edge/api/payments")
+		return send("/edge/api/payments", body);
+	}
+
+	private HttpResponse<byte[]> send(String path, String body) {
+		return this.http.post(path)
 			.key(this.key)
 			.name(this.key)
 			.body(body.getBytes(StandardCharsets.US_ASCII), "text/plain")

@@ -8,7 +8,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * Implements {@link PaymentsApi}, and makes its one operation idempotent.
+ * Implements {@link PaymentsApi}, and makes its payments idempotent.
  */
 @RestController
 public class PaymentsApiController implements PaymentsApi {
@@ -24,6 +24,11 @@ public class PaymentsApiController implements PaymentsApi {
 	public ResponseEntity<String> pay(String name, String body) {
 		return ResponseEntity.status(HttpStatus.CREATED)
 			.body("paid " + body + " on run " + this.executions.record(name));
+	}
+
+	@Override
+	public ResponseEntity<String> refund(String name, String body) {
+		return ResponseEntity.ok("refunded " + body + " on run " + this.executions.record(name));
 	}
 
 }
