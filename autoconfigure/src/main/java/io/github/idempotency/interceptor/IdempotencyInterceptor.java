@@ -56,7 +56,7 @@ public class IdempotencyInterceptor implements MethodInterceptor {
 		Method method = invocation.getMethod();
 		for (IdempotentCallSource source : this.callSources.get()) {
 			IdempotentCall call = source.currentCall();
-			if (call != null && call.beforeInvocation(method, invocation.getArguments())) {
+			if (call != null && call.beforeInvocation(invocation.getThis(), method, invocation.getArguments())) {
 				Object result;
 				try {
 					result = invocation.proceed();

@@ -19,11 +19,12 @@ public interface IdempotentCall {
 	 * instead (a replay or a problem); returns {@code false} when the method is not this
 	 * call's to drive (another idempotent bean the handler calls, say), which then goes
 	 * its own way.
+	 * @param target the object the method is about to run on, behind its proxy
 	 * @param method the method about to run
 	 * @param arguments its bound arguments
 	 * @return whether this call drives the method
 	 */
-	boolean beforeInvocation(Method method, Object[] arguments);
+	boolean beforeInvocation(@Nullable Object target, Method method, Object[] arguments);
 
 	/**
 	 * Called when a method this call drives returned normally, with what it returned; a

@@ -55,6 +55,10 @@ final class IdempotentExchange implements IdempotentCall {
 
 	private boolean begun;
 
+	// The controller the handler first ran on, behind its proxy: advice that calls the
+	// handler again calls it on the same one.
+	private @Nullable Object handlerTarget;
+
 	// What answered the request in the handler's stead: thrown again to every later call
 	// of the handler for this request.
 	private @Nullable Throwable refusal;
@@ -121,7 +125,7 @@ final class IdempotentExchange implements IdempotentCall {
 	}
 
 	@Override
-	public boolean beforeInvocation(Method method, Object[] arguments) {
+	public boolean beforeInvocation(@Nullable Object target, Method method, Object[] arguments) {
 		// Only the handler speaks for the request: not an idempotent bean called while
 		// binding, nor one the handler calls (itself included), which go their own way.
 		if (this.handlerRunning || !isHandler(method)) {
@@ -142,11 +146,9 @@ final class IdempotentExchange implements IdempotentCall {
 				throw rethrown(this.refusal);
 			}
 			// A method of another bean with the handler's signature (a service an
-			// exception handler calls) is not the handler called again: it goes its own
-			// way. So, wrongly, does a handler mapped under a scoped proxy's interface
-			// type: its attempt runs under the request's claim without being driven, and
-			// its response is stored all the same.
-			if (!method.getDeclaringClass().isAssignableFrom(this.handler.getBeanType())) {
+			// exception handler calls, which may implement the controller's very
+			// interface) is not the handler called again: it goes its own way.
+			if (target != this.handlerTarget) {
 				return false;
 			}
 			this.threw = false;
@@ -154,6 +156,7 @@ final class IdempotentExchange implements IdempotentCall {
 			return true;
 		}
 		this.begun = true;
+		this.handlerTarget = target;
 		// On idempotent requests only: Spring MVC puts the interceptors of its
 		// configuration into every request, under keys it builds each time. Registered
 		// after those, as post-processing runs in reverse order and stops at the first

@@ -66,7 +66,7 @@ public class RequestCallSource implements IdempotentCallSource {
 			// Only the request's own handler is refused: an idempotent bean it calls goes
 			// its own way.
 			@Override
-			public boolean beforeInvocation(Method method, Object[] arguments) {
+			public boolean beforeInvocation(@Nullable Object target, Method method, Object[] arguments) {
 				if (!method.getDeclaringClass().isAssignableFrom(handler.getBeanType())
 						|| !method.getName().equals(handler.getMethod().getName())
 						|| !Arrays.equals(method.getParameterTypes(), handler.getMethod().getParameterTypes())) {

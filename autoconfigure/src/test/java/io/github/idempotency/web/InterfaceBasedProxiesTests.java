@@ -2,6 +2,7 @@ package io.github.idempotency.web;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.UUID;
 
 import io.github.idempotency.web.edge.EdgeApplication;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,27 @@ class InterfaceBasedProxiesTests extends AbstractWebTests {
 		assertThat(TestHttp.text(first)).isEqualTo("refunded coffee on run 1");
 		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
 		assertThat(this.executions.count(this.key)).isOne();
+	}
+
+	// After the handler threw, its exception handler calls an idempotent method of a
+	// bean that implements the same interface as the controller (so, through that bean's
+	// interface-based proxy, the same method): that call goes its own way, under its own
+	// key, and runs once for two requests with different keys.
+	@Test
+	void methodOfTheHandlersInterfaceCalledAfterItThrewShouldNotBeTakenForTheHandler() {
+		HttpResponse<byte[]> first = send("/edge/api/declined", "100");
+		String otherKey = this.key;
+		this.key = UUID.randomUUID().toString();
+		HttpResponse<byte[]> second = this.http.post("/edge/api/declined")
+			.key(this.key)
+			.name(otherKey)
+			.body("100".getBytes(StandardCharsets.US_ASCII), "text/plain")
+			.send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(422);
+		assertThat(TestHttp.text(first)).isEqualTo("refund 1");
+		assertThat(TestHttp.text(second)).isEqualTo("refund 1");
+		assertThat(this.executions.count("refund " + otherKey)).isOne();
 	}
 
 	private HttpResponse<byte[]> pay(String body) {
