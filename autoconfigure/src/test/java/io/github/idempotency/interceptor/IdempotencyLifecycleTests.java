@@ -249,9 +249,9 @@ class IdempotencyLifecycleTests {
 	@Test
 	void leaseShouldBeRenewedWhileTheCallRuns() throws InterruptedException {
 		IdempotentOperation shortLease = new IdempotentOperation("Ledger.book", null, "#p0", true, null,
-				Duration.ofMillis(300), null, true, false, null, null, List.of(), null, null);
+				Duration.ofMillis(600), null, true, false, null, null, List.of(), null, null);
 		Claim claim = proceed(this.lifecycle.begin(shortLease, "Ledger#book", "k7", "fp"));
-		Thread.sleep(900);
+		Thread.sleep(1500);
 		assertThat(this.lifecycle.begin(shortLease, "Ledger#book", "k7", "fp")).isInstanceOf(Decision.InProgress.class);
 		assertThat(claim.complete(OUTCOME)).isTrue();
 	}
