@@ -43,6 +43,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.SearchStrategy;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
@@ -440,15 +441,17 @@ public class IdempotencyAutoConfiguration {
 			return new IdempotencyInterceptor(idempotentOperationSource, callSources, methods);
 		}
 
+		// Post-processors work on their own context's beans only: a parent's would not
+		// see a child's.
 		@Bean
-		@ConditionalOnMissingBean
+		@ConditionalOnMissingBean(search = SearchStrategy.CURRENT)
 		@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
 		static ValidationBeforeIdempotencyPostProcessor validationBeforeIdempotencyPostProcessor() {
 			return new ValidationBeforeIdempotencyPostProcessor();
 		}
 
 		@Bean
-		@ConditionalOnMissingBean
+		@ConditionalOnMissingBean(search = SearchStrategy.CURRENT)
 		@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
 		static ControllerProxyPostProcessor controllerProxyPostProcessor(
 				ObjectProvider<IdempotentOperationSource> idempotentOperationSource) {

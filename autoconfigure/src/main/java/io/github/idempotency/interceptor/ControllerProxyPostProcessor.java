@@ -9,6 +9,7 @@ import org.springframework.aop.framework.autoproxy.AutoProxyUtils;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.support.MergedBeanDefinitionPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
@@ -19,24 +20,30 @@ import org.springframework.util.ReflectionUtils;
 import org.springframework.util.function.SingletonSupplier;
 
 /**
- * Has a controller with idempotent handlers proxied as a subclass of its class, in an
+ * Has a controller with idempotent methods proxied as a subclass of its class, in an
  * application that asks for interface-based proxies
  * ({@code spring.aop.proxy-target-class=false}) too.
  *
  * <p>
  * Spring MVC finds handlers on beans whose type carries {@code @Controller}. A controller
  * that implements an interface (one an OpenAPI generator wrote, say) would get an
- * interface-based proxy there, whose type carries nothing: once one of its handlers
- * became idempotent, and so advised, all of them would go unmapped and be answered 404.
- * Spring's own advice is class-based proxies for controllers; this post-processor marks
- * the bean definitions of such controllers so that the auto-proxy creator makes one,
- * whatever it does for other beans.
+ * interface-based proxy there, whose type carries the annotation only if an interface
+ * does: once one of its methods became idempotent, and so advised, all its handlers would
+ * go unmapped and be answered 404. Spring's own advice is class-based proxies for
+ * controllers; this post-processor marks the bean definitions of such controllers so that
+ * the auto-proxy creator makes one, whatever it does for other beans. A controller whose
+ * interface carries {@code @Controller}, whose definition already says how to proxy it,
+ * or that asks for a kind of proxy with Spring Framework 7's {@code @Proxyable}, is left
+ * as it is.
  *
  * @since 0.1.0
  */
 public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostProcessor, BeanFactoryAware {
 
 	private static final String CONTROLLER = "org.springframework.stereotype.Controller";
+
+	// Spring Framework 7's way to ask for a kind of proxy, which is left to decide.
+	private static final String PROXYABLE = "org.springframework.context.annotation.Proxyable";
 
 	private final Supplier<IdempotentOperationSource> operations;
 
@@ -64,23 +71,40 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 		if (this.beanFactory == null || !this.beanFactory.containsBeanDefinition(beanName)) {
 			return;
 		}
+		BeanDefinition registered = this.beanFactory.getBeanDefinition(beanName);
 		Class<?> userClass = ClassUtils.getUserClass(beanType);
-		if (MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(CONTROLLER)
-				&& hasIdempotentHandler(userClass)) {
-			this.beanFactory.getBeanDefinition(beanName)
-				.setAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE, Boolean.TRUE);
+		if (!registered.hasAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE)
+				&& isControllerByItsClass(userClass)
+				&& !MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(PROXYABLE)
+				&& isAdvised(userClass)) {
+			registered.setAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE, Boolean.TRUE);
 		}
 	}
 
-	private boolean hasIdempotentHandler(Class<?> userClass) {
+	// A controller by an interface's annotation is found through an interface-based
+	// proxy too, and may be written for one (final, or with final methods).
+	private static boolean isControllerByItsClass(Class<?> userClass) {
+		if (!MergedAnnotations.from(userClass, SearchStrategy.SUPERCLASS).isPresent(CONTROLLER)) {
+			return false;
+		}
+		for (Class<?> type : ClassUtils.getAllInterfacesForClassAsSet(userClass)) {
+			if (MergedAnnotations.from(type, SearchStrategy.TYPE_HIERARCHY).isPresent(CONTROLLER)) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	// Any idempotent method makes the controller proxied, a handler or not (a GraphQL
+	// mutation, a listener), and every mapping of the class would be lost with it.
+	private boolean isAdvised(Class<?> userClass) {
 		IdempotentOperationSource source = this.operations.get();
 		if (!source.isCandidateClass(userClass)) {
 			return false;
 		}
 		for (Method method : ReflectionUtils.getUniqueDeclaredMethods(userClass,
 				ReflectionUtils.USER_DECLARED_METHODS)) {
-			IdempotentOperation operation = source.getOperation(method, userClass);
-			if (operation != null && operation.handler()) {
+			if (source.getOperation(method, userClass) != null) {
 				return true;
 			}
 		}

@@ -139,17 +139,15 @@ final class IdempotentExchange implements IdempotentCall {
 		if (this.begun) {
 			// After a call that returned, the answer is the request's: a later call is
 			// none of its own.
-			if (!this.threw) {
+			// A method of another bean with the handler's signature (a service an
+			// exception handler or a fallback calls, which may implement the
+			// controller's very interface) is not the handler called again: it goes its
+			// own way.
+			if (!this.threw || target != this.handlerTarget) {
 				return false;
 			}
 			if (this.refusal != null) {
 				throw rethrown(this.refusal);
-			}
-			// A method of another bean with the handler's signature (a service an
-			// exception handler calls, which may implement the controller's very
-			// interface) is not the handler called again: it goes its own way.
-			if (target != this.handlerTarget) {
-				return false;
 			}
 			this.threw = false;
 			this.handlerRunning = true;

@@ -64,7 +64,9 @@ public class RequestCallSource implements IdempotentCallSource {
 		return new IdempotentCall() {
 
 			// Only the request's own handler is refused: an idempotent bean it calls goes
-			// its own way.
+			// its own way. Told by the handler's class rather than its object, which a
+			// controller proxied by its interfaces does not show: better a method of
+			// another bean refused than the handler let run.
 			@Override
 			public boolean beforeInvocation(@Nullable Object target, Method method, Object[] arguments) {
 				if (!method.getDeclaringClass().isAssignableFrom(handler.getBeanType())

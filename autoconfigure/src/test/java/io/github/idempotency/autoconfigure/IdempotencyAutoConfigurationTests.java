@@ -461,6 +461,32 @@ class IdempotencyAutoConfigurationTests {
 		});
 	}
 
+	// Spring MVC finds a controller by its bean's type, which an interface-based proxy
+	// shows only where an interface carries @Controller.
+	@Test
+	void startWithInterfaceBasedProxiesShouldProxyIdempotentControllersByTheirClass() {
+		this.runner.withConfiguration(AutoConfigurations.of(BootLine.jacksonAutoConfiguration()))
+			.withPropertyValues("spring.aop.proxy-target-class=false")
+			.withUserConfiguration(InterfaceConfiguration.class)
+			.run((context) -> {
+				assertThat(AopUtils.isCglibProxy(context.getBean("apiController"))).isTrue();
+				assertThat(AopUtils.isJdkDynamicProxy(context.getBean("annotatedApiController"))).isTrue();
+				assertThat(AopUtils.isJdkDynamicProxy(context.getBean("charges"))).isTrue();
+			});
+	}
+
+	// A child context's post-processors are its own: those of its parent never see its
+	// beans, which the parent's advice proxies all the same.
+	@Test
+	void childContextShouldProxyItsIdempotentControllersByTheirClass() {
+		WebApplicationContextRunner runner = this.runner
+			.withConfiguration(AutoConfigurations.of(BootLine.jacksonAutoConfiguration()));
+		runner.run((parent) -> runner.withParent(parent)
+			.withPropertyValues("spring.aop.proxy-target-class=false")
+			.withUserConfiguration(InterfaceConfiguration.class)
+			.run((child) -> assertThat(AopUtils.isCglibProxy(child.getBean("apiController"))).isTrue()));
+	}
+
 	@Test
 	void startWithDefaultsShouldBindDocumentedDefaults() {
 		this.runner.run((context) -> {
@@ -757,6 +783,78 @@ class IdempotencyAutoConfigurationTests {
 		@PostMapping("/b")
 		String create() {
 			return "b";
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class InterfaceConfiguration {
+
+		@Bean
+		ApiController apiController() {
+			return new ApiController();
+		}
+
+		@Bean
+		AnnotatedApiController annotatedApiController() {
+			return new AnnotatedApiController();
+		}
+
+		@Bean
+		ChargeService charges() {
+			return new ChargeService();
+		}
+
+	}
+
+	public interface Api {
+
+		@PostMapping("/api")
+		String create();
+
+	}
+
+	@RestController
+	static class ApiController implements Api {
+
+		@Override
+		@Idempotent
+		public String create() {
+			return "api";
+		}
+
+	}
+
+	@RestController
+	public interface AnnotatedApi {
+
+		@PostMapping("/annotated-api")
+		String create();
+
+	}
+
+	static class AnnotatedApiController implements AnnotatedApi {
+
+		@Override
+		@Idempotent
+		public String create() {
+			return "annotated api";
+		}
+
+	}
+
+	public interface Charges {
+
+		String charge(String reference);
+
+	}
+
+	static class ChargeService implements Charges {
+
+		@Override
+		@Idempotent(key = "#reference")
+		public String charge(String reference) {
+			return reference;
 		}
 
 	}
