@@ -62,6 +62,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.scheduling.annotation.EnableAsync;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -632,6 +633,28 @@ class IdempotentMethodTests {
 		assertThat(this.payments.runs("gated")).isEqualTo(before + 1);
 	}
 
+	// The caller of an @Async method hears of a duplicate in progress from the future it
+	// gets, and can call again.
+	@Test
+	void asyncMethodShouldRunOnceAndTellItsCallerOfADuplicateInProgress() throws Exception {
+		int before = this.payments.runs("gatedInBackground");
+		this.payments.close();
+		CompletableFuture<Receipt> first;
+		try {
+			first = this.payments.gatedInBackground(this.key);
+			await().atMost(Duration.ofSeconds(10)).until(() -> this.payments.runs("gatedInBackground") == before + 1);
+			CompletableFuture<Receipt> duplicate = this.payments.gatedInBackground(this.key);
+			assertThatExceptionOfType(ExecutionException.class).isThrownBy(() -> duplicate.get(10, TimeUnit.SECONDS))
+				.withCauseInstanceOf(IdempotentCallInProgressException.class);
+		}
+		finally {
+			this.payments.open();
+		}
+		Receipt receipt = first.get(10, TimeUnit.SECONDS);
+		assertThat(this.payments.gatedInBackground(this.key).get(10, TimeUnit.SECONDS)).isEqualTo(receipt);
+		assertThat(this.payments.runs("gatedInBackground")).isEqualTo(before + 1);
+	}
+
 	private static <T> T awaitReplay(java.util.function.Supplier<T> call) throws InterruptedException {
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
 		while (true) {
@@ -654,6 +677,7 @@ class IdempotentMethodTests {
 
 	@SpringBootConfiguration
 	@EnableAutoConfiguration
+	@EnableAsync
 	static class MethodApplication {
 
 		@Bean

@@ -20,6 +20,8 @@ import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.annotation.Idempotent;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.scheduling.annotation.Async;
+
 /**
  * A service whose methods are idempotent outside any web request, counting how often each
  * body really runs.
@@ -149,6 +151,19 @@ public class Payments {
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 		}
+	}
+
+	// @Async's advice comes before every other: the call is claimed on the executor's
+	// thread.
+	@Async
+	@Idempotent(key = "#reference")
+	public CompletableFuture<Receipt> gatedInBackground(String reference) throws InterruptedException {
+		ran("gatedInBackground");
+		if (!this.gate.await(10, TimeUnit.SECONDS)) {
+			throw new IllegalStateException("gate never opened");
+		}
+		return CompletableFuture
+			.completedFuture(new Receipt(reference, 1, "in background " + runs("gatedInBackground")));
 	}
 
 	@Idempotent(key = "#reference")
