@@ -50,8 +50,8 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 	private @Nullable ConfigurableListableBeanFactory beanFactory;
 
 	/**
-	 * @param operations tells which methods are idempotent handlers, looked up once a
-	 * controller is created
+	 * @param operations tells which methods are idempotent, looked up once a controller
+	 * is created
 	 */
 	public ControllerProxyPostProcessor(ObjectProvider<IdempotentOperationSource> operations) {
 		this.operations = SingletonSupplier.of(operations::getObject);
