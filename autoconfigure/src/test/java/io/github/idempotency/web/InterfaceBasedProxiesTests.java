@@ -67,6 +67,21 @@ class InterfaceBasedProxiesTests extends AbstractWebTests {
 		assertThat(this.executions.count("refund " + otherKey)).isOne();
 	}
 
+	// Its interface carries @RestController: Spring MVC maps it through its
+	// interface-based proxy, whose handler is the interface's method.
+	@Test
+	void handlerOfAControllerWhoseInterfaceIsTheControllerShouldRunOnce() {
+		HttpResponse<byte[]> first = send("/edge/api/annotated/refunds", "coffee");
+		HttpResponse<byte[]> retry = send("/edge/api/annotated/refunds", "coffee");
+		HttpResponse<byte[]> other = send("/edge/api/annotated/refunds", "tea");
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(200);
+		assertThat(TestHttp.text(first)).isEqualTo("refunded coffee on run 1");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(other.statusCode()).isEqualTo(422);
+		assertThat(this.executions.count(this.key)).isOne();
+	}
+
 	private HttpResponse<byte[]> pay(String body) {
 		return send("/edge/api/payments", body);
 	}
