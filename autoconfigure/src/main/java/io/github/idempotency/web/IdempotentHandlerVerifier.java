@@ -151,6 +151,15 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 		Method method = handler.getMethod();
 		IdempotentOperation operation = this.operations.getOperation(method, handler.getBeanType());
 		if (operation == null) {
+			// Mapped through an interface-based proxy (its interface carries
+			// @Controller), whose type hides what the class behind it declares.
+			if (AopUtils.isJdkDynamicProxy(bean)
+					&& this.operations.getOperation(method, AopUtils.getTargetClass(bean)) != null) {
+				return ClassUtils.getQualifiedMethodName(method, AopUtils.getTargetClass(bean)) + " is @Idempotent"
+						+ " but its bean is an interface-based proxy, which hides that from Spring MVC, so every"
+						+ " request would run unprotected. Let the bean be proxied by its class (its bean definition"
+						+ " sets AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE to false).";
+			}
 			return null;
 		}
 		String name = ClassUtils.getQualifiedMethodName(method, handler.getBeanType());

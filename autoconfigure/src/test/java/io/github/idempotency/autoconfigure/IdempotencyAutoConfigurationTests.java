@@ -47,8 +47,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.mockito.Mockito;
 
 import org.springframework.aop.framework.Advised;
+import org.springframework.aop.framework.autoproxy.AutoProxyUtils;
 import org.springframework.aop.framework.autoproxy.BeanNameAutoProxyCreator;
 import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
@@ -476,6 +478,19 @@ class IdempotencyAutoConfigurationTests {
 			});
 	}
 
+	// Kept an interface-based proxy by a definition that asks for one, a controller
+	// whose interface carries @Controller is mapped, and its idempotency unseen.
+	@Test
+	void idempotentControllerKeptAnInterfaceBasedProxyShouldFailStartupNamingIt() {
+		this.runner.withConfiguration(AutoConfigurations.of(BootLine.jacksonAutoConfiguration()))
+			.withPropertyValues("spring.aop.proxy-target-class=false")
+			.withUserConfiguration(InterfaceConfiguration.class, InterfaceBasedProxyConfiguration.class)
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.hasMessageContaining(
+						"AnnotatedApiController.create is @Idempotent but its bean is an interface-based" + " proxy"));
+	}
+
 	// A child context's post-processors are its own: those of its parent never see its
 	// beans, which the parent's advice proxies all the same.
 	@Test
@@ -804,6 +819,17 @@ class IdempotencyAutoConfigurationTests {
 		@Bean
 		ChargeService charges() {
 			return new ChargeService();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class InterfaceBasedProxyConfiguration {
+
+		@Bean
+		static BeanFactoryPostProcessor interfaceBasedProxy() {
+			return (beanFactory) -> beanFactory.getBeanDefinition("annotatedApiController")
+				.setAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE, Boolean.FALSE);
 		}
 
 	}
