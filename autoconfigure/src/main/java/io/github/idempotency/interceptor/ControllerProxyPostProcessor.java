@@ -25,23 +25,27 @@ import org.springframework.util.function.SingletonSupplier;
  * ({@code spring.aop.proxy-target-class=false}) too.
  *
  * <p>
- * Spring MVC finds handlers on beans whose type carries {@code @Controller}, and the
- * starter finds which of them are idempotent on the same type. A controller that
- * implements an interface (one an OpenAPI generator wrote, say) would get an
- * interface-based proxy there, whose type is neither: once one of its methods became
- * idempotent, and so advised, none of its handlers would be mapped; or, where the
- * interface itself carries {@code @Controller}, they would be mapped and their
- * {@code @Idempotent} unseen, run every time. Spring's own advice is class-based proxies
- * for controllers; this post-processor marks the bean definitions of such controllers so
- * that the auto-proxy creator makes one, whatever it does for other beans (Spring
- * Framework 7's {@code @Proxyable} included). A definition that already says how to proxy
- * its bean is left as it is.
+ * Spring MVC finds handlers on beans whose type carries {@code @Controller}. A controller
+ * that implements an interface (one an OpenAPI generator wrote, say) would get an
+ * interface-based proxy there, whose type carries the annotation only if an interface
+ * does: once one of its methods became idempotent, and so advised, none of its handlers
+ * would be mapped. Spring's own advice is class-based proxies for controllers; this
+ * post-processor marks the bean definitions of such controllers so that the auto-proxy
+ * creator makes one, whatever it does for other beans. Left as they are: a controller
+ * whose interface carries {@code @Controller} (mapped through such a proxy, and maybe
+ * written for one: final, or with final methods), one whose definition already says how
+ * to proxy it, and one that asks for a kind of proxy with Spring Framework 7's
+ * {@code @Proxyable}. Where such a proxy hides a handler's idempotency (declared on the
+ * class, not the interface), startup fails naming the handler.
  *
  * @since 0.1.0
  */
 public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostProcessor, BeanFactoryAware {
 
 	private static final String CONTROLLER = "org.springframework.stereotype.Controller";
+
+	// Spring Framework 7's way to ask for a kind of proxy, which is left to decide.
+	private static final String PROXYABLE = "org.springframework.context.annotation.Proxyable";
 
 	private final Supplier<IdempotentOperationSource> operations;
 
@@ -72,10 +76,25 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 		BeanDefinition registered = this.beanFactory.getBeanDefinition(beanName);
 		Class<?> userClass = ClassUtils.getUserClass(beanType);
 		if (!registered.hasAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE)
-				&& MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(CONTROLLER)
+				&& isControllerByItsClass(userClass)
+				&& !MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(PROXYABLE)
 				&& isAdvised(userClass)) {
 			registered.setAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE, Boolean.TRUE);
 		}
+	}
+
+	// A controller by an interface's annotation is found through an interface-based
+	// proxy too, and may be written for one (final, or with final methods).
+	private static boolean isControllerByItsClass(Class<?> userClass) {
+		if (!MergedAnnotations.from(userClass, SearchStrategy.SUPERCLASS).isPresent(CONTROLLER)) {
+			return false;
+		}
+		for (Class<?> type : ClassUtils.getAllInterfacesForClassAsSet(userClass)) {
+			if (MergedAnnotations.from(type, SearchStrategy.TYPE_HIERARCHY).isPresent(CONTROLLER)) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	// Any idempotent method makes the controller proxied, a handler or not (a GraphQL

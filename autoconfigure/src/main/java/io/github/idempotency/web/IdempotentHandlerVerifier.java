@@ -41,9 +41,10 @@ import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBo
 /**
  * Makes sure that no {@code @Idempotent} handler can run unprotected. The key is claimed
  * by advice around the handler method; a bean that was not proxied
- * ({@code spring.aop.auto} is {@code false}, or its class is not proxyable) or a method a
- * proxy cannot intercept (final or private) would run every request as if the annotation
- * were not there. Also refuses handlers whose responses cannot be replayed: a
+ * ({@code spring.aop.auto} is {@code false}, or its class is not proxyable), a method a
+ * proxy cannot intercept (final or private), or an interface-based proxy whose type hides
+ * the annotation its class declares would run every request as if the annotation were not
+ * there. Also refuses handlers whose responses cannot be replayed: a
  * {@link ResponseBodyEmitter} (and so {@code SseEmitter}) streams events for as long as
  * it lives, and so does a reactive stream ({@code Flux}) that Spring MVC answers as one:
  * of {@code ServerSentEvent}s or of text, or from a handler that produces
@@ -156,9 +157,9 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 			if (AopUtils.isJdkDynamicProxy(bean)
 					&& this.operations.getOperation(method, AopUtils.getTargetClass(bean)) != null) {
 				return ClassUtils.getQualifiedMethodName(method, AopUtils.getTargetClass(bean)) + " is @Idempotent"
-						+ " but its bean is an interface-based proxy, which hides that from Spring MVC, so every"
-						+ " request would run unprotected. Let the bean be proxied by its class (its bean definition"
-						+ " sets AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE to false).";
+						+ " but its bean is an interface-based proxy, whose type does not show that, so every request"
+						+ " would run unprotected. Annotate the interface's method instead, or have the bean proxied"
+						+ " by its class (spring.aop.proxy-target-class=true).";
 			}
 			return null;
 		}

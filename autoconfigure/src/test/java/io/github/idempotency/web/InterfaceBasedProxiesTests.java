@@ -67,8 +67,8 @@ class InterfaceBasedProxiesTests extends AbstractWebTests {
 		assertThat(this.executions.count("refund " + otherKey)).isOne();
 	}
 
-	// Its interface carries @RestController: Spring MVC maps it through its
-	// interface-based proxy, whose handler is the interface's method.
+	// Its interface carries @RestController and @Idempotent: Spring MVC maps it through
+	// its interface-based proxy, whose handler is the interface's method.
 	@Test
 	void handlerOfAControllerWhoseInterfaceIsTheControllerShouldRunOnce() {
 		HttpResponse<byte[]> first = send("/edge/api/annotated/refunds", "coffee");

@@ -1,13 +1,12 @@
 package io.github.idempotency.web.edge;
 
-import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.web.app.Executions;
 
 import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Component;
 
 /**
- * Implements {@link RefundsApi}, and makes its refunds idempotent.
+ * Implements {@link RefundsApi}.
  */
 @Component
 public class RefundsApiController implements RefundsApi {
@@ -19,7 +18,6 @@ public class RefundsApiController implements RefundsApi {
 	}
 
 	@Override
-	@Idempotent
 	public ResponseEntity<String> refund(String name, String body) {
 		return ResponseEntity.ok("refunded " + body + " on run " + this.executions.record(name));
 	}
