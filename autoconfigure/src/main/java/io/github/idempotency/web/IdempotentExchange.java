@@ -138,11 +138,9 @@ final class IdempotentExchange implements IdempotentCall {
 		// exception did not end the request; a request without idempotency stays so.
 		if (this.begun) {
 			// After a call that returned, the answer is the request's: a later call is
-			// none of its own.
-			// A method of another bean with the handler's signature (a service an
-			// exception handler or a fallback calls, which may implement the
-			// controller's very interface) is not the handler called again: it goes its
-			// own way.
+			// none of its own. Nor is a method of another bean with the handler's
+			// signature (a service an exception handler or a fallback calls, which may
+			// implement the controller's very interface): it goes its own way.
 			if (!this.threw || target != this.handlerTarget) {
 				return false;
 			}
