@@ -92,6 +92,14 @@ public class ObservedIdempotencyStore implements IdempotencyStore {
 		return observe("delete", () -> this.store.delete(key));
 	}
 
+	/**
+	 * The observed store's description: the startup report names where records go.
+	 */
+	@Override
+	public String toString() {
+		return this.store.toString();
+	}
+
 	private <T> T observe(String operation, Supplier<T> call) {
 		return observation(operation).observe(call);
 	}

@@ -39,6 +39,9 @@ import io.github.idempotency.web.IdempotentRequestMatcher;
 import io.github.idempotency.web.ProblemResponseWriter;
 import io.github.idempotency.web.RequestFingerprinter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 import jakarta.servlet.DispatcherType;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
@@ -356,6 +359,37 @@ class IdempotencyAutoConfigurationTests {
 				assertThat(context).hasNotFailed();
 				awaitOutput(output, "Idempotency: 1 idempotent method; records in memory");
 				assertThat(output).contains("Idempotency: 1 idempotent method; records in memory");
+			});
+	}
+
+	// Spring Boot Actuator's registry gets handlers for its timers and traces.
+	@Test
+	void storeCallsShouldBeObservedWhereTheRegistryHasHandlers() {
+		List<String> observed = new CopyOnWriteArrayList<>();
+		ObservationRegistry registry = ObservationRegistry.create();
+		registry.observationConfig().observationHandler(new ObservationHandler<>() {
+
+			@Override
+			public boolean supportsContext(Observation.Context context) {
+				return true;
+			}
+
+			@Override
+			public void onStop(Observation.Context context) {
+				observed.add(context.getName() + " " + context.getContextualName());
+			}
+
+		});
+		new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class, AopAutoConfiguration.class,
+					BootLine.jacksonAutoConfiguration()))
+			.withBean(Bookings.class)
+			.withBean(ObservationRegistry.class, () -> registry)
+			.run((context) -> {
+				assertThat(context.getBean(Bookings.class).book("b-1")).isEqualTo("booked b-1");
+				assertThat(context.getBean(Bookings.class).book("b-1")).isEqualTo("booked b-1");
+				assertThat(observed).containsExactly("idempotency.store idempotency claim",
+						"idempotency.store idempotency complete", "idempotency.store idempotency claim");
 			});
 	}
 
