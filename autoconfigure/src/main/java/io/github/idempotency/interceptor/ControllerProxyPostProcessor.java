@@ -33,10 +33,11 @@ import org.springframework.util.function.SingletonSupplier;
  * post-processor marks the bean definitions of such controllers so that the auto-proxy
  * creator makes one, whatever it does for other beans. Left as they are: a controller
  * whose interface carries {@code @Controller} (mapped through such a proxy, and maybe
- * written for one: final, or with final methods), one whose definition already says how
- * to proxy it, and one that asks for a kind of proxy with Spring Framework 7's
- * {@code @Proxyable}. Where such a proxy hides a handler's idempotency (declared on the
- * class, not the interface), startup fails naming the handler.
+ * written for one: final, or with final methods), unless it is lazy (then mapped by its
+ * class, as it is not created yet), one whose definition already says how to proxy it,
+ * and one that asks for a kind of proxy with Spring Framework 7's {@code @Proxyable}.
+ * Where such a proxy hides a handler's idempotency (declared on the class, not the
+ * interface), startup fails naming the handler.
  *
  * @since 0.1.0
  */
@@ -76,7 +77,7 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 		BeanDefinition registered = this.beanFactory.getBeanDefinition(beanName);
 		Class<?> userClass = ClassUtils.getUserClass(beanType);
 		if (!registered.hasAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE)
-				&& isControllerByItsClass(userClass)
+				&& isMappedByItsClass(userClass, registered.isLazyInit())
 				&& !MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(PROXYABLE)
 				&& isAdvised(userClass)) {
 			registered.setAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE, Boolean.TRUE);
@@ -84,8 +85,13 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 	}
 
 	// A controller by an interface's annotation is found through an interface-based
-	// proxy too, and may be written for one (final, or with final methods).
-	private static boolean isControllerByItsClass(Class<?> userClass) {
+	// proxy too, and may be written for one (final, or with final methods). Not when it
+	// is lazy: the bean does not exist yet when Spring MVC maps handlers, which it then
+	// takes from the class, and would fail to call on such a proxy.
+	private static boolean isMappedByItsClass(Class<?> userClass, boolean lazy) {
+		if (lazy) {
+			return MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(CONTROLLER);
+		}
 		if (!MergedAnnotations.from(userClass, SearchStrategy.SUPERCLASS).isPresent(CONTROLLER)) {
 			return false;
 		}

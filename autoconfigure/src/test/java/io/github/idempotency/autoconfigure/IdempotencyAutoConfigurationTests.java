@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.ClaimResult;
 import io.github.idempotency.IdempotencyRecord;
@@ -43,6 +44,7 @@ import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.junit.jupiter.api.Test;
@@ -69,6 +71,9 @@ import org.springframework.core.PriorityOrdered;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.test.web.servlet.request.MockMvcRequestBuilders;
+import org.springframework.test.web.servlet.setup.MockMvcBuilders;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.DispatcherServlet;
@@ -522,6 +527,37 @@ class IdempotencyAutoConfigurationTests {
 						"HiddenApiController.create is @Idempotent but its bean is an interface-based proxy"));
 	}
 
+	// A lazy bean does not exist yet when Spring MVC maps handlers: they are taken from
+	// its
+	// class, which an interface-based proxy is not. Before, every request got a 500.
+	@Test
+	void lazyControllerWhoseInterfaceIsTheControllerShouldBeProxiedByItsClass() {
+		this.runner.withConfiguration(AutoConfigurations.of(BootLine.jacksonAutoConfiguration()))
+			.withPropertyValues("spring.aop.proxy-target-class=false")
+			.withBean("hiddenApiController", HiddenApiController.class, HiddenApiController::new,
+					(definition) -> definition.setLazyInit(true))
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				Filter filter = context
+					.getBean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME,
+							FilterRegistrationBean.class)
+					.getFilter();
+				MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).addFilters(filter).build();
+				int runsBefore = HiddenApiController.runs.get();
+				for (int attempt = 0; attempt < 2; attempt++) {
+					MockHttpServletResponse response = mvc
+						.perform(MockMvcRequestBuilders.post("/hidden-api").header("Idempotency-Key", "lazy-1"))
+						.andReturn()
+						.getResponse();
+					assertThat(response.getStatus()).isEqualTo(200);
+					assertThat(response.getContentAsString()).isEqualTo("hidden");
+					assertThat(response.getHeader("Idempotent-Replayed")).isEqualTo((attempt == 0) ? null : "true");
+				}
+				assertThat(HiddenApiController.runs.get() - runsBefore).isOne();
+				assertThat(AopUtils.isCglibProxy(context.getBean("hiddenApiController"))).isTrue();
+			});
+	}
+
 	// A child context's post-processors are its own: those of its parent never see its
 	// beans, which the parent's advice proxies all the same.
 	@Test
@@ -874,9 +910,12 @@ class IdempotencyAutoConfigurationTests {
 
 	static class HiddenApiController implements HiddenApi {
 
+		static final AtomicInteger runs = new AtomicInteger();
+
 		@Override
 		@Idempotent
 		public String create() {
+			runs.incrementAndGet();
 			return "hidden";
 		}
 
