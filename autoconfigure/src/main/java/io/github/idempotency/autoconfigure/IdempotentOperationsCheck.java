@@ -12,9 +12,6 @@ import io.github.idempotency.interceptor.IdempotentOperationSource;
 
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.aop.Advisor;
-import org.springframework.aop.TargetSource;
-import org.springframework.aop.framework.Advised;
 import org.springframework.aop.scope.ScopedObject;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.ListableBeanFactory;
@@ -96,7 +93,7 @@ class IdempotentOperationsCheck implements SmartInitializingSingleton {
 		}
 		for (String name : factory.getSingletonNames()) {
 			Object bean = factory.getSingleton(name);
-			if (bean == null || bean instanceof ScopedObject || proxiedWithIdempotency(bean) || isMock(bean)) {
+			if (bean == null || bean instanceof ScopedObject || IdempotencyAdvisor.isOn(bean, true) || isMock(bean)) {
 				continue;
 			}
 			Class<?> userClass = ClassUtils.getUserClass(AopUtils.getTargetClass(bean));
@@ -108,31 +105,6 @@ class IdempotentOperationsCheck implements SmartInitializingSingleton {
 			}, ReflectionUtils.USER_DECLARED_METHODS);
 		}
 		return unproxied;
-	}
-
-	// A second auto-proxy creator wraps the first one's proxy in its own; a target source
-	// that is not static (a pool, a lazy target) cannot be looked into, and is given the
-	// benefit of the doubt.
-	private static boolean proxiedWithIdempotency(Object bean) {
-		Object current = bean;
-		for (int depth = 0; depth < 8 && current instanceof Advised advised; depth++) {
-			for (Advisor advisor : advised.getAdvisors()) {
-				if (advisor instanceof IdempotencyAdvisor) {
-					return true;
-				}
-			}
-			TargetSource target = advised.getTargetSource();
-			if (!target.isStatic()) {
-				return true;
-			}
-			try {
-				current = target.getTarget();
-			}
-			catch (Exception ex) {
-				return true;
-			}
-		}
-		return false;
 	}
 
 	// A test's mock or spy of an idempotent bean (@MockitoBean, @MockBean) is registered

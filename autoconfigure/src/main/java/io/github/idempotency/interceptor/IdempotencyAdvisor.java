@@ -5,7 +5,10 @@ import java.lang.reflect.Method;
 import org.aopalliance.aop.Advice;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.aop.Advisor;
 import org.springframework.aop.Pointcut;
+import org.springframework.aop.TargetSource;
+import org.springframework.aop.framework.Advised;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
 
@@ -43,6 +46,37 @@ public class IdempotencyAdvisor extends AbstractPointcutAdvisor {
 		this.advice = interceptor;
 		this.pointcut = new OperationSourcePointcut(source);
 		setOrder(DEFAULT_ORDER);
+	}
+
+	/**
+	 * Whether a bean's proxy carries the idempotency advice, or a proxy behind it does: a
+	 * second auto-proxy creator wraps the first one's proxy in its own.
+	 * @param bean the bean
+	 * @param behindDynamicTargets the answer where a proxy without the advice has a
+	 * target that is not static (a pool, a lazy target), which cannot be looked into
+	 * @return whether calls of the bean's advised methods reach the advice
+	 */
+	public static boolean isOn(Object bean, boolean behindDynamicTargets) {
+		Object current = bean;
+		// Bounded: a target source could hand out its own proxy.
+		for (int depth = 0; depth < 8 && current instanceof Advised advised; depth++) {
+			for (Advisor advisor : advised.getAdvisors()) {
+				if (advisor instanceof IdempotencyAdvisor) {
+					return true;
+				}
+			}
+			TargetSource target = advised.getTargetSource();
+			if (!target.isStatic()) {
+				return behindDynamicTargets;
+			}
+			try {
+				current = target.getTarget();
+			}
+			catch (Exception ex) {
+				return behindDynamicTargets;
+			}
+		}
+		return false;
 	}
 
 	@Override

@@ -14,7 +14,6 @@ import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.aop.framework.Advised;
 import org.springframework.aop.scope.ScopedObject;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.SmartInitializingSingleton;
@@ -174,7 +173,7 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 			return name + " is @Idempotent but returns " + stream + ", which Spring MVC streams for as long as it"
 					+ " lasts and a replay cannot repeat; remove @Idempotent, or return the result as one response";
 		}
-		if (!(bean instanceof Advised advised) || !hasIdempotencyAdvisor(advised)) {
+		if (!IdempotencyAdvisor.isOn(bean, false)) {
 			return name + " is @Idempotent but its bean is not proxied with the idempotency advice, so every"
 					+ " request would run unprotected. Check that an auto-proxy creator is active (spring.aop.auto is"
 					+ " not false) and that the bean's class can be proxied.";
@@ -224,15 +223,6 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 		RequestMapping onClass = AnnotatedElementUtils.findMergedAnnotation(handler.getBeanType(),
 				RequestMapping.class);
 		return (onClass != null) ? onClass.produces() : new String[0];
-	}
-
-	private static boolean hasIdempotencyAdvisor(Advised advised) {
-		for (var advisor : advised.getAdvisors()) {
-			if (advisor instanceof IdempotencyAdvisor) {
-				return true;
-			}
-		}
-		return false;
 	}
 
 	/**

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -61,6 +62,7 @@ import org.springframework.boot.context.properties.bind.validation.BindValidatio
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
+import org.springframework.boot.test.context.assertj.AssertableWebApplicationContext;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -76,6 +78,7 @@ import org.springframework.test.web.servlet.request.MockMvcRequestBuilders;
 import org.springframework.test.web.servlet.setup.MockMvcBuilders;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.annotation.RequestScope;
 import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
 
@@ -537,25 +540,63 @@ class IdempotencyAutoConfigurationTests {
 			.withBean("hiddenApiController", HiddenApiController.class, HiddenApiController::new,
 					(definition) -> definition.setLazyInit(true))
 			.run((context) -> {
-				assertThat(context).hasNotFailed();
-				Filter filter = context
-					.getBean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME,
-							FilterRegistrationBean.class)
-					.getFilter();
-				MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).addFilters(filter).build();
 				int runsBefore = HiddenApiController.runs.get();
-				for (int attempt = 0; attempt < 2; attempt++) {
-					MockHttpServletResponse response = mvc
-						.perform(MockMvcRequestBuilders.post("/hidden-api").header("Idempotency-Key", "lazy-1"))
-						.andReturn()
-						.getResponse();
-					assertThat(response.getStatus()).isEqualTo(200);
-					assertThat(response.getContentAsString()).isEqualTo("hidden");
-					assertThat(response.getHeader("Idempotent-Replayed")).isEqualTo((attempt == 0) ? null : "true");
-				}
+				assertRunsOnceAndReplays(context, "/hidden-api", "hidden");
 				assertThat(HiddenApiController.runs.get() - runsBefore).isOne();
 				assertThat(AopUtils.isCglibProxy(context.getBean("hiddenApiController"))).isTrue();
 			});
+	}
+
+	// A controller whose bean is a scoped proxy (request scope, or Spring Cloud's refresh
+	// scope): the idempotency advice is on the target the scope holds.
+	@Test
+	void scopedControllerShouldRunOnceAndReplay() {
+		this.runner.withConfiguration(AutoConfigurations.of(BootLine.jacksonAutoConfiguration()))
+			.withUserConfiguration(RequestScopedController.class)
+			.run((context) -> {
+				int runsBefore = RequestScopedController.runs.get();
+				assertRunsOnceAndReplays(context, "/request-scoped", "scoped");
+				assertThat(RequestScopedController.runs.get() - runsBefore).isOne();
+			});
+	}
+
+	// A second auto-proxy creator wraps the proxy that carries the idempotency advice.
+	@Test
+	void controllerProxiedTwiceShouldRunOnceAndReplay() {
+		this.runner.withConfiguration(AutoConfigurations.of(BootLine.jacksonAutoConfiguration()))
+			.withUserConfiguration(IdempotentController.class)
+			.withBean("timing", MethodInterceptor.class, () -> MethodInvocation::proceed)
+			.withBean(BeanNameAutoProxyCreator.class, () -> {
+				BeanNameAutoProxyCreator creator = new BeanNameAutoProxyCreator();
+				creator.setBeanNames("*IdempotentController");
+				creator.setProxyTargetClass(true);
+				creator.setInterceptorNames("timing");
+				return creator;
+			})
+			.run((context) -> {
+				assertRunsOnceAndReplays(context, "/a", "a");
+				assertThat(((Advised) context.getBean(IdempotentController.class)).getTargetSource().getTarget())
+					.isInstanceOf(Advised.class);
+			});
+	}
+
+	private static void assertRunsOnceAndReplays(AssertableWebApplicationContext context, String path, String answer)
+			throws Exception {
+		assertThat(context).hasNotFailed();
+		Filter filter = context
+			.getBean(IdempotencyWebMvcAutoConfiguration.FILTER_REGISTRATION_BEAN_NAME, FilterRegistrationBean.class)
+			.getFilter();
+		MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).addFilters(filter).build();
+		String key = UUID.randomUUID().toString();
+		for (int attempt = 0; attempt < 2; attempt++) {
+			MockHttpServletResponse response = mvc
+				.perform(MockMvcRequestBuilders.post(path).header("Idempotency-Key", key))
+				.andReturn()
+				.getResponse();
+			assertThat(response.getStatus()).as(response.getContentAsString()).isEqualTo(200);
+			assertThat(response.getContentAsString()).isEqualTo(answer);
+			assertThat(response.getHeader("Idempotent-Replayed")).isEqualTo((attempt == 0) ? null : "true");
+		}
 	}
 
 	// A child context's post-processors are its own: those of its parent never see its
@@ -856,6 +897,21 @@ class IdempotencyAutoConfigurationTests {
 		@Idempotent
 		String create() {
 			return "a";
+		}
+
+	}
+
+	@RestController
+	@RequestScope
+	static class RequestScopedController {
+
+		static final AtomicInteger runs = new AtomicInteger();
+
+		@PostMapping("/request-scoped")
+		@Idempotent
+		String create() {
+			runs.incrementAndGet();
+			return "scoped";
 		}
 
 	}
