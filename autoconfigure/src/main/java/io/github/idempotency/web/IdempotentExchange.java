@@ -211,9 +211,9 @@ final class IdempotentExchange implements IdempotentCall {
 
 	// Registered on the async request before Spring MVC starts async processing, and so
 	// run before its own timeout and error handlers, which set results (a
-	// DeferredResult's
-	// fallback among them) that would pass for the end of the work. A result that was
-	// already there when the timeout or error came is the work's own, and stands.
+	// DeferredResult's fallback among them) that would pass for the end of the work. A
+	// result that was already there when the timeout or error came is the work's own,
+	// and stands.
 	private void noteAsyncTimeoutsAndErrors() {
 		WebAsyncManager manager = WebAsyncUtils.getAsyncManager(this.request);
 		AsyncWebRequest async = manager.getAsyncWebRequest();
