@@ -77,7 +77,7 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 		BeanDefinition registered = this.beanFactory.getBeanDefinition(beanName);
 		Class<?> userClass = ClassUtils.getUserClass(beanType);
 		if (!registered.hasAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE)
-				&& isMappedByItsClass(userClass, registered.isLazyInit())
+				&& isMappedByItsClass(userClass, definition.isLazyInit())
 				&& !MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(PROXYABLE)
 				&& isAdvised(userClass)) {
 			registered.setAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE, Boolean.TRUE);

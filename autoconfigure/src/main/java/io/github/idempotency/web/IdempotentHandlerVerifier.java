@@ -14,6 +14,7 @@ import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.aop.framework.AopProxyUtils;
 import org.springframework.aop.scope.ScopedObject;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.SmartInitializingSingleton;
@@ -152,10 +153,11 @@ public class IdempotentHandlerVerifier implements SmartInitializingSingleton {
 		IdempotentOperation operation = this.operations.getOperation(method, handler.getBeanType());
 		if (operation == null) {
 			// Mapped through an interface-based proxy (its interface carries
-			// @Controller), whose type hides what the class behind it declares.
-			if (AopUtils.isJdkDynamicProxy(bean)
-					&& this.operations.getOperation(method, AopUtils.getTargetClass(bean)) != null) {
-				return ClassUtils.getQualifiedMethodName(method, AopUtils.getTargetClass(bean)) + " is @Idempotent"
+			// @Controller), whose type hides what the class behind it declares, behind a
+			// second auto-proxy creator's proxy too.
+			Class<?> targetClass = AopProxyUtils.ultimateTargetClass(bean);
+			if (AopUtils.isJdkDynamicProxy(bean) && this.operations.getOperation(method, targetClass) != null) {
+				return ClassUtils.getQualifiedMethodName(method, targetClass) + " is @Idempotent"
 						+ " but its bean is an interface-based proxy, whose type does not show that, so every request"
 						+ " would run unprotected. Annotate the interface's method instead, or have the bean proxied"
 						+ " by its class (spring.aop.proxy-target-class=true).";

@@ -528,6 +528,20 @@ class IdempotencyAutoConfigurationTests {
 				.getFailure()
 				.hasMessageContaining(
 						"HiddenApiController.create is @Idempotent but its bean is an interface-based proxy"));
+		// Wrapped again by a second auto-proxy creator, by interface too.
+		this.runner.withPropertyValues("spring.aop.proxy-target-class=false")
+			.withUserConfiguration(HiddenIdempotencyConfiguration.class)
+			.withBean("timing", MethodInterceptor.class, () -> MethodInvocation::proceed)
+			.withBean(BeanNameAutoProxyCreator.class, () -> {
+				BeanNameAutoProxyCreator creator = new BeanNameAutoProxyCreator();
+				creator.setBeanNames("hiddenApiController");
+				creator.setInterceptorNames("timing");
+				return creator;
+			})
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.hasMessageContaining(
+						"HiddenApiController.create is @Idempotent but its bean is an interface-based proxy"));
 	}
 
 	// A lazy bean does not exist yet when Spring MVC maps handlers: they are taken from
