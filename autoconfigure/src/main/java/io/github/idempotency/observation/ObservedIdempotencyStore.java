@@ -93,7 +93,7 @@ public class ObservedIdempotencyStore implements IdempotencyStore {
 	}
 
 	/**
-	 * The observed store's description: the startup report names where records go.
+	 * The observed store's description, for logs that name where records go.
 	 */
 	@Override
 	public String toString() {
