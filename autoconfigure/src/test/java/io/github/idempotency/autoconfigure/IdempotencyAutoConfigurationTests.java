@@ -60,9 +60,10 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.assertj.AssertableWebApplicationContext;
+import org.springframework.boot.test.context.runner.AbstractApplicationContextRunner;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
-import org.springframework.boot.test.context.assertj.AssertableWebApplicationContext;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -321,20 +322,11 @@ class IdempotencyAutoConfigurationTests {
 		methods.withInitializer((context) -> context.getBeanFactory().registerSingleton("bookings", new Bookings()))
 			.run((context) -> assertThat(context).getFailure().hasMessageContaining("whose bean is not proxied"));
 		// A second auto-proxy creator wraps the first one's proxy.
-		methods.withBean(Bookings.class)
-			.withBean("timing", MethodInterceptor.class, () -> MethodInvocation::proceed)
-			.withBean(BeanNameAutoProxyCreator.class, () -> {
-				BeanNameAutoProxyCreator creator = new BeanNameAutoProxyCreator();
-				creator.setBeanNames("*Bookings");
-				creator.setProxyTargetClass(true);
-				creator.setInterceptorNames("timing");
-				return creator;
-			})
-			.run((context) -> {
-				assertThat(context).hasNotFailed();
-				assertThat(((Advised) context.getBean(Bookings.class)).getTargetSource().getTarget())
-					.isInstanceOf(Advised.class);
-			});
+		secondProxyCreator(methods.withBean(Bookings.class), "*Bookings", true).run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(((Advised) context.getBean(Bookings.class)).getTargetSource().getTarget())
+				.isInstanceOf(Advised.class);
+		});
 	}
 
 	@Test
@@ -529,15 +521,8 @@ class IdempotencyAutoConfigurationTests {
 				.hasMessageContaining(
 						"HiddenApiController.create is @Idempotent but its bean is an interface-based proxy"));
 		// Wrapped again by a second auto-proxy creator, by interface too.
-		this.runner.withPropertyValues("spring.aop.proxy-target-class=false")
-			.withUserConfiguration(HiddenIdempotencyConfiguration.class)
-			.withBean("timing", MethodInterceptor.class, () -> MethodInvocation::proceed)
-			.withBean(BeanNameAutoProxyCreator.class, () -> {
-				BeanNameAutoProxyCreator creator = new BeanNameAutoProxyCreator();
-				creator.setBeanNames("hiddenApiController");
-				creator.setInterceptorNames("timing");
-				return creator;
-			})
+		secondProxyCreator(this.runner.withPropertyValues("spring.aop.proxy-target-class=false")
+			.withUserConfiguration(HiddenIdempotencyConfiguration.class), "hiddenApiController", false)
 			.run((context) -> assertThat(context).hasFailed()
 				.getFailure()
 				.hasMessageContaining(
@@ -577,20 +562,25 @@ class IdempotencyAutoConfigurationTests {
 	// A second auto-proxy creator wraps the proxy that carries the idempotency advice.
 	@Test
 	void controllerProxiedTwiceShouldRunOnceAndReplay() {
-		this.runner.withConfiguration(AutoConfigurations.of(BootLine.jacksonAutoConfiguration()))
-			.withUserConfiguration(IdempotentController.class)
-			.withBean("timing", MethodInterceptor.class, () -> MethodInvocation::proceed)
-			.withBean(BeanNameAutoProxyCreator.class, () -> {
-				BeanNameAutoProxyCreator creator = new BeanNameAutoProxyCreator();
-				creator.setBeanNames("*IdempotentController");
-				creator.setProxyTargetClass(true);
-				creator.setInterceptorNames("timing");
-				return creator;
-			})
-			.run((context) -> {
+		secondProxyCreator(this.runner.withConfiguration(AutoConfigurations.of(BootLine.jacksonAutoConfiguration()))
+			.withUserConfiguration(IdempotentController.class), "*IdempotentController", true).run((context) -> {
 				assertRunsOnceAndReplays(context, "/a", "a");
 				assertThat(((Advised) context.getBean(IdempotentController.class)).getTargetSource().getTarget())
 					.isInstanceOf(Advised.class);
+			});
+	}
+
+	// A second auto-proxy creator beside Spring Boot's, with advice of its own, which
+	// wraps the first one's proxy.
+	private static <R extends AbstractApplicationContextRunner<R, ?, ?>> R secondProxyCreator(R runner,
+			String beanNames, boolean proxyTargetClass) {
+		return runner.withBean("timing", MethodInterceptor.class, () -> MethodInvocation::proceed)
+			.withBean(BeanNameAutoProxyCreator.class, () -> {
+				BeanNameAutoProxyCreator creator = new BeanNameAutoProxyCreator();
+				creator.setBeanNames(beanNames);
+				creator.setProxyTargetClass(proxyTargetClass);
+				creator.setInterceptorNames("timing");
+				return creator;
 			});
 	}
 
