@@ -3,6 +3,8 @@ package io.github.idempotency.store.jdbc;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
@@ -14,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -538,8 +541,8 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	}
 
 	@Override
-	public ClaimResult claim(String key, String fingerprint, Duration lease) {
-		Assert.isTrue(fingerprint.length() <= 128, "fingerprint must not be longer than 128 characters");
+	public ClaimResult claim(String key, String requestFingerprint, Duration lease) {
+		String fingerprint = column(requestFingerprint);
 		for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
 			try {
 				ClaimResult result = outside((connection) -> claim(connection, key, fingerprint, lease));
@@ -583,6 +586,22 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	}
 
 	// Null when the row vanished or expired between the statements.
+	// The column holds 128 characters. The starter's fingerprints are 64 hex digits; a
+	// longer one, written by a fingerprinter of the application's, is kept and compared
+	// as its SHA-256, which tells two of them apart as well as the whole would.
+	private static String column(String fingerprint) {
+		if (fingerprint.length() <= 128) {
+			return fingerprint;
+		}
+		try {
+			byte[] digest = MessageDigest.getInstance("SHA-256").digest(fingerprint.getBytes(StandardCharsets.UTF_8));
+			return "sha256:" + HexFormat.of().formatHex(digest);
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
 	private @Nullable ClaimResult claim(Connection connection, String key, String fingerprint, Duration lease)
 			throws SQLException {
 		ClaimResult found = read(connection, key, fingerprint, null);

@@ -312,6 +312,18 @@ abstract class AbstractJdbcStoreTests {
 	}
 
 	@Test
+	void fingerprintLongerThanItsColumnShouldBeComparedByItsHash() {
+		String key = newKey();
+		String fingerprint = "x".repeat(300);
+		String token = ((ClaimResult.Claimed) this.store.claim(key, fingerprint, LEASE)).token();
+		assertThat(this.store.claim(key, fingerprint, LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+		assertThat(this.store.claim(key, "x".repeat(299) + "y", LEASE)).isInstanceOf(ClaimResult.Mismatch.class);
+		this.store.complete(key, token, CHARGED, RETENTION);
+		assertThat(this.store.claim(key, fingerprint, LEASE)).isInstanceOf(ClaimResult.Completed.class);
+		assertThat(this.store.claim(key, "x".repeat(299) + "y", LEASE)).isInstanceOf(ClaimResult.Mismatch.class);
+	}
+
+	@Test
 	void missingTableShouldBeReportedAndCreatedUnderItsName() {
 		this.jdbc.execute("DROP TABLE IF EXISTS other_record");
 		JdbcIdempotencyStore other = new JdbcIdempotencyStore(this.dataSource, "other_record");
