@@ -483,8 +483,9 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 				declaredOnMethod, handler, scope, fingerprintExpression, finalExceptions,
 				switch (annotation.completion()) {
 					case DEFAULT -> null;
-					case IN_TRANSACTION -> true;
-					case AFTER_COMMIT -> false;
+					case IN_TRANSACTION -> IdempotentOperation.Completion.IN_TRANSACTION;
+					case AFTER_COMMIT -> IdempotentOperation.Completion.AFTER_COMMIT;
+					case ON_RETURN -> IdempotentOperation.Completion.ON_RETURN;
 				}, consumer);
 	}
 

@@ -158,7 +158,18 @@ public @interface Idempotent {
 		/**
 		 * Once the transaction has committed, on its own.
 		 */
-		AFTER_COMMIT
+		AFTER_COMMIT,
+
+		/**
+		 * As soon as the method returns, whatever then becomes of the transaction: for a
+		 * method whose effects the transaction does not undo (a call to another service,
+		 * writes to a database the transaction does not cover, as for a listener in a
+		 * RabbitMQ transaction), so that a rollback after it returned does not release
+		 * its key and have a retry run it again. What the rollback does undo (messages
+		 * published on the transaction's channel) is not done again: a retry replays the
+		 * outcome. A failure releases the key as soon as the method throws.
+		 */
+		ON_RETURN
 
 	}
 

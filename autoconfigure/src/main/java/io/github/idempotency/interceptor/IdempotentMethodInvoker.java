@@ -696,8 +696,8 @@ public class IdempotentMethodInvoker {
 	// Inside the caller's transaction, the outcome counts only once it has committed:
 	// rolled back, the call must be able to run again. Outcomes that are final whatever
 	// happened to the transaction (a final exception) are kept either way. A method that
-	// starts a transaction of its own, or an outcome a future delivers, does not wait for
-	// the caller's.
+	// starts a transaction of its own, one told to keep its outcome on return, or an
+	// outcome a future delivers, does not wait for the caller's.
 	private static void keep(Claim claim, StoredResponse outcome, Target target, boolean onlyIfCommitted) {
 		if (target.joinsCallerTransaction
 				&& Transactions.afterCompletion(claim, outcome, onlyIfCommitted, target.completeInTransaction)) {
@@ -851,11 +851,12 @@ public class IdempotentMethodInvoker {
 			this.voidResult = valueClass == void.class || valueClass == Void.class;
 			this.valueType = this.voidResult ? ANY : valueType;
 			this.joinsCallerTransaction = TRANSACTIONS_PRESENT && !this.async
+					&& operation.completion() != IdempotentOperation.Completion.ON_RETURN
 					&& Transactions.joinsCaller(this.method, method);
 			this.opensOwnTransaction = TRANSACTIONS_PRESENT && !this.async
 					&& Transactions.opensOwn(this.method, method);
-			this.completeInTransaction = (operation.completeInTransaction() != null) ? operation.completeInTransaction()
-					: completeInTransaction;
+			this.completeInTransaction = (operation.completion() != null)
+					? operation.completion() == IdempotentOperation.Completion.IN_TRANSACTION : completeInTransaction;
 		}
 
 		/**

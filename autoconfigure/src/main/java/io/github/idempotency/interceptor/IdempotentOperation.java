@@ -32,8 +32,8 @@ import org.jspecify.annotations.Nullable;
  * web request the same, or {@code null} for all their arguments
  * @param finalExceptions exceptions kept as the outcome of a call outside a web request,
  * and thrown again on replay; any other releases the key
- * @param completeInTransaction whether the outcome of a call in a transaction is stored
- * within it, or {@code null} for the configured default
+ * @param completion when the outcome of a call in a transaction is stored, or
+ * {@code null} for the configured default
  * @param consumer for a message listener, the consumer its calls are made for (a Kafka
  * consumer group, a RabbitMQ listener or its queues), whose records are kept apart from
  * other consumers' so that each consumer processes a message once; {@code null} for other
@@ -43,11 +43,33 @@ import org.jspecify.annotations.Nullable;
 public record IdempotentOperation(String name, @Nullable String headerName, @Nullable String keyExpression,
 		boolean required, @Nullable Duration ttl, @Nullable Duration lockTimeout, @Nullable Duration waitTimeout,
 		boolean declaredOnMethod, boolean handler, @Nullable String scope, @Nullable String fingerprintExpression,
-		List<Class<? extends Throwable>> finalExceptions, @Nullable Boolean completeInTransaction,
-		@Nullable String consumer) {
+		List<Class<? extends Throwable>> finalExceptions, @Nullable Completion completion, @Nullable String consumer) {
 
 	public IdempotentOperation {
 		finalExceptions = List.copyOf(finalExceptions);
+	}
+
+	/**
+	 * When the outcome of a call in a transaction is stored.
+	 */
+	public enum Completion {
+
+		/**
+		 * Within the transaction, as it commits, where the store can take part in it;
+		 * once it has committed elsewhere. A rollback releases the key.
+		 */
+		IN_TRANSACTION,
+
+		/**
+		 * Once the transaction has committed, on its own. A rollback releases the key.
+		 */
+		AFTER_COMMIT,
+
+		/**
+		 * As soon as the method returns, whatever then becomes of the transaction.
+		 */
+		ON_RETURN
+
 	}
 
 }

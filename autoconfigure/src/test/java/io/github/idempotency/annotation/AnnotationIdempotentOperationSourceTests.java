@@ -237,8 +237,11 @@ class AnnotationIdempotentOperationSourceTests {
 
 	@Test
 	void completionShouldBeCarriedForMethodsAndRefusedForWebHandlers() {
-		assertThat(operation(Handlers.class, "afterCommit", String.class).completeInTransaction()).isFalse();
-		assertThat(operation(Handlers.class, "byName", String.class).completeInTransaction()).isNull();
+		assertThat(operation(Handlers.class, "afterCommit", String.class).completion())
+			.isEqualTo(IdempotentOperation.Completion.AFTER_COMMIT);
+		assertThat(operation(Handlers.class, "onReturn", String.class).completion())
+			.isEqualTo(IdempotentOperation.Completion.ON_RETURN);
+		assertThat(operation(Handlers.class, "byName", String.class).completion()).isNull();
 		assertThatIllegalStateException().isThrownBy(() -> operation(Invalid.class, "handlerWithCompletion"))
 			.withMessageContaining("sets completion, which applies outside web handlers only");
 	}
@@ -582,6 +585,10 @@ class AnnotationIdempotentOperationSourceTests {
 
 		@Idempotent(key = "#p0", completion = Completion.AFTER_COMMIT)
 		void afterCommit(String reference) {
+		}
+
+		@Idempotent(key = "#p0", completion = Completion.ON_RETURN)
+		void onReturn(String reference) {
 		}
 
 		@PostMapping

@@ -1,14 +1,21 @@
 package io.github.idempotency.messaging;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.annotation.Idempotent;
+import io.github.idempotency.annotation.Idempotent.Completion;
 import io.github.idempotency.test.RabbitTestServer;
 import io.github.idempotency.test.RedisTestServer;
+import org.aopalliance.aop.Advice;
+import org.aopalliance.intercept.MethodInterceptor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -40,7 +47,9 @@ import static org.awaitility.Awaitility.await;
  * An idempotent {@code @RabbitListener} in a container with a transaction manager and
  * Spring Boot's listener retry, whose attempts are all made inside the container's one
  * transaction: an attempt after a failure runs under the key the failed one still holds,
- * and a message whose attempts all fail reaches the application's recoverer, once.
+ * and a message whose attempts all fail reaches the application's recoverer, once. A
+ * listener that keeps its outcome on return is not run again when the transaction rolls
+ * back after it returned.
  */
 @SpringBootTest(classes = RabbitTransactionalListenerRetryTests.PaymentsApplication.class,
 		webEnvironment = SpringBootTest.WebEnvironment.NONE,
@@ -56,6 +65,8 @@ class RabbitTransactionalListenerRetryTests {
 	static final String QUEUE = "idempotency-test-tx-payments-" + UUID.randomUUID();
 
 	static final String DEAD_LETTERS = QUEUE + ".dead-letters";
+
+	static final String CHARGES = QUEUE + ".charges";
 
 	static final Duration PATIENCE = Duration.ofSeconds(30);
 
@@ -95,8 +106,23 @@ class RabbitTransactionalListenerRetryTests {
 		assertThat(this.rabbit.receive(DEAD_LETTERS, 500)).isNull();
 	}
 
+	// The container's transaction rolls back after the listener returned; the message is
+	// delivered again.
+	@Test
+	void listenerKeptOnReturnShouldNotRunAgainWhenTheTransactionRollsBackAfterIt() {
+		String payment = "payment-" + UUID.randomUUID();
+		send(CHARGES, payment, "100");
+		await().atMost(PATIENCE).until(() -> this.listener.deliveries(payment) == 2);
+		assertThat(this.listener.charged(payment)).isOne();
+		assertThat(this.listener.attempts(payment)).isOne();
+	}
+
 	void send(String payment, String amount) {
-		this.rabbit.convertAndSend("", QUEUE, amount, (message) -> {
+		send(QUEUE, payment, amount);
+	}
+
+	void send(String queue, String payment, String amount) {
+		this.rabbit.convertAndSend("", queue, amount, (message) -> {
 			message.getMessageProperties().setHeader("payment", payment);
 			return message;
 		});
@@ -107,6 +133,7 @@ class RabbitTransactionalListenerRetryTests {
 		registry.add("spring.data.redis.url", RedisTestServer::url);
 		registry.add("spring.rabbitmq.addresses", RabbitTestServer::address);
 		registry.add("test.payments-queue", () -> QUEUE);
+		registry.add("test.charges-queue", () -> CHARGES);
 	}
 
 	@SpringBootConfiguration
@@ -121,6 +148,11 @@ class RabbitTransactionalListenerRetryTests {
 		@Bean
 		Queue payments() {
 			return QueueBuilder.nonDurable(QUEUE).expires(600_000).build();
+		}
+
+		@Bean
+		Queue charges() {
+			return QueueBuilder.nonDurable(CHARGES).expires(600_000).build();
 		}
 
 		@Bean
@@ -140,16 +172,37 @@ class RabbitTransactionalListenerRetryTests {
 
 		// Spring Boot gives the container factory no transaction manager of its own.
 		@Bean
-		static BeanPostProcessor transactionalContainers(ObjectProvider<RabbitTransactionManager> transactions) {
+		static BeanPostProcessor transactionalContainers(ObjectProvider<RabbitTransactionManager> transactions,
+				ObjectProvider<PaymentListener> listener) {
 			return new BeanPostProcessor() {
 				@Override
 				public Object postProcessAfterInitialization(Object bean, String name) {
 					if (bean instanceof SimpleRabbitListenerContainerFactory factory) {
 						factory.setTransactionManager(transactions.getObject());
 						factory.setChannelTransacted(true);
+						// Outside the retry Spring Boot puts in the chain: what it throws
+						// rolls the transaction back.
+						List<Advice> chain = new ArrayList<>();
+						chain.add(failingOnFirstChargeDelivery(listener));
+						chain
+							.addAll(Arrays.asList(Objects.requireNonNullElse(factory.getAdviceChain(), new Advice[0])));
+						factory.setAdviceChain(chain.toArray(Advice[]::new));
 					}
 					return bean;
 				}
+			};
+		}
+
+		// Throws after the listener returned from the first delivery of a charge.
+		private static MethodInterceptor failingOnFirstChargeDelivery(ObjectProvider<PaymentListener> listener) {
+			return (invocation) -> {
+				Object result = invocation.proceed();
+				if (invocation.getArguments()[1] instanceof Message message
+						&& CHARGES.equals(message.getMessageProperties().getConsumerQueue())
+						&& listener.getObject().delivered(message.getMessageProperties().getHeader("payment")) == 1) {
+					throw new IllegalStateException("The transaction cannot commit");
+				}
+				return result;
 			};
 		}
 
@@ -158,6 +211,10 @@ class RabbitTransactionalListenerRetryTests {
 	static class PaymentListener {
 
 		private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+
+		private final Map<String, AtomicInteger> deliveries = new ConcurrentHashMap<>();
+
+		private final Map<String, AtomicInteger> charged = new ConcurrentHashMap<>();
 
 		private final Map<String, AtomicInteger> booked = new ConcurrentHashMap<>();
 
@@ -169,6 +226,27 @@ class RabbitTransactionalListenerRetryTests {
 				throw new IllegalStateException("The ledger is busy");
 			}
 			count(this.booked, payment).incrementAndGet();
+		}
+
+		// Publishes nothing on the transaction's channel: what it does, the rollback does
+		// not undo.
+		@RabbitListener(queues = "${test.charges-queue}")
+		@Idempotent(key = "#payment", completion = Completion.ON_RETURN)
+		public void charge(@Payload String amount, @Header("payment") String payment) {
+			count(this.attempts, payment).incrementAndGet();
+			count(this.charged, payment).incrementAndGet();
+		}
+
+		int delivered(String payment) {
+			return count(this.deliveries, payment).incrementAndGet();
+		}
+
+		int deliveries(String payment) {
+			return count(this.deliveries, payment).get();
+		}
+
+		int charged(String payment) {
+			return count(this.charged, payment).get();
 		}
 
 		int attempts(String payment) {

@@ -404,6 +404,37 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.ledger.runs()).isEqualTo(before + 1);
 	}
 
+	@Test
+	void methodKeptOnReturnShouldNotRunAgainWhenTheCallerRollsBack() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			assertThat(this.ledger.charge(this.key, 100)).isEqualTo(1);
+			// Kept in the store already: another caller gets the outcome.
+			assertThat(CompletableFuture.supplyAsync(() -> this.ledger.charge(this.key, 100)))
+				.succeedsWithin(Duration.ofSeconds(5))
+				.isEqualTo(1);
+			assertThat(this.ledger.charge(this.key, 100)).isEqualTo(1);
+			status.setRollbackOnly();
+		});
+		assertThat(this.ledger.charge(this.key, 100)).isEqualTo(1);
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
+	@Test
+	void methodKeptOnReturnShouldReleaseItsKeyAsSoonAsItFails() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			assertThatExceptionOfType(IllegalArgumentException.class)
+				.isThrownBy(() -> this.ledger.charge(this.key, -1));
+			// Not held until the transaction ends.
+			assertThat(CompletableFuture.supplyAsync(() -> this.ledger.charge(this.key, 100)))
+				.succeedsWithin(Duration.ofSeconds(5))
+				.isEqualTo(1);
+		});
+		assertThat(this.ledger.charge(this.key, 100)).isEqualTo(1);
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
+	}
+
 	// Spring honours the Jakarta annotation as its own, the method's over its class's.
 	@Test
 	void methodWithItsOwnJakartaTransactionShouldBeKeptWhenItReturnsWhateverTheCallerDoes() {
@@ -650,6 +681,16 @@ abstract class AbstractTransactionalMethodTests {
 				throw new IllegalStateException("The ledger is busy");
 			}
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+		// What it does (a charge at a provider, say) is not the transaction's.
+		@Idempotent(key = "#reference", completion = Completion.ON_RETURN)
+		public int charge(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			if (amountCents < 0) {
+				throw new IllegalArgumentException("negative amount");
+			}
+			return 1;
 		}
 
 		@Idempotent(key = "#reference", scope = FAILING_ONCE)
