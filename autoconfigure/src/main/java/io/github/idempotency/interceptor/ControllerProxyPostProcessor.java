@@ -1,6 +1,7 @@
 package io.github.idempotency.interceptor;
 
 import java.lang.reflect.Method;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
@@ -33,17 +34,20 @@ import org.springframework.util.function.SingletonSupplier;
  * post-processor marks the bean definitions of such controllers so that the auto-proxy
  * creator makes one, whatever it does for other beans. Left as they are: a controller
  * whose interface carries {@code @Controller} (mapped through such a proxy, and maybe
- * written for one: final, or with final methods), unless it is lazy (then mapped by its
- * class, as it is not created yet), one whose definition already says how to proxy it,
- * and one that asks for a kind of proxy with Spring Framework 7's {@code @Proxyable}.
- * Where such a proxy hides a handler's idempotency (declared on the class, not the
- * interface), startup fails naming the handler.
+ * written for one: final, or with final methods), unless it is lazy or created after
+ * Spring MVC's handler mapping (then mapped by its class, as it did not exist yet), one
+ * whose definition already says how to proxy it, and one that asks for a kind of proxy
+ * with Spring Framework 7's {@code @Proxyable}. Where such a proxy hides a handler's
+ * idempotency (declared on the class, not the interface), startup fails naming the
+ * handler.
  *
  * @since 0.1.0
  */
 public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostProcessor, BeanFactoryAware {
 
 	private static final String CONTROLLER = "org.springframework.stereotype.Controller";
+
+	private static final String HANDLER_MAPPING = "org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping";
 
 	// Spring Framework 7's way to ask for a kind of proxy, which is left to decide.
 	private static final String PROXYABLE = "org.springframework.context.annotation.Proxyable";
@@ -77,7 +81,7 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 		BeanDefinition registered = this.beanFactory.getBeanDefinition(beanName);
 		Class<?> userClass = ClassUtils.getUserClass(beanType);
 		if (!registered.hasAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE)
-				&& isMappedByItsClass(userClass, definition.isLazyInit())
+				&& isMappedByItsClass(userClass, () -> definition.isLazyInit() || handlersMappedAlready())
 				&& !MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(PROXYABLE)
 				&& isAdvised(userClass)) {
 			registered.setAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE, Boolean.TRUE);
@@ -85,22 +89,39 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 	}
 
 	// A controller by an interface's annotation is found through an interface-based
-	// proxy too, and may be written for one (final, or with final methods). Not when it
-	// is lazy: the bean does not exist yet when Spring MVC maps handlers, which it then
-	// takes from the class, and would fail to call on such a proxy.
-	private static boolean isMappedByItsClass(Class<?> userClass, boolean lazy) {
-		if (lazy) {
-			return MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(CONTROLLER);
-		}
-		if (!MergedAnnotations.from(userClass, SearchStrategy.SUPERCLASS).isPresent(CONTROLLER)) {
+	// proxy too, and may be written for one (final, or with final methods). Not when
+	// Spring MVC maps its handlers before it exists (it is lazy, or created after the
+	// handler mapping): they are then taken from the class, and would fail to be called
+	// on such a proxy.
+	private static boolean isMappedByItsClass(Class<?> userClass, BooleanSupplier createdAfterMapping) {
+		if (!MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(CONTROLLER)) {
 			return false;
 		}
-		for (Class<?> type : ClassUtils.getAllInterfacesForClassAsSet(userClass)) {
-			if (MergedAnnotations.from(type, SearchStrategy.TYPE_HIERARCHY).isPresent(CONTROLLER)) {
-				return false;
+		if (MergedAnnotations.from(userClass, SearchStrategy.SUPERCLASS).isPresent(CONTROLLER)) {
+			boolean byInterface = ClassUtils.getAllInterfacesForClassAsSet(userClass)
+				.stream()
+				.anyMatch((type) -> MergedAnnotations.from(type, SearchStrategy.TYPE_HIERARCHY).isPresent(CONTROLLER));
+			if (!byInterface) {
+				return true;
 			}
 		}
-		return true;
+		return createdAfterMapping.getAsBoolean();
+	}
+
+	// Spring MVC's mapping of @Controller handlers, created already (a bean of the
+	// application's that needs it made it early).
+	private boolean handlersMappedAlready() {
+		ConfigurableListableBeanFactory beanFactory = this.beanFactory;
+		if (beanFactory == null || !ClassUtils.isPresent(HANDLER_MAPPING, beanFactory.getBeanClassLoader())) {
+			return false;
+		}
+		Class<?> mapping = ClassUtils.resolveClassName(HANDLER_MAPPING, beanFactory.getBeanClassLoader());
+		for (String name : beanFactory.getBeanNamesForType(mapping, false, false)) {
+			if (beanFactory.containsSingleton(name)) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	// Any idempotent method makes the controller proxied, a handler or not (a GraphQL

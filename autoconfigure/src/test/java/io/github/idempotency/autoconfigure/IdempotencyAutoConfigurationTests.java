@@ -56,6 +56,7 @@ import org.springframework.aop.framework.Advised;
 import org.springframework.aop.framework.autoproxy.BeanNameAutoProxyCreator;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
@@ -82,6 +83,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.annotation.RequestScope;
 import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -546,6 +548,21 @@ class IdempotencyAutoConfigurationTests {
 			});
 	}
 
+	// A bean of the application's that needs Spring MVC's handler mapping has it made
+	// before the controller, whose handlers are then mapped from its class.
+	@Test
+	void controllerCreatedAfterTheHandlerMappingShouldBeProxiedByItsClass() {
+		this.runner.withConfiguration(AutoConfigurations.of(BootLine.jacksonAutoConfiguration()))
+			.withPropertyValues("spring.aop.proxy-target-class=false")
+			.withBean("handlerLister", HandlerLister.class)
+			.withBean("annotatedApiController", AnnotatedApiController.class, AnnotatedApiController::new)
+			.run((context) -> {
+				assertThat(context.getBean(HandlerLister.class).mappedBeforeControllers).isTrue();
+				assertRunsOnceAndReplays(context, "/annotated-api", "annotated api");
+				assertThat(AopUtils.isCglibProxy(context.getBean("annotatedApiController"))).isTrue();
+			});
+	}
+
 	// A controller whose bean is a scoped proxy (request scope, or Spring Cloud's refresh
 	// scope): the idempotency advice is on the target the scope holds.
 	@Test
@@ -995,6 +1012,17 @@ class IdempotencyAutoConfigurationTests {
 		@Idempotent
 		public String create() {
 			return "api";
+		}
+
+	}
+
+	static class HandlerLister {
+
+		final boolean mappedBeforeControllers;
+
+		HandlerLister(RequestMappingHandlerMapping mapping, ConfigurableListableBeanFactory beanFactory) {
+			this.mappedBeforeControllers = !mapping.getHandlerMethods().isEmpty()
+					&& !beanFactory.containsSingleton("annotatedApiController");
 		}
 
 	}
