@@ -199,6 +199,33 @@ class JdbcStoreAutoConfigurationTests {
 		}
 	}
 
+	// A response with longer headers would fail to be stored (or have them cut short),
+	// and its call run again on a retry.
+	@ParameterizedTest
+	@ValueSource(strings = { "postgresql", "mariadb" })
+	void headersColumnOfAFewThousandCharactersShouldFailStartup(String database) {
+		DataSource dataSource = database.equals("postgresql") ? postgres() : mariaDb(null);
+		JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, TABLE);
+		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
+		try {
+			String shortHeaders = store.schema().replaceFirst("headers +\\w+", "headers VARCHAR(4000)");
+			assertThat(shortHeaders).isNotEqualTo(store.schema());
+			execute(dataSource, shortHeaders);
+			ApplicationContextRunner runner = runnerOn(dataSource);
+			runner.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("headers column of the table of the idempotency store")
+				.hasMessageContaining("holds at most 4000 characters, less than the 32768"));
+			jdbc.execute("DROP TABLE " + TABLE);
+			// MariaDB's TEXT: 65,535 bytes.
+			execute(dataSource, store.schema().replaceFirst("headers +\\w+", "headers TEXT"));
+			runner.run((context) -> assertThat(context).hasNotFailed());
+		}
+		finally {
+			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
+		}
+	}
+
 	// Every completion of a larger outcome would fail, and its call run again on a retry.
 	@Test
 	void outcomesLargerThanTheDatabaseTakesShouldFailStartup() {

@@ -301,6 +301,25 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		return (capacity != null) ? capacity : Long.MAX_VALUE;
 	}
 
+	/**
+	 * The most characters the table's {@code headers} column holds, as its type declares
+	 * it to the driver: 255 for a {@code VARCHAR(255)} or MariaDB's {@code TINYTEXT},
+	 * say. Longer headers fail the completion, or are cut short where the database
+	 * truncates.
+	 * @return the characters, or {@link Long#MAX_VALUE} where the type declares no limit
+	 * of its own (PostgreSQL's {@code text}, MariaDB's {@code LONGTEXT}), or if there is
+	 * no table
+	 * @throws IdempotencyStoreException if the database cannot be asked
+	 */
+	public long headersColumnCapacity() {
+		Long capacity = probe("headers", (columns) -> {
+			int precision = columns.getPrecision(1);
+			// LONGTEXT reports 0, PostgreSQL's text the largest int.
+			return (precision > 0 && precision < Integer.MAX_VALUE) ? precision : Long.MAX_VALUE;
+		});
+		return (capacity != null) ? capacity : Long.MAX_VALUE;
+	}
+
 	// Reads the columns of an empty query of the table; null when the database has no
 	// such table or columns.
 	private <T> @Nullable T probe(String columns, ColumnsReader<T> reader) {

@@ -20,6 +20,10 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 
 	private static final Log logger = LogFactory.getLog(JdbcSchemaCheck.class);
 
+	// Room for the headers a response is replayed with (a long Location, several
+	// cookies): servers send up to 8 KB of headers by default, some far more.
+	private static final long LONGEST_HEADERS = 32 * 1024;
+
 	private final JdbcIdempotencyStore store;
 
 	private final boolean createMissingTable;
@@ -43,8 +47,8 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 	 * @throws IllegalStateException if the table is missing and is not to be created,
 	 * lacks columns, does not keep each record key to one row, keeps times in a type read
 	 * in each session's time zone or lease ends to less than milliseconds, or has a body
-	 * column too small for the largest outcome, or if the database refuses statements
-	 * that carry that outcome
+	 * column too small for the largest outcome or a headers column of fewer than 32,768
+	 * characters, or if the database refuses statements that carry that outcome
 	 */
 	@Override
 	public void afterSingletonsInstantiated() {
@@ -63,6 +67,7 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 		requireTimesInOneZone();
 		requireExpiryInMilliseconds();
 		requireRoomForTheLargestOutcome();
+		requireRoomForHeaders();
 	}
 
 	private void create() {
@@ -118,6 +123,17 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 					+ " outcome would fail to be stored, and its call would run again on a retry. Lower"
 					+ " idempotency.max-response-size and idempotency.max-result-size to at most " + largestBody
 					+ " bytes" + (packets ? ", or raise the database's max_allowed_packet." : "."));
+		}
+	}
+
+	private void requireRoomForHeaders() {
+		long column = this.store.headersColumnCapacity();
+		if (column < LONGEST_HEADERS) {
+			throw new IllegalStateException("The headers column of the table of the idempotency store " + this.store
+					+ " holds at most " + column + " characters, less than the " + LONGEST_HEADERS + " a response's"
+					+ " replayed headers may take: an outcome with longer ones would fail to be stored (or be cut"
+					+ " short), and its call would run again on a retry. Give it the shipped script's type:\n"
+					+ this.store.schema());
 		}
 	}
 
