@@ -165,9 +165,11 @@ public @interface Idempotent {
 		 * method whose effects the transaction does not undo (a call to another service,
 		 * writes to a database the transaction does not cover, as for a listener in a
 		 * RabbitMQ transaction), so that a rollback after it returned does not release
-		 * its key and have a retry run it again. What the rollback does undo (messages
-		 * published on the transaction's channel) is not done again: a retry replays the
-		 * outcome. A failure releases the key as soon as the method throws.
+		 * its key and have a retry run it again. What the rollback does undo (its writes
+		 * in that transaction, messages published on the transaction's channel) is lost:
+		 * a retry replays the outcome. An exception other than a final one releases the
+		 * key as soon as the method throws. A future's outcome is kept when it completes,
+		 * as always.
 		 */
 		ON_RETURN
 

@@ -72,7 +72,8 @@ import org.springframework.util.ClassUtils;
  * A {@link CompletionStage} return completes the record when it completes. Inside a
  * transaction the record is completed once the transaction has committed, or, where the
  * operation asks for it and the store can, within the transaction as it commits; it is
- * released if the transaction rolls back. Any exception releases the key, except those
+ * released if the transaction rolls back. An operation may ask to be kept on return
+ * instead, whatever the transaction does. Any exception releases the key, except those
  * the operation names final, which are kept and thrown again on replay. A duplicate that
  * finds the first call still running throws {@link IdempotentCallInProgressException}; a
  * key reused with other arguments throws {@link IdempotencyKeyReusedException}.
@@ -255,7 +256,7 @@ public class IdempotentMethodInvoker {
 			fingerprint = fingerprint(operation, target.method, arguments);
 			recordKey = Hashing.recordKey(target.scope, key);
 		}
-		Decision decision = (target.joinsCallerTransaction)
+		Decision decision = (target.inCallerTransaction)
 				? Transactions.pending(recordKey, fingerprint, this.lifecycle, operation, target.tag) : null;
 		if (decision instanceof Decision.Replay || decision instanceof Decision.Mismatch) {
 			this.lifecycle.record(target.tag,
@@ -811,6 +812,12 @@ public class IdempotentMethodInvoker {
 
 		private final ResolvableType valueType;
 
+		// Whether its calls are made in the caller's transaction, whose duplicates of
+		// them
+		// it answers.
+		private final boolean inCallerTransaction;
+
+		// Whether its outcome waits for the caller's transaction.
 		private final boolean joinsCallerTransaction;
 
 		private final boolean opensOwnTransaction;
@@ -850,9 +857,10 @@ public class IdempotentMethodInvoker {
 			Class<?> valueClass = valueType.toClass();
 			this.voidResult = valueClass == void.class || valueClass == Void.class;
 			this.valueType = this.voidResult ? ANY : valueType;
-			this.joinsCallerTransaction = TRANSACTIONS_PRESENT && !this.async
-					&& operation.completion() != IdempotentOperation.Completion.ON_RETURN
+			this.inCallerTransaction = TRANSACTIONS_PRESENT && !this.async
 					&& Transactions.joinsCaller(this.method, method);
+			this.joinsCallerTransaction = this.inCallerTransaction
+					&& operation.completion() != IdempotentOperation.Completion.ON_RETURN;
 			this.opensOwnTransaction = TRANSACTIONS_PRESENT && !this.async
 					&& Transactions.opensOwn(this.method, method);
 			this.completeInTransaction = (operation.completion() != null)

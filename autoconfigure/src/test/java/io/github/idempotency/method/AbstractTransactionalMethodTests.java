@@ -435,6 +435,19 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.ledger.runs()).isEqualTo(before + 2);
 	}
 
+	// Sharing a scope, one key: the transaction's own call is still waiting for it.
+	@Test
+	void methodKeptOnReturnShouldBeAnsweredByACallWaitingForTheSameTransaction() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			assertThat(this.ledger.chargeWithinTheTransaction(this.key, 100)).isEqualTo(1);
+			assertThat(this.ledger.chargeOnItsOwn(this.key, 100)).isEqualTo(1);
+		});
+		assertThat(this.ledger.chargeOnItsOwn(this.key, 100)).isEqualTo(1);
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+		assertThat(bookings()).isOne();
+	}
+
 	// Spring honours the Jakarta annotation as its own, the method's over its class's.
 	@Test
 	void methodWithItsOwnJakartaTransactionShouldBeKeptWhenItReturnsWhateverTheCallerDoes() {
@@ -566,6 +579,8 @@ abstract class AbstractTransactionalMethodTests {
 
 		static final String FAILING_ONCE = "ledger-failing-once";
 
+		static final String CHARGES = "ledger-charges";
+
 		private final AtomicInteger runs = new AtomicInteger();
 
 		private final Set<String> failedOnce = ConcurrentHashMap.newKeySet();
@@ -681,6 +696,18 @@ abstract class AbstractTransactionalMethodTests {
 				throw new IllegalStateException("The ledger is busy");
 			}
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+		@Idempotent(key = "#reference", scope = CHARGES)
+		public int chargeWithinTheTransaction(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
+		@Idempotent(key = "#reference", scope = CHARGES, completion = Completion.ON_RETURN)
+		public int chargeOnItsOwn(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			return 1;
 		}
 
 		// What it does (a charge at a provider, say) is not the transaction's.
