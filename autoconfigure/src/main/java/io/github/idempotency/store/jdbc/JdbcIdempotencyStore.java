@@ -604,7 +604,6 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 						|| (this.dialect == JdbcDialect.MARIADB && failure.getErrorCode() == 1020));
 	}
 
-	// Null when the row vanished or expired between the statements.
 	// The column holds 128 characters. The starter's fingerprints are 64 hex digits; a
 	// longer one, written by a fingerprinter of the application's, is kept and compared
 	// as its SHA-256, which tells two of them apart as well as the whole would.
@@ -621,6 +620,7 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		}
 	}
 
+	// Null when the row vanished or expired between the statements.
 	private @Nullable ClaimResult claim(Connection connection, String key, String fingerprint, Duration lease)
 			throws SQLException {
 		ClaimResult found = read(connection, key, fingerprint, null);
