@@ -1,6 +1,7 @@
 package io.github.idempotency.interceptor;
 
 import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -35,11 +36,11 @@ import org.springframework.util.function.SingletonSupplier;
  * creator makes one, whatever it does for other beans. Left as they are: a controller
  * whose interface carries {@code @Controller} (mapped through such a proxy, and maybe
  * written for one: final, or with final methods), unless it is lazy or created after
- * Spring MVC's handler mapping (then mapped by its class, as it did not exist yet), one
- * whose definition already says how to proxy it, and one that asks for a kind of proxy
- * with Spring Framework 7's {@code @Proxyable}. Where such a proxy hides a handler's
- * idempotency (declared on the class, not the interface), startup fails naming the
- * handler.
+ * Spring MVC's handler mapping, or had the mapping made while its dependencies were
+ * injected (then mapped by its class, as it did not exist yet), one whose definition
+ * already says how to proxy it, and one that asks for a kind of proxy with Spring
+ * Framework 7's {@code @Proxyable}. Where such a proxy hides a handler's idempotency
+ * (declared on the class, not the interface), startup fails naming the handler.
  *
  * @since 0.1.0
  */
@@ -78,10 +79,26 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 		if (this.beanFactory == null || !this.beanFactory.containsBeanDefinition(beanName)) {
 			return;
 		}
-		BeanDefinition registered = this.beanFactory.getBeanDefinition(beanName);
-		Class<?> userClass = ClassUtils.getUserClass(beanType);
+		mark(this.beanFactory.getBeanDefinition(beanName), ClassUtils.getUserClass(beanType),
+				() -> definition.isLazyInit() || handlersMappedAlready());
+	}
+
+	// Asked again once the bean's dependencies are injected: one of its fields may have
+	// had the handler mapping made, which mapped the controller before it existed.
+	@Override
+	public Object postProcessBeforeInitialization(Object bean, String beanName) {
+		// A JDK proxy an earlier post-processor made is no class to subclass.
+		if (this.beanFactory != null && this.beanFactory.containsBeanDefinition(beanName)
+				&& !Proxy.isProxyClass(bean.getClass())) {
+			mark(this.beanFactory.getBeanDefinition(beanName), ClassUtils.getUserClass(bean),
+					this::handlersMappedAlready);
+		}
+		return bean;
+	}
+
+	private void mark(BeanDefinition registered, Class<?> userClass, BooleanSupplier createdAfterMapping) {
 		if (!registered.hasAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE)
-				&& isMappedByItsClass(userClass, () -> definition.isLazyInit() || handlersMappedAlready())
+				&& isMappedByItsClass(userClass, createdAfterMapping)
 				&& !MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(PROXYABLE)
 				&& isAdvised(userClass)) {
 			registered.setAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE, Boolean.TRUE);

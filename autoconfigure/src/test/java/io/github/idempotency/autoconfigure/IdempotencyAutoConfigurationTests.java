@@ -55,6 +55,7 @@ import org.mockito.Mockito;
 import org.springframework.aop.framework.Advised;
 import org.springframework.aop.framework.autoproxy.BeanNameAutoProxyCreator;
 import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -563,6 +564,19 @@ class IdempotencyAutoConfigurationTests {
 			});
 	}
 
+	// Injecting the handler mapping into a field has it made, and map the controller,
+	// after the controller's definition was looked at.
+	@Test
+	void controllerThatHasTheHandlerMappingInjectedShouldBeProxiedByItsClass() {
+		this.runner.withConfiguration(AutoConfigurations.of(BootLine.jacksonAutoConfiguration()))
+			.withPropertyValues("spring.aop.proxy-target-class=false")
+			.withBean("annotatedApiController", MappingAwareApiController.class, MappingAwareApiController::new)
+			.run((context) -> {
+				assertRunsOnceAndReplays(context, "/annotated-api", "annotated api");
+				assertThat(AopUtils.isCglibProxy(context.getBean("annotatedApiController"))).isTrue();
+			});
+	}
+
 	// A controller whose bean is a scoped proxy (request scope, or Spring Cloud's refresh
 	// scope): the idempotency advice is on the target the scope holds.
 	@Test
@@ -1023,6 +1037,18 @@ class IdempotencyAutoConfigurationTests {
 		HandlerLister(RequestMappingHandlerMapping mapping, ConfigurableListableBeanFactory beanFactory) {
 			this.mappedBeforeControllers = !mapping.getHandlerMethods().isEmpty()
 					&& !beanFactory.containsSingleton("annotatedApiController");
+		}
+
+	}
+
+	static class MappingAwareApiController implements AnnotatedApi {
+
+		@Autowired
+		RequestMappingHandlerMapping mapping;
+
+		@Override
+		public String create() {
+			return "annotated api";
 		}
 
 	}
