@@ -256,8 +256,8 @@ public class IdempotentMethodInvoker {
 			fingerprint = fingerprint(operation, target.method, arguments);
 			recordKey = Hashing.recordKey(target.scope, key);
 		}
-		Decision decision = (target.inCallerTransaction)
-				? Transactions.pending(recordKey, fingerprint, this.lifecycle, operation, target.tag) : null;
+		Decision decision = (target.inCallerTransaction) ? Transactions.pending(recordKey, fingerprint, this.lifecycle,
+				operation, target.tag, target.joinsCallerTransaction) : null;
 		if (decision instanceof Decision.Replay || decision instanceof Decision.Mismatch) {
 			this.lifecycle.record(target.tag,
 					(decision instanceof Decision.Replay) ? IdempotencyOutcome.REPLAYED : IdempotencyOutcome.MISMATCH);
@@ -812,9 +812,8 @@ public class IdempotentMethodInvoker {
 
 		private final ResolvableType valueType;
 
-		// Whether its calls are made in the caller's transaction, whose duplicates of
-		// them
-		// it answers.
+		// Whether its calls are made in the caller's transaction, whose pending
+		// outcomes answer them.
 		private final boolean inCallerTransaction;
 
 		// Whether its outcome waits for the caller's transaction.
@@ -1146,16 +1145,19 @@ public class IdempotentMethodInvoker {
 		 * or to release its key after it failed.
 		 * @param lifecycle gives the call a claim of its own on the key of one that
 		 * failed and holds it, if the key is still that call's
+		 * @param mayTakeOver whether the call may take the claim over from one that
+		 * failed: only a call whose outcome waits for the transaction too
 		 * @return a replay of that outcome, a mismatch, a claim taken over from the call
 		 * that failed, or {@code null} when the store is to decide
 		 */
 		static @Nullable Decision pending(String recordKey, String fingerprint, IdempotencyLifecycle lifecycle,
-				IdempotentOperation operation, String tag) {
+				IdempotentOperation operation, String tag, boolean mayTakeOver) {
 			if (!TransactionSynchronizationManager.isSynchronizationActive()) {
 				return null;
 			}
 			PendingOutcomes pending = PendingOutcomes.find();
-			return (pending != null) ? pending.decide(recordKey, fingerprint, lifecycle, operation, tag) : null;
+			return (pending != null) ? pending.decide(recordKey, fingerprint, lifecycle, operation, tag, mayTakeOver)
+					: null;
 		}
 
 		// Committed or not, nobody knows: neither replay nor run again until the lease
@@ -1221,7 +1223,7 @@ public class IdempotentMethodInvoker {
 			}
 
 			@Nullable Decision decide(String recordKey, String fingerprint, IdempotencyLifecycle lifecycle,
-					IdempotentOperation operation, String tag) {
+					IdempotentOperation operation, String tag, boolean mayTakeOver) {
 				Pending found = this.byRecordKey.get(recordKey);
 				if (found == null) {
 					return null;
@@ -1231,8 +1233,10 @@ public class IdempotentMethodInvoker {
 							: new Decision.Mismatch();
 				}
 				// The store answers other arguments: it knows whether the key is still
-				// the failed call's.
-				if (!found.claim.fingerprint().equals(fingerprint)) {
+				// the failed call's. And a call that does not wait for the transaction
+				// (kept on return) cannot take the hold over: it would give the key up
+				// at once if it failed, while the failed call's writes may still commit.
+				if (!found.claim.fingerprint().equals(fingerprint) || !mayTakeOver) {
 					return null;
 				}
 				// It failed, and holds its key until the transaction ends, as its

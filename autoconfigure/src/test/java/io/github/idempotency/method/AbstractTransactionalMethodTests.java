@@ -448,6 +448,22 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(bookings()).isOne();
 	}
 
+	// The call that failed holds its key until the transaction ends, as its writes may
+	// still commit; one kept on return would give it up at once if it failed too.
+	@Test
+	void methodKeptOnReturnShouldNotTakeTheKeyOverFromACallThatFailedInTheTransaction() {
+		int before = this.ledger.runs();
+		this.transactions.executeWithoutResult((status) -> {
+			assertThatExceptionOfType(IllegalArgumentException.class)
+				.isThrownBy(() -> this.ledger.chargeWithinTheTransaction(this.key, -1));
+			assertThatExceptionOfType(IdempotentCallInProgressException.class)
+				.isThrownBy(() -> this.ledger.chargeOnItsOwn(this.key, -1));
+		});
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+		assertThat(this.ledger.chargeOnItsOwn(this.key, -1)).isEqualTo(1);
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
+	}
+
 	// Spring honours the Jakarta annotation as its own, the method's over its class's.
 	@Test
 	void methodWithItsOwnJakartaTransactionShouldBeKeptWhenItReturnsWhateverTheCallerDoes() {
@@ -701,6 +717,9 @@ abstract class AbstractTransactionalMethodTests {
 		@Idempotent(key = "#reference", scope = CHARGES)
 		public int chargeWithinTheTransaction(String reference, long amountCents) {
 			this.runs.incrementAndGet();
+			if (amountCents < 0) {
+				throw new IllegalArgumentException("negative amount");
+			}
 			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
 		}
 
