@@ -220,6 +220,15 @@ class JdbcStoreAutoConfigurationTests {
 			// MariaDB's TEXT: 65,535 bytes.
 			execute(dataSource, store.schema().replaceFirst("headers +\\w+", "headers TEXT"));
 			runner.run((context) -> assertThat(context).hasNotFailed());
+			// PostgreSQL's driver gives text the length it is told for types without
+			// one.
+			if (database.equals("postgresql")) {
+				SimpleDriverDataSource shortUnknown = new SimpleDriverDataSource();
+				shortUnknown.setDriverClass(org.postgresql.Driver.class);
+				String url = PostgresTestServer.url();
+				shortUnknown.setUrl(url + (url.contains("?") ? "&" : "?") + "unknownLength=4000");
+				runnerOn(shortUnknown).run((context) -> assertThat(context).hasNotFailed());
+			}
 		}
 		finally {
 			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);

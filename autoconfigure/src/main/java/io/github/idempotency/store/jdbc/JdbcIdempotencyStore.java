@@ -313,8 +313,14 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	 */
 	public long headersColumnCapacity() {
 		Long capacity = probe("headers", (columns) -> {
+			// PostgreSQL's driver gives a type without a length of its own (text) the
+			// connection's unknownLength, which may be set small: only a varchar or a
+			// char declares one.
+			if (this.dialect == JdbcDialect.POSTGRESQL
+					&& !Set.of("varchar", "bpchar").contains(columns.getColumnTypeName(1))) {
+				return Long.MAX_VALUE;
+			}
 			int precision = columns.getPrecision(1);
-			// LONGTEXT reports 0, PostgreSQL's text the largest int.
 			return (precision > 0 && precision < Integer.MAX_VALUE) ? precision : Long.MAX_VALUE;
 		});
 		return (capacity != null) ? capacity : Long.MAX_VALUE;
