@@ -39,8 +39,9 @@ import org.springframework.util.function.SingletonSupplier;
  * Spring MVC's handler mapping, or had the mapping made while its dependencies were
  * injected (then mapped by its class, as it did not exist yet), one whose definition
  * already says how to proxy it, and one that asks for a kind of proxy with Spring
- * Framework 7's {@code @Proxyable}. Where such a proxy hides a handler's idempotency
- * (declared on the class, not the interface), startup fails naming the handler.
+ * Framework 7's {@code @Proxyable} (on its class or its {@code @Bean} method). Where such
+ * a proxy hides a handler's idempotency (declared on the class, not the interface),
+ * startup fails naming the handler.
  *
  * @since 0.1.0
  */
@@ -50,12 +51,17 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 
 	private static final String HANDLER_MAPPING = "org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping";
 
-	// Spring Framework 7's way to ask for a kind of proxy, which is left to decide.
+	// Spring Framework 7's way to ask for a kind of proxy, which is left to decide: on
+	// the class, or on a @Bean method, which sets this attribute.
 	private static final String PROXYABLE = "org.springframework.context.annotation.Proxyable";
+
+	private static final String EXPOSED_INTERFACES = AutoProxyUtils.class.getName() + ".exposedInterfaces";
 
 	private final Supplier<IdempotentOperationSource> operations;
 
 	private @Nullable ConfigurableListableBeanFactory beanFactory;
+
+	private volatile boolean handlersMapped;
 
 	/**
 	 * @param operations tells which methods are idempotent, looked up once a controller
@@ -83,22 +89,26 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 				() -> definition.isLazyInit() || handlersMappedAlready());
 	}
 
-	// Asked again once the bean's dependencies are injected: one of its fields may have
-	// had the handler mapping made, which mapped the controller before it existed.
+	// Asked again once a singleton's dependencies are injected: one of its fields may
+	// have had the handler mapping made, which mapped the controller before it existed.
+	// Other beans are created after the mapping, at the earliest when their definition is
+	// looked at.
 	@Override
 	public Object postProcessBeforeInitialization(Object bean, String beanName) {
 		// A JDK proxy an earlier post-processor made is no class to subclass.
 		if (this.beanFactory != null && this.beanFactory.containsBeanDefinition(beanName)
 				&& !Proxy.isProxyClass(bean.getClass())) {
-			mark(this.beanFactory.getBeanDefinition(beanName), ClassUtils.getUserClass(bean),
-					this::handlersMappedAlready);
+			BeanDefinition registered = this.beanFactory.getBeanDefinition(beanName);
+			if (registered.isSingleton()) {
+				mark(registered, ClassUtils.getUserClass(bean), this::handlersMappedAlready);
+			}
 		}
 		return bean;
 	}
 
 	private void mark(BeanDefinition registered, Class<?> userClass, BooleanSupplier createdAfterMapping) {
 		if (!registered.hasAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE)
-				&& isMappedByItsClass(userClass, createdAfterMapping)
+				&& !registered.hasAttribute(EXPOSED_INTERFACES) && isMappedByItsClass(userClass, createdAfterMapping)
 				&& !MergedAnnotations.from(userClass, SearchStrategy.TYPE_HIERARCHY).isPresent(PROXYABLE)
 				&& isAdvised(userClass)) {
 			registered.setAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE, Boolean.TRUE);
@@ -126,8 +136,11 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 	}
 
 	// Spring MVC's mapping of @Controller handlers, created already (a bean of the
-	// application's that needs it made it early).
+	// application's that needs it made it early). Once it is, it stays.
 	private boolean handlersMappedAlready() {
+		if (this.handlersMapped) {
+			return true;
+		}
 		ConfigurableListableBeanFactory beanFactory = this.beanFactory;
 		if (beanFactory == null || !ClassUtils.isPresent(HANDLER_MAPPING, beanFactory.getBeanClassLoader())) {
 			return false;
@@ -135,6 +148,7 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 		Class<?> mapping = ClassUtils.resolveClassName(HANDLER_MAPPING, beanFactory.getBeanClassLoader());
 		for (String name : beanFactory.getBeanNamesForType(mapping, false, false)) {
 			if (beanFactory.containsSingleton(name)) {
+				this.handlersMapped = true;
 				return true;
 			}
 		}

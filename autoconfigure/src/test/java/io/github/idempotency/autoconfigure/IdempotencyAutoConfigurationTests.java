@@ -53,6 +53,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.mockito.Mockito;
 
 import org.springframework.aop.framework.Advised;
+import org.springframework.aop.framework.autoproxy.AutoProxyUtils;
 import org.springframework.aop.framework.autoproxy.BeanNameAutoProxyCreator;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -574,6 +575,24 @@ class IdempotencyAutoConfigurationTests {
 			.run((context) -> {
 				assertRunsOnceAndReplays(context, "/annotated-api", "annotated api");
 				assertThat(AopUtils.isCglibProxy(context.getBean("annotatedApiController"))).isTrue();
+			});
+	}
+
+	// What Spring Framework 7's @Proxyable on a @Bean method sets: the application chose
+	// the proxy.
+	@Test
+	void controllerWhoseDefinitionAsksForInterfaceProxiesShouldGetOne() {
+		this.runner.withPropertyValues("spring.aop.proxy-target-class=false")
+			.withBean("hiddenApiController", HiddenApiController.class, HiddenApiController::new, (definition) -> {
+				definition.setLazyInit(true);
+				definition.setAttribute(AutoProxyUtils.class.getName() + ".exposedInterfaces",
+						new Class<?>[] { HiddenApi.class });
+			})
+			.run((context) -> {
+				assertThat(AopUtils.isJdkDynamicProxy(context.getBean("hiddenApiController"))).isTrue();
+				assertThat(context.getBeanFactory()
+					.getBeanDefinition("hiddenApiController")
+					.hasAttribute(AutoProxyUtils.PRESERVE_TARGET_CLASS_ATTRIBUTE)).isFalse();
 			});
 	}
 
