@@ -51,10 +51,10 @@ public class ControllerProxyPostProcessor implements MergedBeanDefinitionPostPro
 
 	private static final String HANDLER_MAPPING = "org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping";
 
-	// Spring Framework 7's way to ask for a kind of proxy, which is left to decide: on
-	// the class, or on a @Bean method, which sets this attribute.
+	// Spring Framework 7's way to ask for a kind of proxy, which is left to decide.
 	private static final String PROXYABLE = "org.springframework.context.annotation.Proxyable";
 
+	// What @Proxyable on a @Bean method sets on the definition (Spring Framework 7).
 	private static final String EXPOSED_INTERFACES = AutoProxyUtils.class.getName() + ".exposedInterfaces";
 
 	private final Supplier<IdempotentOperationSource> operations;
