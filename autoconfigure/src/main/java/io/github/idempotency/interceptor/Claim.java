@@ -5,6 +5,7 @@ import java.util.function.Consumer;
 
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.IdempotencyStoreException;
+import io.github.idempotency.IdempotentOutcomeNotStoredException;
 import io.github.idempotency.StoredResponse;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -151,16 +152,25 @@ public final class Claim {
 	 * than commit writes whose record was not kept. The caller releases the claim if the
 	 * transaction rolls back.
 	 * @param outcome what the call produced
-	 * @throws IdempotencyStoreException if the outcome could not be stored, or the lease
-	 * was lost
+	 * @throws IdempotentOutcomeNotStoredException if the outcome could not be stored, or
+	 * the lease was lost
 	 */
 	public void completeInCurrentTransaction(StoredResponse outcome) {
 		stopRenewal();
-		if (!this.store.completeInCurrentTransaction(this.recordKey, this.token, outcome, this.retention)) {
+		boolean stored;
+		try {
+			stored = this.store.completeInCurrentTransaction(this.recordKey, this.token, outcome, this.retention);
+		}
+		catch (IdempotencyStoreException ex) {
+			throw new IdempotentOutcomeNotStoredException("Could not store the outcome of idempotency record "
+					+ this.recordKey + "; the transaction rolls back so that its writes do not outlive their record: "
+					+ ex.getMessage(), ex);
+		}
+		if (!stored) {
 			leaseLost();
-			throw new IdempotencyStoreException("Lease on idempotency record " + this.recordKey + " was lost before"
-					+ " the outcome was stored; the transaction rolls back so that its writes do not outlive their"
-					+ " record. Raise idempotency.lock-timeout above the operation's longest run");
+			throw new IdempotentOutcomeNotStoredException("Lease on idempotency record " + this.recordKey + " was lost"
+					+ " before the outcome was stored; the transaction rolls back so that its writes do not outlive"
+					+ " their record. Raise idempotency.lock-timeout above the operation's longest run", null);
 		}
 	}
 

@@ -27,6 +27,7 @@ import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotencyKeyReusedException;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.IdempotentOutcomeNotStoredException;
 import io.github.idempotency.IdempotentResultNotKeptException;
 import io.github.idempotency.InvalidIdempotencyKeyException;
 import io.github.idempotency.StoredResponse;
@@ -618,7 +619,8 @@ public class IdempotentMethodInvoker {
 			// duplicate inside met again before a future was returned, or a store that
 			// did not answer, as for a message the store could not check.
 			IdempotencyException notRun = (ex instanceof IdempotencyStoreException unavailable
-					&& !(ex instanceof UnreadableRecordException)) ? unavailable : null;
+					&& !(ex instanceof UnreadableRecordException)
+					&& !(ex instanceof IdempotentOutcomeNotStoredException)) ? unavailable : null;
 			fail(again.copy(), ex, notRun, operation, target, again);
 			if (ex instanceof VirtualMachineError error) {
 				throw error;

@@ -2,6 +2,7 @@ package io.github.idempotency.messaging;
 
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.IdempotentCallInProgressException;
+import io.github.idempotency.IdempotentOutcomeNotStoredException;
 import io.github.idempotency.UnreadableRecordException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -21,6 +22,11 @@ class RefusalsTests {
 			.isSameAs(inProgress);
 		assertThat(Refusals.notYetProcessed(down)).isSameAs(down);
 		assertThat(Refusals.notYetProcessed(new UnreadableRecordException("record", "corrupt", null))).isNull();
+		// The listener ran: the store failed to keep its outcome within the transaction.
+		assertThat(
+				Refusals.notYetProcessed(new IllegalStateException(new IdempotentOutcomeNotStoredException("not stored",
+						new IdempotencyStoreException("the database failed")))))
+			.isNull();
 		assertThat(Refusals.notYetProcessed(new IllegalStateException("bug"))).isNull();
 	}
 

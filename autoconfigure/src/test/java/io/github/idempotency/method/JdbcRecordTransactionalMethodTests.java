@@ -2,7 +2,9 @@ package io.github.idempotency.method;
 
 import java.time.Duration;
 
-import io.github.idempotency.IdempotencyStoreException;
+import io.github.idempotency.IdempotentOutcomeNotStoredException;
+import io.github.idempotency.interceptor.Hashing;
+import io.github.idempotency.method.AbstractTransactionalMethodTests.Ledger;
 import io.github.idempotency.method.AbstractTransactionalMethodTests.Refused;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -38,10 +40,38 @@ class JdbcRecordTransactionalMethodTests extends AbstractTransactionalMethodTest
 	// longer be stored, so its booking must not commit either, and a retry books once.
 	@Test
 	void bookingWhoseRecordCannotBeStoredShouldRollBack() throws InterruptedException {
-		assertThatExceptionOfType(IdempotencyStoreException.class)
+		assertThatExceptionOfType(IdempotentOutcomeNotStoredException.class)
 			.isThrownBy(() -> this.ledger.bookInOwnTransaction(this.key, 100, Duration.ofMillis(1500)))
 			.withMessageContaining("the transaction rolls back");
 		assertThat(bookings()).isZero();
+		assertThat(this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+	}
+
+	// A failure that recurs on every call (here a trigger of the application's): the
+	// transaction rolls back and the key is released, and the failure says the call ran.
+	@Test
+	void bookingWhoseRecordTheDatabaseRefusesShouldRollBack() throws InterruptedException {
+		String recordKey = Hashing.recordKey(
+				Ledger.class.getName() + "#bookInOwnTransaction(java.lang.String,long,java.time.Duration)", this.key);
+		this.jdbc.execute("CREATE OR REPLACE FUNCTION tx_test_refuse() RETURNS trigger AS $$ BEGIN"
+				+ " IF NEW.completed_at IS NOT NULL AND NEW.record_key = '" + recordKey + "' THEN"
+				+ " RAISE EXCEPTION 'refused by the application'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+		this.jdbc.execute("CREATE TRIGGER tx_test_refuse BEFORE UPDATE ON tx_test_record FOR EACH ROW"
+				+ " EXECUTE FUNCTION tx_test_refuse()");
+		int before = this.ledger.runs();
+		try {
+			for (int call = 1; call <= 2; call++) {
+				assertThatExceptionOfType(IdempotentOutcomeNotStoredException.class)
+					.isThrownBy(() -> this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO))
+					.withMessageContaining("refused by the application");
+				assertThat(bookings()).isZero();
+			}
+		}
+		finally {
+			this.jdbc.execute("DROP TRIGGER IF EXISTS tx_test_refuse ON tx_test_record");
+		}
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
 		assertThat(this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO)).isEqualTo(1);
 		assertThat(bookings()).isOne();
 	}
