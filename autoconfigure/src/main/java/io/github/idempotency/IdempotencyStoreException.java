@@ -2,7 +2,8 @@ package io.github.idempotency;
 
 /**
  * Thrown by an {@link IdempotencyStore} that cannot answer: the backing store is
- * unreachable, too slow, or holds a record this version cannot read.
+ * unreachable, too slow, or holds a record this version cannot read. Its subclass
+ * {@link IdempotentOutcomeNotStoredException} follows a call that ran.
  *
  * @since 0.1.0
  */
