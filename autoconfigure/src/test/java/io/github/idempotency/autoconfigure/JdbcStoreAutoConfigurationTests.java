@@ -2,6 +2,8 @@ package io.github.idempotency.autoconfigure;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 import javax.sql.DataSource;
 
@@ -93,32 +95,23 @@ class JdbcStoreAutoConfigurationTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "postgresql", "mariadb", "mariadb-schema-term" })
 	void tableWithoutAUniqueRecordKeyShouldFailStartup(String database) {
-		DataSource dataSource = database.equals("postgresql") ? postgres()
-				: mariaDb(database.endsWith("schema-term") ? "useCatalogTerm=Schema" : null);
-		JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, TABLE);
-		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-		jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
-		try {
-			String withoutKey = store.schema().replace("NOT NULL PRIMARY KEY", "NOT NULL");
-			assertThat(withoutKey).isNotEqualTo(store.schema());
-			execute(dataSource, withoutKey);
-			ApplicationContextRunner runner = runnerOn(dataSource);
-			runner.run((context) -> assertThat(context).getFailure()
-				.hasMessageContaining("no unique index on record_key alone"));
-			jdbc.execute("CREATE UNIQUE INDEX " + TABLE + "_key_and_status ON " + TABLE + " (record_key, status)");
-			runner.run((context) -> assertThat(context).getFailure()
-				.hasMessageContaining("no unique index on record_key alone"));
-			jdbc.execute("CREATE UNIQUE INDEX " + TABLE + "_key ON " + TABLE + " (record_key)");
-			runner.run((context) -> assertThat(context).hasNotFailed());
-			runner.withPropertyValues("idempotency.jdbc.table-name=" + schemaOf(jdbc) + "." + TABLE)
+		withTableChangedBy((schema) -> schema.replace("NOT NULL PRIMARY KEY", "NOT NULL"), database, (table) -> {
+			table.runner()
+				.run((context) -> assertThat(context).getFailure()
+					.hasMessageContaining("no unique index on record_key alone"));
+			table.jdbc()
+				.execute("CREATE UNIQUE INDEX " + TABLE + "_key_and_status ON " + TABLE + " (record_key, status)");
+			table.runner()
+				.run((context) -> assertThat(context).getFailure()
+					.hasMessageContaining("no unique index on record_key alone"));
+			table.jdbc().execute("CREATE UNIQUE INDEX " + TABLE + "_key ON " + TABLE + " (record_key)");
+			table.runner().run((context) -> assertThat(context).hasNotFailed());
+			table.runner()
+				.withPropertyValues("idempotency.jdbc.table-name=" + schemaOf(table.jdbc()) + "." + TABLE)
 				.run((context) -> assertThat(context).hasNotFailed());
-			jdbc.execute("DROP TABLE " + TABLE);
-			store.createTable();
-			runner.run((context) -> assertThat(context).hasNotFailed());
-		}
-		finally {
-			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
-		}
+			table.recreate(UnaryOperator.identity());
+			table.runner().run((context) -> assertThat(context).hasNotFailed());
+		});
 	}
 
 	// TIMESTAMP is read in each session's time zone (PostgreSQL's driver sets the JVM's):
@@ -127,25 +120,17 @@ class JdbcStoreAutoConfigurationTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "postgresql", "mariadb" })
 	void tableKeepingTimesInASessionsTimeZoneShouldFailStartup(String database) {
-		DataSource dataSource = database.equals("postgresql") ? postgres() : mariaDb(null);
-		JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, TABLE);
-		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-		jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
-		try {
-			String zoned = store.schema().replace("TIMESTAMPTZ", "TIMESTAMP").replace("DATETIME(6)", "TIMESTAMP(6)");
-			assertThat(zoned).isNotEqualTo(store.schema());
-			execute(dataSource, zoned);
-			ApplicationContextRunner runner = runnerOn(dataSource);
-			runner.run((context) -> assertThat(context).getFailure()
-				.hasMessageContaining("keeps times in columns of a type read in each session's time zone (created_at")
-				.hasMessageContaining("expires_at"));
-			jdbc.execute("DROP TABLE " + TABLE);
-			store.createTable();
-			runner.run((context) -> assertThat(context).hasNotFailed());
-		}
-		finally {
-			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
-		}
+		withTableChangedBy(
+				(schema) -> schema.replace("TIMESTAMPTZ", "TIMESTAMP").replace("DATETIME(6)", "TIMESTAMP(6)"), database,
+				(table) -> {
+					table.runner()
+						.run((context) -> assertThat(context).getFailure()
+							.hasMessageContaining(
+									"keeps times in columns of a type read in each session's time zone (created_at")
+							.hasMessageContaining("expires_at"));
+					table.recreate(UnaryOperator.identity());
+					table.runner().run((context) -> assertThat(context).hasNotFailed());
+				});
 	}
 
 	// Rounded to the second (PostgreSQL) or cut to it (MariaDB), a lease of about a
@@ -153,25 +138,16 @@ class JdbcStoreAutoConfigurationTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "postgresql", "mariadb" })
 	void tableKeepingLeaseEndsToTheSecondShouldFailStartup(String database) {
-		DataSource dataSource = database.equals("postgresql") ? postgres() : mariaDb(null);
-		JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, TABLE);
-		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-		jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
-		try {
-			String seconds = store.schema().replace("TIMESTAMPTZ", "TIMESTAMPTZ(0)").replace("DATETIME(6)", "DATETIME");
-			assertThat(seconds).isNotEqualTo(store.schema());
-			execute(dataSource, seconds);
-			ApplicationContextRunner runner = runnerOn(dataSource);
-			runner.run((context) -> assertThat(context).getFailure()
-				.hasMessageContaining("keeps expires_at to 0 fractional digits of a second"));
-			jdbc.execute("DROP TABLE " + TABLE);
-			execute(dataSource,
-					store.schema().replace("TIMESTAMPTZ", "TIMESTAMPTZ(3)").replace("DATETIME(6)", "DATETIME(3)"));
-			runner.run((context) -> assertThat(context).hasNotFailed());
-		}
-		finally {
-			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
-		}
+		withTableChangedBy(
+				(schema) -> schema.replace("TIMESTAMPTZ", "TIMESTAMPTZ(0)").replace("DATETIME(6)", "DATETIME"),
+				database, (table) -> {
+					table.runner()
+						.run((context) -> assertThat(context).getFailure()
+							.hasMessageContaining("keeps expires_at to 0 fractional digits of a second"));
+					table.recreate((schema) -> schema.replace("TIMESTAMPTZ", "TIMESTAMPTZ(3)")
+						.replace("DATETIME(6)", "DATETIME(3)"));
+					table.runner().run((context) -> assertThat(context).hasNotFailed());
+				});
 	}
 
 	// A migration of the application's own may give the body a smaller type than the
@@ -179,24 +155,15 @@ class JdbcStoreAutoConfigurationTests {
 	// and its call run again on a retry.
 	@Test
 	void bodyColumnSmallerThanTheLargestOutcomeShouldFailStartup() {
-		DataSource dataSource = mariaDb(null);
-		JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, TABLE);
-		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-		jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
-		try {
-			String blob = store.schema().replace("LONGBLOB", "BLOB");
-			assertThat(blob).isNotEqualTo(store.schema());
-			execute(dataSource, blob);
-			ApplicationContextRunner runner = runnerOn(dataSource);
-			runner.run((context) -> assertThat(context).getFailure()
-				.hasMessageContaining("body column of the table of the idempotency store")
-				.hasMessageContaining("holds at most 65535 bytes, less than the 1048576 bytes"));
-			runner.withPropertyValues("idempotency.max-response-size=65535B", "idempotency.max-result-size=65535B")
+		withTableChangedBy((schema) -> schema.replace("LONGBLOB", "BLOB"), "mariadb", (table) -> {
+			table.runner()
+				.run((context) -> assertThat(context).getFailure()
+					.hasMessageContaining("body column of the table of the idempotency store")
+					.hasMessageContaining("holds at most 65535 bytes, less than the 1048576 bytes"));
+			table.runner()
+				.withPropertyValues("idempotency.max-response-size=65535B", "idempotency.max-result-size=65535B")
 				.run((context) -> assertThat(context).hasNotFailed());
-		}
-		finally {
-			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
-		}
+		});
 	}
 
 	// A response with longer headers would fail to be stored (or have them cut short),
@@ -204,35 +171,25 @@ class JdbcStoreAutoConfigurationTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "postgresql", "mariadb" })
 	void headersColumnOfAFewThousandCharactersShouldFailStartup(String database) {
-		DataSource dataSource = database.equals("postgresql") ? postgres() : mariaDb(null);
-		JdbcIdempotencyStore store = new JdbcIdempotencyStore(dataSource, TABLE);
-		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-		jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
-		try {
-			String shortHeaders = store.schema().replaceFirst("headers +\\w+", "headers VARCHAR(4000)");
-			assertThat(shortHeaders).isNotEqualTo(store.schema());
-			execute(dataSource, shortHeaders);
-			ApplicationContextRunner runner = runnerOn(dataSource);
-			runner.run((context) -> assertThat(context).getFailure()
-				.hasMessageContaining("headers column of the table of the idempotency store")
-				.hasMessageContaining("holds at most 4000 characters, less than the 32768"));
-			jdbc.execute("DROP TABLE " + TABLE);
-			// MariaDB's TEXT: 65,535 bytes.
-			execute(dataSource, store.schema().replaceFirst("headers +\\w+", "headers TEXT"));
-			runner.run((context) -> assertThat(context).hasNotFailed());
-			// PostgreSQL's driver gives text the length it is told for types without
-			// one.
-			if (database.equals("postgresql")) {
-				SimpleDriverDataSource shortUnknown = new SimpleDriverDataSource();
-				shortUnknown.setDriverClass(org.postgresql.Driver.class);
-				String url = PostgresTestServer.url();
-				shortUnknown.setUrl(url + (url.contains("?") ? "&" : "?") + "unknownLength=4000");
-				runnerOn(shortUnknown).run((context) -> assertThat(context).hasNotFailed());
-			}
-		}
-		finally {
-			jdbc.execute("DROP TABLE IF EXISTS " + TABLE);
-		}
+		withTableChangedBy((schema) -> schema.replaceFirst("headers +\\w+", "headers VARCHAR(4000)"), database,
+				(table) -> {
+					table.runner()
+						.run((context) -> assertThat(context).getFailure()
+							.hasMessageContaining("headers column of the table of the idempotency store")
+							.hasMessageContaining("holds at most 4000 characters, less than the 32768"));
+					// MariaDB's TEXT: 65,535 bytes.
+					table.recreate((schema) -> schema.replaceFirst("headers +\\w+", "headers TEXT"));
+					table.runner().run((context) -> assertThat(context).hasNotFailed());
+					// PostgreSQL's driver gives text the length it is told for types
+					// without one.
+					if (database.equals("postgresql")) {
+						String url = PostgresTestServer.url();
+						SimpleDriverDataSource shortUnknown = new SimpleDriverDataSource();
+						shortUnknown.setDriverClass(org.postgresql.Driver.class);
+						shortUnknown.setUrl(url + (url.contains("?") ? "&" : "?") + "unknownLength=4000");
+						runnerOn(shortUnknown).run((context) -> assertThat(context).hasNotFailed());
+					}
+				});
 	}
 
 	// Every completion of a larger outcome would fail, and its call run again on a retry.
@@ -272,6 +229,40 @@ class JdbcStoreAutoConfigurationTests {
 		this.runner.withPropertyValues("idempotency.jdbc.initialize-schema=always")
 			.run((context) -> assertThat(context).getFailure()
 				.hasMessageContaining("exists without the columns it needs"));
+	}
+
+	// Creates the table as a migration of the application's own would: from the shipped
+	// script as the change leaves it.
+	private static void withTableChangedBy(UnaryOperator<String> change, String database,
+			Consumer<ChangedTable> checks) {
+		DataSource dataSource = database.equals("postgresql") ? postgres()
+				: mariaDb(database.endsWith("schema-term") ? "useCatalogTerm=Schema" : null);
+		ChangedTable table = new ChangedTable(dataSource);
+		String changed = change.apply(table.store().schema());
+		assertThat(changed).as("the changed script").isNotEqualTo(table.store().schema());
+		table.jdbc().execute("DROP TABLE IF EXISTS " + TABLE);
+		try {
+			execute(dataSource, changed);
+			checks.accept(table);
+		}
+		finally {
+			table.jdbc().execute("DROP TABLE IF EXISTS " + TABLE);
+		}
+	}
+
+	private record ChangedTable(DataSource dataSource, JdbcIdempotencyStore store, JdbcTemplate jdbc,
+			ApplicationContextRunner runner) {
+
+		ChangedTable(DataSource dataSource) {
+			this(dataSource, new JdbcIdempotencyStore(dataSource, TABLE), new JdbcTemplate(dataSource),
+					runnerOn(dataSource));
+		}
+
+		void recreate(UnaryOperator<String> change) {
+			this.jdbc.execute("DROP TABLE " + TABLE);
+			execute(this.dataSource, change.apply(this.store.schema()));
+		}
+
 	}
 
 	private static void execute(DataSource dataSource, String script) {
