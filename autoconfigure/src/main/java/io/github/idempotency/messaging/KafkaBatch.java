@@ -4,7 +4,9 @@ import java.util.List;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
+import org.springframework.kafka.KafkaException;
 import org.springframework.kafka.listener.BatchListenerFailedException;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Processes the records of a Kafka batch listener one at a time, each typically through
@@ -14,6 +16,13 @@ import org.springframework.kafka.listener.BatchListenerFailedException;
  * whose duplicate is still in progress is retried until it can be replayed, and a reused
  * key goes to the recoverer, as for a record listener (see
  * {@link IdempotentKafkaErrorHandler}).
+ * <p>
+ * Called within a transaction (a {@code @Transactional} listener, or a container's
+ * transaction), the records before the failed one did their work in that transaction,
+ * which the failure rolls back: then it reports no record but the failure itself, so that
+ * the container retries the whole batch rather than commit records whose work was undone.
+ * The records that ran before replay where their outcome was kept, and run again where it
+ * was released with the rollback.
  *
  * <pre class="code">
  * &#64;KafkaListener(topics = "payments.captured", batch = "true")
@@ -40,6 +49,8 @@ public final class KafkaBatch {
 	 * @throws BatchListenerFailedException naming the record that failed (a
 	 * {@code ConsumerRecord} itself, anything else by its index) with its exception as
 	 * the cause; one the action throws itself passes unchanged
+	 * @throws RuntimeException within a transaction: the unchecked exception of the
+	 * record that failed itself, a checked one in a {@code KafkaException}
 	 */
 	public static <T> void forEachRecord(List<T> batch, RecordAction<? super T> action) {
 		for (int index = 0; index < batch.size(); index++) {
@@ -55,6 +66,9 @@ public final class KafkaBatch {
 					Thread.currentThread().interrupt();
 				}
 				String message = "Record " + index + " of the batch failed: " + ex.getMessage();
+				if (TransactionSynchronizationManager.isActualTransactionActive()) {
+					throw (ex instanceof RuntimeException unchecked) ? unchecked : new KafkaException(message, ex);
+				}
 				// A record names itself, in whatever order the listener passed the batch;
 				// payloads are known by their place in the batch the container delivered.
 				throw (batch.get(index) instanceof ConsumerRecord<?, ?> record)

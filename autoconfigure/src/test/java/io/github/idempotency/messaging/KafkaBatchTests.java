@@ -1,5 +1,6 @@
 package io.github.idempotency.messaging;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -7,10 +8,13 @@ import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.kafka.KafkaException;
 import org.springframework.kafka.listener.BatchListenerFailedException;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
  * How {@link KafkaBatch} names the record that failed to the container.
@@ -37,6 +41,27 @@ class KafkaBatchTests {
 		assertThatExceptionOfType(BatchListenerFailedException.class)
 			.isThrownBy(() -> KafkaBatch.forEachRecord(List.of("a", "fail", "b"), KafkaBatchTests::book))
 			.satisfies((ex) -> assertThat(ex.getIndex()).isEqualTo(1));
+	}
+
+	// The records before the failed one did their work in the transaction the failure
+	// rolls back: naming the failed record would have the container commit them.
+	@Test
+	void failureWithinATransactionShouldNameNoRecord() {
+		TransactionSynchronizationManager.setActualTransactionActive(true);
+		try {
+			assertThatIllegalStateException()
+				.isThrownBy(() -> KafkaBatch.forEachRecord(List.of("a", "fail", "b"), KafkaBatchTests::book))
+				.withMessage("The ledger is busy");
+			assertThatExceptionOfType(KafkaException.class)
+				.isThrownBy(() -> KafkaBatch.forEachRecord(List.of("a", "b"), (record) -> {
+					throw new IOException("The ledger is offline");
+				}))
+				.withMessage("Record 0 of the batch failed: The ledger is offline")
+				.withCauseInstanceOf(IOException.class);
+		}
+		finally {
+			TransactionSynchronizationManager.setActualTransactionActive(false);
+		}
 	}
 
 	private static void book(Object record) {

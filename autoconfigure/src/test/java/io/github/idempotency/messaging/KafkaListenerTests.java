@@ -53,6 +53,13 @@ import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.messaging.handler.annotation.Payload;
 import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.AbstractPlatformTransactionManager;
+import org.springframework.transaction.support.DefaultTransactionStatus;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.util.backoff.FixedBackOff;
 
@@ -80,6 +87,8 @@ class KafkaListenerTests {
 	static final String TOPIC = "payments";
 
 	static final String BATCH_TOPIC = "payments-batch";
+
+	static final String TRANSACTIONAL_BATCH_TOPIC = "payments-batch-transactional";
 
 	static final String LOGGED_TOPIC = "payments-logged";
 
@@ -109,6 +118,9 @@ class KafkaListenerTests {
 
 	@Autowired
 	BatchListener batchListener;
+
+	@Autowired
+	TransactionalBatchListener transactionalBatchListener;
 
 	@Autowired
 	KafkaListenerEndpointRegistry listeners;
@@ -277,6 +289,25 @@ class KafkaListenerTests {
 		assertThat(this.batchListener.seen(last)).isOne();
 	}
 
+	// The failure rolls back the records before it too: committing them, as the container
+	// does for a batch listener that names the record that failed, would lose them.
+	@Test
+	void batchInTheListenersTransactionShouldBeRetriedWholeWhenARecordFails() {
+		String first = newPayment();
+		String failing = newPayment();
+		String last = newPayment();
+		this.kafka.send(TRANSACTIONAL_BATCH_TOPIC, first, "100");
+		this.kafka.send(TRANSACTIONAL_BATCH_TOPIC, failing, "fail-once");
+		this.kafka.send(TRANSACTIONAL_BATCH_TOPIC, last, "100").join();
+		this.listeners.getListenerContainer("transactional-batch-ledger").start();
+		await().atMost(PATIENCE).until(() -> this.ledger.bookings(last).size() == 1);
+		assertThat(this.ledger.bookings(first)).containsExactly("100");
+		assertThat(this.ledger.bookings(failing)).containsExactly("fail-once");
+		// Run again after the rollback released its key.
+		assertThat(this.transactionalBatchListener.seen(first)).isEqualTo(2);
+		assertThat(this.transactionalBatchListener.seen(last)).isOne();
+	}
+
 	@Test
 	void duplicateInProgressShouldBeRetriedEvenWhereTheHandlerOnlyLogsFailures() {
 		String payment = newPayment();
@@ -375,6 +406,21 @@ class KafkaListenerTests {
 		@Bean
 		BatchListener batchListener(BatchBookings bookings) {
 			return new BatchListener(bookings);
+		}
+
+		@Bean
+		TransactionalBatchListener transactionalBatchListener(BatchBookings bookings) {
+			return new TransactionalBatchListener(bookings);
+		}
+
+		@Bean
+		PlatformTransactionManager transactionManager() {
+			return new ThreadTransactionManager();
+		}
+
+		@Bean
+		NewTopic transactionalBatchPayments() {
+			return TopicBuilder.name(TRANSACTIONAL_BATCH_TOPIC).partitions(1).replicas(1).build();
 		}
 
 		@Bean
@@ -533,6 +579,62 @@ class KafkaListenerTests {
 	}
 
 	/**
+	 * A batch listener that books each record of its batch through an idempotent method,
+	 * all in one transaction.
+	 */
+	static class TransactionalBatchListener {
+
+		private final BatchBookings bookings;
+
+		private final Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
+
+		TransactionalBatchListener(BatchBookings bookings) {
+			this.bookings = bookings;
+		}
+
+		@KafkaListener(id = "transactional-batch-ledger", topics = TRANSACTIONAL_BATCH_TOPIC, batch = "true",
+				autoStartup = "false", containerFactory = "batchContainerFactory")
+		@Transactional
+		public void bookAll(List<ConsumerRecord<String, String>> records) {
+			KafkaBatch.forEachRecord(records, (record) -> {
+				this.seen.computeIfAbsent(record.key(), (key) -> new AtomicInteger()).incrementAndGet();
+				this.bookings.bookOnCommit(record.key(), record.value());
+			});
+		}
+
+		public int seen(String payment) {
+			AtomicInteger count = this.seen.get(payment);
+			return (count != null) ? count.get() : 0;
+		}
+
+	}
+
+	/**
+	 * Transactions with nothing to commit but their synchronizations, which is all the
+	 * ledger's bookings on commit need.
+	 */
+	static class ThreadTransactionManager extends AbstractPlatformTransactionManager {
+
+		@Override
+		protected Object doGetTransaction() {
+			return new Object();
+		}
+
+		@Override
+		protected void doBegin(Object transaction, TransactionDefinition definition) {
+		}
+
+		@Override
+		protected void doCommit(DefaultTransactionStatus status) {
+		}
+
+		@Override
+		protected void doRollback(DefaultTransactionStatus status) {
+		}
+
+	}
+
+	/**
 	 * Settles an order on another thread, booking its payment through an idempotent call
 	 * inside.
 	 */
@@ -585,6 +687,11 @@ class KafkaListenerTests {
 			this.ledger.book(payment, amount);
 		}
 
+		@Idempotent(key = "#payment")
+		public void bookOnCommit(String payment, String amount) {
+			this.ledger.bookOnCommit(payment, amount);
+		}
+
 	}
 
 	static class Ledger {
@@ -618,6 +725,21 @@ class KafkaListenerTests {
 				sleep(BUSY);
 			}
 			this.bookings.computeIfAbsent(payment, (key) -> new CopyOnWriteArrayList<>()).add(amount);
+		}
+
+		// Fails before the transaction could commit, or books when it does.
+		void bookOnCommit(String payment, String amount) {
+			if (amount.equals("fail-once") && this.failed.add(payment)) {
+				throw new IllegalStateException("The ledger is busy");
+			}
+			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+				@Override
+				public void afterCommit() {
+					book(payment, amount);
+				}
+
+			});
 		}
 
 		List<String> bookings(String payment) {
