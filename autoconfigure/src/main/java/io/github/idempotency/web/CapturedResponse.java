@@ -92,6 +92,13 @@ final class CapturedResponse extends HttpServletResponseWrapper {
 	}
 
 	/**
+	 * Whether bytes go to the client as they are written, rather than held back.
+	 */
+	boolean isPassing() {
+		return this.passing;
+	}
+
+	/**
 	 * The {@code Content-Language} the container sends for a locale the response was
 	 * given ({@code setLocale}, as Spring MVC calls it to render a view), or
 	 * {@code null}. The container keeps it apart from the headers, which do not list it.

@@ -84,9 +84,17 @@ public class IdempotencyExceptionResolver implements HandlerExceptionResolver, O
 	// Spring MVC answers these without an error status when the response is already
 	// committed, which would leave a cut-short body looking like a success.
 	private static boolean cutsResponseShort(Exception ex, HttpServletResponse response) {
-		return response.isCommitted() || ex instanceof AsyncRequestTimeoutException
-				|| ex instanceof AsyncRequestNotUsableException
-				|| DisconnectedClientHelper.isClientDisconnectedException(ex);
+		if (response.isCommitted() || ex instanceof AsyncRequestTimeoutException
+				|| ex instanceof AsyncRequestNotUsableException) {
+			return true;
+		}
+		// A client that went away cuts short only what was sent to it. While the body is
+		// held back, an exception that looks like a lost connection (an EOFException, a
+		// "connection reset by peer") is a downstream service's, after the handler's work
+		// began: the answer an exception handler makes of it is kept like any other, and
+		// a retry does not run that work again.
+		CapturedResponse captured = WebUtils.getNativeResponse(response, CapturedResponse.class);
+		return (captured == null || captured.isPassing()) && DisconnectedClientHelper.isClientDisconnectedException(ex);
 	}
 
 	private void replay(StoredResponse stored, HttpServletResponse response) throws IOException {

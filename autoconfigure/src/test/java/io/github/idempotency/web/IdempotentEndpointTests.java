@@ -21,6 +21,8 @@ import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.web.app.TestApplication;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -308,6 +310,30 @@ class IdempotentEndpointTests extends AbstractWebTests {
 	void clientErrorFromExceptionHandlerShouldBeStoredAndReplayed() {
 		HttpResponse<byte[]> first = this.http.post("/orders/declined").key(this.key).name(this.key).send();
 		HttpResponse<byte[]> retry = this.http.post("/orders/declined").key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).isEqualTo(402);
+		assertThat(retry.statusCode()).isEqualTo(402);
+		assertThat(TestHttp.text(retry)).isEqualTo("declined on run 1");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
+	// Spring's test for a client that went away looks at names and messages only: a
+	// downstream service's lost connection looks the same, but the body was held back,
+	// so no client went away.
+	@ParameterizedTest
+	@ValueSource(strings = { "eof", "reset" })
+	void clientErrorFromAHandlerWhoseDownstreamConnectionFailedShouldBeStoredAndReplayed(String failure) {
+		HttpResponse<byte[]> first = this.http.post("/orders/declined-downstream")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Downstream-Failure", failure)
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/orders/declined-downstream")
+			.key(this.key)
+			.name(this.key)
+			.header("X-Downstream-Failure", failure)
+			.send();
 
 		assertThat(first.statusCode()).isEqualTo(402);
 		assertThat(retry.statusCode()).isEqualTo(402);

@@ -1,5 +1,8 @@
 package io.github.idempotency.web.app;
 
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -150,6 +153,17 @@ public class OrderController {
 	@Idempotent
 	Order declined(@RequestHeader("X-Test-Name") String name) {
 		throw new DeclinedException("declined on run " + this.executions.record(name));
+	}
+
+	// The handler's work began, then a downstream service's connection failed.
+	@PostMapping("/declined-downstream")
+	@Idempotent
+	Order declinedDownstream(@RequestHeader("X-Test-Name") String name,
+			@RequestHeader("X-Downstream-Failure") String failure) {
+		int run = this.executions.record(name);
+		IOException cause = failure.equals("eof") ? new EOFException("EOF reached while reading")
+				: new IOException("Connection reset by peer");
+		throw new DeclinedException("declined on run " + run, new UncheckedIOException(cause));
 	}
 
 	@PostMapping("/too-many")
@@ -320,6 +334,10 @@ public class OrderController {
 
 		DeclinedException(String message) {
 			super(message);
+		}
+
+		DeclinedException(String message, Throwable cause) {
+			super(message, cause);
 		}
 
 	}
