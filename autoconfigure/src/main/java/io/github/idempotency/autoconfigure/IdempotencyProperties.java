@@ -27,6 +27,8 @@ import org.springframework.validation.Validator;
 @ConfigurationProperties("idempotency")
 public class IdempotencyProperties implements Validator {
 
+	static final String DEFAULT_KEY_PREFIX = "idempotency";
+
 	/**
 	 * Headers that carry credentials or belong to one connection; never stored, whatever
 	 * is configured.
@@ -116,7 +118,7 @@ public class IdempotencyProperties implements Validator {
 	/**
 	 * Prefix of the Redis keys that hold idempotency records.
 	 */
-	private String keyPrefix = "idempotency";
+	private String keyPrefix = DEFAULT_KEY_PREFIX;
 
 	/**
 	 * What a request gets when the idempotency store cannot be reached: 'reject' answers

@@ -4,6 +4,8 @@ import javax.sql.DataSource;
 
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.store.jdbc.JdbcIdempotencyStore;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -25,6 +27,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 @Conditional(StoreCondition.Jdbc.class)
 class JdbcStoreConfiguration {
 
+	private static final Log logger = LogFactory.getLog(JdbcStoreConfiguration.class);
+
 	@Bean
 	@ConditionalOnMissingBean(IdempotencyStore.class)
 	JdbcIdempotencyStore idempotencyStore(DataSource dataSource, IdempotencyProperties properties,
@@ -36,7 +40,17 @@ class JdbcStoreConfiguration {
 					"idempotency records would be kept in the DataSource instead",
 					"set idempotency.store=jdbc to keep them there");
 		}
-		return new JdbcIdempotencyStore(dataSource, properties.getJdbc().getTableName());
+		String table = properties.getJdbc().getTableName();
+		if (!properties.getKeyPrefix().equals(IdempotencyProperties.DEFAULT_KEY_PREFIX)) {
+			// Set as the getting-started guide sets it for Redis, it may be taken to keep
+			// applications apart: a key sent to two of them on the same route would
+			// replay
+			// the first one's response in the second.
+			logger.warn("idempotency.key-prefix is set, but it names Redis keys only: records are kept in the table "
+					+ table + ", shared by every application that uses it. Give each application its own table"
+					+ " (idempotency.jdbc.table-name) unless they are meant to share records");
+		}
+		return new JdbcIdempotencyStore(dataSource, table);
 	}
 
 }

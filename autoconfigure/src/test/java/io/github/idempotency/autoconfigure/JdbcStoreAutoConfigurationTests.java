@@ -353,6 +353,19 @@ class JdbcStoreAutoConfigurationTests {
 		assertThat(output).contains("idempotency.jdbc.complete-in-transaction is set, but records are kept in memory");
 	}
 
+	// The getting-started guide sets it for Redis, one per application: under the JDBC
+	// store it would keep nothing apart.
+	@Test
+	void keyPrefixShouldBeToldItDoesNotSeparateApplicationsSharingTheTable(CapturedOutput output) {
+		new JdbcIdempotencyStore(postgres(), TABLE).createTable();
+		this.runner.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(output).doesNotContain("idempotency.key-prefix");
+		this.runner.withPropertyValues("idempotency.key-prefix=orders:idem")
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(output).contains("idempotency.key-prefix is set, but it names Redis keys only: records are kept"
+				+ " in the table " + TABLE + ", shared by every application that uses it");
+	}
+
 	// Which of them is not for the starter to guess, and memory would protect one
 	// node only.
 	@Test
