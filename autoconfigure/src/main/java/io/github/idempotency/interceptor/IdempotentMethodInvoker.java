@@ -57,6 +57,7 @@ import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.expression.EvaluationException;
 import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.interceptor.TransactionInterceptor;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.ClassUtils;
@@ -267,6 +268,7 @@ public class IdempotentMethodInvoker {
 			decision = this.lifecycle.begin(operation, target.tag, recordKey, fingerprint);
 		}
 		if (decision instanceof Decision.Proceed proceed) {
+			target.findWhetherTransactionAdviceRunsFirst(invocation);
 			if (this.transactionAdvice != null && target.completeInTransaction && target.opensOwnTransaction
 					&& !Transactions.active() && target.transactionAdviceNext(invocation, this.transactionAdvice)) {
 				return runInOwnTransaction(this.transactionAdvice, invocation, operation, target, proceed.claim());
@@ -702,7 +704,7 @@ public class IdempotentMethodInvoker {
 	// starts a transaction of its own, one told to keep its outcome on return, or an
 	// outcome a future delivers, does not wait for the caller's.
 	private static void keep(Claim claim, StoredResponse outcome, Target target, boolean onlyIfCommitted) {
-		if (target.joinsCallerTransaction
+		if (target.waitsForTransaction()
 				&& Transactions.afterCompletion(claim, outcome, onlyIfCommitted, target.completeInTransaction)) {
 			return;
 		}
@@ -712,7 +714,7 @@ public class IdempotentMethodInvoker {
 	// Inside the caller's transaction, released only once it ends: until then its writes
 	// may still commit, and a retry must not run alongside.
 	private static void release(Claim claim, Target target) {
-		if (target.joinsCallerTransaction && Transactions.afterCompletion(claim, null, true, false)) {
+		if (target.waitsForTransaction() && Transactions.afterCompletion(claim, null, true, false)) {
 			return;
 		}
 		claim.release();
@@ -823,6 +825,14 @@ public class IdempotentMethodInvoker {
 
 		private final boolean opensOwnTransaction;
 
+		private final boolean beginsNewTransaction;
+
+		// Whether the transaction advice runs before the idempotency advice on this
+		// method (an application that ordered it so): a transaction the method begins is
+		// then the one around its call, which its outcome waits for. Null until the
+		// first call that runs.
+		private volatile @Nullable Boolean transactionAdviceFirst;
+
 		private final boolean completeInTransaction;
 
 		// Whether a replay's class other than the returned value's was told of.
@@ -864,8 +874,25 @@ public class IdempotentMethodInvoker {
 					&& operation.completion() != IdempotentOperation.Completion.ON_RETURN;
 			this.opensOwnTransaction = TRANSACTIONS_PRESENT && !this.async
 					&& Transactions.opensOwn(this.method, method);
+			this.beginsNewTransaction = TRANSACTIONS_PRESENT && !this.async
+					&& operation.completion() != IdempotentOperation.Completion.ON_RETURN
+					&& Transactions.beginsNew(this.method, method);
 			this.completeInTransaction = (operation.completion() != null)
 					? operation.completion() == IdempotentOperation.Completion.IN_TRANSACTION : completeInTransaction;
+		}
+
+		/**
+		 * Whether its outcome waits for the transaction active around its call: the
+		 * caller's, or one it begins itself behind transaction advice that runs first.
+		 */
+		boolean waitsForTransaction() {
+			return this.joinsCallerTransaction || Boolean.TRUE.equals(this.transactionAdviceFirst);
+		}
+
+		void findWhetherTransactionAdviceRunsFirst(MethodInvocation invocation) {
+			if (this.beginsNewTransaction && this.transactionAdviceFirst == null) {
+				this.transactionAdviceFirst = AdviceChain.transactionAdviceFirst(invocation);
+			}
 		}
 
 		/**
@@ -945,6 +972,28 @@ public class IdempotentMethodInvoker {
 			return "a transaction advice other than the application's";
 		}
 
+		/**
+		 * Whether transaction advice that applies to the called method runs before the
+		 * idempotency advice.
+		 */
+		static boolean transactionAdviceFirst(MethodInvocation invocation) {
+			if (!(invocation instanceof ProxyMethodInvocation proxied)
+					|| !(proxied.getProxy() instanceof Advised advised) || invocation.getThis() == null) {
+				return false;
+			}
+			Class<?> targetClass = AopUtils.getTargetClass(invocation.getThis());
+			for (Advisor advisor : advised.getAdvisors()) {
+				if (advisor.getAdvice() instanceof IdempotencyInterceptor) {
+					return false;
+				}
+				if (Transactions.isTransactionAdvice(advisor.getAdvice())
+						&& applies(advisor, invocation.getMethod(), targetClass)) {
+					return true;
+				}
+			}
+			return false;
+		}
+
 		private static boolean applies(Advisor advisor, Method method, Class<?> targetClass) {
 			if (advisor instanceof PointcutAdvisor pointcutAdvisor) {
 				Pointcut pointcut = pointcutAdvisor.getPointcut();
@@ -1021,6 +1070,15 @@ public class IdempotentMethodInvoker {
 		static boolean joinsCaller(Method method, Method called) {
 			String propagation = propagation(method, called);
 			return propagation == null || !OWN_TRANSACTION.contains(propagation);
+		}
+
+		// A method that always begins a transaction of its own.
+		static boolean beginsNew(Method method, Method called) {
+			return "REQUIRES_NEW".equals(propagation(method, called));
+		}
+
+		static boolean isTransactionAdvice(org.aopalliance.aop.Advice advice) {
+			return advice instanceof TransactionInterceptor;
 		}
 
 		// A method that begins a transaction when called outside one, and joins the
