@@ -942,6 +942,22 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// As a Flux the client asked to have streamed: held back until it completes, then
+	// sent, stored and replayed whole.
+	@Test
+	void emitterReturnedAsAnObjectShouldBeStoredWhole() {
+		HttpResponse<byte[]> first = this.http.post("/edge/emitter-as-object").key(this.key).name(this.key).send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/emitter-as-object").key(this.key).name(this.key).send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(200);
+		assertThat(first.headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type).startsWith("text/event-stream"));
+		assertThat(TestHttp.text(first)).isEqualTo("data:first of run 1\n\ndata:second of run 1\n\n");
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	@Test
 	void callableThatTimedOutBeforeStartingShouldNeverRun() throws Exception {
 		assumeTrue(!VIRTUAL_THREADS, "Spring Boot's executor starts a virtual thread for each task: none waits");

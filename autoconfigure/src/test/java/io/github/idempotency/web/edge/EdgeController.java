@@ -38,6 +38,7 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.WebAsyncTask;
 import org.springframework.web.multipart.MultipartFile;
@@ -243,6 +244,27 @@ public class EdgeController {
 	Flux<Payment> flux(@RequestHeader("X-Test-Name") String name) {
 		int run = this.executions.record(name);
 		return Flux.range(1, 3).delayElements(Duration.ofMillis(20)).map((id) -> new Payment(id, run));
+	}
+
+	// Spring MVC streams the emitter it finds returned, which no startup check can see in
+	// a declared Object.
+	@PostMapping("/emitter-as-object")
+	@Idempotent
+	Object emitterAsObject(@RequestHeader("X-Test-Name") String name) {
+		int run = this.executions.record(name);
+		SseEmitter emitter = new SseEmitter();
+		this.workers.execute(() -> {
+			try {
+				emitter.send("first of run " + run);
+				Thread.sleep(50);
+				emitter.send("second of run " + run);
+				emitter.complete();
+			}
+			catch (IOException | InterruptedException ex) {
+				emitter.completeWithError(ex);
+			}
+		});
+		return emitter;
 	}
 
 	@PostMapping("/writer")
