@@ -22,6 +22,7 @@ import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.test.KafkaTestBroker;
 import io.github.idempotency.test.RedisTestServer;
+import io.github.idempotency.test.ThreadTransactionManager;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -54,10 +55,7 @@ import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.messaging.handler.annotation.Payload;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.transaction.PlatformTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.annotation.Transactional;
-import org.springframework.transaction.support.AbstractPlatformTransactionManager;
-import org.springframework.transaction.support.DefaultTransactionStatus;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.test.context.DynamicPropertySource;
@@ -605,31 +603,6 @@ class KafkaListenerTests {
 		public int seen(String payment) {
 			AtomicInteger count = this.seen.get(payment);
 			return (count != null) ? count.get() : 0;
-		}
-
-	}
-
-	/**
-	 * Transactions with nothing to commit but their synchronizations, which is all the
-	 * ledger's bookings on commit need.
-	 */
-	static class ThreadTransactionManager extends AbstractPlatformTransactionManager {
-
-		@Override
-		protected Object doGetTransaction() {
-			return new Object();
-		}
-
-		@Override
-		protected void doBegin(Object transaction, TransactionDefinition definition) {
-		}
-
-		@Override
-		protected void doCommit(DefaultTransactionStatus status) {
-		}
-
-		@Override
-		protected void doRollback(DefaultTransactionStatus status) {
 		}
 
 	}

@@ -7,6 +7,7 @@ import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.autoconfigure.IdempotencyAutoConfiguration;
 import io.github.idempotency.interceptor.IdempotencyInterceptor;
 import io.github.idempotency.test.BootLine;
+import io.github.idempotency.test.ThreadTransactionManager;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.aop.Advisor;
@@ -18,13 +19,10 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.transaction.PlatformTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.interceptor.TransactionInterceptor;
-import org.springframework.transaction.support.AbstractPlatformTransactionManager;
-import org.springframework.transaction.support.DefaultTransactionStatus;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
@@ -109,30 +107,6 @@ class TransactionAdviceFirstTests {
 
 		public int runs() {
 			return this.runs.get();
-		}
-
-	}
-
-	/**
-	 * Transactions with nothing to commit but their synchronizations.
-	 */
-	static class ThreadTransactionManager extends AbstractPlatformTransactionManager {
-
-		@Override
-		protected Object doGetTransaction() {
-			return new Object();
-		}
-
-		@Override
-		protected void doBegin(Object transaction, TransactionDefinition definition) {
-		}
-
-		@Override
-		protected void doCommit(DefaultTransactionStatus status) {
-		}
-
-		@Override
-		protected void doRollback(DefaultTransactionStatus status) {
 		}
 
 	}
