@@ -400,6 +400,33 @@ class IdempotentEndpointTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// The handler answers the errors itself, under its claim: its answer is stored like
+	// any 4xx.
+	@Test
+	void validationFailureAHandlerAnswersItselfShouldBeStoredSoCorrectedRequestNeedsANewKey() {
+		HttpResponse<byte[]> invalid = this.http.post("/orders/checked")
+			.key(this.key)
+			.name(this.key)
+			.json("{\"item\":\"\",\"quantity\":0}")
+			.send();
+		HttpResponse<byte[]> corrected = this.http.post("/orders/checked")
+			.key(this.key)
+			.name(this.key)
+			.json(ORDER)
+			.send();
+		HttpResponse<byte[]> withNewKey = this.http.post("/orders/checked")
+			.key(this.key + "-2")
+			.name(this.key)
+			.json(ORDER)
+			.send();
+
+		assertThat(invalid.statusCode()).isEqualTo(400);
+		assertThat(TestHttp.text(invalid)).isEqualTo("invalid on run 1");
+		assertThat(corrected.statusCode()).isEqualTo(422);
+		assertThat(withNewKey.statusCode()).isEqualTo(200);
+		assertThat(this.executions.count(this.key)).isEqualTo(2);
+	}
+
 	@Test
 	void responseStatusAnnotationShouldBeReplayed() {
 		HttpResponse<byte[]> first = this.http.post("/orders/accepted").key(this.key).name(this.key).json(ORDER).send();

@@ -19,6 +19,7 @@ import jakarta.validation.constraints.Positive;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
+import org.springframework.validation.BindingResult;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -147,6 +148,18 @@ public class OrderController {
 	void rawAsync(@RequestHeader("X-Test-Name") String name, HttpServletRequest request) {
 		this.executions.record(name);
 		request.startAsync();
+	}
+
+	// Takes the validation errors itself, so Spring MVC calls it with them.
+	@PostMapping("/checked")
+	@Idempotent
+	ResponseEntity<?> createChecked(@RequestHeader("X-Test-Name") String name, @Valid @RequestBody OrderRequest request,
+			BindingResult errors) {
+		int run = this.executions.record(name);
+		if (errors.hasErrors()) {
+			return ResponseEntity.badRequest().body("invalid on run " + run);
+		}
+		return ResponseEntity.ok(new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run));
 	}
 
 	@PostMapping("/declined")
