@@ -56,7 +56,9 @@ import org.springframework.core.annotation.MergedAnnotation;
 import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.expression.EvaluationException;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.interceptor.TransactionAttribute;
 import org.springframework.transaction.interceptor.TransactionInterceptor;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -258,8 +260,9 @@ public class IdempotentMethodInvoker {
 			fingerprint = fingerprint(operation, target.method, arguments);
 			recordKey = Hashing.recordKey(target.scope, key);
 		}
-		Decision decision = (target.inCallerTransaction) ? Transactions.pending(recordKey, fingerprint, this.lifecycle,
-				operation, target.tag, target.joinsCallerTransaction) : null;
+		target.findWhetherTransactionAdviceRunsFirst(invocation);
+		Decision decision = (target.inTransactionAroundCall()) ? Transactions.pending(recordKey, fingerprint,
+				this.lifecycle, operation, target.tag, target.waitsForTransaction()) : null;
 		if (decision instanceof Decision.Replay || decision instanceof Decision.Mismatch) {
 			this.lifecycle.record(target.tag,
 					(decision instanceof Decision.Replay) ? IdempotencyOutcome.REPLAYED : IdempotencyOutcome.MISMATCH);
@@ -268,7 +271,6 @@ public class IdempotentMethodInvoker {
 			decision = this.lifecycle.begin(operation, target.tag, recordKey, fingerprint);
 		}
 		if (decision instanceof Decision.Proceed proceed) {
-			target.findWhetherTransactionAdviceRunsFirst(invocation);
 			if (this.transactionAdvice != null && target.completeInTransaction && target.opensOwnTransaction
 					&& !Transactions.active() && target.transactionAdviceNext(invocation, this.transactionAdvice)) {
 				return runInOwnTransaction(this.transactionAdvice, invocation, operation, target, proceed.claim());
@@ -827,10 +829,10 @@ public class IdempotentMethodInvoker {
 
 		private final boolean beginsNewTransaction;
 
-		// Whether the transaction advice runs before the idempotency advice on this
-		// method (an application that ordered it so): a transaction the method begins is
-		// then the one around its call, which its outcome waits for. Null until the
-		// first call that runs.
+		// Whether the transaction advice that begins the method's own transaction runs
+		// before the idempotency advice (an application that ordered it so): that
+		// transaction is then the one around its call, which its outcome waits for, as a
+		// call in the caller's transaction does. Null until the first call.
 		private volatile @Nullable Boolean transactionAdviceFirst;
 
 		private final boolean completeInTransaction;
@@ -882,8 +884,16 @@ public class IdempotentMethodInvoker {
 		}
 
 		/**
-		 * Whether its outcome waits for the transaction active around its call: the
-		 * caller's, or one it begins itself behind transaction advice that runs first.
+		 * Whether its calls are made in the transaction active around them, whose pending
+		 * outcomes answer them: the caller's, or one the method begins itself behind
+		 * transaction advice that runs first.
+		 */
+		boolean inTransactionAroundCall() {
+			return this.inCallerTransaction || Boolean.TRUE.equals(this.transactionAdviceFirst);
+		}
+
+		/**
+		 * Whether its outcome waits for the transaction active around its call.
 		 */
 		boolean waitsForTransaction() {
 			return this.joinsCallerTransaction || Boolean.TRUE.equals(this.transactionAdviceFirst);
@@ -973,8 +983,8 @@ public class IdempotentMethodInvoker {
 		}
 
 		/**
-		 * Whether transaction advice that applies to the called method runs before the
-		 * idempotency advice.
+		 * Whether transaction advice that begins a new transaction for the called method
+		 * runs before the idempotency advice.
 		 */
 		static boolean transactionAdviceFirst(MethodInvocation invocation) {
 			if (!(invocation instanceof ProxyMethodInvocation proxied)
@@ -986,8 +996,8 @@ public class IdempotentMethodInvoker {
 				if (advisor.getAdvice() instanceof IdempotencyInterceptor) {
 					return false;
 				}
-				if (Transactions.isTransactionAdvice(advisor.getAdvice())
-						&& applies(advisor, invocation.getMethod(), targetClass)) {
+				if (applies(advisor, invocation.getMethod(), targetClass)
+						&& Transactions.adviceBeginsNew(advisor.getAdvice(), invocation.getMethod(), targetClass)) {
 					return true;
 				}
 			}
@@ -1077,8 +1087,17 @@ public class IdempotentMethodInvoker {
 			return "REQUIRES_NEW".equals(propagation(method, called));
 		}
 
-		static boolean isTransactionAdvice(org.aopalliance.aop.Advice advice) {
-			return advice instanceof TransactionInterceptor;
+		// Asked of the advice itself: another transaction advice in front (one applying
+		// REQUIRED to every method, say) begins no transaction of the method's own.
+		static boolean adviceBeginsNew(org.aopalliance.aop.Advice advice, Method method, Class<?> targetClass) {
+			if (!(advice instanceof TransactionInterceptor transactionAdvice)
+					|| transactionAdvice.getTransactionAttributeSource() == null) {
+				return false;
+			}
+			TransactionAttribute attribute = transactionAdvice.getTransactionAttributeSource()
+				.getTransactionAttribute(method, targetClass);
+			return attribute != null
+					&& attribute.getPropagationBehavior() == TransactionDefinition.PROPAGATION_REQUIRES_NEW;
 		}
 
 		// A method that begins a transaction when called outside one, and joins the

@@ -1,5 +1,10 @@
 package io.github.idempotency.method;
 
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -8,10 +13,15 @@ import io.github.idempotency.autoconfigure.IdempotencyAutoConfiguration;
 import io.github.idempotency.interceptor.IdempotencyInterceptor;
 import io.github.idempotency.test.BootLine;
 import io.github.idempotency.test.ThreadTransactionManager;
+import org.aopalliance.intercept.MethodInterceptor;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.aop.Advisor;
+import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.aop.framework.Advised;
+import org.springframework.aop.support.DefaultPointcutAdvisor;
+import org.springframework.aop.support.StaticMethodMatcherPointcut;
+import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -22,9 +32,11 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.interceptor.MatchAlwaysTransactionAttributeSource;
 import org.springframework.transaction.interceptor.TransactionInterceptor;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
@@ -46,7 +58,7 @@ class TransactionAdviceFirstTests {
 	// the failed commit undid.
 	@Test
 	void methodWithATransactionOfItsOwnShouldBeKeptOnlyOnceThatTransactionHasCommitted() {
-		this.runner.run((context) -> {
+		this.runner.withUserConfiguration(TransactionAdviceFirst.class).run((context) -> {
 			Ledger ledger = context.getBean(Ledger.class);
 			assertThat(Arrays.stream(((Advised) ledger).getAdvisors()).map(Advisor::getAdvice)).filteredOn(
 					(advice) -> advice instanceof TransactionInterceptor || advice instanceof IdempotencyInterceptor)
@@ -61,8 +73,38 @@ class TransactionAdviceFirstTests {
 		});
 	}
 
+	// Every attempt runs in the one transaction begun around them all: an attempt after
+	// one that failed runs under the hold the failed one left until that transaction
+	// ends.
+	@Test
+	void attemptAfterOneThatFailedInTheSameTransactionShouldRun() {
+		this.runner.withUserConfiguration(TransactionAdviceFirst.class, RetryConfiguration.class).run((context) -> {
+			Ledger ledger = context.getBean(Ledger.class);
+			assertThat(ledger.bookFailingOnce("payment-2")).isEqualTo(2);
+			assertThat(ledger.bookFailingOnce("payment-2")).isEqualTo(2);
+			assertThat(ledger.runs()).isEqualTo(2);
+		});
+	}
+
+	// Transaction advice in front that applies REQUIRED to the method begins no
+	// transaction of its own: that one begins inside the claim, and its outcome must not
+	// wait for the caller's, whose rollback would run it again although its writes
+	// committed.
+	@Test
+	void methodWhoseOwnTransactionBeginsInsideTheClaimShouldNotWaitForAnOuterOne() {
+		this.runner.withUserConfiguration(OuterTransactionFirst.class).run((context) -> {
+			Ledger ledger = context.getBean(Ledger.class);
+			TransactionTemplate caller = new TransactionTemplate(context.getBean(PlatformTransactionManager.class));
+			assertThatIllegalStateException().isThrownBy(() -> caller.executeWithoutResult((status) -> {
+				assertThat(ledger.book("payment-3")).isEqualTo(1);
+				throw new IllegalStateException("The caller failed");
+			})).withMessage("The caller failed");
+			assertThat(ledger.book("payment-3")).isEqualTo(1);
+			assertThat(ledger.runs()).isEqualTo(1);
+		});
+	}
+
 	@Configuration(proxyBeanMethods = false)
-	@EnableTransactionManagement(order = Ordered.HIGHEST_PRECEDENCE)
 	static class LedgerConfiguration {
 
 		@Bean
@@ -74,6 +116,62 @@ class TransactionAdviceFirstTests {
 		PlatformTransactionManager transactionManager() {
 			return new ThreadTransactionManager();
 		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@EnableTransactionManagement(order = Ordered.HIGHEST_PRECEDENCE)
+	static class TransactionAdviceFirst {
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class RetryConfiguration {
+
+		// Between the transaction advice and the idempotency advice (order 1000).
+		@Bean
+		static DefaultPointcutAdvisor retryAdvisor() {
+			DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(
+					AnnotationMatchingPointcut.forMethodAnnotation(Retried.class), (MethodInterceptor) (invocation) -> {
+						try {
+							return ((ProxyMethodInvocation) invocation).invocableClone().proceed();
+						}
+						catch (IllegalStateException ex) {
+							return ((ProxyMethodInvocation) invocation).invocableClone().proceed();
+						}
+					});
+			advisor.setOrder(500);
+			return advisor;
+		}
+
+	}
+
+	// Annotation-driven transactions in their usual place, after the idempotency
+	// advice, and in front of everything an advice of the application's own that
+	// applies REQUIRED.
+	@Configuration(proxyBeanMethods = false)
+	@EnableTransactionManagement
+	static class OuterTransactionFirst {
+
+		@Bean
+		static DefaultPointcutAdvisor outerTransactionAdvisor(PlatformTransactionManager transactionManager) {
+			DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(new StaticMethodMatcherPointcut() {
+
+				@Override
+				public boolean matches(Method method, Class<?> targetClass) {
+					return targetClass == Ledger.class;
+				}
+
+			}, new TransactionInterceptor(transactionManager, new MatchAlwaysTransactionAttributeSource()));
+			advisor.setOrder(Ordered.HIGHEST_PRECEDENCE);
+			return advisor;
+		}
+
+	}
+
+	@Retention(RetentionPolicy.RUNTIME)
+	@Target(ElementType.METHOD)
+	@interface Retried {
 
 	}
 
@@ -97,6 +195,17 @@ class TransactionAdviceFirstTests {
 					}
 
 				});
+			}
+			return run;
+		}
+
+		@Transactional(propagation = Propagation.REQUIRES_NEW)
+		@Idempotent(key = "#payment")
+		@Retried
+		public int bookFailingOnce(String payment) {
+			int run = this.runs.incrementAndGet();
+			if (run == 1) {
+				throw new IllegalStateException("The ledger is busy");
 			}
 			return run;
 		}
