@@ -17,12 +17,14 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * key goes to the recoverer, as for a record listener (see
  * {@link IdempotentKafkaErrorHandler}).
  * <p>
- * Called within a transaction (a {@code @Transactional} listener, or a container's
- * transaction), the records before the failed one did their work in that transaction,
- * which the failure rolls back: then it reports no record but the failure itself, so that
- * the container retries the whole batch rather than commit records whose work was undone.
- * The records that ran before replay where their outcome was kept, and run again where it
- * was released with the rollback.
+ * Called within a transaction Spring synchronizes (a {@code @Transactional} listener, or
+ * a {@code TransactionTemplate} around the loop), the records before the failed one did
+ * their work in that transaction, which the failure rolls back: then it reports no record
+ * but the failure itself, so that the container retries the whole batch rather than
+ * commit records whose work was undone. The records that ran before replay where their
+ * outcome was kept, and run again where it was released with the rollback. A container's
+ * Kafka transaction is not synchronized, and there the failed record is named as outside
+ * a transaction.
  *
  * <pre class="code">
  * &#64;KafkaListener(topics = "payments.captured", batch = "true")
@@ -49,8 +51,8 @@ public final class KafkaBatch {
 	 * @throws BatchListenerFailedException naming the record that failed (a
 	 * {@code ConsumerRecord} itself, anything else by its index) with its exception as
 	 * the cause; one the action throws itself passes unchanged
-	 * @throws RuntimeException within a transaction: the unchecked exception of the
-	 * record that failed itself, a checked one in a {@code KafkaException}
+	 * @throws RuntimeException within a synchronized transaction: the unchecked exception
+	 * of the record that failed itself, a checked one in a {@code KafkaException}
 	 */
 	public static <T> void forEachRecord(List<T> batch, RecordAction<? super T> action) {
 		for (int index = 0; index < batch.size(); index++) {
