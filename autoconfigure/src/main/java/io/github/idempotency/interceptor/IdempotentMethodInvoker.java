@@ -983,8 +983,9 @@ public class IdempotentMethodInvoker {
 		}
 
 		/**
-		 * Whether transaction advice that begins a new transaction for the called method
-		 * runs before the idempotency advice.
+		 * Whether the new transaction of the called method is begun by transaction advice
+		 * that runs before the idempotency advice, and none after it begins another, in
+		 * which the method's writes would commit before its outcome is kept.
 		 */
 		static boolean transactionAdviceFirst(MethodInvocation invocation) {
 			if (!(invocation instanceof ProxyMethodInvocation proxied)
@@ -992,16 +993,21 @@ public class IdempotentMethodInvoker {
 				return false;
 			}
 			Class<?> targetClass = AopUtils.getTargetClass(invocation.getThis());
+			boolean before = false;
+			boolean ours = false;
 			for (Advisor advisor : advised.getAdvisors()) {
 				if (advisor.getAdvice() instanceof IdempotencyInterceptor) {
-					return false;
+					ours = true;
 				}
-				if (applies(advisor, invocation.getMethod(), targetClass)
+				else if (applies(advisor, invocation.getMethod(), targetClass)
 						&& Transactions.adviceBeginsNew(advisor.getAdvice(), invocation.getMethod(), targetClass)) {
-					return true;
+					if (ours) {
+						return false;
+					}
+					before = true;
 				}
 			}
-			return false;
+			return before && ours;
 		}
 
 		private static boolean applies(Advisor advisor, Method method, Class<?> targetClass) {

@@ -6,6 +6,7 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.lang.reflect.Method;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.annotation.Idempotent;
@@ -29,9 +30,11 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.interceptor.DefaultTransactionAttribute;
 import org.springframework.transaction.interceptor.MatchAlwaysTransactionAttributeSource;
 import org.springframework.transaction.interceptor.TransactionInterceptor;
 import org.springframework.transaction.support.TransactionSynchronization;
@@ -104,6 +107,21 @@ class TransactionAdviceFirstTests {
 		});
 	}
 
+	// Transaction advice in front that begins a new transaction, as the annotation-driven
+	// advice after the idempotency advice does too: the method's writes commit in the
+	// inner one, before its outcome is kept, and a failure of the outer one must not run
+	// it again.
+	@Test
+	void methodWhoseWritesCommitInsideTheClaimShouldNotWaitForANewTransactionAroundIt() {
+		this.runner.withUserConfiguration(NewOuterTransactionFirst.class).run((context) -> {
+			Ledger ledger = context.getBean(Ledger.class);
+			assertThatIllegalStateException().isThrownBy(() -> ledger.book("payment-4"))
+				.withMessage("Failed after the call");
+			assertThat(ledger.book("payment-4")).isEqualTo(1);
+			assertThat(ledger.runs()).isEqualTo(1);
+		});
+	}
+
 	@Configuration(proxyBeanMethods = false)
 	static class LedgerConfiguration {
 
@@ -164,6 +182,47 @@ class TransactionAdviceFirstTests {
 
 			}, new TransactionInterceptor(transactionManager, new MatchAlwaysTransactionAttributeSource()));
 			advisor.setOrder(Ordered.HIGHEST_PRECEDENCE);
+			return advisor;
+		}
+
+	}
+
+	// As above, with the advice in front beginning a new transaction, and advice between
+	// it and the idempotency advice that fails after the call, rolling it back.
+	@Configuration(proxyBeanMethods = false)
+	@EnableTransactionManagement
+	static class NewOuterTransactionFirst {
+
+		@Bean
+		static DefaultPointcutAdvisor outerTransactionAdvisor(PlatformTransactionManager transactionManager) {
+			MatchAlwaysTransactionAttributeSource requiresNew = new MatchAlwaysTransactionAttributeSource();
+			requiresNew.setTransactionAttribute(
+					new DefaultTransactionAttribute(TransactionDefinition.PROPAGATION_REQUIRES_NEW));
+			DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(new StaticMethodMatcherPointcut() {
+
+				@Override
+				public boolean matches(Method method, Class<?> targetClass) {
+					return targetClass == Ledger.class;
+				}
+
+			}, new TransactionInterceptor(transactionManager, requiresNew));
+			advisor.setOrder(Ordered.HIGHEST_PRECEDENCE);
+			return advisor;
+		}
+
+		@Bean
+		static DefaultPointcutAdvisor failingAdvisor() {
+			AtomicBoolean failed = new AtomicBoolean();
+			DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(
+					AnnotationMatchingPointcut.forMethodAnnotation(Idempotent.class),
+					(MethodInterceptor) (invocation) -> {
+						Object result = invocation.proceed();
+						if (failed.compareAndSet(false, true)) {
+							throw new IllegalStateException("Failed after the call");
+						}
+						return result;
+					});
+			advisor.setOrder(500);
 			return advisor;
 		}
 
