@@ -44,8 +44,7 @@ class JdbcStoreConfiguration {
 		if (!properties.getKeyPrefix().equals(IdempotencyProperties.DEFAULT_KEY_PREFIX)) {
 			// Set as the getting-started guide sets it for Redis, it may be taken to keep
 			// applications apart: a key sent to two of them on the same route would
-			// replay
-			// the first one's response in the second.
+			// replay the first one's response in the second.
 			logger.warn("idempotency.key-prefix is set, but it names Redis keys only: records are kept in the table "
 					+ table + ", shared by every application that uses it. Give each application its own table"
 					+ " (idempotency.jdbc.table-name) unless they are meant to share records");
