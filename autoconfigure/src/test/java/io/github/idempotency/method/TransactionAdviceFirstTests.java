@@ -4,7 +4,6 @@ import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
-import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,8 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.springframework.aop.Advisor;
 import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.aop.framework.Advised;
+import org.springframework.aop.support.ComposablePointcut;
 import org.springframework.aop.support.DefaultPointcutAdvisor;
-import org.springframework.aop.support.StaticMethodMatcherPointcut;
+import org.springframework.aop.support.RootClassFilter;
 import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
@@ -173,16 +173,7 @@ class TransactionAdviceFirstTests {
 
 		@Bean
 		static DefaultPointcutAdvisor outerTransactionAdvisor(PlatformTransactionManager transactionManager) {
-			DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(new StaticMethodMatcherPointcut() {
-
-				@Override
-				public boolean matches(Method method, Class<?> targetClass) {
-					return targetClass == Ledger.class;
-				}
-
-			}, new TransactionInterceptor(transactionManager, new MatchAlwaysTransactionAttributeSource()));
-			advisor.setOrder(Ordered.HIGHEST_PRECEDENCE);
-			return advisor;
+			return transactionAdviceInFront(transactionManager, TransactionDefinition.PROPAGATION_REQUIRED);
 		}
 
 	}
@@ -195,19 +186,7 @@ class TransactionAdviceFirstTests {
 
 		@Bean
 		static DefaultPointcutAdvisor outerTransactionAdvisor(PlatformTransactionManager transactionManager) {
-			MatchAlwaysTransactionAttributeSource requiresNew = new MatchAlwaysTransactionAttributeSource();
-			requiresNew.setTransactionAttribute(
-					new DefaultTransactionAttribute(TransactionDefinition.PROPAGATION_REQUIRES_NEW));
-			DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(new StaticMethodMatcherPointcut() {
-
-				@Override
-				public boolean matches(Method method, Class<?> targetClass) {
-					return targetClass == Ledger.class;
-				}
-
-			}, new TransactionInterceptor(transactionManager, requiresNew));
-			advisor.setOrder(Ordered.HIGHEST_PRECEDENCE);
-			return advisor;
+			return transactionAdviceInFront(transactionManager, TransactionDefinition.PROPAGATION_REQUIRES_NEW);
 		}
 
 		@Bean
@@ -226,6 +205,19 @@ class TransactionAdviceFirstTests {
 			return advisor;
 		}
 
+	}
+
+	// Transaction advice of the application's own, in front of every other, that gives
+	// every method of the ledger the propagation.
+	static DefaultPointcutAdvisor transactionAdviceInFront(PlatformTransactionManager transactionManager,
+			int propagation) {
+		MatchAlwaysTransactionAttributeSource attributes = new MatchAlwaysTransactionAttributeSource();
+		attributes.setTransactionAttribute(new DefaultTransactionAttribute(propagation));
+		DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(
+				new ComposablePointcut(new RootClassFilter(Ledger.class)),
+				new TransactionInterceptor(transactionManager, attributes));
+		advisor.setOrder(Ordered.HIGHEST_PRECEDENCE);
+		return advisor;
 	}
 
 	@Retention(RetentionPolicy.RUNTIME)
