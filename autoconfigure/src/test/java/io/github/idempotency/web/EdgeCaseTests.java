@@ -548,9 +548,9 @@ class EdgeCaseTests extends AbstractWebTests {
 	}
 
 	// Spring MVC cancels a CompletableFuture when its request times out, which leaves the
-	// work behind it as unobservable as a DeferredResult's.
+	// work behind it as unobservable as a DeferredResult's; an emitter is one.
 	@ParameterizedTest
-	@ValueSource(strings = { "deferred", "future" })
+	@ValueSource(strings = { "deferred", "future", "emitter" })
 	void deferredWorkOutlivingItsTimeoutShouldKeepItsKeyUntilTheMaximumDuration(String kind) throws Exception {
 		String path = "/edge/async/" + kind;
 		long start = System.nanoTime();

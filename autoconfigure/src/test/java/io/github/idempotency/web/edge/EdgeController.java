@@ -193,6 +193,25 @@ public class EdgeController {
 		return result;
 	}
 
+	// Spring MVC follows an emitter with a DeferredResult of its own, whatever the
+	// handler declares.
+	@PostMapping("/async/emitter")
+	@Idempotent
+	Object emitter(@RequestHeader("X-Test-Name") String name, @RequestHeader("X-Delay-Millis") long delay) {
+		SseEmitter emitter = new SseEmitter();
+		this.workers.execute(() -> {
+			String result = work(name, delay);
+			try {
+				emitter.send(result);
+				emitter.complete();
+			}
+			catch (IOException | IllegalStateException ex) {
+				// Timed out before the work ended: nobody is left to tell.
+			}
+		});
+		return emitter;
+	}
+
 	// The DeferredResult comes from a Callable: Spring MVC waits for it in a second async
 	// phase, with an async request of its own.
 	@PostMapping("/async/nested-deferred")
