@@ -10,8 +10,8 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -36,8 +36,7 @@ class JdbcStoreMaintenanceConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	@ConditionalOnBean(JdbcIdempotencyStore.class)
-	@ConditionalOnProperty(prefix = "idempotency.jdbc.purge", name = "enabled", havingValue = "true",
-			matchIfMissing = true)
+	@Conditional(EnabledCondition.JdbcPurge.class)
 	JdbcRecordPurger idempotencyJdbcRecordPurger(JdbcIdempotencyStore store, IdempotencyProperties properties) {
 		return new JdbcRecordPurger(store, properties.getJdbc().getPurge().getInterval(),
 				properties.getJdbc().getPurge().getBatchSize());

@@ -431,6 +431,23 @@ class IdempotencyAutoConfigurationTests {
 		});
 	}
 
+	// Matching the text "true" alone would have turned everything off, unseen, for a 1, a
+	// typo or a blank.
+	@Test
+	void enabledSwitchShouldBeReadAsItsBoundValue() {
+		this.redisRunner.withPropertyValues("idempotency.enabled=off")
+			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(IdempotencyAdvisor.class));
+		this.redisRunner.withPropertyValues("idempotency.enabled=1")
+			.run((context) -> assertThat(context).hasSingleBean(IdempotencyAdvisor.class));
+		this.redisRunner.withPropertyValues("idempotency.enabled=ture")
+			.run((context) -> assertThat(context).getFailure()
+				.hasStackTraceContaining("idempotency.enabled is 'ture'; it must be true or false"));
+		// As ${IDEMPOTENCY_ENABLED:} gives where the variable is not set.
+		this.redisRunner.withPropertyValues("idempotency.enabled=")
+			.run((context) -> assertThat(context).getFailure()
+				.hasStackTraceContaining("idempotency.enabled is ''; it must be true or false"));
+	}
+
 	@Test
 	void startWhenApplicationDefinesStoreShouldUseIt() {
 		this.redisRunner.withUserConfiguration(CustomStoreConfiguration.class).run((context) -> {

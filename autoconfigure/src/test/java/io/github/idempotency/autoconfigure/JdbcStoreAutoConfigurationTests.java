@@ -515,6 +515,17 @@ class JdbcStoreAutoConfigurationTests {
 			.withPropertyValues("idempotency.jdbc.initialize-schema=always", "idempotency.jdbc.purge.enabled=false")
 			.run((context) -> assertThat(context).hasSingleBean(JdbcIdempotencyStore.class)
 				.doesNotHaveBean(JdbcRecordPurger.class));
+		// As it binds, and as a store the application declares reads it.
+		this.runner
+			.withPropertyValues("idempotency.jdbc.initialize-schema=always", "idempotency.jdbc.purge.enabled=off")
+			.run((context) -> assertThat(context).hasSingleBean(JdbcIdempotencyStore.class)
+				.doesNotHaveBean(JdbcRecordPurger.class));
+		this.runner
+			.withPropertyValues("idempotency.jdbc.initialize-schema=always", "idempotency.jdbc.purge.enabled=yes")
+			.run((context) -> assertThat(context).hasSingleBean(JdbcRecordPurger.class));
+		this.runner.withPropertyValues("idempotency.jdbc.purge.enabled=sometimes")
+			.run((context) -> assertThat(context).getFailure()
+				.hasStackTraceContaining("idempotency.jdbc.purge.enabled is 'sometimes'; it must be true or false"));
 	}
 
 	@Test
