@@ -83,9 +83,9 @@ import org.springframework.util.ReflectionUtils;
 		"org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration" })
 @Conditional(EnabledCondition.Idempotency.class)
 @EnableConfigurationProperties(IdempotencyProperties.class)
-@Import({ RedisStoreConfiguration.class, JdbcStoreConfiguration.class, InMemoryStoreConfiguration.class,
-		JdbcStoreMaintenanceConfiguration.class, IdempotencyAutoConfiguration.ProxyConfiguration.class,
-		IdempotencyAutoConfiguration.Jackson3Configuration.class,
+@Import({ RedisStoreConfiguration.class, RedisEvictionCheckConfiguration.class, JdbcStoreConfiguration.class,
+		InMemoryStoreConfiguration.class, JdbcStoreMaintenanceConfiguration.class,
+		IdempotencyAutoConfiguration.ProxyConfiguration.class, IdempotencyAutoConfiguration.Jackson3Configuration.class,
 		IdempotencyAutoConfiguration.Jackson2Configuration.class })
 public class IdempotencyAutoConfiguration {
 

@@ -1,10 +1,8 @@
 package io.github.idempotency.autoconfigure;
 
 import io.github.idempotency.IdempotencyStore;
-import io.github.idempotency.store.redis.RedisEvictionPolicyCheck;
 import io.github.idempotency.store.redis.RedisIdempotencyStore;
 
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
@@ -23,14 +21,6 @@ class RedisStoreConfiguration {
 	@ConditionalOnMissingBean(IdempotencyStore.class)
 	RedisIdempotencyStore idempotencyStore(RedisConnectionFactory connectionFactory, IdempotencyProperties properties) {
 		return new RedisIdempotencyStore(connectionFactory, properties.getKeyPrefix());
-	}
-
-	@Bean
-	@ConditionalOnMissingBean
-	@ConditionalOnBean(RedisIdempotencyStore.class)
-	RedisEvictionPolicyCheck redisEvictionPolicyCheck(RedisIdempotencyStore store, IdempotencyProperties properties) {
-		// The store's Redis, which need not be the application's primary one.
-		return new RedisEvictionPolicyCheck(store.connectionFactory(), properties.getRedis().getEvictionCheck());
 	}
 
 }

@@ -3,6 +3,7 @@ package io.github.idempotency.autoconfigure;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 
+import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.store.redis.RedisEvictionPolicyCheck;
 import io.github.idempotency.store.redis.RedisIdempotencyStore;
 import io.github.idempotency.test.BootLine;
@@ -127,6 +128,19 @@ class RedisEvictionPolicyCheckTests {
 			.run((context) -> assertThat(context).getFailure().hasMessageContaining("maxmemory-policy to noeviction"));
 	}
 
+	// Declared as any store, or beside two factories neither of which is primary (where
+	// the starter builds no store): the bean conditions cannot see either is Redis's.
+	@Test
+	void storeTheApplicationDeclaresShouldHaveItsRedisChecked() {
+		evicting("allkeys-lru");
+		runner().withPropertyValues("idempotency.redis.eviction-check=fail")
+			.withUserConfiguration(StoreDeclaredAsAnyStore.class)
+			.run((context) -> assertThat(context).getFailure().hasMessageContaining("maxmemory-policy to noeviction"));
+		runner().withPropertyValues("idempotency.redis.eviction-check=fail")
+			.withUserConfiguration(RecordsOnEvictingRedisBesideAnother.class)
+			.run((context) -> assertThat(context).getFailure().hasMessageContaining("maxmemory-policy to noeviction"));
+	}
+
 	@Test
 	void startWithEvictingPolicyAndCheckOffShouldStaySilent(CapturedOutput output) {
 		evicting("allkeys-lru");
@@ -227,6 +241,37 @@ class RedisEvictionPolicyCheckTests {
 
 		@Bean
 		@Primary
+		LettuceConnectionFactory cacheRedis() {
+			return new LettuceConnectionFactory(
+					new RedisStandaloneConfiguration(RedisTestServer.host(), RedisTestServer.port()));
+		}
+
+		@Bean
+		LettuceConnectionFactory recordsRedis() {
+			return factory(redis.port());
+		}
+
+		@Bean
+		RedisIdempotencyStore idempotencyStore(@Qualifier("recordsRedis") RedisConnectionFactory records) {
+			return new RedisIdempotencyStore(records, "eviction-check-test");
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class StoreDeclaredAsAnyStore {
+
+		@Bean
+		IdempotencyStore idempotencyStore(RedisConnectionFactory redis) {
+			return new RedisIdempotencyStore(redis, "eviction-check-test");
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class RecordsOnEvictingRedisBesideAnother {
+
+		@Bean
 		LettuceConnectionFactory cacheRedis() {
 			return new LettuceConnectionFactory(
 					new RedisStandaloneConfiguration(RedisTestServer.host(), RedisTestServer.port()));
