@@ -765,20 +765,22 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		}
 	}
 
-	// A variable the method does not have would be null on every call, and every request
-	// would be refused for a missing key, so it fails here. The variables are those
-	// Spring's method-based evaluation context defines: each parameter by name, #p0 and
-	// #a0 and so on, and #root and #this.
+	// A variable the method does not have would be null on every call: every request
+	// would be refused for a missing key, or every fingerprint would be the same, so it
+	// fails here. The variables are those Spring's method-based evaluation context
+	// defines: each parameter by name (where the class file has the names), #p0 and #a0
+	// and so on, and #root and #this.
 	private static void checkVariables(SpelNode node, Method method, String name, String attribute, String expression) {
 		if (node instanceof VariableReference) {
 			String variable = node.toStringAST().substring(1);
 			if (!isVariableOf(method, variable)) {
 				String[] parameters = PARAMETER_NAMES.getParameterNames(method);
-				throw new IllegalStateException(
-						"@Idempotent on " + name + " has the " + attribute + " expression '" + expression
-								+ "', which names #" + variable + ", not a parameter of the method (its parameters are "
-								+ ((parameters != null) ? "#" + String.join(", #", parameters) : "unnamed")
-								+ "; #p0 or #a0 name the first by position)");
+				throw new IllegalStateException("@Idempotent on " + name + " has the " + attribute + " expression '"
+						+ expression + "', which names #" + variable + ", not a parameter of the method ("
+						+ ((parameters != null) ? "its parameters are #" + String.join(", #", parameters)
+								: "its class was compiled without parameter names: javac's -parameters, which Spring "
+										+ "Boot's Maven and Gradle plugins set, keeps them")
+						+ "; #p0 or #a0 name the first by position)");
 			}
 		}
 		for (int i = 0; i < node.getChildCount(); i++) {
@@ -797,8 +799,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		if (variable.matches("[pa](0|[1-9]\\d{0,8})")) {
 			return Integer.parseInt(variable.substring(1)) < method.getParameterCount();
 		}
-		// Without names in the class file, only positions can be checked.
-		return parameters == null;
+		return false;
 	}
 
 	private static @Nullable Duration lockTimeout(@Nullable Duration lockTimeout, String method) {

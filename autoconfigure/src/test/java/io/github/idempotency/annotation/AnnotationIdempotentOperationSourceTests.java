@@ -1,15 +1,22 @@
 package io.github.idempotency.annotation;
 
 import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Stream;
 
+import javax.tools.ToolProvider;
+
 import io.github.idempotency.annotation.Idempotent.Completion;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -218,6 +225,43 @@ class AnnotationIdempotentOperationSourceTests {
 		assertThatIllegalStateException()
 			.isThrownBy(() -> operation(Invalid.class, "unknownFingerprintParameter", String.class))
 			.withMessageContaining("fingerprint expression '#amount'");
+	}
+
+	// Without the names in the class file no call defines #amount: every fingerprint
+	// would be the same, and a reused key with another amount would be replayed.
+	@Test
+	void expressionNamingAParameterOfAClassWithoutParameterNamesShouldFail(@TempDir Path classes) throws Exception {
+		Path source = classes.resolve("Unnamed.java");
+		Files.writeString(source, """
+				import io.github.idempotency.annotation.Idempotent;
+
+				public class Unnamed {
+					@Idempotent(key = "#p0", fingerprint = "#amount")
+					public void byName(String reference, long amount) {
+					}
+
+					@Idempotent(key = "#p0", fingerprint = "#a1")
+					public void byPosition(String reference, long amount) {
+					}
+				}
+				""");
+		String annotations = Path.of(Idempotent.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+			.toString();
+		int status = ToolProvider.getSystemJavaCompiler()
+			.run(null, null, null, "-proc:none", "-classpath", annotations, "-d", classes.toString(),
+					source.toString());
+		assertThat(status).isZero();
+		try (URLClassLoader loader = new URLClassLoader(new URL[] { classes.toUri().toURL() },
+				getClass().getClassLoader())) {
+			Class<?> unnamed = loader.loadClass("Unnamed");
+			assertThatIllegalStateException()
+				.isThrownBy(
+						() -> this.source.getOperation(unnamed.getMethod("byName", String.class, long.class), unnamed))
+				.withMessageContaining("fingerprint expression '#amount'")
+				.withMessageContaining("compiled without parameter names");
+			assertThat(this.source.getOperation(unnamed.getMethod("byPosition", String.class, long.class), unnamed))
+				.isNotNull();
+		}
 	}
 
 	@Test
