@@ -12,7 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
-import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -123,7 +122,9 @@ public final class Jackson3ResultCodec implements ResultCodec {
 				return enumsByName ? writer.without(EnumFeature.WRITE_ENUMS_USING_TO_STRING) : writer;
 			}).writeValueAsBytes(value);
 		}
-		catch (JacksonException ex) {
+		// Also what the application's own types throw, which a mapper without
+		// WRAP_EXCEPTIONS lets through as it is.
+		catch (RuntimeException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);
 		}
 	}
@@ -133,7 +134,7 @@ public final class Jackson3ResultCodec implements ResultCodec {
 		try {
 			return this.readers.computeIfAbsent(type, (key) -> this.mapper.readerFor(javaType(key))).readValue(json);
 		}
-		catch (JacksonException ex) {
+		catch (RuntimeException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);
 		}
 	}
