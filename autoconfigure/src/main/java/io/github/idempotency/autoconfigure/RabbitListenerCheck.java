@@ -29,12 +29,16 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
  * when the annotation is read). The factory's modes are read from a container it makes
  * for an endpoint of no queue, which is never started. Listener beans created later (lazy
  * ones) are not checked, and neither is the default factory where a
- * {@link RabbitListenerConfigurer} may name another.
+ * {@link RabbitListenerConfigurer} may name another. Fails too for a listener of a
+ * stream, which never delivers a message again, so a message refused for now would be
+ * skipped.
  */
 class RabbitListenerCheck implements SmartInitializingSingleton {
 
 	// The name Spring AMQP looks a listener's factory up by when it names none.
 	private static final String DEFAULT_FACTORY = "rabbitListenerContainerFactory";
+
+	private static final String STREAM_FACTORY = "org.springframework.rabbit.stream.config.StreamRabbitListenerContainerFactory";
 
 	private final IdempotentOperationSource operations;
 
@@ -62,11 +66,15 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 			if ("true".equalsIgnoreCase(batch)) {
 				throw batchListener(listener, "its batch attribute says so");
 			}
+			ListenerAttributes.ContainerFactory factory = this.attributes.containerFactory(listener.containerFactory(),
+					DEFAULT_FACTORY, RabbitListenerConfigurer.class);
+			if (factory != null && isStreamFactory(factory.factory().getClass())) {
+				throw streamListener(listener, factory.describe() + " makes stream listeners"
+						+ " (spring.rabbitmq.listener.type=stream, for Spring Boot's)");
+			}
 			if (ackMode != null && batch != null) {
 				continue;
 			}
-			ListenerAttributes.ContainerFactory factory = this.attributes.containerFactory(listener.containerFactory(),
-					DEFAULT_FACTORY, RabbitListenerConfigurer.class);
 			Containers containers = (factory != null
 					&& factory.factory() instanceof AbstractRabbitListenerContainerFactory<?> made)
 							? probe(made, resolve(listener.id())) : null;
@@ -86,6 +94,17 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 						+ " spring.rabbitmq.listener.simple.consumer-batch-enabled=true for Spring Boot's)");
 			}
 		}
+	}
+
+	// By name: Spring AMQP's stream support is a module of its own, which the starter
+	// does not depend on.
+	private static boolean isStreamFactory(Class<?> factoryClass) {
+		for (Class<?> type = factoryClass; type != null; type = type.getSuperclass()) {
+			if (type.getName().equals(STREAM_FACTORY)) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	// The attribute's value, null where it leaves the choice to the factory.
@@ -140,6 +159,14 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 				+ " messages are acknowledged as they are delivered: " + why + ". A message whose duplicate is still"
 				+ " in progress, or that arrives while the idempotency store cannot be reached, is not run and cannot"
 				+ " be delivered again, so it would be lost. Use the AUTO acknowledge mode");
+	}
+
+	private static IllegalStateException streamListener(RabbitListenerDeclaration listener, String why) {
+		return new IllegalStateException("@Idempotent on " + listener.listener() + ", a RabbitMQ stream listener: "
+				+ why + ". A stream delivers each message once, whatever the listener throws, so a message whose"
+				+ " duplicate is still in progress, or that arrives while the idempotency store cannot be reached,"
+				+ " would be skipped for good. Call an @Idempotent method from the listener, and call it again while"
+				+ " it throws IdempotentCallInProgressException or IdempotencyStoreException");
 	}
 
 	/**

@@ -1,11 +1,13 @@
 package io.github.idempotency.messaging;
 
+import java.lang.reflect.Proxy;
 import java.util.List;
 
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.autoconfigure.IdempotencyAutoConfiguration;
 import io.github.idempotency.autoconfigure.IdempotencyMessagingAutoConfiguration;
 import io.github.idempotency.test.BootLine;
+import com.rabbitmq.stream.Environment;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.amqp.core.AcknowledgeMode;
@@ -19,6 +21,7 @@ import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.rabbit.stream.config.StreamRabbitListenerContainerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -106,6 +109,30 @@ class RabbitListenerCheckTests {
 		factories.withBean(LedgerOfABatchPlaceholder.class)
 			.withPropertyValues("ledger.batch=false")
 			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	// A stream delivers each message once: one refused for now would be skipped for good.
+	@Test
+	void listenerOfAStreamShouldFailStartup() {
+		this.runner.withUserConfiguration(EnableRabbitOnly.class)
+			.withBean(LedgerOfTheDefaultFactory.class)
+			.withBean("rabbitListenerContainerFactory", StreamRabbitListenerContainerFactory.class,
+					() -> new StreamRabbitListenerContainerFactory(unconnected(Environment.class)))
+			.run((context) -> assertThat(context).getFailure()
+				.hasMessageContaining("LedgerOfTheDefaultFactory.book, a RabbitMQ stream listener: the container"
+						+ " factory 'rabbitListenerContainerFactory' makes stream listeners"));
+	}
+
+	// Stands for a stream client that is never asked to connect: the containers never
+	// start.
+	private static <T> T unconnected(Class<T> type) {
+		return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] { type },
+				(proxy, method, arguments) -> switch (method.getName()) {
+					case "hashCode" -> System.identityHashCode(proxy);
+					case "equals" -> proxy == arguments[0];
+					case "toString" -> type.getName();
+					default -> method.getReturnType().isInterface() ? unconnected(method.getReturnType()) : null;
+				}));
 	}
 
 	// A customizer may set a container by its listener's id: the check's container must
