@@ -151,8 +151,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	// What each broker's message type carries as its payload, without headers that differ
 	// between deliveries of the same message (an id, a timestamp, an offset).
 	private static final Map<String, String> PAYLOADS = Map.of(MESSAGING_MESSAGE, ".payload",
-			"org.apache.kafka.clients.consumer.ConsumerRecord", ".value()", AMQP_MESSAGE, ".body",
-			"org.springframework.data.redis.connection.stream.Record", ".value");
+			"org.apache.kafka.clients.consumer.ConsumerRecord", ".value()", AMQP_MESSAGE, ".body");
 
 	private static final String JSON_TYPE_INFO = "com.fasterxml.jackson.annotation.JsonTypeInfo";
 
@@ -304,6 +303,14 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 							+ ", which is an @" + ClassUtils.getShortName(role) + " method; only handler methods can be"
 							+ " idempotent");
 				}
+			}
+			if (isRedisStreamListener(specific, userClass)) {
+				throw new IllegalStateException("@Idempotent on " + ClassUtils.getQualifiedMethodName(specific)
+						+ ", a Redis stream listener: Spring Data Redis's container acknowledges no entry itself, and a"
+						+ " duplicate does not run the method, so an entry it acknowledges would stay pending; one"
+						+ " refused for now (its duplicate in progress, the store out of reach) is lost where the read"
+						+ " acknowledges on delivery or reads without a group. Put @Idempotent on the method onMessage"
+						+ " calls, and acknowledge (XACK) in onMessage once that method returns");
 			}
 			IdempotentOperation operation = parse(annotation, specific, userClass, true, isHandler(specific, userClass),
 					this.valueResolver);
@@ -501,9 +508,10 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 				|| OTHER_LISTENERS.stream().anyMatch((listener) -> hasAnnotation(method, listener))) {
 			return true;
 		}
-		if (hasAnnotation(method, KAFKA_HANDLER) || hasAnnotation(method, RABBIT_HANDLER)) {
-			return true;
-		}
+		return hasAnnotation(method, KAFKA_HANDLER) || hasAnnotation(method, RABBIT_HANDLER);
+	}
+
+	private static boolean isRedisStreamListener(Method method, @Nullable Class<?> userClass) {
 		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
 		return method.getName().equals("onMessage") && method.getParameterCount() == 1 && isA(owner, STREAM_LISTENER);
 	}
