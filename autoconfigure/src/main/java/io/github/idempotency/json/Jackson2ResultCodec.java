@@ -125,7 +125,9 @@ public final class Jackson2ResultCodec implements ResultCodec {
 				return enumsByName ? writer.without(SerializationFeature.WRITE_ENUMS_USING_TO_STRING) : writer;
 			}).writeValueAsBytes(value);
 		}
-		catch (IOException ex) {
+		// Also what the application's own types throw, which a deserializer of its own,
+		// or a mapper without WRAP_EXCEPTIONS, lets through as it is.
+		catch (IOException | RuntimeException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);
 		}
 	}
@@ -135,7 +137,7 @@ public final class Jackson2ResultCodec implements ResultCodec {
 		try {
 			return this.readers.computeIfAbsent(type, (key) -> this.mapper.readerFor(javaType(key))).readValue(json);
 		}
-		catch (IOException ex) {
+		catch (IOException | RuntimeException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);
 		}
 	}

@@ -122,8 +122,8 @@ public final class Jackson3ResultCodec implements ResultCodec {
 				return enumsByName ? writer.without(EnumFeature.WRITE_ENUMS_USING_TO_STRING) : writer;
 			}).writeValueAsBytes(value);
 		}
-		// Also what the application's own types throw, which a mapper without
-		// WRAP_EXCEPTIONS lets through as it is.
+		// Also what the application's own types throw, which a deserializer of its own,
+		// or a mapper without WRAP_EXCEPTIONS, lets through as it is.
 		catch (RuntimeException ex) {
 			throw new IllegalArgumentException(ex.getMessage(), ex);
 		}

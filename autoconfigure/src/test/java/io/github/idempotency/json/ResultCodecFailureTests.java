@@ -48,6 +48,47 @@ class ResultCodecFailureTests {
 		assertThatIllegalArgumentException().isThrownBy(() -> codec.read(json, GUARDED));
 	}
 
+	// Neither Jackson wraps what a deserializer of the application's throws at the top
+	// level, whatever the mapper's settings.
+	@ParameterizedTest
+	@MethodSource("codecs")
+	void valueWhoseDeserializerThrowsShouldNotBeRead(ResultCodec codec) {
+		byte[] json = "{\"amount\":1}".getBytes(StandardCharsets.UTF_8);
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> codec.read(json, ResolvableType.forClass(SelfRead.class)));
+	}
+
+	static List<ResultCodec> codecs() {
+		return List.of(new Jackson2ResultCodec(new ObjectMapper()),
+				new Jackson3ResultCodec(JsonMapper.builder().build()));
+	}
+
+	@com.fasterxml.jackson.databind.annotation.JsonDeserialize(using = Refusing2.class)
+	@tools.jackson.databind.annotation.JsonDeserialize(using = Refusing3.class)
+	public static class SelfRead {
+
+	}
+
+	static class Refusing2 extends com.fasterxml.jackson.databind.JsonDeserializer<SelfRead> {
+
+		@Override
+		public SelfRead deserialize(com.fasterxml.jackson.core.JsonParser parser,
+				com.fasterxml.jackson.databind.DeserializationContext context) {
+			throw new IllegalStateException("not this version's");
+		}
+
+	}
+
+	static class Refusing3 extends tools.jackson.databind.ValueDeserializer<SelfRead> {
+
+		@Override
+		public SelfRead deserialize(tools.jackson.core.JsonParser parser,
+				tools.jackson.databind.DeserializationContext context) {
+			throw new IllegalStateException("not this version's");
+		}
+
+	}
+
 	public static class Guarded {
 
 		private long amount;
