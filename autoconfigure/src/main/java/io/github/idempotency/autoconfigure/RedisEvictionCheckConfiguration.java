@@ -16,9 +16,9 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 /**
  * Checks the eviction policy of the Redis that holds the records, for the store
  * {@link RedisStoreConfiguration} builds and for one the application declares itself:
- * beside several connection factories (where the starter builds none), or declared as any
- * {@link IdempotencyStore}. Bean conditions go by the type a bean is declared with, so
- * the store is looked at once every singleton exists.
+ * beside several connection factories (where the starter builds none), declared as any
+ * {@link IdempotencyStore}, or wrapped in a store of its own. Bean conditions go by the
+ * type a bean is declared with, so the stores are looked at once every singleton exists.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnClass(RedisConnectionFactory.class)
@@ -28,25 +28,33 @@ class RedisEvictionCheckConfiguration {
 	@ConditionalOnMissingBean({ RedisEvictionPolicyCheck.class, StoreEvictionCheck.class })
 	@ConditionalOnBean(IdempotencyStore.class)
 	StoreEvictionCheck idempotencyRedisEvictionCheck(ObjectProvider<IdempotencyStore> stores,
-			IdempotencyProperties properties) {
-		return new StoreEvictionCheck(stores, properties.getRedis().getEvictionCheck());
+			ObjectProvider<RedisIdempotencyStore> redisStores, IdempotencyProperties properties) {
+		return new StoreEvictionCheck(stores, redisStores, properties.getRedis().getEvictionCheck());
 	}
 
 	static class StoreEvictionCheck implements SmartInitializingSingleton {
 
 		private final ObjectProvider<IdempotencyStore> stores;
 
+		private final ObjectProvider<RedisIdempotencyStore> redisStores;
+
 		private final RedisEvictionPolicyCheck.Action action;
 
-		StoreEvictionCheck(ObjectProvider<IdempotencyStore> stores, RedisEvictionPolicyCheck.Action action) {
+		StoreEvictionCheck(ObjectProvider<IdempotencyStore> stores, ObjectProvider<RedisIdempotencyStore> redisStores,
+				RedisEvictionPolicyCheck.Action action) {
 			this.stores = stores;
+			this.redisStores = redisStores;
 			this.action = action;
 		}
 
 		@Override
 		public void afterSingletonsInstantiated() {
-			// The store's Redis, which need not be the application's primary one.
-			if (this.stores.getIfUnique() instanceof RedisIdempotencyStore store) {
+			// The store the application uses, else the one Redis store it has, which a
+			// store of its own (one that counts or logs, say) may wrap.
+			RedisIdempotencyStore store = (this.stores.getIfUnique() instanceof RedisIdempotencyStore used) ? used
+					: this.redisStores.getIfUnique();
+			if (store != null) {
+				// The store's Redis, which need not be the application's primary one.
 				new RedisEvictionPolicyCheck(store.connectionFactory(), this.action).afterSingletonsInstantiated();
 			}
 		}

@@ -128,8 +128,9 @@ class RedisEvictionPolicyCheckTests {
 			.run((context) -> assertThat(context).getFailure().hasMessageContaining("maxmemory-policy to noeviction"));
 	}
 
-	// Declared as any store, or beside two factories neither of which is primary (where
-	// the starter builds no store): the bean conditions cannot see either is Redis's.
+	// Declared as any store, beside two factories neither of which is primary (where the
+	// starter builds no store), or wrapped in a store of the application's: the bean
+	// conditions cannot see any of them is Redis's.
 	@Test
 	void storeTheApplicationDeclaresShouldHaveItsRedisChecked() {
 		evicting("allkeys-lru");
@@ -138,6 +139,9 @@ class RedisEvictionPolicyCheckTests {
 			.run((context) -> assertThat(context).getFailure().hasMessageContaining("maxmemory-policy to noeviction"));
 		runner().withPropertyValues("idempotency.redis.eviction-check=fail")
 			.withUserConfiguration(RecordsOnEvictingRedisBesideAnother.class)
+			.run((context) -> assertThat(context).getFailure().hasMessageContaining("maxmemory-policy to noeviction"));
+		runner().withPropertyValues("idempotency.redis.eviction-check=fail")
+			.withUserConfiguration(WrappedStore.class)
 			.run((context) -> assertThat(context).getFailure().hasMessageContaining("maxmemory-policy to noeviction"));
 	}
 
@@ -264,6 +268,25 @@ class RedisEvictionPolicyCheckTests {
 		@Bean
 		IdempotencyStore idempotencyStore(RedisConnectionFactory redis) {
 			return new RedisIdempotencyStore(redis, "eviction-check-test");
+		}
+
+	}
+
+	// A store of the application's that counts what it delegates, say.
+	@Configuration(proxyBeanMethods = false)
+	static class WrappedStore {
+
+		@Bean
+		RedisIdempotencyStore redisStore(RedisConnectionFactory redis) {
+			return new RedisIdempotencyStore(redis, "eviction-check-test");
+		}
+
+		@Bean
+		@Primary
+		IdempotencyStore idempotencyStore(RedisIdempotencyStore redis) {
+			return (IdempotencyStore) Proxy.newProxyInstance(getClass().getClassLoader(),
+					new Class<?>[] { IdempotencyStore.class },
+					(proxy, method, arguments) -> method.invoke(redis, arguments));
 		}
 
 	}
