@@ -4,6 +4,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.context.annotation.ConditionContext;
 import org.springframework.core.convert.ConversionException;
 import org.springframework.core.env.Environment;
@@ -44,10 +45,14 @@ abstract class EnabledCondition extends SpringBootCondition {
 				: ConditionOutcome.noMatch(this.property + " is false");
 	}
 
-	private IllegalStateException notABoolean(Environment environment, @Nullable Exception cause) {
-		return new IllegalStateException(
-				this.property + " is '" + environment.getProperty(this.property) + "'; it must be true or false",
-				cause);
+	// Reported by Spring Boot's failure analysis as any invalid property is.
+	private InvalidConfigurationPropertyValueException notABoolean(Environment environment, @Nullable Exception cause) {
+		InvalidConfigurationPropertyValueException invalid = new InvalidConfigurationPropertyValueException(
+				this.property, environment.getProperty(this.property), "it must be true or false");
+		if (cause != null) {
+			invalid.initCause(cause);
+		}
+		return invalid;
 	}
 
 	static class Idempotency extends EnabledCondition {

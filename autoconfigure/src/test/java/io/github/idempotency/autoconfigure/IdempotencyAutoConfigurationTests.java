@@ -441,11 +441,13 @@ class IdempotencyAutoConfigurationTests {
 			.run((context) -> assertThat(context).hasSingleBean(IdempotencyAdvisor.class));
 		this.redisRunner.withPropertyValues("idempotency.enabled=ture")
 			.run((context) -> assertThat(context).getFailure()
-				.hasStackTraceContaining("idempotency.enabled is 'ture'; it must be true or false"));
+				.hasStackTraceContaining(
+						"Property idempotency.enabled with value 'ture' is invalid: it must be true or false"));
 		// As ${IDEMPOTENCY_ENABLED:} gives where the variable is not set.
 		this.redisRunner.withPropertyValues("idempotency.enabled=")
 			.run((context) -> assertThat(context).getFailure()
-				.hasStackTraceContaining("idempotency.enabled is ''; it must be true or false"));
+				.hasStackTraceContaining(
+						"Property idempotency.enabled with value '' is invalid: it must be true or false"));
 	}
 
 	@Test

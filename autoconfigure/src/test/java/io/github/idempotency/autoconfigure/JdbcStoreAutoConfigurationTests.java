@@ -525,7 +525,8 @@ class JdbcStoreAutoConfigurationTests {
 			.run((context) -> assertThat(context).hasSingleBean(JdbcRecordPurger.class));
 		this.runner.withPropertyValues("idempotency.jdbc.purge.enabled=sometimes")
 			.run((context) -> assertThat(context).getFailure()
-				.hasStackTraceContaining("idempotency.jdbc.purge.enabled is 'sometimes'; it must be true or false"));
+				.hasStackTraceContaining(
+						"Property idempotency.jdbc.purge.enabled with value 'sometimes' is invalid: it must be true or false"));
 	}
 
 	@Test
