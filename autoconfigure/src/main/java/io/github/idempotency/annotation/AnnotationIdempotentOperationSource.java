@@ -787,7 +787,7 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 						+ expression + "', which names #" + variable + ", not a parameter of the method ("
 						+ ((parameters != null) ? "its parameters are #" + String.join(", #", parameters)
 								: "its class was compiled without parameter names: javac's -parameters, which Spring "
-										+ "Boot's Maven and Gradle plugins set, keeps them")
+										+ "Boot's Maven parent and Gradle plugin set, keeps them")
 						+ "; #p0 or #a0 name the first by position)");
 			}
 		}

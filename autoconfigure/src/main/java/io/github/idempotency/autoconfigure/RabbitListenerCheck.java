@@ -166,7 +166,8 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 				+ why + ". A stream delivers each message once, whatever the listener throws, so a message whose"
 				+ " duplicate is still in progress, or that arrives while the idempotency store cannot be reached,"
 				+ " would be skipped for good. Call an @Idempotent method from the listener, and call it again while"
-				+ " it throws IdempotentCallInProgressException or IdempotencyStoreException");
+				+ " it throws IdempotentCallInProgressException or IdempotencyStoreException (but for"
+				+ " UnreadableRecordException and IdempotentOutcomeNotStoredException, which come again)");
 	}
 
 	/**
