@@ -4,11 +4,15 @@ import java.time.Duration;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.beans.BeansException;
+import org.springframework.beans.DirectFieldAccessor;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.ContainerProperties;
@@ -25,13 +29,17 @@ import org.springframework.kafka.listener.adapter.AsyncRepliesAware;
  * order (its listener returns a future, or it has async acks) gets a handler that retries
  * in memory instead of seeking. A container registered after startup (that of a lazy
  * listener bean, say) keeps the handler and processor it was given. A transactional
- * container without a handler keeps none, as Spring Kafka means it to.
+ * container without a handler keeps none, as Spring Kafka means it to. A container whose
+ * consumer must poll more often than a refused record's pause lets it is reported.
  *
  * @since 0.1.0
  */
 public class IdempotentKafkaContainers implements SmartLifecycle {
 
 	private static final Log logger = LogFactory.getLog(IdempotentKafkaContainers.class);
+
+	// Kafka's default max.poll.interval.ms.
+	private static final long DEFAULT_POLL_INTERVAL = 300_000;
 
 	private final ObjectProvider<KafkaListenerEndpointRegistry> registry;
 
@@ -63,6 +71,7 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 			if (!(container instanceof AbstractMessageListenerContainer<?, ?> configurable)) {
 				continue;
 			}
+			warnIfPausesOutlastPolls(configurable);
 			// After a rollback, the after-rollback processor decides, whatever the error
 			// handler did in the transaction.
 			boolean transactional = isTransactional(configurable.getContainerProperties());
@@ -113,6 +122,55 @@ public class IdempotentKafkaContainers implements SmartLifecycle {
 		}
 		return new IdempotentKafkaErrorHandler((handler != null) ? handler : new DefaultErrorHandler(),
 				this.inProgressRetryAfter, this.storeUnavailableRetryAfter, outOfOrder);
+	}
+
+	// The pause before a refused record is tried again holds the consumer's thread,
+	// which polls nothing meanwhile.
+	private void warnIfPausesOutlastPolls(AbstractMessageListenerContainer<?, ?> container) {
+		Duration longest = (this.inProgressRetryAfter.compareTo(this.storeUnavailableRetryAfter) >= 0)
+				? this.inProgressRetryAfter : this.storeUnavailableRetryAfter;
+		Duration pollInterval = maxPollInterval(container);
+		if (longest.compareTo(pollInterval) >= 0) {
+			logger.warn("Kafka listener container " + container.getListenerId() + " polls at least every "
+					+ pollInterval.toMillis() + " ms (max.poll.interval.ms), and a record refused for now (its"
+					+ " duplicate in progress, the store out of reach) holds its thread for up to " + longest.toMillis()
+					+ " ms (idempotency.in-progress-retry-after, store-unavailable-retry-after) before it is tried"
+					+ " again: the consumer would leave its group on every attempt. Shorten the pauses, or raise"
+					+ " max.poll.interval.ms");
+		}
+	}
+
+	// As the consumer is made: the container's own consumer properties override the
+	// factory's.
+	private static Duration maxPollInterval(AbstractMessageListenerContainer<?, ?> container) {
+		Object value = container.getContainerProperties()
+			.getKafkaConsumerProperties()
+			.get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
+		if (value == null && consumerFactory(container) instanceof ConsumerFactory<?, ?> factory) {
+			try {
+				value = factory.getConfigurationProperties().get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
+			}
+			// A factory that does not tell its configuration.
+			catch (UnsupportedOperationException ex) {
+				value = null;
+			}
+		}
+		try {
+			return Duration.ofMillis((value != null) ? Long.parseLong(value.toString().trim()) : DEFAULT_POLL_INTERVAL);
+		}
+		catch (NumberFormatException ex) {
+			return Duration.ofMillis(DEFAULT_POLL_INTERVAL);
+		}
+	}
+
+	// Kept in a field of the container's own, which it offers no getter for.
+	private static @Nullable Object consumerFactory(AbstractMessageListenerContainer<?, ?> container) {
+		try {
+			return new DirectFieldAccessor(container).getPropertyValue("consumerFactory");
+		}
+		catch (BeansException ex) {
+			return null;
+		}
 	}
 
 	private static void warnOfSeeks(MessageListenerContainer container, String handler, String advice) {

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.function.Consumer;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
@@ -24,6 +25,7 @@ import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.ContainerProperties.AckMode;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.KafkaMessageListenerContainer;
+import org.springframework.kafka.listener.MessageListener;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -74,6 +76,44 @@ class IdempotentKafkaContainersTests {
 				(handler) -> assertThat(handler.seeksAfterHandling()).isTrue());
 		assertThat(output).contains("Kafka listener container payments commits offsets out of order")
 			.contains("Construct it with outOfOrderCommits = true");
+	}
+
+	// The pause holds the consumer's thread: as long as the poll interval, the consumer
+	// would leave its group on every attempt.
+	// Set on the consumer factory (as spring.kafka.consumer.properties does), or on the
+	// container's own consumer properties, which override it.
+	@Test
+	void containerThatMustPollMoreOftenThanAPauseLastsShouldBeReported(CapturedOutput output) {
+		ContainerProperties properties = new ContainerProperties("payments");
+		properties.setMessageListener((MessageListener<String, String>) (record) -> {
+		});
+		KafkaMessageListenerContainer<String, String> polledOften = new KafkaMessageListenerContainer<>(
+				new DefaultKafkaConsumerFactory<>(Map.of(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 100),
+						new StringDeserializer(), new StringDeserializer()),
+				properties);
+		polledOften.setBeanName("payments");
+		polledOften.setAutoStartup(false);
+		KafkaMessageListenerContainer<String, String> overridden = container(null, AckMode.BATCH, false);
+		overridden.setBeanName("refunds");
+		overridden.getContainerProperties()
+			.getKafkaConsumerProperties()
+			.setProperty(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "50");
+		new ApplicationContextRunner().withBean(KafkaListenerEndpointRegistry.class)
+			.withBean("payments", KafkaMessageListenerContainer.class, () -> polledOften)
+			.withBean("refunds", KafkaMessageListenerContainer.class, () -> overridden)
+			.withUserConfiguration(Handling.class)
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(output)
+			.contains("Kafka listener container payments polls at least every 100 ms"
+					+ " (max.poll.interval.ms), and a record refused for now")
+			.contains("Kafka listener container refunds polls at least every 50 ms");
+	}
+
+	@Test
+	void containerPolledAtKafkasDefaultIntervalShouldNotBeReported(CapturedOutput output) {
+		assertHandler(new DefaultErrorHandler(), false, (handler) -> {
+		});
+		assertThat(output).doesNotContain("max.poll.interval.ms");
 	}
 
 	private static void assertHandler(@Nullable CommonErrorHandler application, boolean asyncAcks,
