@@ -2,7 +2,6 @@ package io.github.idempotency.sample;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import io.github.idempotency.IdempotencyKeyReusedException;
@@ -25,13 +24,19 @@ import org.springframework.data.redis.stream.StreamListener;
  * does every event of a consumer that died before acknowledging: {@link #reclaim} takes
  * over entries pending for longer than the idle time ({@code XPENDING}, then
  * {@code XCLAIM}) and books them, which for an event already booked does nothing but
- * acknowledge it.
+ * acknowledge it. An entry delivered ten times without being booked moves to the
+ * dead-letter stream.
  */
 public class LedgerConsumer implements StreamListener<String, MapRecord<String, String, String>> {
 
 	private static final Log logger = LogFactory.getLog(LedgerConsumer.class);
 
 	private static final int RECLAIM_BATCH = 100;
+
+	// An entry delivered this often without being acknowledged fails on every delivery
+	// (it cannot be read, say). Left pending, such entries would fill the first page of
+	// every reclaim, and the entries behind them would never be taken over.
+	private static final long MOST_DELIVERIES = 10;
 
 	private final StreamOperations<String, String, String> streams;
 
@@ -71,10 +76,7 @@ public class LedgerConsumer implements StreamListener<String, MapRecord<String, 
 		catch (IdempotencyKeyReusedException ex) {
 			// Another event under this one's id: it can never be booked, so it moves to
 			// the dead-letter stream, for someone to look at, rather than stay pending.
-			Map<String, String> fields = new LinkedHashMap<>(record.getValue());
-			fields.put("reason", ex.getMessage());
-			this.streams.add(this.deadLetters, fields);
-			this.streams.acknowledge(this.group, record);
+			deadLetter(record, ex.getMessage());
 			logger.warn("Event " + event.eventId() + " reuses the id of another; moved to " + this.deadLetters);
 			return;
 		}
@@ -93,21 +95,29 @@ public class LedgerConsumer implements StreamListener<String, MapRecord<String, 
 
 	/**
 	 * Takes over and books the entries pending for longer than the idle time, whichever
-	 * consumer they were delivered to.
+	 * consumer they were delivered to; moves those delivered too often to the dead-letter
+	 * stream.
 	 */
 	void reclaim() {
-		List<RecordId> idle = this.streams.pending(this.stream, this.group, Range.unbounded(), RECLAIM_BATCH)
-			.stream()
-			.filter((pending) -> pending.getElapsedTimeSinceLastDelivery().compareTo(this.reclaimIdle) >= 0)
-			.map(PendingMessage::getId)
-			.toList();
-		if (idle.isEmpty()) {
+		Map<RecordId, Long> deliveries = new LinkedHashMap<>();
+		for (PendingMessage pending : this.streams.pending(this.stream, this.group, Range.unbounded(), RECLAIM_BATCH)) {
+			if (pending.getElapsedTimeSinceLastDelivery().compareTo(this.reclaimIdle) >= 0) {
+				deliveries.put(pending.getId(), pending.getTotalDeliveryCount());
+			}
+		}
+		if (deliveries.isEmpty()) {
 			return;
 		}
 		// XCLAIM takes only the entries still idle for that long: another consumer may
 		// have taken some over meanwhile.
 		for (MapRecord<String, String, String> record : this.streams.claim(this.stream, this.group, this.name,
-				this.reclaimIdle, idle.toArray(RecordId[]::new))) {
+				this.reclaimIdle, deliveries.keySet().toArray(RecordId[]::new))) {
+			if (deliveries.getOrDefault(record.getId(), 0L) >= MOST_DELIVERIES) {
+				deadLetter(record, "delivered " + MOST_DELIVERIES + " times without being booked");
+				logger.warn("Entry " + record.getId() + " was delivered " + MOST_DELIVERIES
+						+ " times without being booked; moved to " + this.deadLetters);
+				continue;
+			}
 			try {
 				onMessage(record);
 			}
@@ -116,6 +126,14 @@ public class LedgerConsumer implements StreamListener<String, MapRecord<String, 
 				logger.warn("Entry " + record.getId() + " could not be booked; left pending: " + ex.getMessage());
 			}
 		}
+	}
+
+	// For someone to look at, rather than pending for good.
+	private void deadLetter(MapRecord<String, String, String> record, String reason) {
+		Map<String, String> fields = new LinkedHashMap<>(record.getValue());
+		fields.put("reason", reason);
+		this.streams.add(this.deadLetters, fields);
+		this.streams.acknowledge(this.group, record);
 	}
 
 }

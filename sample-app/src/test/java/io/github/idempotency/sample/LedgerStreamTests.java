@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -139,6 +140,22 @@ class LedgerStreamTests {
 		await().atMost(PATIENCE).until(() -> pending() == 0);
 		assertThat(bookings(event.paymentId())).singleElement()
 			.satisfies((entry) -> assertThat(entry.get("booking").get("amount").asLong()).isEqualTo(500));
+	}
+
+	// Left pending, entries that fail on every delivery would fill the first page of
+	// every reclaim for good, and keep the entries behind them from being taken over.
+	@Test
+	void entryThatFailsOnEveryDeliveryShouldBeMovedToTheDeadLetterStream() {
+		StreamOperations<String, String, String> streams = this.redis.opsForStream();
+		String eventId = UUID.randomUUID().toString();
+		// No amount: it cannot be read as an event.
+		streams.add(STREAM, Map.of("eventId", eventId, "paymentId", "pay_unreadable", "currency", "EUR"));
+		await().atMost(PATIENCE)
+			.until(() -> streams.range(STREAM + ":dead-letters", Range.unbounded())
+				.stream()
+				.anyMatch((record) -> eventId.equals(record.getValue().get("eventId"))
+						&& "delivered 10 times without being booked".equals(record.getValue().get("reason"))));
+		await().atMost(PATIENCE).until(() -> pending() == 0);
 	}
 
 	// The live consumers take every event the moment it is published while they wait
