@@ -17,6 +17,7 @@ import io.github.idempotency.interceptor.Hashing;
 import io.github.idempotency.IdempotencyRecord;
 import io.github.idempotency.IdempotencyStore;
 import io.github.idempotency.StoredResponse;
+import io.github.idempotency.UnreadableRecordException;
 import io.github.idempotency.web.IdempotencyScopeResolver;
 import org.jspecify.annotations.Nullable;
 
@@ -37,11 +38,13 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  * A record is named either by its record key (the 64 hex characters the logs show) or by
  * the operation, the client's key and, for authenticated requests, the principal; the
  * latter works for HTTP operations under the default scope rule only. The stored values
- * (header values, and the body when asked for) are shown only where
+ * (header values, and the body when asked for) and the fingerprint are shown only where
  * {@code management.endpoint.idempotency.show-values} allows it ({@code never} by
  * default, as Spring Boot's own endpoints show values; {@code when-authorized} shows them
  * to no one over JMX, which knows no user): they may hold what the API returned to its
- * clients. Reading is allowed by default; deleting only once
+ * clients, and guesses at what a request held can be tried against its fingerprint. A
+ * record the store cannot read is described as {@code unreadable}, with the reason.
+ * Reading is allowed by default; deleting only once
  * {@code management.endpoint.idempotency.access} is {@code unrestricted}, since a deleted
  * record lets a retry run its operation again.
  *
@@ -105,9 +108,20 @@ public class IdempotencyEndpoint {
 			@org.springframework.lang.Nullable Boolean body, SecurityContext securityContext) {
 		boolean shown = this.showValues.isShown(securityContext, this.roles);
 		boolean withBody = Boolean.TRUE.equals(body);
-		return this.store.find(checked(recordKey))
-			.map((record) -> describe(recordKey, record, shown, withBody))
-			.orElse(null);
+		try {
+			return this.store.find(checked(recordKey))
+				.map((record) -> describe(recordKey, record, shown, withBody))
+				.orElse(null);
+		}
+		// What the logs tell operators to look at, and to delete once they know where it
+		// came from.
+		catch (UnreadableRecordException ex) {
+			Map<String, Object> description = new LinkedHashMap<>();
+			description.put("recordKey", recordKey);
+			description.put("state", "unreadable");
+			description.put("reason", ex.getMessage());
+			return description;
+		}
 	}
 
 	/**
@@ -153,7 +167,9 @@ public class IdempotencyEndpoint {
 		Map<String, Object> description = new LinkedHashMap<>();
 		description.put("recordKey", recordKey);
 		description.put("state", record.state().name().toLowerCase(Locale.ROOT));
-		description.put("fingerprint", record.fingerprint());
+		// A hash of the request (or the arguments), against which guesses at what it held
+		// can be tried.
+		description.put("fingerprint", shown ? record.fingerprint() : HIDDEN);
 		putIfPresent(description, "createdAt", record.createdAt());
 		putIfPresent(description, "completedAt", record.completedAt());
 		description.put("expiresAt", Instant.now().plus(record.expiresIn()));

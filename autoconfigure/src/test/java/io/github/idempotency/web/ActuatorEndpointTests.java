@@ -6,7 +6,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -15,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.idempotency.store.redis.RedisIdempotencyStore;
 import io.github.idempotency.web.app.TestApplication;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
@@ -22,6 +26,7 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -43,6 +48,12 @@ class ActuatorEndpointTests extends AbstractWebTests {
 	@Autowired
 	private MeterRegistry registry;
 
+	@Autowired
+	private RedisIdempotencyStore store;
+
+	@Autowired
+	private StringRedisTemplate redis;
+
 	private final ObjectMapper json = new ObjectMapper();
 
 	@Test
@@ -60,6 +71,7 @@ class ActuatorEndpointTests extends AbstractWebTests {
 		assertThat(record.at("/response/status").asInt()).isEqualTo(201);
 		assertThat(record.at("/response/bodySize").asInt()).isEqualTo(created.body().length);
 		assertThat(record.at("/response/headers/Location/0").asText()).isEqualTo("******");
+		assertThat(record.get("fingerprint").asText()).isEqualTo("******");
 		assertThat(record.at("/response/body").isMissingNode()).isTrue();
 
 		String withBody = "/" + record.get("recordKey").asText() + "?body=true";
@@ -69,6 +81,23 @@ class ActuatorEndpointTests extends AbstractWebTests {
 		assertThat(shown.at("/response/body").asText()).isEqualTo(new String(created.body(), StandardCharsets.UTF_8));
 		assertThat(shown.at("/response/headers/Location/0").asText())
 			.isEqualTo(created.headers().firstValue("Location").orElseThrow());
+		assertThat(shown.get("fingerprint").asText()).isNotEqualTo("******").isNotBlank();
+	}
+
+	// What the logs tell operators to look at before they delete it.
+	@Test
+	void unreadableRecordShouldBeDescribedAsSuchAndDeletable() throws Exception {
+		byte[] random = new byte[32];
+		new SecureRandom().nextBytes(random);
+		String recordKey = HexFormat.of().formatHex(random);
+		this.redis.opsForValue().set(this.store.redisKey(recordKey), "not a record", Duration.ofMinutes(1));
+
+		HttpResponse<String> read = actuator("GET", "/" + recordKey);
+		assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+		JsonNode record = this.json.readTree(read.body());
+		assertThat(record.get("state").asText()).isEqualTo("unreadable");
+		assertThat(record.get("reason").asText()).contains("cannot be read");
+		assertThat(this.json.readTree(actuator("DELETE", "/" + recordKey).body()).get("deleted").asBoolean()).isTrue();
 	}
 
 	@Test
