@@ -30,8 +30,8 @@ import org.springframework.web.method.HandlerMethod;
 /**
  * Documents every {@code @Idempotent} operation in the OpenAPI description springdoc
  * generates: the key header (or, for keys computed from the body, a note), and the 400,
- * 409 and 422 problem responses the starter may give. Responses the application documents
- * itself are left as they are; other operations are untouched.
+ * 409 and 422 problem responses the starter may give. A key header and responses the
+ * application documents itself are left as they are; other operations are untouched.
  *
  * @since 0.1.0
  */
@@ -71,8 +71,8 @@ public class IdempotencyOperationCustomizer implements OperationCustomizer {
 		if (idempotent == null || !(idempotent.declaredOnMethod() || coveredByClass(handlerMethod))) {
 			return operation;
 		}
-		if (idempotent.keyExpression() == null) {
-			String headerName = (idempotent.headerName() != null) ? idempotent.headerName() : this.defaultHeaderName;
+		String headerName = (idempotent.headerName() != null) ? idempotent.headerName() : this.defaultHeaderName;
+		if (idempotent.keyExpression() == null && !documentsHeader(operation, headerName)) {
 			operation.addParametersItem(new HeaderParameter().name(headerName)
 				.required(idempotent.required())
 				.description("Unique key of this operation, reused unchanged for every retry of it. A retry with the"
@@ -80,7 +80,7 @@ public class IdempotencyOperationCustomizer implements OperationCustomizer {
 						+ ": true.")
 				.schema(new StringSchema().minLength(1).maxLength(this.maxKeyLength)));
 		}
-		else {
+		else if (idempotent.keyExpression() != null) {
 			String note = "Idempotent: retries are recognised by a key taken from the request body.";
 			operation.setDescription(
 					(operation.getDescription() != null) ? operation.getDescription() + "\n\n" + note : note);
@@ -109,6 +109,15 @@ public class IdempotencyOperationCustomizer implements OperationCustomizer {
 			}
 		}
 		return mapped.isEmpty() || mapped.stream().anyMatch((method) -> this.classLevelMethods.contains(method.name()));
+	}
+
+	// A handler that reads the key itself (@RequestHeader), or documents it: a second
+	// parameter of the same name and location would make the description invalid.
+	private static boolean documentsHeader(Operation operation, String headerName) {
+		return operation.getParameters() != null && operation.getParameters()
+			.stream()
+			.anyMatch((parameter) -> "header".equals(parameter.getIn())
+					&& headerName.equalsIgnoreCase(parameter.getName()));
 	}
 
 	private static void addProblem(ApiResponses responses, String status, String description,

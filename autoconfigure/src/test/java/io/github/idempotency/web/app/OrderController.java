@@ -218,6 +218,15 @@ public class OrderController {
 		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
 	}
 
+	// Reads the key itself, to log it, say.
+	@PostMapping("/logged-key")
+	@Idempotent
+	Order loggedKey(@RequestHeader("X-Test-Name") String name, @RequestHeader("Idempotency-Key") String key,
+			@RequestBody OrderRequest request) {
+		int run = this.executions.record(name);
+		return new Order(this.ids.incrementAndGet(), request.item(), request.quantity(), run);
+	}
+
 	@PostMapping("/optional")
 	@Idempotent(required = false)
 	Order optional(@RequestHeader("X-Test-Name") String name, @RequestBody OrderRequest request) {
