@@ -148,12 +148,7 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 				IdempotencyFilter.SwappableResponse.class);
 		String unprotected = whyUnprotected(request, handlerMethod, operation, swappableRequest, swappableResponse);
 		if (unprotected != null) {
-			this.problemWriter.write(
-					new IdempotencyProblemException(IdempotencyProblem.NOT_PROTECTED,
-							"This operation cannot be processed safely: idempotency is not in effect for it.", null),
-					request, response);
-			logger.error(unprotected);
-			return false;
+			return refuseUnprotected(request, response, unprotected);
 		}
 		if (operation.keyExpression() == null && !operation.required()
 				&& request.getHeader(this.coordinator.headerName(operation)) == null) {
@@ -162,6 +157,17 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 				this.coordinator.record(request, IdempotencyOutcome.BYPASSED);
 			}
 			return true;
+		}
+		// Async processing started before the handler ran, by a filter or an interceptor
+		// (reached here on its own dispatch, or with it started), ends where the starter
+		// cannot follow it: the answer would be neither stored nor sent, and the key
+		// would
+		// stay claimed until renewal gave up. Spring MVC's own async processing starts
+		// after the handler, and its dispatches carry the exchange.
+		if (request.getDispatcherType() == DispatcherType.ASYNC || request.isAsyncStarted()) {
+			return refuseUnprotected(request, response, operation.name() + " is @Idempotent but was reached with"
+					+ " async processing a filter or an interceptor started before it, whose end the starter cannot"
+					+ " follow");
 		}
 		byte[] body = null;
 		MediaType formType = formType(request);
@@ -228,6 +234,16 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		request.setAttribute(IdempotentExchange.ATTRIBUTE, exchange);
 		swappableRequest.exchange = exchange;
 		return true;
+	}
+
+	private boolean refuseUnprotected(HttpServletRequest request, HttpServletResponse response, String why)
+			throws IOException {
+		this.problemWriter.write(
+				new IdempotencyProblemException(IdempotencyProblem.NOT_PROTECTED,
+						"This operation cannot be processed safely: idempotency is not in effect for it.", null),
+				request, response);
+		logger.error(why);
+		return false;
 	}
 
 	private boolean refuseIncomplete(HttpServletRequest request, HttpServletResponse response, String detail)

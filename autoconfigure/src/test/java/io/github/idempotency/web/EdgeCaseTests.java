@@ -908,6 +908,26 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// Started before the handler ran, it ends where the starter cannot follow it: the
+	// answer was neither stored nor sent (an empty 201 on the thread that went on, none
+	// at all on the dispatch), and the key stayed claimed until renewal gave up.
+	@ParameterizedTest
+	@ValueSource(strings = { "same-thread", "dispatch" })
+	void asyncProcessingAFilterStartsBeforeTheHandlerShouldBeRefusedWithoutClaiming(String how) {
+		HttpResponse<byte[]> first = this.http.post("/edge/payments")
+			.key(this.key)
+			.name(this.key)
+			.header(EdgeApplication.ASYNC_BEFORE_THE_CHAIN, how)
+			.json("{}")
+			.send();
+		HttpResponse<byte[]> retry = this.http.post("/edge/payments").key(this.key).name(this.key).json("{}").send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(503);
+		assertThat(TestHttp.text(first)).contains("idempotency-not-protected");
+		assertThat(retry.statusCode()).as(TestHttp.text(retry)).isEqualTo(201);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	@Test
 	void asyncProcessingAnOrdinaryHandlerStartsItselfShouldBeLeftAlone() {
 		HttpResponse<byte[]> response = this.http.post("/edge/async/raw-plain").key(this.key).name(this.key).send();

@@ -67,6 +67,33 @@ public class EdgeApplication {
 	 */
 	public static final String ASYNC_AFTER_THE_CHAIN = "X-Async-After-The-Chain";
 
+	/**
+	 * Asked by a request, a filter of the application's turns it async before the
+	 * handler: "same-thread" goes on down the chain and completes it once the chain
+	 * returns, as a filter that times requests out might; "dispatch" hands it on in an
+	 * async dispatch, as one that queues requests might.
+	 */
+	public static final String ASYNC_BEFORE_THE_CHAIN = "X-Async-Before-The-Chain";
+
+	@Bean
+	FilterRegistrationBean<Filter> asyncBeforeTheChain() {
+		Filter filter = (request, response, chain) -> {
+			String how = ((HttpServletRequest) request).getHeader(ASYNC_BEFORE_THE_CHAIN);
+			if ("same-thread".equals(how)) {
+				AsyncContext async = request.startAsync(request, response);
+				chain.doFilter(request, response);
+				async.complete();
+			}
+			else if ("dispatch".equals(how)) {
+				request.startAsync(request, response).dispatch();
+			}
+			else {
+				chain.doFilter(request, response);
+			}
+		};
+		return new FilterRegistrationBean<>(filter);
+	}
+
 	@Bean
 	FilterRegistrationBean<Filter> asyncAfterTheChain() {
 		Filter filter = (request, response, chain) -> {
