@@ -161,9 +161,8 @@ public class IdempotentHandlerInterceptor implements HandlerInterceptor {
 		// Async processing started before the handler ran, by a filter or an interceptor
 		// (reached here on its own dispatch, or with it started), ends where the starter
 		// cannot follow it: the answer would be neither stored nor sent, and the key
-		// would
-		// stay claimed until renewal gave up. Spring MVC's own async processing starts
-		// after the handler, and its dispatches carry the exchange.
+		// would stay claimed until renewal gave up. Spring MVC's own async processing
+		// starts after the handler, and its dispatches carry the exchange.
 		if (request.getDispatcherType() == DispatcherType.ASYNC || request.isAsyncStarted()) {
 			return refuseUnprotected(request, response, operation.name() + " is @Idempotent but was reached with"
 					+ " async processing a filter or an interceptor started before it, whose end the starter cannot"
