@@ -241,23 +241,13 @@ class RedisEvictionPolicyCheckTests {
 	}
 
 	@Configuration(proxyBeanMethods = false)
-	static class RecordsOnEvictingRedis {
+	static class RecordsOnEvictingRedis extends RecordsOnEvictingRedisBesideAnother {
 
+		@Override
 		@Bean
 		@Primary
 		LettuceConnectionFactory cacheRedis() {
-			return new LettuceConnectionFactory(
-					new RedisStandaloneConfiguration(RedisTestServer.host(), RedisTestServer.port()));
-		}
-
-		@Bean
-		LettuceConnectionFactory recordsRedis() {
-			return factory(redis.port());
-		}
-
-		@Bean
-		RedisIdempotencyStore idempotencyStore(@Qualifier("recordsRedis") RedisConnectionFactory records) {
-			return new RedisIdempotencyStore(records, "eviction-check-test");
+			return super.cacheRedis();
 		}
 
 	}
