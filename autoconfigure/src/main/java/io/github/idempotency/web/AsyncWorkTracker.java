@@ -51,7 +51,7 @@ final class AsyncWorkTracker implements CallableProcessingInterceptor, DeferredR
 	public <T> void beforeConcurrentHandling(NativeWebRequest request, Callable<T> task) {
 		IdempotentExchange exchange = track(request);
 		if (exchange != null) {
-			exchange.workSubmitted();
+			exchange.workSubmitted(request);
 		}
 	}
 
@@ -73,7 +73,7 @@ final class AsyncWorkTracker implements CallableProcessingInterceptor, DeferredR
 		IdempotentExchange exchange = this.running.get();
 		if (exchange != null) {
 			this.running.remove();
-			exchange.workStopped();
+			exchange.workReturned(concurrentResult);
 		}
 	}
 
@@ -90,7 +90,7 @@ final class AsyncWorkTracker implements CallableProcessingInterceptor, DeferredR
 			@Nullable Object concurrentResult) {
 		IdempotentExchange exchange = this.work.remove(request);
 		if (exchange != null) {
-			exchange.deferredResultSet();
+			exchange.deferredResultSet(concurrentResult);
 		}
 	}
 

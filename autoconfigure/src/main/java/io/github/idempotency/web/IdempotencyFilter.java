@@ -117,11 +117,12 @@ public class IdempotencyFilter extends GenericFilterBean {
 		switch (request.getDispatcherType()) {
 			// An async dispatch has work to finish only if the first dispatch left some.
 			case ASYNC -> {
-				if (request.getAttribute(IdempotentExchange.ATTRIBUTE) == null) {
-					chain.doFilter(request, response);
+				if (request.getAttribute(IdempotentExchange.ATTRIBUTE) instanceof IdempotentExchange exchange) {
+					exchange.asyncDispatched();
+					handled(request, response, chain);
 				}
 				else {
-					handled(request, response, chain);
+					chain.doFilter(request, response);
 				}
 			}
 			// And an error page only if one awaits it, never to prepare a request of its

@@ -39,6 +39,9 @@ final class IdempotentExchange implements IdempotentCall {
 	 */
 	static final String ATTRIBUTE = IdempotentExchange.class.getName();
 
+	// Stands for no result of the work: a Callable may return null.
+	private static final Object NO_RESULT = new Object();
+
 	private final IdempotencyCoordinator coordinator;
 
 	private final IdempotentOperation operation;
@@ -83,9 +86,26 @@ final class IdempotentExchange implements IdempotentCall {
 
 	private boolean releaseWhenWorkStops;
 
-	// The response is not the outcome of the work: an async timeout or error, a client
-	// that went away, or an exception after the body was committed cut it short.
+	// The response is not the outcome of the work: an async error, a client that went
+	// away, or an exception after the body was committed cut it short.
 	private boolean interrupted;
+
+	// The request timed out before the work's result was dispatched: the response is the
+	// timeout's, unless the work's result won the race to answer (timeoutHandled).
+	private boolean timedOut;
+
+	// The work's result won that race: it answers if it reaches the request in an async
+	// dispatch, which a container may refuse while the request times out (Jetty does, and
+	// renders an error page instead).
+	private boolean workWonTheRace;
+
+	// The thread handling the request's timeout, from before Spring MVC's timeout
+	// handler until after it.
+	private @Nullable Thread timingOut;
+
+	// What the work produced, if the starter heard of it before any timeout: the
+	// request's answer if Spring MVC dispatches that very object.
+	private @Nullable Object workResult = NO_RESULT;
 
 	// The work is a DeferredResult's, set going somewhere the starter cannot see.
 	private boolean deferred;
@@ -213,13 +233,13 @@ final class IdempotentExchange implements IdempotentCall {
 	// run before its own timeout and error handlers, which set results (a
 	// DeferredResult's fallback among them) that would pass for the end of the work. A
 	// result that was already there when the timeout or error came is the work's own,
-	// and stands.
+	// and stands; so may one that comes while the timeout is handled.
 	private void noteAsyncTimeoutsAndErrors() {
 		WebAsyncManager manager = WebAsyncUtils.getAsyncManager(this.request);
 		AsyncWebRequest async = manager.getAsyncWebRequest();
 		if (async != null) {
-			async.addTimeoutHandler(() -> asyncInterrupted(manager));
-			async.addErrorHandler((failure) -> asyncInterrupted(manager));
+			async.addTimeoutHandler(() -> timeoutStarting(manager));
+			async.addErrorHandler((failure) -> asyncFailed(manager));
 		}
 	}
 
@@ -345,7 +365,8 @@ final class IdempotentExchange implements IdempotentCall {
 	/**
 	 * Async work was handed to an executor: it has not started yet.
 	 */
-	synchronized void workSubmitted() {
+	synchronized void workSubmitted(NativeWebRequest asyncRequest) {
+		noteTimeoutHandled(asyncRequest);
 		this.asyncPhases++;
 		this.work = Work.PENDING;
 	}
@@ -356,6 +377,7 @@ final class IdempotentExchange implements IdempotentCall {
 	 * @param asyncRequest the async request Spring MVC waits for its result on
 	 */
 	synchronized void workRunning(NativeWebRequest asyncRequest) {
+		noteTimeoutHandled(asyncRequest);
 		this.deferred = true;
 		if (!this.futureWork) {
 			this.work = Work.RUNNING;
@@ -367,6 +389,15 @@ final class IdempotentExchange implements IdempotentCall {
 		if (this.asyncPhases++ > 0 && asyncRequest instanceof AsyncWebRequest later) {
 			later.addTimeoutHandler(this::laterPhaseInterrupted);
 			later.addErrorHandler((failure) -> laterPhaseInterrupted());
+		}
+	}
+
+	// Registered as Spring MVC starts the async processing of what the handler returned,
+	// after its own timeout handler.
+	private void noteTimeoutHandled(NativeWebRequest asyncRequest) {
+		if (this.asyncPhases == 0 && asyncRequest instanceof AsyncWebRequest async) {
+			WebAsyncManager manager = WebAsyncUtils.getAsyncManager(asyncRequest);
+			async.addTimeoutHandler(() -> timeoutHandled(manager));
 		}
 	}
 
@@ -391,24 +422,96 @@ final class IdempotentExchange implements IdempotentCall {
 	}
 
 	/**
-	 * A {@code DeferredResult} got its result. Only in time does that mean its work has
-	 * ended; after a timeout or an error its end cannot be known.
+	 * Submitted async work returned, or threw.
+	 * @param result what it returned, or threw
 	 */
-	void deferredResultSet() {
+	void workReturned(@Nullable Object result) {
 		synchronized (this) {
-			if (this.deferredWorkUnknown || (this.futureWork && this.interrupted && !this.futureDone)) {
-				return;
+			// A Callable that returns once the timeout interrupted it may return what
+			// it had done so far.
+			if (!this.timedOut) {
+				this.workResult = result;
 			}
 		}
 		workStopped();
 	}
 
 	/**
-	 * The request timed out or failed before its async work produced a result: the
-	 * response that follows is not that work's outcome, and a {@code DeferredResult}'s
-	 * end can no longer be known.
+	 * A {@code DeferredResult} got its result. Only from its work, in time or in a race
+	 * with the timeout's answer, does that mean its work has ended; after a timeout or an
+	 * error its end cannot be known.
+	 * @param result the result
 	 */
-	private synchronized void asyncInterrupted(WebAsyncManager manager) {
+	void deferredResultSet(@Nullable Object result) {
+		synchronized (this) {
+			// The timeout's answer: the DeferredResult's own fallback, or Spring MVC's.
+			if (this.timingOut == Thread.currentThread()) {
+				if (!this.futureWork) {
+					this.deferredWorkUnknown = true;
+				}
+				return;
+			}
+			if (this.deferredWorkUnknown
+					|| (this.futureWork && (this.interrupted || this.timedOut) && !this.futureDone)) {
+				return;
+			}
+			this.workResult = result;
+		}
+		workStopped();
+	}
+
+	/**
+	 * The request timed out before its async work's result was dispatched: until Spring
+	 * MVC's timeout handler has run, the response is taken for the timeout's.
+	 */
+	private synchronized void timeoutStarting(WebAsyncManager manager) {
+		if (manager.hasConcurrentResult()) {
+			return;
+		}
+		this.timedOut = true;
+		this.timingOut = Thread.currentThread();
+	}
+
+	/**
+	 * Spring MVC's timeout handler has run. It sets the timeout's answer unless the
+	 * work's result was set first, which then answers the request as if in time once it
+	 * is dispatched: a Callable's if it is the very result Spring MVC holds, a
+	 * {@code DeferredResult}'s if set by its work (the timeout sets its fallback on this
+	 * thread). A future's end is heard apart from its result, and stays unknown.
+	 * Otherwise a {@code DeferredResult}'s end can no longer be known.
+	 */
+	private synchronized void timeoutHandled(WebAsyncManager manager) {
+		if (this.timingOut != Thread.currentThread()) {
+			return;
+		}
+		this.timingOut = null;
+		boolean workAnswered = (this.workResult != NO_RESULT)
+				&& ((this.deferred) ? !this.futureWork : manager.getConcurrentResult() == this.workResult);
+		if (workAnswered) {
+			this.workWonTheRace = true;
+		}
+		else if (this.deferred && !this.futureWork) {
+			this.deferredWorkUnknown = true;
+		}
+	}
+
+	/**
+	 * The request is dispatched again to answer with what its async work produced, or
+	 * with the answer Spring MVC made in its stead.
+	 */
+	synchronized void asyncDispatched() {
+		if (this.workWonTheRace) {
+			this.workWonTheRace = false;
+			this.timedOut = false;
+		}
+	}
+
+	/**
+	 * The request failed before its async work produced a result: the response that
+	 * follows is not that work's outcome, and a {@code DeferredResult}'s end can no
+	 * longer be known.
+	 */
+	private synchronized void asyncFailed(WebAsyncManager manager) {
 		if (manager.hasConcurrentResult()) {
 			return;
 		}
@@ -427,7 +530,7 @@ final class IdempotentExchange implements IdempotentCall {
 	}
 
 	synchronized boolean isInterrupted() {
-		return this.interrupted;
+		return this.interrupted || this.timedOut;
 	}
 
 	/**

@@ -595,6 +595,26 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// The work's result and the timeout's answer race to answer the request: when the
+	// work's wins, the client gets it, and so does every retry.
+	@ParameterizedTest
+	@ValueSource(strings = { "callable", "deferred-after-return" })
+	void workAnsweringAsItsRequestTimesOutShouldBeStored(String kind) {
+		// Jetty refuses a dispatch while the request times out, and renders an error page
+		// (Spring MVC makes it of the work's result, a view name here) in its stead.
+		assumeTrue(!JETTY, "Jetty refuses the work's dispatch");
+		String path = "/edge/async/" + kind;
+		HttpResponse<byte[]> first = slow(path, 0).header(EdgeApplication.WORK_ANSWERS_DURING_TIMEOUT, "true").send();
+		HttpResponse<byte[]> retry = slow(path, 0).send();
+
+		assertThat(first.statusCode()).as(TestHttp.text(first)).isEqualTo(200);
+		assertThat(TestHttp.text(first)).isEqualTo(this.key + " run 1");
+		assertThat(retry.statusCode()).as(TestHttp.text(retry)).isEqualTo(200);
+		assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+		assertThat(retry.body()).isEqualTo(first.body());
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// The application's own async interceptor failing after the work must not hide the
 	// work's end from the starter: the failure is not stored, and the key is free at
 	// once.

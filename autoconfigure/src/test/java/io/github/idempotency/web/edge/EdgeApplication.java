@@ -1,7 +1,10 @@
 package io.github.idempotency.web.edge;
 
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import io.github.idempotency.web.app.Executions;
 import jakarta.servlet.AsyncContext;
@@ -24,10 +27,15 @@ import org.springframework.context.annotation.Import;
 import org.springframework.core.Ordered;
 import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.filter.UrlHandlerFilter;
+import org.springframework.web.context.request.async.AsyncWebRequest;
+import org.springframework.web.context.request.async.CallableProcessingInterceptor;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.DeferredResultProcessingInterceptor;
+import org.springframework.web.context.request.async.WebAsyncManager;
+import org.springframework.web.context.request.async.WebAsyncUtils;
 import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
+import org.springframework.web.servlet.AsyncHandlerInterceptor;
 import org.springframework.web.servlet.View;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 import org.springframework.web.util.ContentCachingResponseWrapper;
@@ -59,6 +67,14 @@ public class EdgeApplication {
 	 * work of a {@code DeferredResult} is done, as one that restores a context may.
 	 */
 	public static final String FAIL_POST_PROCESS = "X-Fail-Post-Process";
+
+	/**
+	 * Asked by a request, async interceptors of the application's hold the result of its
+	 * work back from Spring MVC until the request times out, then let it through while
+	 * Spring MVC handles the timeout and wait until it has won: the work answers the
+	 * request, not the timeout, as it may when the two come at once.
+	 */
+	public static final String WORK_ANSWERS_DURING_TIMEOUT = "X-Work-Answers-During-Timeout";
 
 	/**
 	 * Asked by a request, a filter of the application's turns it async once the handler
@@ -183,6 +199,97 @@ public class EdgeApplication {
 				registry.addInterceptor(new SignedBodyCheck.SignatureInterceptor()).addPathPatterns("/edge/**");
 			}
 		};
+	}
+
+	@Bean
+	WebMvcConfigurer workAnsweringDuringTimeout(Gates gates) {
+		return new WebMvcConfigurer() {
+			// A DeferredResult set before Spring MVC is done starting async processing
+			// is handled on the handler's own dispatch, which nothing must hold.
+			@Override
+			public void addInterceptors(InterceptorRegistry registry) {
+				registry.addInterceptor(new AsyncHandlerInterceptor() {
+					@Override
+					public void afterConcurrentHandlingStarted(HttpServletRequest request, HttpServletResponse response,
+							Object handler) {
+						if (request.getHeader(WORK_ANSWERS_DURING_TIMEOUT) != null) {
+							gates.release(request.getHeader("X-Test-Name") + " returned");
+						}
+					}
+				});
+			}
+
+			@Override
+			public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
+				configurer.registerCallableInterceptors(new CallableProcessingInterceptor() {
+					@Override
+					public <T> void postProcess(NativeWebRequest request, Callable<T> task,
+							@Nullable Object concurrentResult) {
+						holdUntilTimedOut(gates, request);
+					}
+
+					// Inside Spring MVC's timeout handler, before it sets the timeout's
+					// answer.
+					@Override
+					public <T> Object handleTimeout(NativeWebRequest request, Callable<T> task) {
+						letThroughAndAwaitIt(gates, request);
+						return RESULT_NONE;
+					}
+				});
+				configurer.registerDeferredResultInterceptors(new DeferredResultProcessingInterceptor() {
+					// A DeferredResult that has its result ends Spring MVC's timeout
+					// handler
+					// before any interceptor hears of the timeout: heard here, after it.
+					@Override
+					public <T> void beforeConcurrentHandling(NativeWebRequest request,
+							DeferredResult<T> deferredResult) {
+						if (request.getHeader(WORK_ANSWERS_DURING_TIMEOUT) != null
+								&& request instanceof AsyncWebRequest async) {
+							async.addTimeoutHandler(() -> letThroughAndAwaitIt(gates, request));
+						}
+					}
+
+					@Override
+					public <T> void postProcess(NativeWebRequest request, DeferredResult<T> deferredResult,
+							@Nullable Object concurrentResult) {
+						holdUntilTimedOut(gates, request);
+					}
+				});
+			}
+		};
+	}
+
+	// On the work's thread, which Spring MVC interrupts on timeout.
+	private static void holdUntilTimedOut(Gates gates, NativeWebRequest request) {
+		if (request.getHeader(WORK_ANSWERS_DURING_TIMEOUT) == null) {
+			return;
+		}
+		CountDownLatch timedOut = gates.open(request.getHeader("X-Test-Name") + " timed out");
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		boolean interrupted = false;
+		while (timedOut.getCount() > 0 && System.nanoTime() < deadline) {
+			try {
+				timedOut.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+			}
+			catch (InterruptedException ex) {
+				interrupted = true;
+			}
+		}
+		if (interrupted) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	private static void letThroughAndAwaitIt(Gates gates, NativeWebRequest request) {
+		if (request.getHeader(WORK_ANSWERS_DURING_TIMEOUT) == null) {
+			return;
+		}
+		gates.release(request.getHeader("X-Test-Name") + " timed out");
+		WebAsyncManager manager = WebAsyncUtils.getAsyncManager(request);
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (!manager.hasConcurrentResult() && System.nanoTime() < deadline) {
+			LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+		}
 	}
 
 	@Bean

@@ -182,6 +182,25 @@ public class EdgeController {
 		return result;
 	}
 
+	// Its work sets the result only once the handler's dispatch is over, which the
+	// application's interceptor tells (EdgeApplication.WORK_ANSWERS_DURING_TIMEOUT).
+	@PostMapping("/async/deferred-after-return")
+	@Idempotent
+	DeferredResult<String> deferredAfterReturn(@RequestHeader("X-Test-Name") String name) {
+		DeferredResult<String> result = new DeferredResult<>();
+		CountDownLatch returned = this.gates.open(name + " returned");
+		this.workers.execute(() -> {
+			try {
+				returned.await(10, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			result.setResult(work(name, 0));
+		});
+		return result;
+	}
+
 	@PostMapping("/async/deferred-fallback")
 	@Idempotent
 	DeferredResult<ResponseEntity<String>> deferredWithFallback(@RequestHeader("X-Test-Name") String name,
