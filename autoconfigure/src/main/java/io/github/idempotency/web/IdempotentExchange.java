@@ -99,9 +99,9 @@ final class IdempotentExchange implements IdempotentCall {
 	// renders an error page instead).
 	private boolean workWonTheRace;
 
-	// The thread handling the request's timeout, from before Spring MVC's timeout
-	// handler until after it.
-	private @Nullable Thread timingOut;
+	// The request's timeout is being handled, from before Spring MVC's timeout handler
+	// until after it.
+	private boolean timingOut;
 
 	// What the work produced, if the starter heard of it before any timeout: the
 	// request's answer if Spring MVC dispatches that very object.
@@ -437,18 +437,18 @@ final class IdempotentExchange implements IdempotentCall {
 	}
 
 	/**
-	 * A {@code DeferredResult} got its result. Only from its work, in time or in a race
-	 * with the timeout's answer, does that mean its work has ended; after a timeout or an
-	 * error its end cannot be known.
+	 * A {@code DeferredResult} got its result. Only in time, before any timeout (even if
+	 * its answer then races the timeout's), does that mean its work has ended; once a
+	 * timeout or an error came, its end cannot be known.
 	 * @param result the result
 	 */
 	void deferredResultSet(@Nullable Object result) {
 		synchronized (this) {
-			// The timeout's answer: the DeferredResult's own fallback, or Spring MVC's.
-			if (this.timingOut == Thread.currentThread()) {
-				if (!this.futureWork) {
-					this.deferredWorkUnknown = true;
-				}
+			// The timeout's answer (the DeferredResult's own fallback, or Spring MVC's),
+			// or one the timeout brought about: a timeout callback that cancels the work,
+			// whose thread then sets what it had, or an error.
+			if (this.timedOut && !this.futureWork) {
+				this.deferredWorkUnknown = true;
 				return;
 			}
 			if (this.deferredWorkUnknown
@@ -469,22 +469,21 @@ final class IdempotentExchange implements IdempotentCall {
 			return;
 		}
 		this.timedOut = true;
-		this.timingOut = Thread.currentThread();
+		this.timingOut = true;
 	}
 
 	/**
 	 * Spring MVC's timeout handler has run. It sets the timeout's answer unless the
 	 * work's result was set first, which then answers the request as if in time once it
-	 * is dispatched: a Callable's if it is the very result Spring MVC holds, a
-	 * {@code DeferredResult}'s if set by its work (the timeout sets its fallback on this
-	 * thread). A future's end is heard apart from its result, and stays unknown.
-	 * Otherwise a {@code DeferredResult}'s end can no longer be known.
+	 * is dispatched: a result the starter heard of before the timeout, and for a Callable
+	 * the very one Spring MVC holds. A future's end is heard apart from its result, and
+	 * stays unknown. Otherwise a {@code DeferredResult}'s end can no longer be known.
 	 */
 	private synchronized void timeoutHandled(WebAsyncManager manager) {
-		if (this.timingOut != Thread.currentThread()) {
+		if (!this.timingOut) {
 			return;
 		}
-		this.timingOut = null;
+		this.timingOut = false;
 		boolean workAnswered = (this.workResult != NO_RESULT)
 				&& ((this.deferred) ? !this.futureWork : manager.getConcurrentResult() == this.workResult);
 		if (workAnswered) {

@@ -615,6 +615,20 @@ class EdgeCaseTests extends AbstractWebTests {
 		assertThat(this.executions.count(this.key)).isEqualTo(1);
 	}
 
+	// A result that comes once the timeout did may be one the timeout brought about.
+	@Test
+	void deferredResultItsTimeoutBroughtAboutShouldNotBeStored() {
+		HttpResponse<byte[]> first = slow("/edge/async/deferred-stopped-by-its-timeout", 0).send();
+		HttpResponse<byte[]> retry = slow("/edge/async/deferred-stopped-by-its-timeout", 0).send();
+
+		if (!JETTY) {
+			assertThat(TestHttp.text(first)).isEqualTo(this.key + " stopped in run 1");
+		}
+		// Its end cannot be known: held until renewal stops at the maximum duration.
+		assertThat(retry.statusCode()).as(TestHttp.text(retry)).isEqualTo(409);
+		assertThat(this.executions.count(this.key)).isEqualTo(1);
+	}
+
 	// The application's own async interceptor failing after the work must not hide the
 	// work's end from the starter: the failure is not stored, and the key is free at
 	// once.

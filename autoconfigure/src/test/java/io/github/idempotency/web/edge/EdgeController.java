@@ -201,6 +201,39 @@ public class EdgeController {
 		return result;
 	}
 
+	// Its timeout callback stops the work, whose thread then answers with what it had
+	// done: an answer the timeout brought about, which wins the race with the timeout's.
+	@PostMapping("/async/deferred-stopped-by-its-timeout")
+	@Idempotent
+	DeferredResult<String> deferredStoppedByItsTimeout(@RequestHeader("X-Test-Name") String name) {
+		DeferredResult<String> result = new DeferredResult<>();
+		CountDownLatch stop = new CountDownLatch(1);
+		CountDownLatch answered = new CountDownLatch(1);
+		this.workers.execute(() -> {
+			int run = this.executions.record(name);
+			try {
+				stop.await(10, TimeUnit.SECONDS);
+				result.setResult(name + " stopped in run " + run);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			finally {
+				answered.countDown();
+			}
+		});
+		result.onTimeout(() -> {
+			stop.countDown();
+			try {
+				answered.await(10, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		});
+		return result;
+	}
+
 	@PostMapping("/async/deferred-fallback")
 	@Idempotent
 	DeferredResult<ResponseEntity<String>> deferredWithFallback(@RequestHeader("X-Test-Name") String name,
