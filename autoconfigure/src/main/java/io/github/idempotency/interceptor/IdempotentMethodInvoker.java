@@ -478,11 +478,18 @@ public class IdempotentMethodInvoker {
 			// abstract field) would fail every replay instead.
 			warnIfReplayedAsAnother(operation, target, value, this.codec.read(json, target.valueType));
 		}
-		catch (IllegalArgumentException ex) {
-			// The method did its work: running it again for a retry would do it twice.
-			logger.warn(operation.name() + " returned a value that cannot be kept as JSON (" + ex.getMessage()
+		// What ResultCodec promises, or anything else an application's codec throws: the
+		// method did its work, and running it again for a retry would do it twice.
+		catch (RuntimeException ex) {
+			String message = operation.name() + " returned a value that cannot be kept as JSON (" + ex.getMessage()
 					+ "); it was returned, and retries with its key throw IdempotentResultNotKeptException rather"
-					+ " than run it again. Return a type the application's JSON mapper writes and reads back.");
+					+ " than run it again. Return a type the application's JSON mapper writes and reads back.";
+			if (ex instanceof IllegalArgumentException) {
+				logger.warn(message);
+			}
+			else {
+				logger.warn(message, ex);
+			}
 			keep(claim, NOT_KEPT_OUTCOME, target, true);
 			return;
 		}

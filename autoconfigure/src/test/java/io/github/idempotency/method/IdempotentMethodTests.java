@@ -28,6 +28,7 @@ import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotencyKeyReusedException;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.IdempotentResultNotKeptException;
+import io.github.idempotency.json.ResultCodec;
 import io.github.idempotency.InvalidIdempotencyKeyException;
 import io.github.idempotency.interceptor.IdempotencyOutcome;
 import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
@@ -54,12 +55,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.ResolvableType;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.scheduling.annotation.EnableAsync;
@@ -236,6 +239,16 @@ class IdempotentMethodTests {
 		assertThatExceptionOfType(IdempotentResultNotKeptException.class)
 			.isThrownBy(() -> this.payments.opaque(this.key));
 		assertThat(this.payments.runs("opaque")).isEqualTo(before + 1);
+	}
+
+	// A codec of the application's may throw what ResultCodec does not promise.
+	@Test
+	void valueTheApplicationsCodecFailsOnShouldNotLetRetryRunAgain() {
+		int before = this.payments.runs("unwritable");
+		assertThat(this.payments.unwritable(this.key)).isNotNull();
+		assertThatExceptionOfType(IdempotentResultNotKeptException.class)
+			.isThrownBy(() -> this.payments.unwritable(this.key));
+		assertThat(this.payments.runs("unwritable")).isEqualTo(before + 1);
 	}
 
 	// As JSON, the text of 4,094 characters is 4,096 bytes: the most that is kept.
@@ -688,6 +701,39 @@ class IdempotentMethodTests {
 		@Bean
 		Outcomes outcomes() {
 			return new Outcomes();
+		}
+
+		// The auto-configured codec, behind one that fails on what Payments.unwritable
+		// returns with an exception of its own.
+		@Bean
+		static BeanPostProcessor codecFailingOnUnwritable() {
+			return new BeanPostProcessor() {
+				@Override
+				public Object postProcessAfterInitialization(Object bean, String beanName) {
+					if (!(bean instanceof ResultCodec codec)) {
+						return bean;
+					}
+					return new ResultCodec() {
+						@Override
+						public byte[] write(@Nullable Object value, ResolvableType type) {
+							if (value instanceof Payments.Unwritable) {
+								throw new IllegalStateException("The application's codec writes no Unwritable");
+							}
+							return codec.write(value, type);
+						}
+
+						@Override
+						public byte[] writeForFingerprint(@Nullable Object value, ResolvableType type) {
+							return codec.writeForFingerprint(value, type);
+						}
+
+						@Override
+						public @Nullable Object read(byte[] json, ResolvableType type) {
+							return codec.read(json, type);
+						}
+					};
+				}
+			};
 		}
 
 		@Bean

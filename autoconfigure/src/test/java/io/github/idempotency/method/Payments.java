@@ -198,6 +198,15 @@ public class Payments {
 		throw new DeclinedException("x".repeat(length));
 	}
 
+	/**
+	 * Returns a value the test application's codec fails on with an exception of its own.
+	 */
+	@Idempotent(key = "#reference")
+	public Unwritable unwritable(String reference) {
+		ran("unwritable");
+		return new Unwritable();
+	}
+
 	@Idempotent(key = "#reference")
 	public Opaque opaque(String reference) {
 		ran("opaque");
@@ -444,6 +453,14 @@ public class Payments {
 		@JsonAnyGetter
 		public Map<String, Object> getAttributes() {
 			return Map.of("type", "card");
+		}
+
+	}
+
+	public static class Unwritable {
+
+		public String getNote() {
+			return "written by no codec of the test application";
 		}
 
 	}
