@@ -276,7 +276,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 			this.rabbitListeners.put(new MethodClassKey(method, owner),
 					new RabbitListenerDeclaration(operation.name(), rabbit.getString("id").trim(),
 							rabbit.getString("containerFactory").trim(), rabbit.getString("ackMode").trim(),
-							rabbit.getValue("batch").map((batch) -> batch.toString().trim()).orElse("")));
+							rabbit.getValue("batch").map((batch) -> batch.toString().trim()).orElse(""),
+							acknowledgedOnCompletion(method)));
 		}
 	}
 
@@ -540,7 +541,15 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 		}
 		Class<?> owner = (userClass != null) ? userClass : method.getDeclaringClass();
 		MergedAnnotation<?> rabbit = listenerAnnotation(method, owner, RABBIT_LISTENER, RABBIT_HANDLER);
-		return rabbit.isPresent() && rabbit.getString("ackMode").trim().equalsIgnoreCase("MANUAL");
+		return rabbit.isPresent() && rabbit.getString("ackMode").trim().equalsIgnoreCase("MANUAL")
+				&& !acknowledgedOnCompletion(method);
+	}
+
+	// Spring AMQP acknowledges the message of a listener that returns a CompletableFuture
+	// itself once the future completes, in the manual mode its container then takes on
+	// whatever it was given.
+	private static boolean acknowledgedOnCompletion(Method method) {
+		return CompletableFuture.class.isAssignableFrom(method.getReturnType());
 	}
 
 	private static boolean isKafkaBatch(Method method, @Nullable Class<?> userClass) {
@@ -896,9 +905,11 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 	 * default factory
 	 * @param ackMode the {@code ackMode} attribute, empty when the factory decides
 	 * @param batch the {@code batch} attribute, empty when the factory decides
+	 * @param acknowledgedOnCompletion whether Spring AMQP acknowledges its messages once
+	 * the future it returns completes, whatever its acknowledge mode
 	 */
 	public record RabbitListenerDeclaration(String listener, String id, String containerFactory, String ackMode,
-			String batch) {
+			String batch, boolean acknowledgedOnCompletion) {
 
 	}
 

@@ -21,17 +21,18 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
  * ({@code spring.rabbitmq.listener.simple.acknowledge-mode=manual}, for Spring Boot's),
  * or its {@code ackMode} attribute through a placeholder: a duplicate does not run the
  * listener, so it would never be acknowledged. A literal {@code ackMode = "MANUAL"} fails
- * when the annotation is read. Fails too for one whose messages count as acknowledged
- * once delivered ({@code NONE}, by its factory or its attribute): a message refused for
- * now (its duplicate in progress, the store out of reach) could not come again. And for
- * one called with batches, by its factory or its {@code batch} attribute through a
- * placeholder: one key cannot stand for a batch (a literal {@code batch = "true"} fails
- * when the annotation is read). The factory's modes are read from a container it makes
- * for an endpoint of no queue, which is never started. Listener beans created later (lazy
- * ones) are not checked, and neither is the default factory where a
- * {@link RabbitListenerConfigurer} may name another. Fails too for a listener of a
- * stream, which never delivers a message again, so a message refused for now would be
- * skipped.
+ * when the annotation is read. Not for one that returns a {@code CompletableFuture},
+ * whose messages Spring AMQP acknowledges itself as the future completes. Fails too for
+ * one whose messages count as acknowledged once delivered ({@code NONE}, by its factory
+ * or its attribute): a message refused for now (its duplicate in progress, the store out
+ * of reach) could not come again. And for one called with batches, by its factory or its
+ * {@code batch} attribute through a placeholder: one key cannot stand for a batch (a
+ * literal {@code batch = "true"} fails when the annotation is read). The factory's modes
+ * are read from a container it makes for an endpoint of no queue, which is never started.
+ * Listener beans created later (lazy ones) are not checked, and neither is the default
+ * factory where a {@link RabbitListenerConfigurer} may name another. Fails too for a
+ * listener of a stream, which never delivers a message again, so a message refused for
+ * now would be skipped.
  */
 class RabbitListenerCheck implements SmartInitializingSingleton {
 
@@ -56,7 +57,7 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 		}
 		for (RabbitListenerDeclaration listener : annotations.rabbitListeners()) {
 			String ackMode = resolve(listener.ackMode());
-			if (AcknowledgeMode.MANUAL.name().equalsIgnoreCase(ackMode)) {
+			if (AcknowledgeMode.MANUAL.name().equalsIgnoreCase(ackMode) && !listener.acknowledgedOnCompletion()) {
 				throw manualListener(listener, "its ackMode attribute says so");
 			}
 			if (AcknowledgeMode.NONE.name().equalsIgnoreCase(ackMode)) {
@@ -81,7 +82,8 @@ class RabbitListenerCheck implements SmartInitializingSingleton {
 			if (containers == null) {
 				continue;
 			}
-			if (ackMode == null && containers.ackMode() == AcknowledgeMode.MANUAL) {
+			if (ackMode == null && containers.ackMode() == AcknowledgeMode.MANUAL
+					&& !listener.acknowledgedOnCompletion()) {
 				throw manualListener(listener, factory.describe() + " acknowledges manually"
 						+ " (spring.rabbitmq.listener.simple.acknowledge-mode=manual, for Spring Boot's)");
 			}

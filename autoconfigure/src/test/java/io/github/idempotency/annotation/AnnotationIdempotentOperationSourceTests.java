@@ -442,6 +442,8 @@ class AnnotationIdempotentOperationSourceTests {
 		assertThatIllegalStateException()
 			.isThrownBy(() -> operation(BatchListeners.class, "manualRabbit", String.class))
 			.withMessageContaining("acknowledges its messages itself");
+		// Spring AMQP acknowledges it as the future completes.
+		assertThat(operation(BatchListeners.class, "manualRabbitAnsweringLater", String.class)).isNotNull();
 	}
 
 	@Test
@@ -498,6 +500,12 @@ class AnnotationIdempotentOperationSourceTests {
 		@RabbitListener(queues = "payments", ackMode = "MANUAL")
 		@Idempotent(key = "#p0")
 		public void manualRabbit(String event) {
+		}
+
+		@RabbitListener(queues = "payments", ackMode = "MANUAL")
+		@Idempotent(key = "#p0")
+		public CompletableFuture<String> manualRabbitAnsweringLater(String event) {
+			return CompletableFuture.completedFuture(event);
 		}
 
 		@KafkaListener(topics = "payments", batch = "true")

@@ -2,6 +2,7 @@ package io.github.idempotency.messaging;
 
 import java.lang.reflect.Proxy;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import io.github.idempotency.annotation.Idempotent;
 import io.github.idempotency.autoconfigure.IdempotencyAutoConfiguration;
@@ -51,6 +52,17 @@ class RabbitListenerCheckTests {
 				.hasMessageContaining("the container factory acknowledges manually"));
 		factories.withBean(LedgerOfAnAutomaticFactory.class)
 			.withBean(LedgerOverridingItsFactory.class)
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	// Spring AMQP acknowledges the message of one that returns a future itself, once
+	// the future completes, and its container takes on the manual mode whatever it was
+	// given.
+	@Test
+	void listenerReturningAFutureShouldPassWhateverItsAcknowledgeMode() {
+		this.runner.withUserConfiguration(Factories.class)
+			.withBean(LedgerAnsweringLater.class)
+			.withPropertyValues("ledger.ack-mode=MANUAL")
 			.run((context) -> assertThat(context).hasNotFailed());
 	}
 
@@ -249,6 +261,22 @@ class RabbitListenerCheckTests {
 		@RabbitListener(queues = "payments")
 		@Idempotent(key = "#p0")
 		public void book(String payment) {
+		}
+
+	}
+
+	public static class LedgerAnsweringLater {
+
+		@RabbitListener(queues = "payments")
+		@Idempotent(key = "#p0")
+		public CompletableFuture<String> book(String payment) {
+			return CompletableFuture.completedFuture(payment);
+		}
+
+		@RabbitListener(queues = "refunds", containerFactory = "automaticFactory", ackMode = "${ledger.ack-mode}")
+		@Idempotent(key = "#p0")
+		public CompletableFuture<String> refund(String payment) {
+			return CompletableFuture.completedFuture(payment);
 		}
 
 	}
