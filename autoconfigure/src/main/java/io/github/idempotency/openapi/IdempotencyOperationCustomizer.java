@@ -10,7 +10,9 @@ import java.util.Set;
 import io.github.idempotency.interceptor.IdempotentOperation;
 import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.web.IdempotencyProblem;
+import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.PathItem;
 import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.IntegerSchema;
 import io.swagger.v3.oas.models.media.MediaType;
@@ -20,6 +22,7 @@ import io.swagger.v3.oas.models.media.StringSchema;
 import io.swagger.v3.oas.models.parameters.HeaderParameter;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
+import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.customizers.OperationCustomizer;
 
 import org.springframework.core.annotation.AnnotatedElementUtils;
@@ -33,9 +36,19 @@ import org.springframework.web.method.HandlerMethod;
  * 409 and 422 problem responses the starter may give. A key header and responses the
  * application documents itself are left as they are; other operations are untouched.
  *
+ * <p>
+ * A class-level annotation covers a handler for some request methods only, and springdoc
+ * makes an operation for each method the handler is mapped to without telling which: an
+ * operation of such a handler is documented once the whole description is built, when its
+ * method is known. So this is an {@link OpenApiCustomizer} too.
+ *
  * @since 0.1.0
  */
-public class IdempotencyOperationCustomizer implements OperationCustomizer {
+public class IdempotencyOperationCustomizer implements OperationCustomizer, OpenApiCustomizer {
+
+	// Marks an operation whose request method decides whether it is idempotent, from the
+	// operation's customizing until the description's.
+	private static final String PENDING = "x-idempotency-pending";
 
 	private final IdempotentOperationSource operations;
 
@@ -68,9 +81,46 @@ public class IdempotencyOperationCustomizer implements OperationCustomizer {
 	public Operation customize(Operation operation, HandlerMethod handlerMethod) {
 		IdempotentOperation idempotent = this.operations.getOperation(handlerMethod.getMethod(),
 				handlerMethod.getBeanType());
-		if (idempotent == null || !(idempotent.declaredOnMethod() || coveredByClass(handlerMethod))) {
+		if (idempotent == null) {
 			return operation;
 		}
+		if (idempotent.declaredOnMethod()) {
+			return document(operation, idempotent);
+		}
+		Set<RequestMethod> mapped = mappedMethods(handlerMethod);
+		long covered = mapped.stream().filter((method) -> this.classLevelMethods.contains(method.name())).count();
+		if (!mapped.isEmpty() && covered == mapped.size()) {
+			return document(operation, idempotent);
+		}
+		// Mapped to no method in particular, or to some the class's annotation covers
+		// and some it does not.
+		if (mapped.isEmpty() || covered > 0) {
+			operation.addExtension(PENDING, idempotent);
+		}
+		return operation;
+	}
+
+	@Override
+	public void customise(OpenAPI openApi) {
+		if (openApi.getPaths() == null) {
+			return;
+		}
+		for (PathItem path : openApi.getPaths().values()) {
+			path.readOperationsMap().forEach((method, operation) -> {
+				if (operation.getExtensions() != null
+						&& operation.getExtensions().remove(PENDING) instanceof IdempotentOperation idempotent) {
+					if (operation.getExtensions().isEmpty()) {
+						operation.setExtensions(null);
+					}
+					if (this.classLevelMethods.contains(method.name())) {
+						document(operation, idempotent);
+					}
+				}
+			});
+		}
+	}
+
+	private Operation document(Operation operation, IdempotentOperation idempotent) {
 		String headerName = (idempotent.headerName() != null) ? idempotent.headerName() : this.defaultHeaderName;
 		if (idempotent.keyExpression() == null && !documentsHeader(operation, headerName)) {
 			operation.addParametersItem(new HeaderParameter().name(headerName)
@@ -96,11 +146,10 @@ public class IdempotencyOperationCustomizer implements OperationCustomizer {
 		return operation;
 	}
 
-	// A class's annotation covers only some request methods; a handler mapped to none of
-	// them runs unprotected, and must not be documented as idempotent. Its methods are
-	// those of its own mapping and its class's together; one mapped to no method in
-	// particular accepts the covered ones too.
-	private boolean coveredByClass(HandlerMethod handlerMethod) {
+	// A class's annotation covers only some request methods; a handler runs unprotected
+	// for the others, and must not be documented as idempotent for them. Its methods are
+	// those of its own mapping and its class's together, none for one that accepts any.
+	private static Set<RequestMethod> mappedMethods(HandlerMethod handlerMethod) {
 		Set<RequestMethod> mapped = EnumSet.noneOf(RequestMethod.class);
 		for (AnnotatedElement element : List.of(handlerMethod.getMethod(), handlerMethod.getBeanType())) {
 			RequestMapping mapping = AnnotatedElementUtils.findMergedAnnotation(element, RequestMapping.class);
@@ -108,7 +157,7 @@ public class IdempotencyOperationCustomizer implements OperationCustomizer {
 				mapped.addAll(Arrays.asList(mapping.method()));
 			}
 		}
-		return mapped.isEmpty() || mapped.stream().anyMatch((method) -> this.classLevelMethods.contains(method.name()));
+		return mapped;
 	}
 
 	// A handler that reads the key itself (@RequestHeader), or documents it: a second

@@ -86,6 +86,17 @@ class OpenApiTests extends AbstractWebTests {
 		assertThat(parameter("/class-put/item", "put", "Idempotency-Key")).isNull();
 	}
 
+	// Springdoc makes an operation for each request method a handler is mapped to,
+	// without telling the starter's customizer which.
+	@Test
+	void handlerOfSeveralRequestMethodsShouldBeDocumentedForTheCoveredOnes() {
+		assertThat(parameter("/class-level/either", "post", "Idempotency-Key")).isNotNull();
+		assertThat(this.paths.at("/~1class-level~1either/post/responses").has("409")).isTrue();
+		assertThat(parameter("/class-level/either", "put", "Idempotency-Key")).isNull();
+		assertThat(this.paths.at("/~1class-level~1either/put/responses").has("409")).isFalse();
+		assertThat(this.paths.toString()).doesNotContain("x-idempotency");
+	}
+
 	@Test
 	void otherOperationsShouldBeUntouched() {
 		assertThat(parameter("/orders/unannotated", "post", "Idempotency-Key")).isNull();

@@ -6,6 +6,8 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
@@ -45,6 +47,12 @@ public class ClassLevelController {
 	@GetMapping("/class-level/read")
 	final String read() {
 		return "read";
+	}
+
+	// Mapped to two request methods, of which the class's annotation covers one.
+	@RequestMapping(path = "/class-level/either", method = { RequestMethod.POST, RequestMethod.PUT })
+	String either(@RequestHeader("X-Test-Name") String name) {
+		return "either run " + this.executions.record(name);
 	}
 
 	@PutMapping("/class-level/put")
