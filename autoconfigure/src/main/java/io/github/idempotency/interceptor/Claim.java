@@ -157,6 +157,13 @@ public final class Claim {
 	 */
 	public void completeInCurrentTransaction(StoredResponse outcome) {
 		stopRenewal();
+		// Once the completion holds the record's row, a renewal would wait for the
+		// transaction: the lease is renewed once more first, so that the record stays
+		// claimed through a slow commit, and a duplicate meanwhile finds its key in
+		// progress rather than waiting for the row.
+		if (this.lease != null) {
+			renewOnceMore(this.lease.duration());
+		}
 		boolean stored;
 		try {
 			stored = this.store.completeInCurrentTransaction(this.recordKey, this.token, outcome, this.retention);
@@ -167,11 +174,31 @@ public final class Claim {
 					+ ex.getMessage(), ex);
 		}
 		if (!stored) {
-			leaseLost();
-			throw new IdempotentOutcomeNotStoredException("Lease on idempotency record " + this.recordKey + " was lost"
-					+ " before the outcome was stored; the transaction rolls back so that its writes do not outlive"
-					+ " their record. Raise idempotency.lock-timeout above the operation's longest run", null);
+			throw leaseLostInTransaction();
 		}
+	}
+
+	private void renewOnceMore(Duration lease) {
+		boolean renewed;
+		try {
+			renewed = this.store.renew(this.recordKey, this.token, lease);
+		}
+		// The completion tells whether the lease still holds.
+		catch (IdempotencyStoreException ex) {
+			logger.debug("Could not renew the lease on idempotency record " + this.recordKey + " before storing its"
+					+ " outcome within the transaction", ex);
+			return;
+		}
+		if (!renewed) {
+			throw leaseLostInTransaction();
+		}
+	}
+
+	private IdempotentOutcomeNotStoredException leaseLostInTransaction() {
+		leaseLost();
+		return new IdempotentOutcomeNotStoredException("Lease on idempotency record " + this.recordKey + " was lost"
+				+ " before the outcome was stored; the transaction rolls back so that its writes do not outlive their"
+				+ " record. Raise idempotency.lock-timeout above the operation's longest run", null);
 	}
 
 	private void leaseLost() {

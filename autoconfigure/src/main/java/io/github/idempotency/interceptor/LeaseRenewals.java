@@ -190,6 +190,10 @@ final class LeaseRenewals implements AutoCloseable {
 			LeaseRenewals.this.dueAt.remove(this);
 		}
 
+		Duration duration() {
+			return this.lease;
+		}
+
 	}
 
 }

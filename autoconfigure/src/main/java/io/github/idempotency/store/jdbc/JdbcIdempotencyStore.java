@@ -576,6 +576,14 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 				}
 			}
 			catch (IdempotencyStoreException ex) {
+				// Another transaction holds the row past the database's lock timeout: a
+				// completion that joined the application's transaction, until that
+				// commits (the lease the call ran under may have passed meanwhile), or
+				// a purge. The key is not free, and not the store failing, beside which
+				// an application that proceeds without its store would run the call.
+				if (gaveUpWaitingForTheRow(ex)) {
+					return new ClaimResult.InProgress();
+				}
 				if (!isConflict(ex)) {
 					throw ex;
 				}
@@ -608,6 +616,14 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 		return ex.getCause() instanceof SQLException failure
 				&& ((failure.getSQLState() != null && failure.getSQLState().startsWith("40"))
 						|| (this.dialect == JdbcDialect.MARIADB && failure.getErrorCode() == 1020));
+	}
+
+	// PostgreSQL's lock_not_available (lock_timeout), MariaDB's ER_LOCK_WAIT_TIMEOUT
+	// (innodb_lock_wait_timeout).
+	private boolean gaveUpWaitingForTheRow(IdempotencyStoreException ex) {
+		return ex.getCause() instanceof SQLException failure
+				&& ((this.dialect == JdbcDialect.POSTGRESQL && "55P03".equals(failure.getSQLState()))
+						|| (this.dialect == JdbcDialect.MARIADB && failure.getErrorCode() == 1205));
 	}
 
 	// The column holds 128 characters. The starter's fingerprints are 64 hex digits; a

@@ -26,6 +26,12 @@ import io.github.idempotency.IdempotencyRecord.State;
 import io.github.idempotency.IdempotencyStoreException;
 import io.github.idempotency.StoredResponse;
 import io.github.idempotency.UnreadableRecordException;
+import io.github.idempotency.interceptor.Claim;
+import io.github.idempotency.interceptor.Decision;
+import io.github.idempotency.interceptor.IdempotencyLifecycle;
+import io.github.idempotency.interceptor.IdempotencyPolicy;
+import io.github.idempotency.interceptor.IdempotencyPolicy.OnStoreFailure;
+import io.github.idempotency.interceptor.IdempotentOperation;
 import liquibase.integration.spring.SpringLiquibase;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,6 +75,11 @@ abstract class AbstractJdbcStoreTests {
 	 * The database's JDBC URL, with its user.
 	 */
 	protected abstract String url();
+
+	/**
+	 * The URL of connections that give up waiting for a row lock within a second.
+	 */
+	protected abstract String urlWaitingBriefly();
 
 	@BeforeEach
 	void freshTables() {
@@ -163,6 +174,69 @@ abstract class AbstractJdbcStoreTests {
 		});
 		assertThat(this.store.release(key, token)).isTrue();
 		assertThat(this.store.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.Claimed.class);
+	}
+
+	// A completion that joined a transaction holds the record's row until the transaction
+	// commits, which may be after the lease the call ran under passed. A claim that gives
+	// up waiting for the row finds the key in progress, not the store failing, beside
+	// which an application that proceeds without its store would run the call again.
+	@Test
+	void claimThatGaveUpWaitingForACompletionsRowShouldFindTheKeyInProgress() {
+		String key = newKey();
+		String token = ((ClaimResult.Claimed) this.store.claim(key, "fp", Duration.ofMillis(300))).token();
+		JdbcIdempotencyStore waitingBriefly = JdbcStores.store(JdbcStores.dataSource(urlWaitingBriefly()),
+				"store_record", false);
+		this.transaction.executeWithoutResult((status) -> {
+			assertThat(this.store.completeInCurrentTransaction(key, token, CHARGED, RETENTION)).isTrue();
+			pause(Duration.ofMillis(500));
+			assertThat(waitingBriefly.claim(key, "fp", LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+		});
+		assertThat(this.store.claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(CHARGED));
+	}
+
+	// The lease is renewed as the completion joins the transaction, whose commit may
+	// take longer than what was left of it: a duplicate meanwhile finds the key in
+	// progress at once, rather than waiting for the row (PostgreSQL waits with no limit
+	// by default, MariaDB 50 seconds).
+	@Test
+	void duplicateDuringASlowCommitShouldFindTheKeyInProgressAtOnce() throws Exception {
+		IdempotencyLifecycle lifecycle = new IdempotencyLifecycle(this.store, new IdempotencyPolicy(RETENTION,
+				Duration.ofSeconds(2), true, null, Duration.ofMinutes(1), Duration.ZERO, 255, OnStoreFailure.REJECT),
+				(operation, outcome) -> {
+				});
+		IdempotentOperation operation = new IdempotentOperation("Ledger.book", null, "#p0", true, null, null, null,
+				true, false, null, null, List.of(), null, null);
+		String key = newKey();
+		ExecutorService executor = Executors.newSingleThreadExecutor();
+		try {
+			Claim claim = ((Decision.Proceed) lifecycle.begin(operation, "Ledger#book", key, "fp")).claim();
+			// Its lease runs out 2 s after the claim, unless renewed.
+			claim.stopRenewal();
+			pause(Duration.ofMillis(1200));
+			this.transaction.executeWithoutResult((status) -> {
+				this.jdbc.update("INSERT INTO store_charge (id) VALUES (?)", key);
+				claim.completeInCurrentTransaction(CHARGED);
+				pause(Duration.ofMillis(1200));
+				Future<ClaimResult> duplicate = executor.submit(() -> this.store.claim(key, "fp", LEASE));
+				assertThat(duplicate).succeedsWithin(Duration.ofSeconds(5)).isInstanceOf(ClaimResult.InProgress.class);
+			});
+		}
+		finally {
+			executor.shutdownNow();
+			lifecycle.close();
+		}
+		assertThat(charges()).isEqualTo(1);
+		assertThat(this.store.claim(key, "fp", LEASE)).isEqualTo(new ClaimResult.Completed(CHARGED));
+	}
+
+	private static void pause(Duration duration) {
+		try {
+			Thread.sleep(duration.toMillis());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
 	}
 
 	@Test

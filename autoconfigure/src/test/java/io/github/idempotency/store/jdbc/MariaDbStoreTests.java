@@ -41,6 +41,11 @@ class MariaDbStoreTests extends AbstractJdbcStoreTests {
 	}
 
 	@Override
+	protected String urlWaitingBriefly() {
+		return url() + "&sessionVariables=innodb_lock_wait_timeout=1";
+	}
+
+	@Override
 	protected void createSchema(String name) {
 		this.jdbc.execute("CREATE DATABASE IF NOT EXISTS " + name);
 	}

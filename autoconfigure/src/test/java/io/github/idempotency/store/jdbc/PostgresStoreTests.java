@@ -49,6 +49,11 @@ class PostgresStoreTests extends AbstractJdbcStoreTests {
 	}
 
 	@Override
+	protected String urlWaitingBriefly() {
+		return url() + "&options=-c%20lock_timeout=1000";
+	}
+
+	@Override
 	protected void createSchema(String name) {
 		this.jdbc.execute("CREATE SCHEMA IF NOT EXISTS " + name);
 	}
