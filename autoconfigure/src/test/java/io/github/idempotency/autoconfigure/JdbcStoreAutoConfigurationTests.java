@@ -150,6 +150,22 @@ class JdbcStoreAutoConfigurationTests {
 				});
 	}
 
+	// A type of characters holds only those of its character set: a body that is no text
+	// in it (compressed, an image) would fail to be stored, or be stored altered.
+	@ParameterizedTest
+	@ValueSource(strings = { "postgresql", "mariadb" })
+	void bodyColumnOfCharactersShouldFailStartup(String database) {
+		String characters = database.equals("postgresql") ? "TEXT" : "LONGTEXT";
+		withTableChangedBy((schema) -> schema.replaceFirst("body +\\w+", "body " + characters), database, (table) -> {
+			table.runner()
+				.run((context) -> assertThat(context).getFailure()
+					.hasMessageContaining("body column of the table of the idempotency store")
+					.hasMessageContaining("which holds characters, not bytes"));
+			table.recreate(UnaryOperator.identity());
+			table.runner().run((context) -> assertThat(context).hasNotFailed());
+		});
+	}
+
 	// A migration of the application's own may give the body a smaller type than the
 	// shipped script's: every larger outcome would fail to be stored (or be cut short),
 	// and its call run again on a retry.

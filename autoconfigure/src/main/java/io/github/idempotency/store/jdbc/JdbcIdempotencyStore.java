@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -277,6 +278,21 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	public @Nullable Integer expiryDigitsBelowMilliseconds() {
 		Integer digits = probe("expires_at", (columns) -> columns.getScale(1));
 		return (digits != null && digits < 3) ? digits : null;
+	}
+
+	/**
+	 * The type of the table's {@code body} column when it holds characters rather than
+	 * bytes ({@code TEXT}, {@code LONGTEXT}): only those of its character set, so a body
+	 * that is no text in it (gzip, an image, protobuf) fails to be stored, or is stored
+	 * altered where the database replaces what it cannot keep.
+	 * @return the type's name, or {@code null} if it holds bytes, or there is no table
+	 * @throws IdempotencyStoreException if the database cannot be asked
+	 */
+	public @Nullable String bodyColumnOfCharacters() {
+		return probe("body", (columns) -> switch (columns.getColumnType(1)) {
+			case Types.BINARY, Types.VARBINARY, Types.LONGVARBINARY, Types.BLOB -> null;
+			default -> columns.getColumnTypeName(1);
+		});
 	}
 
 	/**

@@ -47,8 +47,9 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 	 * @throws IllegalStateException if the table is missing and is not to be created,
 	 * lacks columns, does not keep each record key to one row, keeps times in a type read
 	 * in each session's time zone or lease ends to less than milliseconds, or has a body
-	 * column too small for the largest outcome or a headers column of fewer than 32,768
-	 * characters, or if the database refuses statements that carry that outcome
+	 * column of characters or too small for the largest outcome or a headers column of
+	 * fewer than 32,768 characters, or if the database refuses statements that carry that
+	 * outcome
 	 */
 	@Override
 	public void afterSingletonsInstantiated() {
@@ -66,6 +67,7 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 		requireUniqueKeys();
 		requireTimesInOneZone();
 		requireExpiryInMilliseconds();
+		requireBodyOfBytes();
 		requireRoomForTheLargestOutcome();
 		requireRoomForHeaders();
 	}
@@ -97,6 +99,20 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 			throw new IllegalStateException("The table of the idempotency store " + this.store + " has no unique index"
 					+ " on record_key alone: two claims of one key would not exclude each other. Make record_key its"
 					+ " primary key, as the shipped script does:\n" + this.store.schema());
+		}
+	}
+
+	// Every completion of a body that is not text would fail (or store it altered), leave
+	// its key in progress until the lock timeout passes, and let a retry run the call
+	// again.
+	private void requireBodyOfBytes() {
+		String type = this.store.bodyColumnOfCharacters();
+		if (type != null) {
+			throw new IllegalStateException("The body column of the table of the idempotency store " + this.store
+					+ " is of " + type + ", which holds characters, not bytes: a body that is not text in its"
+					+ " character set (compressed, an image, protobuf) would fail to be stored, or be stored altered,"
+					+ " and its call would run again on a retry. Give it the shipped script's type:\n"
+					+ this.store.schema());
 		}
 	}
 
