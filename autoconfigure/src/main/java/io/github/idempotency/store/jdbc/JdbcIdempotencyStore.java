@@ -381,14 +381,15 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	 * statement carries. On MariaDB and MySQL, whose drivers send a statement's values
 	 * within its text, where a byte of a body may take two, that is half of
 	 * {@code max_allowed_packet} less room for the rest of the statement; larger bodies
-	 * fail at every completion. On PostgreSQL, a {@code bytea} value's 1 GB less that
-	 * room.
+	 * fail at every completion. On PostgreSQL, half of a {@code bytea} value's 1 GB less
+	 * that room: the server sends a value back as hex text, two characters a byte, and
+	 * fails to read one whose text would pass 1 GB.
 	 * @return the size in bytes
 	 * @throws IdempotencyStoreException if the database cannot be asked
 	 */
 	public long largestBody() {
 		if (this.dialect != JdbcDialect.MARIADB) {
-			return (1L << 30) - STATEMENT_ROOM;
+			return (1L << 29) - STATEMENT_ROOM;
 		}
 		long packet = outside((connection) -> {
 			try (Statement statement = connection.createStatement();

@@ -134,7 +134,7 @@ public class JdbcSchemaCheck implements SmartInitializingSingleton {
 			throw new IllegalStateException("The database of the idempotency store " + this.store + " takes bodies"
 					+ " of at most " + largestBody + " bytes ("
 					+ (packets ? "half of its max_allowed_packet once 64 KB is set aside for the rest of the statement"
-							: "a bytea value's 1 GB, less 64 KB")
+							: "half of a bytea value's 1 GB, as PostgreSQL reads one back in hex, less 64 KB")
 					+ "), less than the " + this.largestOutcome + " bytes the application may store: every larger"
 					+ " outcome would fail to be stored, and its call would run again on a retry. Lower"
 					+ " idempotency.max-response-size and idempotency.max-result-size to at most " + largestBody
