@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.idempotency.ClaimResult;
@@ -43,11 +44,13 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.TransactionSystemException;
 import org.springframework.transaction.UnexpectedRollbackException;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.interceptor.TransactionAspectSupport;
+import org.springframework.transaction.support.DefaultTransactionStatus;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionSynchronizationUtils;
@@ -107,6 +110,32 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.ledger.book(this.key, 100)).isEqualTo(1);
 		assertThat(bookings()).isOne();
 		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
+	// The commit lands, but its answer never arrives: Spring ends such a transaction in
+	// an unknown state. Its writes may have committed, so a retry must not run the
+	// method again: it replays where the outcome was stored within the transaction, and
+	// finds the key in progress until the lease runs out otherwise.
+	@ParameterizedTest
+	@ValueSource(booleans = { true, false })
+	void callWhoseCommitsAnswerWasLostShouldNotRunAgain(boolean afterCommit) throws InterruptedException {
+		int before = this.ledger.runs();
+		LosingCommitReplies.loseTheNextReply();
+		assertThatExceptionOfType(TransactionSystemException.class).isThrownBy(() -> bookInOwnTransaction(afterCommit));
+		assertThat(bookings()).isOne();
+		try {
+			assertThat(bookInOwnTransaction(afterCommit)).isEqualTo(1);
+		}
+		catch (IdempotentCallInProgressException ex) {
+			// Held until the lease runs out.
+		}
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+		assertThat(bookings()).isOne();
+	}
+
+	private int bookInOwnTransaction(boolean afterCommit) throws InterruptedException {
+		return afterCommit ? this.ledger.bookThenStoreAfterCommit(this.key, 100, Duration.ZERO)
+				: this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO);
 	}
 
 	// Called while the transaction commits: from a before-commit callback (as a
@@ -552,7 +581,7 @@ abstract class AbstractTransactionalMethodTests {
 
 		@Bean
 		DataSourceTransactionManager transactionManager(DataSource dataSource) {
-			return new DataSourceTransactionManager(dataSource);
+			return new LosingCommitReplies(dataSource);
 		}
 
 		@Bean
@@ -580,6 +609,33 @@ abstract class AbstractTransactionalMethodTests {
 		@Bean
 		AuditTrail auditTrail() {
 			return new AuditTrail();
+		}
+
+	}
+
+	/**
+	 * Commits, and once told to, fails the next commit as a connection that broke before
+	 * the database's answer arrived would: Spring then knows nothing of the transaction's
+	 * outcome.
+	 */
+	static final class LosingCommitReplies extends DataSourceTransactionManager {
+
+		private static final AtomicBoolean loseNext = new AtomicBoolean();
+
+		LosingCommitReplies(DataSource dataSource) {
+			super(dataSource);
+		}
+
+		static void loseTheNextReply() {
+			loseNext.set(true);
+		}
+
+		@Override
+		protected void doCommit(DefaultTransactionStatus status) {
+			super.doCommit(status);
+			if (loseNext.compareAndSet(true, false)) {
+				throw new TransactionSystemException("The connection broke before the commit's answer arrived");
+			}
 		}
 
 	}

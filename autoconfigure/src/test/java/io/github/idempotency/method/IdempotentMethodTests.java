@@ -28,6 +28,7 @@ import io.github.idempotency.IdempotencyException;
 import io.github.idempotency.IdempotencyKeyReusedException;
 import io.github.idempotency.IdempotentCallInProgressException;
 import io.github.idempotency.IdempotentResultNotKeptException;
+import io.github.idempotency.UnreadableRecordException;
 import io.github.idempotency.json.ResultCodec;
 import io.github.idempotency.InvalidIdempotencyKeyException;
 import io.github.idempotency.interceptor.IdempotencyOutcome;
@@ -249,6 +250,31 @@ class IdempotentMethodTests {
 		assertThatExceptionOfType(IdempotentResultNotKeptException.class)
 			.isThrownBy(() -> this.payments.unwritable(this.key));
 		assertThat(this.payments.runs("unwritable")).isEqualTo(before + 1);
+	}
+
+	// Or on a final exception's message: the method's own exception reaches the caller,
+	// and retries do not run it again.
+	@Test
+	void finalExceptionWhoseMessageTheApplicationsCodecFailsOnShouldNotLetRetryRunAgain() {
+		int before = this.payments.runs("declineWith");
+		assertThatExceptionOfType(DeclinedException.class)
+			.isThrownBy(() -> this.payments.declineWith(this.key, "unwritable reason"));
+		assertThatExceptionOfType(IdempotentResultNotKeptException.class)
+			.isThrownBy(() -> this.payments.declineWith(this.key, "unwritable reason"));
+		assertThat(this.payments.runs("declineWith")).isEqualTo(before + 1);
+	}
+
+	// Or on reading a kept message back (a codec the application changed since): its
+	// retries fail as for any record that cannot be read.
+	@Test
+	void finalExceptionWhoseMessageTheApplicationsCodecCannotReadShouldFailRetriesAsUnreadable() {
+		int before = this.payments.runs("declineWith");
+		assertThatExceptionOfType(DeclinedException.class)
+			.isThrownBy(() -> this.payments.declineWith(this.key, "unreadable reason"));
+		assertThatExceptionOfType(UnreadableRecordException.class)
+			.isThrownBy(() -> this.payments.declineWith(this.key, "unreadable reason"))
+			.withMessageContaining("cannot be read");
+		assertThat(this.payments.runs("declineWith")).isEqualTo(before + 1);
 	}
 
 	// As JSON, the text of 4,094 characters is 4,096 bytes: the most that is kept.
@@ -703,8 +729,9 @@ class IdempotentMethodTests {
 			return new Outcomes();
 		}
 
-		// The auto-configured codec, behind one that fails on what Payments.unwritable
-		// returns with an exception of its own.
+		// The auto-configured codec, behind one that fails with an exception of its own
+		// on what Payments.unwritable returns, on writing a text that begins "unwritable"
+		// and on reading one that begins "unreadable".
 		@Bean
 		static BeanPostProcessor codecFailingOnUnwritable() {
 			return new BeanPostProcessor() {
@@ -716,8 +743,9 @@ class IdempotentMethodTests {
 					return new ResultCodec() {
 						@Override
 						public byte[] write(@Nullable Object value, ResolvableType type) {
-							if (value instanceof Payments.Unwritable) {
-								throw new IllegalStateException("The application's codec writes no Unwritable");
+							if (value instanceof Payments.Unwritable
+									|| (value instanceof String text && text.startsWith("unwritable"))) {
+								throw new IllegalStateException("The application's codec cannot write " + value);
 							}
 							return codec.write(value, type);
 						}
@@ -729,6 +757,9 @@ class IdempotentMethodTests {
 
 						@Override
 						public @Nullable Object read(byte[] json, ResolvableType type) {
+							if (new String(json, StandardCharsets.UTF_8).startsWith("\"unreadable")) {
+								throw new IllegalStateException("The application's codec cannot read this");
+							}
 							return codec.read(json, type);
 						}
 					};

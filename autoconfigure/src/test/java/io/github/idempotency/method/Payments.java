@@ -192,6 +192,16 @@ public class Payments {
 		return "x".repeat(length);
 	}
 
+	/**
+	 * Declines with the message given, which the test application's codec may fail to
+	 * write or read.
+	 */
+	@Idempotent(key = "#reference", finalExceptions = DeclinedException.class)
+	public Receipt declineWith(String reference, String message) {
+		ran("declineWith");
+		throw new DeclinedException(message);
+	}
+
 	@Idempotent(key = "#reference", finalExceptions = DeclinedException.class)
 	public Receipt declineAtLength(String reference, int length) {
 		ran("declineAtLength");
