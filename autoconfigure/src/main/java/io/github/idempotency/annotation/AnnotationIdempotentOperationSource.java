@@ -295,7 +295,8 @@ public class AnnotationIdempotentOperationSource implements IdempotentOperationS
 
 	private @Nullable IdempotentOperation find(Method method, @Nullable Class<?> targetClass) {
 		Class<?> userClass = (targetClass != null) ? MethodOwners.ownerOf(method, targetClass) : null;
-		Method specific = AopUtils.getMostSpecificMethod(method, userClass);
+		Method specific = (userClass != null) ? MethodOwners.declaredMethod(method, userClass)
+				: AopUtils.getMostSpecificMethod(method, null);
 		Idempotent annotation = AnnotatedElementUtils.findMergedAnnotation(specific, Idempotent.class);
 		if (annotation != null) {
 			for (String role : NOT_HANDLERS) {

@@ -1,6 +1,7 @@
 package io.github.idempotency.interceptor;
 
 import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -70,12 +71,22 @@ public class IdempotencyInterceptor implements MethodInterceptor {
 			}
 		}
 		Object target = invocation.getThis();
-		Class<?> targetClass = (target != null) ? AopUtils.getTargetClass(target) : method.getDeclaringClass();
+		Class<?> targetClass = (target != null) ? targetClass(target, method) : method.getDeclaringClass();
 		IdempotentOperation operation = this.operations.getOperation(method, targetClass);
 		if (operation == null || operation.handler()) {
 			return invocation.proceed();
 		}
 		return this.methods.get().invoke(invocation, operation, targetClass);
+	}
+
+	// A bean that is itself a JDK proxy whose target class does not implement the method
+	// called serves it otherwise: a Spring Data repository's target class, the same for
+	// every repository, does not implement the repository's own methods (queries, default
+	// methods, fragments). Those belong to the proxy's interfaces.
+	private static Class<?> targetClass(Object target, Method method) {
+		Class<?> targetClass = AopUtils.getTargetClass(target);
+		return (Proxy.isProxyClass(target.getClass()) && !method.getDeclaringClass().isAssignableFrom(targetClass))
+				? target.getClass() : targetClass;
 	}
 
 }

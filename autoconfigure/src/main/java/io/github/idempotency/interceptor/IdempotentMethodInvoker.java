@@ -886,7 +886,7 @@ public class IdempotentMethodInvoker {
 		Target(Method method, Class<?> targetClass, IdempotentOperation operation, boolean completeInTransaction,
 				RefusalTranslator refusals) {
 			Class<?> userClass = MethodOwners.ownerOf(method, targetClass);
-			this.method = BridgeMethodResolver.findBridgedMethod(AopUtils.getMostSpecificMethod(method, userClass));
+			this.method = BridgeMethodResolver.findBridgedMethod(MethodOwners.declaredMethod(method, userClass));
 			// With the parameter types, so that overloads keep records apart, and the
 			// consumer, so that each consumer of a message processes it.
 			this.scope = (operation.scope() != null) ? operation.scope()
