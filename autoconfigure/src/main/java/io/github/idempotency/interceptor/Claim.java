@@ -90,6 +90,22 @@ public final class Claim {
 	 */
 	public boolean complete(StoredResponse outcome) {
 		stopRenewal();
+		// An interrupt the call left on its thread (flag restored after catching
+		// InterruptedException) was meant for the call, which is over: it must not
+		// fail the store's wait for the answer, nor the pauses between attempts. Set
+		// again once the outcome is stored.
+		boolean interrupted = Thread.interrupted();
+		try {
+			return store(outcome);
+		}
+		finally {
+			if (interrupted) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	private boolean store(StoredResponse outcome) {
 		long start = System.nanoTime();
 		for (int attempt = 0;; attempt++) {
 			try {

@@ -407,13 +407,14 @@ public class IdempotentMethodInvoker {
 			throw translatedIfNotRun(ex, target);
 		}
 		if (target.async && result instanceof CompletionStage<?> stage) {
-			CompletableFuture<?> work = stage.toCompletableFuture();
 			// The caller gets its own copy: cancelling it, or completing it with a
 			// fallback, touches neither the work nor what is kept of it. The copy
 			// completes once the outcome is kept, so that what the caller does next
 			// (change the value, or commit a message's offset) comes after.
 			CompletableFuture<Object> copy = (again != null) ? again.copy() : new CompletableFuture<>();
-			work.whenComplete((value, failure) -> {
+			// Followed as a stage: one that is not a CompletableFuture may refuse
+			// toCompletableFuture(), as CompletionStage allows.
+			stage.whenComplete((value, failure) -> {
 				try {
 					settled(claim, operation, target, value, failure);
 				}

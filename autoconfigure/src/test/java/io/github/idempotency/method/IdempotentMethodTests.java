@@ -146,9 +146,11 @@ class IdempotentMethodTests {
 		}
 	}
 
-	// Lettuce fails at once on an interrupted thread; the call has happened all the same.
+	// Lettuce fails the wait for an answer at once on an interrupted thread (the command
+	// has gone all the same), as would a JDBC pool's wait for a connection.
 	@Test
-	void callThatSetsItsThreadsInterruptFlagShouldStillBeKept() throws Exception {
+	@ExtendWith(OutputCaptureExtension.class)
+	void callThatSetsItsThreadsInterruptFlagShouldStillBeKept(CapturedOutput output) throws Exception {
 		int before = this.payments.runs("interrupted");
 		FutureTask<Boolean> call = new FutureTask<>(() -> {
 			this.payments.interrupted(this.key);
@@ -161,6 +163,7 @@ class IdempotentMethodTests {
 		assertThat(retry.note()).isEqualTo("interrupted " + (before + 1));
 		assertThat(this.payments.runs("interrupted")).isEqualTo(before + 1);
 		assertThat(Thread.interrupted()).isFalse();
+		assertThat(output).doesNotContain("Could not store the outcome");
 	}
 
 	@Test
@@ -337,6 +340,17 @@ class IdempotentMethodTests {
 		assertThatExceptionOfType(IdempotentCallInProgressException.class)
 			.isThrownBy(() -> this.payments.settledByFutureStage(this.key + "-stage"));
 		assertThat(this.payments.runs("settledByFuture")).isGreaterThanOrEqualTo(2);
+	}
+
+	// A stage that is not a future may refuse to become one: it is followed as a stage.
+	@Test
+	void stageThatRefusesToBecomeAFutureShouldBeKeptWhenItCompletes() throws Exception {
+		int before = this.payments.runs("settledByOpaqueStage");
+		assertThat(this.payments.settledByOpaqueStage(this.key).toCompletableFuture().get(5, TimeUnit.SECONDS).note())
+			.isEqualTo("settled opaquely");
+		assertThat(this.payments.settledByOpaqueStage(this.key).toCompletableFuture().get(5, TimeUnit.SECONDS).note())
+			.isEqualTo("settled opaquely");
+		assertThat(this.payments.runs("settledByOpaqueStage")).isEqualTo(before + 1);
 	}
 
 	// The work behind the future met a duplicate in progress inside it: the future fails

@@ -1,5 +1,7 @@
 package io.github.idempotency.method;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -142,6 +144,31 @@ public class Payments {
 			sleep(300);
 			return new Receipt(reference, 5, "settled");
 		});
+	}
+
+	/**
+	 * Returns a stage of its own that refuses {@code toCompletableFuture()}, as a
+	 * {@code CompletionStage} may.
+	 */
+	@Idempotent(key = "#reference")
+	public CompletionStage<Receipt> settledByOpaqueStage(String reference) {
+		ran("settledByOpaqueStage");
+		CompletableFuture<Receipt> work = CompletableFuture.supplyAsync(() -> {
+			sleep(100);
+			return new Receipt(reference, 5, "settled opaquely");
+		});
+		return (CompletionStage<Receipt>) Proxy.newProxyInstance(Payments.class.getClassLoader(),
+				new Class<?>[] { CompletionStage.class }, (proxy, method, arguments) -> {
+					if (method.getName().equals("toCompletableFuture")) {
+						throw new UnsupportedOperationException("This stage is not a future");
+					}
+					try {
+						return method.invoke(work, arguments);
+					}
+					catch (InvocationTargetException ex) {
+						throw ex.getCause();
+					}
+				});
 	}
 
 	private static void sleep(long millis) {
