@@ -19,6 +19,7 @@ import io.github.idempotency.interceptor.IdempotentOperationSource;
 import io.github.idempotency.interceptor.ValidationBeforeIdempotencyPostProcessor;
 import io.github.idempotency.observation.MeterRegistryOutcomeListener;
 import io.github.idempotency.observation.ObservedIdempotencyStore;
+import io.github.idempotency.store.jdbc.JdbcIdempotencyStore;
 import io.github.idempotency.interceptor.IdempotencyLifecycle;
 import io.github.idempotency.interceptor.IdempotencyOutcomeListener;
 import io.github.idempotency.json.Jackson2JsonCanonicalizer;
@@ -93,6 +94,8 @@ public class IdempotencyAutoConfiguration {
 	private static final String TRANSACTION_INTERCEPTOR = "org.springframework.transaction.interceptor.TransactionInterceptor";
 
 	private static final String METER_LISTENER = "idempotencyMeterRegistryOutcomeListener";
+
+	private static final String JDBC_TEMPLATE = "org.springframework.jdbc.core.JdbcTemplate";
 
 	@Bean
 	@ConditionalOnMissingBean
@@ -212,8 +215,9 @@ public class IdempotencyAutoConfiguration {
 
 		});
 		ClassLoader classLoader = IdempotencyAutoConfiguration.class.getClassLoader();
-		if (ClassUtils.isPresent(TRANSACTION_INTERCEPTOR, classLoader)) {
-			invoker.setTransactionAdvice(TransactionAdvice.find(beanFactory));
+		if (ClassUtils.isPresent(TRANSACTION_INTERCEPTOR, classLoader)
+				&& ClassUtils.isPresent(JDBC_TEMPLATE, classLoader)) {
+			invoker.setTransactionAdvice(TransactionAdvice.find(store, beanFactory));
 		}
 		return invoker;
 	}
@@ -225,13 +229,16 @@ public class IdempotencyAutoConfiguration {
 	}
 
 	/**
-	 * The application's transaction advice, which the method path begins a method's own
-	 * transaction with; loaded only where Spring's transaction support is on the class
-	 * path.
+	 * The application's transaction advice, for a store that can complete records within
+	 * transactions; loaded only where Spring's transaction and JDBC support are on the
+	 * class path.
 	 */
 	private static final class TransactionAdvice {
 
-		static @Nullable MethodInterceptor find(ListableBeanFactory beanFactory) {
+		static @Nullable MethodInterceptor find(IdempotencyStore store, ListableBeanFactory beanFactory) {
+			if (!(store instanceof JdbcIdempotencyStore)) {
+				return null;
+			}
 			return beanFactory.getBeanProvider(TransactionInterceptor.class).getIfUnique();
 		}
 

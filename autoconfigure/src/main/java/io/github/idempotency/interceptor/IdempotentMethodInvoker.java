@@ -155,16 +155,13 @@ public class IdempotentMethodInvoker {
 	}
 
 	/**
-	 * Sets the application's transaction advice. A call of a method that is also
-	 * {@code @Transactional} (with the default propagation) and that arrives outside any
-	 * transaction then has its transaction begun right after its key is claimed, around
-	 * the method and the keeping of its outcome: the outcome is stored within the
-	 * method's own transaction where the store can and is told to, and otherwise once it
-	 * has committed; a transaction that ends in an unknown state (its commit failed on
-	 * the way back) holds the key until its lease runs out. Without it, the idempotency
-	 * advice, which runs outside the transaction advice, would see that transaction only
-	 * once it had ended, and would release the key of a call whose commit failed although
-	 * its writes may have committed.
+	 * Sets the application's transaction advice, for a store that keeps outcomes within
+	 * transactions. A call of a method that is also {@code @Transactional} (with the
+	 * default propagation) and that arrives outside any transaction then has its
+	 * transaction begun right after its key is claimed, around the method and the keeping
+	 * of its outcome: the outcome is stored in the method's own transaction. Without it,
+	 * the idempotency advice, which runs outside the transaction advice, would see that
+	 * transaction only once it had committed.
 	 * @param transactionAdvice the advice that applies {@code @Transactional}, such as
 	 * Spring's {@code TransactionInterceptor}
 	 */
@@ -274,8 +271,8 @@ public class IdempotentMethodInvoker {
 			decision = this.lifecycle.begin(operation, target.tag, recordKey, fingerprint);
 		}
 		if (decision instanceof Decision.Proceed proceed) {
-			if (this.transactionAdvice != null && target.waitsForTransactionItOpens() && !Transactions.active()
-					&& target.transactionAdviceNext(invocation, this.transactionAdvice)) {
+			if (this.transactionAdvice != null && target.completeInTransaction && target.opensOwnTransaction
+					&& !Transactions.active() && target.transactionAdviceNext(invocation, this.transactionAdvice)) {
 				return runInOwnTransaction(this.transactionAdvice, invocation, operation, target, proceed.claim());
 			}
 			Again again = (previous != null) ? previous : Again.possible(invocation, target, recordKey, fingerprint);
@@ -372,12 +369,6 @@ public class IdempotentMethodInvoker {
 		}
 	}
 
-	// The transaction the method would begin behind its own transaction advice is begun
-	// here instead, around the claim's side of the call, so that its outcome waits for
-	// the transaction's end as within a caller's: stored within it, or once it has
-	// committed, and held when it ends in an unknown state. A commit that failed on its
-	// way back (a connection lost as the database answered) may have committed the
-	// method's writes, and must not let a retry run them again.
 	private @Nullable Object runInOwnTransaction(MethodInterceptor transactionAdvice, MethodInvocation invocation,
 			IdempotentOperation operation, Target target, Claim claim) throws Throwable {
 		AtomicBoolean ran = new AtomicBoolean();
@@ -939,14 +930,6 @@ public class IdempotentMethodInvoker {
 			return this.joinsCallerTransaction || Boolean.TRUE.equals(this.transactionAdviceFirst);
 		}
 
-		/**
-		 * Whether its outcome waits for the transaction its own transaction advice begins
-		 * when it is called outside one.
-		 */
-		boolean waitsForTransactionItOpens() {
-			return this.opensOwnTransaction && this.joinsCallerTransaction;
-		}
-
 		void findWhetherTransactionAdviceRunsFirst(MethodInvocation invocation) {
 			if (this.beginsNewTransaction && this.transactionAdviceFirst == null) {
 				this.transactionAdviceFirst = AdviceChain.transactionAdviceFirst(invocation);
@@ -963,7 +946,7 @@ public class IdempotentMethodInvoker {
 			if (next == null) {
 				String between = AdviceChain.between(invocation, transactionAdvice);
 				next = between == null;
-				if (!next && this.completeInTransaction) {
+				if (!next) {
 					logger.warn(this.tag + " is @Transactional, but " + between + " runs between its idempotency"
 							+ " advice and its transaction; its outcome is stored once the transaction has committed,"
 							+ " not within it");

@@ -112,32 +112,6 @@ abstract class AbstractTransactionalMethodTests {
 		assertThat(this.ledger.runs()).isEqualTo(before + 1);
 	}
 
-	// The commit lands, but its answer never arrives: Spring ends such a transaction in
-	// an unknown state. Its writes may have committed, so a retry must not run the
-	// method again: it replays where the outcome was stored within the transaction, and
-	// finds the key in progress until the lease runs out otherwise.
-	@ParameterizedTest
-	@ValueSource(booleans = { true, false })
-	void callWhoseCommitsAnswerWasLostShouldNotRunAgain(boolean afterCommit) throws InterruptedException {
-		int before = this.ledger.runs();
-		LosingCommitReplies.loseTheNextReply();
-		assertThatExceptionOfType(TransactionSystemException.class).isThrownBy(() -> bookInOwnTransaction(afterCommit));
-		assertThat(bookings()).isOne();
-		try {
-			assertThat(bookInOwnTransaction(afterCommit)).isEqualTo(1);
-		}
-		catch (IdempotentCallInProgressException ex) {
-			// Held until the lease runs out.
-		}
-		assertThat(this.ledger.runs()).isEqualTo(before + 1);
-		assertThat(bookings()).isOne();
-	}
-
-	private int bookInOwnTransaction(boolean afterCommit) throws InterruptedException {
-		return afterCommit ? this.ledger.bookThenStoreAfterCommit(this.key, 100, Duration.ZERO)
-				: this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO);
-	}
-
 	// Called while the transaction commits: from a before-commit callback (as a
 	// @TransactionalEventListener of that phase is), or from an after-commit one, which
 	// Spring still runs within the transaction. The callbacks of the commit were taken

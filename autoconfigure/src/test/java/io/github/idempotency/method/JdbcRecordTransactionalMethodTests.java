@@ -12,6 +12,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.test.context.TestPropertySource;
+import org.springframework.transaction.TransactionSystemException;
 import org.springframework.transaction.UnexpectedRollbackException;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,6 +32,19 @@ class JdbcRecordTransactionalMethodTests extends AbstractTransactionalMethodTest
 	void methodWithItsOwnTransactionShouldStoreItsResultInIt() throws InterruptedException {
 		int before = this.ledger.runs();
 		assertThat(this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO)).isEqualTo(1);
+		assertThat(this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
+	// The commit lands, but its answer never arrives: the record committed with the
+	// booking, and a retry replays it.
+	@Test
+	void methodWhoseCommitsAnswerWasLostShouldBeReplayed() throws InterruptedException {
+		int before = this.ledger.runs();
+		LosingCommitReplies.loseTheNextReply();
+		assertThatExceptionOfType(TransactionSystemException.class)
+			.isThrownBy(() -> this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO));
 		assertThat(this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO)).isEqualTo(1);
 		assertThat(bookings()).isOne();
 		assertThat(this.ledger.runs()).isEqualTo(before + 1);
