@@ -18,6 +18,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.data.annotation.Id;
 import org.springframework.data.keyvalue.repository.KeyValueRepository;
 import org.springframework.data.map.repository.config.EnableMapRepositories;
+import org.springframework.data.repository.CrudRepository;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -42,6 +43,9 @@ class RepositoryMethodTests {
 
 	@Autowired
 	RefundEntries refundEntries;
+
+	@Autowired
+	Receipts receipts;
 
 	@Autowired
 	Refunder refunder;
@@ -74,6 +78,22 @@ class RepositoryMethodTests {
 			.isPresent();
 	}
 
+	// A method Spring Data's own class implements, redeclared with the annotation: the
+	// repository's interface declares it, whichever type the caller holds.
+	@Test
+	void redeclaredMethodOfSpringDatasClassShouldBeIdempotent() {
+		Entry entry = new Entry();
+		entry.id = this.key;
+		this.receipts.save(entry);
+		String scope = Receipts.class.getName() + "#save(" + Entry.class.getName() + ")";
+		assertThat(this.store.find(Hashing.recordKey(scope, this.key))).isPresent();
+		Entry other = new Entry();
+		other.id = UUID.randomUUID().toString();
+		CrudRepository<Entry, String> crud = this.receipts;
+		crud.save(other);
+		assertThat(this.store.find(Hashing.recordKey(scope, other.id))).isPresent();
+	}
+
 	// Scoped by a name every instance of the application shares, so that a duplicate
 	// sent to another finds the record.
 	@Test
@@ -104,6 +124,14 @@ class RepositoryMethodTests {
 
 	}
 
+	interface Receipts extends KeyValueRepository<Entry, String> {
+
+		@Idempotent(key = "#p0.id")
+		@Override
+		<S extends Entry> S save(S entry);
+
+	}
+
 	interface Refunder {
 
 		@Idempotent(key = "#reference")
@@ -115,6 +143,10 @@ class RepositoryMethodTests {
 
 		@Id
 		String id;
+
+		public String getId() {
+			return this.id;
+		}
 
 	}
 
