@@ -244,6 +244,23 @@ public class IdempotencyAutoConfiguration {
 
 	}
 
+	/**
+	 * Adds the listener that tells idempotent methods how the transactions they begin for
+	 * themselves end to every transaction manager that takes listeners (every one of
+	 * Spring's), the application's own included.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "org.springframework.transaction.ConfigurableTransactionManager")
+	static class TransactionListenerConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		static OwnTransactionListenerRegistrar idempotencyOwnTransactionListenerRegistrar() {
+			return new OwnTransactionListenerRegistrar();
+		}
+
+	}
+
 	// The reactive application's check, in a member class, is registered first.
 	@Bean
 	@ConditionalOnMissingBean

@@ -390,12 +390,23 @@ public class IdempotentMethodInvoker {
 	private @Nullable Object run(MethodInvocation invocation, IdempotentOperation operation, Target target, Claim claim,
 			@Nullable Again again, boolean madeAgain) throws Throwable {
 		Object result;
+		OwnTransactionListener.Watch transaction = (target.beginsOwnTransaction && !Transactions.active())
+				? OwnTransactionListener.watch() : null;
 		try {
 			result = proceed(invocation, madeAgain);
 		}
 		catch (Throwable ex) {
+			if (transaction != null && transaction.commitOutcomeUnknown()) {
+				Transactions.holdUntilLeaseEnds(claim);
+				throw ex;
+			}
 			failed(claim, operation, target, ex, target.async);
 			throw translatedIfNotRun(ex, target);
+		}
+		finally {
+			if (transaction != null) {
+				transaction.close();
+			}
 		}
 		if (target.async && result instanceof CompletionStage<?> stage) {
 			// The caller gets its own copy: cancelling it, or completing it with a
@@ -860,6 +871,10 @@ public class IdempotentMethodInvoker {
 
 		private final boolean beginsNewTransaction;
 
+		// Whether a call made outside any transaction begins one of its own, whose commit
+		// it follows.
+		private final boolean beginsOwnTransaction;
+
 		// Whether the transaction advice that begins the method's own transaction runs
 		// before the idempotency advice (an application that ordered it so): that
 		// transaction is then the one around its call, which its outcome waits for, as a
@@ -910,6 +925,8 @@ public class IdempotentMethodInvoker {
 			this.beginsNewTransaction = TRANSACTIONS_PRESENT && !this.async
 					&& operation.completion() != IdempotentOperation.Completion.ON_RETURN
 					&& Transactions.beginsNew(this.method, method);
+			this.beginsOwnTransaction = this.opensOwnTransaction
+					|| (TRANSACTIONS_PRESENT && !this.async && Transactions.beginsNew(this.method, method));
 			this.completeInTransaction = (operation.completion() != null)
 					? operation.completion() == IdempotentOperation.Completion.IN_TRANSACTION : completeInTransaction;
 		}
@@ -1278,7 +1295,7 @@ public class IdempotentMethodInvoker {
 
 		// Committed or not, nobody knows: neither replay nor run again until the lease
 		// runs out.
-		private static void holdUntilLeaseEnds(Claim claim) {
+		static void holdUntilLeaseEnds(Claim claim) {
 			claim.stopRenewal();
 			logger.warn("The transaction around idempotency record " + claim.recordKey() + " ended in an unknown"
 					+ " state; its key stays claimed until the lock timeout passes");

@@ -40,6 +40,7 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
@@ -590,11 +591,14 @@ abstract class AbstractTransactionalMethodTests {
 	/**
 	 * Commits, and once told to, fails the next commit as a connection that broke before
 	 * the database's answer arrived would: Spring then knows nothing of the transaction's
-	 * outcome.
+	 * outcome. Or refuses the next commit for certain, rolling it back, as a database
+	 * that finds a deferred constraint broken does.
 	 */
 	static final class LosingCommitReplies extends DataSourceTransactionManager {
 
 		private static final AtomicBoolean loseNext = new AtomicBoolean();
+
+		private static final AtomicBoolean refuseNext = new AtomicBoolean();
 
 		LosingCommitReplies(DataSource dataSource) {
 			super(dataSource);
@@ -604,8 +608,16 @@ abstract class AbstractTransactionalMethodTests {
 			loseNext.set(true);
 		}
 
+		static void refuseTheNextCommit() {
+			refuseNext.set(true);
+		}
+
 		@Override
 		protected void doCommit(DefaultTransactionStatus status) {
+			if (refuseNext.compareAndSet(true, false)) {
+				doRollback(status);
+				throw new DataIntegrityViolationException("A deferred constraint was broken; rolled back");
+			}
 			super.doCommit(status);
 			if (loseNext.compareAndSet(true, false)) {
 				throw new TransactionSystemException("The connection broke before the commit's answer arrived");

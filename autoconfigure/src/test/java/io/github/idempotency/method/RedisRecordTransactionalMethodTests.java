@@ -11,12 +11,17 @@ import io.github.idempotency.test.RedisTestServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Import;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
+import org.springframework.transaction.TransactionSystemException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -26,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
  * Records in Redis: kept once the caller's transaction has committed. Leases are renewed
  * for at most 2.25 s.
  */
+@ExtendWith(OutputCaptureExtension.class)
 @Import(SimpleMeterRegistry.class)
 @TestPropertySource(properties = "idempotency.lock-renewal.max-duration=2250ms")
 class RedisRecordTransactionalMethodTests extends AbstractTransactionalMethodTests {
@@ -104,6 +110,36 @@ class RedisRecordTransactionalMethodTests extends AbstractTransactionalMethodTes
 		Thread.sleep(700);
 		assertThat(count(operation, "released")).isEqualTo(released + 2);
 		assertThat(count(operation, "lease_lost")).isEqualTo(leaseLost);
+	}
+
+	// The commit lands, but its answer never arrives: the booking may or may not have
+	// committed, so the key is held, neither replayed nor run again, until the lock
+	// timeout passes.
+	@Test
+	void methodWhoseCommitsAnswerWasLostShouldHoldItsKey(CapturedOutput output) throws InterruptedException {
+		int before = this.ledger.runs();
+		LosingCommitReplies.loseTheNextReply();
+		assertThatExceptionOfType(TransactionSystemException.class)
+			.isThrownBy(() -> this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO));
+		assertThatExceptionOfType(IdempotentCallInProgressException.class)
+			.isThrownBy(() -> this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO));
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+		assertThat(output).contains("ended in an unknown state; its key stays claimed until the lock timeout passes");
+	}
+
+	// A commit the database refused for certain rolled the booking back: the call can
+	// run again at once.
+	@Test
+	void methodWhoseCommitWasRefusedShouldRunAgain() throws InterruptedException {
+		int before = this.ledger.runs();
+		LosingCommitReplies.refuseTheNextCommit();
+		assertThatExceptionOfType(DataIntegrityViolationException.class)
+			.isThrownBy(() -> this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO));
+		assertThat(bookings()).isZero();
+		assertThat(this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO)).isEqualTo(1);
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
 	}
 
 	private double count(String outcome) {
