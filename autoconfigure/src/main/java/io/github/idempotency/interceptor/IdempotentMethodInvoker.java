@@ -396,7 +396,9 @@ public class IdempotentMethodInvoker {
 			result = proceed(invocation, madeAgain);
 		}
 		catch (Throwable ex) {
-			if (transaction != null && transaction.commitOutcomeUnknown()) {
+			// Unless the method makes every such exception final: kept, it never runs
+			// again, which is what its author asked for.
+			if (transaction != null && transaction.commitOutcomeUnknown(ex) && !isFinal(operation, ex)) {
 				Transactions.holdUntilLeaseEnds(claim);
 				throw ex;
 			}
@@ -530,8 +532,7 @@ public class IdempotentMethodInvoker {
 		// did not answer) says nothing lasting about this call, however broad the final
 		// exceptions: kept, it would be replayed for the whole retention. Also when it
 		// comes wrapped (by the future an inner call was awaited through, say).
-		if (causedByRefusal(failure)
-				|| operation.finalExceptions().stream().noneMatch((type) -> type.isInstance(failure))) {
+		if (!isFinal(operation, failure)) {
 			release(claim, target);
 			return;
 		}
@@ -718,6 +719,11 @@ public class IdempotentMethodInvoker {
 			}
 		}
 		return null;
+	}
+
+	private static boolean isFinal(IdempotentOperation operation, Throwable failure) {
+		return !causedByRefusal(failure)
+				&& operation.finalExceptions().stream().anyMatch((type) -> type.isInstance(failure));
 	}
 
 	private static boolean causedByRefusal(Throwable failure) {

@@ -1,5 +1,10 @@
 package io.github.idempotency.interceptor;
 
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientConnectionException;
+
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.NamedThreadLocal;
@@ -10,13 +15,15 @@ import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
- * Tells the idempotency advice how the transaction an idempotent {@code @Transactional}
+ * Tells the idempotency advice how the transactions an idempotent {@code @Transactional}
  * method begins for itself ended. The advice runs outside the transaction advice, where a
  * commit whose answer never came (a connection that broke while the database committed)
  * looks like any other exception; released, the key would let a retry run the method
- * again although its writes may have committed. Added to the application's transaction
- * managers by the auto-configuration; a call through a transaction manager without it
- * releases its key on such a failure.
+ * again although its writes may have committed. A commit's outcome is unknown when the
+ * transaction manager says so, or when the commit failed for a broken connection, which
+ * JPA's, as Hibernate leaves it, takes for a rollback. Added to the application's
+ * transaction managers by the auto-configuration; a call through a transaction manager
+ * without it releases its key on such a failure.
  *
  * <p>
  * Thread-safe: what it learns stays with the thread of the call.
@@ -26,11 +33,13 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 public class OwnTransactionListener implements TransactionExecutionListener {
 
 	private static final ThreadLocal<Watch> watches = new NamedThreadLocal<>(
-			"Idempotent call waiting for its own transaction");
+			"Idempotent call following its own transactions");
 
 	/**
-	 * Follows the first transaction begun on this thread from now on, which for a call
-	 * made outside any transaction of a method that begins one is the method's own.
+	 * Follows the transactions begun on this thread from now on outside any other, which
+	 * for a call made outside any transaction of a method that begins one are the
+	 * method's own: one, or one per attempt where retry advice sits between the
+	 * idempotency advice and the transaction advice.
 	 * @return the watch, to be closed once the call has returned or thrown
 	 */
 	static Watch watch() {
@@ -42,50 +51,89 @@ public class OwnTransactionListener implements TransactionExecutionListener {
 	@Override
 	public void afterBegin(TransactionExecution transaction, @Nullable Throwable beginFailure) {
 		Watch watch = watches.get();
-		// A transaction begun within the method's own (REQUIRES_NEW, say) is not its.
-		if (watch == null || watch.followed || beginFailure != null || !(transaction instanceof TransactionStatus)
-				|| !transaction.isNewTransaction() || !TransactionSynchronizationManager.isSynchronizationActive()) {
+		// A transaction begun within the one followed (REQUIRES_NEW, say) is not the
+		// method's.
+		if (watch == null || watch.followed != null || beginFailure != null
+				|| !(transaction instanceof TransactionStatus) || !transaction.isNewTransaction()
+				|| !TransactionSynchronizationManager.isSynchronizationActive()) {
 			return;
 		}
-		watch.followed = true;
+		watch.followed = transaction;
+		watch.committing = false;
 		TransactionSynchronizationManager.registerSynchronization(watch);
 	}
 
+	// Called right before the transaction manager sends the commit: after the commit's
+	// callbacks, which may fail it with nothing sent.
+	@Override
+	public void beforeCommit(TransactionExecution transaction) {
+		Watch watch = watches.get();
+		if (watch != null && watch.followed == transaction) {
+			watch.committing = true;
+		}
+	}
+
+	// A connection that failed (SQLSTATE class 08) or that the driver gave up on: whether
+	// the database committed before, nobody on this side knows.
+	private static boolean brokenConnection(Throwable failure) {
+		// Bounded: causes may form a cycle.
+		Throwable cause = failure;
+		for (int depth = 0; cause != null && depth < 32; depth++, cause = cause.getCause()) {
+			if (cause instanceof SQLRecoverableException || cause instanceof SQLTransientConnectionException
+					|| cause instanceof SQLNonTransientConnectionException) {
+				return true;
+			}
+			if (cause instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
+				return true;
+			}
+		}
+		return false;
+	}
+
 	/**
-	 * One call's view of its transaction. Used on the call's thread only: Spring ends a
+	 * One call's view of its transactions. Used on the call's thread only: Spring ends a
 	 * transaction on the thread that began it.
 	 */
 	static final class Watch implements TransactionSynchronization {
 
 		private final @Nullable Watch enclosing;
 
-		private boolean followed;
+		// The transaction followed now, until it ends.
+		private @Nullable TransactionExecution followed;
 
 		private boolean committing;
 
-		private int status = -1;
+		// Whether the commit of the last one was sent and did not commit.
+		private boolean commitFailed;
+
+		// Whether a commit of any of them ended with its outcome unknown: one that may
+		// have committed, followed by an attempt that failed for certain, leaves the call
+		// as unknown as it was.
+		private boolean outcomeUnknown;
 
 		private Watch(@Nullable Watch enclosing) {
 			this.enclosing = enclosing;
 		}
 
 		@Override
-		public void beforeCommit(boolean readOnly) {
-			this.committing = true;
-		}
-
-		@Override
 		public void afterCompletion(int status) {
-			this.status = status;
+			// A rollback that failed after the method threw sent no commit.
+			if (this.committing && status == STATUS_UNKNOWN) {
+				this.outcomeUnknown = true;
+			}
+			this.commitFailed = this.committing && status != STATUS_COMMITTED;
+			this.followed = null;
 		}
 
 		/**
-		 * Whether the transaction was committed and the transaction manager does not know
-		 * whether it took: a rollback that failed after the method threw sent no commit,
-		 * and a commit refused for certain ends rolled back.
+		 * Whether a commit was sent and its outcome is unknown: the transaction manager
+		 * said so, or the last commit failed for a broken connection, which a transaction
+		 * manager that finds nothing left to roll back (JPA's, as Hibernate leaves it)
+		 * reports as rolled back.
+		 * @param failure what the call threw
 		 */
-		boolean commitOutcomeUnknown() {
-			return this.committing && this.status == STATUS_UNKNOWN;
+		boolean commitOutcomeUnknown(Throwable failure) {
+			return this.outcomeUnknown || (this.commitFailed && brokenConnection(failure));
 		}
 
 		void close() {

@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
+import java.sql.SQLException;
+
 import javax.sql.DataSource;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,6 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.aop.support.DefaultPointcutAdvisor;
 import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -40,6 +43,7 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
@@ -544,6 +548,24 @@ abstract class AbstractTransactionalMethodTests {
 			return advisor;
 		}
 
+		// Retry advice in the same place, as Spring Retry's @Retryable would be: each
+		// attempt has a transaction of its own.
+		@Bean
+		static DefaultPointcutAdvisor retryAdvisor() {
+			DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(
+					AnnotationMatchingPointcut.forMethodAnnotation(RetriedOnce.class),
+					(MethodInterceptor) (invocation) -> {
+						try {
+							return ((ProxyMethodInvocation) invocation).invocableClone().proceed();
+						}
+						catch (IllegalStateException ex) {
+							return invocation.proceed();
+						}
+					});
+			advisor.setOrder(2000);
+			return advisor;
+		}
+
 		@Bean
 		DriverManagerDataSource dataSource() {
 			return new DriverManagerDataSource(PostgresTestServer.url());
@@ -591,12 +613,16 @@ abstract class AbstractTransactionalMethodTests {
 	/**
 	 * Commits, and once told to, fails the next commit as a connection that broke before
 	 * the database's answer arrived would: Spring then knows nothing of the transaction's
-	 * outcome. Or refuses the next commit for certain, rolling it back, as a database
-	 * that finds a deferred constraint broken does.
+	 * outcome. Or fails it so after committing, but reports a rollback, as JPA's
+	 * transaction manager does when Hibernate's commit fails. Or refuses the next commit
+	 * for certain, rolling it back, as a database that finds a deferred constraint broken
+	 * does.
 	 */
 	static final class LosingCommitReplies extends DataSourceTransactionManager {
 
 		private static final AtomicBoolean loseNext = new AtomicBoolean();
+
+		private static final AtomicBoolean loseNextAsJpaDoes = new AtomicBoolean();
 
 		private static final AtomicBoolean refuseNext = new AtomicBoolean();
 
@@ -606,6 +632,10 @@ abstract class AbstractTransactionalMethodTests {
 
 		static void loseTheNextReply() {
 			loseNext.set(true);
+		}
+
+		static void loseTheNextReplyReportingARollback() {
+			loseNextAsJpaDoes.set(true);
 		}
 
 		static void refuseTheNextCommit() {
@@ -621,6 +651,10 @@ abstract class AbstractTransactionalMethodTests {
 			super.doCommit(status);
 			if (loseNext.compareAndSet(true, false)) {
 				throw new TransactionSystemException("The connection broke before the commit's answer arrived");
+			}
+			if (loseNextAsJpaDoes.compareAndSet(true, false)) {
+				throw new DataAccessResourceFailureException("Unable to commit against JDBC Connection",
+						new SQLException("An I/O error occurred while sending to the backend", "08006"));
 			}
 		}
 
@@ -781,6 +815,18 @@ abstract class AbstractTransactionalMethodTests {
 			return 1;
 		}
 
+		@Idempotent(key = "#reference")
+		@Transactional
+		@RetriedOnce
+		public int bookRetriedAfterFailingOnce(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+			if (this.failedOnce.add(reference)) {
+				throw new IllegalStateException("The ledger is busy");
+			}
+			return 1;
+		}
+
 		@Idempotent(key = "#reference", scope = FAILING_ONCE)
 		public int bookFailingOnce(String reference, long amountCents) {
 			this.runs.incrementAndGet();
@@ -869,6 +915,15 @@ abstract class AbstractTransactionalMethodTests {
 		InheritedLedger(JdbcTemplate jdbc) {
 			super(jdbc);
 		}
+
+	}
+
+	/**
+	 * Marks the methods the retry advice applies to.
+	 */
+	@Retention(RetentionPolicy.RUNTIME)
+	@Target(ElementType.METHOD)
+	@interface RetriedOnce {
 
 	}
 

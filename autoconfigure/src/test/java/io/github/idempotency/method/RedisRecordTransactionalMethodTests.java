@@ -17,6 +17,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Import;
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -126,6 +127,36 @@ class RedisRecordTransactionalMethodTests extends AbstractTransactionalMethodTes
 		assertThat(bookings()).isOne();
 		assertThat(this.ledger.runs()).isEqualTo(before + 1);
 		assertThat(output).contains("ended in an unknown state; its key stays claimed until the lock timeout passes");
+	}
+
+	// JPA's transaction manager, once Hibernate's commit failed for a broken connection,
+	// finds nothing to roll back and reports a rollback: the commit's outcome is no
+	// better known for it.
+	@Test
+	void methodWhoseCommitsAnswerWasLostAndReportedAsARollbackShouldHoldItsKey() throws InterruptedException {
+		int before = this.ledger.runs();
+		LosingCommitReplies.loseTheNextReplyReportingARollback();
+		assertThatExceptionOfType(DataAccessResourceFailureException.class)
+			.isThrownBy(() -> this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO));
+		assertThatExceptionOfType(IdempotentCallInProgressException.class)
+			.isThrownBy(() -> this.ledger.bookInOwnTransaction(this.key, 100, Duration.ZERO));
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
+	// Retry advice between the idempotency advice and the transaction advice: the first
+	// attempt rolls back, the second's commit answer is lost. The attempt that counts
+	// is the last.
+	@Test
+	void retriedMethodWhoseLastCommitsAnswerWasLostShouldHoldItsKey() {
+		int before = this.ledger.runs();
+		LosingCommitReplies.loseTheNextReply();
+		assertThatExceptionOfType(TransactionSystemException.class)
+			.isThrownBy(() -> this.ledger.bookRetriedAfterFailingOnce(this.key, 100));
+		assertThatExceptionOfType(IdempotentCallInProgressException.class)
+			.isThrownBy(() -> this.ledger.bookRetriedAfterFailingOnce(this.key, 100));
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 2);
 	}
 
 	// A commit the database refused for certain rolled the booking back: the call can
