@@ -779,21 +779,23 @@ public class JdbcIdempotencyStore implements IdempotencyStore {
 	public int purgeExpired(int batchSize) {
 		Assert.isTrue(batchSize > 0, "batchSize must be positive");
 		return outside((connection) -> {
-			int isolation = connection.getTransactionIsolation();
-			if (this.dialect != JdbcDialect.MARIADB || isolation == Connection.TRANSACTION_READ_COMMITTED) {
-				return update(connection, this.purge, batchSize);
-			}
 			// InnoDB's range delete waits for the row past the last expired one when a
 			// transaction holds it (a completion that joined its caller's). At repeatable
 			// read it has locked the gap before that row meanwhile, and every claim whose
 			// lease ends in the gap would wait as long; at read committed it locks no
 			// gap.
-			connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+			int isolation = connection.getTransactionIsolation();
+			boolean lowered = this.dialect == JdbcDialect.MARIADB && isolation != Connection.TRANSACTION_READ_COMMITTED;
+			if (lowered) {
+				connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+			}
 			try {
 				return update(connection, this.purge, batchSize);
 			}
 			finally {
-				connection.setTransactionIsolation(isolation);
+				if (lowered) {
+					connection.setTransactionIsolation(isolation);
+				}
 			}
 		});
 	}
