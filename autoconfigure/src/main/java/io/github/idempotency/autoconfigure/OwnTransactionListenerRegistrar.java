@@ -1,16 +1,18 @@
 package io.github.idempotency.autoconfigure;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 import io.github.idempotency.interceptor.OwnTransactionListener;
 
+import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
-import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.core.Ordered;
 import org.springframework.core.PriorityOrdered;
 import org.springframework.transaction.ConfigurableTransactionManager;
@@ -28,32 +30,41 @@ import org.springframework.transaction.TransactionExecutionListener;
 public class OwnTransactionListenerRegistrar
 		implements BeanPostProcessor, PriorityOrdered, BeanFactoryAware, SmartInitializingSingleton {
 
-	private ListableBeanFactory beanFactory;
+	private ConfigurableListableBeanFactory beanFactory;
 
 	@Override
 	public void setBeanFactory(BeanFactory beanFactory) throws BeansException {
-		this.beanFactory = (ListableBeanFactory) beanFactory;
+		this.beanFactory = (ConfigurableListableBeanFactory) beanFactory;
 	}
 
 	@Override
 	public Object postProcessAfterInitialization(Object bean, String beanName) {
-		if (bean instanceof ConfigurableTransactionManager manager) {
+		if (bean instanceof ConfigurableTransactionManager manager && !AopUtils.isAopProxy(manager)) {
 			addListener(manager);
 		}
 		return bean;
 	}
 
+	// Only those that exist: a lazy one gets it from this post-processor when it is
+	// made.
 	@Override
 	public void afterSingletonsInstantiated() {
-		this.beanFactory.getBeansOfType(ConfigurableTransactionManager.class, false, false)
-			.values()
-			.forEach(OwnTransactionListenerRegistrar::addListener);
+		for (String name : this.beanFactory.getBeanNamesForType(ConfigurableTransactionManager.class, false, false)) {
+			if (this.beanFactory.containsSingleton(name)
+					&& this.beanFactory.getSingleton(name) instanceof ConfigurableTransactionManager manager
+					&& !AopUtils.isAopProxy(manager)) {
+				addListener(manager);
+			}
+		}
 	}
 
 	// Set anew rather than added to: the application may have set an unmodifiable list.
+	// Never on a proxy: a class-based one's listener methods are final, and reach the
+	// proxy's own empty fields rather than its target's, which had its turn before.
 	private static void addListener(ConfigurableTransactionManager manager) {
-		if (manager.getTransactionExecutionListeners().stream().noneMatch(OwnTransactionListener.class::isInstance)) {
-			List<TransactionExecutionListener> listeners = new ArrayList<>(manager.getTransactionExecutionListeners());
+		Collection<TransactionExecutionListener> current = manager.getTransactionExecutionListeners();
+		if (current.stream().noneMatch(OwnTransactionListener.class::isInstance)) {
+			List<TransactionExecutionListener> listeners = new ArrayList<>(current);
 			listeners.add(new OwnTransactionListener());
 			manager.setTransactionExecutionListeners(listeners);
 		}

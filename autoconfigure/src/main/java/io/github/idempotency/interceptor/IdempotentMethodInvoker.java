@@ -390,8 +390,9 @@ public class IdempotentMethodInvoker {
 	private @Nullable Object run(MethodInvocation invocation, IdempotentOperation operation, Target target, Claim claim,
 			@Nullable Again again, boolean madeAgain) throws Throwable {
 		Object result;
-		OwnTransactionListener.Watch transaction = (target.beginsOwnTransaction && !Transactions.active())
-				? OwnTransactionListener.watch() : null;
+		OwnTransactionListener.Watch transaction = (target.beginsOwnTransaction
+				&& (target.requiresNew ? !Boolean.TRUE.equals(target.transactionAdviceFirst) : !Transactions.active()))
+						? OwnTransactionListener.watch() : null;
 		try {
 			result = proceed(invocation, madeAgain);
 		}
@@ -815,7 +816,7 @@ public class IdempotentMethodInvoker {
 		}
 		catch (RuntimeException ex) {
 			throw new UnreadableRecordException(recordKey,
-					"the message of the " + typeName + " it keeps cannot be" + " read: " + ex.getMessage()
+					"the message of the " + typeName + " it keeps cannot be read: " + ex.getMessage()
 							+ ". Delete the record (the idempotency Actuator endpoint does) or"
 							+ " wait for its retention to pass",
 					ex);
@@ -877,9 +878,11 @@ public class IdempotentMethodInvoker {
 
 		private final boolean beginsNewTransaction;
 
-		// Whether a call made outside any transaction begins one of its own, whose commit
-		// it follows.
+		// Whether a call begins a transaction of its own, whose commit it follows: made
+		// outside any transaction, or, for REQUIRES_NEW, inside one too.
 		private final boolean beginsOwnTransaction;
+
+		private final boolean requiresNew;
 
 		// Whether the transaction advice that begins the method's own transaction runs
 		// before the idempotency advice (an application that ordered it so): that
@@ -931,8 +934,8 @@ public class IdempotentMethodInvoker {
 			this.beginsNewTransaction = TRANSACTIONS_PRESENT && !this.async
 					&& operation.completion() != IdempotentOperation.Completion.ON_RETURN
 					&& Transactions.beginsNew(this.method, method);
-			this.beginsOwnTransaction = this.opensOwnTransaction
-					|| (TRANSACTIONS_PRESENT && !this.async && Transactions.beginsNew(this.method, method));
+			this.requiresNew = TRANSACTIONS_PRESENT && !this.async && Transactions.beginsNew(this.method, method);
+			this.beginsOwnTransaction = this.opensOwnTransaction || this.requiresNew;
 			this.completeInTransaction = (operation.completion() != null)
 					? operation.completion() == IdempotentOperation.Completion.IN_TRANSACTION : completeInTransaction;
 		}

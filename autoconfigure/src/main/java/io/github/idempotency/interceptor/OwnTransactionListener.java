@@ -48,6 +48,16 @@ public class OwnTransactionListener implements TransactionExecutionListener {
 		return watch;
 	}
 
+	// Each attempt's commit is judged on its own: a failure to begin the next one says
+	// nothing of the last one's commit.
+	@Override
+	public void beforeBegin(TransactionExecution transaction) {
+		Watch watch = watches.get();
+		if (watch != null && watch.followed == null) {
+			watch.commitFailed = false;
+		}
+	}
+
 	@Override
 	public void afterBegin(TransactionExecution transaction, @Nullable Throwable beginFailure) {
 		Watch watch = watches.get();
@@ -73,8 +83,9 @@ public class OwnTransactionListener implements TransactionExecutionListener {
 		}
 	}
 
-	// A connection that failed (SQLSTATE class 08) or that the driver gave up on: whether
-	// the database committed before, nobody on this side knows.
+	// A connection that failed (SQLSTATE class 08), that the server ended (PostgreSQL's
+	// 57P01 and 57P02, also while a commit waited for a replica), or that the driver gave
+	// up on: whether the database committed before, nobody on this side knows.
 	private static boolean brokenConnection(Throwable failure) {
 		// Bounded: causes may form a cycle.
 		Throwable cause = failure;
@@ -83,7 +94,8 @@ public class OwnTransactionListener implements TransactionExecutionListener {
 					|| cause instanceof SQLNonTransientConnectionException) {
 				return true;
 			}
-			if (cause instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
+			if (cause instanceof SQLException sql && sql.getSQLState() != null && (sql.getSQLState().startsWith("08")
+					|| sql.getSQLState().equals("57P01") || sql.getSQLState().equals("57P02"))) {
 				return true;
 			}
 		}

@@ -6,8 +6,15 @@ import javax.sql.DataSource;
 
 import io.github.idempotency.interceptor.OwnTransactionListener;
 import io.github.idempotency.test.BootLine;
+import org.aopalliance.intercept.MethodInterceptor;
+import org.aopalliance.intercept.MethodInvocation;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.aop.framework.Advised;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.aop.support.ComposablePointcut;
+import org.springframework.aop.support.DefaultPointcutAdvisor;
+import org.springframework.aop.support.RootClassFilter;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -68,8 +75,35 @@ class OwnTransactionListenerRegistrarTests {
 				.hasSize(1));
 	}
 
+	// Proxied by the class: the proxy's listener methods are final, and would reach its
+	// own empty fields. Its target gets the listener.
+	@Test
+	void transactionManagerProxiedByItsClassShouldStartWithTheListenerOnItsTarget() {
+		this.runner.withBean(AdvisedTransactionManager.class, () -> new AdvisedTransactionManager(dataSource()))
+			.withBean(DefaultPointcutAdvisor.class,
+					() -> new DefaultPointcutAdvisor(
+							new ComposablePointcut(new RootClassFilter(AdvisedTransactionManager.class)),
+							(MethodInterceptor) MethodInvocation::proceed))
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				AdvisedTransactionManager manager = context.getBean(AdvisedTransactionManager.class);
+				assertThat(AopUtils.isCglibProxy(manager)).isTrue();
+				assertThat(((AdvisedTransactionManager) ((Advised) manager).getTargetSource().getTarget())
+					.getTransactionExecutionListeners()).filteredOn(OwnTransactionListener.class::isInstance)
+					.hasSize(1);
+			});
+	}
+
 	private static DataSource dataSource() {
 		return new DriverManagerDataSource("jdbc:unused");
+	}
+
+	static class AdvisedTransactionManager extends DataSourceTransactionManager {
+
+		AdvisedTransactionManager(DataSource dataSource) {
+			super(dataSource);
+		}
+
 	}
 
 	// The transaction manager bean is made when the transaction advice asks for it.

@@ -815,6 +815,13 @@ abstract class AbstractTransactionalMethodTests {
 			return 1;
 		}
 
+		@Idempotent(key = "#reference", finalExceptions = TransactionSystemException.class)
+		@Transactional
+		public int bookInOwnTransactionFailingForGood(String reference, long amountCents) {
+			this.runs.incrementAndGet();
+			return this.jdbc.update("insert into idempotency_test_ledger values (?, ?)", reference, amountCents);
+		}
+
 		@Idempotent(key = "#reference")
 		@Transactional
 		@RetriedOnce

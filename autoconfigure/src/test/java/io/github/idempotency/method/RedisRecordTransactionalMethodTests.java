@@ -159,6 +159,35 @@ class RedisRecordTransactionalMethodTests extends AbstractTransactionalMethodTes
 		assertThat(this.ledger.runs()).isEqualTo(before + 2);
 	}
 
+	// A transaction of its own begun inside the caller's: its commit is the method's,
+	// whatever the caller's transaction does after.
+	@Test
+	void methodWithATransactionOfItsOwnInsideAnotherWhoseCommitsAnswerWasLostShouldHoldItsKey() {
+		int before = this.ledger.runs();
+		LosingCommitReplies.loseTheNextReply();
+		this.transactions.executeWithoutResult((status) -> assertThatExceptionOfType(TransactionSystemException.class)
+			.isThrownBy(() -> this.ledger.bookAlone(this.key, 100)));
+		assertThatExceptionOfType(IdempotentCallInProgressException.class)
+			.isThrownBy(() -> this.ledger.bookAlone(this.key, 100));
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
+	// The method makes that failure final: kept and thrown again, as its author asked,
+	// rather than held until the lock timeout and run again after.
+	@Test
+	void methodWhoseCommitFailureIsFinalShouldKeepItWhenTheAnswerWasLost() {
+		int before = this.ledger.runs();
+		LosingCommitReplies.loseTheNextReply();
+		assertThatExceptionOfType(TransactionSystemException.class)
+			.isThrownBy(() -> this.ledger.bookInOwnTransactionFailingForGood(this.key, 100));
+		assertThatExceptionOfType(TransactionSystemException.class)
+			.isThrownBy(() -> this.ledger.bookInOwnTransactionFailingForGood(this.key, 100))
+			.withMessageContaining("The connection broke before the commit's answer arrived");
+		assertThat(bookings()).isOne();
+		assertThat(this.ledger.runs()).isEqualTo(before + 1);
+	}
+
 	// A commit the database refused for certain rolled the booking back: the call can
 	// run again at once.
 	@Test
