@@ -36,9 +36,9 @@ public class OwnTransactionListener implements TransactionExecutionListener {
 			"Idempotent call following its own transactions");
 
 	/**
-	 * Follows the transactions begun on this thread from now on outside any other, which
-	 * for a call made outside any transaction of a method that begins one are the
-	 * method's own: one, or one per attempt where retry advice sits between the
+	 * Follows the transactions begun on this thread from now on, each while no other it
+	 * follows is in progress: for a call of a method that begins a transaction of its
+	 * own, the method's, one, or one per attempt where retry advice sits between the
 	 * idempotency advice and the transaction advice.
 	 * @return the watch, to be closed once the call has returned or thrown
 	 */
